@@ -1,0 +1,18 @@
+package chk
+import (
+	_ "github.com/siderolabs/omni/client/pkg/client"
+	_ "github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+	_ "github.com/cosi-project/runtime/pkg/state/impl/inmem"
+	_ "github.com/cosi-project/runtime/pkg/state/protobuf/server"
+	_ "k8s.io/client-go/kubernetes"
+	_ "k8s.io/client-go/dynamic/fake"
+	_ "k8s.io/client-go/kubernetes/fake"
+	_ "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	_ "github.com/hashicorp/vault/api"
+	_ "charm.land/bubbletea/v2"
+	_ "charm.land/lipgloss/v2"
+	_ "charm.land/bubbles/v2/table"
+	_ "charm.land/bubbles/v2/help"
+	_ "github.com/charmbracelet/x/exp/teatest/v2"
+	_ "github.com/spf13/cobra"
+)
