@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) consoleCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "console",
+		Short: "Open the live console on the configured platform (the default command)",
+		Long: `Open the live console: the platform's health as it changes, on this terminal.
+
+Keys: ↑↓/jk move, enter opens, esc goes back, / filters, ? shows every key, q quits.
+The console needs at least 80×24; a smaller terminal shows a single "too small" line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.runConsole(cmd.Context()) },
+	}
+}
+
+func (c *cli) runConsole(ctx context.Context) error {
+	p := c.openPlatform()
+	defer p.Close()
+	if !p.Configured() {
+		return errors.Join(append(p.Errors(), fmt.Errorf("nothing to watch: no connection is configured (try `cedille-tui demo`)"))...)
+	}
+	t := watch.TargetsFor(p)
+	return c.runTUI(ctx, t, t.Sources(), nil, "")
+}
+
+// runTUI runs one hub over the sources and a console subscribed to it, until the console quits.
+func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, actions []app.Action, actionsTitle string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hub.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	ch, unsubscribe := hub.Subscribe()
+	defer unsubscribe()
+	m := ui.NewConsole(ui.ConsoleOptions{
+		Snapshots: ch, Color: ui.ColorFromEnv(c.lookup), Dark: true, DetectBackground: true,
+		Actions: actions, ActionsTitle: actionsTitle,
+	})
+	return ui.Run(ctx, m, c.in, c.out, c.environ)
+}
+
+// keyAction turns a named key and a function into a console action.
+func keyAction(k, help string, run func(context.Context) (string, error)) app.Action {
+	return app.Action{Key: key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)), Run: run}
+}

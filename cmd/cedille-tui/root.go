@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/version"
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+)
+
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// cli is what every command shares: streams, environment and the global flags.
+type cli struct {
+	streams
+	lookup  platform.Lookup
+	environ []string
+
+	kubeconfig string
+	context    string
+	logFile    string
+	logger     *slog.Logger
+	closeLog   func()
+}
+
+// exitCode ends the process with a code and nothing printed (status's verdicts).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func execute(ctx context.Context, args []string, s streams, lookup platform.Lookup, environ []string) int {
+	c := &cli{streams: s, lookup: lookup, environ: environ, closeLog: func() {}}
+	root := c.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(s.in)
+	root.SetOut(s.out)
+	root.SetErr(s.err)
+	err := root.ExecuteContext(ctx)
+	c.closeLog()
+	var code exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	}
+	fmt.Fprintln(s.err, "cedille-tui: "+oneLine(err.Error()))
+	if platform.IsUnreachable(err) || platform.IsNotConfigured(err) {
+		return 2
+	}
+	return 1
+}
+
+func (c *cli) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cedille-tui",
+		Short: "Install the Cedille platform, then watch and repair it",
+		Long: `cedille-tui installs the Cedille platform (Talos via Omni, Mayastor, Kuma, ArgoCD, Vault, vclusters)
+with a guided wizard, then stays as its day-2 console: live health across the stack, on the local
+terminal or over SSH, with guided disaster recovery.
+
+Without a subcommand it opens the console on the configured platform.
+
+Configuration follows each ecosystem:
+  Kubernetes  KUBECONFIG, --kubeconfig, --context (kubectl's loading rules)
+  Omni        OMNI_ENDPOINT, OMNI_SERVICE_ACCOUNT_KEY or SIDERO_SERVICE_ACCOUNT_KEY (as omnictl)
+  Vault       VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT, VAULT_SKIP_VERIFY (as the vault CLI)
+  Display     NO_COLOR turns colour off; state is also shown by symbol (✔ ▲ ✖ ?)
+
+No cluster at hand? Try: cedille-tui demo`,
+		Version:       version.Get().String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return c.setupLogging()
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.runConsole(cmd.Context()) },
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	pf := root.PersistentFlags()
+	pf.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
+	pf.StringVar(&c.context, "context", "", "the kubeconfig context to use")
+	pf.StringVar(&c.logFile, "log-file", "", "write debug logs to this file (secrets are never logged)")
+	root.AddCommand(c.consoleCmd(), c.demoCmd(), c.statusCmd(), c.versionCmd())
+	return root
+}
+
+// setupLogging routes client-go's klog and the tool's own logs to --log-file, or nowhere: the terminal
+// belongs to the console, and status prints only its verdict.
+func (c *cli) setupLogging() error {
+	klog.LogToStderr(false)
+	if c.logFile == "" {
+		klog.SetOutput(io.Discard)
+		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		return nil
+	}
+	f, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("cannot open --log-file: %w", err)
+	}
+	klog.SetOutput(f)
+	c.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c.closeLog = func() { klog.Flush(); _ = f.Close() }
+	return nil
+}
+
+// openPlatform opens every connection the flags and environment describe.
+func (c *cli) openPlatform() *platform.Platform {
+	kube := platform.KubeOptions{Kubeconfig: c.kubeconfig, Context: c.context, UserAgent: version.Get().UserAgent()}
+	p := platform.Open(platform.OptionsFromEnv(kube, c.lookup), c.lookup)
+	for _, err := range p.Errors() {
+		c.logger.Debug("connection unavailable", "error", err.Error())
+	}
+	return p
+}
+
+func (c *cli) versionCmd() *cobra.Command {
+	var short bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := version.Get()
+			if short {
+				fmt.Fprintln(c.out, v.Version)
+				return nil
+			}
+			fmt.Fprintln(c.out, v.String())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&short, "short", false, "print only the version number")
+	return cmd
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+)
+
+type statusFlags struct {
+	output  string
+	watch   bool
+	timeout time.Duration
+	verbose bool
+}
+
+func (c *cli) statusCmd() *cobra.Command {
+	var f statusFlags
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Print the platform's health without a TUI (exit 0 healthy, 1 degraded, 2 down)",
+		Long: `Print the platform's health, evaluated by the same rules as the console.
+
+Exit code: 0 when everything is OK, 1 when something is Degraded or Unknown, 2 when something is Down
+or the platform cannot be reached. A connection that cannot be made is reported on stderr in one line
+that says what to set.
+
+-o json prints {"overall": STATUS, "layers": [{"name", "status", "findings": [{"object", "status",
+"reason", "hint"}]}]} with STATUS one of OK, Degraded, Down, Unknown; every object evaluated is a
+finding, the OK ones included. --watch prints a new report each time the health changes (one JSON
+document per line with -o json) until interrupted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch f.output {
+			case "table", "json", "yaml":
+			default:
+				return fmt.Errorf("unknown output %q: use -o table, json or yaml", f.output)
+			}
+			return c.runStatus(cmd.Context(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
+	fl.BoolVarP(&f.watch, "watch", "w", false, "keep watching and print each change")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each server")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also say which connections are not configured")
+	return cmd
+}
+
+func (c *cli) runStatus(ctx context.Context, f statusFlags) error {
+	p := c.openPlatform()
+	defer p.Close()
+	for _, err := range p.Errors() {
+		if f.verbose || !platform.IsNotConfigured(err) {
+			fmt.Fprintln(c.err, "cedille-tui: "+oneLine(err.Error()))
+		}
+	}
+	if !p.Configured() {
+		if !f.verbose {
+			for _, err := range p.Errors() {
+				fmt.Fprintln(c.err, "cedille-tui: "+oneLine(err.Error()))
+			}
+		}
+		return exitCode(2)
+	}
+	t := watch.TargetsFor(p)
+	if f.watch {
+		return c.watchStatus(ctx, t, f)
+	}
+	s := watch.Collect(ctx, t, f.timeout, time.Now())
+	c.reportSourceErrors(s)
+	if err := printReport(c.out, s, f.output, false); err != nil {
+		return err
+	}
+	return exitCode(s.Report.Overall.ExitCode())
+}
+
+// reportSourceErrors says on stderr, one line each, which configured server could not be read.
+func (c *cli) reportSourceErrors(s watch.Snapshot) {
+	for _, src := range []platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault} {
+		if st := s.Source(src); st.Configured && st.Err != nil {
+			fmt.Fprintln(c.err, "cedille-tui: "+oneLine(st.Err.Error()))
+		}
+	}
+}
+
+func (c *cli) watchStatus(ctx context.Context, t watch.Targets, f statusFlags) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo, MinInterval: time.Second}, t.Sources()...)
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	ch, unsubscribe := hub.Subscribe()
+	defer unsubscribe()
+	var last []byte
+	code := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return exitCode(code)
+		case s, ok := <-ch:
+			if !ok {
+				return exitCode(code)
+			}
+			key, _ := json.Marshal(s.Report)
+			if string(key) == string(last) {
+				continue
+			}
+			last = key
+			code = s.Report.Overall.ExitCode()
+			if err := printReport(c.out, s, f.output, true); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func printReport(w io.Writer, s watch.Snapshot, format string, stream bool) error {
+	switch format {
+	case "json":
+		var b []byte
+		var err error
+		if stream {
+			b, err = json.Marshal(s.Report)
+		} else {
+			b, err = s.Report.JSON()
+		}
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(s.Report)
+		if err != nil {
+			return err
+		}
+		if stream {
+			fmt.Fprintln(w, "---")
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	return printTable(w, s, stream)
+}
+
+func printTable(w io.Writer, s watch.Snapshot, stream bool) error {
+	r := s.Report
+	head := fmt.Sprintf("%s  %s", s.Platform, statusCell(r.Overall))
+	if stream {
+		head += "  at " + s.At.Format("15:04:05")
+	}
+	fmt.Fprintln(w, head)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LAYER\tSTATUS\tOBJECT\tREASON\tHINT")
+	for _, l := range r.Layers {
+		for _, f := range l.Findings {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, statusCell(f.Status), f.Object, f.Reason, f.Hint)
+		}
+	}
+	if len(r.Layers) == 0 {
+		fmt.Fprintln(tw, "-\t"+statusCell(health.Unknown)+"\t-\tnothing could be read\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if stream {
+		_, err := fmt.Fprintln(w, strings.Repeat("─", 40))
+		return err
+	}
+	return nil
+}
+
+func statusCell(s health.Status) string { return s.Symbol() + " " + s.String() }

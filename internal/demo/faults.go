@@ -1,0 +1,181 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/cosi-project/runtime/pkg/safe"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Fault is a failure the demo can inject while it runs, to practise recovery. Run toggles it.
+type Fault struct {
+	// Key is the key that toggles it in the console.
+	Key string
+	// Help says what it breaks.
+	Help string
+	Run  func(ctx context.Context) (string, error)
+}
+
+// The objects the faults touch.
+const (
+	faultNode = "worker-2"
+	faultPool = "hdd-worker-htp3"
+	faultApp  = "calidum-rotae"
+)
+
+// Faults lists the injectable faults, then "heal all".
+func (p *Platform) Faults() []Fault {
+	return []Fault{
+		{Key: "N", Help: faultNode + " loses power", Run: p.toggle("node", p.nodeDown)},
+		{Key: "P", Help: "pool " + faultPool + " Degraded", Run: p.toggle("pool", p.poolDegraded)},
+		{Key: "V", Help: "seal Vault (all replicas)", Run: p.toggle("vault", p.vaultSealed)},
+		{Key: "A", Help: faultApp + " OutOfSync", Run: p.toggle("app", p.appOutOfSync)},
+		{Key: "H", Help: "heal every fault", Run: p.healAll},
+	}
+}
+
+// toggle injects the fault when it is off and repairs it when it is on.
+func (p *Platform) toggle(name string, set func(ctx context.Context, on bool) (string, error)) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		p.mu.Lock()
+		on := !p.faults[name]
+		p.mu.Unlock()
+		note, err := set(ctx, on)
+		if err != nil {
+			return "", err
+		}
+		p.mu.Lock()
+		p.faults[name] = on
+		p.mu.Unlock()
+		return note, nil
+	}
+}
+
+func (p *Platform) healAll(ctx context.Context) (string, error) {
+	fixes := map[string]func(context.Context, bool) (string, error){
+		"node": p.nodeDown, "pool": p.poolDegraded, "vault": p.vaultSealed, "app": p.appOutOfSync,
+	}
+	healed := 0
+	for name, fix := range fixes {
+		p.mu.Lock()
+		on := p.faults[name]
+		p.mu.Unlock()
+		if !on {
+			continue
+		}
+		if _, err := fix(ctx, false); err != nil {
+			return "", err
+		}
+		p.mu.Lock()
+		p.faults[name] = false
+		p.mu.Unlock()
+		healed++
+	}
+	return fmt.Sprintf("demo: healed %d fault(s)", healed), nil
+}
+
+func (p *Platform) nodeDown(ctx context.Context, on bool) (string, error) {
+	nodes := p.Kube.Typed.CoreV1().Nodes()
+	n, err := nodes.Get(ctx, faultNode, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	n = n.DeepCopy()
+	now := metav1.NewTime(time.Now())
+	for i := range n.Status.Conditions {
+		c := &n.Status.Conditions[i]
+		if on {
+			c.Status, c.Reason, c.Message = corev1.ConditionUnknown, "NodeStatusUnknown", "Kubelet stopped posting node status."
+		} else {
+			for _, rc := range readyConditions(now) {
+				if rc.Type == c.Type {
+					*c = rc
+				}
+			}
+		}
+		c.LastTransitionTime = now
+	}
+	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		return "", err
+	}
+	for _, m := range p.machines {
+		if m.Hostname != faultNode {
+			continue
+		}
+		if _, err := safe.StateUpdateWithConflicts(ctx, p.omni.State(), omni.NewMachineStatus(m.ID).Metadata(),
+			func(ms *omni.MachineStatus) error {
+				ms.TypedSpec().Value.Connected = !on
+				return nil
+			}); err != nil {
+			return "", err
+		}
+	}
+	if on {
+		return "demo: " + faultNode + " lost power", nil
+	}
+	return "demo: " + faultNode + " is back", nil
+}
+
+func (p *Platform) poolDegraded(ctx context.Context, on bool) (string, error) {
+	pools := p.Kube.Dynamic.Resource(platform.DiskPool.GVR).Namespace("mayastor")
+	u, err := pools.Get(ctx, faultPool, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	state := "Online"
+	if on {
+		state = "Degraded"
+	}
+	if err := unstructured.SetNestedField(u.Object, state, "status", "pool_status"); err != nil {
+		return "", err
+	}
+	if _, err := pools.UpdateStatus(ctx, u, metav1.UpdateOptions{}); err != nil {
+		return "", err
+	}
+	return "demo: DiskPool " + faultPool + " is " + state, nil
+}
+
+func (p *Platform) vaultSealed(ctx context.Context, on bool) (string, error) {
+	p.vault.mu.Lock()
+	initialized := p.vault.initialized
+	p.vault.mu.Unlock()
+	if !initialized {
+		return "", fmt.Errorf("demo: Vault is not initialized yet, so it is sealed already (start with --installed to practise unsealing)")
+	}
+	if on {
+		for _, r := range p.vault.replicas {
+			p.vault.seal(r.name)
+		}
+		return "demo: Vault sealed on every replica", nil
+	}
+	if err := p.vault.unsealAll(ctx); err != nil {
+		return "", err
+	}
+	return "demo: Vault unsealed", nil
+}
+
+func (p *Platform) appOutOfSync(ctx context.Context, on bool) (string, error) {
+	apps := p.Kube.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace("argocd")
+	u, err := apps.Get(ctx, faultApp, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	sync := "Synced"
+	if on {
+		sync = "OutOfSync"
+	}
+	if err := unstructured.SetNestedField(u.Object, sync, "status", "sync", "status"); err != nil {
+		return "", err
+	}
+	// ArgoCD's Application has no status subresource: the status is written with the object.
+	if _, err := apps.Update(ctx, u, metav1.UpdateOptions{}); err != nil {
+		return "", err
+	}
+	return "demo: Application " + faultApp + " is " + sync, nil
+}

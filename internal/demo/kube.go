@@ -1,0 +1,200 @@
+package demo
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/assets"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+)
+
+// installedAt is when the simulated cluster was built (era 1, autumn 2023).
+func installedAt() time.Time { return time.Date(2023, 10, 14, 18, 30, 0, 0, time.UTC) }
+
+// newKube builds the simulated Kubernetes API: a typed fake for built-in kinds and a dynamic fake for the
+// platform's custom resources, both with working watches.
+func newKube(machines []DemoMachine) (*platform.Kube, error) {
+	typed, dyn, err := loadScenario(assets.FS, "demo/platform.yaml")
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range machines {
+		typed = append(typed, demoNode(m, i))
+	}
+	for _, a := range eraOneApplications() {
+		dyn = append(dyn, a)
+	}
+	listKinds := map[schema.GroupVersionResource]string{}
+	for _, k := range platform.CRDKinds() {
+		listKinds[k.GVR] = k.ListKind()
+	}
+	dynObjs := make([]runtime.Object, len(dyn))
+	for i, u := range dyn {
+		dynObjs[i] = u
+	}
+	return &platform.Kube{
+		Config:  &rest.Config{Host: "https://cedille-cluster.demo.invalid"},
+		Typed:   fake.NewClientset(typed...),
+		Dynamic: dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, dynObjs...),
+		Context: "demo",
+		Host:    "https://cedille-cluster.demo.invalid",
+	}, nil
+}
+
+// loadScenario reads a multi-document YAML file: built-in kinds become typed objects, the rest unstructured.
+func loadScenario(fsys fs.FS, name string) ([]runtime.Object, []*unstructured.Unstructured, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	var typed []runtime.Object
+	var dyn []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for i := 1; ; i++ {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("%s: document %d: %w", name, i, err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		gvk := u.GroupVersionKind()
+		if !scheme.Scheme.Recognizes(gvk) {
+			dyn = append(dyn, u)
+			continue
+		}
+		obj, err := scheme.Scheme.New(gvk)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+			return nil, nil, fmt.Errorf("%s: document %d (%s %s): %w", name, i, gvk.Kind, u.GetName(), err)
+		}
+		typed = append(typed, obj)
+	}
+	return typed, dyn, nil
+}
+
+// demoNode is the Node a Talos machine registers as.
+func demoNode(m DemoMachine, i int) *corev1.Node {
+	labels := map[string]string{
+		"kubernetes.io/hostname": m.Hostname, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+	}
+	var taints []corev1.Taint
+	if m.Role == RoleControlPlane {
+		labels["node-role.kubernetes.io/control-plane"] = ""
+		taints = append(taints, corev1.Taint{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule})
+	} else {
+		labels["openebs.io/engine"] = "mayastor"
+	}
+	created := metav1.NewTime(installedAt().Add(time.Duration(i) * 7 * time.Minute))
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: m.Hostname, Labels: labels, CreationTimestamp: created},
+		Spec:       corev1.NodeSpec{Taints: taints, PodCIDR: fmt.Sprintf("10.244.%d.0/24", i)},
+		Status: corev1.NodeStatus{
+			Addresses: []corev1.NodeAddress{
+				{Type: corev1.NodeInternalIP, Address: m.Address}, {Type: corev1.NodeHostName, Address: m.Hostname},
+			},
+			Capacity: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse(fmt.Sprint(m.CPUThreads)),
+				corev1.ResourceMemory: resource.MustParse(fmt.Sprintf("%dMi", m.MemoryMiB)),
+			},
+			NodeInfo: corev1.NodeSystemInfo{
+				KubeletVersion: "v1.27.3", OSImage: "Talos (v1.5.5)", KernelVersion: "6.1.58-talos",
+				ContainerRuntimeVersion: "containerd://1.6.23", Architecture: "amd64", OperatingSystem: "linux",
+			},
+			Conditions: readyConditions(created),
+		},
+	}
+}
+
+func readyConditions(since metav1.Time) []corev1.NodeCondition {
+	c := func(t corev1.NodeConditionType, s corev1.ConditionStatus, reason, msg string) corev1.NodeCondition {
+		return corev1.NodeCondition{Type: t, Status: s, Reason: reason, Message: msg,
+			LastHeartbeatTime: since, LastTransitionTime: since}
+	}
+	return []corev1.NodeCondition{
+		c(corev1.NodeMemoryPressure, corev1.ConditionFalse, "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+		c(corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+		c(corev1.NodePIDPressure, corev1.ConditionFalse, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+		c(corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status"),
+	}
+}
+
+// app is one era-1 Application: name, destination namespace, sync wave and source.
+type app struct {
+	name, namespace, wave string
+	repoPath, chart       string
+	chartRepo, version    string
+}
+
+// eraOneApplications are the Applications of the era-1 app-of-apps (PLATFORM.md §4.1), all Synced and
+// Healthy at start.
+func eraOneApplications() []*unstructured.Unstructured {
+	const repo = "https://github.com/ClubCedille/Plateforme-Cedille"
+	apps := []app{
+		{name: "argocd", namespace: "argocd", wave: "0", chart: "argo-cd", chartRepo: "https://argoproj.github.io/argo-helm", version: "5.46.8"},
+		{name: "vault", namespace: "vault", wave: "0", chart: "vault", chartRepo: "https://helm.releases.hashicorp.com", version: "0.26.1"},
+		{name: "vault-configs", namespace: "vault", wave: "1", repoPath: "system/vault/configs"},
+		{name: "cert-manager", namespace: "cert-manager", wave: "0", chart: "cert-manager", chartRepo: "https://charts.jetstack.io", version: "v1.13.1"},
+		{name: "secret-store-csi", namespace: "kube-system", wave: "-1", chart: "secrets-store-csi-driver", chartRepo: "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts", version: "1.3.4"},
+		{name: "gateway-api", namespace: "gateway-system", wave: "0", repoPath: "system/gateway-api/gateway-api-resources"},
+		{name: "kuma", namespace: "kuma-system", wave: "0", repoPath: "system/kuma/kuma-resources"},
+		{name: "merbridge", namespace: "kuma-system", wave: "0", repoPath: "system/merbridge/merbridge-resources"},
+		{name: "grafana", namespace: "grafana", wave: "0", chart: "grafana", chartRepo: "https://grafana.github.io/helm-charts", version: "7.0.1"},
+		{name: "opentelemetry-operator", namespace: "opentelemetry-operator", wave: "0", chart: "opentelemetry-operator", chartRepo: "https://open-telemetry.github.io/opentelemetry-helm-charts", version: "0.42.0"},
+		{name: "clickhouse-operator", namespace: "clickhouse-system", wave: "0", repoPath: "system/clickhouse/operator"},
+		{name: "clickhouse-otel-monitoring", namespace: "clickhouse-system", wave: "2", repoPath: "system/clickhouse/otel-monitoring"},
+		{name: "kubevirt", namespace: "kubevirt", wave: "0", repoPath: "system/kubevirt/kubevirt-resources"},
+		{name: "crossplane-helm", namespace: "crossplane", wave: "0", chart: "crossplane", chartRepo: "https://charts.crossplane.io/stable", version: "1.13.2"},
+		{name: "kubevious", namespace: "kubevious", wave: "0", chart: "kubevious", chartRepo: "https://helm.kubevious.io", version: "1.2.1"},
+		{name: "calidum-rotae", namespace: "calidum-rotae", wave: "2", repoPath: "apps/calidum-rotae/prod"},
+		{name: "acets-grav", namespace: "acets", wave: "2", repoPath: "apps/acets/grav/prod"},
+		{name: "ets-demo-grav", namespace: "ets-demo", wave: "2", repoPath: "apps/ets-demo/grav/prod"},
+	}
+	out := make([]*unstructured.Unstructured, 0, len(apps))
+	for _, a := range apps {
+		source := map[string]any{"repoURL": repo, "path": a.repoPath, "targetRevision": "HEAD"}
+		if a.chart != "" {
+			source = map[string]any{"repoURL": a.chartRepo, "chart": a.chart,
+				"targetRevision": a.version}
+		}
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+			"metadata": map[string]any{
+				"name": a.name, "namespace": "argocd",
+				"annotations": map[string]any{"argocd.argoproj.io/sync-wave": a.wave},
+				"finalizers":  []any{"resources-finalizer.argocd.argoproj.io"},
+			},
+			"spec": map[string]any{
+				"project":     "default",
+				"source":      source,
+				"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": a.namespace},
+				"syncPolicy":  map[string]any{"automated": map[string]any{"selfHeal": true}, "syncOptions": []any{"CreateNamespace=true"}},
+			},
+			"status": map[string]any{
+				"sync":           map[string]any{"status": "Synced", "revision": "33723a99d80390acbf9debcdfcde5ffc76eb6432"},
+				"health":         map[string]any{"status": "Healthy"},
+				"operationState": map[string]any{"phase": "Succeeded", "message": "successfully synced (all tasks run)"},
+			},
+		}}
+		out = append(out, u)
+	}
+	return out
+}

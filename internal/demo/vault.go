@@ -1,0 +1,314 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// vaultCluster is the storage the simulated replicas share: initialized once, with one set of key shares.
+// It answers the Vault HTTP API calls the tool makes (sys/health, sys/seal-status, sys/init, sys/unseal,
+// sys/seal) the way a Shamir-sealed Vault 1.13 would.
+type vaultCluster struct {
+	mu          sync.Mutex
+	version     string
+	initialized bool
+	shares      int
+	threshold   int
+	keys        []string // hex; a share is valid when it is one of these
+	rootToken   string
+	replicas    []*vaultReplica
+}
+
+type vaultReplica struct {
+	name     string
+	sealed   bool
+	progress []string
+	nonce    string
+}
+
+func newVaultCluster(names ...string) *vaultCluster {
+	c := &vaultCluster{version: "1.13.3"}
+	for _, n := range names {
+		c.replicas = append(c.replicas, &vaultReplica{name: n, sealed: true})
+	}
+	return c
+}
+
+func (c *vaultCluster) replica(name string) *vaultReplica {
+	for _, r := range c.replicas {
+		if r.name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// initialize is `vault operator init` (no PGP here: the demo keeps shares in memory only).
+func (c *vaultCluster) initialize(shares, threshold int) ([]string, string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.initialized {
+		return nil, "", fmt.Errorf("Vault is already initialized")
+	}
+	if shares < 1 || threshold < 1 || threshold > shares || shares > 255 {
+		return nil, "", fmt.Errorf("invalid seal configuration: threshold must be between 1 and the number of shares (max 255)")
+	}
+	c.keys = make([]string, shares)
+	for i := range c.keys {
+		c.keys[i] = randomHex(33)
+	}
+	c.shares, c.threshold, c.initialized = shares, threshold, true
+	c.rootToken = "hvs." + randomHex(12)
+	return append([]string(nil), c.keys...), c.rootToken, nil
+}
+
+// unseal submits one share to a replica; at the threshold the shares are checked together, as Vault does.
+func (c *vaultCluster) unseal(name, share string, reset bool) (*vaultReplica, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.replica(name)
+	if !c.initialized {
+		return r, fmt.Errorf("Vault is not initialized")
+	}
+	if reset {
+		r.progress, r.nonce = nil, ""
+		return r, nil
+	}
+	if !r.sealed {
+		return r, nil
+	}
+	key := strings.TrimSpace(share)
+	if b, err := base64.StdEncoding.DecodeString(key); err == nil && len(b) == 33 {
+		key = hex.EncodeToString(b)
+	} else if _, err := hex.DecodeString(key); err != nil {
+		return r, fmt.Errorf("'key' must be a valid hex or base64 string")
+	}
+	for _, p := range r.progress {
+		if p == key {
+			return r, fmt.Errorf("given key has already been provided during this generation operation")
+		}
+	}
+	if r.nonce == "" {
+		r.nonce = randomHex(16)
+	}
+	r.progress = append(r.progress, key)
+	if len(r.progress) < c.threshold {
+		return r, nil
+	}
+	valid := true
+	for _, p := range r.progress {
+		if !slices.Contains(c.keys, p) {
+			valid = false
+		}
+	}
+	r.progress, r.nonce = nil, ""
+	if !valid {
+		return r, fmt.Errorf("failed to decrypt keys from storage: cipher: message authentication failed")
+	}
+	r.sealed = false
+	return r, nil
+}
+
+func (c *vaultCluster) seal(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.replica(name); r != nil {
+		r.sealed, r.progress, r.nonce = true, nil, ""
+	}
+}
+
+// active is the first unsealed replica (the leader); the others are standbys.
+func (c *vaultCluster) activeLocked() string {
+	for _, r := range c.replicas {
+		if !r.sealed {
+			return r.name
+		}
+	}
+	return ""
+}
+
+func (c *vaultCluster) handler(name string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/sys/health", func(w http.ResponseWriter, req *http.Request) {
+		c.mu.Lock()
+		r := c.replica(name)
+		active := c.activeLocked() == name
+		body := map[string]any{
+			"initialized": c.initialized, "sealed": r.sealed, "standby": c.initialized && !r.sealed && !active,
+			"performance_standby": false, "replication_performance_mode": "disabled",
+			"replication_dr_mode": "disabled", "server_time_utc": 0, "version": c.version,
+		}
+		if c.initialized {
+			body["cluster_name"], body["cluster_id"] = "vault-cluster-cedille", "4f2b5e1c-6a0d-4c7e-9b51-demo"
+		}
+		code := 200
+		q := req.URL.Query()
+		switch {
+		case !c.initialized:
+			code = queryCode(q.Get("uninitcode"), 501)
+		case r.sealed:
+			code = queryCode(q.Get("sealedcode"), 503)
+		case !active:
+			code = 429
+			if ok, _ := strconv.ParseBool(q.Get("standbyok")); ok {
+				code = 200
+			}
+			code = queryCode(q.Get("standbycode"), code)
+		}
+		c.mu.Unlock()
+		writeJSON(w, code, body)
+	})
+	mux.HandleFunc("GET /v1/sys/seal-status", func(w http.ResponseWriter, _ *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		writeJSON(w, 200, c.sealStatusLocked(c.replica(name)))
+	})
+	mux.HandleFunc("GET /v1/sys/init", func(w http.ResponseWriter, _ *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"initialized": c.initialized})
+	})
+	initHandler := func(w http.ResponseWriter, req *http.Request) {
+		var in struct {
+			SecretShares    int `json:"secret_shares"`
+			SecretThreshold int `json:"secret_threshold"`
+		}
+		if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+			writeErrors(w, 400, "failed to parse JSON input: "+err.Error())
+			return
+		}
+		keys, root, err := c.initialize(in.SecretShares, in.SecretThreshold)
+		if err != nil {
+			writeErrors(w, 400, err.Error())
+			return
+		}
+		b64 := make([]string, len(keys))
+		for i, k := range keys {
+			raw, _ := hex.DecodeString(k)
+			b64[i] = base64.StdEncoding.EncodeToString(raw)
+		}
+		writeJSON(w, 200, map[string]any{"keys": keys, "keys_base64": b64, "root_token": root})
+	}
+	mux.HandleFunc("PUT /v1/sys/init", initHandler)
+	mux.HandleFunc("POST /v1/sys/init", initHandler)
+	unsealHandler := func(w http.ResponseWriter, req *http.Request) {
+		var in struct {
+			Key   string `json:"key"`
+			Reset bool   `json:"reset"`
+		}
+		if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+			writeErrors(w, 400, "failed to parse JSON input: "+err.Error())
+			return
+		}
+		r, err := c.unseal(name, in.Key, in.Reset)
+		if err != nil {
+			writeErrors(w, 400, err.Error())
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		writeJSON(w, 200, c.sealStatusLocked(r))
+	}
+	mux.HandleFunc("PUT /v1/sys/unseal", unsealHandler)
+	mux.HandleFunc("POST /v1/sys/unseal", unsealHandler)
+	sealHandler := func(w http.ResponseWriter, req *http.Request) {
+		c.mu.Lock()
+		ok := c.initialized && req.Header.Get("X-Vault-Token") == c.rootToken
+		c.mu.Unlock()
+		if !ok {
+			writeErrors(w, 403, "permission denied")
+			return
+		}
+		c.seal(name)
+		w.WriteHeader(204)
+	}
+	mux.HandleFunc("PUT /v1/sys/seal", sealHandler)
+	mux.HandleFunc("POST /v1/sys/seal", sealHandler)
+	return mux
+}
+
+func (c *vaultCluster) sealStatusLocked(r *vaultReplica) map[string]any {
+	s := map[string]any{
+		"type": "shamir", "initialized": c.initialized, "sealed": r.sealed, "t": c.threshold, "n": c.shares,
+		"progress": len(r.progress), "nonce": r.nonce, "version": c.version, "build_date": "2023-06-06T18:12:37Z",
+		"migration": false, "recovery_seal": false, "storage_type": "raft",
+	}
+	if c.initialized {
+		s["cluster_name"], s["cluster_id"] = "vault-cluster-cedille", "4f2b5e1c-6a0d-4c7e-9b51-demo"
+	}
+	return s
+}
+
+// client returns an HTTP client whose transport serves the replica's handler in-process: no socket.
+func (c *vaultCluster) client(name string) *http.Client {
+	return &http.Client{Transport: handlerTransport{h: c.handler(name)}}
+}
+
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, req)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// unsealAll unseals every replica with the kept shares (the demo's "heal").
+func (c *vaultCluster) unsealAll(ctx context.Context) error {
+	c.mu.Lock()
+	keys := append([]string(nil), c.keys...)
+	threshold := c.threshold
+	names := make([]string, len(c.replicas))
+	for i, r := range c.replicas {
+		names[i] = r.name
+	}
+	c.mu.Unlock()
+	for _, n := range names {
+		for _, k := range keys[:threshold] {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if _, err := c.unseal(n, k, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func queryCode(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil && n >= 100 && n < 600 {
+		return n
+	}
+	return def
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErrors(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]any{"errors": []string{msg}})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,393 @@
+// Package app is the console's root model: a page stack under a header (platform, overall state, stale
+// banner) and above a footer of key help, with `?` full help, demo actions, and a guard for terminals
+// smaller than 80×24.
+package app
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// MinWidth and MinHeight are the smallest terminal the console draws into.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// Action is an extra key the shell offers (the demo's fault injection). Run does I/O and is called from a
+// tea.Cmd, never from Update.
+type Action struct {
+	Key  key.Binding
+	Run  func(ctx context.Context) (string, error)
+	Note string
+}
+
+// Options configure the shell.
+type Options struct {
+	Theme theme.Theme
+	// Snapshots delivers the hub's snapshots; nil shows an empty platform.
+	Snapshots <-chan watch.Snapshot
+	// Root is the first page.
+	Root common.Page
+	// Actions are extra keys (demo faults), listed in the full help under ActionsTitle.
+	Actions      []Action
+	ActionsTitle string
+	// DetectBackground asks the terminal for its background colour to pick light or dark styles.
+	DetectBackground bool
+}
+
+// KeyMap is the shell's own keys.
+type KeyMap struct {
+	Quit, ForceQuit, Help, Back key.Binding
+}
+
+func defaultKeys() KeyMap {
+	return KeyMap{
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	}
+}
+
+// Model is the root model.
+type Model struct {
+	opts     Options
+	theme    theme.Theme
+	keys     KeyMap
+	pages    []common.Page
+	snap     watch.Snapshot
+	w, h     int
+	help     bool
+	flash    string
+	flashErr bool
+	flashID  int
+}
+
+// New builds the shell.
+func New(o Options) *Model {
+	m := &Model{opts: o, theme: o.Theme, keys: defaultKeys()}
+	if o.Root != nil {
+		m.pages = []common.Page{o.Root}
+	}
+	return m
+}
+
+type actionDoneMsg struct {
+	note string
+	err  error
+}
+
+type clearFlashMsg struct{ id int }
+
+// waitSnapshot blocks in a command (not in Update) until the hub publishes.
+func waitSnapshot(ch <-chan watch.Snapshot) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		s, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return common.SnapshotMsg{Snapshot: s}
+	}
+}
+
+// Init starts listening to the hub and asks for the background colour.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{waitSnapshot(m.opts.Snapshots)}
+	if m.opts.DetectBackground && m.theme.Color {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	if p := m.top(); p != nil {
+		cmds = append(cmds, p.Init())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) top() common.Page {
+	if len(m.pages) == 0 {
+		return nil
+	}
+	return m.pages[len(m.pages)-1]
+}
+
+func (m *Model) bodyHeight() int { return max(m.h-3, 0) }
+
+func (m *Model) resize() {
+	for _, p := range m.pages {
+		p.SetSize(m.w, m.bodyHeight())
+	}
+}
+
+// broadcast sends msg to every page of the stack (snapshots and theme changes concern them all).
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, p := range m.pages {
+		np, cmd := p.Update(msg)
+		m.pages[i] = np
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update routes messages; it never does I/O.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.theme = theme.New(m.theme.Color, msg.IsDark())
+		return m, m.broadcast(common.ThemeMsg{Theme: m.theme})
+	case common.SnapshotMsg:
+		m.snap = msg.Snapshot
+		return m, tea.Batch(m.broadcast(msg), waitSnapshot(m.opts.Snapshots))
+	case common.PushMsg:
+		msg.Page.SetSize(m.w, m.bodyHeight())
+		m.pages = append(m.pages, msg.Page)
+		return m, msg.Page.Init()
+	case actionDoneMsg:
+		m.flashID++
+		m.flash, m.flashErr = msg.note, msg.err != nil
+		if msg.err != nil {
+			m.flash = msg.err.Error()
+		}
+		id := m.flashID
+		return m, tea.Tick(4*time.Second, func(time.Time) tea.Msg { return clearFlashMsg{id: id} })
+	case clearFlashMsg:
+		if msg.id == m.flashID {
+			m.flash = ""
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	if p := m.top(); p != nil {
+		np, cmd := p.Update(msg)
+		m.pages[len(m.pages)-1] = np
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(k, m.keys.ForceQuit) {
+		return m, tea.Quit
+	}
+	if m.help {
+		if key.Matches(k, m.keys.Help, m.keys.Back, m.keys.Quit) {
+			m.help = false
+		}
+		return m, nil
+	}
+	p := m.top()
+	if c, ok := p.(common.Capturing); ok && c.Capturing() {
+		np, cmd := p.Update(k)
+		m.pages[len(m.pages)-1] = np
+		return m, cmd
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(k, m.keys.Help):
+		m.help = true
+		return m, nil
+	case key.Matches(k, m.keys.Back) && len(m.pages) > 1:
+		m.pages = m.pages[:len(m.pages)-1]
+		return m, nil
+	}
+	for _, a := range m.opts.Actions {
+		if key.Matches(k, a.Key) {
+			run := a.Run
+			return m, func() tea.Msg {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				note, err := run(ctx)
+				return actionDoneMsg{note: note, err: err}
+			}
+		}
+	}
+	if p == nil {
+		return m, nil
+	}
+	np, cmd := p.Update(k)
+	m.pages[len(m.pages)-1] = np
+	return m, cmd
+}
+
+// View draws the whole screen, exactly the terminal's size.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "cedille-tui · " + m.platformName()
+	return v
+}
+
+// Render is the screen content (what goldens compare).
+func (m *Model) Render() string { return m.render() }
+
+func (m *Model) render() string {
+	if m.w <= 0 || m.h <= 0 {
+		return ""
+	}
+	if m.w < MinWidth || m.h < MinHeight {
+		return common.Block(tooSmall(m.w, m.h), m.w, m.h)
+	}
+	body := ""
+	if m.help {
+		body = m.helpView()
+	} else if p := m.top(); p != nil {
+		body = p.View()
+	}
+	return strings.Join([]string{
+		m.headerLine(), m.statusLine(), common.Block(body, m.w, m.bodyHeight()), m.footer(),
+	}, "\n")
+}
+
+func tooSmall(w, h int) string {
+	return "terminal too small (need 80×24), now " + strconv.Itoa(w) + "×" + strconv.Itoa(h)
+}
+
+func (m *Model) platformName() string {
+	if m.snap.Platform != "" {
+		return m.snap.Platform
+	}
+	return "no platform"
+}
+
+func (m *Model) headerLine() string {
+	left := m.theme.Title.Render("cedille-tui") + m.theme.Subtle.Render(" │ ") + m.platformName()
+	if m.snap.Demo {
+		left += " " + m.theme.Subtle.Render("[demo]")
+	}
+	right := m.theme.Status(m.snap.Report.Overall)
+	if !m.snap.At.IsZero() {
+		right += m.theme.Subtle.Render("  " + m.snap.At.Format("15:04:05"))
+	}
+	return common.Join(left, right, m.w)
+}
+
+func (m *Model) statusLine() string {
+	if since := m.snap.StaleSince(); !since.IsZero() {
+		why := ""
+		for _, st := range m.snap.Sources {
+			if st.Configured && st.Err != nil {
+				why = " — " + st.Err.Error()
+				break
+			}
+		}
+		return m.theme.Banner.Render(common.Fit("▲ stale since "+since.Format("15:04:05")+why, m.w))
+	}
+	crumbs := make([]string, 0, len(m.pages))
+	for _, p := range m.pages {
+		crumbs = append(crumbs, p.Title())
+	}
+	if m.help {
+		crumbs = append(crumbs, "Help")
+	}
+	right := ""
+	switch {
+	case m.flash != "" && m.flashErr:
+		right = m.theme.Error.Render(m.flash)
+	case m.flash != "":
+		right = m.theme.Flash.Render(m.flash)
+	default:
+		right = m.layerSummary()
+	}
+	return common.Join(m.theme.Subtle.Render(strings.Join(crumbs, " › ")), right, m.w)
+}
+
+// layerSummary is one symbol per layer: "cluster ✔  secrets ✖".
+func (m *Model) layerSummary() string {
+	parts := make([]string, 0, len(m.snap.Report.Layers))
+	for _, l := range m.snap.Report.Layers {
+		parts = append(parts, string(l.Name)+" "+m.theme.Symbol(l.Status))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func (m *Model) footer() string {
+	var bs []key.Binding
+	if m.help {
+		bs = []key.Binding{m.keys.Back}
+	} else {
+		if p := m.top(); p != nil {
+			bs = append(bs, p.ShortHelp()...)
+		}
+		if len(m.pages) > 1 {
+			bs = append(bs, m.keys.Back)
+		}
+		bs = append(bs, m.keys.Help, m.keys.Quit)
+	}
+	parts := make([]string, 0, len(bs))
+	for _, b := range bs {
+		h := b.Help()
+		parts = append(parts, m.theme.Key.Render(h.Key)+" "+m.theme.KeyDesc.Render(h.Desc))
+	}
+	return common.Fit(strings.Join(parts, m.theme.Subtle.Render(" • ")), m.w)
+}
+
+func (m *Model) helpView() string {
+	var lines []string
+	section := func(title string, bs []key.Binding) {
+		if len(bs) == 0 {
+			return
+		}
+		lines = append(lines, m.theme.Label.Render(title))
+		for _, b := range bs {
+			h := b.Help()
+			lines = append(lines, " "+m.theme.Key.Render(common.Fit(h.Key, 7))+" "+h.Desc)
+		}
+		lines = append(lines, "")
+	}
+	if p := m.top(); p != nil {
+		var bs []key.Binding
+		for _, g := range p.FullHelp() {
+			bs = append(bs, g...)
+		}
+		section(p.Title(), bs)
+	}
+	section("Everywhere", []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit, m.keys.ForceQuit})
+	if len(m.opts.Actions) > 0 {
+		var bs []key.Binding
+		for _, a := range m.opts.Actions {
+			bs = append(bs, a.Key)
+		}
+		title := m.opts.ActionsTitle
+		if title == "" {
+			title = "Actions"
+		}
+		section(title, bs)
+	}
+	legend := m.theme.Subtle.Render("State reads by symbol as well as colour: ✔ OK  ▲ Degraded  ✖ Down  ? Unknown")
+	body := columns(lines, m.bodyHeight()-1, m.w)
+	return strings.Join(append(body, legend), "\n")
+}
+
+// columns flows lines into as many side-by-side columns as the height needs and the width allows.
+func columns(lines []string, h, w int) []string {
+	if h <= 0 || len(lines) <= h {
+		return lines
+	}
+	colW := w / ((len(lines) + h - 1) / h)
+	out := make([]string, h)
+	for i, l := range lines {
+		out[i%h] += common.Fit(l, colW)
+	}
+	return out
+}
+
+// Overall is the overall status shown in the header (for tests and the SSH server's logs).
+func (m *Model) Overall() health.Status { return m.snap.Report.Overall }

@@ -1,0 +1,98 @@
+// Package common is the contract between the app shell and its pages, and the small text helpers every
+// page uses to fit its output exactly into the space it is given.
+package common
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// Page is one screen of the page stack.
+type Page interface {
+	// Init returns the page's first command, if any.
+	Init() tea.Cmd
+	// Update handles a message; it never does I/O (return a tea.Cmd for that).
+	Update(msg tea.Msg) (Page, tea.Cmd)
+	// View renders exactly the size last given to SetSize.
+	View() string
+	SetSize(width, height int)
+	// Title is the page's name in the breadcrumb.
+	Title() string
+	// ShortHelp lists the page's main keys for the footer; FullHelp groups all of them for `?`.
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+}
+
+// Capturing is implemented by pages that are reading text (a filter, a form): the shell then leaves
+// printable keys such as q and ? to them.
+type Capturing interface {
+	Capturing() bool
+}
+
+// SnapshotMsg carries a new snapshot from the hub to every page.
+type SnapshotMsg struct{ Snapshot watch.Snapshot }
+
+// PushMsg asks the shell to open a page on top of the current one.
+type PushMsg struct{ Page Page }
+
+// Push returns the command that opens p.
+func Push(p Page) tea.Cmd { return func() tea.Msg { return PushMsg{Page: p} } }
+
+// ThemeMsg tells pages the theme changed (background detected).
+type ThemeMsg struct{ Theme theme.Theme }
+
+// Fit truncates or pads s (which may hold ANSI styles) to exactly width cells.
+func Fit(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	w := lipgloss.Width(s)
+	switch {
+	case w > width:
+		return ansi.Truncate(s, width, "…")
+	case w < width:
+		return s + strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
+// Truncate shortens s to at most width cells, with an ellipsis.
+func Truncate(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, width, "…")
+}
+
+// Block fits text into exactly width×height: each line fitted, extra lines dropped, missing ones blank.
+func Block(text string, width, height int) string {
+	if height <= 0 || width <= 0 {
+		return ""
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for i := range lines {
+		lines[i] = Fit(lines[i], width)
+	}
+	for len(lines) < height {
+		lines = append(lines, strings.Repeat(" ", width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Join places left and right on one line of exactly width cells, the right part winning when short.
+func Join(left, right string, width int) string {
+	rw := lipgloss.Width(right)
+	if rw >= width {
+		return Fit(right, width)
+	}
+	return Fit(left, width-rw-1) + " " + right
+}

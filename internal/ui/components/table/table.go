@@ -1,0 +1,369 @@
+// Package table is a scrolling, filterable, sortable table that renders only the rows that are visible,
+// and drops low-priority columns rather than overflow a narrow terminal.
+package table
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+)
+
+// Column describes one column.
+type Column struct {
+	Title string
+	// Width is the column's minimum width in cells.
+	Width int
+	// Flex shares out the spare width among flexible columns, in proportion.
+	Flex int
+	// Drop orders which columns go first when the terminal is too narrow (higher goes first; 0 never).
+	Drop int
+}
+
+// Row is one line of the table.
+type Row struct {
+	// Key identifies the row across updates, so the cursor stays on the same object.
+	Key string
+	// Cells may contain ANSI styles; filtering matches their plain text.
+	Cells []string
+	// Sort optionally gives per-column sort keys (plain Cells are used where missing).
+	Sort []string
+}
+
+// KeyMap is the table's keys.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom, Filter, Sort, Reverse, ClearFilter key.Binding
+}
+
+// DefaultKeys are k9s-like.
+func DefaultKeys() KeyMap {
+	return KeyMap{
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Top:         key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "top")),
+		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
+		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort column")),
+		Reverse:     key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+	}
+}
+
+// Model is the table's state.
+type Model struct {
+	Keys    KeyMap
+	theme   theme.Theme
+	columns []Column
+	all     []Row
+	rows    []Row // filtered and sorted view of all
+	cursor  int
+	offset  int
+	width   int
+	height  int
+
+	filter    string
+	filtering bool
+	sortCol   int // -1: as given
+	sortDesc  bool
+	// Empty is shown when there is no row.
+	Empty string
+}
+
+// New builds a table with the given columns.
+func New(t theme.Theme, cols ...Column) Model {
+	return Model{Keys: DefaultKeys(), theme: t, columns: cols, sortCol: -1, Empty: "Nothing to show."}
+}
+
+// SetTheme changes the theme.
+func (m *Model) SetTheme(t theme.Theme) { m.theme = t }
+
+// SetSize sets the space the table renders into, header line included.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.clamp()
+}
+
+// SetRows replaces the rows, keeping the cursor on the same key when it is still there.
+func (m *Model) SetRows(rows []Row) {
+	keep := ""
+	if r, ok := m.Selected(); ok {
+		keep = r.Key
+	}
+	m.all = rows
+	m.apply()
+	if keep != "" {
+		for i, r := range m.rows {
+			if r.Key == keep {
+				m.cursor = i
+				break
+			}
+		}
+	}
+	m.clamp()
+}
+
+// Selected is the row under the cursor.
+func (m Model) Selected() (Row, bool) {
+	if m.cursor < 0 || m.cursor >= len(m.rows) {
+		return Row{}, false
+	}
+	return m.rows[m.cursor], true
+}
+
+// Len is the number of rows shown (after the filter), Total the number of rows.
+func (m Model) Len() int   { return len(m.rows) }
+func (m Model) Total() int { return len(m.all) }
+
+// Filter is the current filter text.
+func (m Model) Filter() string { return m.filter }
+
+// Filtering tells whether the filter is being typed (printable keys belong to the table then).
+func (m Model) Filtering() bool { return m.filtering }
+
+// SetFilter sets the filter text.
+func (m *Model) SetFilter(f string) {
+	m.filter = f
+	m.apply()
+	m.clamp()
+}
+
+func (m *Model) apply() {
+	q := strings.ToLower(m.filter)
+	m.rows = m.rows[:0:0]
+	for _, r := range m.all {
+		if q == "" || strings.Contains(strings.ToLower(ansi.Strip(strings.Join(r.Cells, " "))), q) {
+			m.rows = append(m.rows, r)
+		}
+	}
+	if m.sortCol >= 0 {
+		c := m.sortCol
+		sort.SliceStable(m.rows, func(i, j int) bool {
+			a, b := sortKey(m.rows[i], c), sortKey(m.rows[j], c)
+			if m.sortDesc {
+				return a > b
+			}
+			return a < b
+		})
+	}
+}
+
+func sortKey(r Row, c int) string {
+	if c < len(r.Sort) && r.Sort[c] != "" {
+		return r.Sort[c]
+	}
+	if c < len(r.Cells) {
+		return strings.ToLower(ansi.Strip(r.Cells[c]))
+	}
+	return ""
+}
+
+func (m *Model) bodyHeight() int { return max(m.height-1, 0) }
+
+func (m *Model) clamp() {
+	n := len(m.rows)
+	m.cursor = min(max(m.cursor, 0), max(n-1, 0))
+	h := m.bodyHeight()
+	if h <= 0 {
+		m.offset = 0
+		return
+	}
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+h {
+		m.offset = m.cursor - h + 1
+	}
+	m.offset = min(max(m.offset, 0), max(n-h, 0))
+}
+
+// Update handles navigation, sorting and the filter.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
+	if m.filtering {
+		switch k.String() {
+		case "enter":
+			m.filtering = false
+		case "esc":
+			m.filtering = false
+			m.SetFilter("")
+		case "backspace":
+			if r := []rune(m.filter); len(r) > 0 {
+				m.SetFilter(string(r[:len(r)-1]))
+			}
+		default:
+			if t := k.Text; t != "" {
+				m.SetFilter(m.filter + t)
+			}
+		}
+		return m, nil
+	}
+	h := max(m.bodyHeight(), 1)
+	switch {
+	case key.Matches(k, m.Keys.Up):
+		m.cursor--
+	case key.Matches(k, m.Keys.Down):
+		m.cursor++
+	case key.Matches(k, m.Keys.PageUp):
+		m.cursor -= h
+	case key.Matches(k, m.Keys.PageDown):
+		m.cursor += h
+	case key.Matches(k, m.Keys.Top):
+		m.cursor = 0
+	case key.Matches(k, m.Keys.Bottom):
+		m.cursor = len(m.rows) - 1
+	case key.Matches(k, m.Keys.Filter):
+		m.filtering = true
+	case key.Matches(k, m.Keys.Sort):
+		m.sortCol++
+		if m.sortCol >= len(m.columns) {
+			m.sortCol = -1
+		}
+		m.apply()
+	case key.Matches(k, m.Keys.Reverse):
+		m.sortDesc = !m.sortDesc
+		m.apply()
+	case key.Matches(k, m.Keys.ClearFilter) && m.filter != "":
+		m.SetFilter("")
+	}
+	m.clamp()
+	return m, nil
+}
+
+// layout decides which columns show and how wide each is.
+func (m Model) layout() ([]int, []int) {
+	visible := make([]int, 0, len(m.columns))
+	for i := range m.columns {
+		visible = append(visible, i)
+	}
+	need := func(v []int) int {
+		n := 0
+		for _, i := range v {
+			n += m.columns[i].Width + 1
+		}
+		return n
+	}
+	for need(visible) > m.width {
+		worst, at := 0, -1
+		for j, i := range visible {
+			if d := m.columns[i].Drop; d > worst {
+				worst, at = d, j
+			}
+		}
+		if at < 0 {
+			break
+		}
+		visible = append(visible[:at], visible[at+1:]...)
+	}
+	widths := make([]int, len(visible))
+	spare, flex := m.width-need(visible), 0
+	for j, i := range visible {
+		widths[j] = m.columns[i].Width
+		flex += m.columns[i].Flex
+	}
+	if spare > 0 && flex > 0 {
+		given := 0
+		for j, i := range visible {
+			add := spare * m.columns[i].Flex / flex
+			widths[j] += add
+			given += add
+		}
+		for j, i := range visible { // rounding leftovers to the first flexible column
+			if m.columns[i].Flex > 0 {
+				widths[j] += spare - given
+				break
+			}
+		}
+	}
+	return visible, widths
+}
+
+// View renders the header line and the visible rows only, exactly width×height.
+func (m Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	visible, widths := m.layout()
+	var b strings.Builder
+	head := make([]string, len(visible))
+	for j, i := range visible {
+		t := m.columns[i].Title
+		if i == m.sortCol {
+			if m.sortDesc {
+				t += "↓"
+			} else {
+				t += "↑"
+			}
+		}
+		head[j] = common.Fit(t, widths[j])
+	}
+	b.WriteString(m.theme.TableHead.Render(common.Fit(strings.Join(head, " "), m.width)))
+	h := m.bodyHeight()
+	if len(m.rows) == 0 {
+		msg := m.Empty
+		if m.filter != "" {
+			msg = "No row matches “" + m.filter + "” (esc clears the filter)."
+		}
+		b.WriteString("\n" + common.Block(m.theme.Subtle.Render(msg), m.width, h))
+		return b.String()
+	}
+	end := min(m.offset+h, len(m.rows))
+	for idx := m.offset; idx < end; idx++ {
+		r := m.rows[idx]
+		cells := make([]string, len(visible))
+		for j, i := range visible {
+			c := ""
+			if i < len(r.Cells) {
+				c = r.Cells[i]
+			}
+			if idx == m.cursor {
+				c = ansi.Strip(c)
+			}
+			cells[j] = common.Fit(c, widths[j])
+		}
+		line := common.Fit(strings.Join(cells, " "), m.width)
+		if idx == m.cursor {
+			line = m.theme.Selected.Render(line)
+		}
+		b.WriteString("\n" + line)
+	}
+	for i := end - m.offset; i < h; i++ {
+		b.WriteString("\n" + strings.Repeat(" ", m.width))
+	}
+	return b.String()
+}
+
+// StatusLine describes the position and filter, for the page's own footer line.
+func (m Model) StatusLine() string {
+	var parts []string
+	if m.filtering {
+		parts = append(parts, "/"+m.filter+"▏")
+	} else if m.filter != "" {
+		parts = append(parts, "filter: "+m.filter)
+	}
+	if len(m.rows) > 0 {
+		parts = append(parts, strconv.Itoa(m.cursor+1)+"/"+strconv.Itoa(len(m.rows)))
+	}
+	if len(m.rows) != len(m.all) {
+		parts = append(parts, "of "+strconv.Itoa(len(m.all)))
+	}
+	return strings.Join(parts, " ")
+}
+
+// ShortHelp is the table's main keys.
+func (m Model) ShortHelp() []key.Binding { return []key.Binding{m.Keys.Filter} }
+
+// FullHelp is all of the table's keys.
+func (m Model) FullHelp() []key.Binding {
+	return []key.Binding{m.Keys.Up, m.Keys.Down, m.Keys.PageUp, m.Keys.PageDown, m.Keys.Top, m.Keys.Bottom,
+		m.Keys.Filter, m.Keys.Sort, m.Keys.Reverse}
+}

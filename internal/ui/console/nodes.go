@@ -1,0 +1,153 @@
+package console
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// Nodes is the node list, fed live by the hub's node informer and joined with Omni's machines.
+type Nodes struct {
+	theme theme.Theme
+	table table.Model
+	snap  watch.Snapshot
+	open  key.Binding
+	w, h  int
+}
+
+// NewNodes builds the node list page.
+func NewNodes(t theme.Theme) *Nodes {
+	tb := table.New(t,
+		table.Column{Title: " ", Width: 1},
+		table.Column{Title: "NAME", Width: 14, Flex: 2},
+		table.Column{Title: "STATUS", Width: 9, Flex: 1},
+		table.Column{Title: "ROLES", Width: 13, Flex: 1, Drop: 3},
+		table.Column{Title: "VERSION", Width: 8, Drop: 4},
+		table.Column{Title: "INTERNAL-IP", Width: 12, Drop: 5},
+		table.Column{Title: "OMNI", Width: 11, Drop: 6},
+		table.Column{Title: "OS-IMAGE", Width: 18, Flex: 1, Drop: 9},
+		table.Column{Title: "AGE", Width: 4, Drop: 2},
+	)
+	tb.Empty = "Waiting for nodes…"
+	return &Nodes{theme: t, table: tb,
+		open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details"))}
+}
+
+func (p *Nodes) Init() tea.Cmd   { return nil }
+func (p *Nodes) Title() string   { return "Nodes" }
+func (p *Nodes) Capturing() bool { return p.table.Filtering() }
+
+// SetSize gives the table all but the page's status line.
+func (p *Nodes) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.table.SetSize(w, max(h-1, 0))
+}
+
+// Update handles snapshots and keys.
+func (p *Nodes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case common.SnapshotMsg:
+		p.snap = msg.Snapshot
+		p.table.SetRows(nodeRows(p.theme, p.snap))
+		p.table.Empty = p.emptyText()
+		return p, nil
+	case common.ThemeMsg:
+		p.theme = msg.Theme
+		p.table.SetTheme(msg.Theme)
+		p.table.SetRows(nodeRows(p.theme, p.snap))
+		return p, nil
+	case tea.KeyPressMsg:
+		if !p.table.Filtering() && key.Matches(msg, p.open) {
+			if r, ok := p.table.Selected(); ok {
+				d := NewNodeDetail(p.theme, r.Key)
+				d.SetSize(p.w, p.h)
+				_, _ = d.Update(common.SnapshotMsg{Snapshot: p.snap})
+				return p, common.Push(d)
+			}
+			return p, nil
+		}
+	}
+	var cmd tea.Cmd
+	p.table, cmd = p.table.Update(msg)
+	return p, cmd
+}
+
+func (p *Nodes) emptyText() string {
+	st := p.snap.Source(platform.SourceKubernetes)
+	switch {
+	case !st.Configured:
+		return "Kubernetes is not configured: set KUBECONFIG or pass --kubeconfig."
+	case st.Err != nil:
+		return st.Err.Error()
+	case !st.Synced:
+		return "Loading nodes…"
+	}
+	return "The cluster has no nodes yet."
+}
+
+// nodeRows is the pure mapping from a snapshot to table rows.
+func nodeRows(t theme.Theme, s watch.Snapshot) []table.Row {
+	rows := make([]table.Row, 0, len(s.Nodes))
+	for _, n := range s.Nodes {
+		f := health.Node(n)
+		omniCell := t.Subtle.Render("—")
+		if m := MachineFor(n, s.Machines); m != nil {
+			mf := health.Machine(m)
+			word := "connected"
+			if mf.Status == health.Down {
+				word = "offline"
+			} else if mf.Status != health.OK {
+				word = "attention"
+			}
+			omniCell = t.StatusStyle(mf.Status).Render(mf.Status.Symbol() + " " + word)
+		}
+		age := s.At.Sub(n.CreationTimestamp.Time)
+		rows = append(rows, table.Row{
+			Key: n.Name,
+			Cells: []string{
+				t.Symbol(f.Status), n.Name, t.StatusStyle(f.Status).Render(NodeState(n)), Roles(n),
+				n.Status.NodeInfo.KubeletVersion, InternalIP(n), omniCell, n.Status.NodeInfo.OSImage, Age(age),
+			},
+			Sort: []string{fmt.Sprintf("%d", 9-int(f.Status)), "", "", "", "", "", "", "",
+				fmt.Sprintf("%020d", int64(age))},
+		})
+	}
+	return rows
+}
+
+// View renders the table and a status line.
+func (p *Nodes) View() string {
+	if p.w <= 0 || p.h <= 0 {
+		return ""
+	}
+	counts := map[health.Status]int{}
+	for _, n := range p.snap.Nodes {
+		counts[health.Node(n).Status]++
+	}
+	summary := fmt.Sprintf("%d nodes", len(p.snap.Nodes))
+	for _, s := range []health.Status{health.Down, health.Degraded, health.Unknown} {
+		if counts[s] > 0 {
+			summary += "  " + p.theme.StatusStyle(s).Render(fmt.Sprintf("%s %d %s", s.Symbol(), counts[s], s))
+		}
+	}
+	status := common.Join(summary, p.theme.Subtle.Render(p.table.StatusLine()), p.w)
+	if p.h == 1 {
+		return status
+	}
+	return p.table.View() + "\n" + status
+}
+
+func (p *Nodes) ShortHelp() []key.Binding {
+	return append([]key.Binding{p.open}, p.table.ShortHelp()...)
+}
+
+func (p *Nodes) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{p.open}, p.table.FullHelp()}
+}

@@ -1,0 +1,57 @@
+// Package ui assembles the console from the app shell and its pages, and runs it on a terminal (the local
+// one, or an SSH session's).
+package ui
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/console"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// ConsoleOptions configure one console (one per terminal).
+type ConsoleOptions struct {
+	Snapshots <-chan watch.Snapshot
+	// Color is false under NO_COLOR or on a monochrome console.
+	Color bool
+	// Dark is the starting guess for the background; the terminal is asked when DetectBackground is set.
+	Dark             bool
+	DetectBackground bool
+	Actions          []app.Action
+	ActionsTitle     string
+}
+
+// NewConsole builds the console's root model, opening on the node list.
+func NewConsole(o ConsoleOptions) *app.Model {
+	t := theme.New(o.Color, o.Dark)
+	return app.New(app.Options{
+		Theme: t, Snapshots: o.Snapshots, Root: console.NewNodes(t),
+		Actions: o.Actions, ActionsTitle: o.ActionsTitle, DetectBackground: o.DetectBackground,
+	})
+}
+
+// ColorFromEnv tells whether colour is wanted: not under NO_COLOR (any value) nor TERM=dumb.
+func ColorFromEnv(lookup func(string) (string, bool)) bool {
+	if _, ok := lookup("NO_COLOR"); ok {
+		return false
+	}
+	if t, _ := lookup("TERM"); t == "dumb" {
+		return false
+	}
+	return true
+}
+
+// Run runs a model on the given terminal until it quits or ctx ends.
+func Run(ctx context.Context, m tea.Model, in io.Reader, out io.Writer, env []string) error {
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithEnvironment(env))
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,171 @@
+package watch
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/platform"
+)
+
+// Source feeds the hub. Run blocks until ctx ends and calls notify after every change it sees (the hub
+// coalesces); Fill copies the source's current contents and state into a snapshot being built.
+type Source interface {
+	Name() platform.Source
+	Run(ctx context.Context, notify func())
+	Fill(s *Snapshot)
+}
+
+// HubOptions tune a hub.
+type HubOptions struct {
+	Platform string
+	Demo     bool
+	// MinInterval is the shortest time between two published snapshots (default 250ms: ≤ 4 redraws/s).
+	MinInterval time.Duration
+	// Heartbeat republishes at least this often so ages and "stale since" keep moving (default 15s).
+	Heartbeat time.Duration
+	// Clock is time.Now unless a test fixes it.
+	Clock func() time.Time
+}
+
+// Hub owns the sources and publishes coalesced snapshots to its subscribers.
+type Hub struct {
+	opts    HubOptions
+	sources []Source
+	dirty   chan struct{}
+
+	mu     sync.Mutex
+	subs   map[int]chan Snapshot
+	nextID int
+	latest Snapshot
+	seq    uint64
+}
+
+// NewHub builds a hub over the sources; nothing runs until Run.
+func NewHub(o HubOptions, sources ...Source) *Hub {
+	if o.MinInterval <= 0 {
+		o.MinInterval = 250 * time.Millisecond
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 15 * time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	h := &Hub{opts: o, sources: sources, dirty: make(chan struct{}, 1), subs: map[int]chan Snapshot{}}
+	h.latest = h.build()
+	return h
+}
+
+// Run starts every source and publishes until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range h.sources {
+		wg.Add(1)
+		go func(s Source) {
+			defer wg.Done()
+			s.Run(ctx, h.Notify)
+		}(s)
+	}
+	defer wg.Wait()
+
+	h.publish()
+	last := h.opts.Clock()
+	heartbeat := time.NewTicker(h.opts.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-heartbeat.C:
+		case <-h.dirty:
+			// Coalesce: whatever else changes before the interval is over rides along.
+			if wait := h.opts.MinInterval - h.opts.Clock().Sub(last); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+		}
+		h.publish()
+		last = h.opts.Clock()
+	}
+}
+
+// Notify marks the hub dirty; cheap and non-blocking, safe from any goroutine.
+func (h *Hub) Notify() {
+	select {
+	case h.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// Subscribe returns a channel that always holds the newest snapshot not yet read (older ones are
+// dropped, never queued), primed with the latest one, and a function to unsubscribe (which closes it).
+func (h *Hub) Subscribe() (<-chan Snapshot, func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch := make(chan Snapshot, 1)
+	ch <- h.latest
+	id := h.nextID
+	h.nextID++
+	h.subs[id] = ch
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if _, ok := h.subs[id]; ok {
+			delete(h.subs, id)
+			close(ch) // wakes a reader blocked on it
+		}
+	}
+}
+
+// Subscribers counts the live subscriptions.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+// Latest is the last published snapshot.
+func (h *Hub) Latest() Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.latest
+}
+
+func (h *Hub) build() Snapshot {
+	s := Snapshot{
+		At: h.opts.Clock(), Platform: h.opts.Platform, Demo: h.opts.Demo,
+		Sources: map[platform.Source]SourceState{},
+	}
+	for _, src := range h.sources {
+		src.Fill(&s)
+	}
+	s.Report = Evaluate(s)
+	return s
+}
+
+func (h *Hub) publish() {
+	s := h.build()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	s.Seq = h.seq
+	h.latest = s
+	for _, ch := range h.subs {
+		select {
+		case ch <- s:
+		default:
+			// The subscriber has not read the previous one yet: replace it.
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- s
+		}
+	}
+}

@@ -1,0 +1,68 @@
+// Package watch holds the data sources (client-go informers, Omni COSI watches, Vault polling) and the hub
+// that turns their contents into immutable snapshots, evaluates health on them, and fans them out,
+// coalesced, to any number of subscribers. One hub per process, whatever the number of UIs.
+package watch
+
+import (
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	vault "github.com/hashicorp/vault/api"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// SourceState says how far a source can be trusted.
+type SourceState struct {
+	// Configured is false when nothing points at this source (the layer is left out, not failed).
+	Configured bool
+	// Synced is true once the first full list arrived.
+	Synced bool
+	// Err is the last error, nil once the source reads again.
+	Err error
+	// StaleSince is when the source stopped receiving updates (zero while fresh).
+	StaleSince time.Time
+}
+
+// Stale tells whether the source's data is older than what the server has.
+func (s SourceState) Stale() bool { return !s.StaleSince.IsZero() }
+
+// VaultReplica is one Vault server's last answer.
+type VaultReplica struct {
+	Name   string
+	Addr   string
+	Health *vault.HealthResponse
+	Err    error
+}
+
+// Snapshot is what the platform looked like at At. It is immutable: the objects in it are shared with
+// the caches and must not be modified.
+type Snapshot struct {
+	Seq      uint64
+	At       time.Time
+	Platform string
+	Demo     bool
+
+	Nodes    []*corev1.Node
+	Machines []*omni.MachineStatus
+	Clusters []*omni.ClusterStatus
+	Vault    []VaultReplica
+
+	Sources map[platform.Source]SourceState
+	Report  health.Report
+}
+
+// Source returns the state of one source (zero value when unknown).
+func (s Snapshot) Source(name platform.Source) SourceState { return s.Sources[name] }
+
+// StaleSince returns the earliest time a configured source went stale, zero when all are fresh.
+func (s Snapshot) StaleSince() time.Time {
+	var t time.Time
+	for _, st := range s.Sources {
+		if st.Configured && st.Stale() && (t.IsZero() || st.StaleSince.Before(t)) {
+			t = st.StaleSince
+		}
+	}
+	return t
+}
