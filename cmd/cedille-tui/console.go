@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"charm.land/bubbles/v2/key"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -55,9 +54,4 @@ func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Sourc
 		Actions: actions, ActionsTitle: actionsTitle,
 	})
 	return ui.Run(ctx, m, c.in, c.out, c.environ)
-}
-
-// keyAction turns a named key and a function into a console action.
-func keyAction(k, help string, run func(context.Context) (string, error)) app.Action {
-	return app.Action{Key: key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)), Run: run}
 }

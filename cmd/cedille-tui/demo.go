@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/spf13/cobra"
 )
@@ -34,7 +35,7 @@ Faults, toggled while the demo runs (also listed under ?):
 			defer d.Close()
 			var actions []app.Action
 			for _, f := range d.Faults() {
-				actions = append(actions, keyAction(f.Key, f.Help, f.Run))
+				actions = append(actions, ui.KeyAction(f.Key, f.Help, f.Run))
 			}
 			t := d.Targets()
 			return c.runTUI(cmd.Context(), t, t.Sources(), actions, "Demo faults")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
@@ -54,4 +55,9 @@ func Run(ctx context.Context, m tea.Model, in io.Reader, out io.Writer, env []st
 		return nil
 	}
 	return err
+}
+
+// KeyAction turns a key, its help text and a function into a console action (the demo's faults).
+func KeyAction(k, help string, run func(context.Context) (string, error)) app.Action {
+	return app.Action{Key: key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)), Run: run}
 }

@@ -158,7 +158,7 @@ func TestEvaluateSources(t *testing.T) {
 				platform.SourceKubernetes: {Configured: true, Synced: true, Err: unreachable, StaleSince: time.Unix(1, 0)}}},
 			[]health.Layer{health.LayerCluster}, health.Down, "API/kubernetes"},
 		{"an unreachable vault replica is down", Snapshot{
-			Vault: []VaultReplica{{Name: "vault-0", Health: nil, Err: errors.New("connection refused")}},
+			Vault:   []VaultReplica{{Name: "vault-0", Health: nil, Err: errors.New("connection refused")}},
 			Sources: map[platform.Source]SourceState{platform.SourceVault: {Configured: true, Synced: true}}},
 			[]health.Layer{health.LayerSecrets}, health.Down, "Vault/vault-0"},
 	}

@@ -42,7 +42,7 @@ func New(useColor, dark bool) Theme {
 		t.Error = plain.Bold(true)
 		t.Key = plain.Bold(true)
 		t.KeyDesc = plain
-		t.TableHead = plain.Bold(true).Underline(true)
+		t.TableHead = plain.Bold(true)
 		t.Selected = plain.Reverse(true)
 		t.Label = plain.Bold(true)
 		for i := range t.statuses {

@@ -1,0 +1,167 @@
+package ui_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// at is the fixed clock of every golden: ages and the header time do not move.
+var at = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+
+// demoSnapshot reads the simulated platform once, the way `status` does, at a fixed time.
+func demoSnapshot(t *testing.T) watch.Snapshot {
+	t.Helper()
+	d, err := demo.Start(context.Background(), demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return watch.Collect(context.Background(), d.Targets(), 5*time.Second, at)
+}
+
+// oneShot is a snapshot channel that delivers s once and closes.
+func oneShot(s watch.Snapshot) <-chan watch.Snapshot {
+	ch := make(chan watch.Snapshot, 1)
+	ch <- s
+	close(ch)
+	return ch
+}
+
+func TestShellGoldens(t *testing.T) {
+	snap := demoSnapshot(t)
+	for _, size := range [][2]int{{80, 24}, {160, 50}} {
+		for _, color := range []bool{true, false} {
+			name := fmt.Sprintf("%dx%d_color", size[0], size[1])
+			if !color {
+				name = fmt.Sprintf("%dx%d_nocolor", size[0], size[1])
+			}
+			t.Run(name, func(t *testing.T) {
+				m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: color, Dark: true})
+				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("worker-3")) },
+					teatest.WithDuration(5*time.Second))
+				tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+				final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*app.Model)
+				out := final.Render()
+				assertFits(t, out, size[0], size[1])
+				if hasColor := colorSGR.MatchString(out); hasColor != color {
+					t.Fatalf("colour=%v but colour codes present=%v", color, hasColor)
+				}
+				plain := ansi.Strip(out)
+				for _, want := range []string{"controlplane-1", "worker-3", "cedille-cluster", "✖ Down", "q quit", "Ready", "✔ connected"} {
+					if !strings.Contains(plain, want) {
+						t.Errorf("screen lacks %q", want)
+					}
+				}
+				golden.RequireEqual(t, []byte(out))
+			})
+		}
+	}
+}
+
+// colorSGR matches a foreground or background colour in an SGR sequence; NO_COLOR keeps bold and reverse.
+var colorSGR = regexp.MustCompile(`\x1b\[[0-9;:]*\b[34]8[;:]`)
+
+// assertFits checks the screen is exactly width×height cells: nothing wraps, nothing is missing.
+func assertFits(t *testing.T, out string, w, h int) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		t.Fatalf("%d lines for a terminal of %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if lw := lipgloss.Width(l); lw != w {
+			t.Fatalf("line %d is %d cells wide, terminal is %d: %q", i, lw, w, l)
+		}
+	}
+}
+
+func TestSizeSweepNeverPanics(t *testing.T) {
+	snap := demoSnapshot(t)
+	for _, color := range []bool{true, false} {
+		m := ui.NewConsole(ui.ConsoleOptions{Color: color, Dark: true})
+		m.Update(common.SnapshotMsg{Snapshot: snap})
+		for w := 1; w <= 80; w++ {
+			for h := 1; h <= 24; h++ {
+				m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+				out := m.Render()
+				assertFits(t, out, w, h)
+				small := w < app.MinWidth || h < app.MinHeight
+				want := common.Fit(fmt.Sprintf("terminal too small (need 80×24), now %d×%d", w, h), w)
+				if first := strings.Split(out, "\n")[0]; small && first != want {
+					t.Fatalf("%d×%d: first line %q, want the too-small notice %q", w, h, first, want)
+				}
+				if !small && !strings.Contains(out, "worker-3") {
+					t.Fatalf("80×24 must show the nodes")
+				}
+			}
+		}
+	}
+	// Keys and pages at the smallest size must not panic either.
+	m := ui.NewConsole(ui.ConsoleOptions{Color: true})
+	m.Update(tea.WindowSizeMsg{Width: 1, Height: 1})
+	m.Update(common.SnapshotMsg{Snapshot: snap})
+	for _, k := range []string{"j", "enter", "?", "esc", "/", "x", "esc", "G", "s", "S"} {
+		m.Update(tea.KeyPressMsg{Code: rune(k[0]), Text: k})
+		_ = m.Render()
+	}
+}
+
+// TestDemoDrivenThroughModel runs the console on the live simulated platform (hub, informers, Omni
+// watches over gRPC, Vault polling): it must show the six nodes, react to a fault, and quit on q.
+func TestDemoDrivenThroughModel(t *testing.T) {
+	d, err := demo.Start(context.Background(), demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hub := watch.NewHub(watch.HubOptions{Platform: demo.ClusterName, Demo: true}, d.Targets().Sources()...)
+	go hub.Run(ctx)
+	ch, unsub := hub.Subscribe()
+	defer unsub()
+	var actions []app.Action
+	for _, f := range d.Faults() {
+		actions = append(actions, keyAction(f))
+	}
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false, Actions: actions, ActionsTitle: "Demo faults"})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return bytes.Contains(b, []byte("worker-3")) && bytes.Contains(b, []byte("controlplane-1"))
+	}, teatest.WithDuration(5*time.Second))
+	tm.Send(tea.KeyPressMsg{Code: 'N', Text: "N"})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("NotReady")) },
+		teatest.WithDuration(5*time.Second))
+	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*app.Model)
+	out := final.Render()
+	for _, n := range []string{"controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2", "worker-3"} {
+		if !strings.Contains(out, n) {
+			t.Errorf("final screen lacks node %s", n)
+		}
+	}
+	if !strings.Contains(out, "6 nodes") || !strings.Contains(out, "1 Down") {
+		t.Errorf("final screen should count 6 nodes with worker-2 down:\n%s", out)
+	}
+}
+
+func keyAction(f demo.Fault) app.Action {
+	return ui.KeyAction(f.Key, f.Help, f.Run)
+}
