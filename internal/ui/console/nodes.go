@@ -2,6 +2,9 @@ package console
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -11,15 +14,17 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
 
 // Nodes is the node list, fed live by the hub's node informer and joined with Omni's machines.
 type Nodes struct {
-	theme theme.Theme
-	table table.Model
-	snap  watch.Snapshot
-	open  key.Binding
-	w, h  int
+	theme  theme.Theme
+	table  table.Model
+	snap   watch.Snapshot
+	counts map[health.Status]int
+	open   key.Binding
+	w, h   int
 }
 
 // NewNodes builds the node list page.
@@ -55,13 +60,14 @@ func (p *Nodes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.SnapshotMsg:
 		p.snap = msg.Snapshot
-		p.table.SetRows(nodeRows(p.theme, p.snap))
+		var rows []table.Row
+		rows, p.counts = nodeRows(p.snap)
+		p.table.SetRows(rows)
 		p.table.Empty = p.emptyText()
 		return p, nil
 	case common.ThemeMsg:
 		p.theme = msg.Theme
 		p.table.SetTheme(msg.Theme)
-		p.table.SetRows(nodeRows(p.theme, p.snap))
 		return p, nil
 	case tea.KeyPressMsg:
 		if !p.table.Filtering() && key.Matches(msg, p.open) {
@@ -92,13 +98,19 @@ func (p *Nodes) emptyText() string {
 	return "The cluster has no nodes yet."
 }
 
-// nodeRows is the pure mapping from a snapshot to table rows.
-func nodeRows(t theme.Theme, s watch.Snapshot) []table.Row {
+// nodeRows is the pure mapping from a snapshot to table rows, with the per-status counts.
+func nodeRows(s watch.Snapshot) ([]table.Row, map[health.Status]int) {
+	byHost := make(map[string]*omni.MachineStatus, len(s.Machines))
+	for _, m := range s.Machines {
+		byHost[health.MachineName(m)] = m
+	}
+	counts := map[health.Status]int{}
 	rows := make([]table.Row, 0, len(s.Nodes))
 	for _, n := range s.Nodes {
 		f := health.Node(n)
-		omniCell := t.Subtle.Render("—")
-		if m := MachineFor(n, s.Machines); m != nil {
+		counts[f.Status]++
+		omniCell, omniTone := "—", table.Subtle
+		if m := byHost[n.Name]; m != nil {
 			mf := health.Machine(m)
 			word := "connected"
 			if mf.Status == health.Down {
@@ -106,20 +118,28 @@ func nodeRows(t theme.Theme, s watch.Snapshot) []table.Row {
 			} else if mf.Status != health.OK {
 				word = "attention"
 			}
-			omniCell = t.StatusStyle(mf.Status).Render(mf.Status.Symbol() + " " + word)
+			omniCell, omniTone = mf.Status.Symbol()+" "+word, table.ToneOf(mf.Status)
 		}
 		age := s.At.Sub(n.CreationTimestamp.Time)
+		tone := table.ToneOf(f.Status)
 		rows = append(rows, table.Row{
 			Key: n.Name,
 			Cells: []string{
-				t.Symbol(f.Status), n.Name, t.StatusStyle(f.Status).Render(NodeState(n)), Roles(n),
+				f.Status.Symbol(), n.Name, NodeState(n), Roles(n),
 				n.Status.NodeInfo.KubeletVersion, InternalIP(n), omniCell, n.Status.NodeInfo.OSImage, Age(age),
 			},
-			Sort: []string{fmt.Sprintf("%d", 9-int(f.Status)), "", "", "", "", "", "", "",
-				fmt.Sprintf("%020d", int64(age))},
+			Tones: []table.Tone{tone, table.Plain, tone, table.Plain, table.Plain, table.Plain, omniTone},
+			Sort:  []string{string(rune('9' - int(f.Status))), "", "", "", "", "", "", "", sortableDuration(age)},
 		})
 	}
-	return rows
+	return rows, counts
+}
+
+// sortableDuration orders durations as strings.
+func sortableDuration(d time.Duration) string {
+	const digits = 20
+	s := strconv.FormatInt(int64(max(d, 0)), 10)
+	return strings.Repeat("0", digits-len(s)) + s
 }
 
 // View renders the table and a status line.
@@ -127,10 +147,7 @@ func (p *Nodes) View() string {
 	if p.w <= 0 || p.h <= 0 {
 		return ""
 	}
-	counts := map[health.Status]int{}
-	for _, n := range p.snap.Nodes {
-		counts[health.Node(n).Status]++
-	}
+	counts := p.counts
 	summary := fmt.Sprintf("%d nodes", len(p.snap.Nodes))
 	for _, s := range []health.Status{health.Down, health.Degraded, health.Unknown} {
 		if counts[s] > 0 {
