@@ -54,7 +54,12 @@ func execute(ctx context.Context, args []string, s streams, lookup platform.Look
 	case errors.As(err, &code):
 		return int(code)
 	}
-	fmt.Fprintln(s.err, "cedille-tui: "+oneLine(err.Error()))
+	// Joined errors (several connections) print one line each; anything else prints its first line only.
+	for _, line := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			fmt.Fprintln(s.err, "cedille-tui: "+line)
+		}
+	}
 	if platform.IsUnreachable(err) || platform.IsNotConfigured(err) {
 		return 2
 	}

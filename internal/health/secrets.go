@@ -10,8 +10,8 @@ func VaultReplica(name string, h *vault.HealthResponse, err error) Finding {
 	f := Finding{Object: "Vault/" + name}
 	switch {
 	case err != nil:
-		f.Status, f.Reason = Down, "unreachable: "+oneLine(err.Error())
-		f.Hint = "check the pod or VAULT_ADDR; runbook: vault-sealed"
+		f.Status, f.Reason = Down, oneLine(err.Error())
+		f.Hint = "check that the Vault pod runs and is reachable"
 	case !h.Initialized:
 		f.Status, f.Reason = Down, "not initialized"
 		f.Hint = "run `cedille-tui install` (step vault-init)"

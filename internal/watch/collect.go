@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -27,7 +28,11 @@ type Targets struct {
 func TargetsFor(p *platform.Platform) Targets {
 	t := Targets{Name: p.Name, Demo: p.Demo, Kube: p.Kube, Omni: p.Omni}
 	if p.Vault != nil {
-		t.Vault = []VaultTarget{{Name: p.Vault.Addr, Vault: p.Vault}}
+		name := p.Vault.Addr
+		if u, err := url.Parse(p.Vault.Addr); err == nil && u.Host != "" {
+			name = u.Host
+		}
+		t.Vault = []VaultTarget{{Name: name, Vault: p.Vault}}
 	}
 	return t
 }
