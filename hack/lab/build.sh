@@ -50,7 +50,15 @@ missing=0
 while IFS='|' read -r name pkgs ldflags; do
   key=$(key_of "$name" "$ldflags")
   stamp="$cache/$name-$key.ok"
-  if [ -f "$stamp" ]; then
+  # The stamp counts only while the binaries it stands for are still there.
+  present=1
+  for spec in $pkgs; do
+    [ -x "$bin/${spec##*=}" ] || present=0
+  done
+  if [ "$name" = kwok ] && [ ! -f "$bin/kwok-stages.yaml" ]; then
+    present=0
+  fi
+  if [ -f "$stamp" ] && [ "$present" = 1 ]; then
     continue
   fi
   if [ "$mode" = "--print" ]; then

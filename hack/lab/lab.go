@@ -10,6 +10,8 @@ package lab
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +72,7 @@ type stateFile struct {
 	Version    int                   `json:"version"`
 	BinDir     string                `json:"binDir"`
 	RepoRoot   string                `json:"repoRoot,omitempty"`
+	OmniBin    string                `json:"omniBin,omitempty"`
 	Components []string              `json:"components"`
 	Ports      map[string]int        `json:"ports"`
 	Procs      map[string]procRecord `json:"procs"`
@@ -96,16 +99,27 @@ func DefaultBinDir() string {
 	if d := os.Getenv("CEDILLE_LAB_BIN"); d != "" {
 		return d
 	}
-	cache := os.Getenv("CEDILLE_LAB_CACHE")
-	if cache == "" {
-		base := os.Getenv("XDG_CACHE_HOME")
-		if base == "" {
-			home, _ := os.UserHomeDir()
-			base = filepath.Join(home, ".cache")
-		}
-		cache = filepath.Join(base, "cedille-tui-lab")
+	return filepath.Join(cacheDir(), "bin")
+}
+
+// cacheDir is ${CEDILLE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cedille-tui-lab}.
+func cacheDir() string {
+	if d := os.Getenv("CEDILLE_LAB_CACHE"); d != "" {
+		return d
 	}
-	return filepath.Join(cache, "bin")
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "cedille-tui-lab")
+}
+
+// omniBinaryPath is where omnistate is built for a checkout: a fixed path per repo root, because
+// `go build -o` skips the (slow, ~12 s here) link when the file there is already up to date.
+func omniBinaryPath(repoRoot string) string {
+	sum := sha256.Sum256([]byte(repoRoot))
+	return filepath.Join(cacheDir(), "omnistate", hex.EncodeToString(sum[:6]), "omnistate")
 }
 
 // FindRepoRoot walks up from dir to the checkout of this module.
@@ -167,7 +181,7 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 		return nil, err
 	}
 	p := layout{o.StateDir}
-	for _, d := range []string{p.dir, p.logs(), p.binDir()} {
+	for _, d := range []string{p.dir, p.logs()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
@@ -221,7 +235,7 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 		return nil, fmt.Errorf("lab: ports: %w", err)
 	}
 	st := stateFile{
-		Version: stateVersion, BinDir: o.BinDir, RepoRoot: o.RepoRoot, Components: comps,
+		Version: stateVersion, BinDir: o.BinDir, RepoRoot: o.RepoRoot, OmniBin: omniBinaryPath(o.RepoRoot), Components: comps,
 		Ports: map[string]int{}, Procs: map[string]procRecord{},
 	}
 	for i, s := range slots {
@@ -483,18 +497,21 @@ func goTool() string {
 	return "go"
 }
 
-// buildOmni builds hack/lab/omnistate into <state>/bin/omnistate.
+// buildOmni builds hack/lab/omnistate (see omniBinaryPath).
 func (l *Lab) buildOmni(ctx context.Context) error {
 	start := time.Now()
-	tmp := l.p.omniBinary() + ".tmp"
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", tmp, omniPackage)
+	l.mu.Lock()
+	bin := l.st.OmniBin
+	l.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(bin), 0o700); err != nil {
+		return err
+	}
+	// go build writes the executable with a rename, so concurrent Ups of one checkout are safe.
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", bin, omniPackage)
 	cmd.Dir = l.st.RepoRoot
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("lab: go build %s: %v\n%s", omniPackage, err, out)
-	}
-	if err := os.Rename(tmp, l.p.omniBinary()); err != nil {
-		return err
 	}
 	l.logf("lab: built omnistate in %s", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -521,7 +538,7 @@ func (l *Lab) command(c string) (string, []string, error) {
 		return bin, vaultArgs(l.p), writeFileAtomic(l.p.vaultConfig(), []byte(cfg), 0o600)
 	case OmniState:
 		_ = os.Remove(l.p.omniAddrFile())
-		return l.p.omniBinary(), omniArgs(l.p, ports[portOmni], slices.Contains(l.st.Components, KubeAPIServer)), nil
+		return l.st.OmniBin, omniArgs(l.p, ports[portOmni], slices.Contains(l.st.Components, KubeAPIServer)), nil
 	}
 	return "", nil, fmt.Errorf("lab: unknown component %q", c)
 }
@@ -709,13 +726,13 @@ func (l *Lab) stopAllLocked() ([]Stopped, error) {
 	return stopped, errors.Join(errs...)
 }
 
-// Purge stops the lab and deletes everything it wrote in its state dir (data, PKI, logs, binaries).
+// Purge stops the lab and deletes everything it wrote in its state dir (data, PKI, logs).
 func (l *Lab) Purge() error {
 	if err := l.Down(); err != nil {
 		return err
 	}
 	for _, n := range []string{"lab.json", "lab.env", "lab.lock", "kubeconfig", "omnistate.addr", "pki", "logs",
-		"etcd", "kube-apiserver", "vault", "bin"} {
+		"etcd", "kube-apiserver", "vault"} {
 		if err := os.RemoveAll(filepath.Join(l.p.dir, n)); err != nil {
 			return err
 		}

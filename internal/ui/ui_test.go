@@ -18,6 +18,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
@@ -124,7 +125,7 @@ func TestSizeSweepNeverPanics(t *testing.T) {
 }
 
 // TestDemoDrivenThroughModel runs the console on the live simulated platform (hub, informers, Omni
-// watches over gRPC, Vault polling): it must show the six nodes, react to a fault, and quit on q.
+// watches over gRPC, Vault polling): it must show the six nodes, open one, react to a fault, and quit on q.
 func TestDemoDrivenThroughModel(t *testing.T) {
 	d, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
@@ -142,23 +143,26 @@ func TestDemoDrivenThroughModel(t *testing.T) {
 		actions = append(actions, keyAction(f))
 	}
 	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false, Actions: actions, ActionsTitle: "Demo faults"})
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		return bytes.Contains(b, []byte("worker-3")) && bytes.Contains(b, []byte("controlplane-1"))
-	}, teatest.WithDuration(5*time.Second))
-	tm.Send(tea.KeyPressMsg{Code: 'N', Text: "N"})
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("NotReady")) },
-		teatest.WithDuration(5*time.Second))
-	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*app.Model)
-	out := final.Render()
-	for _, n := range []string{"controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2", "worker-3"} {
-		if !strings.Contains(out, n) {
-			t.Errorf("final screen lacks node %s", n)
-		}
+	drv := uitest.New(t, m, ch, 100, 30)
+	drv.Shows(5*time.Second, "controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2", "worker-3",
+		"6 nodes", "✔ connected", "[demo]")
+
+	drv.Key("j")
+	drv.Key("enter")
+	scr := drv.Shows(5*time.Second, "Node controlplane-2", "Omni machine", "Disks")
+	if !strings.Contains(scr, "Nodes › controlplane-2") {
+		t.Errorf("breadcrumb missing:\n%s", scr)
 	}
-	if !strings.Contains(out, "6 nodes") || !strings.Contains(out, "1 Down") {
-		t.Errorf("final screen should count 6 nodes with worker-2 down:\n%s", out)
+	drv.Key("esc")
+	drv.Key("N")
+	scr = drv.Shows(10*time.Second, "NotReady", "1 Down", "offline")
+	if !strings.Contains(scr, "worker-2 lost power") {
+		t.Errorf("the fault's note should flash in the header:\n%s", scr)
+	}
+	drv.Key("H")
+	drv.Until(10*time.Second, "worker-2 healed", func(s string) bool { return !strings.Contains(s, "NotReady") })
+	if quit := drv.Key("q"); !quit {
+		t.Fatal("q must quit")
 	}
 }
 

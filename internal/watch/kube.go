@@ -44,7 +44,7 @@ func StripForCache(obj any) (any, error) {
 // KubeSource watches the Kubernetes objects the console shows, through shared informers.
 type KubeSource struct {
 	kube *platform.Kube
-	// ProbeEvery is how often a failing source checks whether the API server is back (default 2s).
+	// ProbeEvery is how often the API server is probed to notice an outage and a recovery (default 3s).
 	ProbeEvery time.Duration
 	clock      func() time.Time
 
@@ -56,7 +56,7 @@ type KubeSource struct {
 
 // NewKubeSource prepares a source over the connection; nothing is contacted until Run.
 func NewKubeSource(k *platform.Kube) *KubeSource {
-	return &KubeSource{kube: k, ProbeEvery: 2 * time.Second, clock: time.Now,
+	return &KubeSource{kube: k, ProbeEvery: 3 * time.Second, clock: time.Now,
 		state: SourceState{Configured: true}}
 }
 
@@ -96,7 +96,8 @@ func (s *KubeSource) Run(ctx context.Context, notify func()) {
 		}
 	}()
 
-	// While failing, probe the API server so recovery shows even when nothing changed meanwhile.
+	// Probe the API server: client-go's reflector retries a refused watch silently, so an outage would
+	// otherwise go unnoticed, and recovery would not show until something changes.
 	t := time.NewTicker(s.ProbeEvery)
 	defer t.Stop()
 	for {
@@ -104,16 +105,22 @@ func (s *KubeSource) Run(ctx context.Context, notify func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.mu.Lock()
-			failing := s.state.Err != nil
-			s.mu.Unlock()
-			if !failing {
-				continue
-			}
-			if err := s.kube.Ping(ctx, s.ProbeEvery); err == nil && inf.HasSynced() {
-				s.ok()
-				notify()
-			}
+		}
+		err := s.kube.Ping(ctx, min(s.ProbeEvery, 5*time.Second))
+		if ctx.Err() != nil {
+			return
+		}
+		s.mu.Lock()
+		prev := s.state.Err
+		s.mu.Unlock()
+		switch {
+		case err != nil && platform.IsUnreachable(err):
+			s.fail(err)
+			notify()
+		case err == nil && prev != nil && platform.IsUnreachable(prev) && inf.HasSynced():
+			// Only an outage is cleared here; a forbidden list stays reported by the informer.
+			s.ok()
+			notify()
 		}
 	}
 }

@@ -3,17 +3,14 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/ui"
-	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -34,33 +31,26 @@ func TestNodePageLive(t *testing.T) {
 	defer unsub()
 
 	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false})
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 30))
+	drv := uitest.New(t, m, ch, 120, 30)
 	c := kubeClient(t)
 	createNode(t, c, "e2e-live-node")
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("e2e-live-node")) },
-		teatest.WithDuration(30*time.Second))
-	waitNodeReady(t, c, "e2e-live-node")
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Ready")) },
-		teatest.WithDuration(30*time.Second))
+	drv.Shows(30*time.Second, "e2e-live-node")
+	drv.Until(60*time.Second, "the node Ready (set by kwok)", func(s string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.Contains(l, "e2e-live-node") && strings.Contains(l, "Ready") && !strings.Contains(l, "NotReady") {
+				return true
+			}
+		}
+		return false
+	})
 	if err := c.CoreV1().Nodes().Delete(context.Background(), "e2e-live-node", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Let the deletion reach the page, then look at the final screen.
-	eventually(t, 30*time.Second, "the deleted node to leave the hub", func() bool {
-		for _, n := range hub.Latest().Nodes {
-			if n.Name == "e2e-live-node" {
-				return false
-			}
-		}
-		return true
-	})
-	time.Sleep(500 * time.Millisecond)
-	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
-	out := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*app.Model).Render()
-	if strings.Contains(out, "e2e-live-node") {
-		t.Fatalf("the deleted node is still on the page:\n%s", out)
+	drv.Until(30*time.Second, "the deleted node gone", func(s string) bool { return !strings.Contains(s, "e2e-live-node") })
+	if !strings.Contains(drv.Screen(), "lab") {
+		t.Fatalf("header lacks the platform name:\n%s", drv.Screen())
 	}
-	if !strings.Contains(out, "lab") {
-		t.Fatalf("header lacks the platform name:\n%s", out)
+	if !drv.Key("q") {
+		t.Fatal("q must quit")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ type tmuxSession struct {
 	t      *testing.T
 	socket string
 	name   string
+	status string // file the shell writes the program's exit status into
 }
 
 func newTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxSession {
@@ -23,10 +25,11 @@ func newTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxSession 
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is needed for the terminal tests: run `make deps`")
 	}
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("cedille-e2e-%d", os.Getpid()), name: strings.ReplaceAll(t.Name(), "/", "-")}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("cedille-e2e-%d", os.Getpid()), name: strings.ReplaceAll(t.Name(), "/", "-"),
+		status: filepath.Join(t.TempDir(), "status")}
 	cmdline := strings.Join(append(append([]string{"env", "-i"}, env...), append([]string{shared.binary}, args...)...), " ")
+	cmdline += "; echo $? > " + s.status + "; sleep 60"
 	s.tmux("new-session", "-d", "-s", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), cmdline)
-	s.tmux("set-option", "-t", s.name, "remain-on-exit", "on")
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-session", "-t", s.name).Run() })
 	return s
 }
@@ -66,8 +69,19 @@ func (s *tmuxSession) waitFor(timeout time.Duration, want ...string) time.Durati
 	}
 }
 
-func (s *tmuxSession) dead() bool {
-	return strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_dead}")) == "1"
+// exited waits for the program to end and returns its exit status.
+func (s *tmuxSession) exited(timeout time.Duration) string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if b, err := os.ReadFile(s.status); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the program did not exit:\n%s", s.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestTerminalDemo: the demo binary in a real 80×24 terminal shows the six nodes, drills into one, shows
@@ -96,14 +110,7 @@ func TestTerminalDemo(t *testing.T) {
 	s.waitFor(5*time.Second, "worker-3")
 
 	s.keys("q")
-	deadline := time.Now().Add(5 * time.Second)
-	for !s.dead() {
-		if time.Now().After(deadline) {
-			t.Fatalf("q did not quit:\n%s", s.screen())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if st := strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_dead_status}")); st != "0" {
+	if st := s.exited(5 * time.Second); st != "0" {
 		t.Fatalf("exit status %s", st)
 	}
 }
@@ -117,4 +124,7 @@ func TestTerminalNoColor(t *testing.T) {
 		t.Fatalf("NO_COLOR screen carries colour codes:\n%q", escaped)
 	}
 	s.keys("q")
+	if st := s.exited(5 * time.Second); st != "0" {
+		t.Fatalf("exit status %s", st)
+	}
 }
