@@ -39,17 +39,26 @@ func newKube(machines []DemoMachine) (*platform.Kube, error) {
 		dyn = append(dyn, a)
 	}
 	listKinds := map[schema.GroupVersionResource]string{}
+	gvrOf := map[schema.GroupVersionKind]schema.GroupVersionResource{}
 	for _, k := range platform.CRDKinds() {
 		listKinds[k.GVR] = k.ListKind()
+		gvrOf[k.GVR.GroupVersion().WithKind(k.Kind)] = k.GVR
 	}
-	dynObjs := make([]runtime.Object, len(dyn))
-	for i, u := range dyn {
-		dynObjs[i] = u
+	dynClient := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
+	// Add each object under its declared resource: the fake would guess plurals ("Mesh" → "meshs").
+	for _, u := range dyn {
+		gvr, ok := gvrOf[u.GroupVersionKind()]
+		if !ok {
+			return nil, fmt.Errorf("demo scenario: %s %s is not a kind the console reads", u.GetKind(), u.GetName())
+		}
+		if err := dynClient.Tracker().Create(gvr, u, u.GetNamespace()); err != nil {
+			return nil, fmt.Errorf("demo scenario: %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
 	}
 	return &platform.Kube{
 		Config:  &rest.Config{Host: "https://cedille-cluster.demo.invalid"},
 		Typed:   fake.NewClientset(typed...),
-		Dynamic: dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, dynObjs...),
+		Dynamic: dynClient,
 		Context: "demo",
 		Host:    "https://cedille-cluster.demo.invalid",
 	}, nil
