@@ -119,7 +119,7 @@ func TestSizeSweepNeverPanics(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 1, Height: 1})
 	m.Update(common.SnapshotMsg{Snapshot: snap})
 	for _, k := range []string{"j", "enter", "?", "esc", "/", "x", "esc", "G", "s", "S"} {
-		m.Update(tea.KeyPressMsg{Code: rune(k[0]), Text: k})
+		m.Update(uitest.KeyMsg(k))
 		_ = m.Render()
 	}
 }

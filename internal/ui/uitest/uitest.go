@@ -63,22 +63,26 @@ func (d *Driver) Shows(timeout time.Duration, want ...string) string {
 	})
 }
 
+// KeyMsg is the key press a person makes for a key name: "enter", "esc", "backspace", or one character.
+func KeyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	}
+	r := []rune(k)
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
 // Key sends one key press, runs the command it returns (an action, a page push, a quit) and feeds the
 // resulting message back; follow-ups such as a flash's expiry timer are not run. It reports whether the
 // model asked to quit.
 func (d *Driver) Key(k string) (quit bool) {
 	d.T.Helper()
-	var msg tea.KeyPressMsg
-	switch k {
-	case "enter":
-		msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-	default:
-		r := []rune(k)
-		msg = tea.KeyPressMsg{Code: r[0], Text: k}
-	}
-	_, cmd := d.Model.Update(msg)
+	_, cmd := d.Model.Update(KeyMsg(k))
 	if cmd == nil {
 		return false
 	}
