@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/color"
 	"regexp"
 	"strings"
 	"testing"
@@ -168,4 +169,22 @@ func TestDemoDrivenThroughModel(t *testing.T) {
 
 func keyAction(f demo.Fault) app.Action {
 	return ui.KeyAction(f.Key, f.Help, f.Run)
+}
+
+// TestAdaptsToLightBackground: when the terminal reports a light background the colours change, the
+// text does not.
+func TestAdaptsToLightBackground(t *testing.T) {
+	snap := demoSnapshot(t)
+	m := ui.NewConsole(ui.ConsoleOptions{Color: true, Dark: true, DetectBackground: true})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.Update(common.SnapshotMsg{Snapshot: snap})
+	dark := m.Render()
+	m.Update(tea.BackgroundColorMsg{Color: color.White})
+	light := m.Render()
+	if dark == light {
+		t.Fatal("a light background must change the styles")
+	}
+	if ansi.Strip(dark) != ansi.Strip(light) {
+		t.Fatal("the background must change colours only, never the text")
+	}
 }
