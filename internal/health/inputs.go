@@ -1,0 +1,88 @@
+package health
+
+import (
+	"time"
+
+	vault "github.com/hashicorp/vault/api"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Objects is everything the rules read, as the sources hold it: built-in kinds typed, custom resources
+// unstructured (parsed leniently: the platform's manifests have quirks), Secrets as metadata only (the
+// rules never need a secret's data, so the console never holds it). Nothing in it may be modified.
+type Objects struct {
+	// Now is the evaluation time (ages, certificate expiry): rules never read the clock.
+	Now time.Time
+
+	// Unavailable says, by resource ("diskpools.openebs.io", "nodes"), why a kind could not be read:
+	// CRD absent, list forbidden, API unreachable. A kind listed here is not empty, it is unknown.
+	Unavailable map[string]error
+
+	// cluster
+	Nodes           []*corev1.Node
+	Machines        []*omni.MachineStatus
+	ClusterStatuses []*omni.ClusterStatus
+	ClusterMachines []*omni.ClusterMachineStatus
+	// ControlPlanePods are the kube-system pods of the control plane (label tier=control-plane, or
+	// k8s-app kube-apiserver/kube-controller-manager/kube-scheduler).
+	ControlPlanePods []*corev1.Pod
+
+	// storage
+	DiskPools      []*unstructured.Unstructured // openebs.io/v1beta1 DiskPool
+	PVCs           []*corev1.PersistentVolumeClaim
+	StorageClasses []*storagev1.StorageClass
+
+	// mesh
+	Meshes            []*unstructured.Unstructured // kuma.io/v1alpha1 Mesh (cluster-scoped)
+	DataplaneInsights []*unstructured.Unstructured // kuma.io/v1alpha1 DataplaneInsight (data in top-level status)
+	// Deployments are the Deployments of the platform's namespaces (kuma-system, argocd, …).
+	Deployments []*appsv1.Deployment
+
+	// gitops
+	Applications []*unstructured.Unstructured // argoproj.io/v1alpha1 Application (no status subresource)
+
+	// secrets
+	Vault          []VaultStatus
+	VaultConfigCRs []*unstructured.Unstructured // redhatcop.redhat.io/v1alpha1, any kind
+
+	// vclusters
+	StatefulSets []*appsv1.StatefulSet
+	// Secrets are metadata only: vc-<name> kubeconfig Secrets and ArgoCD cluster Secrets
+	// (label argocd.argoproj.io/secret-type=cluster).
+	Secrets []*metav1.PartialObjectMetadata
+
+	// certificates
+	Certificates []*unstructured.Unstructured // cert-manager.io/v1 Certificate
+
+	// ingress
+	HTTPProxies    []*unstructured.Unstructured // projectcontour.io/v1 HTTPProxy
+	GatewayClasses []*unstructured.Unstructured // gateway.networking.k8s.io GatewayClass
+	Gateways       []*unstructured.Unstructured // gateway.networking.k8s.io Gateway
+	HTTPRoutes     []*unstructured.Unstructured // gateway.networking.k8s.io HTTPRoute
+}
+
+// VaultStatus is one Vault server's sys/health answer, or why it could not be had.
+type VaultStatus struct {
+	Name   string
+	Health *vault.HealthResponse
+	Err    error
+}
+
+// Missing returns why a resource could not be read, or nil when it was.
+func (o Objects) Missing(resource string) error {
+	if o.Unavailable == nil {
+		return nil
+	}
+	return o.Unavailable[resource]
+}
+
+// MissingFinding is the Unknown finding for a resource that could not be read, named "CRD/<resource>"
+// for custom resources and "API/<resource>" otherwise.
+func MissingFinding(object string, err error, hint string) Finding {
+	return Finding{Object: object, Status: Unknown, Reason: oneLine(err.Error()), Hint: hint}
+}
