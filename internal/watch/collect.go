@@ -56,6 +56,7 @@ func (t Targets) Sources() []Source {
 // `status` prints. A target that fails shows as a source error; the others are still read.
 func Collect(ctx context.Context, t Targets, timeout time.Duration, now time.Time) Snapshot {
 	s := Snapshot{At: now, Platform: t.Name, Demo: t.Demo, Sources: map[platform.Source]SourceState{}}
+	s.Now = now
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	set := func(src platform.Source, err error) {
@@ -108,7 +109,7 @@ func Collect(ctx context.Context, t Targets, timeout time.Duration, now time.Tim
 					clusters = append(clusters, c)
 				}
 				mu.Lock()
-				s.Machines, s.Clusters = machines, clusters
+				s.Machines, s.ClusterStatuses = machines, clusters
 				mu.Unlock()
 			}
 			set(platform.SourceOmni, t.Omni.Classify(err))

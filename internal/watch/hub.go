@@ -142,6 +142,7 @@ func (h *Hub) build() Snapshot {
 		At: h.opts.Clock(), Platform: h.opts.Platform, Demo: h.opts.Demo,
 		Sources: map[platform.Source]SourceState{},
 	}
+	s.Now = s.At
 	for _, src := range h.sources {
 		src.Fill(&s)
 	}

@@ -153,12 +153,12 @@ func TestEvaluateSources(t *testing.T) {
 			platform.SourceKubernetes: {Configured: true, Err: forbidden}}},
 			[]health.Layer{health.LayerCluster}, health.Unknown, "API/kubernetes"},
 		{"stale after sync keeps nodes and adds a Down finding", Snapshot{
-			Nodes: []*corev1.Node{readyNode("worker-1", true)},
+			Objects: health.Objects{Nodes: []*corev1.Node{readyNode("worker-1", true)}},
 			Sources: map[platform.Source]SourceState{
 				platform.SourceKubernetes: {Configured: true, Synced: true, Err: unreachable, StaleSince: time.Unix(1, 0)}}},
 			[]health.Layer{health.LayerCluster}, health.Down, "API/kubernetes"},
 		{"an unreachable vault replica is down", Snapshot{
-			Vault:   []VaultReplica{{Name: "vault-0", Health: nil, Err: errors.New("connection refused")}},
+			Objects: health.Objects{Vault: []health.VaultStatus{{Name: "vault-0", Err: errors.New("connection refused")}}},
 			Sources: map[platform.Source]SourceState{platform.SourceVault: {Configured: true, Synced: true}}},
 			[]health.Layer{health.LayerSecrets}, health.Down, "Vault/vault-0"},
 	}

@@ -157,9 +157,11 @@ func (s *OmniSource) Fill(snap *Snapshot) {
 	sort.Slice(snap.Machines, func(i, j int) bool {
 		return health.MachineName(snap.Machines[i]) < health.MachineName(snap.Machines[j])
 	})
-	snap.Clusters = make([]*omni.ClusterStatus, 0, len(s.clusters))
+	snap.ClusterStatuses = make([]*omni.ClusterStatus, 0, len(s.clusters))
 	for _, c := range s.clusters {
-		snap.Clusters = append(snap.Clusters, c)
+		snap.ClusterStatuses = append(snap.ClusterStatuses, c)
 	}
-	sort.Slice(snap.Clusters, func(i, j int) bool { return snap.Clusters[i].Metadata().ID() < snap.Clusters[j].Metadata().ID() })
+	sort.Slice(snap.ClusterStatuses, func(i, j int) bool {
+		return snap.ClusterStatuses[i].Metadata().ID() < snap.ClusterStatuses[j].Metadata().ID()
+	})
 }

@@ -8,9 +8,6 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
-	vault "github.com/hashicorp/vault/api"
-	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // SourceState says how far a source can be trusted.
@@ -28,14 +25,6 @@ type SourceState struct {
 // Stale tells whether the source's data is older than what the server has.
 func (s SourceState) Stale() bool { return !s.StaleSince.IsZero() }
 
-// VaultReplica is one Vault server's last answer.
-type VaultReplica struct {
-	Name   string
-	Addr   string
-	Health *vault.HealthResponse
-	Err    error
-}
-
 // Snapshot is what the platform looked like at At. It is immutable: the objects in it are shared with
 // the caches and must not be modified.
 type Snapshot struct {
@@ -44,10 +33,8 @@ type Snapshot struct {
 	Platform string
 	Demo     bool
 
-	Nodes    []*corev1.Node
-	Machines []*omni.MachineStatus
-	Clusters []*omni.ClusterStatus
-	Vault    []VaultReplica
+	// Objects is what the rules read (Objects.Now is At).
+	health.Objects
 
 	Sources map[platform.Source]SourceState
 	Report  health.Report

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 )
 
@@ -23,7 +24,7 @@ type VaultSource struct {
 
 	mu       sync.Mutex
 	state    SourceState
-	replicas []VaultReplica
+	replicas []health.VaultStatus
 }
 
 // NewVaultSource polls the given servers; nothing is contacted until Run.
@@ -50,14 +51,14 @@ func (s *VaultSource) Run(ctx context.Context, notify func()) {
 }
 
 func (s *VaultSource) poll(ctx context.Context) {
-	out := make([]VaultReplica, len(s.targets))
+	out := make([]health.VaultStatus, len(s.targets))
 	var wg sync.WaitGroup
 	for i, tg := range s.targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			h, err := tg.Vault.Health(ctx, s.Timeout)
-			out[i] = VaultReplica{Name: tg.Name, Addr: tg.Vault.Addr, Health: h, Err: err}
+			out[i] = health.VaultStatus{Name: tg.Name, Health: h, Err: err}
 		}()
 	}
 	wg.Wait()
@@ -92,5 +93,5 @@ func (s *VaultSource) Fill(snap *Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap.Sources[platform.SourceVault] = s.state
-	snap.Vault = append([]VaultReplica(nil), s.replicas...)
+	snap.Vault = append([]health.VaultStatus(nil), s.replicas...)
 }
