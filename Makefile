@@ -4,6 +4,7 @@
 #   make lab-build  build the lab's real servers into the cache (cold: ~25 min; warm: nothing to do)
 #   make lab-up     start the lab on 127.0.0.1 and write its env file; make lab-down stops it
 #   make bench      benchmarks (figures to record in BENCHMARKS.md)
+#   make release-check  validate .goreleaser.yaml and build the release targets
 
 GO       ?= go
 BIN      := bin/cedille-tui
@@ -14,7 +15,7 @@ LDFLAGS  := -s -w -X $(PKG)/internal/version.version=$(VERSION)
 # The e2e suite starts real servers; give it room on a 2-core machine.
 E2E_TIMEOUT ?= 30m
 
-.PHONY: all build test unit e2e lint deps lab-build lab-up lab-down bench clean
+.PHONY: all build test unit e2e lint deps lab-build lab-up lab-down bench release-check clean
 
 all: build
 
@@ -58,6 +59,15 @@ lab-down:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## release-check: validate .goreleaser.yaml and build every release target (needs no network but the
+## module proxy; GoReleaser is built once into the cache, pinned to a version that builds with Go 1.26).
+GORELEASER_VERSION ?= v2.15.0
+GORELEASER := $(HOME)/.cache/cedille-tui-tools/goreleaser-$(GORELEASER_VERSION)
+release-check:
+	@test -x $(GORELEASER) || { mkdir -p $(dir $(GORELEASER)) && GOBIN=$(dir $(GORELEASER)) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION) && mv $(dir $(GORELEASER))goreleaser $(GORELEASER); }
+	$(GORELEASER) check
+	$(GORELEASER) build --snapshot --clean
 
 clean:
 	rm -rf bin dist
