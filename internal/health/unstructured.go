@@ -31,7 +31,8 @@ func Conditions(u *unstructured.Unstructured, path ...string) []Condition {
 	if len(path) == 0 {
 		path = []string{"status", "conditions"}
 	}
-	raw, _, _ := unstructured.NestedSlice(u.Object, path...)
+	v, _, _ := unstructured.NestedFieldNoCopy(u.Object, path...)
+	raw, _ := v.([]any)
 	out := make([]Condition, 0, len(raw))
 	for _, r := range raw {
 		m, ok := r.(map[string]any)
