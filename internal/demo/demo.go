@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -20,9 +21,18 @@ const ClusterName = "cedille-cluster"
 
 // Options shape the simulated platform.
 type Options struct {
-	// Installed starts Vault initialized and unsealed (a platform in service), instead of the fresh
-	// install the wizard starts from.
+	// Installed starts the platform as the wizard leaves it — Vault initialized and unsealed,
+	// vault-config-operator reconciled, the vclusters registered in ArgoCD — instead of as era 1 left it.
 	Installed bool
+	// Now is the demo's clock (certificate expiry); time.Now when nil.
+	Now func() time.Time
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
 }
 
 // Platform is a running simulated platform.
@@ -42,7 +52,7 @@ type Platform struct {
 func Start(ctx context.Context, o Options) (*Platform, error) {
 	p := &Platform{machines: DemoMachines(), faults: map[string]bool{}}
 	var err error
-	if p.Kube, err = newKube(p.machines); err != nil {
+	if p.Kube, err = newKube(p.machines, o); err != nil {
 		return nil, fmt.Errorf("demo: kubernetes: %w", err)
 	}
 	if p.omni, err = omnisim.New(omnisim.Options{}); err != nil {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/assets"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -16,9 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	fakediscovery "k8s.io/client-go/discovery/fake"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
+	metadatafake "k8s.io/client-go/metadata/fake"
 	"k8s.io/client-go/rest"
 )
 
@@ -27,10 +31,19 @@ func installedAt() time.Time { return time.Date(2023, 10, 14, 18, 30, 0, 0, time
 
 // newKube builds the simulated Kubernetes API: a typed fake for built-in kinds and a dynamic fake for the
 // platform's custom resources, both with working watches.
-func newKube(machines []DemoMachine) (*platform.Kube, error) {
+func newKube(machines []DemoMachine, o Options) (*platform.Kube, error) {
 	typed, dyn, err := loadScenario(assets.FS, "demo/platform.yaml")
 	if err != nil {
 		return nil, err
+	}
+	now := o.now()
+	for _, u := range dyn {
+		if err := settle(u, now, o.Installed); err != nil {
+			return nil, err
+		}
+	}
+	if o.Installed {
+		typed = append(typed, vclusterRegistrations()...)
 	}
 	for i, m := range machines {
 		typed = append(typed, demoNode(m, i))
@@ -55,13 +68,111 @@ func newKube(machines []DemoMachine) (*platform.Kube, error) {
 			return nil, fmt.Errorf("demo scenario: %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
 	}
+	cs := fake.NewClientset(typed...)
+	// Discovery serves the platform's CRDs, as the real cluster does once they are installed.
+	if fd, ok := cs.Discovery().(*fakediscovery.FakeDiscovery); ok {
+		fd.Resources = append(fd.Resources, crdDiscovery()...)
+	}
+	md, err := metadataOf(typed)
+	if err != nil {
+		return nil, err
+	}
 	return &platform.Kube{
-		Config:  &rest.Config{Host: "https://cedille-cluster.demo.invalid"},
-		Typed:   fake.NewClientset(typed...),
-		Dynamic: dynClient,
-		Context: "demo",
-		Host:    "https://cedille-cluster.demo.invalid",
+		Config:   &rest.Config{Host: "https://cedille-cluster.demo.invalid"},
+		Typed:    cs,
+		Dynamic:  dynClient,
+		Metadata: md,
+		Context:  "demo",
+		Host:     "https://cedille-cluster.demo.invalid",
 	}, nil
+}
+
+// crdDiscovery lists the platform's custom resources by group version.
+func crdDiscovery() []*metav1.APIResourceList {
+	byGV := map[string]*metav1.APIResourceList{}
+	var order []string
+	for _, k := range platform.CRDKinds() {
+		gv := k.GVR.GroupVersion().String()
+		l, ok := byGV[gv]
+		if !ok {
+			l = &metav1.APIResourceList{GroupVersion: gv}
+			byGV[gv] = l
+			order = append(order, gv)
+		}
+		l.APIResources = append(l.APIResources, metav1.APIResource{
+			Name: k.GVR.Resource, Kind: k.Kind, Namespaced: k.Namespaced, Verbs: []string{"get", "list", "watch"},
+		})
+	}
+	out := make([]*metav1.APIResourceList, 0, len(order))
+	for _, gv := range order {
+		out = append(out, byGV[gv])
+	}
+	return out
+}
+
+// metadataOf builds the metadata-only view of the scenario's Secrets (the console never reads their data).
+func metadataOf(objs []runtime.Object) (*metadatafake.FakeMetadataClient, error) {
+	sch := runtime.NewScheme()
+	if err := metav1.AddMetaToScheme(sch); err != nil {
+		return nil, err
+	}
+	var pom []runtime.Object
+	for _, o := range objs {
+		sec, ok := o.(*corev1.Secret)
+		if !ok {
+			continue
+		}
+		pom = append(pom, &metav1.PartialObjectMetadata{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+			ObjectMeta: *sec.ObjectMeta.DeepCopy(),
+		})
+	}
+	return metadatafake.NewSimpleMetadataClient(sch, pom...), nil
+}
+
+// settle gives the scenario's objects their time- and install-dependent status: certificates expire a
+// number of days after the demo starts, vault-config-operator reconciles only once Vault is set up.
+func settle(u *unstructured.Unstructured, now time.Time, installed bool) error {
+	if d := u.GetAnnotations()["demo.cedille-tui/expires-in-days"]; d != "" {
+		days, err := strconv.Atoi(d)
+		if err != nil {
+			return fmt.Errorf("demo scenario: %s %s: expires-in-days %q: %w", u.GetKind(), u.GetName(), d, err)
+		}
+		notAfter := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
+		if err := unstructured.SetNestedField(u.Object, notAfter.Format(time.RFC3339), "status", "notAfter"); err != nil {
+			return err
+		}
+		renewal := notAfter.Add(-30 * 24 * time.Hour).Format(time.RFC3339)
+		if err := unstructured.SetNestedField(u.Object, renewal, "status", "renewalTime"); err != nil {
+			return err
+		}
+	}
+	if u.GroupVersionKind().Group != platform.VaultPolicy.GVR.Group {
+		return nil
+	}
+	cond := map[string]any{"type": "ReconcileSuccessful", "status": "True", "reason": "LastReconcileCycleSucceded",
+		"lastTransitionTime": now.Add(-time.Hour).UTC().Format(time.RFC3339)}
+	if !installed {
+		cond["status"], cond["reason"] = "False", "LastReconcileCycleFailed"
+		cond["message"] = `Put "http://vault.vault.svc.cluster.local:8200/v1/auth/kubernetes/login" Code: 400. Errors: * invalid role name "config-admin"`
+	}
+	return unstructured.SetNestedSlice(u.Object, []any{cond}, "status", "conditions")
+}
+
+// vclusterRegistrations are the ArgoCD cluster Secrets the install registers for each vcluster (the step
+// era 1 never managed), named and labelled as health.VClusters matches them.
+func vclusterRegistrations() []runtime.Object {
+	var out []runtime.Object
+	for _, name := range []string{"staging", "sandbox"} {
+		ns := "vcluster-" + name
+		out = append(out, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: health.VClusterClusterSecretName(name), Namespace: "argocd", Labels: map[string]string{
+				"argocd.argoproj.io/secret-type": "cluster", "etsmtl.club/vcluster": name, "etsmtl.club/vcluster-namespace": ns,
+			}},
+			StringData: map[string]string{"name": name, "server": health.VClusterServer(name, ns)},
+		})
+	}
+	return out
 }
 
 // loadScenario reads a multi-document YAML file: built-in kinds become typed objects, the rest unstructured.

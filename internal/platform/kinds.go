@@ -12,18 +12,36 @@ type Kind struct {
 // ListKind is the kind of the resource's list.
 func (k Kind) ListKind() string { return k.Kind + "List" }
 
-// The platform's custom resources (PLATFORM.md §1).
+// Key is the resource's name as health.Objects.Unavailable spells it: "diskpools.openebs.io".
+func (k Kind) Key() string { return k.GVR.Resource + "." + k.GVR.Group }
+
+func kind(group, version, resource, kind string, namespaced bool) Kind {
+	return Kind{schema.GroupVersionResource{Group: group, Version: version, Resource: resource}, kind, namespaced}
+}
+
+// The platform's custom resources (PLATFORM.md §1). The version is the one the platform's manifests use;
+// a live cluster's preferred version comes from discovery.
 var (
-	DiskPool        = Kind{schema.GroupVersionResource{Group: "openebs.io", Version: "v1beta1", Resource: "diskpools"}, "DiskPool", true}
-	KumaMesh        = Kind{schema.GroupVersionResource{Group: "kuma.io", Version: "v1alpha1", Resource: "meshes"}, "Mesh", false}
-	KumaDataplane   = Kind{schema.GroupVersionResource{Group: "kuma.io", Version: "v1alpha1", Resource: "dataplanes"}, "Dataplane", true}
-	KumaDPInsight   = Kind{schema.GroupVersionResource{Group: "kuma.io", Version: "v1alpha1", Resource: "dataplaneinsights"}, "DataplaneInsight", true}
-	ArgoApplication = Kind{schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}, "Application", true}
-	ArgoAppProject  = Kind{schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "appprojects"}, "AppProject", true}
-	CertManagerCert = Kind{schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}, "Certificate", true}
+	DiskPool         = kind("openebs.io", "v1beta1", "diskpools", "DiskPool", true)
+	KumaMesh         = kind("kuma.io", "v1alpha1", "meshes", "Mesh", false)
+	KumaDataplane    = kind("kuma.io", "v1alpha1", "dataplanes", "Dataplane", true)
+	KumaDPInsight    = kind("kuma.io", "v1alpha1", "dataplaneinsights", "DataplaneInsight", true)
+	ArgoApplication  = kind("argoproj.io", "v1alpha1", "applications", "Application", true)
+	ArgoAppProject   = kind("argoproj.io", "v1alpha1", "appprojects", "AppProject", true)
+	CertManagerCert  = kind("cert-manager.io", "v1", "certificates", "Certificate", true)
+	ContourHTTPProxy = kind("projectcontour.io", "v1", "httpproxies", "HTTPProxy", true)
+	GatewayClass     = kind("gateway.networking.k8s.io", "v1beta1", "gatewayclasses", "GatewayClass", false)
+	Gateway          = kind("gateway.networking.k8s.io", "v1beta1", "gateways", "Gateway", true)
+	HTTPRoute        = kind("gateway.networking.k8s.io", "v1beta1", "httproutes", "HTTPRoute", true)
+	VaultPolicy      = kind("redhatcop.redhat.io", "v1alpha1", "policies", "Policy", true)
+	VaultAuthRole    = kind("redhatcop.redhat.io", "v1alpha1", "kubernetesauthengineroles", "KubernetesAuthEngineRole", true)
+	VaultMount       = kind("redhatcop.redhat.io", "v1alpha1", "secretenginemounts", "SecretEngineMount", true)
+	VaultRandom      = kind("redhatcop.redhat.io", "v1alpha1", "randomsecrets", "RandomSecret", true)
 )
 
-// CRDKinds lists every custom resource the console reads.
+// CRDKinds lists every custom resource the console reads (vault-config-operator's other kinds are found
+// by group at discovery time).
 func CRDKinds() []Kind {
-	return []Kind{DiskPool, KumaMesh, KumaDataplane, KumaDPInsight, ArgoApplication, ArgoAppProject, CertManagerCert}
+	return []Kind{DiskPool, KumaMesh, KumaDataplane, KumaDPInsight, ArgoApplication, ArgoAppProject, CertManagerCert,
+		ContourHTTPProxy, GatewayClass, Gateway, HTTPRoute, VaultPolicy, VaultAuthRole, VaultMount, VaultRandom}
 }

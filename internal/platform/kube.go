@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -33,6 +34,8 @@ type Kube struct {
 	Typed kubernetes.Interface
 	// Dynamic serves custom resources.
 	Dynamic dynamic.Interface
+	// Metadata reads kinds whose body the console must not hold (Secrets): names, labels, annotations.
+	Metadata metadata.Interface
 	// Context is the kubeconfig context in use ("" in-cluster or for an injected client).
 	Context string
 	// Host is the API server URL.
@@ -119,7 +122,12 @@ func NewKube(cfg *rest.Config, ctxName, userAgent string) (*Kube, error) {
 		return nil, &ConnError{Source: SourceKubernetes, Problem: Invalid, What: "cannot build a client", Err: err,
 			Fix: "check the kubeconfig's server and credentials"}
 	}
-	return &Kube{Config: cfg, Typed: typed, Dynamic: dyn, Context: ctxName, Host: cfg.Host}, nil
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, &ConnError{Source: SourceKubernetes, Problem: Invalid, What: "cannot build a client", Err: err,
+			Fix: "check the kubeconfig's server and credentials"}
+	}
+	return &Kube{Config: cfg, Typed: typed, Dynamic: dyn, Metadata: md, Context: ctxName, Host: cfg.Host}, nil
 }
 
 // Ping asks the API server for its version, within timeout.

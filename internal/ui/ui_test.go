@@ -29,7 +29,7 @@ var at = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 // demoSnapshot reads the simulated platform once, the way `status` does, at a fixed time.
 func demoSnapshot(t *testing.T) watch.Snapshot {
 	t.Helper()
-	d, err := demo.Start(context.Background(), demo.Options{})
+	d, err := demo.Start(context.Background(), demo.Options{Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,16 +3,10 @@ package watch
 import (
 	"context"
 	"net/url"
-	"sort"
 	"sync"
 	"time"
 
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
-	"github.com/cosi-project/runtime/pkg/safe"
-	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Targets are the connections a snapshot is read from; nil fields are left out.
@@ -52,82 +46,69 @@ func (t Targets) Sources() []Source {
 	return s
 }
 
-// Collect reads every target once, in parallel, each within timeout, and evaluates the result: what
-// `status` prints. A target that fails shows as a source error; the others are still read.
+// Collect reads every target once — the same sources the console runs, stopped as soon as each has its
+// first full picture or has failed, or timeout passes — and evaluates the result: what `status` prints.
+// A target that fails shows as a source error; the others are still read.
 func Collect(ctx context.Context, t Targets, timeout time.Duration, now time.Time) Snapshot {
-	s := Snapshot{At: now, Platform: t.Name, Demo: t.Demo, Sources: map[platform.Source]SourceState{}}
-	s.Now = now
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	sources := t.Sources()
+	changed := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	set := func(src platform.Source, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		st := SourceState{Configured: true, Synced: err == nil, Err: err}
-		s.Sources[src] = st
-	}
-	if t.Kube != nil {
+	for _, src := range sources {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			list, err := t.Kube.Typed.CoreV1().Nodes().List(cctx, metav1.ListOptions{})
-			if err == nil {
-				nodes := make([]*corev1.Node, 0, len(list.Items))
-				for i := range list.Items {
-					nodes = append(nodes, &list.Items[i])
-				}
-				sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-				mu.Lock()
-				s.Nodes = nodes
-				mu.Unlock()
-			}
-			set(platform.SourceKubernetes, t.Kube.Classify(err))
+			src.Run(ctx, notify)
 		}()
 	}
-	if t.Omni != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			ms, err := safe.StateListAll[*omni.MachineStatus](cctx, t.Omni.State())
-			var cs safe.List[*omni.ClusterStatus]
-			if err == nil {
-				cs, err = safe.StateListAll[*omni.ClusterStatus](cctx, t.Omni.State())
-			}
-			if err == nil {
-				machines := make([]*omni.MachineStatus, 0, ms.Len())
-				for m := range ms.All() {
-					machines = append(machines, m)
-				}
-				sort.Slice(machines, func(i, j int) bool {
-					return health.MachineName(machines[i]) < health.MachineName(machines[j])
-				})
-				clusters := make([]*omni.ClusterStatus, 0, cs.Len())
-				for c := range cs.All() {
-					clusters = append(clusters, c)
-				}
-				mu.Lock()
-				s.Machines, s.ClusterStatuses = machines, clusters
-				mu.Unlock()
-			}
-			set(platform.SourceOmni, t.Omni.Classify(err))
-		}()
-	}
-	if len(t.Vault) > 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			src := NewVaultSource(t.Vault...)
-			src.Timeout = timeout
-			src.poll(ctx)
-			mu.Lock()
-			defer mu.Unlock()
+	fill := func() Snapshot {
+		s := Snapshot{At: now, Platform: t.Name, Demo: t.Demo, Sources: map[platform.Source]SourceState{}}
+		s.Now = now
+		for _, src := range sources {
 			src.Fill(&s)
-		}()
+		}
+		return s
 	}
+	var s Snapshot
+	for {
+		s = fill()
+		if settled(s) {
+			break
+		}
+		select {
+		case <-changed:
+			continue
+		case <-ctx.Done():
+		}
+		s = fill()
+		for name, st := range s.Sources {
+			if !st.Synced && st.Err == nil {
+				st.Err = &platform.ConnError{Source: name, Problem: platform.Unreachable,
+					What: "no complete answer within " + timeout.String(), Fix: "retry with a longer --timeout"}
+				s.Sources[name] = st
+			}
+		}
+		break
+	}
+	cancel()
 	wg.Wait()
 	s.Report = Evaluate(s)
 	return s
+}
+
+// settled: every source has its first full picture or has failed.
+func settled(s Snapshot) bool {
+	for _, st := range s.Sources {
+		if st.Configured && !st.Synced && st.Err == nil {
+			return false
+		}
+	}
+	return true
 }

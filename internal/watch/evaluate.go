@@ -5,72 +5,93 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/platform"
 )
 
+// kubeLayers are the layers read from the Kubernetes API, in the overview's order.
+func kubeLayers() []struct {
+	name health.Layer
+	rule func(health.Objects) health.LayerReport
+} {
+	return []struct {
+		name health.Layer
+		rule func(health.Objects) health.LayerReport
+	}{
+		{health.LayerStorage, health.Storage},
+		{health.LayerMesh, health.Mesh},
+		{health.LayerGitOps, health.GitOps},
+		{health.LayerVClusters, health.VClusters},
+		{health.LayerCertificates, health.Certificates},
+		{health.LayerIngress, health.Ingress},
+	}
+}
+
 // Evaluate applies the health rules to a snapshot's contents. It is pure: the same snapshot gives the
-// same report, which is what `status` and every console share.
+// same report, which is what `status` and every console share. Layers whose source is not configured
+// are left out; layers whose source failed before it ever synced say so instead of reporting emptiness.
 func Evaluate(s Snapshot) health.Report {
 	var layers []health.LayerReport
+	kube, om, v := s.Source(platform.SourceKubernetes), s.Source(platform.SourceOmni), s.Source(platform.SourceVault)
 
-	kube, om := s.Source(platform.SourceKubernetes), s.Source(platform.SourceOmni)
 	if kube.Configured || om.Configured {
 		layers = append(layers, clusterLayer(s, kube, om))
 	}
-	if v := s.Source(platform.SourceVault); v.Configured {
-		layers = append(layers, secretsLayer(s, v))
+	if kube.Configured {
+		for _, l := range kubeLayers() {
+			if failedBeforeSync(kube) {
+				layers = append(layers, unavailable(l.name, "API/kubernetes", kube.Err))
+				continue
+			}
+			layers = append(layers, withSourceError(l.rule(s.Objects), "API/kubernetes", kube))
+		}
+	}
+	if v.Configured || kube.Configured {
+		layers = append(layers, secretsLayer(s, kube, v))
 	}
 	return health.NewReport(layers...)
 }
 
+func failedBeforeSync(st SourceState) bool { return st.Configured && st.Err != nil && !st.Synced }
+
 func clusterLayer(s Snapshot, kube, om SourceState) health.LayerReport {
-	// When every configured source of the layer failed before it ever synced, say so instead of
-	// reporting an empty cluster.
-	failed := func(st SourceState) bool { return st.Configured && st.Err != nil && !st.Synced }
 	switch {
-	case failed(kube) && (!om.Configured || failed(om)):
+	case failedBeforeSync(kube) && (!om.Configured || failedBeforeSync(om)):
 		return unavailable(health.LayerCluster, "API/kubernetes", kube.Err)
-	case failed(om) && !kube.Configured:
+	case failedBeforeSync(om) && !kube.Configured:
 		return unavailable(health.LayerCluster, "API/omni", om.Err)
 	}
 	l := health.Cluster(s.Nodes, s.Machines)
-	for _, src := range []struct {
-		name string
-		st   SourceState
-	}{{"API/kubernetes", kube}, {"API/omni", om}} {
-		if src.st.Configured && src.st.Err != nil {
-			l.Findings = append(l.Findings, sourceFinding(src.name, src.st.Err))
-		}
-	}
-	return health.NewLayer(health.LayerCluster, l.Findings)
+	l = withSourceError(l, "API/kubernetes", kube)
+	return withSourceError(l, "API/omni", om)
 }
 
-func secretsLayer(s Snapshot, v SourceState) health.LayerReport {
-	if v.Err != nil && len(s.Vault) == 0 {
+func secretsLayer(s Snapshot, kube, v SourceState) health.LayerReport {
+	if v.Configured && v.Err != nil && len(s.Vault) == 0 && (!kube.Configured || failedBeforeSync(kube)) {
 		return unavailable(health.LayerSecrets, "API/vault", v.Err)
 	}
-	fs := make([]health.Finding, 0, len(s.Vault))
-	for _, r := range s.Vault {
-		fs = append(fs, health.VaultReplica(r.Name, r.Health, r.Err))
+	l := health.Secrets(s.Objects)
+	return withSourceError(l, "API/kubernetes", kube)
+}
+
+// withSourceError adds the finding of a source that failed after it synced: its data is kept (stale),
+// and the outage is itself a finding.
+func withSourceError(l health.LayerReport, object string, st SourceState) health.LayerReport {
+	if !st.Configured || st.Err == nil {
+		return l
 	}
-	return health.NewLayer(health.LayerSecrets, fs)
+	return health.NewLayer(l.Name, append(append([]health.Finding{}, l.Findings...), sourceFinding(object, st.Err)))
 }
 
 // sourceFinding reports a source error: Down when the server is unreachable, Unknown otherwise
 // (forbidden, misconfigured), so the rest of the layer still counts.
 func sourceFinding(object string, err error) health.Finding {
 	st := health.Unknown
+	hint := ""
 	if platform.IsUnreachable(err) {
 		st = health.Down
+		hint = "data shown may be stale; the console reconnects by itself"
 	}
-	return health.Finding{Object: object, Status: st, Reason: err.Error(), Hint: hintFor(err)}
+	return health.Finding{Object: object, Status: st, Reason: err.Error(), Hint: hint}
 }
 
 func unavailable(layer health.Layer, object string, err error) health.LayerReport {
 	f := sourceFinding(object, err)
 	return health.UnavailableLayer(layer, object, f.Status, f.Reason, f.Hint)
-}
-
-func hintFor(err error) string {
-	if platform.IsUnreachable(err) {
-		return "data shown may be stale; the console reconnects by itself"
-	}
-	return ""
 }

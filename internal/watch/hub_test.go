@@ -130,54 +130,65 @@ func TestSubscribeIsPrimedWithLatest(t *testing.T) {
 	ch, unsub := hub.Subscribe()
 	defer unsub()
 	s := <-ch
-	if len(s.Nodes) != 1 || s.Report.Overall != health.OK {
-		t.Fatalf("primed snapshot = %d nodes, %v", len(s.Nodes), s.Report.Overall)
+	cl, _ := s.Report.Layer(health.LayerCluster)
+	if len(s.Nodes) != 1 || cl.Status != health.OK {
+		t.Fatalf("primed snapshot = %d nodes, cluster %v", len(s.Nodes), cl.Status)
 	}
 }
 
 func TestEvaluateSources(t *testing.T) {
 	unreachable := &platform.ConnError{Source: platform.SourceKubernetes, Problem: platform.Unreachable, What: "API server unreachable"}
 	forbidden := &platform.ConnError{Source: platform.SourceKubernetes, Problem: platform.Refused, What: "forbidden"}
+	kubeLayers := []health.Layer{health.LayerCluster, health.LayerStorage, health.LayerMesh, health.LayerGitOps,
+		health.LayerVClusters, health.LayerCertificates, health.LayerIngress, health.LayerSecrets}
 	tests := []struct {
 		name       string
 		snap       Snapshot
 		wantLayers []health.Layer
 		want       health.Status
-		object     string
+		// layer whose worst finding is object
+		layer  health.Layer
+		object string
 	}{
-		{"nothing configured", Snapshot{Sources: map[platform.Source]SourceState{}}, nil, health.Unknown, ""},
-		{"kube down before first sync", Snapshot{Sources: map[platform.Source]SourceState{
+		{"nothing configured", Snapshot{Sources: map[platform.Source]SourceState{}}, nil, health.Unknown, "", ""},
+		{"kube down before first sync: every kube layer says so", Snapshot{Sources: map[platform.Source]SourceState{
 			platform.SourceKubernetes: {Configured: true, Err: unreachable}}},
-			[]health.Layer{health.LayerCluster}, health.Down, "API/kubernetes"},
-		{"kube forbidden is unknown", Snapshot{Sources: map[platform.Source]SourceState{
+			kubeLayers, health.Down, health.LayerStorage, "API/kubernetes"},
+		{"kube forbidden before sync is unknown, not down", Snapshot{Sources: map[platform.Source]SourceState{
 			platform.SourceKubernetes: {Configured: true, Err: forbidden}}},
-			[]health.Layer{health.LayerCluster}, health.Unknown, "API/kubernetes"},
+			kubeLayers, health.Unknown, health.LayerCluster, "API/kubernetes"},
 		{"stale after sync keeps nodes and adds a Down finding", Snapshot{
 			Objects: health.Objects{Nodes: []*corev1.Node{readyNode("worker-1", true)}},
 			Sources: map[platform.Source]SourceState{
 				platform.SourceKubernetes: {Configured: true, Synced: true, Err: unreachable, StaleSince: time.Unix(1, 0)}}},
-			[]health.Layer{health.LayerCluster}, health.Down, "API/kubernetes"},
-		{"an unreachable vault replica is down", Snapshot{
+			kubeLayers, health.Down, health.LayerCluster, "API/kubernetes"},
+		{"vault alone: only the secrets layer", Snapshot{
 			Objects: health.Objects{Vault: []health.VaultStatus{{Name: "vault-0", Err: errors.New("connection refused")}}},
 			Sources: map[platform.Source]SourceState{platform.SourceVault: {Configured: true, Synced: true}}},
-			[]health.Layer{health.LayerSecrets}, health.Down, "Vault/vault-0"},
+			[]health.Layer{health.LayerSecrets}, health.Down, health.LayerSecrets, "Vault/vault-0"},
+		{"omni alone: only the cluster layer", Snapshot{
+			Sources: map[platform.Source]SourceState{platform.SourceOmni: {Configured: true, Err: unreachable}}},
+			[]health.Layer{health.LayerCluster}, health.Down, health.LayerCluster, "API/omni"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := Evaluate(tt.snap)
 			if r.Overall != tt.want {
-				t.Fatalf("overall = %v, want %v: %+v", r.Overall, tt.want, r)
+				t.Fatalf("overall = %v, want %v", r.Overall, tt.want)
 			}
 			if len(r.Layers) != len(tt.wantLayers) {
-				t.Fatalf("layers = %+v, want %v", r.Layers, tt.wantLayers)
+				t.Fatalf("%d layers, want %v", len(r.Layers), tt.wantLayers)
 			}
 			for i, l := range tt.wantLayers {
 				if r.Layers[i].Name != l {
 					t.Fatalf("layer %d = %s, want %s", i, r.Layers[i].Name, l)
 				}
 			}
-			if tt.object != "" && r.Layers[0].Worst().Object != tt.object {
-				t.Errorf("worst object = %q, want %q", r.Layers[0].Worst().Object, tt.object)
+			if tt.layer != "" {
+				l, _ := r.Layer(tt.layer)
+				if l.Worst().Object != tt.object {
+					t.Errorf("%s: worst object = %q, want %q", tt.layer, l.Worst().Object, tt.object)
+				}
 			}
 		})
 	}

@@ -4,15 +4,22 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/labels"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
-	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -41,88 +48,276 @@ func StripForCache(obj any) (any, error) {
 	return obj, nil
 }
 
-// KubeSource watches the Kubernetes objects the console shows, through shared informers.
+// ErrNotInstalled says a custom resource's CRD is not served by the cluster.
+type ErrNotInstalled struct{ Resource string }
+
+func (e ErrNotInstalled) Error() string {
+	return "not installed on this cluster (no " + e.Resource + " CRD)"
+}
+
+// watchedKind is one informer and where its objects go.
+type watchedKind struct {
+	key string
+	inf cache.SharedIndexInformer
+	// put copies the informer's items into the snapshot's objects; group kinds (vault-config-operator)
+	// append instead of replacing.
+	put func(o *health.Objects, items []any)
+	err error // forbidden, not found: the kind is unknown until an event proves it readable again
+}
+
+// KubeSource watches every Kubernetes kind the rules read: typed informers for built-in kinds, metadata
+// only for Secrets, dynamic informers for the custom resources discovery says are served.
 type KubeSource struct {
 	kube *platform.Kube
 	// ProbeEvery is how often the API server is probed to notice an outage and a recovery (default 3s).
 	ProbeEvery time.Duration
-	clock      func() time.Time
+	// RediscoverEvery is how often discovery is read again to pick up CRDs installed later (default 1m).
+	RediscoverEvery time.Duration
+	clock           func() time.Time
 
-	mu     sync.Mutex
-	state  SourceState
-	nodes  listersv1.NodeLister
-	synced cache.InformerSynced
+	mu      sync.Mutex
+	state   SourceState
+	kinds   map[string]*watchedKind
+	absent  map[string]bool // CRD keys not served
+	started bool
 }
 
 // NewKubeSource prepares a source over the connection; nothing is contacted until Run.
 func NewKubeSource(k *platform.Kube) *KubeSource {
-	return &KubeSource{kube: k, ProbeEvery: 3 * time.Second, clock: time.Now,
-		state: SourceState{Configured: true}}
+	return &KubeSource{kube: k, ProbeEvery: 3 * time.Second, RediscoverEvery: time.Minute, clock: time.Now,
+		state: SourceState{Configured: true}, kinds: map[string]*watchedKind{}, absent: map[string]bool{}}
 }
 
 func (s *KubeSource) Name() platform.Source { return platform.SourceKubernetes }
 
 // Run starts the informers and keeps the source's state true until ctx ends.
 func (s *KubeSource) Run(ctx context.Context, notify func()) {
-	factory := informers.NewSharedInformerFactoryWithOptions(s.kube.Typed, 0, informers.WithTransform(StripForCache))
-	nodeInf := factory.Core().V1().Nodes()
-	inf := nodeInf.Informer()
-	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
-		if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
-			return // a normal relist, not an outage
-		}
-		s.fail(s.kube.Classify(err))
-		notify()
-	})
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { s.ok(); notify() },
-		UpdateFunc: func(any, any) { s.ok(); notify() },
-		DeleteFunc: func(any) { s.ok(); notify() },
-	})
-	s.mu.Lock()
-	s.nodes, s.synced = nodeInf.Lister(), inf.HasSynced
-	s.mu.Unlock()
-
-	factory.Start(ctx.Done())
-	defer factory.Shutdown()
-
-	go func() {
-		if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-			s.mu.Lock()
-			s.state.Synced = true
-			s.mu.Unlock()
-			s.ok()
-			notify()
+	typedF := informers.NewSharedInformerFactory(s.kube.Typed, 0)
+	cpF := informers.NewSharedInformerFactoryWithOptions(s.kube.Typed, 0, informers.WithNamespace("kube-system"),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = "tier=control-plane" }))
+	dynF := dynamicinformer.NewDynamicSharedInformerFactory(s.kube.Dynamic, 0)
+	var metaF metadatainformer.SharedInformerFactory
+	if s.kube.Metadata != nil {
+		metaF = metadatainformer.NewSharedInformerFactory(s.kube.Metadata, 0)
+	}
+	defer func() {
+		typedF.Shutdown()
+		cpF.Shutdown()
+		dynF.Shutdown()
+		if metaF != nil {
+			metaF.Shutdown()
 		}
 	}()
 
-	// Probe the API server: client-go's reflector retries a refused watch silently, so an outage would
-	// otherwise go unnoticed, and recovery would not show until something changes.
-	t := time.NewTicker(s.ProbeEvery)
-	defer t.Stop()
+	for _, b := range builtins() {
+		gi, err := typedF.ForResource(b.gvr)
+		if err != nil {
+			continue
+		}
+		s.add(builtinKey(b.gvr), gi.Informer(), b.put, notify)
+	}
+	s.add("pods", cpF.Core().V1().Pods().Informer(), func(o *health.Objects, items []any) {
+		o.ControlPlanePods = typed[*corev1.Pod](items)
+		sortByName(o.ControlPlanePods)
+	}, notify)
+	if metaF != nil {
+		s.add("secrets", metaF.ForResource(corev1.SchemeGroupVersion.WithResource("secrets")).Informer(),
+			func(o *health.Objects, items []any) {
+				o.Secrets = typed[*metav1.PartialObjectMetadata](items)
+				sortByName(o.Secrets)
+			}, notify)
+	}
+	s.discover(ctx, dynF, notify)
+	typedF.Start(ctx.Done())
+	cpF.Start(ctx.Done())
+	dynF.Start(ctx.Done())
+	if metaF != nil {
+		metaF.Start(ctx.Done())
+	}
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
+	go s.waitSynced(ctx, notify)
+
+	probe := time.NewTicker(s.ProbeEvery)
+	defer probe.Stop()
+	rediscover := time.NewTicker(s.RediscoverEvery)
+	defer rediscover.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		err := s.kube.Ping(ctx, min(s.ProbeEvery, 5*time.Second))
-		if ctx.Err() != nil {
-			return
-		}
-		s.mu.Lock()
-		prev := s.state.Err
-		s.mu.Unlock()
-		switch {
-		case err != nil && platform.IsUnreachable(err):
-			s.fail(err)
-			notify()
-		case err == nil && prev != nil && platform.IsUnreachable(prev) && inf.HasSynced():
-			// Only an outage is cleared here; a forbidden list stays reported by the informer.
-			s.ok()
-			notify()
+		case <-rediscover.C:
+			if s.discover(ctx, dynF, notify) {
+				dynF.Start(ctx.Done())
+				go s.waitSynced(ctx, notify)
+			}
+		case <-probe.C:
+			s.probe(ctx, notify)
 		}
 	}
+}
+
+// probe notices outages the reflector hides (it retries a refused watch silently) and recoveries that
+// nothing else would show.
+func (s *KubeSource) probe(ctx context.Context, notify func()) {
+	err := s.kube.Ping(ctx, min(s.ProbeEvery, 5*time.Second))
+	if ctx.Err() != nil {
+		return
+	}
+	s.mu.Lock()
+	prev := s.state.Err
+	s.mu.Unlock()
+	switch {
+	case err != nil && platform.IsUnreachable(err):
+		s.fail(err)
+		notify()
+	case err == nil && prev != nil && platform.IsUnreachable(prev):
+		s.ok()
+		notify()
+	}
+}
+
+// add registers an informer: transform, handlers, error handler.
+func (s *KubeSource) add(key string, inf cache.SharedIndexInformer, put func(*health.Objects, []any), notify func()) {
+	w := &watchedKind{key: key, inf: inf, put: put}
+	_ = inf.SetTransform(StripForCache)
+	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+		switch {
+		case apierrors.IsResourceExpired(err) || apierrors.IsGone(err):
+			return // a normal relist, not an outage
+		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err):
+			s.mu.Lock()
+			w.err = s.kube.Classify(err)
+			s.mu.Unlock()
+		default:
+			s.fail(s.kube.Classify(err))
+		}
+		notify()
+	})
+	seen := func() {
+		s.mu.Lock()
+		w.err = nil
+		s.mu.Unlock()
+		notify()
+	}
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { seen() }, UpdateFunc: func(any, any) { seen() }, DeleteFunc: func(any) { seen() },
+	})
+	s.mu.Lock()
+	s.kinds[key] = w
+	s.mu.Unlock()
+}
+
+// discover reads which custom resources the cluster serves and adds informers for new ones; it reports
+// whether it added any.
+func (s *KubeSource) discover(ctx context.Context, dynF dynamicinformer.DynamicSharedInformerFactory, notify func()) bool {
+	served, err := servedResources(s.kube.Typed.Discovery())
+	if err != nil && len(served) == 0 {
+		if ctx.Err() == nil {
+			s.fail(s.kube.Classify(err))
+			notify()
+		}
+		return false
+	}
+	added := false
+	s.mu.Lock()
+	known := map[string]bool{}
+	for k := range s.kinds {
+		known[k] = true
+	}
+	s.mu.Unlock()
+	for key, put := range crdPut() {
+		gvr, ok := served[key]
+		s.mu.Lock()
+		s.absent[key] = !ok
+		s.mu.Unlock()
+		if !ok || known[key] {
+			continue
+		}
+		s.add(key, dynF.ForResource(gvr).Informer(), func(o *health.Objects, items []any) {
+			us := typed[*unstructured.Unstructured](items)
+			sortByName(us)
+			put(o, us)
+		}, notify)
+		added = true
+	}
+	for key, gvr := range served {
+		if gvr.Group != vaultConfigGroup || known[key] {
+			continue
+		}
+		s.add(key, dynF.ForResource(gvr).Informer(), func(o *health.Objects, items []any) {
+			o.VaultConfigCRs = append(o.VaultConfigCRs, typed[*unstructured.Unstructured](items)...)
+		}, notify)
+		added = true
+	}
+	return added
+}
+
+// servedResources maps "plural.group" to the preferred served version of every resource discovery lists
+// (partial results are kept when an aggregated API is down).
+func servedResources(d discovery.DiscoveryInterface) (map[string]schema.GroupVersionResource, error) {
+	groups, lists, err := d.ServerGroupsAndResources()
+	preferred := map[string]string{}
+	for _, g := range groups {
+		preferred[g.Name] = g.PreferredVersion.Version
+	}
+	out := map[string]schema.GroupVersionResource{}
+	for _, l := range lists {
+		gv, perr := schema.ParseGroupVersion(l.GroupVersion)
+		if perr != nil || gv.Group == "" {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") {
+				continue // subresources
+			}
+			key := r.Name + "." + gv.Group
+			cur, seen := out[key]
+			if !seen || (gv.Version == preferred[gv.Group] && cur.Version != gv.Version) {
+				out[key] = gv.WithResource(r.Name)
+			}
+		}
+	}
+	var gdf *discovery.ErrGroupDiscoveryFailed
+	if errors.As(err, &gdf) {
+		err = nil
+	}
+	return out, err
+}
+
+func (s *KubeSource) waitSynced(ctx context.Context, notify func()) {
+	deadline := time.NewTicker(100 * time.Millisecond)
+	defer deadline.Stop()
+	for {
+		if s.synced() {
+			s.mu.Lock()
+			s.state.Synced = true
+			s.mu.Unlock()
+			notify()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+		}
+	}
+}
+
+// synced: every kind that is readable has its first full list.
+func (s *KubeSource) synced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		return false
+	}
+	for _, w := range s.kinds {
+		if w.err == nil && !w.inf.HasSynced() {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *KubeSource) fail(err error) {
@@ -140,19 +335,37 @@ func (s *KubeSource) ok() {
 	s.state.Err, s.state.StaleSince = nil, time.Time{}
 }
 
-// Fill copies the cached nodes, sorted by name.
+// Fill copies every kind's cached objects, and why the unreadable ones are unknown.
 func (s *KubeSource) Fill(snap *Snapshot) {
 	s.mu.Lock()
-	st, lister := s.state, s.nodes
+	st := s.state
+	kinds := make([]*watchedKind, 0, len(s.kinds))
+	errs := map[string]error{}
+	for _, w := range s.kinds {
+		kinds = append(kinds, w)
+		if w.err != nil {
+			errs[w.key] = w.err
+		}
+	}
+	for key, absent := range s.absent {
+		if absent {
+			errs[key] = ErrNotInstalled{Resource: key}
+		}
+	}
 	s.mu.Unlock()
 	snap.Sources[platform.SourceKubernetes] = st
-	if lister == nil {
-		return
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i].key < kinds[j].key })
+	if snap.Unavailable == nil {
+		snap.Unavailable = map[string]error{}
 	}
-	nodes, err := lister.List(labels.Everything())
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return
+	for k, e := range errs {
+		snap.Unavailable[k] = e
 	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	snap.Nodes = nodes
+	for _, w := range kinds {
+		if errs[w.key] != nil {
+			continue
+		}
+		w.put(&snap.Objects, w.inf.GetStore().List())
+	}
+	sortByName(snap.VaultConfigCRs)
 }

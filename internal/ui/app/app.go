@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -309,10 +310,24 @@ func (m *Model) statusLine() string {
 	return common.Join(m.theme.Subtle.Render(strings.Join(crumbs, " › ")), right, m.w)
 }
 
-// layerSummary is one symbol per layer: "cluster ✔  secrets ✖".
+// layerSummary names the layers that are not OK, worst first ("secrets ✖  vclusters ▲"), or says all
+// are OK: what is broken reads first, and it fits 80 columns whatever the number of layers.
 func (m *Model) layerSummary() string {
-	parts := make([]string, 0, len(m.snap.Report.Layers))
+	var bad []health.LayerReport
 	for _, l := range m.snap.Report.Layers {
+		if l.Status != health.OK {
+			bad = append(bad, l)
+		}
+	}
+	if len(m.snap.Report.Layers) == 0 {
+		return ""
+	}
+	if len(bad) == 0 {
+		return m.theme.StatusStyle(health.OK).Render("all layers ✔")
+	}
+	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Status > bad[j].Status })
+	parts := make([]string, 0, len(bad))
+	for _, l := range bad {
 		parts = append(parts, string(l.Name)+" "+m.theme.Symbol(l.Status))
 	}
 	return strings.Join(parts, "  ")

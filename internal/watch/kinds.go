@@ -1,0 +1,93 @@
+package watch
+
+import (
+	"sort"
+
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// crdPut says where the objects of each custom resource go, by key ("diskpools.openebs.io"). Kinds of
+// vault-config-operator's group go to VaultConfigCRs whatever their name.
+func crdPut() map[string]func(o *health.Objects, items []*unstructured.Unstructured) {
+	return map[string]func(o *health.Objects, items []*unstructured.Unstructured){
+		platform.DiskPool.Key():         func(o *health.Objects, u []*unstructured.Unstructured) { o.DiskPools = u },
+		platform.KumaMesh.Key():         func(o *health.Objects, u []*unstructured.Unstructured) { o.Meshes = u },
+		platform.KumaDPInsight.Key():    func(o *health.Objects, u []*unstructured.Unstructured) { o.DataplaneInsights = u },
+		platform.ArgoApplication.Key():  func(o *health.Objects, u []*unstructured.Unstructured) { o.Applications = u },
+		platform.CertManagerCert.Key():  func(o *health.Objects, u []*unstructured.Unstructured) { o.Certificates = u },
+		platform.ContourHTTPProxy.Key(): func(o *health.Objects, u []*unstructured.Unstructured) { o.HTTPProxies = u },
+		platform.GatewayClass.Key():     func(o *health.Objects, u []*unstructured.Unstructured) { o.GatewayClasses = u },
+		platform.Gateway.Key():          func(o *health.Objects, u []*unstructured.Unstructured) { o.Gateways = u },
+		platform.HTTPRoute.Key():        func(o *health.Objects, u []*unstructured.Unstructured) { o.HTTPRoutes = u },
+	}
+}
+
+// vaultConfigGroup is vault-config-operator's API group: every kind in it is read.
+const vaultConfigGroup = health.VaultConfigGroup
+
+// builtinKey names a built-in resource as Objects.Unavailable does.
+func builtinKey(gvr schema.GroupVersionResource) string {
+	if gvr.Group == "" {
+		return gvr.Resource
+	}
+	return gvr.Resource + "." + gvr.Group
+}
+
+// sortByName orders namespaced objects by namespace then name, so snapshots are stable.
+func sortByName[T metav1.Object](items []T) {
+	sort.Slice(items, func(i, j int) bool {
+		if a, b := items[i].GetNamespace(), items[j].GetNamespace(); a != b {
+			return a < b
+		}
+		return items[i].GetName() < items[j].GetName()
+	})
+}
+
+// typed casts a lister's items, dropping anything of another type (tombstones).
+func typed[T any](items []any) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		if t, ok := it.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// builtins are the built-in kinds the rules read, with where they go.
+type builtin struct {
+	gvr schema.GroupVersionResource
+	put func(o *health.Objects, items []any)
+}
+
+func builtins() []builtin {
+	return []builtin{
+		{corev1.SchemeGroupVersion.WithResource("nodes"), func(o *health.Objects, items []any) {
+			o.Nodes = typed[*corev1.Node](items)
+			sortByName(o.Nodes)
+		}},
+		{corev1.SchemeGroupVersion.WithResource("persistentvolumeclaims"), func(o *health.Objects, items []any) {
+			o.PVCs = typed[*corev1.PersistentVolumeClaim](items)
+			sortByName(o.PVCs)
+		}},
+		{storagev1.SchemeGroupVersion.WithResource("storageclasses"), func(o *health.Objects, items []any) {
+			o.StorageClasses = typed[*storagev1.StorageClass](items)
+			sortByName(o.StorageClasses)
+		}},
+		{appsv1.SchemeGroupVersion.WithResource("statefulsets"), func(o *health.Objects, items []any) {
+			o.StatefulSets = typed[*appsv1.StatefulSet](items)
+			sortByName(o.StatefulSets)
+		}},
+		{appsv1.SchemeGroupVersion.WithResource("deployments"), func(o *health.Objects, items []any) {
+			o.Deployments = typed[*appsv1.Deployment](items)
+			sortByName(o.Deployments)
+		}},
+	}
+}
