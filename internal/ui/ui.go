@@ -9,7 +9,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -27,13 +29,33 @@ type ConsoleOptions struct {
 	ActionsTitle     string
 }
 
-// NewConsole builds the console's root model, opening on the node list.
+// NewConsole builds the console's root model, opening on the overview.
 func NewConsole(o ConsoleOptions) *app.Model {
 	t := theme.New(o.Color, o.Dark)
 	return app.New(app.Options{
-		Theme: t, Snapshots: o.Snapshots, Root: console.NewNodes(t),
+		Theme: t, Snapshots: o.Snapshots, Root: console.NewOverview(t),
 		Actions: o.Actions, ActionsTitle: o.ActionsTitle, DetectBackground: o.DetectBackground,
+		Jump: func(target string, s watch.Snapshot, w, h int) (common.Page, bool) {
+			switch target {
+			case "overview":
+				return nil, true
+			case "nodes":
+				p := console.NewNodes(t)
+				p.SetSize(w, h)
+				p.Update(common.SnapshotMsg{Snapshot: s})
+				return p, true
+			}
+			return console.OpenLayer(t, health.Layer(target), s, w, h), true
+		},
+		Targets: JumpTargets(),
 	})
+}
+
+// JumpTargets are the pages `:` reaches: the overview, the node list and every layer.
+func JumpTargets() []string {
+	return []string{"overview", "nodes", string(health.LayerCluster), string(health.LayerStorage), string(health.LayerMesh),
+		string(health.LayerGitOps), string(health.LayerVClusters), string(health.LayerCertificates),
+		string(health.LayerIngress), string(health.LayerSecrets)}
 }
 
 // ColorFromEnv tells whether colour is wanted: not under NO_COLOR (any value) nor TERM=dumb.

@@ -32,6 +32,10 @@ func TestNodePageLive(t *testing.T) {
 
 	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false})
 	drv := uitest.New(t, m, ch, 120, 30)
+	for _, k := range []string{":", "n", "o", "d", "e", "s", "enter"} {
+		drv.Key(k)
+	}
+	drv.Shows(30*time.Second, "Overview › Nodes")
 	c := kubeClient(t)
 	createNode(t, c, "e2e-live-node")
 	drv.Shows(30*time.Second, "e2e-live-node")

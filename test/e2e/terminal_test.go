@@ -89,8 +89,10 @@ func (s *tmuxSession) exited(timeout time.Duration) string {
 // quits on q with exit status 0.
 func TestTerminalDemo(t *testing.T) {
 	s := newTmux(t, 80, 24, []string{"TERM=xterm-256color", "HOME=" + t.TempDir()}, "demo")
-	took := s.waitFor(10*time.Second, "controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2", "worker-3")
-	t.Logf("demo: first screen with the six nodes after %s (tmux polling adds up to 20ms)", took.Round(time.Millisecond))
+	took := s.waitFor(10*time.Second, "Overview", "secrets", "certificates", "worst first")
+	t.Logf("demo: first complete overview after %s (tmux polling adds up to 20ms)", took.Round(time.Millisecond))
+	s.keys(":", "n", "o", "d", "e", "s", "Enter")
+	s.waitFor(5*time.Second, "controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2", "worker-3")
 
 	s.keys("j", "j", "j", "Enter")
 	s.waitFor(5*time.Second, "Node worker-1", "Conditions", "Omni machine")
@@ -118,7 +120,7 @@ func TestTerminalDemo(t *testing.T) {
 // TestTerminalNoColor: under NO_COLOR the screen still tells state by symbol.
 func TestTerminalNoColor(t *testing.T) {
 	s := newTmux(t, 80, 24, []string{"TERM=xterm-256color", "NO_COLOR=1", "HOME=" + t.TempDir()}, "demo")
-	s.waitFor(10*time.Second, "✔ controlplane-1", "✖ Down")
+	s.waitFor(10*time.Second, "✖ secrets", "✔ cluster", "✖ Down")
 	escaped := s.tmux("capture-pane", "-p", "-e", "-t", s.name)
 	if colorSGR.MatchString(escaped) {
 		t.Fatalf("NO_COLOR screen carries colour codes:\n%q", escaped)

@@ -44,11 +44,15 @@ type Options struct {
 	ActionsTitle string
 	// DetectBackground asks the terminal for its background colour to pick light or dark styles.
 	DetectBackground bool
+	// Jump opens the page a `:` command names (a prefix is enough); Targets lists the names, for the
+	// prompt and the help.
+	Jump    func(target string, s watch.Snapshot, w, h int) (common.Page, bool)
+	Targets []string
 }
 
 // KeyMap is the shell's own keys.
 type KeyMap struct {
-	Quit, ForceQuit, Help, Back key.Binding
+	Quit, ForceQuit, Help, Back, Jump key.Binding
 }
 
 func defaultKeys() KeyMap {
@@ -57,18 +61,22 @@ func defaultKeys() KeyMap {
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Jump:      key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "jump to…")),
 	}
 }
 
 // Model is the root model.
 type Model struct {
-	opts     Options
-	theme    theme.Theme
-	keys     KeyMap
-	pages    []common.Page
-	snap     watch.Snapshot
-	w, h     int
-	help     bool
+	opts  Options
+	theme theme.Theme
+	keys  KeyMap
+	pages []common.Page
+	snap  watch.Snapshot
+	w, h  int
+	help  bool
+	// jumping holds the `:` prompt open; jumpText is what was typed.
+	jumping  bool
+	jumpText string
 	flash    string
 	flashErr bool
 	flashID  int
@@ -160,13 +168,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pages = append(m.pages, msg.Page)
 		return m, msg.Page.Init()
 	case actionDoneMsg:
-		m.flashID++
-		m.flash, m.flashErr = msg.note, msg.err != nil
 		if msg.err != nil {
-			m.flash = msg.err.Error()
+			return m, m.flashNow(msg.err.Error(), true)
 		}
-		id := m.flashID
-		return m, tea.Tick(4*time.Second, func(time.Time) tea.Msg { return clearFlashMsg{id: id} })
+		return m, m.flashNow(msg.note, false)
 	case clearFlashMsg:
 		if msg.id == m.flashID {
 			m.flash = ""
@@ -193,6 +198,9 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.jumping {
+		return m.jumpKey(k)
+	}
 	p := m.top()
 	if c, ok := p.(common.Capturing); ok && c.Capturing() {
 		np, cmd := p.Update(k)
@@ -204,6 +212,9 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case key.Matches(k, m.keys.Help):
 		m.help = true
+		return m, nil
+	case key.Matches(k, m.keys.Jump) && m.opts.Jump != nil:
+		m.jumping, m.jumpText = true, ""
 		return m, nil
 	case key.Matches(k, m.keys.Back) && len(m.pages) > 1:
 		m.pages = m.pages[:len(m.pages)-1]
@@ -226,6 +237,65 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	np, cmd := p.Update(k)
 	m.pages[len(m.pages)-1] = np
 	return m, cmd
+}
+
+// jumpKey edits the `:` prompt; enter opens the named page on top of the root, esc cancels.
+func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch k.String() {
+	case "esc":
+		m.jumping = false
+	case "backspace":
+		if r := []rune(m.jumpText); len(r) > 0 {
+			m.jumpText = string(r[:len(r)-1])
+		}
+	case "enter":
+		m.jumping = false
+		target := m.resolve(m.jumpText)
+		if target == "" {
+			return m, m.flashNow("no page named “"+m.jumpText+"” (try "+strings.Join(m.opts.Targets, ", ")+")", true)
+		}
+		p, ok := m.opts.Jump(target, m.snap, m.w, m.bodyHeight())
+		if !ok {
+			return m, nil
+		}
+		if len(m.pages) > 0 {
+			m.pages = m.pages[:1]
+		}
+		if p != nil {
+			m.pages = append(m.pages, p)
+		}
+		return m, nil
+	default:
+		if t := k.Text; t != "" {
+			m.jumpText += t
+		}
+	}
+	return m, nil
+}
+
+// resolve finds the target a prefix names (exact names win).
+func (m *Model) resolve(text string) string {
+	text = strings.ToLower(strings.TrimSpace(text))
+	if text == "" {
+		return ""
+	}
+	found := ""
+	for _, t := range m.opts.Targets {
+		if t == text {
+			return t
+		}
+		if strings.HasPrefix(t, text) && found == "" {
+			found = t
+		}
+	}
+	return found
+}
+
+func (m *Model) flashNow(text string, isErr bool) tea.Cmd {
+	m.flashID++
+	m.flash, m.flashErr = text, isErr
+	id := m.flashID
+	return tea.Tick(4*time.Second, func(time.Time) tea.Msg { return clearFlashMsg{id: id} })
 }
 
 // View draws the whole screen, exactly the terminal's size.
@@ -281,6 +351,10 @@ func (m *Model) headerLine() string {
 }
 
 func (m *Model) statusLine() string {
+	if m.jumping {
+		hint := m.theme.Subtle.Render("  " + strings.Join(m.opts.Targets, " "))
+		return common.Fit(m.theme.Key.Render(":"+m.jumpText+"▏")+hint, m.w)
+	}
 	if since := m.snap.StaleSince(); !since.IsZero() {
 		why := ""
 		for _, st := range m.snap.Sources {
@@ -344,6 +418,9 @@ func (m *Model) footer() string {
 		if len(m.pages) > 1 {
 			bs = append(bs, m.keys.Back)
 		}
+		if m.opts.Jump != nil {
+			bs = append(bs, m.keys.Jump)
+		}
 		bs = append(bs, m.keys.Help, m.keys.Quit)
 	}
 	parts := make([]string, 0, len(bs))
@@ -374,7 +451,11 @@ func (m *Model) helpView() string {
 		}
 		section(p.Title(), bs)
 	}
-	section("Everywhere", []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit, m.keys.ForceQuit})
+	everywhere := []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit, m.keys.ForceQuit}
+	if m.opts.Jump != nil {
+		everywhere = append(everywhere, m.keys.Jump)
+	}
+	section("Everywhere", everywhere)
 	if len(m.opts.Actions) > 0 {
 		var bs []key.Binding
 		for _, a := range m.opts.Actions {

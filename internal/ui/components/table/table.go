@@ -126,6 +126,12 @@ func (m *Model) SetRows(rows []Row) {
 	m.clamp()
 }
 
+// Top puts the cursor on the first row.
+func (m *Model) Top() {
+	m.cursor = 0
+	m.clamp()
+}
+
 // Selected is the row under the cursor.
 func (m Model) Selected() (Row, bool) {
 	if m.cursor < 0 || m.cursor >= len(m.rows) {

@@ -1,0 +1,258 @@
+package console
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+)
+
+// OpenLayer builds a layer's page, sized and filled, ready to push.
+func OpenLayer(t theme.Theme, l health.Layer, s watch.Snapshot, w, h int) common.Page {
+	p := NewLayerPage(t, l)
+	p.SetSize(w, h)
+	p.Update(common.SnapshotMsg{Snapshot: s})
+	return p
+}
+
+// LayerPage lists one layer's findings, live; enter opens a finding.
+type LayerPage struct {
+	theme theme.Theme
+	layer health.Layer
+	table table.Model
+	snap  watch.Snapshot
+	open  key.Binding
+	w, h  int
+}
+
+// NewLayerPage builds the page of a layer.
+func NewLayerPage(t theme.Theme, l health.Layer) *LayerPage {
+	tb := table.New(t,
+		table.Column{Title: " ", Width: 1},
+		table.Column{Title: "STATUS", Width: 9, Drop: 3},
+		table.Column{Title: "OBJECT", Width: 26, Flex: 1},
+		table.Column{Title: "REASON", Width: 30, Flex: 2},
+	)
+	tb.Empty = "This layer has no finding yet."
+	return &LayerPage{theme: t, layer: l, table: tb,
+		open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details"))}
+}
+
+func (p *LayerPage) Init() tea.Cmd   { return nil }
+func (p *LayerPage) Title() string   { return string(p.layer) }
+func (p *LayerPage) Capturing() bool { return p.table.Filtering() }
+
+func (p *LayerPage) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.table.SetSize(w, max(h-1, 0))
+}
+
+func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case common.SnapshotMsg:
+		p.snap = msg.Snapshot
+		l, _ := p.snap.Report.Layer(p.layer)
+		rows := make([]table.Row, 0, len(l.Findings))
+		for _, f := range l.Findings {
+			rows = append(rows, table.Row{Key: f.Object,
+				Cells: []string{f.Status.Symbol(), f.Status.String(), f.Object, f.Reason},
+				Tones: []table.Tone{table.ToneOf(f.Status), table.ToneOf(f.Status)},
+				Sort:  []string{string(rune('9' - int(f.Status)))},
+			})
+		}
+		p.table.SetRows(rows)
+		return p, nil
+	case common.ThemeMsg:
+		p.theme = msg.Theme
+		p.table.SetTheme(msg.Theme)
+		return p, nil
+	case tea.KeyPressMsg:
+		if !p.table.Filtering() && key.Matches(msg, p.open) {
+			if r, ok := p.table.Selected(); ok {
+				return p, common.Push(OpenFinding(p.theme, p.layer, r.Key, p.snap, p.w, p.h))
+			}
+			return p, nil
+		}
+	}
+	var cmd tea.Cmd
+	p.table, cmd = p.table.Update(msg)
+	return p, cmd
+}
+
+func (p *LayerPage) View() string {
+	if p.w <= 0 || p.h <= 0 {
+		return ""
+	}
+	l, _ := p.snap.Report.Layer(p.layer)
+	summary := p.theme.Status(l.Status) + "  " + counts(l)
+	status := common.Join(summary, p.theme.Subtle.Render(p.table.StatusLine()), p.w)
+	if p.h == 1 {
+		return status
+	}
+	return p.table.View() + "\n" + status
+}
+
+func (p *LayerPage) ShortHelp() []key.Binding {
+	return append([]key.Binding{p.open}, p.table.ShortHelp()...)
+}
+func (p *LayerPage) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{p.open}, p.table.FullHelp()}
+}
+
+// OpenFinding opens what fits a finding: a node's full detail, or the finding with its object's YAML.
+func OpenFinding(t theme.Theme, l health.Layer, object string, s watch.Snapshot, w, h int) common.Page {
+	var p common.Page
+	if name, ok := strings.CutPrefix(object, "Node/"); ok {
+		p = NewNodeDetail(t, name)
+	} else {
+		p = NewFindingDetail(t, l, object)
+	}
+	p.SetSize(w, h)
+	p.Update(common.SnapshotMsg{Snapshot: s})
+	return p
+}
+
+// FindingDetail shows one finding live — status, reason, what to do — and the object's YAML, scrollable.
+type FindingDetail struct {
+	theme  theme.Theme
+	layer  health.Layer
+	object string
+	lines  []string
+	snap   watch.Snapshot
+	offset int
+	w, h   int
+	up     key.Binding
+	down   key.Binding
+}
+
+// NewFindingDetail opens a finding of a layer by its object name.
+func NewFindingDetail(t theme.Theme, l health.Layer, object string) *FindingDetail {
+	return &FindingDetail{theme: t, layer: l, object: object,
+		up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down"))}
+}
+
+func (p *FindingDetail) Init() tea.Cmd { return nil }
+func (p *FindingDetail) Title() string { return p.object }
+
+func (p *FindingDetail) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.render()
+}
+
+func (p *FindingDetail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case common.SnapshotMsg:
+		p.snap = msg.Snapshot
+		p.render()
+	case common.ThemeMsg:
+		p.theme = msg.Theme
+		p.render()
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, p.up):
+			p.offset--
+		case key.Matches(msg, p.down):
+			p.offset++
+		}
+		p.offset = min(max(p.offset, 0), max(len(p.lines)-p.h, 0))
+	}
+	return p, nil
+}
+
+func (p *FindingDetail) render() {
+	l, _ := p.snap.Report.Layer(p.layer)
+	var f *health.Finding
+	for i := range l.Findings {
+		if l.Findings[i].Object == p.object {
+			f = &l.Findings[i]
+		}
+	}
+	if f == nil {
+		p.lines = []string{p.theme.Subtle.Render(p.object + " is no longer part of the " + string(p.layer) + " layer (gone, or healthy and removed)."),
+			p.theme.Subtle.Render("esc goes back.")}
+		return
+	}
+	p.lines = []string{p.theme.Title.Render(f.Object) + "  " + p.theme.Status(f.Status), "", p.theme.Label.Render("Why   ") + f.Reason}
+	if f.Hint != "" {
+		p.lines = append(p.lines, p.theme.Label.Render("Do    ")+f.Hint)
+	}
+	if obj := FindObject(p.snap.Objects, f.Object); obj != nil {
+		if b, err := yaml.Marshal(obj); err == nil {
+			p.lines = append(p.lines, "", p.theme.Label.Render("YAML"))
+			for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+				p.lines = append(p.lines, "  "+line)
+			}
+		}
+	}
+	p.offset = min(p.offset, max(len(p.lines)-p.h, 0))
+}
+
+func (p *FindingDetail) View() string {
+	end := min(p.offset+p.h, len(p.lines))
+	return common.Block(strings.Join(p.lines[min(p.offset, end):end], "\n"), p.w, p.h)
+}
+
+func (p *FindingDetail) ShortHelp() []key.Binding  { return []key.Binding{p.down} }
+func (p *FindingDetail) FullHelp() [][]key.Binding { return [][]key.Binding{{p.up, p.down}} }
+
+// FindObject finds the Kubernetes object a finding names ("Kind/ns/name" or "Kind/name") among the
+// snapshot's objects; nil when it is not one (a Vault server, an API) or is gone.
+func FindObject(o health.Objects, object string) runtime.Object {
+	parts := strings.Split(object, "/")
+	if len(parts) < 2 {
+		return nil
+	}
+	kind, ns, name := parts[0], "", parts[len(parts)-1]
+	if len(parts) == 3 {
+		ns = parts[1]
+	}
+	match := func(gotNS, gotName string) bool { return gotNS == ns && gotName == name }
+	for _, list := range [][]*unstructured.Unstructured{o.DiskPools, o.Meshes, o.DataplaneInsights, o.Applications,
+		o.Certificates, o.HTTPProxies, o.GatewayClasses, o.Gateways, o.HTTPRoutes, o.VaultConfigCRs} {
+		for _, u := range list {
+			k := u.GetKind()
+			if k == "DataplaneInsight" {
+				k = "Dataplane"
+			}
+			if k == kind && match(u.GetNamespace(), u.GetName()) {
+				return u
+			}
+		}
+	}
+	switch kind {
+	case "PVC", "PersistentVolumeClaim":
+		for _, c := range o.PVCs {
+			if match(c.Namespace, c.Name) {
+				return c
+			}
+		}
+	case "StorageClass":
+		for _, c := range o.StorageClasses {
+			if match(c.Namespace, c.Name) {
+				return c
+			}
+		}
+	case "Deployment":
+		for _, d := range o.Deployments {
+			if match(d.Namespace, d.Name) {
+				return d
+			}
+		}
+	case "StatefulSet", "VCluster":
+		for _, s := range o.StatefulSets {
+			if match(s.Namespace, s.Name) {
+				return s
+			}
+		}
+	}
+	return nil
+}
