@@ -11,6 +11,8 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -191,16 +193,23 @@ func TestStatusAgainstStoppedAPIServer(t *testing.T) {
 		t.Fatalf("json = %v %+v", err, rep)
 	}
 
-	waitSnap(t, ch, "a stale snapshot", func(s watch.Snapshot) bool { return !s.StaleSince().IsZero() })
+	// The console on the same hub shows the stale banner, then drops it once the server is back.
+	drv := uitest.New(t, ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false}), ch, 100, 30)
+	scr := drv.Shows(60*time.Second, "stale since", "unreachable")
+	if !strings.Contains(scr, "API/kubernetes") {
+		t.Errorf("the overview should name the outage as a finding:\n%s", scr)
+	}
 
 	if err := shared.lab.Start("kube-apiserver"); err != nil {
 		t.Fatal(err)
 	}
 	restarted = true
-	waitSnap(t, ch, "recovery without a restart", func(s watch.Snapshot) bool {
-		st := s.Source(platform.SourceKubernetes)
-		return s.StaleSince().IsZero() && st.Err == nil && st.Synced
+	drv.Until(60*time.Second, "recovery without a restart", func(s string) bool {
+		return !strings.Contains(s, "stale since") && !strings.Contains(s, "API/kubernetes")
 	})
+	if st := hub.Latest().Source(platform.SourceKubernetes); st.Err != nil || !st.Synced {
+		t.Fatalf("source after recovery: %+v", st)
+	}
 }
 
 func waitSnap(t *testing.T, ch <-chan watch.Snapshot, what string, ok func(watch.Snapshot) bool) watch.Snapshot {
