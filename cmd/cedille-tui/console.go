@@ -17,7 +17,11 @@ func (c *cli) consoleCmd() *cobra.Command {
 		Short: "Open the live console on the configured platform (the default command)",
 		Long: `Open the live console: the platform's health as it changes, on this terminal.
 
-Keys: ↑↓/jk move, enter opens, esc goes back, / filters, ? shows every key, q quits.
+It opens on the overview: every layer (cluster, storage, mesh, gitops, vclusters, certificates, ingress,
+secrets) with its worst finding, worst first, and the problems with what to do about each.
+
+Keys: ↑↓/jk move, enter opens a layer then a finding, esc goes back, / filters, : jumps (:nodes,
+:storage, …), ? shows every key, q quits.
 The console needs at least 80×24; a smaller terminal shows a single "too small" line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return c.runConsole(cmd.Context()) },
