@@ -136,14 +136,4 @@ func certLeft(d time.Duration) string {
 }
 
 // certConditionText is ": Reason (message)" for a condition, or "" when it says nothing.
-func certConditionText(c Condition) string {
-	switch {
-	case c.Reason != "" && c.Message != "":
-		return fmt.Sprintf(": %s (%s)", c.Reason, oneLine(c.Message))
-	case c.Message != "":
-		return ": " + oneLine(c.Message)
-	case c.Reason != "":
-		return ": " + c.Reason
-	}
-	return ""
-}
+func certConditionText(c Condition) string { return reasonText(c.Reason, c.Message) }

@@ -102,14 +102,17 @@ func condition(n *corev1.Node, t corev1.NodeConditionType) *corev1.NodeCondition
 	return nil
 }
 
-func detail(c *corev1.NodeCondition) string {
+func detail(c *corev1.NodeCondition) string { return reasonText(c.Reason, c.Message) }
+
+// reasonText is ": Reason (message)" for a condition, or "" when it says nothing.
+func reasonText(reason, message string) string {
 	switch {
-	case c.Reason != "" && c.Message != "":
-		return fmt.Sprintf(": %s (%s)", c.Reason, oneLine(c.Message))
-	case c.Message != "":
-		return ": " + oneLine(c.Message)
-	case c.Reason != "":
-		return ": " + c.Reason
+	case reason != "" && message != "":
+		return fmt.Sprintf(": %s (%s)", reason, oneLine(message))
+	case message != "":
+		return ": " + oneLine(message)
+	case reason != "":
+		return ": " + reason
 	}
 	return ""
 }

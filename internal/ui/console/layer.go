@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -125,28 +126,19 @@ type FindingDetail struct {
 	theme  theme.Theme
 	layer  health.Layer
 	object string
-	lines  []string
 	snap   watch.Snapshot
-	offset int
-	w, h   int
-	up     key.Binding
-	down   key.Binding
+	view   scroll.Model
 }
 
 // NewFindingDetail opens a finding of a layer by its object name.
 func NewFindingDetail(t theme.Theme, l health.Layer, object string) *FindingDetail {
-	return &FindingDetail{theme: t, layer: l, object: object,
-		up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-		down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down"))}
+	return &FindingDetail{theme: t, layer: l, object: object, view: scroll.New()}
 }
 
 func (p *FindingDetail) Init() tea.Cmd { return nil }
 func (p *FindingDetail) Title() string { return p.object }
 
-func (p *FindingDetail) SetSize(w, h int) {
-	p.w, p.h = w, h
-	p.render()
-}
+func (p *FindingDetail) SetSize(w, h int) { p.view.SetSize(w, h) }
 
 func (p *FindingDetail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -157,13 +149,7 @@ func (p *FindingDetail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.theme = msg.Theme
 		p.render()
 	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, p.up):
-			p.offset--
-		case key.Matches(msg, p.down):
-			p.offset++
-		}
-		p.offset = min(max(p.offset, 0), max(len(p.lines)-p.h, 0))
+		p.view.Update(msg)
 	}
 	return p, nil
 }
@@ -177,32 +163,29 @@ func (p *FindingDetail) render() {
 		}
 	}
 	if f == nil {
-		p.lines = []string{p.theme.Subtle.Render(p.object + " is no longer part of the " + string(p.layer) + " layer (gone, or healthy and removed)."),
-			p.theme.Subtle.Render("esc goes back.")}
+		p.view.SetLines([]string{p.theme.Subtle.Render(p.object + " is no longer part of the " + string(p.layer) + " layer (gone, or healthy and removed)."),
+			p.theme.Subtle.Render("esc goes back.")})
 		return
 	}
-	p.lines = []string{p.theme.Title.Render(f.Object) + "  " + p.theme.Status(f.Status), "", p.theme.Label.Render("Why   ") + f.Reason}
+	lines := []string{p.theme.Title.Render(f.Object) + "  " + p.theme.Status(f.Status), "", p.theme.Label.Render("Why   ") + f.Reason}
 	if f.Hint != "" {
-		p.lines = append(p.lines, p.theme.Label.Render("Do    ")+f.Hint)
+		lines = append(lines, p.theme.Label.Render("Do    ")+f.Hint)
 	}
 	if obj := FindObject(p.snap.Objects, f.Object); obj != nil {
 		if b, err := yaml.Marshal(obj); err == nil {
-			p.lines = append(p.lines, "", p.theme.Label.Render("YAML"))
+			lines = append(lines, "", p.theme.Label.Render("YAML"))
 			for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-				p.lines = append(p.lines, "  "+line)
+				lines = append(lines, "  "+line)
 			}
 		}
 	}
-	p.offset = min(p.offset, max(len(p.lines)-p.h, 0))
+	p.view.SetLines(lines)
 }
 
-func (p *FindingDetail) View() string {
-	end := min(p.offset+p.h, len(p.lines))
-	return common.Block(strings.Join(p.lines[min(p.offset, end):end], "\n"), p.w, p.h)
-}
+func (p *FindingDetail) View() string { return p.view.View() }
 
-func (p *FindingDetail) ShortHelp() []key.Binding  { return []key.Binding{p.down} }
-func (p *FindingDetail) FullHelp() [][]key.Binding { return [][]key.Binding{{p.up, p.down}} }
+func (p *FindingDetail) ShortHelp() []key.Binding  { return p.view.ShortHelp() }
+func (p *FindingDetail) FullHelp() [][]key.Binding { return p.view.FullHelp() }
 
 // FindObject finds the Kubernetes object a finding names ("Kind/ns/name" or "Kind/name") among the
 // snapshot's objects; nil when it is not one (a Vault server, an API) or is gone.

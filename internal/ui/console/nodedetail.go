@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
@@ -18,31 +19,21 @@ import (
 // NodeDetail shows one node, live: conditions, addresses, versions, taints and, when Omni knows the
 // machine, its hardware and disks by stable identity.
 type NodeDetail struct {
-	theme  theme.Theme
-	name   string
-	snap   watch.Snapshot
-	lines  []string
-	offset int
-	w, h   int
-	up     key.Binding
-	down   key.Binding
+	theme theme.Theme
+	name  string
+	snap  watch.Snapshot
+	view  scroll.Model
 }
 
 // NewNodeDetail opens the detail of the named node.
 func NewNodeDetail(t theme.Theme, name string) *NodeDetail {
-	return &NodeDetail{theme: t, name: name,
-		up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-		down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-	}
+	return &NodeDetail{theme: t, name: name, view: scroll.New()}
 }
 
 func (p *NodeDetail) Init() tea.Cmd { return nil }
 func (p *NodeDetail) Title() string { return p.name }
 
-func (p *NodeDetail) SetSize(w, h int) {
-	p.w, p.h = w, h
-	p.render()
-}
+func (p *NodeDetail) SetSize(w, h int) { p.view.SetSize(w, h) }
 
 func (p *NodeDetail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -53,13 +44,7 @@ func (p *NodeDetail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.theme = msg.Theme
 		p.render()
 	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, p.up):
-			p.offset--
-		case key.Matches(msg, p.down):
-			p.offset++
-		}
-		p.offset = min(max(p.offset, 0), max(len(p.lines)-p.h, 0))
+		p.view.Update(msg)
 	}
 	return p, nil
 }
@@ -72,12 +57,11 @@ func (p *NodeDetail) render() {
 		}
 	}
 	if node == nil {
-		p.lines = []string{p.theme.Error.Render("Node " + p.name + " is gone from the cluster."),
-			p.theme.Subtle.Render("esc goes back to the list.")}
+		p.view.SetLines([]string{p.theme.Error.Render("Node " + p.name + " is gone from the cluster."),
+			p.theme.Subtle.Render("esc goes back to the list.")})
 		return
 	}
-	p.lines = NodeDetailLines(p.theme, node, MachineFor(node, p.snap.Machines), p.snap)
-	p.offset = min(p.offset, max(len(p.lines)-p.h, 0))
+	p.view.SetLines(NodeDetailLines(p.theme, node, MachineFor(node, p.snap.Machines), p.snap))
 }
 
 // NodeDetailLines is the pure rendering of a node's detail.
@@ -180,10 +164,7 @@ func machineLines(t theme.Theme, m *omni.MachineStatus) []string {
 }
 
 // View renders the visible lines.
-func (p *NodeDetail) View() string {
-	end := min(p.offset+p.h, len(p.lines))
-	return common.Block(strings.Join(p.lines[min(p.offset, end):end], "\n"), p.w, p.h)
-}
+func (p *NodeDetail) View() string { return p.view.View() }
 
-func (p *NodeDetail) ShortHelp() []key.Binding  { return []key.Binding{p.down} }
-func (p *NodeDetail) FullHelp() [][]key.Binding { return [][]key.Binding{{p.up, p.down}} }
+func (p *NodeDetail) ShortHelp() []key.Binding  { return p.view.ShortHelp() }
+func (p *NodeDetail) FullHelp() [][]key.Binding { return p.view.FullHelp() }
