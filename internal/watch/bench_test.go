@@ -3,9 +3,6 @@ package watch
 import (
 	"fmt"
 	"testing"
-
-	"github.com/clubcedille/cedille-tui/internal/platform"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // BenchmarkHubPublish is one publish of a 5000-node snapshot to 100 subscribers (100 SSH sessions).
@@ -23,6 +20,4 @@ func BenchmarkHubPublish(b *testing.B) {
 	for b.Loop() {
 		hub.publish()
 	}
-	_ = platform.SourceKubernetes
-	_ = corev1.NodeReady
 }

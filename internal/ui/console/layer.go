@@ -7,7 +7,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
-	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -18,10 +17,7 @@ import (
 
 // OpenLayer builds a layer's page, sized and filled, ready to push.
 func OpenLayer(t theme.Theme, l health.Layer, s watch.Snapshot, w, h int) common.Page {
-	p := NewLayerPage(t, l)
-	p.SetSize(w, h)
-	p.Update(common.SnapshotMsg{Snapshot: s})
-	return p
+	return sized(NewLayerPage(t, l), s, w, h)
 }
 
 // LayerPage lists one layer's findings, live; enter opens a finding.
@@ -76,11 +72,10 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.table.SetTheme(msg.Theme)
 		return p, nil
 	case tea.KeyPressMsg:
-		if !p.table.Filtering() && key.Matches(msg, p.open) {
-			if r, ok := p.table.Selected(); ok {
-				return p, common.Push(OpenFinding(p.theme, p.layer, r.Key, p.snap, p.w, p.h))
-			}
-			return p, nil
+		if cmd, ok := openSelected(p.table, p.open, msg, func(r table.Row) common.Page {
+			return OpenFinding(p.theme, p.layer, r.Key, p.snap, p.w, p.h)
+		}); ok {
+			return p, cmd
 		}
 	}
 	var cmd tea.Cmd
@@ -89,16 +84,8 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 }
 
 func (p *LayerPage) View() string {
-	if p.w <= 0 || p.h <= 0 {
-		return ""
-	}
 	l, _ := p.snap.Report.Layer(p.layer)
-	summary := p.theme.Status(l.Status) + "  " + counts(l)
-	status := common.Join(summary, p.theme.Subtle.Render(p.table.StatusLine()), p.w)
-	if p.h == 1 {
-		return status
-	}
-	return p.table.View() + "\n" + status
+	return tableWithStatus(p.theme, p.table, p.theme.Status(l.Status)+"  "+counts(l), p.w, p.h)
 }
 
 func (p *LayerPage) ShortHelp() []key.Binding {
@@ -110,82 +97,45 @@ func (p *LayerPage) FullHelp() [][]key.Binding {
 
 // OpenFinding opens what fits a finding: a node's full detail, or the finding with its object's YAML.
 func OpenFinding(t theme.Theme, l health.Layer, object string, s watch.Snapshot, w, h int) common.Page {
-	var p common.Page
 	if name, ok := strings.CutPrefix(object, "Node/"); ok {
-		p = NewNodeDetail(t, name)
-	} else {
-		p = NewFindingDetail(t, l, object)
+		return sized(NewNodeDetail(t, name), s, w, h)
 	}
-	p.SetSize(w, h)
-	p.Update(common.SnapshotMsg{Snapshot: s})
-	return p
+	return sized(NewFindingDetail(t, l, object), s, w, h)
 }
 
-// FindingDetail shows one finding live — status, reason, what to do — and the object's YAML, scrollable.
-type FindingDetail struct {
-	theme  theme.Theme
-	layer  health.Layer
-	object string
-	snap   watch.Snapshot
-	view   scroll.Model
+// NewFindingDetail shows one finding live — status, reason, what to do — and the object's YAML.
+func NewFindingDetail(t theme.Theme, l health.Layer, object string) *Detail {
+	return newDetail(t, object, func(t theme.Theme, s watch.Snapshot) []string {
+		return findingLines(t, l, object, s)
+	})
 }
 
-// NewFindingDetail opens a finding of a layer by its object name.
-func NewFindingDetail(t theme.Theme, l health.Layer, object string) *FindingDetail {
-	return &FindingDetail{theme: t, layer: l, object: object, view: scroll.New()}
-}
-
-func (p *FindingDetail) Init() tea.Cmd { return nil }
-func (p *FindingDetail) Title() string { return p.object }
-
-func (p *FindingDetail) SetSize(w, h int) { p.view.SetSize(w, h) }
-
-func (p *FindingDetail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	switch msg := msg.(type) {
-	case common.SnapshotMsg:
-		p.snap = msg.Snapshot
-		p.render()
-	case common.ThemeMsg:
-		p.theme = msg.Theme
-		p.render()
-	case tea.KeyPressMsg:
-		p.view.Update(msg)
-	}
-	return p, nil
-}
-
-func (p *FindingDetail) render() {
-	l, _ := p.snap.Report.Layer(p.layer)
+func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snapshot) []string {
+	l, _ := s.Report.Layer(layer)
 	var f *health.Finding
 	for i := range l.Findings {
-		if l.Findings[i].Object == p.object {
+		if l.Findings[i].Object == object {
 			f = &l.Findings[i]
 		}
 	}
 	if f == nil {
-		p.view.SetLines([]string{p.theme.Subtle.Render(p.object + " is no longer part of the " + string(p.layer) + " layer (gone, or healthy and removed)."),
-			p.theme.Subtle.Render("esc goes back.")})
-		return
+		return []string{t.Subtle.Render(object + " is no longer part of the " + string(layer) + " layer (gone, or healthy and removed)."),
+			t.Subtle.Render("esc goes back.")}
 	}
-	lines := []string{p.theme.Title.Render(f.Object) + "  " + p.theme.Status(f.Status), "", p.theme.Label.Render("Why   ") + f.Reason}
+	lines := []string{t.Title.Render(f.Object) + "  " + t.Status(f.Status), "", t.Label.Render("Why   ") + f.Reason}
 	if f.Hint != "" {
-		lines = append(lines, p.theme.Label.Render("Do    ")+f.Hint)
+		lines = append(lines, t.Label.Render("Do    ")+f.Hint)
 	}
-	if obj := FindObject(p.snap.Objects, f.Object); obj != nil {
+	if obj := FindObject(s.Objects, f.Object); obj != nil {
 		if b, err := yaml.Marshal(obj); err == nil {
-			lines = append(lines, "", p.theme.Label.Render("YAML"))
+			lines = append(lines, "", t.Label.Render("YAML"))
 			for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
 				lines = append(lines, "  "+line)
 			}
 		}
 	}
-	p.view.SetLines(lines)
+	return lines
 }
-
-func (p *FindingDetail) View() string { return p.view.View() }
-
-func (p *FindingDetail) ShortHelp() []key.Binding  { return p.view.ShortHelp() }
-func (p *FindingDetail) FullHelp() [][]key.Binding { return p.view.FullHelp() }
 
 // FindObject finds the Kubernetes object a finding names ("Kind/ns/name" or "Kind/name") among the
 // snapshot's objects; nil when it is not one (a Vault server, an API) or is gone.

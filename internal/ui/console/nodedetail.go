@@ -5,63 +5,24 @@ import (
 	"sort"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
-	"github.com/clubcedille/cedille-tui/internal/ui/common"
-	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	corev1 "k8s.io/api/core/v1"
 )
 
-// NodeDetail shows one node, live: conditions, addresses, versions, taints and, when Omni knows the
+// NewNodeDetail opens one node, live: conditions, addresses, versions, taints and, when Omni knows the
 // machine, its hardware and disks by stable identity.
-type NodeDetail struct {
-	theme theme.Theme
-	name  string
-	snap  watch.Snapshot
-	view  scroll.Model
-}
-
-// NewNodeDetail opens the detail of the named node.
-func NewNodeDetail(t theme.Theme, name string) *NodeDetail {
-	return &NodeDetail{theme: t, name: name, view: scroll.New()}
-}
-
-func (p *NodeDetail) Init() tea.Cmd { return nil }
-func (p *NodeDetail) Title() string { return p.name }
-
-func (p *NodeDetail) SetSize(w, h int) { p.view.SetSize(w, h) }
-
-func (p *NodeDetail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	switch msg := msg.(type) {
-	case common.SnapshotMsg:
-		p.snap = msg.Snapshot
-		p.render()
-	case common.ThemeMsg:
-		p.theme = msg.Theme
-		p.render()
-	case tea.KeyPressMsg:
-		p.view.Update(msg)
-	}
-	return p, nil
-}
-
-func (p *NodeDetail) render() {
-	var node *corev1.Node
-	for _, n := range p.snap.Nodes {
-		if n.Name == p.name {
-			node = n
+func NewNodeDetail(t theme.Theme, name string) *Detail {
+	return newDetail(t, name, func(t theme.Theme, s watch.Snapshot) []string {
+		for _, n := range s.Nodes {
+			if n.Name == name {
+				return NodeDetailLines(t, n, MachineFor(n, s.Machines), s)
+			}
 		}
-	}
-	if node == nil {
-		p.view.SetLines([]string{p.theme.Error.Render("Node " + p.name + " is gone from the cluster."),
-			p.theme.Subtle.Render("esc goes back to the list.")})
-		return
-	}
-	p.view.SetLines(NodeDetailLines(p.theme, node, MachineFor(node, p.snap.Machines), p.snap))
+		return []string{t.Error.Render("Node " + name + " is gone from the cluster."), t.Subtle.Render("esc goes back to the list.")}
+	})
 }
 
 // NodeDetailLines is the pure rendering of a node's detail.
@@ -162,9 +123,3 @@ func machineLines(t theme.Theme, m *omni.MachineStatus) []string {
 	}
 	return lines
 }
-
-// View renders the visible lines.
-func (p *NodeDetail) View() string { return p.view.View() }
-
-func (p *NodeDetail) ShortHelp() []key.Binding  { return p.view.ShortHelp() }
-func (p *NodeDetail) FullHelp() [][]key.Binding { return p.view.FullHelp() }

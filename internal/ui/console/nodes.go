@@ -70,14 +70,10 @@ func (p *Nodes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.table.SetTheme(msg.Theme)
 		return p, nil
 	case tea.KeyPressMsg:
-		if !p.table.Filtering() && key.Matches(msg, p.open) {
-			if r, ok := p.table.Selected(); ok {
-				d := NewNodeDetail(p.theme, r.Key)
-				d.SetSize(p.w, p.h)
-				_, _ = d.Update(common.SnapshotMsg{Snapshot: p.snap})
-				return p, common.Push(d)
-			}
-			return p, nil
+		if cmd, ok := openSelected(p.table, p.open, msg, func(r table.Row) common.Page {
+			return sized(NewNodeDetail(p.theme, r.Key), p.snap, p.w, p.h)
+		}); ok {
+			return p, cmd
 		}
 	}
 	var cmd tea.Cmd
@@ -154,11 +150,7 @@ func (p *Nodes) View() string {
 			summary += "  " + p.theme.StatusStyle(s).Render(fmt.Sprintf("%s %d %s", s.Symbol(), counts[s], s))
 		}
 	}
-	status := common.Join(summary, p.theme.Subtle.Render(p.table.StatusLine()), p.w)
-	if p.h == 1 {
-		return status
-	}
-	return p.table.View() + "\n" + status
+	return tableWithStatus(p.theme, p.table, summary, p.w, p.h)
 }
 
 func (p *Nodes) ShortHelp() []key.Binding {

@@ -71,11 +71,10 @@ func (p *Overview) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.table.SetTheme(msg.Theme)
 		return p, nil
 	case tea.KeyPressMsg:
-		if !p.table.Filtering() && key.Matches(msg, p.open) {
-			if r, ok := p.table.Selected(); ok {
-				return p, common.Push(OpenLayer(p.theme, health.Layer(r.Key), p.snap, p.w, p.h))
-			}
-			return p, nil
+		if cmd, ok := openSelected(p.table, p.open, msg, func(r table.Row) common.Page {
+			return OpenLayer(p.theme, health.Layer(r.Key), p.snap, p.w, p.h)
+		}); ok {
+			return p, cmd
 		}
 	}
 	if _, ok := msg.(tea.KeyPressMsg); ok {

@@ -1,0 +1,78 @@
+package console
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// Detail is a live, scrollable page whose lines are rebuilt from every snapshot: a node, a finding.
+type Detail struct {
+	theme   theme.Theme
+	title   string
+	snap    watch.Snapshot
+	view    scroll.Model
+	content func(theme.Theme, watch.Snapshot) []string
+}
+
+func newDetail(t theme.Theme, title string, content func(theme.Theme, watch.Snapshot) []string) *Detail {
+	return &Detail{theme: t, title: title, view: scroll.New(), content: content}
+}
+
+func (p *Detail) Init() tea.Cmd    { return nil }
+func (p *Detail) Title() string    { return p.title }
+func (p *Detail) SetSize(w, h int) { p.view.SetSize(w, h) }
+
+// Update rebuilds the lines on a snapshot or a theme change and scrolls on keys.
+func (p *Detail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case common.SnapshotMsg:
+		p.snap = msg.Snapshot
+		p.view.SetLines(p.content(p.theme, p.snap))
+	case common.ThemeMsg:
+		p.theme = msg.Theme
+		p.view.SetLines(p.content(p.theme, p.snap))
+	case tea.KeyPressMsg:
+		p.view.Update(msg)
+	}
+	return p, nil
+}
+
+func (p *Detail) View() string              { return p.view.View() }
+func (p *Detail) ShortHelp() []key.Binding  { return p.view.ShortHelp() }
+func (p *Detail) FullHelp() [][]key.Binding { return p.view.FullHelp() }
+
+// sized gives a new page its size and the current snapshot, ready to push.
+func sized(p common.Page, s watch.Snapshot, w, h int) common.Page {
+	p.SetSize(w, h)
+	p.Update(common.SnapshotMsg{Snapshot: s})
+	return p
+}
+
+// openSelected handles the open key on a table page: it pushes the page build makes of the selected row.
+// handled is false when the key is not the open key (or the table is reading a filter).
+func openSelected(tb table.Model, open key.Binding, msg tea.KeyPressMsg, build func(table.Row) common.Page) (cmd tea.Cmd, handled bool) {
+	if tb.Filtering() || !key.Matches(msg, open) {
+		return nil, false
+	}
+	if r, ok := tb.Selected(); ok {
+		return common.Push(build(r)), true
+	}
+	return nil, true
+}
+
+// tableWithStatus renders a table page: the table, then a status line of summary and position.
+func tableWithStatus(t theme.Theme, tb table.Model, summary string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	status := common.Join(summary, t.Subtle.Render(tb.StatusLine()), w)
+	if h == 1 {
+		return status
+	}
+	return tb.View() + "\n" + status
+}
