@@ -27,6 +27,11 @@ type Platform struct {
 	OmniErr  error
 	Vault    *Vault
 	VaultErr error
+	// VaultInCluster is true when no VAULT_ADDR is set but a cluster is: Vault is then reached as the
+	// server pods of namespace vault, through port-forwards; VaultCACert (VAULT_CACERT) is trusted for
+	// them before the cluster CA.
+	VaultInCluster bool
+	VaultCACert    string
 	// Demo is true for the embedded simulated platform.
 	Demo bool
 }
@@ -37,6 +42,10 @@ func Open(o Options, env Lookup) *Platform {
 	p.Kube, p.KubeErr = ConnectKube(o.Kube, env)
 	p.Omni, p.OmniErr = ConnectOmni(o.Omni)
 	p.Vault, p.VaultErr = ConnectVault(o.Vault)
+	p.VaultCACert = o.Vault.CACert
+	if p.Kube != nil && o.Vault.Addr == "" {
+		p.VaultInCluster, p.VaultErr = true, nil
+	}
 	if p.Name == "" {
 		switch {
 		case p.Kube != nil && p.Kube.Context != "":

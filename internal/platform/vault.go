@@ -24,9 +24,12 @@ const (
 
 // VaultOptions say where Vault is and how to trust it.
 type VaultOptions struct {
-	Addr       string
-	Token      string // never logged
-	CACert     string
+	Addr   string
+	Token  string // never logged
+	CACert string
+	// CACertPEM trusts these PEM certificates when CACert is empty (the cluster CA for a Vault reached
+	// inside the cluster: the platform's Vault serves a certificate the cluster CA signed).
+	CACertPEM  []byte
 	CAPath     string
 	SkipVerify bool
 	TLSServer  string
@@ -69,7 +72,7 @@ func ConnectVault(o VaultOptions) (*Vault, error) {
 	if o.HTTPClient != nil {
 		cfg.HttpClient = o.HTTPClient
 	} else if u.Scheme == "https" {
-		if err := cfg.ConfigureTLS(&vault.TLSConfig{CACert: o.CACert, CAPath: o.CAPath, Insecure: o.SkipVerify,
+		if err := cfg.ConfigureTLS(&vault.TLSConfig{CACert: o.CACert, CACertBytes: o.CACertPEM, CAPath: o.CAPath, Insecure: o.SkipVerify,
 			TLSServerName: o.TLSServer}); err != nil {
 			return nil, &ConnError{Source: SourceVault, Problem: Invalid, What: "cannot load the CA", Err: err,
 				Fix: "check " + EnvVaultCACert}

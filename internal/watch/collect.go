@@ -16,9 +16,12 @@ type Targets struct {
 	Kube  *platform.Kube
 	Omni  *platform.Omni
 	Vault []VaultTarget
+	// VaultPods, when set, finds the Vault server pods in the cluster and polls each through a port-forward.
+	VaultPods func() *VaultPods
 }
 
-// TargetsFor builds the targets of a platform: its Vault address as the single Vault replica.
+// TargetsFor builds the targets of a platform: its Vault address as the single Vault replica, or, with
+// no address and a cluster, the cluster's Vault server pods.
 func TargetsFor(p *platform.Platform) Targets {
 	t := Targets{Name: p.Name, Demo: p.Demo, Kube: p.Kube, Omni: p.Omni}
 	if p.Vault != nil {
@@ -27,6 +30,9 @@ func TargetsFor(p *platform.Platform) Targets {
 			name = u.Host
 		}
 		t.Vault = []VaultTarget{{Name: name, Vault: p.Vault}}
+	}
+	if p.VaultInCluster {
+		t.VaultPods = func() *VaultPods { return NewVaultPods(p.Kube, p.VaultCACert) }
 	}
 	return t
 }
@@ -40,7 +46,12 @@ func (t Targets) Sources() []Source {
 	if t.Omni != nil {
 		s = append(s, NewOmniSource(t.Omni))
 	}
-	if len(t.Vault) > 0 {
+	switch {
+	case t.VaultPods != nil:
+		v := NewInClusterVaultSource(t.VaultPods())
+		v.targets = t.Vault
+		s = append(s, v)
+	case len(t.Vault) > 0:
 		s = append(s, NewVaultSource(t.Vault...))
 	}
 	return s

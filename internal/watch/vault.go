@@ -2,6 +2,8 @@ package watch
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -15,9 +17,11 @@ type VaultTarget struct {
 	Vault *platform.Vault
 }
 
-// VaultSource polls sys/health of each target every Interval (Vault has no watch API).
+// VaultSource polls sys/health of each target every Interval (Vault has no watch API): fixed servers
+// (VAULT_ADDR, the demo's replicas) and, with pods, the Vault server pods of the cluster.
 type VaultSource struct {
 	targets  []VaultTarget
+	pods     *VaultPods
 	Interval time.Duration
 	Timeout  time.Duration
 	clock    func() time.Time
@@ -33,45 +37,105 @@ func NewVaultSource(targets ...VaultTarget) *VaultSource {
 		state: SourceState{Configured: true}}
 }
 
+// NewInClusterVaultSource polls the Vault server pods VaultPods finds, through port-forwards.
+func NewInClusterVaultSource(pods *VaultPods) *VaultSource {
+	s := NewVaultSource()
+	s.pods = pods
+	return s
+}
+
 func (s *VaultSource) Name() platform.Source { return platform.SourceVault }
 
-// Run polls until ctx ends.
+// Run polls until ctx ends; a change to the Vault pods polls at once.
 func (s *VaultSource) Run(ctx context.Context, notify func()) {
+	podsChanged := make(chan struct{}, 1)
+	if s.pods != nil {
+		go s.pods.Run(ctx, func() {
+			select {
+			case podsChanged <- struct{}{}:
+			default:
+			}
+		})
+	}
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
 	for {
-		s.poll(ctx)
-		notify()
+		if s.poll(ctx) {
+			notify()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-podsChanged:
 		}
 	}
 }
 
-func (s *VaultSource) poll(ctx context.Context) {
-	out := make([]health.VaultStatus, len(s.targets))
+// poll asks every server once; false when there was nothing to report yet (pods not listed yet).
+func (s *VaultSource) poll(ctx context.Context) bool {
+	type job struct {
+		name  string
+		vault *platform.Vault
+		err   error // why the server cannot be asked (its pod does not run, no forward)
+		pod   bool
+	}
+	jobs := make([]job, 0, len(s.targets)+3)
+	for _, tg := range s.targets {
+		jobs = append(jobs, job{name: tg.Name, vault: tg.Vault})
+	}
+	if s.pods != nil {
+		pts, ready, err := s.pods.targets(ctx, s.Timeout)
+		if !ready {
+			if err == nil {
+				return false
+			}
+			s.mu.Lock()
+			s.failLocked(err)
+			s.mu.Unlock()
+			return true
+		}
+		if len(pts) == 0 && len(jobs) == 0 {
+			jobs = append(jobs, job{name: "vault", err: &platform.ConnError{Source: platform.SourceVault,
+				Problem: platform.NotConfigured,
+				What:    fmt.Sprintf("no Vault server pods in namespace %s (label %s)", s.pods.Namespace, s.pods.Selector),
+				Fix:     "install Vault (cedille-tui install), or set " + platform.EnvVaultAddr + " for a Vault outside the cluster"}})
+		}
+		for _, pt := range pts {
+			jobs = append(jobs, job{name: pt.name, vault: pt.vault, err: pt.err, pod: true})
+		}
+	}
+	out := make([]health.VaultStatus, len(jobs))
 	var wg sync.WaitGroup
-	for i, tg := range s.targets {
+	for i, j := range jobs {
+		if j.vault == nil || j.err != nil {
+			out[i] = health.VaultStatus{Name: j.name, Err: j.err}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h, err := tg.Vault.Health(ctx, s.Timeout)
-			out[i] = health.VaultStatus{Name: tg.Name, Health: h, Err: err}
+			h, err := j.vault.Health(ctx, s.Timeout)
+			if err != nil && j.pod {
+				err = fmt.Errorf("pod %s did not answer sys/health through its port-forward: %w", j.name, rootCause(err))
+			}
+			out[i] = health.VaultStatus{Name: j.name, Health: h, Err: err}
 		}()
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.replicas = out
 	s.state.Synced = true
+	// The source itself is failing when every fixed server is unreachable; pods that do not answer are
+	// findings of their own (the pod list itself worked).
 	var firstErr error
-	all := len(out) > 0
-	for _, r := range out {
+	fixed := out[:len(s.targets)]
+	all := len(fixed) > 0 && s.pods == nil
+	for _, r := range fixed {
 		if r.Err == nil {
 			all = false
 		} else if firstErr == nil {
@@ -79,12 +143,28 @@ func (s *VaultSource) poll(ctx context.Context) {
 		}
 	}
 	if all {
-		s.state.Err = firstErr
-		if s.state.StaleSince.IsZero() {
-			s.state.StaleSince = s.clock()
-		}
+		s.failLocked(firstErr)
 	} else {
 		s.state.Err, s.state.StaleSince = nil, time.Time{}
+	}
+	return true
+}
+
+func (s *VaultSource) failLocked(err error) {
+	s.state.Err = err
+	if s.state.StaleSince.IsZero() {
+		s.state.StaleSince = s.clock()
+	}
+}
+
+// rootCause is the innermost error: "connection refused", not the client's wrapping of it.
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
 	}
 }
 

@@ -1,0 +1,140 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MinInstallBytes is the smallest install disk Talos accepts (its system requirements: 10 GB).
+const MinInstallBytes = 10_000_000_000
+
+// Inventory is what Omni reports, against which a plan is checked: the Talos versions it offers and the
+// connected machines with their hardware. A nil Inventory checks the plan on its own (--dry-run offline).
+type Inventory struct {
+	TalosVersions []string
+	// KubernetesVersions are, per Talos version, the Kubernetes versions it supports.
+	KubernetesVersions map[string][]string
+	Machines           map[string]MachineFacts
+}
+
+// MachineFacts is one machine as Omni sees it.
+type MachineFacts struct {
+	ID, Hostname string
+	Connected    bool
+	Maintenance  bool // booted from the ISO, Talos not installed
+	Arch         string
+	CPU          string
+	Cores        int
+	MemoryMiB    uint64
+	NICs         []string
+	Disks        []DiskFacts
+}
+
+// DiskFacts is one block device as Talos reports it through Omni.
+type DiskFacts struct {
+	LinuxName string // /dev/sdb: how it enumerated at this boot, not stable
+	Model     string // may be truncated (sysfs cuts ATA models to 16 characters)
+	Serial    string
+	WWID      string
+	Size      uint64
+	Type      string // HDD, SSD, NVME, SD, CD
+	Transport string // sata, nvme, usb, mmc, virtio…
+	BusPath   string
+	System    bool // Talos is installed on it now
+	Readonly  bool
+}
+
+// Identity is the stable identity the plan stores for the disk.
+func (d DiskFacts) Identity() Disk {
+	return Disk{WWID: d.WWID, Serial: d.Serial, ByID: ByIDPath(d)}
+}
+
+// Matches tells whether the plan's disk names this device.
+func (d DiskFacts) Matches(p Disk) bool { return p.Same(Disk{WWID: d.WWID, Serial: d.Serial}) }
+
+// Removable tells whether the disk is on a bus whose devices come and go (USB keys, SD cards): such a
+// disk is what shifted /dev/sdb on this platform.
+func (d DiskFacts) Removable() bool {
+	t, ty := strings.ToLower(d.Transport), strings.ToUpper(d.Type)
+	return t == "usb" || t == "mmc" || t == "sd" || ty == "SD" || ty == "CD" ||
+		strings.Contains(strings.ToLower(d.BusPath), "/usb")
+}
+
+// ByIDPath renders the /dev/disk/by-id path udev gives the disk, from its stable identity: the WWN link
+// (wwn-0x…) when the WWID is an NAA name, the EUI link for NVMe, else <bus>-<model>_<serial>. The WWN
+// form is preferred because it does not depend on the model string, which Talos may report truncated.
+// "" when the disk has no identity to name it by.
+func ByIDPath(d DiskFacts) string {
+	w := strings.ToLower(strings.TrimSpace(d.WWID))
+	switch {
+	case strings.HasPrefix(w, "naa."):
+		return "/dev/disk/by-id/wwn-0x" + strings.TrimPrefix(w, "naa.")
+	case strings.HasPrefix(w, "eui.") && strings.EqualFold(d.Transport, "nvme"):
+		return "/dev/disk/by-id/nvme-" + w
+	case d.Serial == "":
+		return ""
+	}
+	model := strings.Join(strings.Fields(d.Model), "_")
+	switch strings.ToLower(d.Transport) {
+	case "nvme":
+		return "/dev/disk/by-id/nvme-" + model + "_" + d.Serial
+	case "usb":
+		return "/dev/disk/by-id/usb-" + model + "_" + d.Serial + "-0:0"
+	case "virtio":
+		return "/dev/disk/by-id/virtio-" + d.Serial
+	case "sata", "ata", "":
+		return "/dev/disk/by-id/ata-" + model + "_" + d.Serial
+	default:
+		return "/dev/disk/by-id/scsi-" + model + "_" + d.Serial
+	}
+}
+
+// InstallRefusal says why a disk cannot be the install disk, "" when it can.
+func InstallRefusal(d DiskFacts) string {
+	if why := commonRefusal(d); why != "" {
+		return why
+	}
+	if d.Size > 0 && d.Size < MinInstallBytes {
+		return fmt.Sprintf("too small: %s, Talos needs at least 10 GB", Bytes(d.Size))
+	}
+	return ""
+}
+
+// PoolRefusal says why a disk cannot be a Mayastor pool disk, "" when it can.
+func PoolRefusal(d DiskFacts, install Disk) string {
+	switch {
+	case d.Matches(install):
+		return "it is the install disk"
+	case d.System:
+		return "Talos is installed on it (system disk)"
+	}
+	return commonRefusal(d)
+}
+
+func commonRefusal(d DiskFacts) string {
+	switch {
+	case d.Readonly:
+		return "read-only"
+	case strings.EqualFold(d.Transport, "usb") || strings.Contains(strings.ToLower(d.BusPath), "/usb"):
+		return "USB disk: removable (the installer's key?); its removal renames the other disks"
+	case d.Removable():
+		return "removable media (" + strings.ToUpper(d.Type) + "/" + d.Transport + ")"
+	case d.WWID == "" && d.Serial == "":
+		return "no serial or WWID: it cannot be named by a stable identity"
+	}
+	return ""
+}
+
+// Bytes formats a size the way disk vendors label them (decimal units).
+func Bytes(n uint64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}

@@ -1,0 +1,190 @@
+// Package plan is the install plan: what the wizard's forms fill and the answers file holds, with a pure
+// Validate. It holds no secret (service-account keys, unseal keys and tokens never enter it), so it can
+// be saved after every step and read back after a crash.
+package plan
+
+import (
+	"slices"
+	"strings"
+)
+
+// SchemaVersion is the plan's schema; a file with another version is refused, not guessed at.
+const SchemaVersion = 1
+
+// Role of a machine in the cluster.
+type Role string
+
+const (
+	RoleControlPlane Role = "controlplane"
+	RoleWorker       Role = "worker"
+)
+
+// ControlPlanes is the number of control-plane machines the platform runs (an etcd quorum that survives
+// one loss; PLATFORM.md §2.1).
+const ControlPlanes = 3
+
+// Plan is the whole install plan. The YAML names are the answers file's schema (assets/answers.example.yaml).
+type Plan struct {
+	Version  int       `yaml:"version"`
+	ISO      ISO       `yaml:"iso"`
+	Machines []Machine `yaml:"machines,omitempty"`
+	Cluster  Cluster   `yaml:"cluster"`
+}
+
+// ISO is the Talos image Omni's image factory builds for the machines: one schematic (extensions and
+// kernel arguments) for every machine, saved as a preset so a machine added later boots the same ISO.
+type ISO struct {
+	TalosVersion string   `yaml:"talosVersion"`
+	Arch         string   `yaml:"arch"`
+	Extensions   []string `yaml:"extensions,omitempty"`
+	KernelArgs   []string `yaml:"kernelArgs,omitempty"`
+	SecureBoot   bool     `yaml:"secureBoot,omitempty"`
+	// Dir is where the ISO is downloaded ("" = the current directory).
+	Dir string `yaml:"dir,omitempty"`
+	// Preset names the saved choices.
+	Preset string `yaml:"preset,omitempty"`
+}
+
+// Disk names a disk by a stable identity: its WWID or serial, never its Linux name (/dev/sdb moves when
+// a USB key is pulled; PLATFORM.md §2.1). ByID is the /dev/disk/by-id path rendered from it when the
+// disk was chosen; it is what the patches carry and the screens show.
+type Disk struct {
+	WWID   string `yaml:"wwid,omitempty"`
+	Serial string `yaml:"serial,omitempty"`
+	ByID   string `yaml:"byID,omitempty"`
+}
+
+// Empty tells whether no identity is set.
+func (d Disk) Empty() bool { return d.WWID == "" && d.Serial == "" }
+
+// Same tells whether two disks name the same device (same WWID, or same serial).
+func (d Disk) Same(o Disk) bool {
+	return (d.WWID != "" && strings.EqualFold(d.WWID, o.WWID)) || (d.Serial != "" && d.Serial == o.Serial)
+}
+
+// String is the disk as people read it: its by-id path, else its identity.
+func (d Disk) String() string {
+	switch {
+	case d.ByID != "":
+		return d.ByID
+	case d.WWID != "":
+		return "wwid " + d.WWID
+	default:
+		return "serial " + d.Serial
+	}
+}
+
+// Machine is one machine that joins the cluster, by its Omni machine ID.
+type Machine struct {
+	ID string `yaml:"id"`
+	// Hostname is informative (what Omni reported when it was chosen).
+	Hostname    string `yaml:"hostname,omitempty"`
+	Role        Role   `yaml:"role"`
+	InstallDisk Disk   `yaml:"installDisk"`
+	// PoolDisks are the Mayastor pool disks (workers only); they are wiped.
+	PoolDisks []Disk `yaml:"poolDisks,omitempty"`
+}
+
+// Cluster is the Omni cluster.
+type Cluster struct {
+	Name              string `yaml:"name"`
+	KubernetesVersion string `yaml:"kubernetesVersion"`
+	// TalosVersion defaults to the ISO's.
+	TalosVersion string `yaml:"talosVersion,omitempty"`
+	// Encryption turns on Talos system-disk encryption. Off by default: on this platform it never
+	// unlocked at first boot (PLATFORM.md §2.1); EncryptionReason must say why it is wanted anyway.
+	Encryption       bool   `yaml:"encryption,omitempty"`
+	EncryptionReason string `yaml:"encryptionReason,omitempty"`
+	// HugePages is the number of 2 MiB huge pages on pool nodes (Mayastor's io-engine needs 1024 = 2 GiB).
+	HugePages int `yaml:"hugePages,omitempty"`
+	// Kubeconfig is where the cluster step saved the kubeconfig; the later steps use it.
+	Kubeconfig string `yaml:"kubeconfig,omitempty"`
+}
+
+// Defaults that fit the platform.
+const (
+	DefaultArch        = "amd64"
+	DefaultClusterName = "cedille-cluster"
+	DefaultHugePages   = 1024
+	DefaultPreset      = "cedille"
+)
+
+// New returns a plan with the platform's defaults; versions are filled from what Omni offers.
+func New() Plan {
+	return Plan{
+		Version: SchemaVersion,
+		ISO:     ISO{Arch: DefaultArch, Preset: DefaultPreset},
+		Cluster: Cluster{Name: DefaultClusterName, HugePages: DefaultHugePages},
+	}
+}
+
+// WithDefaults fills what an answers file may leave out.
+func (p Plan) WithDefaults() Plan {
+	if p.Version == 0 {
+		p.Version = SchemaVersion
+	}
+	if p.ISO.Arch == "" {
+		p.ISO.Arch = DefaultArch
+	}
+	if p.ISO.Preset == "" {
+		p.ISO.Preset = DefaultPreset
+	}
+	if p.Cluster.Name == "" {
+		p.Cluster.Name = DefaultClusterName
+	}
+	if p.Cluster.TalosVersion == "" {
+		p.Cluster.TalosVersion = p.ISO.TalosVersion
+	}
+	if p.Cluster.HugePages == 0 {
+		p.Cluster.HugePages = DefaultHugePages
+	}
+	return p
+}
+
+// Machine returns the plan's machine with that ID.
+func (p Plan) Machine(id string) (Machine, bool) {
+	i := slices.IndexFunc(p.Machines, func(m Machine) bool { return m.ID == id })
+	if i < 0 {
+		return Machine{}, false
+	}
+	return p.Machines[i], true
+}
+
+// ByRole returns the machines of a role, in plan order.
+func (p Plan) ByRole(r Role) []Machine {
+	var out []Machine
+	for _, m := range p.Machines {
+		if m.Role == r {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Wiped lists, per machine, every disk the cluster step wipes: the install disk and the pool disks.
+func (p Plan) Wiped() []WipedDisks {
+	out := make([]WipedDisks, 0, len(p.Machines))
+	for _, m := range p.Machines {
+		w := WipedDisks{Machine: m}
+		if !m.InstallDisk.Empty() {
+			w.Disks = append(w.Disks, WipedDisk{Disk: m.InstallDisk, Use: "Talos install disk"})
+		}
+		for _, d := range m.PoolDisks {
+			w.Disks = append(w.Disks, WipedDisk{Disk: d, Use: "Mayastor pool disk"})
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// WipedDisks are the disks of one machine that an install wipes.
+type WipedDisks struct {
+	Machine Machine
+	Disks   []WipedDisk
+}
+
+// WipedDisk is one wiped disk and what it becomes.
+type WipedDisk struct {
+	Disk Disk
+	Use  string
+}
