@@ -5,6 +5,7 @@ package plan
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -43,6 +44,20 @@ type ISO struct {
 	Dir string `yaml:"dir,omitempty"`
 	// Preset names the saved choices.
 	Preset string `yaml:"preset,omitempty"`
+
+	// Filled by the iso step: the image factory schematic, the file and its SHA-256. A later download
+	// of the same choices must give the same digest.
+	SchematicID string `yaml:"schematicID,omitempty"`
+	File        string `yaml:"file,omitempty"`
+	SHA256      string `yaml:"sha256,omitempty"`
+	// Built is Choices() when the file was built: the file is stale when they differ.
+	Built string `yaml:"built,omitempty"`
+}
+
+// Choices is the ISO's choices as one string: a change of any of them means another image.
+func (i ISO) Choices() string {
+	return strings.Join([]string{Canonical(i.TalosVersion), i.Arch, strings.Join(i.Extensions, ","),
+		strings.Join(i.KernelArgs, " "), strconv.FormatBool(i.SecureBoot)}, "|")
 }
 
 // Disk names a disk by a stable identity: its WWID or serial, never its Linux name (/dev/sdb moves when
@@ -187,4 +202,53 @@ type WipedDisks struct {
 type WipedDisk struct {
 	Disk Disk
 	Use  string
+}
+
+// Merge keeps what the install learned (recorded in saved) for a plan read afresh from an answers file:
+// the ISO's schematic, file and digest when the ISO choices are the same, the kubeconfig of the same
+// cluster, and each disk's WWID and by-id path when it names the same disk. The answers win everywhere
+// else.
+func Merge(answers, saved Plan) Plan {
+	out := answers
+	if answers.ISO.Choices() == saved.ISO.Choices() && answers.ISO.Preset == saved.ISO.Preset {
+		out.ISO.SchematicID, out.ISO.File, out.ISO.SHA256, out.ISO.Built =
+			saved.ISO.SchematicID, saved.ISO.File, saved.ISO.SHA256, saved.ISO.Built
+	}
+	if answers.Cluster.Name == saved.Cluster.Name && answers.Cluster.Kubeconfig == "" {
+		out.Cluster.Kubeconfig = saved.Cluster.Kubeconfig
+	}
+	out.Machines = append([]Machine(nil), answers.Machines...)
+	for i, m := range out.Machines {
+		old, ok := saved.Machine(m.ID)
+		if !ok {
+			continue
+		}
+		m.InstallDisk = learned(m.InstallDisk, []Disk{old.InstallDisk})
+		m.PoolDisks = append([]Disk(nil), m.PoolDisks...)
+		for j := range m.PoolDisks {
+			m.PoolDisks[j] = learned(m.PoolDisks[j], old.PoolDisks)
+		}
+		if m.Hostname == "" {
+			m.Hostname = old.Hostname
+		}
+		out.Machines[i] = m
+	}
+	return out
+}
+
+func learned(d Disk, known []Disk) Disk {
+	for _, k := range known {
+		if d.Same(k) {
+			if d.WWID == "" {
+				d.WWID = k.WWID
+			}
+			if d.Serial == "" {
+				d.Serial = k.Serial
+			}
+			if d.ByID == "" {
+				d.ByID = k.ByID
+			}
+		}
+	}
+	return d
 }

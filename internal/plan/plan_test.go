@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -294,5 +295,56 @@ func TestWiped(t *testing.T) {
 	w := goodPlan().Wiped()
 	if len(w) != 4 || len(w[0].Disks) != 1 || len(w[3].Disks) != 3 || w[3].Disks[2].Use != "Mayastor pool disk" {
 		t.Fatalf("wiped = %+v", w)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	saved := goodPlan()
+	saved.ISO.SchematicID, saved.ISO.File, saved.ISO.SHA256, saved.ISO.Built = "abc", "/isos/x.iso", "ff", saved.ISO.Choices()
+	saved.Cluster.Kubeconfig = "/home/op/.config/cedille-tui/cedille-cluster.kubeconfig"
+	saved.Machines[3].Hostname = "worker-1"
+
+	answers := goodPlan()
+	for i := range answers.Machines { // an answers file names disks by serial only
+		answers.Machines[i].InstallDisk = Disk{Serial: answers.Machines[i].InstallDisk.Serial}
+	}
+	answers.Machines[3].PoolDisks = []Disk{{Serial: wHDD2.Serial}}
+
+	got := Merge(answers, saved)
+	if got.ISO.SchematicID != "abc" || got.Cluster.Kubeconfig != saved.Cluster.Kubeconfig {
+		t.Errorf("learned ISO/kubeconfig lost: %+v %+v", got.ISO, got.Cluster)
+	}
+	if d := got.Machines[0].InstallDisk; d.ByID != cpSSD.Identity().ByID || d.WWID != cpSSD.WWID {
+		t.Errorf("install disk not completed from the saved plan: %+v", d)
+	}
+	if len(got.Machines[3].PoolDisks) != 1 || got.Machines[3].PoolDisks[0].ByID != wHDD2.Identity().ByID {
+		t.Errorf("the answers' pool disks must win, completed: %+v", got.Machines[3].PoolDisks)
+	}
+	if got.Machines[3].Hostname != "worker-1" {
+		t.Errorf("hostname not kept")
+	}
+
+	answers.ISO.Extensions = []string{"siderolabs/iscsi-tools"}
+	answers.Cluster.Name = "other"
+	got = Merge(answers, saved)
+	if got.ISO.SchematicID != "" || got.Cluster.Kubeconfig != "" {
+		t.Errorf("changed choices must not keep the old ISO or another cluster's kubeconfig: %+v %+v", got.ISO, got.Cluster)
+	}
+	if saved.Machines[0].InstallDisk.ByID == "" || answers.Machines[0].InstallDisk.ByID != "" {
+		t.Errorf("Merge modified its inputs")
+	}
+}
+
+func TestExampleAnswersFileIsValid(t *testing.T) {
+	b, err := os.ReadFile("../../assets/answers.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := ParseAnswers("answers.example.yaml", b)
+	if err != nil {
+		t.Fatalf("the documented example does not parse:\n%v", err)
+	}
+	if len(p.ByRole(RoleControlPlane)) != 3 || len(p.ByRole(RoleWorker)) != 3 || p.Cluster.Encryption {
+		t.Errorf("example plan: %+v", p)
 	}
 }

@@ -1,0 +1,301 @@
+package steps
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/cosi-project/runtime/pkg/resource"
+	"github.com/cosi-project/runtime/pkg/safe"
+	"github.com/cosi-project/runtime/pkg/state"
+	"github.com/siderolabs/omni/client/api/omni/specs"
+	"github.com/siderolabs/omni/client/pkg/client/management"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+	"github.com/siderolabs/omni/client/pkg/template"
+	"github.com/siderolabs/omni/client/pkg/template/operations"
+)
+
+// KubeconfigUser is the service-account identity the saved kubeconfig carries.
+const KubeconfigUser = "cedille-tui"
+
+// KubeconfigTTL is how long the saved kubeconfig's Omni service account lives.
+const KubeconfigTTL = 365 * 24 * time.Hour
+
+// ClusterStep creates the Omni cluster from the plan's template (after a typed confirmation listing every
+// disk it wipes), follows each machine's install until the cluster is ready, and saves its kubeconfig.
+type ClusterStep struct{}
+
+func (ClusterStep) ID() ID           { return Cluster }
+func (ClusterStep) Title() string    { return "Cluster" }
+func (ClusterStep) Fields() []string { return []string{"cluster", "machines", "iso.talosVersion"} }
+
+func (ClusterStep) Describe(p plan.Plan) []string {
+	p = p.WithDefaults()
+	out := []string{fmt.Sprintf("sync the Omni cluster template of %s (Kubernetes %s, Talos %s; %d control planes, %d workers)",
+		p.Cluster.Name, plan.Canonical(p.Cluster.KubernetesVersion), plan.Canonical(p.Cluster.TalosVersion),
+		len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker)))}
+	out = append(out, "after typing the cluster name, wipe:")
+	out = append(out, WipeLines(p)...)
+	out = append(out, "wait for every machine to install and the cluster to be ready",
+		"save the kubeconfig (0600) to "+p.Cluster.Kubeconfig)
+	return out
+}
+
+// WipeLines lists every disk the cluster step wipes, per machine, by by-id path.
+func WipeLines(p plan.Plan) []string {
+	var out []string
+	for _, w := range p.Wiped() {
+		for _, d := range w.Disks {
+			out = append(out, fmt.Sprintf("  %s  %s  (%s)", name(w.Machine), d.Disk, d.Use))
+		}
+	}
+	return out
+}
+
+// KubeconfigPath is where the cluster's kubeconfig is saved: ConfigDir/<cluster>.kubeconfig.
+func KubeconfigPath(e *Env, cluster string) string {
+	return filepath.Join(e.ConfigDir, cluster+".kubeconfig")
+}
+
+func (s ClusterStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
+	om, err := e.omni()
+	if err != nil {
+		return Outcome{}, err
+	}
+	p = p.WithDefaults()
+	b, err := plan.ClusterTemplate(p)
+	if err != nil {
+		return Outcome{Detail: err.Error()}, nil
+	}
+	pending, err := templateChanges(ctx, om.State(), b)
+	if err != nil {
+		return Outcome{}, om.Classify(err)
+	}
+	if pending > 0 {
+		return Outcome{Detail: fmt.Sprintf("%d Omni resources to create or update", pending)}, nil
+	}
+	st, err := safe.StateGetByID[*omni.ClusterStatus](ctx, om.State(), p.Cluster.Name)
+	if err != nil {
+		return Outcome{Detail: "no cluster status yet"}, nil
+	}
+	if !st.TypedSpec().Value.GetReady() {
+		return Outcome{Detail: "cluster not ready: " + clusterLine(st)}, nil
+	}
+	if p.Cluster.Kubeconfig == "" {
+		return Outcome{Detail: "kubeconfig not saved"}, nil
+	}
+	if _, err := os.Stat(p.Cluster.Kubeconfig); err != nil {
+		return Outcome{Detail: "kubeconfig missing: " + p.Cluster.Kubeconfig}, nil
+	}
+	return Outcome{Holds: true, Detail: "cluster " + p.Cluster.Name + " ready: " + clusterLine(st)}, nil
+}
+
+// templateChanges counts what a sync of the template would create, update or destroy.
+func templateChanges(ctx context.Context, st state.State, tmpl []byte) (int, error) {
+	t, err := template.Load(bytes.NewReader(tmpl))
+	if err != nil {
+		return 0, err
+	}
+	if err := t.Validate(); err != nil {
+		return 0, err
+	}
+	r, err := t.Sync(ctx, st)
+	if err != nil {
+		return 0, err
+	}
+	n := len(r.Create) + len(r.Update)
+	for _, d := range r.Destroy {
+		n += len(d)
+	}
+	return n, nil
+}
+
+func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	om, err := e.omni()
+	if err != nil {
+		return err
+	}
+	*p = p.WithDefaults()
+	inv, err := LoadInventory(ctx, e)
+	if err != nil {
+		return err
+	}
+	if ps := p.Validate(inv); len(ps) > 0 {
+		return ps
+	}
+	b, err := plan.ClusterTemplate(*p)
+	if err != nil {
+		return err
+	}
+	pending, err := templateChanges(ctx, om.State(), b)
+	if err != nil {
+		return om.Classify(err)
+	}
+	if pending > 0 {
+		if e.Confirm == nil {
+			return fmt.Errorf("creating cluster %s wipes disks and needs a typed confirmation: %w", p.Cluster.Name, ErrNotConfirmed)
+		}
+		c := Confirmation{Action: fmt.Sprintf("create cluster %s in Omni: each machine installs Talos and its disks are wiped",
+			p.Cluster.Name), Touches: WipeLines(*p), Expect: p.Cluster.Name}
+		if err := e.Confirm(ctx, c); err != nil {
+			return err
+		}
+		out := &lineEmitter{emit: func(l string) { emit(Event{Step: Cluster, Message: l}) }}
+		if err := operations.SyncTemplate(ctx, bytes.NewReader(b), out, om.State(), operations.SyncOptions{}, nil); err != nil {
+			return fmt.Errorf("sync the cluster template: %w", om.Classify(err))
+		}
+		out.Flush()
+	} else {
+		emit(Event{Step: Cluster, Message: "the cluster template is already in Omni"})
+	}
+	if err := waitReady(ctx, e, p.Cluster.Name, len(p.Machines), emit); err != nil {
+		return err
+	}
+	path, err := saveKubeconfig(ctx, e, p.Cluster.Name)
+	if err != nil {
+		return err
+	}
+	p.Cluster.Kubeconfig = path
+	emit(Event{Step: Cluster, Message: "kubeconfig saved to " + path + " (0600)"})
+	return nil
+}
+
+// waitReady follows the cluster's and its machines' statuses until the cluster is ready, listing each
+// machine's install stage; a machine's config error is shown and the wait goes on (Omni retries).
+func waitReady(ctx context.Context, e *Env, cluster string, machines int, emit func(Event)) error {
+	om, _ := e.omni()
+	wait := e.ClusterWait
+	if wait <= 0 {
+		wait = 60 * time.Minute
+	}
+	deadline := e.now().Add(wait)
+	for {
+		cs, _ := safe.StateGetByID[*omni.ClusterStatus](ctx, om.State(), cluster)
+		cms, err := safe.StateListAll[*omni.ClusterMachineStatus](ctx, om.State(),
+			state.WithLabelQuery(resource.LabelEqual(omni.LabelCluster, cluster)))
+		if err != nil {
+			return om.Classify(err)
+		}
+		items, ready := stageItems(collect(cms))
+		emit(Event{Step: Cluster, Items: items, Done: int64(ready), Total: int64(machines), Unit: "machines"})
+		if cs != nil && cs.TypedSpec().Value.GetReady() {
+			emit(Event{Step: Cluster, Message: "cluster " + cluster + " ready: " + clusterLine(cs)})
+			return nil
+		}
+		if e.now().After(deadline) {
+			line := "no status yet"
+			if cs != nil {
+				line = clusterLine(cs)
+			}
+			return fmt.Errorf("cluster %s not ready after %s (%s): look at the machines' stages; resume to keep waiting", cluster, wait, line)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(e.poll()):
+		}
+	}
+}
+
+// stageItems is one line per cluster machine: its stage, readiness and last config error.
+func stageItems(cms []*omni.ClusterMachineStatus) ([]Item, int) {
+	sort.Slice(cms, func(i, j int) bool { return cms[i].Metadata().ID() < cms[j].Metadata().ID() })
+	items := make([]Item, 0, len(cms))
+	ready := 0
+	for _, m := range cms {
+		s := m.TypedSpec().Value
+		name := m.Metadata().ID()
+		if n, ok := m.Metadata().Labels().Get(omni.ClusterMachineStatusLabelNodeName); ok && n != "" {
+			name = n
+		}
+		it := Item{Name: name, State: strings.ToLower(s.GetStage().String())}
+		switch {
+		case s.GetLastConfigError() != "":
+			it.Failed, it.Detail = true, "config error: "+firstLine(s.GetLastConfigError())
+		case s.GetReady() && s.GetStage() == specs.ClusterMachineStatusSpec_RUNNING:
+			it.OK, it.Detail = true, "ready"
+			ready++
+		}
+		items = append(items, it)
+	}
+	return items, ready
+}
+
+func clusterLine(cs *omni.ClusterStatus) string {
+	s := cs.TypedSpec().Value
+	m := s.GetMachines()
+	return fmt.Sprintf("phase %s, %d/%d machines healthy, Kubernetes API ready: %v",
+		strings.ToLower(s.GetPhase().String()), m.GetHealthy(), m.GetTotal(), s.GetKubernetesAPIReady())
+}
+
+// saveKubeconfig asks Omni for a service-account kubeconfig of the cluster and writes it 0600.
+func saveKubeconfig(ctx context.Context, e *Env, cluster string) (string, error) {
+	om, _ := e.omni()
+	kc, err := om.Client.Management().WithCluster(cluster).Kubeconfig(ctx,
+		management.WithServiceAccount(KubeconfigTTL, KubeconfigUser, "system:masters"))
+	if err != nil {
+		return "", fmt.Errorf("get the kubeconfig from Omni: %w", om.Classify(err))
+	}
+	if e.ConfigDir == "" {
+		return "", errors.New("no config directory to save the kubeconfig in")
+	}
+	if err := os.MkdirAll(e.ConfigDir, 0o700); err != nil {
+		return "", err
+	}
+	path := KubeconfigPath(e, cluster)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, kc, 0o600); err != nil {
+		return "", fmt.Errorf("save the kubeconfig: %w", err)
+	}
+	return path, os.Rename(tmp, path)
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// lineEmitter turns the template sync's output into one event per line, without colours.
+type lineEmitter struct {
+	emit func(string)
+	buf  []byte
+}
+
+func (w *lineEmitter) Write(b []byte) (int, error) {
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if l := strings.TrimSpace(ansi.ReplaceAllString(string(w.buf[:i]), "")); l != "" {
+			w.emit(l)
+		}
+		w.buf = w.buf[i+1:]
+	}
+}
+
+// Flush emits a last line without a newline.
+func (w *lineEmitter) Flush() {
+	if l := strings.TrimSpace(ansi.ReplaceAllString(string(w.buf), "")); l != "" {
+		w.emit(l)
+	}
+	w.buf = nil
+}
+
+var _ io.Writer = (*lineEmitter)(nil)
+
+func firstLine(s string) string {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	if sc.Scan() {
+		return sc.Text()
+	}
+	return s
+}

@@ -1,0 +1,77 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/platform"
+)
+
+// Env is what the steps reach the world through; the wizard and the unattended runner fill it.
+type Env struct {
+	Omni *platform.Omni
+	// HTTP downloads the ISO; nil uses a default client.
+	HTTP *http.Client
+	// ConfigDir holds what the install produces for later use (the cluster's kubeconfig), 0700.
+	ConfigDir string
+	// Confirm asks for the typed confirmation of a destructive action; nil refuses every one.
+	Confirm func(ctx context.Context, c Confirmation) error
+	// MachineWait and ClusterWait bound the waits for machines to connect and the cluster to be ready.
+	MachineWait, ClusterWait time.Duration
+	// Poll is how often a wait looks again when it cannot watch.
+	Poll time.Duration
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Confirmation is a destructive action put to the operator: what it does, everything it touches, and
+// the word to type (the cluster's name).
+type Confirmation struct {
+	Action  string
+	Touches []string
+	Expect  string
+}
+
+// ErrNotConfirmed is returned when the operator did not confirm a destructive action.
+var ErrNotConfirmed = errors.New("not confirmed")
+
+// Dirs are the tool's directories, from the XDG variables or their defaults under HOME.
+type Dirs struct{ State, Config string }
+
+// DirsFrom reads XDG_STATE_HOME and XDG_CONFIG_HOME (defaults ~/.local/state and ~/.config).
+func DirsFrom(env platform.Lookup) Dirs {
+	get := func(k string) string { v, _ := env(k); return v }
+	home := get("HOME")
+	pick := func(v, def string) string {
+		if p := get(v); filepath.IsAbs(p) {
+			return filepath.Join(p, "cedille-tui")
+		}
+		return filepath.Join(home, def, "cedille-tui")
+	}
+	return Dirs{State: pick("XDG_STATE_HOME", ".local/state"), Config: pick("XDG_CONFIG_HOME", ".config")}
+}
+
+func (e *Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Env) poll() time.Duration {
+	if e.Poll > 0 {
+		return e.Poll
+	}
+	return time.Second
+}
+
+func (e *Env) omni() (*platform.Omni, error) {
+	if e.Omni == nil {
+		return nil, &platform.ConnError{Source: platform.SourceOmni, Problem: platform.NotConfigured,
+			What: "no endpoint", Fix: "set " + platform.EnvOmniEndpoint + " and " + platform.EnvOmniKey}
+	}
+	return e.Omni, nil
+}

@@ -1,0 +1,189 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clubcedille/cedille-tui/internal/download"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/cosi-project/runtime/pkg/safe"
+	mgmt "github.com/siderolabs/omni/client/api/omni/management"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+	"go.yaml.in/yaml/v3"
+)
+
+// ISOStep has Omni build the Talos image for the plan's choices (a schematic at the image factory, with
+// Omni's SideroLink join arguments), downloads it resumably with its SHA-256 written beside it, and saves
+// the choices as a preset so a machine added later boots the same image.
+type ISOStep struct{}
+
+func (ISOStep) ID() ID           { return ISO }
+func (ISOStep) Title() string    { return "Talos ISO" }
+func (ISOStep) Fields() []string { return []string{"iso"} }
+
+func (ISOStep) Describe(p plan.Plan) []string {
+	ext := "none"
+	if len(p.ISO.Extensions) > 0 {
+		ext = strings.Join(p.ISO.Extensions, ", ")
+	}
+	return []string{
+		fmt.Sprintf("create the image factory schematic: Talos %s %s, extensions %s, extra kernel args %q",
+			plan.Canonical(p.ISO.TalosVersion), p.ISO.Arch, ext, strings.Join(p.ISO.KernelArgs, " ")),
+		"download the ISO to " + isoPath(p.ISO) + " (resumable), its SHA-256 to " + isoPath(p.ISO) + ".sha256",
+		"save the choices as preset " + p.ISO.Preset,
+	}
+}
+
+// isoPath is where the ISO goes: Dir/metal-<arch>-omni-<preset>-<version>.iso.
+func isoPath(i plan.ISO) string {
+	name := fmt.Sprintf("metal-%s-omni-%s-%s.iso", i.Arch, i.Preset, plan.Canonical(i.TalosVersion))
+	if i.SecureBoot {
+		name = strings.TrimSuffix(name, ".iso") + "-secureboot.iso"
+	}
+	return filepath.Join(i.Dir, name)
+}
+
+// Check holds when the ISO of the current choices is on disk with its matching .sha256.
+func (s ISOStep) Check(_ context.Context, _ *Env, p plan.Plan) (Outcome, error) {
+	i := p.ISO
+	switch {
+	case i.File == "" || i.SHA256 == "":
+		return Outcome{Detail: "not downloaded yet"}, nil
+	case i.Built != i.Choices():
+		return Outcome{Detail: "the choices changed since " + i.File + " was built"}, nil
+	}
+	fi, err := os.Stat(i.File)
+	if err != nil || fi.Size() == 0 {
+		return Outcome{Detail: i.File + " is missing"}, nil
+	}
+	sum, err := os.ReadFile(i.File + ".sha256")
+	if err != nil || !strings.HasPrefix(string(sum), i.SHA256) {
+		return Outcome{Detail: i.File + ".sha256 is missing or does not match"}, nil
+	}
+	return Outcome{Holds: true, Detail: fmt.Sprintf("%s (%s), sha256 %s", i.File, plan.Bytes(uint64(fi.Size())), i.SHA256[:16])}, nil
+}
+
+func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	if ps := p.Validate(nil).Only("iso"); len(ps) > 0 {
+		return ps
+	}
+	om, err := e.omni()
+	if err != nil {
+		return err
+	}
+	resp, err := om.Client.Management().CreateSchematic(ctx, &mgmt.CreateSchematicRequest{
+		Extensions: p.ISO.Extensions, ExtraKernelArgs: p.ISO.KernelArgs, TalosVersion: plan.Canonical(p.ISO.TalosVersion),
+		MediaId: mediaID(p.ISO),
+		SiderolinkGrpcTunnelMode: mgmt.CreateSchematicRequest_AUTO,
+	})
+	if err != nil {
+		return fmt.Errorf("create the schematic: %w", om.Classify(err))
+	}
+	emit(Event{Step: ISO, Message: "schematic " + resp.GetSchematicId()})
+	fc, err := safe.StateGetByID[*omni.FeaturesConfig](ctx, om.State(), omni.FeaturesConfigID)
+	if err != nil {
+		return fmt.Errorf("read Omni's image factory address: %w", om.Classify(err))
+	}
+	base := fc.TypedSpec().Value.GetImageFactoryBaseUrl()
+	if base == "" {
+		return fmt.Errorf("Omni reports no image factory address (FeaturesConfig): check Omni's --image-factory-address")
+	}
+	u, err := imageURL(base, resp.GetSchematicId(), p.ISO)
+	if err != nil {
+		return err
+	}
+	expect := ""
+	if p.ISO.Built == p.ISO.Choices() && p.ISO.SchematicID == resp.GetSchematicId() {
+		expect = p.ISO.SHA256 // the same image as before: it must have the same digest
+	}
+	if dir := p.ISO.Dir; dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	dest := isoPath(p.ISO)
+	emit(Event{Step: ISO, Message: "downloading " + u})
+	res, err := download.Get(ctx, download.Request{URL: u, Dest: dest, HTTPClient: e.HTTP, ExpectSHA256: expect,
+		Progress: func(pr download.Progress) {
+			emit(Event{Step: ISO, Done: pr.Done, Total: pr.Total, Unit: "B", Message: ""})
+		}})
+	if err != nil {
+		return err
+	}
+	p.ISO.SchematicID, p.ISO.File, p.ISO.SHA256, p.ISO.Built = resp.GetSchematicId(), res.Path, res.SHA256, p.ISO.Choices()
+	emit(Event{Step: ISO, Message: fmt.Sprintf("%s (%s), sha256 %s", res.Path, plan.Bytes(uint64(res.Size)), res.SHA256)})
+	if err := savePreset(e, p.ISO); err != nil {
+		emit(Event{Step: ISO, Message: "preset not saved: " + err.Error()})
+	} else {
+		emit(Event{Step: ISO, Message: "choices saved as preset " + p.ISO.Preset})
+	}
+	for _, l := range USBInstructions(res.Path) {
+		emit(Event{Step: ISO, Message: l})
+	}
+	return nil
+}
+
+func mediaID(i plan.ISO) string {
+	if i.SecureBoot {
+		return "iso-" + i.Arch + "-secureboot"
+	}
+	return "iso-" + i.Arch
+}
+
+// imageURL is the image factory's address of the ISO: BASE/image/SCHEMATIC/VERSION/metal-ARCH.iso.
+func imageURL(base, schematic string, i plan.ISO) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("Omni's image factory address %q is not a URL", base)
+	}
+	file := "metal-" + i.Arch + ".iso"
+	if i.SecureBoot {
+		file = "metal-" + i.Arch + "-secureboot.iso"
+	}
+	return u.JoinPath("image", schematic, plan.Canonical(i.TalosVersion), file).String(), nil
+}
+
+// USBInstructions say how to write the ISO to a USB key, naming the key by its stable path.
+func USBInstructions(path string) []string {
+	return []string{
+		"write it to a USB key (this erases the key): find the key with `ls -l /dev/disk/by-id/usb-*`, then",
+		"  sudo dd if=" + path + " of=/dev/disk/by-id/usb-<your key> bs=4M conv=fsync status=progress",
+		"  check it first: sha256sum -c " + path + ".sha256",
+		"boot each machine from the key; it appears in Omni in maintenance mode. Remove the key after install:",
+		"  the install disk is named by its by-id path, so the key's removal renames nothing that matters",
+	}
+}
+
+// presetPath is where a preset is saved: ConfigDir/presets/NAME.yaml.
+func presetPath(e *Env, name string) string {
+	return filepath.Join(e.ConfigDir, "presets", name+".yaml")
+}
+
+func savePreset(e *Env, i plan.ISO) error {
+	if e.ConfigDir == "" {
+		return fmt.Errorf("no config directory")
+	}
+	b, err := yaml.Marshal(i)
+	if err != nil {
+		return err
+	}
+	path := presetPath(e, i.Preset)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+// LoadPreset reads a saved preset; the wizard offers it so a later machine gets the same ISO.
+func LoadPreset(e *Env, name string) (plan.ISO, error) {
+	b, err := os.ReadFile(presetPath(e, name))
+	if err != nil {
+		return plan.ISO{}, err
+	}
+	var i plan.ISO
+	return i, yaml.Unmarshal(b, &i)
+}

@@ -1,0 +1,112 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/plan"
+)
+
+// MachinesStep waits for the plan's machines to be connected to Omni (booted from the ISO); the wizard's
+// form chooses which machines join and in what role before it runs.
+type MachinesStep struct{}
+
+func (MachinesStep) ID() ID           { return Machines }
+func (MachinesStep) Title() string    { return "Machines" }
+func (MachinesStep) Fields() []string { return []string{"machines"} }
+
+func (MachinesStep) Describe(p plan.Plan) []string {
+	out := []string{fmt.Sprintf("wait for %d machines to connect to Omni: %d control planes, %d workers",
+		len(p.Machines), len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker)))}
+	for _, m := range p.Machines {
+		out = append(out, fmt.Sprintf("  %s  %s %s", m.Role, m.ID, m.Hostname))
+	}
+	return out
+}
+
+// machineProblems are the plan's problems about the choice of machines (not their disks).
+func machineProblems(ps plan.Problems) plan.Problems {
+	var out plan.Problems
+	for _, p := range ps.Only("machines") {
+		if p.Path == "machines" || strings.HasSuffix(p.Path, ".id") || strings.HasSuffix(p.Path, ".role") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s MachinesStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
+	inv, err := LoadInventory(ctx, e)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if ps := machineProblems(p.Validate(inv)); len(ps) > 0 {
+		return Outcome{Detail: ps[0].String()}, nil
+	}
+	return Outcome{Holds: true, Detail: fmt.Sprintf("%d machines chosen and connected", len(p.Machines))}, nil
+}
+
+// Run waits (up to Env.MachineWait) until every chosen machine is connected, listing each one live.
+func (s MachinesStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	if len(p.Machines) == 0 {
+		return fmt.Errorf("no machine chosen: choose %d control planes and the workers", plan.ControlPlanes)
+	}
+	if ps := machineProblems(p.Validate(nil)); len(ps) > 0 {
+		return ps
+	}
+	wait := e.MachineWait
+	if wait <= 0 {
+		wait = 30 * time.Minute
+	}
+	deadline := e.now().Add(wait)
+	for {
+		inv, err := LoadInventory(ctx, e)
+		if err != nil {
+			return err
+		}
+		items, missing := machineItems(*p, inv)
+		emit(Event{Step: Machines, Items: items, Done: int64(len(p.Machines) - missing), Total: int64(len(p.Machines)), Unit: "machines"})
+		if missing == 0 {
+			for i := range p.Machines {
+				if f, ok := inv.Machines[p.Machines[i].ID]; ok && f.Hostname != "" {
+					p.Machines[i].Hostname = f.Hostname
+				}
+			}
+			emit(Event{Step: Machines, Message: fmt.Sprintf("all %d machines connected", len(p.Machines))})
+			return nil
+		}
+		if e.now().After(deadline) {
+			return fmt.Errorf("%d of %d machines not connected after %s: boot them from the ISO and check their network, then resume",
+				missing, len(p.Machines), wait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(e.poll()):
+		}
+	}
+}
+
+// machineItems is each chosen machine's line, and how many are not connected yet.
+func machineItems(p plan.Plan, inv *plan.Inventory) ([]Item, int) {
+	items := make([]Item, 0, len(p.Machines))
+	missing := 0
+	for _, m := range p.Machines {
+		it := Item{Name: m.ID, State: string(m.Role)}
+		if f, ok := inv.Machines[m.ID]; ok {
+			it.Name = f.Name()
+			it.OK = true
+			it.Detail = fmt.Sprintf("connected, %d cores, %s RAM, %d disks", f.Cores, plan.Bytes(f.MemoryMiB<<20), len(f.Disks))
+			if f.Maintenance {
+				it.Detail += ", maintenance mode"
+			}
+		} else {
+			missing++
+			it.Detail = "waiting for it to connect (boot it from the ISO)"
+		}
+		items = append(items, it)
+	}
+	return items, missing
+}

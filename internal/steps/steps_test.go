@@ -1,0 +1,227 @@
+package steps
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/siderolabs/omni/client/api/omni/specs"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+)
+
+func TestResumeAt(t *testing.T) {
+	ids := []ID{Preflight, ISO, Machines, Disks, Cluster}
+	held := func(hs ...bool) []Outcome {
+		out := make([]Outcome, len(hs))
+		for i, h := range hs {
+			out[i].Holds = h
+		}
+		return out
+	}
+	cases := []struct {
+		name     string
+		outcomes []Outcome
+		only     map[ID]bool
+		want     int
+	}{
+		{"fresh install starts at preflight", held(false, false, false, false, false), nil, 0},
+		{"after the ISO, machines", held(true, true, false, false, false), nil, 2},
+		{"a later step holding does not skip an earlier gap", held(true, false, true, true, true), nil, 1},
+		{"everything holds", held(true, true, true, true, true), nil, 5},
+		{"--only skips unselected gaps", held(false, false, false, false, false), map[ID]bool{Disks: true}, 3},
+		{"--only of a step that holds", held(false, true, false, false, false), map[ID]bool{ISO: true}, 5},
+		{"fewer outcomes than steps (a check failed)", held(true), nil, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ResumeAt(ids, c.outcomes, c.only); got != c.want {
+				t.Errorf("ResumeAt = %d, want %d", got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseOnly(t *testing.T) {
+	known := []ID{Preflight, ISO, Machines, Disks, Cluster}
+	cases := []struct {
+		in      string
+		want    []ID
+		wantErr string
+	}{
+		{"", nil, ""},
+		{"iso", []ID{ISO}, ""},
+		{" iso , disks", []ID{ISO, Disks}, ""},
+		{"iso,vault", nil, `unknown step "vault" (steps: preflight, iso, machines, disks, cluster)`},
+	}
+	for _, c := range cases {
+		got, err := ParseOnly(c.in, known)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%q: err = %v, want %q", c.in, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || len(got) != len(c.want) {
+			t.Errorf("%q: %v %v", c.in, got, err)
+		}
+		for _, id := range c.want {
+			if !got[id] {
+				t.Errorf("%q: %s not selected", c.in, id)
+			}
+		}
+	}
+}
+
+func machineStatus(id, host string, connected bool, disks ...*specs.MachineStatusSpec_HardwareStatus_BlockDevice) *omni.MachineStatus {
+	m := omni.NewMachineStatus(id)
+	m.TypedSpec().Value = &specs.MachineStatusSpec{Connected: connected, Maintenance: true,
+		Network: &specs.MachineStatusSpec_NetworkStatus{Hostname: host, NetworkLinks: []*specs.MachineStatusSpec_NetworkStatus_NetworkLinkStatus{
+			{LinuxName: "eno1", HardwareAddress: "d0:94:66:1a:3c:51", SpeedMbps: 1000, LinkUp: true},
+			{LinuxName: "eno2", HardwareAddress: "d0:94:66:1a:3c:52"}}},
+		Hardware: &specs.MachineStatusSpec_HardwareStatus{Arch: "amd64",
+			Processors:    []*specs.MachineStatusSpec_HardwareStatus_Processor{{CoreCount: 4, Description: "Intel(R) Xeon(R) CPU E3-1230 v5"}},
+			MemoryModules: []*specs.MachineStatusSpec_HardwareStatus_MemoryModule{{SizeMb: 8192}, {SizeMb: 8192}},
+			Blockdevices:  disks}}
+	return m
+}
+
+func talosVersion(v string, deprecated bool, ks ...string) *omni.TalosVersion {
+	tv := omni.NewTalosVersion(v)
+	tv.TypedSpec().Value = &specs.TalosVersionSpec{Version: v, CompatibleKubernetesVersions: ks, Deprecated: deprecated}
+	return tv
+}
+
+func TestInventoryFrom(t *testing.T) {
+	usb := &specs.MachineStatusSpec_HardwareStatus_BlockDevice{LinuxName: "/dev/sda", Model: "SanDisk Cruzer Blade",
+		Serial: "4C53", Size: 16e9, Type: "HDD", Transport: "usb"}
+	ssd := &specs.MachineStatusSpec_HardwareStatus_BlockDevice{LinuxName: "/dev/sdb", Model: "Samsung SSD 860",
+		Serial: "S3YH", Wwid: "naa.5002538e40a1c3f7", Size: 250e9, Type: "SSD", Transport: "sata"}
+	inv := InventoryFrom(
+		[]*omni.MachineStatus{machineStatus("m1", "controlplane-1", true, ssd, usb), machineStatus("m2", "", false)},
+		[]*omni.TalosVersion{talosVersion("1.10.7", false, "1.33.5"), talosVersion("1.9.3", false, "1.32.0"),
+			talosVersion("1.4.0", true), talosVersion("1.11.5", false, "1.34.1")})
+	if got := strings.Join(inv.TalosVersions, " "); got != "1.9.3 1.10.7 1.11.5" {
+		t.Errorf("versions = %q (sorted numerically, deprecated left out)", got)
+	}
+	if ks := inv.KubernetesVersions["v1.11.5"]; len(ks) != 1 || ks[0] != "1.34.1" {
+		t.Errorf("kubernetes versions of v1.11.5 = %v", ks)
+	}
+	if _, ok := inv.Machines["m2"]; ok {
+		t.Error("a disconnected machine is not a candidate")
+	}
+	m := inv.Machines["m1"]
+	if m.Cores != 4 || m.MemoryMiB != 16384 || m.Name() != "controlplane-1" || len(m.NICs) != 2 ||
+		m.NICs[0] != "eno1 d0:94:66:1a:3c:51 1000 Mb/s" || m.NICs[1] != "eno2 d0:94:66:1a:3c:52 down" {
+		t.Errorf("machine facts = %+v", m)
+	}
+	if len(m.Disks) != 2 || m.Disks[0].LinuxName != "/dev/sda" || m.Disks[0].Transport != "usb" || m.Disks[1].WWID == "" {
+		t.Errorf("disks = %+v (sorted by Linux name)", m.Disks)
+	}
+}
+
+func TestResolveFillsIdentityAndPaths(t *testing.T) {
+	inv := &plan.Inventory{Machines: map[string]plan.MachineFacts{"w1": {ID: "w1", Hostname: "worker-1", Disks: []plan.DiskFacts{
+		{LinuxName: "/dev/sda", Serial: "SSD1", WWID: "naa.5002538e4b2c91d0", Model: "Samsung SSD 860", Size: 500e9, Transport: "sata"},
+		{LinuxName: "/dev/sdb", Serial: "WD-WCC4N5DAHR67", WWID: "naa.50014ee2b6a1f3c2", Model: "WDC WD30EFRX-68E", Size: 3e12, Transport: "sata"},
+	}}}}
+	p := plan.Plan{Machines: []plan.Machine{{ID: "w1", Role: plan.RoleWorker, InstallDisk: plan.Disk{Serial: "SSD1"},
+		PoolDisks: []plan.Disk{{Serial: "WD-WCC4N5DAHR67"}}}}}
+	got, items := Resolve(p, inv)
+	m := got.Machines[0]
+	if m.InstallDisk.ByID != "/dev/disk/by-id/wwn-0x5002538e4b2c91d0" || m.InstallDisk.WWID == "" ||
+		m.PoolDisks[0].ByID != "/dev/disk/by-id/wwn-0x50014ee2b6a1f3c2" {
+		t.Errorf("resolved = %+v", m)
+	}
+	if p.Machines[0].InstallDisk.ByID != "" {
+		t.Error("Resolve modified its input")
+	}
+	if len(items) != 2 || !strings.Contains(items[0].Detail, "/dev/sda") || items[1].State != "pool" {
+		t.Errorf("items = %+v", items)
+	}
+}
+
+func TestStageItems(t *testing.T) {
+	cms := func(id, node string, stage specs.ClusterMachineStatusSpec_Stage, ready bool, cfgErr string) *omni.ClusterMachineStatus {
+		c := omni.NewClusterMachineStatus(id)
+		c.Metadata().Labels().Set(omni.ClusterMachineStatusLabelNodeName, node)
+		c.TypedSpec().Value = &specs.ClusterMachineStatusSpec{Stage: stage, Ready: ready, LastConfigError: cfgErr}
+		return c
+	}
+	items, ready := stageItems([]*omni.ClusterMachineStatus{
+		cms("b", "worker-1", specs.ClusterMachineStatusSpec_INSTALLING, false, ""),
+		cms("a", "controlplane-1", specs.ClusterMachineStatusSpec_RUNNING, true, ""),
+		cms("c", "worker-2", specs.ClusterMachineStatusSpec_CONFIGURING, false, "failed to apply: disk /dev/disk/by-id/x not found\nmore"),
+	})
+	if ready != 1 || len(items) != 3 {
+		t.Fatalf("ready %d items %+v", ready, items)
+	}
+	if items[0].Name != "controlplane-1" || !items[0].OK || items[1].State != "installing" ||
+		!items[2].Failed || items[2].Detail != "config error: failed to apply: disk /dev/disk/by-id/x not found" {
+		t.Errorf("items = %+v", items)
+	}
+}
+
+func TestStoreSavesPrivatelyAndAtomically(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "cedille-tui")
+	s := NewStore(dir)
+	if _, found, err := s.Load(); found || err != nil {
+		t.Fatalf("empty store: found=%v err=%v", found, err)
+	}
+	sv := Saved{Plan: plan.New()}
+	sv.Mark(ISO, Done, time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC), "")
+	if err := s.Save(sv); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(s.Path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file mode %v err %v", fi.Mode(), err)
+	}
+	if di, _ := os.Stat(dir); di.Mode().Perm() != 0o700 {
+		t.Errorf("state dir mode %v", di.Mode())
+	}
+	back, found, err := s.Load()
+	if err != nil || !found || back.Steps[ISO].State != Done || back.Plan.Cluster.Name != plan.DefaultClusterName {
+		t.Fatalf("load: %+v %v %v", back, found, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+	if err := os.WriteFile(s.Path, []byte("plan: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load(); err == nil || !strings.Contains(err.Error(), "move it away") {
+		t.Errorf("damaged state: %v", err)
+	}
+}
+
+func TestDirsFrom(t *testing.T) {
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	d := DirsFrom(env(map[string]string{"HOME": "/home/op"}))
+	if d.State != "/home/op/.local/state/cedille-tui" || d.Config != "/home/op/.config/cedille-tui" {
+		t.Errorf("defaults: %+v", d)
+	}
+	d = DirsFrom(env(map[string]string{"HOME": "/home/op", "XDG_STATE_HOME": "/var/st", "XDG_CONFIG_HOME": "relative"}))
+	if d.State != "/var/st/cedille-tui" || d.Config != "/home/op/.config/cedille-tui" {
+		t.Errorf("XDG (relative paths are ignored, as the spec says): %+v", d)
+	}
+}
+
+func TestImageURLAndPaths(t *testing.T) {
+	i := plan.ISO{TalosVersion: "1.8.0", Arch: "amd64", Preset: "cedille", Dir: "/isos"}
+	u, err := imageURL("https://factory.example/", "376567988ad3", i)
+	if err != nil || u != "https://factory.example/image/376567988ad3/v1.8.0/metal-amd64.iso" {
+		t.Errorf("url = %q %v", u, err)
+	}
+	if _, err := imageURL("not a url", "x", i); err == nil {
+		t.Error("a bad factory address was accepted")
+	}
+	if got := isoPath(i); got != "/isos/metal-amd64-omni-cedille-v1.8.0.iso" {
+		t.Errorf("path = %q", got)
+	}
+}

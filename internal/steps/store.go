@@ -1,0 +1,95 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"go.yaml.in/yaml/v3"
+)
+
+// StateFile is the install's saved state in the state directory.
+const StateFile = "install.yaml"
+
+// Record is what the state file remembers of one step.
+type Record struct {
+	State  State     `yaml:"state"`
+	At     time.Time `yaml:"at"`
+	Detail string    `yaml:"detail,omitempty"`
+}
+
+// Saved is the state file: the plan (no secrets by construction) and each step's last state. Resuming
+// does not trust it: every Check runs again; it keeps the operator's choices and tells what happened.
+type Saved struct {
+	Plan    plan.Plan     `yaml:"plan"`
+	Steps   map[ID]Record `yaml:"steps,omitempty"`
+	Updated time.Time     `yaml:"updated"`
+}
+
+// Store reads and writes the state file.
+type Store struct{ Path string }
+
+// NewStore keeps the state in dir/install.yaml.
+func NewStore(dir string) Store { return Store{Path: filepath.Join(dir, StateFile)} }
+
+// Load reads the saved state; ok is false when there is none yet.
+func (s Store) Load() (Saved, bool, error) {
+	b, err := os.ReadFile(s.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Saved{}, false, nil
+	}
+	if err != nil {
+		return Saved{}, false, fmt.Errorf("read the saved install: %w", err)
+	}
+	var sv Saved
+	if err := yaml.Unmarshal(b, &sv); err != nil {
+		return Saved{}, false, fmt.Errorf("%s is damaged (%v): move it away to start over", s.Path, err)
+	}
+	return sv, true, nil
+}
+
+// Save writes the state atomically (a crash leaves the old file or the new one), mode 0600 in a 0700
+// directory.
+func (s Store) Save(sv Saved) error {
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
+		return fmt.Errorf("save the install: %w", err)
+	}
+	b, err := yaml.Marshal(sv)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.Path), ".install-*.yaml")
+	if err != nil {
+		return fmt.Errorf("save the install: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save the install: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), s.Path)
+}
+
+// Mark records a step's state in sv.
+func (sv *Saved) Mark(id ID, st State, at time.Time, detail string) {
+	if sv.Steps == nil {
+		sv.Steps = map[ID]Record{}
+	}
+	sv.Steps[id] = Record{State: st, At: at, Detail: detail}
+	sv.Updated = at
+}
