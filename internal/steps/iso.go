@@ -77,7 +77,7 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 	}
 	resp, err := om.Client.Management().CreateSchematic(ctx, &mgmt.CreateSchematicRequest{
 		Extensions: p.ISO.Extensions, ExtraKernelArgs: p.ISO.KernelArgs, TalosVersion: plan.Canonical(p.ISO.TalosVersion),
-		MediaId: mediaID(p.ISO),
+		MediaId:                  mediaID(p.ISO),
 		SiderolinkGrpcTunnelMode: mgmt.CreateSchematicRequest_AUTO,
 	})
 	if err != nil {
