@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cosi-project/runtime/pkg/resource"
+	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/omni/client/api/omni/specs"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
@@ -421,6 +422,110 @@ func machineResources(m DemoMachine, schematicID string) []resource.Resource {
 	cms.Metadata().Labels().Set(omni.MachineStatusLabelConnected, "")
 
 	return []resource.Resource{mach, ms, cm, cms}
+}
+
+// SetMachineConnected shows in Omni what a power loss (connected false) or its end does to the machine with
+// the given hostname: its MachineStatus disconnected; its ClusterMachineStatus not ready and without the
+// connected label, Omni keeping the last known stage; and the counts and readiness of its MachineSetStatus
+// and of the ClusterStatus recomputed from every machine's connection.
+func SetMachineConnected(ctx context.Context, st state.State, hostname string, connected bool) error {
+	machines := DemoMachines()
+	found := false
+
+	for _, m := range machines {
+		if m.Hostname != hostname {
+			continue
+		}
+
+		found = true
+
+		if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewMachineStatus(m.ID).Metadata(),
+			func(ms *omni.MachineStatus) error {
+				ms.TypedSpec().Value.Connected = connected
+				setLabel(ms, omni.MachineStatusLabelConnected, connected)
+				setLabel(ms, omni.MachineStatusLabelDisconnected, !connected)
+
+				return nil
+			}); err != nil {
+			return err
+		}
+
+		if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewClusterMachineStatus(m.ID).Metadata(),
+			func(cms *omni.ClusterMachineStatus) error {
+				cms.TypedSpec().Value.Ready = connected
+				setLabel(cms, omni.MachineStatusLabelConnected, connected)
+
+				return nil
+			}); err != nil {
+			return err
+		}
+	}
+
+	if !found {
+		return fmt.Errorf("demo: no machine %q", hostname)
+	}
+
+	return recountOmni(ctx, st, machines)
+}
+
+// recountOmni rewrites the machine counts and readiness of the MachineSetStatuses and the ClusterStatus
+// from the machines' connection, the way Omni's controllers do: a disconnected machine is neither
+// connected nor healthy, and its machine set and cluster are not ready.
+func recountOmni(ctx context.Context, st state.State, machines []DemoMachine) error {
+	up := map[string]uint32{}
+	all := map[string]uint32{}
+
+	for _, m := range machines {
+		ms, err := safe.StateGetByID[*omni.MachineStatus](ctx, st, m.ID)
+		if err != nil {
+			return err
+		}
+
+		all[m.Role]++
+
+		if ms.TypedSpec().Value.GetConnected() {
+			up[m.Role]++
+		}
+	}
+
+	for _, role := range []string{RoleControlPlane, RoleWorker} {
+		if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewMachineSetStatus(machineSetID(role)).Metadata(),
+			func(mss *omni.MachineSetStatus) error {
+				s := mss.TypedSpec().Value
+				s.Ready = up[role] == all[role]
+				s.Machines = &specs.Machines{Total: all[role], Healthy: up[role], Connected: up[role], Requested: all[role]}
+
+				return nil
+			}); err != nil {
+			return err
+		}
+	}
+
+	total, connected := all[RoleControlPlane]+all[RoleWorker], up[RoleControlPlane]+up[RoleWorker]
+
+	_, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewClusterStatus(ClusterName).Metadata(),
+		func(cs *omni.ClusterStatus) error {
+			s := cs.TypedSpec().Value
+			s.Machines = &specs.Machines{Total: total, Healthy: connected, Connected: connected, Requested: total}
+			s.Ready = connected == total
+			s.ControlplaneReady = up[RoleControlPlane] == all[RoleControlPlane]
+			s.HasConnectedControlPlanes = up[RoleControlPlane] > 0
+			s.Available = up[RoleControlPlane] > 0
+			s.KubernetesAPIReady = up[RoleControlPlane] > all[RoleControlPlane]/2 // etcd quorum
+
+			return nil
+		})
+
+	return err
+}
+
+// setLabel sets a flag label (empty value) when on, removes it otherwise.
+func setLabel(r resource.Resource, key string, on bool) {
+	if on {
+		r.Metadata().Labels().Set(key, "")
+	} else {
+		r.Metadata().Labels().Delete(key)
+	}
 }
 
 // nextMAC returns the MAC address one above mac (the second port of the same NIC).

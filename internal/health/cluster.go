@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/siderolabs/omni/client/api/omni/specs"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -19,7 +20,7 @@ func Node(n *corev1.Node) Finding {
 		return f
 	case ready.Status == corev1.ConditionUnknown:
 		f.Status, f.Reason = Down, "kubelet stopped posting status"+since(ready)
-		f.Hint = "check the machine's power and network; runbook: node-lost"
+		f.Hint = "check the machine's power and network; runbook: " + RunbookNodeLost
 		return f
 	case ready.Status != corev1.ConditionTrue:
 		f.Status, f.Reason = Down, "NotReady"+detail(ready)
@@ -52,25 +53,27 @@ func Node(n *corev1.Node) Finding {
 
 // Machine judges one Omni machine from its MachineStatus.
 func Machine(m *omni.MachineStatus) Finding {
-	s := m.TypedSpec().Value
-	f := Finding{Object: "Machine/" + MachineName(m)}
+	return machineVerdict(m.TypedSpec().Value, false).finding("Machine/" + MachineName(m))
+}
+
+// machineVerdict judges a MachineStatus: connection, last error, maintenance mode. allocated leaves
+// maintenance mode out: the ClusterMachineStatus's stage says what the install of an allocated machine is
+// doing (MachineInCluster).
+func machineVerdict(s *specs.MachineStatusSpec, allocated bool) verdict {
 	switch {
-	case !s.Connected:
-		f.Status, f.Reason = Down, "not connected to Omni"
-		f.Hint = "check the machine's power and its SideroLink connection; runbook: node-lost"
-	case s.LastError != "":
-		f.Status, f.Reason = Degraded, "last error: "+oneLine(s.LastError)
-		f.Hint = "read the machine's logs in Omni"
-	case s.Maintenance:
-		f.Status, f.Reason = Degraded, "in maintenance mode (Talos not installed)"
-		f.Hint = "allocate it to a cluster, or finish the install"
-	default:
-		f.Status, f.Reason = OK, "connected"
-		if s.TalosVersion != "" {
-			f.Reason += ", Talos " + s.TalosVersion
-		}
+	case !s.GetConnected():
+		return verdict{Down, "not connected to Omni",
+			"check the machine's power and its SideroLink connection; runbook: " + RunbookNodeLost}
+	case s.GetLastError() != "":
+		return verdict{Degraded, "last error: " + oneLine(s.GetLastError()), "read the machine's logs in Omni"}
+	case s.GetMaintenance() && !allocated:
+		return verdict{Degraded, "in maintenance mode (Talos not installed)", "allocate it to a cluster, or finish the install"}
 	}
-	return f
+	reason := "connected"
+	if v := s.GetTalosVersion(); v != "" {
+		reason += ", Talos " + v
+	}
+	return verdict{status: OK, reason: reason}
 }
 
 // MachineName is the name people know a machine by: its hostname when Omni reports one, else its ID.
@@ -81,15 +84,50 @@ func MachineName(m *omni.MachineStatus) string {
 	return m.Metadata().ID()
 }
 
-// Cluster builds the cluster layer from the Nodes and the Omni machines.
-func Cluster(nodes []*corev1.Node, machines []*omni.MachineStatus) LayerReport {
-	fs := make([]Finding, 0, len(nodes)+len(machines))
-	for _, n := range nodes {
-		fs = append(fs, Node(n))
+// The o.Unavailable keys the cluster layer depends on (built-in kinds, keyed by resource name).
+const (
+	ResourceNodes = "nodes"
+	ResourcePods  = "pods"
+)
+
+// Cluster builds the cluster layer: one finding per Node, per control-plane Pod (cluster_pods.go), per
+// Omni machine (its MachineStatus folded with its ClusterMachineStatus, cluster_omni.go) and per Omni
+// cluster, plus the version-skew findings (cluster_versions.go): VersionSkew/kubelet across the Nodes and
+// VersionSkew/talos/<cluster> across each Omni cluster's machines, OK when uniform.
+//
+// Nodes or pods in o.Unavailable add an Unknown finding (API/nodes, API/pods), as in the other layers;
+// whatever objects the source still holds are judged all the same. A cluster with no control-plane pods
+// in sight (Talos static pods not mirrored, a hosted control plane, or the lab) gets no pod findings:
+// their absence is not evidence of anything. The layer is O(n) in nodes, machines and pods.
+func Cluster(o Objects) LayerReport {
+	fs := make([]Finding, 0, len(o.Nodes)+len(o.Machines)+len(o.ClusterStatuses)+len(o.ControlPlanePods)+4)
+	if err := o.Missing(ResourceNodes); err != nil {
+		fs = append(fs, MissingFinding("API/"+ResourceNodes, err, "grant list and watch on nodes to the console's user"))
 	}
-	for _, m := range machines {
-		fs = append(fs, Machine(m))
+	for _, n := range o.Nodes {
+		if n != nil {
+			fs = append(fs, Node(n))
+		}
 	}
+	if err := o.Missing(ResourcePods); err != nil {
+		fs = append(fs, MissingFinding("API/"+ResourcePods, err,
+			"grant list and watch on pods in kube-system to the console's user (control-plane pods)"))
+	}
+	for _, p := range o.ControlPlanePods {
+		if p != nil {
+			fs = append(fs, ControlPlanePod(p, o.Now))
+		}
+	}
+	fs = append(fs, machineFindings(o.Machines, o.ClusterMachines)...)
+	for _, c := range o.ClusterStatuses {
+		if c != nil {
+			fs = append(fs, OmniCluster(c))
+		}
+	}
+	if f, ok := KubeletSkew(o.Nodes, o.ControlPlanePods); ok {
+		fs = append(fs, f)
+	}
+	fs = append(fs, TalosSkew(o.Machines, o.ClusterStatuses)...)
 	return NewLayer(LayerCluster, fs)
 }
 

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -108,32 +109,91 @@ func TestMachine(t *testing.T) {
 
 func TestClusterLayer(t *testing.T) {
 	ready := cond(corev1.NodeReady, corev1.ConditionTrue, "", "")
+	forbidden := errors.New(`nodes is forbidden: User "reader" cannot list resource "nodes"`)
 	tests := []struct {
 		name     string
-		nodes    []*corev1.Node
-		machines []*omni.MachineStatus
+		o        Objects
 		want     Status
 		first    string
+		findings int
 	}{
-		{"nothing seen is unknown", nil, nil, Unknown, ""},
-		{"all ready", []*corev1.Node{node("b", false, ready), node("a", false, ready)},
-			[]*omni.MachineStatus{machine("m", "a", &specs.MachineStatusSpec{Connected: true})}, OK, "Machine/a"},
-		{"worst first", []*corev1.Node{node("a", false, ready), node("b", true, ready),
-			node("c", false, cond(corev1.NodeReady, corev1.ConditionFalse, "", ""))}, nil, Down, "Node/c"},
+		{"nothing seen is unknown", Objects{}, Unknown, "", 0},
+		{"all ready, one kubelet version", Objects{
+			Nodes:    []*corev1.Node{node("b", false, ready), node("a", false, ready)},
+			Machines: []*omni.MachineStatus{machine("m", "a", &specs.MachineStatusSpec{Connected: true})},
+		}, OK, "Machine/a", 4},
+		{"worst first", Objects{Nodes: []*corev1.Node{node("a", false, ready), node("b", true, ready),
+			node("c", false, cond(corev1.NodeReady, corev1.ConditionFalse, "", ""))}}, Down, "Node/c", 4},
+		{"nil entries are skipped", Objects{Nodes: []*corev1.Node{nil, node("a", false, ready)},
+			Machines: []*omni.MachineStatus{nil}, ClusterStatuses: []*omni.ClusterStatus{nil},
+			ClusterMachines: []*omni.ClusterMachineStatus{nil}, ControlPlanePods: []*corev1.Pod{nil}}, OK, "Node/a", 2},
+		{"forbidden nodes are unknown", Objects{Unavailable: map[string]error{ResourceNodes: forbidden}},
+			Unknown, "API/nodes", 1},
+		{"forbidden pods are unknown beside readable nodes", Objects{
+			Unavailable: map[string]error{ResourcePods: errors.New("pods is forbidden")},
+			Nodes:       []*corev1.Node{node("a", false, ready)},
+		}, Unknown, "API/pods", 3},
+		{"a machine folds its cluster membership", Objects{
+			Machines: []*omni.MachineStatus{machine("m1", "worker-1", &specs.MachineStatusSpec{Connected: true,
+				TalosVersion: "v1.5.5", Cluster: "c"})},
+			ClusterMachines: []*omni.ClusterMachineStatus{clusterMachine("m1", "worker-1", "c", true,
+				&specs.ClusterMachineStatusSpec{Stage: specs.ClusterMachineStatusSpec_INSTALLING})},
+		}, Degraded, "Machine/worker-1", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := Cluster(tt.nodes, tt.machines)
+			l := Cluster(tt.o)
 			if l.Status != tt.want {
-				t.Fatalf("status = %v, want %v", l.Status, tt.want)
+				t.Fatalf("status = %v, want %v: %+v", l.Status, tt.want, l.Findings)
 			}
 			if got := l.Worst().Object; got != tt.first {
 				t.Errorf("worst = %q, want %q", got, tt.first)
 			}
-			if len(l.Findings) != len(tt.nodes)+len(tt.machines) {
-				t.Errorf("%d findings for %d objects: every object is a finding", len(l.Findings), len(tt.nodes)+len(tt.machines))
+			if len(l.Findings) != tt.findings {
+				t.Errorf("%d findings, want %d: %+v", len(l.Findings), tt.findings, l.Findings)
 			}
 		})
+	}
+}
+
+// TestClusterLayerEveryObject: every node, machine, cluster and control-plane pod is a finding, a
+// cluster machine folded into its machine's, plus the version findings.
+func TestClusterLayerEveryObject(t *testing.T) {
+	ready := cond(corev1.NodeReady, corev1.ConditionTrue, "", "")
+	o := Objects{
+		Now:   time.Date(2025, 8, 13, 10, 0, 0, 0, time.UTC),
+		Nodes: []*corev1.Node{node("controlplane-1", false, ready), node("worker-1", false, ready)},
+		Machines: []*omni.MachineStatus{
+			machine("id-cp1", "controlplane-1", &specs.MachineStatusSpec{Connected: true, TalosVersion: "v1.5.5", Cluster: "cedille-cluster"}),
+			machine("id-w1", "worker-1", &specs.MachineStatusSpec{Connected: true, TalosVersion: "v1.5.5", Cluster: "cedille-cluster"}),
+		},
+		ClusterMachines: []*omni.ClusterMachineStatus{
+			clusterMachine("id-cp1", "controlplane-1", "cedille-cluster", true, runningMachine()),
+			clusterMachine("id-w1", "worker-1", "cedille-cluster", true, runningMachine()),
+			clusterMachine("id-gone", "worker-9", "cedille-cluster", true, runningMachine()),
+		},
+		ClusterStatuses:  []*omni.ClusterStatus{clusterStatus("cedille-cluster", healthyCluster(2))},
+		ControlPlanePods: []*corev1.Pod{cpPod("kube-apiserver-controlplane-1", "v1.27.3", corev1.PodRunning, true)},
+	}
+	l := Cluster(o)
+	want := []string{"Machine/controlplane-1", "Machine/worker-1", "Machine/worker-9", "Node/controlplane-1", "Node/worker-1",
+		"OmniCluster/cedille-cluster", "Pod/kube-system/kube-apiserver-controlplane-1", "VersionSkew/kubelet",
+		"VersionSkew/talos/cedille-cluster"}
+	var got []string
+	for _, f := range l.Findings {
+		got = append(got, f.Object)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("findings %v\nwant       %v", got, want)
+	}
+	if l.Status != OK {
+		t.Fatalf("status %v: %+v", l.Status, l.Findings)
+	}
+	if f := findingNamed(t, l, "Machine/worker-1"); f.Reason != "connected, Talos v1.5.5, RUNNING in cedille-cluster" {
+		t.Errorf("worker-1: %q", f.Reason)
+	}
+	if f := findingNamed(t, l, "Machine/worker-9"); !strings.Contains(f.Reason, "no MachineStatus") {
+		t.Errorf("worker-9: %q", f.Reason)
 	}
 }
 

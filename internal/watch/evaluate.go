@@ -57,7 +57,7 @@ func clusterLayer(s Snapshot, kube, om SourceState) health.LayerReport {
 	case failedBeforeSync(om) && !kube.Configured:
 		return unavailable(health.LayerCluster, "API/omni", om.Err)
 	}
-	l := health.Cluster(s.Nodes, s.Machines)
+	l := health.Cluster(s.Objects)
 	l = withSourceError(l, "API/kubernetes", kube)
 	return withSourceError(l, "API/omni", om)
 }

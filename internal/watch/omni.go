@@ -14,7 +14,8 @@ import (
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
 
-// OmniSource watches Omni's machines and clusters through COSI watches, reconnecting with backoff.
+// OmniSource watches Omni's machines, clusters and cluster machines through COSI watches, reconnecting
+// with backoff.
 type OmniSource struct {
 	om    *platform.Omni
 	clock func() time.Time
@@ -25,30 +26,42 @@ type OmniSource struct {
 	state    SourceState
 	machines map[resource.ID]*omni.MachineStatus
 	clusters map[resource.ID]*omni.ClusterStatus
+	members  map[resource.ID]*omni.ClusterMachineStatus
 	booted   map[string]bool
 }
+
+// The watches of an OmniSource, by name: the source is synced once each has its bootstrap contents.
+const (
+	watchMachines        = "machines"
+	watchClusters        = "clusters"
+	watchClusterMachines = "clustermachines"
+)
 
 // NewOmniSource prepares a source over the connection; nothing is contacted until Run.
 func NewOmniSource(om *platform.Omni) *OmniSource {
 	return &OmniSource{om: om, clock: time.Now, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second,
 		state:    SourceState{Configured: true},
 		machines: map[resource.ID]*omni.MachineStatus{}, clusters: map[resource.ID]*omni.ClusterStatus{},
-		booted: map[string]bool{}}
+		members: map[resource.ID]*omni.ClusterMachineStatus{}, booted: map[string]bool{}}
 }
 
 func (s *OmniSource) Name() platform.Source { return platform.SourceOmni }
 
-// Run keeps both watches alive until ctx ends.
+// Run keeps the three watches (MachineStatus, ClusterStatus, ClusterMachineStatus) alive until ctx ends.
 func (s *OmniSource) Run(ctx context.Context, notify func()) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		watchKind(ctx, s, "machines", omni.NewMachineStatus("").Metadata(), s.machines, notify)
+		watchKind(ctx, s, watchMachines, omni.NewMachineStatus("").Metadata(), s.machines, notify)
 	}()
 	go func() {
 		defer wg.Done()
-		watchKind(ctx, s, "clusters", omni.NewClusterStatus("").Metadata(), s.clusters, notify)
+		watchKind(ctx, s, watchClusters, omni.NewClusterStatus("").Metadata(), s.clusters, notify)
+	}()
+	go func() {
+		defer wg.Done()
+		watchKind(ctx, s, watchClusterMachines, omni.NewClusterMachineStatus("").Metadata(), s.members, notify)
 	}()
 	wg.Wait()
 }
@@ -106,7 +119,7 @@ func consume[T resource.Resource](ctx context.Context, s *OmniSource, name strin
 				into[k] = v
 			}
 			s.booted[name] = true
-			s.state.Synced = s.booted["machines"] && s.booted["clusters"]
+			s.state.Synced = s.booted[watchMachines] && s.booted[watchClusters] && s.booted[watchClusterMachines]
 			s.state.Err, s.state.StaleSince = nil, time.Time{}
 			s.mu.Unlock()
 			notify()
@@ -145,7 +158,7 @@ func (s *OmniSource) fail(_ string, err error) {
 	}
 }
 
-// Fill copies the machines (sorted by name) and clusters (sorted by ID).
+// Fill copies the machines (sorted by name), the clusters and the cluster machines (sorted by ID).
 func (s *OmniSource) Fill(snap *Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,5 +176,12 @@ func (s *OmniSource) Fill(snap *Snapshot) {
 	}
 	sort.Slice(snap.ClusterStatuses, func(i, j int) bool {
 		return snap.ClusterStatuses[i].Metadata().ID() < snap.ClusterStatuses[j].Metadata().ID()
+	})
+	snap.ClusterMachines = make([]*omni.ClusterMachineStatus, 0, len(s.members))
+	for _, c := range s.members {
+		snap.ClusterMachines = append(snap.ClusterMachines, c)
+	}
+	sort.Slice(snap.ClusterMachines, func(i, j int) bool {
+		return snap.ClusterMachines[i].Metadata().ID() < snap.ClusterMachines[j].Metadata().ID()
 	})
 }

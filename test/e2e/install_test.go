@@ -182,8 +182,9 @@ func (l *installLab) startControllers() {
 					cms := omni.NewClusterMachineStatus(n.Metadata().ID())
 					cms.Metadata().Labels().Set(omni.LabelCluster, l.cluster)
 					cms.Metadata().Labels().Set(omni.ClusterMachineStatusLabelNodeName, "node-"+n.Metadata().ID()[:8])
+					cms.Metadata().Labels().Set(omni.MachineStatusLabelConnected, "")
 					cms.TypedSpec().Value = &specs.ClusterMachineStatusSpec{Stage: specs.ClusterMachineStatusSpec_RUNNING,
-						Ready: true}
+						Ready: true, ConfigUpToDate: true}
 					if err := l.om.State().Create(ctx, cms); err != nil && !state.IsConflictError(err) {
 						return
 					}
@@ -191,7 +192,7 @@ func (l *installLab) startControllers() {
 				if nodes.Len() == len(l.ids) {
 					cs := omni.NewClusterStatus(l.cluster)
 					cs.TypedSpec().Value = &specs.ClusterStatusSpec{Available: true, Ready: true, KubernetesAPIReady: true,
-						ControlplaneReady: true, Phase: specs.ClusterStatusSpec_RUNNING,
+						ControlplaneReady: true, HasConnectedControlPlanes: true, Phase: specs.ClusterStatusSpec_RUNNING,
 						Machines: &specs.Machines{Total: uint32(len(l.ids)), Healthy: uint32(len(l.ids)), Connected: uint32(len(l.ids))}}
 					_ = l.om.State().Create(ctx, cs)
 				}
