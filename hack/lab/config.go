@@ -144,6 +144,8 @@ func (p layout) binDir() string             { return filepath.Join(p.dir, "bin")
 func (p layout) omniBinary() string         { return filepath.Join(p.dir, "bin", "omnistate") }
 func (p layout) omniAddrFile() string       { return filepath.Join(p.dir, "omnistate.addr") }
 func (p layout) kwokStages(b string) string { return filepath.Join(b, "kwok-stages.yaml") }
+func (p layout) kwokDir() string            { return filepath.Join(p.dir, "kwok") }
+func (p layout) kwokConfig() string         { return filepath.Join(p.dir, "kwok", "forwards.yaml") }
 
 func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
@@ -184,6 +186,14 @@ func apiserverArgs(p layout, etcdClient, secure int) []string {
 		"--profiling=false",
 		// Without this the apiserver waits --request-timeout (1m) on SIGTERM for open watches to end.
 		"--shutdown-send-retry-after=true",
+		// The "kubelet" is kwok: pods/portforward (exec, attach, logs) go to
+		// https://<node InternalIP>:<daemonEndpoints.kubeletEndpoint.Port>, which kwok's nodes set to
+		// 127.0.0.1 and kwok's own port (kwokArgs). InternalIP only: kwok also reports a Hostname
+		// address, the node's name, which resolves to nothing here.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-certificate-authority=" + p.pkiFile(caCertFile),
+		"--kubelet-client-certificate=" + p.pkiFile(kubeletClientCertFile),
+		"--kubelet-client-key=" + p.pkiFile(kubeletClientKeyFile),
 	}
 }
 
@@ -207,13 +217,51 @@ func controllerManagerArgs(p layout) []string {
 	}
 }
 
-func kwokArgs(p layout, binDir string, port int) []string {
-	return []string{
+// kwokArgs: kwok serves its kubelet-like API (plain HTTP and, on the same port, HTTPS with the lab's
+// kwok certificate) on 127.0.0.1:port only. --node-ip and --node-port make the nodes it initializes
+// advertise that address (InternalIP 127.0.0.1, daemonEndpoints.kubeletEndpoint.Port = port), which
+// is where the apiserver sends pods/portforward; --server-address keeps kwok from listening on
+// 0.0.0.0:<node-port>. withForwards adds the rendered port-forward config (renderKwokForwards).
+func kwokArgs(p layout, binDir string, port int, withForwards bool) []string {
+	args := []string{
 		"--kubeconfig=" + p.kubeconfig(),
 		"--config=" + p.kwokStages(binDir),
-		"--manage-all-nodes=true",
-		"--server-address=" + loopback(port),
 	}
+	if withForwards {
+		args = append(args, "--config="+p.kwokConfig())
+	}
+	return append(args,
+		"--manage-all-nodes=true",
+		"--server-address="+loopback(port),
+		"--node-ip=127.0.0.1",
+		"--node-port="+strconv.Itoa(port),
+		"--tls-cert-file="+p.pkiFile(kwokCertFile),
+		"--tls-private-key-file="+p.pkiFile(kwokKeyFile),
+	)
+}
+
+// renderKwokForwards renders kwok's port-forward config: a ClusterPortForward that sends port
+// VaultPodPort of every pod in namespace VaultNamespace to the lab's Vault on 127.0.0.1:vaultPort.
+// kwok's selectors match namespaces and names only (not labels). It is a static --config document
+// (not a CR with --enable-crds), rendered at each start because Vault's port is chosen at Up.
+func renderKwokForwards(vaultPort int) string {
+	return fmt.Sprintf(`# Written by cedille-tui's hack/lab: pods/portforward to port %[1]d of any pod in namespace %[2]q
+# reaches the lab's Vault (every "replica" is the same single Vault).
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterPortForward
+metadata:
+  name: lab-vault
+spec:
+  selector:
+    matchNamespaces:
+    - %[2]s
+  forwards:
+  - ports:
+    - %[1]d
+    target:
+      address: 127.0.0.1
+      port: %[3]d
+`, VaultPodPort, VaultNamespace, vaultPort)
 }
 
 func vaultArgs(p layout) []string {

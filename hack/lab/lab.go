@@ -6,6 +6,21 @@
 // Every process runs in its own session with its output in <state>/logs/<name>.log; PIDs (with
 // their start times, so a reused PID is never mistaken for ours) and ports are kept in
 // <state>/lab.json, and stopping signals exactly those process groups.
+//
+// Vault replicas as pods: code that reaches Vault's pods through the Kubernetes API's
+// pods/portforward (k8s.io/client-go/tools/portforward, as kubectl port-forward does) works here
+// against the lab's one real Vault. Lab.CreateVaultReplicas makes StatefulSet vault/vault with pods
+// vault-0.. (container port 8200) on the kwok node lab-vault-node, which advertises InternalIP
+// 127.0.0.1 and kwok's port as its kubelet endpoint (kwok's --node-ip/--node-port; the apiserver runs
+// with --kubelet-preferred-address-types=InternalIP). A pods/portforward request goes client ->
+// kube-apiserver -> https://127.0.0.1:<kwok port>/portForward/vault/vault-N (kwok's TLS serving
+// certificate and the apiserver's kubelet client certificate come from the lab PKI, verified against
+// the lab CA) -> kwok, whose ClusterPortForward (<state>/kwok/forwards.yaml, rendered at each start)
+// dials 127.0.0.1:<Vault's port> for port 8200 of any pod in namespace vault. Every replica is thus
+// the same Vault, and only port 8200 is forwarded. pods/proxy cannot stand in for this: the
+// apiserver proxies it to the pod IP itself and refuses any pod IP that is not global unicast
+// ("address not allowed"), so loopback is out, and kwok's pod IPs (10.0.0.0/24) lead nowhere. Pods
+// on nodes created with explicit addresses (hack/loadgen's 10.0.x.y nodes) cannot be forwarded to.
 package lab
 
 import (
@@ -529,7 +544,15 @@ func (l *Lab) command(c string) (string, []string, error) {
 	case KubeControllerManager:
 		return bin, controllerManagerArgs(l.p), nil
 	case Kwok:
-		return bin, kwokArgs(l.p, l.st.BinDir, ports[portKwok]), nil
+		withVault := slices.Contains(l.st.Components, Vault)
+		args := kwokArgs(l.p, l.st.BinDir, ports[portKwok], withVault)
+		if !withVault {
+			return bin, args, nil
+		}
+		if err := os.MkdirAll(l.p.kwokDir(), 0o700); err != nil {
+			return "", nil, err
+		}
+		return bin, args, writeFileAtomic(l.p.kwokConfig(), []byte(renderKwokForwards(ports[portVaultAPI])), 0o600)
 	case Vault:
 		if err := os.MkdirAll(l.p.vaultData(), 0o700); err != nil {
 			return "", nil, err
@@ -732,7 +755,7 @@ func (l *Lab) Purge() error {
 		return err
 	}
 	for _, n := range []string{"lab.json", "lab.env", "lab.lock", "kubeconfig", "omnistate.addr", "pki", "logs",
-		"etcd", "kube-apiserver", "vault"} {
+		"etcd", "kube-apiserver", "vault", "kwok"} {
 		if err := os.RemoveAll(filepath.Join(l.p.dir, n)); err != nil {
 			return err
 		}

@@ -14,17 +14,23 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/portforward"
+	"k8s.io/client-go/transport/spdy"
 )
 
 // TestLab starts the whole lab from a fresh state dir, exercises each server, stops and restarts
@@ -382,4 +388,235 @@ func logRSS(t *testing.T, l *Lab) {
 		parts = append(parts, s.Component+"="+strconv.FormatInt(s.RSSKiB/1024, 10)+"MiB")
 	}
 	t.Logf("RSS: %s (total %d MiB)", strings.Join(parts, " "), total/1024)
+}
+
+// TestVaultPortForward reaches the lab's Vault through pods/portforward to kwok-simulated Vault
+// replicas, with client-go's port forwarder as kubectl port-forward uses it: the apiserver sends the
+// stream to kwok (the nodes' "kubelet", over HTTPS), which dials the lab's Vault.
+func TestVaultPortForward(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	l, err := Up(ctx, Options{
+		StateDir: filepath.Join(t.TempDir(), "state"), Logf: t.Logf,
+		Components: []string{KubeControllerManager, Kwok, Vault},
+	})
+	if err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	t.Logf("Up: %s", time.Since(start).Round(time.Millisecond))
+	t.Cleanup(func() {
+		if err := l.Down(); err != nil {
+			t.Errorf("cleanup Down: %v", err)
+		}
+	})
+
+	start = time.Now()
+	pods, err := l.CreateVaultReplicas(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("CreateVaultReplicas(3): %s", time.Since(start).Round(time.Millisecond))
+	for i, p := range pods {
+		if want := "vault-" + strconv.Itoa(i); p.Name != want || p.Namespace != VaultNamespace {
+			t.Errorf("pod %d = %s/%s, want %s/%s", i, p.Namespace, p.Name, VaultNamespace, want)
+		}
+		if p.Labels["app.kubernetes.io/name"] != "vault" || p.Spec.NodeName != VaultNodeName {
+			t.Errorf("pod %s: labels %v node %q", p.Name, p.Labels, p.Spec.NodeName)
+		}
+		if ref := metav1.GetControllerOf(&p); ref == nil || ref.Kind != "StatefulSet" || ref.Name != VaultStatefulSet {
+			t.Errorf("pod %s controller = %v, want StatefulSet %s", p.Name, ref, VaultStatefulSet)
+		}
+		if c := p.Spec.Containers; len(c) != 1 || len(c[0].Ports) != 1 || c[0].Ports[0].ContainerPort != VaultPodPort {
+			t.Errorf("pod %s containers %+v", p.Name, c)
+		}
+	}
+	cs, err := kubernetes.NewForConfig(l.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := cs.CoreV1().Nodes().Get(ctx, VaultNodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("node %s: addresses %v, kubelet port %d", node.Name, node.Status.Addresses, node.Status.DaemonEndpoints.KubeletEndpoint.Port)
+
+	for _, tc := range []struct {
+		name, pod string
+		websocket bool
+	}{
+		{"SPDY vault-0", "vault-0", false},
+		{"websocket vault-0", "vault-0", true},
+		{"SPDY vault-2", "vault-2", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			local := forwardPod(t, l.RESTConfig(), VaultNamespace, tc.pod, VaultPodPort, tc.websocket)
+			if !strings.HasPrefix(local, "127.0.0.1:") {
+				t.Errorf("forwarder listens on %s, want 127.0.0.1 only", local)
+			}
+			code, body := vaultHealth(t, "http://"+local)
+			if code != http.StatusNotImplemented {
+				t.Fatalf("sys/health through the port-forward = %d %s, want 501", code, body)
+			}
+			var h struct{ Initialized, Sealed bool }
+			if err := json.Unmarshal([]byte(body), &h); err != nil {
+				t.Fatal(err)
+			}
+			if h.Initialized || !h.Sealed {
+				t.Errorf("sys/health = %s, want initialized=false sealed=true", body)
+			}
+		})
+	}
+
+	t.Run("a port with no forward is refused", func(t *testing.T) {
+		local := forwardPod(t, l.RESTConfig(), VaultNamespace, "vault-0", 8201, false)
+		resp, err := (&http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}).Get("http://" + local + "/v1/sys/health")
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("port 8201 answered %s; kwok forwards only %d", resp.Status, VaultPodPort)
+		}
+	})
+
+	// Why port-forward and not pods/proxy: the apiserver proxies pods/proxy to the pod IP itself and
+	// refuses any that is not global unicast, so a pod standing for a server on 127.0.0.1 is
+	// unreachable that way. (A pod without a node, so kwok leaves its status alone.)
+	t.Run("pods/proxy refuses a loopback pod IP", func(t *testing.T) {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "loopback-proxy", Namespace: VaultNamespace},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.invalid/none",
+				Ports: []corev1.ContainerPort{{ContainerPort: VaultPodPort}}}}, ServiceAccountName: "vault"},
+		}
+		p, err := cs.CoreV1().Pods(VaultNamespace).Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Status.Phase = corev1.PodRunning
+		p.Status.PodIP, p.Status.PodIPs = "127.0.0.1", []corev1.PodIP{{IP: "127.0.0.1"}}
+		if _, err := cs.CoreV1().Pods(VaultNamespace).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		body, err := cs.CoreV1().Pods(VaultNamespace).ProxyGet("http", p.Name, strconv.Itoa(VaultPodPort), "/v1/sys/health", nil).DoRaw(ctx)
+		// The proxy error's Status is in the body; the client error only keeps the code.
+		if !apierrors.IsBadRequest(err) || !strings.Contains(string(body), `"message":"address not allowed"`) {
+			t.Errorf("pods/proxy to a 127.0.0.1 pod = %v %s, want 400 address not allowed", err, body)
+		}
+	})
+
+	// Warm restart on the same state: the objects are kept, CreateVaultReplicas only scales, and
+	// port-forward reaches the restarted Vault (its port, and kwok's, rendered anew at Up).
+	t.Run("after Down and Up", func(t *testing.T) {
+		opts := Options{StateDir: l.StateDir(), Logf: t.Logf, Components: l.Components()}
+		if err := l.Down(); err != nil {
+			t.Fatal(err)
+		}
+		warm, err := Up(ctx, opts)
+		if err != nil {
+			t.Fatalf("warm Up: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := warm.Down(); err != nil {
+				t.Errorf("cleanup Down: %v", err)
+			}
+		})
+		// As if kwok had had another port before: CreateVaultReplicas puts the node right.
+		wcs, err := kubernetes.NewForConfig(warm.RESTConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := wcs.CoreV1().Nodes().Get(ctx, VaultNodeName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Status.DaemonEndpoints.KubeletEndpoint.Port = 1
+		if _, err := wcs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		pods, err := warm.CreateVaultReplicas(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pods) != 2 {
+			t.Errorf("%d pods after scaling to 2", len(pods))
+		}
+		code, body := vaultHealth(t, "http://"+forwardPod(t, warm.RESTConfig(), VaultNamespace, "vault-1", VaultPodPort, false))
+		if code != http.StatusNotImplemented {
+			t.Fatalf("sys/health through the port-forward = %d %s, want 501", code, body)
+		}
+	})
+}
+
+// forwardPod port-forwards an ephemeral port on 127.0.0.1 to port of pod ns/name as kubectl
+// port-forward does (SPDY, or the websocket tunnel kubectl tries first), until the test ends, and
+// returns the local address.
+func forwardPod(t *testing.T, cfg *rest.Config, ns, name string, port int, websocket bool) string {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(name).SubResource("portforward").URL()
+	var dialer httpstream.Dialer
+	if websocket {
+		if dialer, err = portforward.NewSPDYOverWebsocketDialer(u, cfg); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		transport, upgrader, err := spdy.RoundTripperFor(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dialer = spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, u)
+	}
+	stop, ready := make(chan struct{}), make(chan struct{})
+	out := &testWriter{t: t, prefix: "port-forward " + name + ": "}
+	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(port)}, stop, ready, out, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- fw.ForwardPorts() }()
+	t.Cleanup(func() {
+		close(stop)
+		if err := <-errc; err != nil {
+			t.Logf("port-forward %s ended: %v", name, err)
+		}
+		out.close()
+	})
+	select {
+	case <-ready:
+	case err := <-errc:
+		errc <- err // for the cleanup
+		t.Fatalf("port-forward %s/%s: %v", ns, name, err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("port-forward %s/%s not ready after 30s", ns, name)
+	}
+	ports, err := fw.GetPorts()
+	if err != nil || len(ports) != 1 {
+		t.Fatalf("GetPorts = %v, %v", ports, err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(ports[0].Local)))
+}
+
+// testWriter logs what it is written (the forwarder's output and errors) until closed: the
+// forwarder's connection goroutines may still write after ForwardPorts returns.
+type testWriter struct {
+	mu     sync.Mutex
+	t      *testing.T
+	prefix string
+	closed bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.t.Log(w.prefix + strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *testWriter) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
 }

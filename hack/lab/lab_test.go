@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
 )
 
 func TestPKI(t *testing.T) {
@@ -65,6 +66,30 @@ func TestPKI(t *testing.T) {
 		t.Errorf("admin cert: %v", err)
 	}
 
+	// kwok's serving cert: the apiserver dials https://127.0.0.1:<kwok port>.
+	kc, err := os.ReadFile(filepath.Join(dir, kwokCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kwokCert, err := parseCertPEM(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kwokCert.Verify(x509.VerifyOptions{DNSName: "127.0.0.1", Roots: roots}); err != nil {
+		t.Errorf("kwok serving cert for 127.0.0.1: %v", err)
+	}
+	kcc, err := os.ReadFile(filepath.Join(dir, kubeletClientCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeletClient, err := parseCertPEM(kcc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kubeletClient.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("apiserver kubelet client cert: %v", err)
+	}
+
 	kb, err := os.ReadFile(filepath.Join(dir, saKeyFile))
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +132,33 @@ func TestPKI(t *testing.T) {
 	}
 	if string(again.CACert) != string(p.CACert) || again.AdminToken != p.AdminToken {
 		t.Error("ensurePKI regenerated a complete PKI")
+	}
+
+	// A state dir from before a leaf existed: only that leaf is issued, from the same CA.
+	for _, f := range []string{kwokCertFile, kubeletClientKeyFile} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adminBefore := string(p.AdminCert)
+	again, err = ensurePKI(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again.CACert) != string(p.CACert) || string(again.AdminCert) != adminBefore || again.AdminToken != p.AdminToken {
+		t.Error("ensurePKI regenerated the PKI for a missing leaf")
+	}
+	kc, _ = os.ReadFile(filepath.Join(dir, kwokCertFile))
+	if kwokCert, err = parseCertPEM(kc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kwokCert.Verify(x509.VerifyOptions{DNSName: "127.0.0.1", Roots: roots}); err != nil {
+		t.Errorf("reissued kwok serving cert: %v", err)
+	}
+	for _, f := range pkiFiles() {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("after reissue: %v", err)
+		}
 	}
 }
 
@@ -381,11 +433,70 @@ func TestRenderConfig(t *testing.T) {
 	if got := strings.Join(omniArgs(p, 7, false), " "); strings.Contains(got, "kubeconfig") || !strings.Contains(got, "127.0.0.1:7") {
 		t.Errorf("omnistate args without apiserver = %s", got)
 	}
-	kwok := strings.Join(kwokArgs(p, "/bin", 9), " ")
-	for _, want := range []string{"--config=/bin/kwok-stages.yaml", "--manage-all-nodes=true", "--server-address=127.0.0.1:9"} {
+	kwok := strings.Join(kwokArgs(p, "/bin", 9, true), " ")
+	for _, want := range []string{
+		"--config=/bin/kwok-stages.yaml", "--config=/st/kwok/forwards.yaml", "--manage-all-nodes=true",
+		"--server-address=127.0.0.1:9", "--node-ip=127.0.0.1", "--node-port=9",
+		"--tls-cert-file=/st/pki/kwok.crt", "--tls-private-key-file=/st/pki/kwok.key",
+	} {
 		if !strings.Contains(kwok, want) {
 			t.Errorf("kwok args lack %s", want)
 		}
+	}
+	if kwok := strings.Join(kwokArgs(p, "/bin", 9, false), " "); strings.Contains(kwok, "forwards.yaml") {
+		t.Errorf("kwok args without Vault name the forwards config: %s", kwok)
+	}
+	// Every server listens on 127.0.0.1 only: with --node-port and no --server-address kwok would
+	// listen on 0.0.0.0.
+	for _, args := range [][]string{kwokArgs(p, "/bin", 9, true), apiserverArgs(p, 1, 2)} {
+		for _, a := range args {
+			if strings.Contains(a, "0.0.0.0") || strings.HasPrefix(a, "--server-address=") && a != "--server-address=127.0.0.1:9" {
+				t.Errorf("non-loopback listen argument %s", a)
+			}
+		}
+	}
+	for _, want := range []string{
+		"--kubelet-preferred-address-types=InternalIP", "--kubelet-certificate-authority=/st/pki/ca.crt",
+		"--kubelet-client-certificate=/st/pki/apiserver-kubelet-client.crt",
+		"--kubelet-client-key=/st/pki/apiserver-kubelet-client.key",
+	} {
+		if !strings.Contains(api, want) {
+			t.Errorf("apiserver args lack %s", want)
+		}
+	}
+}
+
+func TestRenderKwokForwards(t *testing.T) {
+	doc := renderKwokForwards(18200)
+	var cpf struct {
+		APIVersion, Kind string
+		Metadata         struct{ Name string }
+		Spec             struct {
+			Selector struct{ MatchNamespaces, MatchNames []string }
+			Forwards []struct {
+				Ports  []int32
+				Target struct {
+					Address string
+					Port    int32
+				}
+			}
+		}
+	}
+	if err := yaml.UnmarshalStrict([]byte(doc), &cpf); err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	if cpf.APIVersion != "kwok.x-k8s.io/v1alpha1" || cpf.Kind != "ClusterPortForward" {
+		t.Errorf("kind %s %s", cpf.APIVersion, cpf.Kind)
+	}
+	if !slices.Equal(cpf.Spec.Selector.MatchNamespaces, []string{VaultNamespace}) {
+		t.Errorf("selector %+v", cpf.Spec.Selector)
+	}
+	if len(cpf.Spec.Forwards) != 1 {
+		t.Fatalf("forwards %+v", cpf.Spec.Forwards)
+	}
+	f := cpf.Spec.Forwards[0]
+	if !slices.Equal(f.Ports, []int32{VaultPodPort}) || f.Target.Address != "127.0.0.1" || f.Target.Port != 18200 {
+		t.Errorf("forward %+v", f)
 	}
 }
 

@@ -31,13 +31,44 @@ const (
 	saPubFile       = "sa.pub"
 	tokenFile       = "tokens.csv"
 	adminTokenFile  = "admin.token"
+	// kwok's serving certificate: kwok stands in for the kubelets, and the apiserver reaches it over
+	// HTTPS for pods/portforward (and exec, attach, logs), verifying it against the lab CA.
+	kwokCertFile = "kwok.crt"
+	kwokKeyFile  = "kwok.key"
+	// The apiserver's client certificate towards the kubelets (--kubelet-client-certificate).
+	kubeletClientCertFile = "apiserver-kubelet-client.crt"
+	kubeletClientKeyFile  = "apiserver-kubelet-client.key"
 )
 
-// pkiFiles lists every file the PKI consists of; when one is missing the whole set is regenerated.
+// pkiBaseFiles are the PKI's roots: when one is missing the whole PKI is regenerated.
+func pkiBaseFiles() []string {
+	return []string{caCertFile, caKeyFile, saKeyFile, saPubFile, tokenFile, adminTokenFile}
+}
+
+// pkiFiles lists every file the PKI consists of.
 func pkiFiles() []string {
-	return []string{
-		caCertFile, caKeyFile, servingCertFile, servingKeyFile, adminCertFile, adminKeyFile,
-		saKeyFile, saPubFile, tokenFile, adminTokenFile,
+	out := pkiBaseFiles()
+	for _, l := range leaves() {
+		out = append(out, l.cert, l.key)
+	}
+	return out
+}
+
+// leafFiles is a leaf certificate and the files it is kept in.
+type leafFiles struct {
+	spec      certSpec
+	cert, key string
+}
+
+// leaves are the lab's leaf certificates, all signed by the lab CA. A leaf whose files are missing
+// (a state dir from before it existed) is issued alone from the existing CA, so the CA, the admin
+// credentials and the service-account key stay.
+func leaves() []leafFiles {
+	return []leafFiles{
+		{servingSpec(), servingCertFile, servingKeyFile},
+		{adminSpec(), adminCertFile, adminKeyFile},
+		{kwokServingSpec(), kwokCertFile, kwokKeyFile},
+		{kubeletClientSpec(), kubeletClientCertFile, kubeletClientKeyFile},
 	}
 }
 
@@ -83,21 +114,88 @@ func adminSpec() certSpec {
 	return certSpec{cn: "admin", orgs: []string{"system:masters"}, usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 }
 
-// ensurePKI loads the PKI from dir, or (re)generates all of it when any file is missing.
+// kwokServingSpec is kwok's serving certificate: the apiserver dials the "kubelet" at the node's
+// InternalIP, which kwok sets to 127.0.0.1 (--node-ip), so the IP SAN 127.0.0.1 is what it checks.
+func kwokServingSpec() certSpec {
+	return certSpec{cn: "kwok", dns: []string{"localhost"}, ips: []net.IP{net.ParseIP("127.0.0.1")},
+		usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+}
+
+// kubeletClientSpec is the apiserver's client certificate towards the kubelets, as kubeadm makes it.
+// kwok does not ask for client certificates; the apiserver presents it all the same, as on a cluster.
+func kubeletClientSpec() certSpec {
+	return certSpec{cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"},
+		usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+}
+
+// ensurePKI loads the PKI from dir: it (re)generates all of it when a base file (CA, service-account
+// key, tokens) is missing, else issues just the leaf certificates that are missing.
 func ensurePKI(dir string) (*PKI, error) {
+	exists := func(f string) bool { _, err := os.Stat(filepath.Join(dir, f)); return err == nil }
 	complete := true
-	for _, f := range pkiFiles() {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			complete = false
-			break
-		}
+	for _, f := range pkiBaseFiles() {
+		complete = complete && exists(f)
 	}
 	if !complete {
 		if err := generatePKI(dir, time.Now()); err != nil {
 			return nil, err
 		}
+		return loadPKI(dir)
+	}
+	var missing []leafFiles
+	for _, l := range leaves() {
+		if !exists(l.cert) || !exists(l.key) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) > 0 {
+		if err := issueMissing(dir, missing, time.Now()); err != nil {
+			return nil, fmt.Errorf("issue %s: %w", missing[0].cert, err)
+		}
 	}
 	return loadPKI(dir)
+}
+
+// issueMissing issues the given leaves from the CA kept in dir.
+func issueMissing(dir string, missing []leafFiles, now time.Time) error {
+	caPEM, err := os.ReadFile(filepath.Join(dir, caCertFile))
+	if err != nil {
+		return err
+	}
+	ca, err := parseCertPEM(caPEM)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, caKeyFile))
+	if err != nil {
+		return err
+	}
+	b, _ := pem.Decode(keyPEM)
+	if b == nil {
+		return errors.New("ca.key: no PEM block")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return fmt.Errorf("ca.key: %w", err)
+	}
+	caKey, ok := k.(crypto.Signer)
+	if !ok {
+		return fmt.Errorf("ca.key: %T is not a signing key", k)
+	}
+	for _, l := range missing {
+		certPEM, keyPEM, err := issue(ca, caKey, l.spec, now)
+		if err != nil {
+			return err
+		}
+		// Key first: a cert without its key is never left behind as "present".
+		if err := writeFileAtomic(filepath.Join(dir, l.key), keyPEM, 0o600); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, l.cert), certPEM, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func loadPKI(dir string) (*PKI, error) {
@@ -121,8 +219,8 @@ func loadPKI(dir string) (*PKI, error) {
 	return p, nil
 }
 
-// generatePKI writes a fresh CA, apiserver serving cert, admin client cert, service-account key pair
-// and static token file into dir.
+// generatePKI writes a fresh CA, the leaf certificates (apiserver serving, admin client, kwok serving,
+// apiserver-to-kubelet client), a service-account key pair and the static token file into dir.
 func generatePKI(dir string, now time.Time) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -152,10 +250,7 @@ func generatePKI(dir string, now time.Time) error {
 	if files[caKeyFile], err = ecKeyPEM(caKey); err != nil {
 		return err
 	}
-	for _, leaf := range []struct {
-		spec      certSpec
-		cert, key string
-	}{{servingSpec(), servingCertFile, servingKeyFile}, {adminSpec(), adminCertFile, adminKeyFile}} {
+	for _, leaf := range leaves() {
 		certPEM, keyPEM, err := issue(ca, caKey, leaf.spec, now)
 		if err != nil {
 			return err
