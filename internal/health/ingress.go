@@ -97,10 +97,12 @@ func HTTPProxy(p *unstructured.Unstructured) Finding {
 		}
 	case "invalid":
 		f.Status, f.Reason = Down, "invalid"
-		if desc != "" {
+		if errs := contourErrors(p); errs != "" {
+			f.Reason += ": " + errs
+		} else if desc != "" {
 			f.Reason += ": " + desc
 		}
-		f.Hint = "Contour serves nothing for it: fix what the description says (" + describe + ")"
+		f.Hint = "Contour serves nothing for it: fix what the reason says (" + describe + ")"
 	case "orphaned":
 		f.Status, f.Reason = Degraded, "orphaned: no root HTTPProxy includes it"
 		if desc != "" && !strings.Contains(strings.ToLower(desc), "orphan") {
@@ -118,6 +120,40 @@ func HTTPProxy(p *unstructured.Unstructured) Finding {
 		f.Hint = "wait for Contour; if it stays, check that Contour runs"
 	}
 	return f
+}
+
+// contourErrors joins the errors Contour details in status.conditions[].errors[] ("reason: message"),
+// which say what is wrong where currentStatus's description only says "see Errors for details".
+func contourErrors(p *unstructured.Unstructured) string {
+	var out []string
+	conds, _, _ := unstructured.NestedSlice(p.Object, "status", "conditions")
+	for _, c := range conds {
+		cm, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		raw, ok := cm["errors"].([]any)
+		if !ok {
+			continue
+		}
+		for _, e := range raw {
+			m, ok := e.(map[string]any)
+			if !ok {
+				continue
+			}
+			reason, _ := m["reason"].(string)
+			msg, _ := m["message"].(string)
+			switch {
+			case reason != "" && msg != "":
+				out = append(out, reason+": "+oneLine(msg))
+			case msg != "":
+				out = append(out, oneLine(msg))
+			case reason != "":
+				out = append(out, reason)
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // GatewayClass judges one Gateway API GatewayClass from Accepted (and SupportedVersion when reported).

@@ -128,6 +128,13 @@ func TestIngressEdgeCases(t *testing.T) {
 		}}), nil), OK, "via vault/cilium-gateway: Accepted, ResolvedRefs"},
 		{"non-Gateway parentRef ignored when naming missing Gateways", HTTPRoute(route(nil), func(ns, name string) bool { return false }),
 			Degraded, "Gateway vault/cilium-gateway does not exist"},
+		{"invalid HTTPProxy names Contour's detailed errors", HTTPProxy(&unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": "grav", "namespace": "acets"},
+			"status": map[string]any{"currentStatus": "invalid", "description": "At least one error present, see Errors for details",
+				"conditions": []any{map[string]any{"type": "Valid", "status": "False", "errors": []any{
+					map[string]any{"type": "TLSError", "reason": "SecretNotValid", "message": "Spec.VirtualHost.TLS Secret \"acets/grav-tls\" is invalid: Secret not found"},
+					"junk"}}}},
+		}}), Down, `invalid: SecretNotValid: Spec.VirtualHost.TLS Secret "acets/grav-tls" is invalid: Secret not found`},
 		{"uppercase Valid HTTPProxy", HTTPProxy(&unstructured.Unstructured{Object: map[string]any{
 			"metadata": map[string]any{"name": "grav", "namespace": "acets"},
 			"status":   map[string]any{"currentStatus": "Valid"},

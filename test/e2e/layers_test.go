@@ -288,7 +288,7 @@ func layersPhase1(now time.Time) layerWants {
 		},
 		health.LayerIngress: {
 			{object: "HTTPProxy/raconteurs-grav/e2e-grav", status: health.OK, reason: []string{"valid, raconteurs.etsmtl.club"}},
-			{object: "HTTPProxy/calidum-rotae/e2e-calidum-rotae", status: health.Down, reason: []string{"invalid"}},
+			{object: "HTTPProxy/calidum-rotae/e2e-calidum-rotae", status: health.Down, reason: []string{"invalid: SecretNotValid: Spec.VirtualHost.TLS Secret"}},
 			{object: "GatewayClass/e2e-contour", status: health.OK, reason: []string{"Accepted (controller projectcontour.io/gateway-controller)"}},
 			{object: "Gateway/projectcontour/e2e-public", status: health.OK, reason: []string{"Accepted, Programmed, 142.137.247.73"}},
 			{object: "Gateway/projectcontour/e2e-internal", status: health.Down, reason: []string{
