@@ -87,7 +87,11 @@ func (c *cli) runStatus(ctx context.Context, f statusFlags) error {
 // reportSourceErrors says on stderr, one line each, which configured server could not be read.
 func (c *cli) reportSourceErrors(s watch.Snapshot) {
 	for _, src := range []platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault} {
-		if st := s.Source(src); st.Configured && st.Err != nil {
+		st := s.Source(src)
+		if st.DependsOn != "" && s.Source(st.DependsOn).Err != nil {
+			continue // its outage is the other source's, already said
+		}
+		if st.Configured && st.Err != nil {
 			fmt.Fprintln(c.err, "cedille-tui: "+oneLine(st.Err.Error()))
 		}
 	}

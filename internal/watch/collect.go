@@ -103,6 +103,10 @@ func Collect(ctx context.Context, t Targets, timeout time.Duration, now time.Tim
 			if !st.Synced && st.Err == nil {
 				st.Err = &platform.ConnError{Source: name, Problem: platform.Unreachable,
 					What: "no complete answer within " + timeout.String(), Fix: "retry with a longer --timeout"}
+				if dep := s.Sources[st.DependsOn]; st.DependsOn != "" && dep.Err != nil {
+					st.Err = &platform.ConnError{Source: name, Problem: platform.Unreachable,
+						What: "reached through " + string(st.DependsOn) + ", which failed", Err: dep.Err}
+				}
 				s.Sources[name] = st
 			}
 		}
@@ -114,9 +118,12 @@ func Collect(ctx context.Context, t Targets, timeout time.Duration, now time.Tim
 	return s
 }
 
-// settled: every source has its first full picture or has failed.
+// settled: every source has its first full picture or has failed (or depends on one that failed).
 func settled(s Snapshot) bool {
 	for _, st := range s.Sources {
+		if st.DependsOn != "" && s.Sources[st.DependsOn].Err != nil && !s.Sources[st.DependsOn].Synced {
+			continue
+		}
 		if st.Configured && !st.Synced && st.Err == nil {
 			return false
 		}

@@ -63,6 +63,9 @@ func clusterLayer(s Snapshot, kube, om SourceState) health.LayerReport {
 }
 
 func secretsLayer(s Snapshot, kube, v SourceState) health.LayerReport {
+	if v.DependsOn == platform.SourceKubernetes && failedBeforeSync(kube) && len(s.Vault) == 0 {
+		return unavailable(health.LayerSecrets, "API/kubernetes", kube.Err)
+	}
 	if v.Configured && v.Err != nil && len(s.Vault) == 0 && (!kube.Configured || failedBeforeSync(kube)) {
 		return unavailable(health.LayerSecrets, "API/vault", v.Err)
 	}

@@ -41,6 +41,7 @@ func NewVaultSource(targets ...VaultTarget) *VaultSource {
 func NewInClusterVaultSource(pods *VaultPods) *VaultSource {
 	s := NewVaultSource()
 	s.pods = pods
+	s.state.DependsOn = platform.SourceKubernetes
 	return s
 }
 
