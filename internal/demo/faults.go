@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/platform"
-	"github.com/cosi-project/runtime/pkg/safe"
-	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -104,17 +102,13 @@ func (p *Platform) nodeDown(ctx context.Context, on bool) (string, error) {
 	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
 		return "", err
 	}
-	for _, m := range p.machines {
-		if m.Hostname != faultNode {
-			continue
-		}
-		if _, err := safe.StateUpdateWithConflicts(ctx, p.omni.State(), omni.NewMachineStatus(m.ID).Metadata(),
-			func(ms *omni.MachineStatus) error {
-				ms.TypedSpec().Value.Connected = !on
-				return nil
-			}); err != nil {
+	if on {
+		if err := nodeLostEvents(ctx, p.Kube.Typed, faultNode, now.Time); err != nil {
 			return "", err
 		}
+	}
+	if err := SetMachineConnected(ctx, p.omni.State(), faultNode, !on); err != nil {
+		return "", err
 	}
 	if on {
 		return "demo: " + faultNode + " lost power", nil
@@ -149,8 +143,13 @@ func (p *Platform) vaultSealed(ctx context.Context, on bool) (string, error) {
 		return "", fmt.Errorf("demo: Vault is not initialized yet, so it is sealed already (start with --installed to practise unsealing)")
 	}
 	if on {
+		var names []string
 		for _, r := range p.vault.replicas {
 			p.vault.seal(r.name)
+			names = append(names, r.name)
+		}
+		if err := sealedEvents(ctx, p.Kube.Typed, names, time.Now()); err != nil {
+			return "", err
 		}
 		return "demo: Vault sealed on every replica", nil
 	}

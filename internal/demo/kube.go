@@ -37,6 +37,9 @@ func newKube(machines []DemoMachine, o Options) (*platform.Kube, error) {
 		return nil, err
 	}
 	now := o.now()
+	if typed, err = settleEvents(typed, now, o.Installed); err != nil {
+		return nil, err
+	}
 	for _, u := range dyn {
 		if err := settle(u, now, o.Installed); err != nil {
 			return nil, err
@@ -79,7 +82,7 @@ func newKube(machines []DemoMachine, o Options) (*platform.Kube, error) {
 	}
 	return &platform.Kube{
 		Config:   &rest.Config{Host: "https://cedille-cluster.demo.invalid"},
-		Typed:    cs,
+		Typed:    demoClientset{cs},
 		Dynamic:  dynClient,
 		Metadata: md,
 		Context:  "demo",

@@ -44,6 +44,8 @@ func NewConsole(o ConsoleOptions) *app.Model {
 				p.SetSize(w, h)
 				p.Update(common.SnapshotMsg{Snapshot: s})
 				return p, true
+			case "events":
+				return console.OpenEvents(t, s, w, h), true
 			}
 			return console.OpenLayer(t, health.Layer(target), s, w, h), true
 		},
@@ -51,9 +53,9 @@ func NewConsole(o ConsoleOptions) *app.Model {
 	})
 }
 
-// JumpTargets are the pages `:` reaches: the overview, the node list and every layer.
+// JumpTargets are the pages `:` reaches: the overview, the node list, the Warning events and every layer.
 func JumpTargets() []string {
-	return []string{"overview", "nodes", string(health.LayerCluster), string(health.LayerStorage), string(health.LayerMesh),
+	return []string{"overview", "nodes", "events", string(health.LayerCluster), string(health.LayerStorage), string(health.LayerMesh),
 		string(health.LayerGitOps), string(health.LayerVClusters), string(health.LayerCertificates),
 		string(health.LayerIngress), string(health.LayerSecrets)}
 }

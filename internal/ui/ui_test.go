@@ -120,7 +120,7 @@ func TestSizeSweepNeverPanics(t *testing.T) {
 	m := ui.NewConsole(ui.ConsoleOptions{Color: true})
 	m.Update(tea.WindowSizeMsg{Width: 1, Height: 1})
 	m.Update(common.SnapshotMsg{Snapshot: snap})
-	for _, k := range []string{"j", "enter", "?", "esc", "/", "x", "esc", "G", "s", "S"} {
+	for _, k := range []string{"j", "enter", "?", "esc", "/", "x", "esc", "G", "s", "S", "esc", "esc", "e", "j", "s", "/", "v", "enter", "enter"} {
 		m.Update(uitest.KeyMsg(k))
 		_ = m.Render()
 	}
@@ -217,7 +217,8 @@ func TestAdaptsToLightBackground(t *testing.T) {
 	}
 }
 
-// TestPageGoldens: the node list, a layer's table and a finding's detail at 80×24, reached by keys.
+// TestPageGoldens: the node list, a layer's table, a finding's detail, the Warning events and one event's
+// detail at 80×24, reached by keys.
 func TestPageGoldens(t *testing.T) {
 	snap := demoSnapshot(t)
 	for _, tc := range []struct {
@@ -229,6 +230,8 @@ func TestPageGoldens(t *testing.T) {
 		{"layer_storage", []string{":", "s", "t", "o", "enter"}, "StorageClass/mayastor"},
 		{"finding_diskpool", []string{":", "s", "t", "o", "enter", "enter"}, "YAML"},
 		{"layer_secrets", []string{"enter"}, "Vault/vault-0"},
+		{"events", []string{"e"}, "Warning events about"},
+		{"event_detail", []string{":", "e", "v", "enter", "j", "j", "j", "j", "enter"}, "Vault is sealed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := ui.NewConsole(ui.ConsoleOptions{Color: false})

@@ -80,12 +80,16 @@ type KubeSource struct {
 	kinds   map[string]*watchedKind
 	absent  map[string]bool // CRD keys not served
 	started bool
+	// events keeps the newest Warning events; eventsErr says why they cannot be read (forbidden).
+	events    *eventStore
+	eventsErr error
 }
 
 // NewKubeSource prepares a source over the connection; nothing is contacted until Run.
 func NewKubeSource(k *platform.Kube) *KubeSource {
 	return &KubeSource{kube: k, ProbeEvery: 3 * time.Second, RediscoverEvery: time.Minute, clock: time.Now,
-		state: SourceState{Configured: true}, kinds: map[string]*watchedKind{}, absent: map[string]bool{}}
+		state: SourceState{Configured: true}, kinds: map[string]*watchedKind{}, absent: map[string]bool{},
+		events: newEventStore(MaxEvents)}
 }
 
 func (s *KubeSource) Name() platform.Source { return platform.SourceKubernetes }
@@ -134,6 +138,7 @@ func (s *KubeSource) Run(ctx context.Context, notify func()) {
 	if metaF != nil {
 		metaF.Start(ctx.Done())
 	}
+	go s.runEvents(ctx, notify)
 	s.mu.Lock()
 	s.started = true
 	s.mu.Unlock()
@@ -305,11 +310,12 @@ func (s *KubeSource) waitSynced(ctx context.Context, notify func()) {
 	}
 }
 
-// synced: every kind that is readable has its first full list.
+// synced: every kind that is readable has its first full list, the Warning events included.
 func (s *KubeSource) synced() bool {
+	eventsSynced := s.events.Synced()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.started {
+	if !s.started || (s.eventsErr == nil && !eventsSynced) {
 		return false
 	}
 	for _, w := range s.kinds {
@@ -335,12 +341,16 @@ func (s *KubeSource) ok() {
 	s.state.Err, s.state.StaleSince = nil, time.Time{}
 }
 
-// Fill copies every kind's cached objects, and why the unreadable ones are unknown.
+// Fill copies every kind's cached objects and the newest Warning events, and why the unreadable ones are
+// unknown.
 func (s *KubeSource) Fill(snap *Snapshot) {
 	s.mu.Lock()
 	st := s.state
 	kinds := make([]*watchedKind, 0, len(s.kinds))
 	errs := map[string]error{}
+	if s.eventsErr != nil {
+		errs[EventsKey] = s.eventsErr
+	}
 	for _, w := range s.kinds {
 		kinds = append(kinds, w)
 		if w.err != nil {
@@ -368,4 +378,7 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 		w.put(&snap.Objects, w.inf.GetStore().List())
 	}
 	sortByName(snap.VaultConfigCRs)
+	if errs[EventsKey] == nil {
+		snap.Events = s.events.Newest()
+	}
 }

@@ -20,6 +20,9 @@ type SourceState struct {
 	Err error
 	// StaleSince is when the source stopped receiving updates (zero while fresh).
 	StaleSince time.Time
+	// DependsOn names the source this one is reached through ("" for none): Vault's pods are found and
+	// reached through the Kubernetes API, so its outage is that one's, not a second failure.
+	DependsOn platform.Source
 }
 
 // Stale tells whether the source's data is older than what the server has.
@@ -35,6 +38,9 @@ type Snapshot struct {
 
 	// Objects is what the rules read (Objects.Now is At).
 	health.Objects
+	// Events are the newest Kubernetes Warning events (at most MaxEvents), newest first. They are shown,
+	// never judged: no health rule reads them. Shared between snapshots: never modify.
+	Events []Event
 
 	Sources map[platform.Source]SourceState
 	Report  health.Report

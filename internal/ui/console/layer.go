@@ -103,7 +103,8 @@ func OpenFinding(t theme.Theme, l health.Layer, object string, s watch.Snapshot,
 	return sized(NewFindingDetail(t, l, object), s, w, h)
 }
 
-// NewFindingDetail shows one finding live — status, reason, what to do — and the object's YAML.
+// NewFindingDetail shows one finding live — status, reason, what to do, the object's recent Warning
+// events — and the object's YAML.
 func NewFindingDetail(t theme.Theme, l health.Layer, object string) *Detail {
 	return newDetail(t, object, func(t theme.Theme, s watch.Snapshot) []string {
 		return findingLines(t, l, object, s)
@@ -125,6 +126,9 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 	lines := []string{t.Title.Render(f.Object) + "  " + t.Status(f.Status), "", t.Label.Render("Why   ") + f.Reason}
 	if f.Hint != "" {
 		lines = append(lines, t.Label.Render("Do    ")+f.Hint)
+	}
+	if refs := EventRefs(f.Object); len(refs) > 0 {
+		lines = append(lines, eventsSection(t, s, refs...)...)
 	}
 	if obj := FindObject(s.Objects, f.Object); obj != nil {
 		if b, err := yaml.Marshal(obj); err == nil {

@@ -12,8 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// NewNodeDetail opens one node, live: conditions, addresses, versions, taints and, when Omni knows the
-// machine, its hardware and disks by stable identity.
+// NewNodeDetail opens one node, live: conditions, addresses, versions, taints, its recent Warning events
+// and, when Omni knows the machine, its hardware and disks by stable identity.
 func NewNodeDetail(t theme.Theme, name string) *Detail {
 	return newDetail(t, name, func(t theme.Theme, s watch.Snapshot) []string {
 		for _, n := range s.Nodes {
@@ -73,6 +73,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 			lines = append(lines, t.Subtle.Render("    "+c.Message))
 		}
 	}
+	lines = append(lines, eventsSection(t, s, watch.ObjectRef{Kind: "Node", Name: n.Name})...)
 	if m == nil {
 		return append(lines, "", t.Subtle.Render("Omni does not know a machine named "+n.Name+"."))
 	}

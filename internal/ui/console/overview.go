@@ -21,7 +21,9 @@ type Overview struct {
 	table table.Model
 	snap  watch.Snapshot
 	open  key.Binding
-	w, h  int
+	// events opens the Warning events page.
+	events key.Binding
+	w, h   int
 	// moved is set once the user moves the cursor; until then it stays on the worst layer, at the top.
 	moved bool
 }
@@ -36,7 +38,8 @@ func NewOverview(t theme.Theme) *Overview {
 		table.Column{Title: "WORST", Width: 30, Flex: 1},
 	)
 	tb.Empty = "Waiting for the first look at the platform…"
-	return &Overview{theme: t, table: tb, open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open layer"))}
+	return &Overview{theme: t, table: tb, open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open layer")),
+		events: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "warning events"))}
 }
 
 func (p *Overview) Init() tea.Cmd   { return nil }
@@ -75,6 +78,9 @@ func (p *Overview) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			return OpenLayer(p.theme, health.Layer(r.Key), p.snap, p.w, p.h)
 		}); ok {
 			return p, cmd
+		}
+		if !p.table.Filtering() && key.Matches(msg, p.events) {
+			return p, common.Push(OpenEvents(p.theme, p.snap, p.w, p.h))
 		}
 	}
 	if _, ok := msg.(tea.KeyPressMsg); ok {
@@ -168,7 +174,7 @@ func (p *Overview) View() string {
 	return common.Block(strings.Join(lines, "\n"), p.w, p.h)
 }
 
-func (p *Overview) ShortHelp() []key.Binding { return []key.Binding{p.open} }
+func (p *Overview) ShortHelp() []key.Binding { return []key.Binding{p.open, p.events} }
 func (p *Overview) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.open}, p.table.FullHelp()}
+	return [][]key.Binding{{p.open, p.events}, p.table.FullHelp()}
 }

@@ -1,0 +1,129 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// keys sends each key in turn.
+func keys(drv *uitest.Driver, ks ...string) {
+	for _, k := range ks {
+		drv.Key(k)
+	}
+}
+
+// typed sends the characters of s one by one.
+func typed(drv *uitest.Driver, s string) {
+	for _, r := range s {
+		drv.Key(string(r))
+	}
+}
+
+// TestWarningEventsPage drives the console on the demo's snapshot: e opens the Warning events page, / filters
+// it, enter opens what an event is about (a finding, a node, or the event itself), and each detail lists
+// the object's recent Warning events.
+func TestWarningEventsPage(t *testing.T) {
+	snap := demoSnapshot(t)
+	if len(snap.Events) == 0 {
+		t.Fatal("the demo must hold Warning events")
+	}
+	m := ui.NewConsole(ui.ConsoleOptions{Color: false})
+	drv := uitest.New(t, m, oneShot(snap), 80, 24)
+	drv.Shows(time.Second, "worst first", "warning events")
+
+	drv.Key("?")
+	drv.Shows(time.Second, "warning events", "Everywhere")
+	drv.Key("esc")
+
+	drv.Key("e")
+	scr := drv.Shows(time.Second, "Overview › Warning events", "7 Warning events about 7 objects", "1/7",
+		"Pod/vault-2", "Unhealthy", "FailedMount", "Node/worker-1", "› Readiness probe failed")
+	assertFits(t, scr, 80, 24)
+
+	// Filter, then open: a Policy event opens the Policy's finding, which lists the event.
+	keys(drv, "/")
+	typed(drv, "config")
+	drv.Shows(time.Second, "/config▏", "1/1 of 7", "ProcessingError")
+	keys(drv, "enter", "enter")
+	drv.Shows(time.Second, "Policy/vault/config-admin", "Why", "Recent Warning events", "ProcessingError", "×108", "YAML")
+	keys(drv, "esc")
+	drv.Shows(time.Second, "filter: config", "1/1 of 7")
+
+	// A node's event opens the node, whose detail lists it.
+	keys(drv, "/", "esc") // clears the filter (esc alone goes back)
+	drv.Shows(time.Second, "1/7")
+	keys(drv, "/")
+	typed(drv, "worker-1")
+	keys(drv, "enter")
+	drv.Shows(time.Second, "1/1 of 7", "FreeDiskSpaceFailed")
+	keys(drv, "enter")
+	drv.Shows(time.Second, "Node worker-1", "Recent Warning events", "FreeDiskSpaceFailed", "×9", "Failed to garbage collect")
+
+	// A pod the console does not know opens the event itself, via `:events`.
+	keys(drv, ":")
+	typed(drv, "events")
+	keys(drv, "enter", "/")
+	typed(drv, "calidum")
+	keys(drv, "enter", "enter")
+	scr = drv.Shows(time.Second, "Warning FailedMount", "Pod/calidum-rotae/calidum-rotae-7c9d8f6b5-xk2lp", "61×",
+		"kubelet, worker-3", "Message", "Vault is sealed")
+	assertFits(t, scr, 80, 24)
+	if !strings.Contains(scr, "Overview › Warning events › Pod/calidum-rotae-7c9d8f6b5-") {
+		t.Errorf("breadcrumb of the event's detail:\n%s", scr)
+	}
+
+	// A Vault server's finding lists its pod's readiness failures.
+	keys(drv, ":")
+	typed(drv, "secrets")
+	keys(drv, "enter", "enter")
+	drv.Shows(time.Second, "Vault/vault-0", "Recent Warning events", "Unhealthy", "×1438", "Readiness probe failed")
+
+	// An object without events says so.
+	keys(drv, ":")
+	typed(drv, "nodes")
+	keys(drv, "enter", "enter")
+	drv.Shows(time.Second, "Node controlplane-1", "Recent Warning events", "none — Kubernetes keeps events for about an hour")
+}
+
+// TestWarningEventsLive runs the console on the live demo: fault N records NodeNotReady through the fake
+// clientset; the events page shows it, and worker-2's detail counts its recurrences as they come.
+func TestWarningEventsLive(t *testing.T) {
+	d, err := demo.Start(context.Background(), demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hub := watch.NewHub(watch.HubOptions{Platform: demo.ClusterName, Demo: true}, d.Targets().Sources()...)
+	go hub.Run(ctx)
+	ch, unsub := hub.Subscribe()
+	defer unsub()
+	var actions []app.Action
+	for _, f := range d.Faults() {
+		actions = append(actions, keyAction(f))
+	}
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false, Actions: actions, ActionsTitle: "Demo faults"})
+	drv := uitest.New(t, m, ch, 100, 30)
+	drv.Shows(5*time.Second, "Overview", "Vault/vault-0")
+	drv.Key("e")
+	drv.Shows(5*time.Second, "7 Warning events")
+	drv.Key("N")
+	drv.Shows(10*time.Second, "9 Warning events", "Node/worker-2", "NodeNotReady", "Pod/mayastor-io-")
+	// The newest event is on top: worker-2's NodeNotReady (or its pod's, recorded right after).
+	keys(drv, "/")
+	typed(drv, "node/worker-2")
+	keys(drv, "enter", "enter")
+	drv.Shows(5*time.Second, "Node worker-2", "NotReady", "Recent Warning events", "NodeNotReady", "×1",
+		"Node worker-2 status is now: NodeNotReady")
+	keys(drv, "N", "N") // heal, and lose power again: the event recurs
+	drv.Shows(10*time.Second, "Node worker-2", "×2")
+}
