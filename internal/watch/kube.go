@@ -63,6 +63,36 @@ type watchedKind struct {
 	// append instead of replacing.
 	put func(o *health.Objects, items []any)
 	err error // forbidden, not found: the kind is unknown until an event proves it readable again
+	// gen counts the informer's events; sorted holds its items ordered by namespace and name as of
+	// sortedGen, so a snapshot re-sorts only the kinds that changed (most snapshots change one kind).
+	gen, sortedGen uint64
+	sorted         []any
+}
+
+// items returns the informer's items sorted by namespace and name, re-sorting only after a change.
+// Called with s.mu held.
+func (w *watchedKind) items() []any {
+	if w.sorted != nil && w.sortedGen == w.gen {
+		return w.sorted
+	}
+	items := w.inf.GetStore().List()
+	keys := make([]string, len(items))
+	for i, it := range items {
+		if m, err := meta.Accessor(it); err == nil {
+			keys[i] = m.GetNamespace() + "/" + m.GetName()
+		}
+	}
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	out := make([]any, len(items))
+	for i, j := range idx {
+		out[i] = items[j]
+	}
+	w.sorted, w.sortedGen = out, w.gen
+	return out
 }
 
 // KubeSource watches every Kubernetes kind the rules read: typed informers for built-in kinds, metadata
@@ -203,6 +233,7 @@ func (s *KubeSource) add(key string, inf cache.SharedIndexInformer, put func(*he
 	seen := func() {
 		s.mu.Lock()
 		w.err = nil
+		w.gen++
 		s.mu.Unlock()
 		notify()
 	}
@@ -351,10 +382,13 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 	if s.eventsErr != nil {
 		errs[EventsKey] = s.eventsErr
 	}
+	lists := map[*watchedKind][]any{}
 	for _, w := range s.kinds {
 		kinds = append(kinds, w)
 		if w.err != nil {
 			errs[w.key] = w.err
+		} else {
+			lists[w] = w.items()
 		}
 	}
 	for key, absent := range s.absent {
@@ -375,7 +409,7 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 		if errs[w.key] != nil {
 			continue
 		}
-		w.put(&snap.Objects, w.inf.GetStore().List())
+		w.put(&snap.Objects, lists[w])
 	}
 	sortByName(snap.VaultConfigCRs)
 	if errs[EventsKey] == nil {
