@@ -9,8 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
 	"github.com/spf13/cobra"
 )
 
@@ -34,14 +38,28 @@ identity (never /dev/sdX), and the Omni cluster.
 
 Every step checks whether its outcome already holds, so running install again — after a crash, a
 power cut or quitting — continues at the first step that is not done. The plan is saved after each
-step to $XDG_STATE_HOME/cedille-tui/install.yaml (0600; it never holds a secret).
+step and each answer to $XDG_STATE_HOME/cedille-tui/install.yaml (0600; it never holds a secret).
+
+Interactive (no --answers): a full-screen wizard on this terminal (at least 80×24). The steps are
+listed on the left (· pending, ✔ done, ✖ failed, – skipped), the current one on the right: the ISO
+form, a live table of the machines connected to Omni (c control plane, w worker, space not in the
+cluster), a disk picker per machine (i install disk, p pool disk, e encryption; USB keys and other
+unsafe disks are refused with the reason), then the cluster form and a review of every disk that is
+wiped, confirmed by typing the cluster's name. A failed step keeps the plan: r retries, e edits. q
+quits at any point (asking first while a step runs); nothing is lost. It needs a terminal on stdin.
+
+--accessible asks the same questions as plain numbered prompts, one line at a time (for screen
+readers, serial consoles and braille displays), and prints each step's progress as lines, like the
+unattended mode; no full screen, no colour needed.
 
 Unattended: --answers FILE runs from a YAML file with the plan's schema (see
 assets/answers.example.yaml); errors name the line and the field. Creating the cluster wipes disks:
 unattended, it needs --confirm-wipe with the cluster's name.
 
 Steps: preflight, iso, machines, disks, cluster.`,
-		Example: `  cedille-tui install --answers answers.yaml --dry-run
+		Example: `  cedille-tui install                      # the wizard; run it again to resume
+  cedille-tui install --accessible         # plain prompts and line output
+  cedille-tui install --answers answers.yaml --dry-run
   cedille-tui install --answers answers.yaml --confirm-wipe cedille-cluster
   cedille-tui install --answers answers.yaml --only iso`,
 		Args: cobra.NoArgs,
@@ -53,7 +71,7 @@ Steps: preflight, iso, machines, disks, cluster.`,
 	fl.StringVar(&f.only, "only", "", "run only these steps (comma-separated `IDs`)")
 	fl.StringVar(&f.confirmWipe, "confirm-wipe", "", "unattended: the cluster `NAME`, confirming its disks may be wiped")
 	fl.StringVar(&f.stateDir, "state-dir", "", "where the install state is kept (default $XDG_STATE_HOME/cedille-tui)")
-	fl.BoolVar(&f.accessible, "accessible", false, "plain prompts instead of the full-screen wizard (screen readers)")
+	fl.BoolVar(&f.accessible, "accessible", false, "plain numbered prompts and line output instead of the full-screen wizard (screen readers)")
 	return cmd
 }
 
@@ -79,8 +97,7 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 		return err
 	}
 	if f.answers == "" {
-		return fmt.Errorf("the interactive wizard is not available in this build: run with --answers FILE " +
-			"(see assets/answers.example.yaml), or try `cedille-tui demo`")
+		return c.runWizard(ctx, f, ss, only)
 	}
 	data, err := os.ReadFile(f.answers)
 	if err != nil {
@@ -122,6 +139,64 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 		fmt.Fprintf(c.out, "open the console: cedille-tui --kubeconfig %s\n", sv.Plan.Cluster.Kubeconfig)
 	}
 	return nil
+}
+
+// runWizard runs the interactive install: the full-screen wizard, or plain prompts with --accessible.
+func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, only map[steps.ID]bool) error {
+	switch {
+	case f.dryRun:
+		return fmt.Errorf("--dry-run describes an answers file: add --answers FILE (see assets/answers.example.yaml)")
+	case f.confirmWipe != "":
+		return fmt.Errorf("--confirm-wipe is for --answers: the wizard asks for the cluster's name on its review screen")
+	case !f.accessible && !isTerminal(c.in):
+		return fmt.Errorf("the interactive install needs a terminal on stdin: run `cedille-tui install --answers FILE` " +
+			"(see assets/answers.example.yaml), or --accessible for plain prompts")
+	}
+	env, dirs, omniErr := c.installEnv()
+	if omniErr != nil {
+		return omniErr
+	}
+	if f.stateDir != "" {
+		dirs.State = f.stateDir
+	}
+	store := steps.NewStore(dirs.State)
+	var res wizard.Result
+	if f.accessible {
+		var err error
+		res, err = wizard.RunAccessible(ctx, wizard.AccessibleOptions{Steps: ss, Env: env, Store: store, Only: only,
+			In: c.in, Out: c.out, Report: progressPrinter(c.out)})
+		if err != nil {
+			return err
+		}
+	} else {
+		endpoint := ""
+		if env.Omni != nil {
+			endpoint = env.Omni.Endpoint
+		}
+		m := wizard.New(wizard.Options{Steps: ss, Env: env, Store: store, Only: only,
+			Theme: theme.New(ui.ColorFromEnv(c.lookup), true), DetectBackground: true, Endpoint: endpoint})
+		err := ui.Run(ctx, m, c.in, c.out, c.environ)
+		m.Close()
+		if err != nil {
+			return err
+		}
+		res = m.Result()
+	}
+	switch {
+	case res.Finished && res.Kubeconfig != "":
+		fmt.Fprintf(c.out, "install: done; state saved to %s\nopen the console: cedille-tui --kubeconfig %s\n", store.Path, res.Kubeconfig)
+	case res.Finished:
+		fmt.Fprintf(c.out, "install: done; state saved to %s\n", store.Path)
+	default:
+		fmt.Fprintf(c.out, "install: the plan is saved to %s; run `cedille-tui install` again to resume\n", store.Path)
+	}
+	return nil
+}
+
+// isTerminal tells whether r is a terminal (the wizard reads keys from it).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func asProblems(err error) (plan.Problems, bool) {

@@ -57,6 +57,9 @@ func diskProblems(ps plan.Problems) plan.Problems {
 }
 
 func (s DisksStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
+	if len(p.Machines) == 0 {
+		return Outcome{Detail: "no machine chosen yet"}, nil
+	}
 	inv, err := LoadInventory(ctx, e)
 	if err != nil {
 		return Outcome{}, err

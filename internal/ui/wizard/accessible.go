@@ -1,0 +1,379 @@
+package wizard
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/huh/v2"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+)
+
+// Accessible mode (--accessible): no full screen. The same forms are asked as plain numbered prompts
+// (huh's accessible mode), one line at a time, which screen readers and serial consoles read well; the
+// steps run with line output (the unattended printer). The plan is saved after each answer and each
+// step, as in the full-screen wizard.
+
+// AccessibleOptions configure an accessible run.
+type AccessibleOptions struct {
+	Steps []steps.Step
+	Env   *steps.Env
+	Store steps.Store
+	Only  map[steps.ID]bool
+	In    io.Reader
+	Out   io.Writer
+	// Report prints the runner's updates (the unattended printer).
+	Report func(steps.Update)
+}
+
+// RunAccessible runs the install with plain prompts.
+func RunAccessible(ctx context.Context, o AccessibleOptions) (Result, error) {
+	a := &accessible{o: o, in: &lineReader{r: bufio.NewReader(o.In)}}
+	if a.o.Env == nil {
+		a.o.Env = &steps.Env{}
+	}
+	if a.o.Report == nil {
+		a.o.Report = func(steps.Update) {}
+	}
+	return a.run(ctx)
+}
+
+type accessible struct {
+	o         AccessibleOptions
+	in        *lineReader
+	sv        steps.Saved
+	inv       *plan.Inventory
+	confirmed string
+}
+
+func (a *accessible) printf(format string, args ...any) { fmt.Fprintf(a.o.Out, format, args...) }
+
+func (a *accessible) run(ctx context.Context) (Result, error) {
+	sv, found, err := a.o.Store.Load()
+	if err != nil {
+		return Result{}, err
+	}
+	if !found {
+		sv = steps.Saved{Plan: plan.New()}
+	}
+	sv.Plan = sv.Plan.WithDefaults()
+	a.sv = sv
+	env := *a.o.Env
+	env.Confirm = func(_ context.Context, c steps.Confirmation) error {
+		if a.confirmed != "" && a.confirmed == c.Expect {
+			return nil
+		}
+		return fmt.Errorf("%w: type the cluster name %s when asked", steps.ErrNotConfirmed, c.Expect)
+	}
+	r := &steps.Runner{Steps: a.o.Steps, Env: &env, Store: a.o.Store, Only: a.o.Only, Report: a.o.Report}
+	a.printf("Checking every step from the top (the install resumes at the first one not done).\n")
+	outcomes := r.CheckAll(ctx, a.sv)
+	start := steps.ResumeAt(steps.Order(a.o.Steps), outcomes, a.o.Only)
+	for i := start; i < len(a.o.Steps); i++ {
+		s := a.o.Steps[i]
+		if !steps.Selected(s.ID(), a.o.Only) {
+			a.o.Report(steps.Update{Step: s.ID(), State: steps.Skipped})
+			continue
+		}
+		if i > start { // an earlier step may have made this one hold
+			if o, err := s.Check(ctx, &env, a.sv.Plan); err == nil && o.Holds {
+				a.o.Report(steps.Update{Step: s.ID(), State: steps.Done, Detail: o.Detail})
+				continue
+			}
+		}
+		a.printf("\n== %s (step %d of %d) ==\n", s.Title(), i+1, len(a.o.Steps))
+		if err := a.ask(ctx, &env, s.ID()); err != nil {
+			return Result{}, err
+		}
+		if err := r.Store.Save(a.sv); err != nil {
+			return Result{}, err
+		}
+		if err := r.RunOne(ctx, &a.sv, s); err != nil {
+			a.printf("%s failed:\n", s.Title())
+			if ps := errProblems(err); len(ps) > 0 {
+				for _, p := range ps {
+					a.printf("  %s\n", p)
+				}
+			} else {
+				a.printf("  %v\n", err)
+			}
+			a.printf("The plan is saved: run `cedille-tui install --accessible` again to retry from this step.\n")
+			return Result{}, err
+		}
+	}
+	res := Result{Finished: true, Kubeconfig: a.sv.Plan.Cluster.Kubeconfig}
+	a.printf("\nEvery step's outcome holds. The state is saved to %s.\n", a.o.Store.Path)
+	return res, nil
+}
+
+// errInputEnded: the input ended before a question was answered (huh's prompts would take the default,
+// or ask again forever).
+var errInputEnded = errors.New("the input ended before every question was answered; the answers given so far are saved")
+
+// form runs a form as plain prompts.
+func (a *accessible) form(f *huh.Form) error {
+	if a.in.eof {
+		return errInputEnded
+	}
+	if err := f.WithAccessible(true).WithTheme(huh.ThemeFunc(huh.ThemeBase)).WithInput(a.in).WithOutput(a.o.Out).Run(); err != nil {
+		return err
+	}
+	if a.in.eof {
+		return errInputEnded
+	}
+	return nil
+}
+
+func (a *accessible) inventory(ctx context.Context, env *steps.Env) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	inv, err := steps.LoadInventory(cctx, env)
+	if err != nil {
+		a.printf("Omni's machines could not be read (%v).\n", err)
+		return
+	}
+	a.inv = inv
+}
+
+// ask fills the plan's part that a step needs, then saves it.
+func (a *accessible) ask(ctx context.Context, env *steps.Env, id steps.ID) error {
+	switch id {
+	case steps.ISO:
+		a.inventory(ctx, env)
+		v := newISOValues(a.sv.Plan.ISO, a.inv)
+		if err := a.form(isoForm(&v, true)); err != nil {
+			return err
+		}
+		a.sv.Plan.ISO = v.applyTo(a.sv.Plan.ISO)
+	case steps.Machines:
+		return a.askMachines(ctx, env)
+	case steps.Disks:
+		return a.askDisks(ctx, env)
+	case steps.Cluster:
+		a.inventory(ctx, env)
+		v := newClusterValues(a.sv.Plan, a.inv)
+		if err := a.form(clusterForm(&v, true)); err != nil {
+			return err
+		}
+		a.sv.Plan.Cluster.Name, a.sv.Plan.Cluster.KubernetesVersion = strings.TrimSpace(v.Name), strings.TrimSpace(v.Kubernetes)
+		return a.askConfirm()
+	}
+	return nil
+}
+
+const (
+	roleCP     = "control plane"
+	roleWorker = "worker"
+	roleOut    = "not in the cluster"
+)
+
+func (a *accessible) askMachines(ctx context.Context, env *steps.Env) error {
+	for {
+		a.inventory(ctx, env)
+		if a.inv == nil || len(a.inv.Machines) == 0 {
+			a.printf("No machine is connected to Omni yet: boot them from the ISO, then press enter.\n")
+			if _, err := bufio.NewReader(a.in).ReadString('\n'); err != nil {
+				return errInputEnded
+			}
+			continue
+		}
+		m := &Model{inv: a.inv, sv: a.sv}
+		cands := m.candidates()
+		a.printf("%d machines are connected. Choose %d control planes and at least one worker.\n",
+			len(a.inv.Machines), plan.ControlPlanes)
+		roles := make([]string, len(cands))
+		var fields []huh.Field
+		for i, f := range cands {
+			roles[i] = roleOut
+			if pm, ok := a.sv.Plan.Machine(f.ID); ok {
+				roles[i] = roleWorker
+				if pm.Role == plan.RoleControlPlane {
+					roles[i] = roleCP
+				}
+			}
+			title := fmt.Sprintf("%s (ID %s, %d cores, %s RAM, %d disks)", f.Name(), f.ID, f.Cores, memory(f.MemoryMiB), len(f.Disks))
+			fields = append(fields, huh.NewSelect[string]().Title(title).Value(&roles[i]).
+				Options(huh.NewOptions(roleCP, roleWorker, roleOut)...))
+		}
+		if err := a.form(huh.NewForm(huh.NewGroup(fields...))); err != nil {
+			return err
+		}
+		for i, f := range cands {
+			switch roles[i] {
+			case roleCP:
+				m.setRole(f.ID, plan.RoleControlPlane)
+			case roleWorker:
+				m.setRole(f.ID, plan.RoleWorker)
+			default:
+				m.setRole(f.ID, "")
+			}
+		}
+		a.sv.Plan = m.sv.Plan
+		if err := a.o.Store.Save(a.sv); err != nil {
+			return err
+		}
+		a.printf("%s\n", roleCounts(a.sv.Plan))
+		ps := MachineProblems(a.sv.Plan.Validate(a.inv))
+		if len(ps) == 0 {
+			return nil
+		}
+		for _, p := range ps {
+			a.printf("  problem: %s\n", p)
+		}
+		a.printf("Choose again.\n")
+	}
+}
+
+func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
+	a.inventory(ctx, env)
+	if a.inv == nil {
+		return errors.New("Omni's machines could not be read: the disks cannot be chosen")
+	}
+	for i := range a.sv.Plan.Machines {
+		pm := a.sv.Plan.Machines[i]
+		f, ok := a.inv.Machines[pm.ID]
+		if !ok {
+			a.printf("%s is not connected to Omni: its disks cannot be read.\n", name(pm))
+			continue
+		}
+		a.printf("\nDisks of %s (%s):\n", f.Name(), pm.Role)
+		var installOpts []huh.Option[string]
+		for _, d := range f.Disks {
+			label := fmt.Sprintf("%s  %s  %s  %s/%s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, plan.Bytes(d.Size),
+				d.Type, d.Transport, orDash(plan.ByIDPath(d)))
+			if why := plan.InstallRefusal(d); why != "" {
+				a.printf("  not offered as install disk: %s (%s)\n", label, why)
+				continue
+			}
+			installOpts = append(installOpts, huh.NewOption(label, diskKey(d)))
+		}
+		if len(installOpts) == 0 {
+			return fmt.Errorf("%s has no disk Talos can be installed on", f.Name())
+		}
+		chosen := ""
+		if d, ok := f.Disk(pm.InstallDisk); ok {
+			chosen = diskKey(d)
+		}
+		if err := a.form(huh.NewForm(huh.NewGroup(huh.NewSelect[string]().
+			Title("Install disk of " + f.Name() + " (named by its /dev/disk/by-id path, never /dev/sdX)").
+			Value(&chosen).Options(installOpts...)))); err != nil {
+			return err
+		}
+		for _, d := range f.Disks {
+			if diskKey(d) == chosen {
+				pm.InstallDisk = d.Identity()
+			}
+		}
+		pm.PoolDisks = slices.DeleteFunc(slices.Clone(pm.PoolDisks), func(d plan.Disk) bool { return d.Same(pm.InstallDisk) })
+		if pm.Role == plan.RoleWorker {
+			var poolOpts []huh.Option[string]
+			var pools []string
+			for _, d := range f.Disks {
+				if why := plan.PoolRefusal(d, pm.InstallDisk); why != "" {
+					continue
+				}
+				if slices.ContainsFunc(pm.PoolDisks, d.Matches) {
+					pools = append(pools, diskKey(d))
+				}
+				poolOpts = append(poolOpts, huh.NewOption(fmt.Sprintf("%s  %s  %s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"),
+					d.Model, plan.Bytes(d.Size), orDash(plan.ByIDPath(d))), diskKey(d)))
+			}
+			if len(poolOpts) > 0 {
+				if err := a.form(huh.NewForm(huh.NewGroup(huh.NewMultiSelect[string]().
+					Title("Mayastor pool disks of " + f.Name() + " (they are wiped; 0 when done)").
+					Value(&pools).Options(poolOpts...)))); err != nil {
+					return err
+				}
+			}
+			pm.PoolDisks = nil
+			for _, d := range f.Disks {
+				if slices.Contains(pools, diskKey(d)) {
+					pm.PoolDisks = append(pm.PoolDisks, d.Identity())
+				}
+			}
+		}
+		ms := clonePlan(a.sv.Plan).Machines
+		ms[i] = pm
+		a.sv.Plan.Machines = ms
+		if err := a.o.Store.Save(a.sv); err != nil {
+			return err
+		}
+	}
+	c := &a.sv.Plan.Cluster
+	a.printf("\nDisk encryption is %s\n", steps.EncryptionOffReason)
+	on := c.Encryption
+	if err := a.form(huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Turn disk encryption on?").Value(&on)))); err != nil {
+		return err
+	}
+	c.Encryption = on
+	if on {
+		reason := c.EncryptionReason
+		if err := a.form(huh.NewForm(huh.NewGroup(huh.NewInput().Title("Why is it wanted?").Value(&reason)))); err != nil {
+			return err
+		}
+		c.EncryptionReason = strings.TrimSpace(reason)
+	}
+	if ps := DiskProblems(a.sv.Plan.Validate(a.inv)); len(ps) > 0 {
+		for _, p := range ps {
+			a.printf("  problem: %s\n", p)
+		}
+		return ps
+	}
+	return nil
+}
+
+// askConfirm lists every disk the cluster step wipes and asks for the cluster's name.
+func (a *accessible) askConfirm() error {
+	p := a.sv.Plan.WithDefaults()
+	if err := a.o.Store.Save(a.sv); err != nil {
+		return err
+	}
+	a.printf("\nCreating cluster %s wipes these %s:\n", p.Cluster.Name, plural(countDisks(p), "disk"))
+	for _, l := range WipeList(p, 1<<10) {
+		a.printf("%s\n", l)
+	}
+	typed := ""
+	if err := a.form(huh.NewForm(huh.NewGroup(huh.NewInput().Title("Type the cluster name to confirm:").Value(&typed)))); err != nil {
+		return err
+	}
+	if strings.TrimSpace(typed) != p.Cluster.Name {
+		return fmt.Errorf("%w: %q is not %s; nothing was wiped (the plan is saved: run again to confirm)",
+			steps.ErrNotConfirmed, typed, p.Cluster.Name)
+	}
+	a.confirmed = p.Cluster.Name
+	return nil
+}
+
+// lineReader hands out at most one line per Read: huh's accessible prompts each wrap the input in a new
+// scanner, which would otherwise swallow the lines after the first when input is piped.
+// It remembers reaching the end, which the prompts do not report.
+type lineReader struct {
+	r   *bufio.Reader
+	eof bool
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		b, err := l.r.ReadByte()
+		if err != nil {
+			l.eof = true
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		p[n] = b
+		n++
+		if b == '\n' {
+			break
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,165 @@
+package wizard
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+)
+
+// The cluster review: after the cluster form, every disk the cluster step wipes, per machine, by its
+// /dev/disk/by-id path; the operator types the cluster's name to confirm. Only then does the step run,
+// its Env.Confirm answering from that confirmation.
+
+type reviewPane struct {
+	typed   string
+	note    string
+	noteErr bool
+	offset  int
+}
+
+func (m *Model) openReview() {
+	m.mode = modeReview
+	m.review = reviewPane{}
+}
+
+// WipeList is the review's list: per machine, each wiped disk's by-id path and use ("install", "pool"),
+// on one line when the width allows, else the machine on its own line and its disks under it.
+func WipeList(p plan.Plan, width int) []string {
+	wiped := p.Wiped()
+	hostW, pathW := 0, 0
+	for _, w := range wiped {
+		hostW = max(hostW, lipgloss.Width(name(w.Machine)))
+		for _, d := range w.Disks {
+			pathW = max(pathW, lipgloss.Width(d.Disk.String()))
+		}
+	}
+	oneLine := 2+hostW+2+pathW+2+len("install") <= width
+	var out []string
+	for _, w := range wiped {
+		if len(w.Disks) == 0 {
+			out = append(out, "  "+name(w.Machine)+"  (no disk chosen)")
+			continue
+		}
+		if !oneLine {
+			out = append(out, "  "+name(w.Machine))
+		}
+		for i, d := range w.Disks {
+			use := "pool"
+			if i == 0 && d.Disk.Same(w.Machine.InstallDisk) {
+				use = "install"
+			}
+			switch {
+			case oneLine && i == 0:
+				out = append(out, "  "+common.Fit(name(w.Machine), hostW)+"  "+common.Fit(d.Disk.String(), pathW)+"  "+use)
+			case oneLine:
+				out = append(out, "  "+strings.Repeat(" ", hostW)+"  "+common.Fit(d.Disk.String(), pathW)+"  "+use)
+			default:
+				out = append(out, "    "+d.Disk.String()+"  "+use)
+			}
+		}
+	}
+	return out
+}
+
+func name(m plan.Machine) string {
+	if m.Hostname != "" {
+		return m.Hostname
+	}
+	return m.ID
+}
+
+func countDisks(p plan.Plan) int {
+	n := 0
+	for _, w := range p.Wiped() {
+		n += len(w.Disks)
+	}
+	return n
+}
+
+func (m *Model) reviewKey(k tea.KeyPressMsg) tea.Cmd {
+	r := &m.review
+	p := m.sv.Plan.WithDefaults()
+	switch k.String() {
+	case "esc":
+		return m.openClusterForm()
+	case "up":
+		r.offset = max(r.offset-1, 0)
+	case "down":
+		r.offset = min(r.offset+1, len(WipeList(p, m.rightWidth())))
+	case "backspace":
+		if rs := []rune(r.typed); len(rs) > 0 {
+			r.typed = string(rs[:len(rs)-1])
+		}
+	case "enter":
+		if ps := p.Validate(m.inv); len(ps) > 0 {
+			r.note, r.noteErr = "the plan is not valid yet ("+ps[0].String()+"): fix it first ([ goes back)", true
+			return nil
+		}
+		if r.typed != p.Cluster.Name {
+			r.note, r.noteErr = fmt.Sprintf("%q is not the cluster name: nothing was wiped. Type %s exactly, or esc to go back.",
+				r.typed, p.Cluster.Name), true
+			return nil
+		}
+		m.confirmed = p.Cluster.Name
+		return m.startStep(m.cur)
+	default:
+		if k.Text != "" {
+			r.typed += k.Text
+			r.note = ""
+		}
+	}
+	return nil
+}
+
+func (m *Model) reviewView() string {
+	t := m.theme
+	w := m.rightWidth()
+	p := m.sv.Plan.WithDefaults()
+	r := &m.review
+	enc := "disk encryption off"
+	if p.Cluster.Encryption {
+		enc = "disk encryption ON"
+	}
+	head := []string{t.Label.Render("Review: create cluster " + p.Cluster.Name)}
+	head = append(head, strings.Split(wrap(fmt.Sprintf("Kubernetes %s, Talos %s; %d control planes, %d workers; %s",
+		plan.Canonical(p.Cluster.KubernetesVersion), plan.Canonical(p.Cluster.TalosVersion),
+		len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker)), enc), w), "\n")...)
+	head = append(head, t.StatusStyle(health.Down).Render(fmt.Sprintf("✖ These %s will be WIPED", plural(countDisks(p), "disk")))+
+		fmt.Sprintf(" (%s):", plural(len(p.Machines), "machine")))
+	var foot []string
+	if ps := p.Validate(m.inv); len(ps) > 0 {
+		foot = append(foot, m.problemLines(ps, 2, w)...)
+	}
+	foot = append(foot, "", "Type the cluster name to confirm: "+t.Key.Render(r.typed+"▏"))
+	if r.note != "" {
+		style := t.Flash
+		if r.noteErr {
+			style = t.Error
+		}
+		foot = append(foot, strings.Split(wrap(style.Render(r.note), w), "\n")...)
+	}
+	list := WipeList(p, w)
+	room := max(m.paneHeight()-len(head)-len(foot), 1)
+	if len(list) > room {
+		last := len(list) - room + 1
+		off := min(max(r.offset, 0), last)
+		more := fmt.Sprintf("  … %d more lines (↑/↓ scroll)", last-off)
+		if off == last {
+			more = "  (end of the list; ↑ scrolls back)"
+		}
+		list = append(list[off:off+room-1:off+room-1], t.Subtle.Render(more))
+	}
+	for i := range list {
+		list[i] = common.Fit(list[i], w)
+	}
+	out := append(head, list...)
+	for len(out)+len(foot) < m.paneHeight() {
+		out = append(out, "")
+	}
+	return strings.Join(append(out, foot...), "\n")
+}

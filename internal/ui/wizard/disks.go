@@ -1,0 +1,426 @@
+package wizard
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+)
+
+// The disk picker: one machine at a time, its disks as Talos reports them. i chooses the install disk,
+// p toggles a Mayastor pool disk (workers), e turns disk encryption on (with a reason) or off. A disk
+// that cannot serve is dimmed and says why when chosen; the install disk is shown by its
+// /dev/disk/by-id path, which is what the patches carry (never /dev/sdX, which moves when a USB key is
+// pulled). Enter runs the disks step once every machine's choice is valid.
+
+type disksPane struct {
+	idx     int // the machine shown, in the plan's order
+	table   table.Model
+	note    string
+	noteErr bool
+	editing bool // typing the encryption reason
+	reason  string
+}
+
+func newDisksPane(t theme.Theme) disksPane {
+	tb := table.New(t,
+		table.Column{Title: "USE", Width: 7},
+		table.Column{Title: "NAME", Width: 8},
+		table.Column{Title: "MODEL", Width: 10, Flex: 2},
+		table.Column{Title: "SERIAL", Width: 12, Flex: 1, Drop: 4},
+		table.Column{Title: "WWID", Width: 20, Flex: 1, Drop: 5},
+		table.Column{Title: "SIZE", Width: 8},
+		table.Column{Title: "TYPE", Width: 4, Drop: 2},
+		table.Column{Title: "TRANSPORT", Width: 9, Drop: 3},
+		table.Column{Title: "BUS PATH", Width: 16, Flex: 2, Drop: 6},
+		table.Column{Title: "FLAGS", Width: 9, Flex: 1},
+	)
+	tb.Empty = "Omni reports no disk for this machine."
+	return disksPane{table: tb}
+}
+
+// DiskProblems are a plan's problems about disks and their encryption, as the disks step sees them.
+func DiskProblems(ps plan.Problems) plan.Problems {
+	var out plan.Problems
+	for _, p := range ps {
+		if strings.Contains(p.Path, "Disk") || strings.HasPrefix(p.Path, "cluster.encryption") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// DiskFlags are a disk's flags as the picker shows them.
+func DiskFlags(d plan.DiskFacts) string {
+	var f []string
+	if d.System {
+		f = append(f, "system")
+	}
+	if d.Readonly {
+		f = append(f, "read-only")
+	}
+	if d.Removable() {
+		f = append(f, "removable")
+	}
+	return strings.Join(f, ",")
+}
+
+// disksTableHeight is the table's share of the pane (header included), after the fixed blocks.
+func (m *Model) disksTableHeight() int {
+	_, th := m.disksLayout()
+	return th
+}
+
+// machine is the machine the picker shows, with its facts when it is connected.
+func (p *disksPane) machine(m *Model) (plan.Machine, plan.MachineFacts, bool) {
+	ms := m.sv.Plan.Machines
+	if len(ms) == 0 {
+		return plan.Machine{}, plan.MachineFacts{}, false
+	}
+	p.idx = min(max(p.idx, 0), len(ms)-1)
+	pm := ms[p.idx]
+	if m.inv == nil {
+		return pm, plan.MachineFacts{}, false
+	}
+	f, ok := m.inv.Machines[pm.ID]
+	return pm, f, ok
+}
+
+// open shows the first machine whose disks are not chosen yet.
+func (p *disksPane) open(m *Model) {
+	p.note, p.noteErr, p.editing = "", false, false
+	p.idx = 0
+	for i, pm := range m.sv.Plan.Machines {
+		if pm.InstallDisk.Empty() {
+			p.idx = i
+			break
+		}
+	}
+	p.table.Top()
+	p.rows(m)
+}
+
+func diskKey(d plan.DiskFacts) string { return d.LinuxName + "|" + d.Serial + "|" + d.WWID }
+
+// rows rebuilds the table for the machine shown.
+func (p *disksPane) rows(m *Model) {
+	pm, f, ok := p.machine(m)
+	if !ok {
+		p.table.SetRows(nil)
+		return
+	}
+	rows := make([]table.Row, 0, len(f.Disks))
+	for _, d := range f.Disks {
+		use, tone := "", table.Plain
+		switch {
+		case d.Matches(pm.InstallDisk):
+			use = "install"
+		case slices.ContainsFunc(pm.PoolDisks, d.Matches):
+			use = "pool"
+		case refusedForAll(d, pm):
+			use, tone = "–", table.Subtle
+		}
+		wwid := d.WWID
+		if wwid == "" {
+			wwid = "—"
+		}
+		cells := []string{use, strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, d.Serial, wwid, plan.Bytes(d.Size),
+			d.Type, d.Transport, d.BusPath, DiskFlags(d)}
+		tones := make([]table.Tone, len(cells))
+		for i := range tones {
+			tones[i] = tone
+		}
+		rows = append(rows, table.Row{Key: diskKey(d), Cells: cells, Tones: tones})
+	}
+	p.table.SetRows(rows)
+	p.table.SetSize(m.rightWidth(), m.disksTableHeight())
+}
+
+// refusedForAll tells whether the disk can serve the machine in no way: not as its install disk, and not
+// as a pool disk either (or the machine is a control plane, which has none).
+func refusedForAll(d plan.DiskFacts, pm plan.Machine) bool {
+	if plan.InstallRefusal(d) == "" {
+		return false
+	}
+	return pm.Role != plan.RoleWorker || plan.PoolRefusal(d, pm.InstallDisk) != ""
+}
+
+// cursorDisk is the disk under the cursor.
+func (p *disksPane) cursorDisk(m *Model) (plan.DiskFacts, bool) {
+	row, ok := p.table.Selected()
+	if !ok {
+		return plan.DiskFacts{}, false
+	}
+	_, f, ok := p.machine(m)
+	if !ok {
+		return plan.DiskFacts{}, false
+	}
+	for _, d := range f.Disks {
+		if diskKey(d) == row.Key {
+			return d, true
+		}
+	}
+	return plan.DiskFacts{}, false
+}
+
+// updateMachine replaces the machine shown in the plan (a fresh slice: saves in flight keep theirs).
+func (m *Model) updateMachine(idx int, pm plan.Machine) {
+	ms := clonePlan(m.sv.Plan).Machines
+	ms[idx] = pm
+	m.sv.Plan.Machines = ms
+}
+
+func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
+	p := &m.disks
+	if p.editing {
+		return m.reasonKey(k)
+	}
+	if p.table.Filtering() {
+		p.table, _ = p.table.Update(k)
+		return nil
+	}
+	pm, f, connected := p.machine(m)
+	n := len(m.sv.Plan.Machines)
+	switch {
+	case key.Matches(k, m.keys.NextMachine) && n > 0:
+		p.idx = (p.idx + 1) % n
+		p.note = ""
+		p.table.Top()
+		p.rows(m)
+		return nil
+	case key.Matches(k, m.keys.PrevMachine) && n > 0:
+		p.idx = (p.idx + n - 1) % n
+		p.note = ""
+		p.table.Top()
+		p.rows(m)
+		return nil
+	case key.Matches(k, m.keys.Encrypt):
+		c := &m.sv.Plan.Cluster
+		if c.Encryption {
+			c.Encryption = false
+			p.note, p.noteErr = "disk encryption off", false
+			return m.save()
+		}
+		p.editing, p.reason = true, c.EncryptionReason
+		p.note = ""
+		return nil
+	case key.Matches(k, m.keys.Enter):
+		if ps := DiskProblems(m.sv.Plan.Validate(m.inv)); len(ps) > 0 {
+			p.note, p.noteErr = "not yet: "+ps[0].String(), true
+			return nil
+		}
+		return m.startStep(m.cur)
+	case key.Matches(k, m.keys.Install), key.Matches(k, m.keys.Pool):
+	default:
+		p.table, _ = p.table.Update(k)
+		return nil
+	}
+	if !connected {
+		p.note, p.noteErr = "this machine is not connected to Omni: its disks cannot be read", true
+		return nil
+	}
+	d, ok := p.cursorDisk(m)
+	if !ok {
+		return nil
+	}
+	name := strings.TrimPrefix(d.LinuxName, "/dev/")
+	if key.Matches(k, m.keys.Install) {
+		if why := plan.InstallRefusal(d); why != "" {
+			p.note, p.noteErr = name+" cannot be the install disk: "+why, true
+			return nil
+		}
+		pm.InstallDisk = d.Identity()
+		pm.PoolDisks = slices.DeleteFunc(slices.Clone(pm.PoolDisks), d.Matches)
+		m.updateMachine(p.idx, pm)
+		p.note, p.noteErr = "install disk of "+f.Name()+": "+pm.InstallDisk.ByID, false
+		p.rows(m)
+		return m.save()
+	}
+	if pm.Role != plan.RoleWorker {
+		p.note, p.noteErr = f.Name()+" is a control plane: pool disks are for workers (control planes run no Mayastor io-engine)", true
+		return nil
+	}
+	if i := slices.IndexFunc(pm.PoolDisks, d.Matches); i >= 0 {
+		pm.PoolDisks = slices.Delete(slices.Clone(pm.PoolDisks), i, i+1)
+		p.note, p.noteErr = name+" is no longer a pool disk", false
+	} else {
+		if why := plan.PoolRefusal(d, pm.InstallDisk); why != "" {
+			p.note, p.noteErr = name+" cannot be a pool disk: "+why, true
+			return nil
+		}
+		pm.PoolDisks = append(slices.Clone(pm.PoolDisks), d.Identity())
+		p.note, p.noteErr = name+" is a Mayastor pool disk: it is wiped", false
+	}
+	m.updateMachine(p.idx, pm)
+	p.rows(m)
+	return m.save()
+}
+
+// reasonKey edits the reason for turning encryption on.
+func (m *Model) reasonKey(k tea.KeyPressMsg) tea.Cmd {
+	p := &m.disks
+	switch k.String() {
+	case "esc":
+		p.editing = false
+		p.note, p.noteErr = "disk encryption stays off", false
+	case "enter":
+		r := strings.TrimSpace(p.reason)
+		if r == "" {
+			p.note, p.noteErr = "say why encryption is wanted (it never unlocked here), or esc to leave it off", true
+			return nil
+		}
+		p.editing = false
+		c := &m.sv.Plan.Cluster
+		c.Encryption, c.EncryptionReason = true, r
+		p.note, p.noteErr = "disk encryption ON: test a reboot on one machine before the others", false
+		return m.save()
+	case "backspace":
+		if r := []rune(p.reason); len(r) > 0 {
+			p.reason = string(r[:len(r)-1])
+		}
+	default:
+		if k.Text != "" {
+			p.reason += k.Text
+		}
+	}
+	return nil
+}
+
+// disksLayout renders the blocks around the table and says how tall the table may be.
+func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
+	t := m.theme
+	w := m.rightWidth()
+	p := &m.disks
+	pm, f, connected := p.machine(m)
+	n := len(m.sv.Plan.Machines)
+
+	// Top: the machine, its install disk by by-id path, its pool disks.
+	var top []string
+	if n == 0 {
+		top = append(top, t.Label.Render("Disks"), "no machine chosen yet: choose them in the machines step ([)")
+	} else {
+		role := "control plane"
+		if pm.Role == plan.RoleWorker {
+			role = "worker"
+		}
+		name := pm.Hostname
+		if connected {
+			name = f.Name()
+		}
+		if name == "" {
+			name = pm.ID
+		}
+		title := t.Label.Render("Disks of "+name) + " (" + role + ") · machine " + strconv.Itoa(p.idx+1) + "/" + strconv.Itoa(n)
+		top = append(top, common.Fit(title, w))
+		install := t.StatusStyle(health.Degraded).Render("none chosen: i on the disk Talos goes on")
+		if !pm.InstallDisk.Empty() {
+			path := pm.InstallDisk.ByID
+			linux := ""
+			if d, ok := f.Disk(pm.InstallDisk); connected && ok {
+				path, linux = plan.ByIDPath(d), " (now "+strings.TrimPrefix(d.LinuxName, "/dev/")+")"
+			}
+			if path == "" {
+				path = pm.InstallDisk.String()
+			}
+			install = t.Label.Render(path) + t.Subtle.Render(linux)
+		}
+		top = append(top, common.Fit("install disk  "+install, w))
+		pool := t.Subtle.Render("none: control planes run no Mayastor pool")
+		if pm.Role == plan.RoleWorker {
+			pool = t.Subtle.Render("none (p on a disk to add it; it is wiped)")
+			if k := len(pm.PoolDisks); k > 0 {
+				pool = plural(k, "disk") + t.Subtle.Render(" for Mayastor, wiped")
+			}
+		}
+		top = append(top, common.Fit("pool disks    "+pool, w))
+		if !connected {
+			top = append(top, t.Error.Render("not connected to Omni: its disks cannot be read"))
+		}
+	}
+
+	// Under the table: the disk under the cursor, in full, and whether it may serve.
+	var detail []string
+	if d, ok := p.cursorDisk(m); ok {
+		wwid := d.WWID
+		if wwid == "" {
+			wwid = "—"
+		}
+		detail = append(detail, "",
+			common.Fit(t.Subtle.Render("serial ")+d.Serial+t.Subtle.Render("  wwid ")+wwid+t.Subtle.Render("  model ")+d.Model, w))
+		detail = append(detail, common.Fit(t.Subtle.Render("bus    ")+d.BusPath, w))
+		detail = append(detail, strings.Split(wrap(t.Subtle.Render("by-id  ")+orDash(plan.ByIDPath(d)), w), "\n")...)
+		ok := t.StatusStyle(health.OK).Render("✔ ")
+		no := t.StatusStyle(health.Down).Render("✖ ")
+		if why := plan.InstallRefusal(d); why != "" {
+			detail = append(detail, strings.Split(wrap(no+"not an install disk: "+why, w), "\n")...)
+		} else {
+			detail = append(detail, ok+"can be the install disk")
+		}
+		if pm.Role == plan.RoleWorker {
+			if why := plan.PoolRefusal(d, pm.InstallDisk); why != "" {
+				detail = append(detail, common.Fit(no+"not a pool disk: "+why, w))
+			} else {
+				detail = append(detail, ok+"can be a pool disk")
+			}
+		}
+	}
+
+	// Bottom: encryption, the plan's disk problems, the last note.
+	var bottom []string
+	c := m.sv.Plan.Cluster
+	switch {
+	case p.editing:
+		bottom = append(bottom, "", t.Label.Render("Turn disk encryption on?")+" "+t.Subtle.Render(steps.EncryptionOffReason[len("off: "):]),
+			"why is it wanted? "+t.Key.Render(p.reason+"▏"))
+	case c.Encryption:
+		bottom = append(bottom, "", t.StatusStyle(health.Degraded).Render("encryption ON")+" (e turns it off), because: "+c.EncryptionReason+
+			t.Subtle.Render(" — it never unlocked at first boot here; test a reboot on one machine first"))
+	default:
+		bottom = append(bottom, "", "encryption "+t.Subtle.Render(steps.EncryptionOffReason)+" (e)")
+	}
+	bottom = wrapLines(bottom, w)
+	if ps := DiskProblems(m.sv.Plan.Validate(m.inv)); len(ps) > 0 {
+		line := t.StatusStyle(health.Degraded).Render("▲ ") + plural(len(ps), "problem") + ": " + t.Label.Render(ps[0].Path) + ": " + ps[0].Message
+		bottom = append(bottom, common.Fit(line, w))
+	} else if n > 0 {
+		bottom = append(bottom, t.StatusStyle(health.OK).Render("✔ every machine's disks are chosen: enter runs the step"))
+	}
+	if p.note != "" {
+		style := t.Flash
+		if p.noteErr {
+			style = t.Error
+		}
+		bottom = append(bottom, strings.Split(wrap(style.Render(p.note), w), "\n")...)
+	}
+	th := m.paneHeight() - len(top) - len(detail) - len(bottom)
+	return [3][]string{top, detail, bottom}, max(th, 3)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func (m *Model) disksView() string {
+	blocks, th := m.disksLayout()
+	tb := m.disks.table // a copy sized for this frame: View stays pure
+	tb.SetSize(m.rightWidth(), min(th, max(tb.Len()+1, 2)))
+	lines := append([]string{}, blocks[0]...)
+	lines = append(lines, strings.Split(tb.View(), "\n")...)
+	lines = append(lines, blocks[1]...)
+	// The bottom block keeps its place at the foot of the pane whatever the number of disks.
+	for len(lines)+len(blocks[2]) < m.paneHeight() {
+		lines = append(lines, "")
+	}
+	return strings.Join(append(lines, blocks[2]...), "\n")
+}

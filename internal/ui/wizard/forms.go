@@ -1,0 +1,347 @@
+package wizard
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+)
+
+// The ISO and cluster forms are huh forms embedded in the model (or run on their own in accessible
+// mode). Their values live in plain structs; parsing and checking them are plain functions.
+
+// CommonExtensions are the system extensions offered by name; others are typed, comma-separated.
+var CommonExtensions = []string{
+	"siderolabs/iscsi-tools",
+	"siderolabs/util-linux-tools",
+	"siderolabs/intel-ucode",
+	"siderolabs/amd-ucode",
+	"siderolabs/qemu-guest-agent",
+}
+
+// isoValues are the ISO form's fields.
+type isoValues struct {
+	Talos, Arch      string
+	Extensions       []string // among CommonExtensions
+	Other            string   // more extensions, comma-separated
+	KernelArgs       string   // space-separated
+	Dir, Preset      string
+	versions         []string // offered, newest first
+	versionsFromOmni bool
+	arches           []string
+	commonExtensions []string
+}
+
+// newISOValues reads the plan's ISO choices, with the newest offered version when none is chosen.
+func newISOValues(p plan.ISO, inv *plan.Inventory) isoValues {
+	v := isoValues{Talos: p.TalosVersion, Arch: p.Arch, KernelArgs: strings.Join(p.KernelArgs, " "),
+		Dir: p.Dir, Preset: p.Preset, arches: []string{"amd64", "arm64"}, commonExtensions: CommonExtensions}
+	if inv != nil && len(inv.TalosVersions) > 0 {
+		v.versions = slices.Clone(inv.TalosVersions)
+		slices.Reverse(v.versions)
+		v.versionsFromOmni = true
+		chosen := v.versions[0] // the newest, unless the plan names an offered one
+		for _, o := range v.versions {
+			if plan.Canonical(o) == plan.Canonical(v.Talos) {
+				chosen = o // the offered spelling, so the Select finds it
+			}
+		}
+		v.Talos = chosen
+	}
+	if v.Arch == "" {
+		v.Arch = plan.DefaultArch
+	}
+	if v.Preset == "" {
+		v.Preset = plan.DefaultPreset
+	}
+	var other []string
+	for _, e := range p.Extensions {
+		if slices.Contains(CommonExtensions, e) {
+			v.Extensions = append(v.Extensions, e)
+		} else {
+			other = append(other, e)
+		}
+	}
+	v.Other = strings.Join(other, ", ")
+	return v
+}
+
+// SplitList reads a comma-separated list: items trimmed, empty ones dropped.
+func SplitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// extensions is the chosen extensions: the common ones in their order, then the typed ones, once each.
+func (v isoValues) extensions() []string {
+	var out []string
+	for _, e := range CommonExtensions {
+		if slices.Contains(v.Extensions, e) {
+			out = append(out, e)
+		}
+	}
+	for _, e := range SplitList(v.Other) {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// applyTo writes the form into the plan's ISO.
+func (v isoValues) applyTo(i plan.ISO) plan.ISO {
+	i.TalosVersion = strings.TrimSpace(v.Talos)
+	i.Arch = v.Arch
+	i.Extensions = v.extensions()
+	i.KernelArgs = strings.Fields(v.KernelArgs)
+	i.Dir = strings.TrimSpace(v.Dir)
+	i.Preset = strings.TrimSpace(v.Preset)
+	return i
+}
+
+// checkExtensions refuses a typed extension that is not a name.
+func checkExtensions(s string) error {
+	for _, e := range SplitList(s) {
+		if strings.ContainsAny(e, " \t") {
+			return fmt.Errorf("%q is not an extension name like siderolabs/iscsi-tools (separate them with commas)", e)
+		}
+	}
+	return nil
+}
+
+func checkPreset(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, "/\\ ") {
+		return fmt.Errorf("a preset name is one word, like %s", plan.DefaultPreset)
+	}
+	return nil
+}
+
+func checkVersion(field string) func(string) error {
+	return func(s string) error {
+		p := plan.New()
+		p.ISO.TalosVersion, p.Cluster.KubernetesVersion = s, s
+		if ps := p.Validate(nil).Only(field); len(ps) > 0 {
+			return fmt.Errorf("%s", ps[0].Message)
+		}
+		return nil
+	}
+}
+
+// keepEmpty lets an accessible prompt's empty answer through: it keeps the default shown.
+func keepEmpty(accessible bool, check func(string) error) func(string) error {
+	if !accessible {
+		return check
+	}
+	return func(s string) error {
+		if s == "" {
+			return nil
+		}
+		return check(s)
+	}
+}
+
+// inputTitle shows, in accessible mode, the value an empty answer keeps.
+func inputTitle(title, value string, accessible bool) string {
+	if accessible && value != "" {
+		return title + " [" + value + "; enter keeps it]"
+	}
+	return title
+}
+
+// isoForm builds the ISO form over v (three pages: version and architecture, extensions, the rest).
+func isoForm(v *isoValues, accessible bool) *huh.Form {
+	var version huh.Field
+	if v.versionsFromOmni {
+		version = huh.NewSelect[string]().Title("Talos version").
+			Description("offered by this Omni, newest first").
+			Value(&v.Talos).Options(huh.NewOptions(v.versions...)...).Height(min(len(v.versions)+2, 7))
+	} else {
+		version = huh.NewInput().Title(inputTitle("Talos version", v.Talos, accessible)).Description("Omni's versions could not be read: type one, like 1.11.5").
+			Value(&v.Talos).Validate(keepEmpty(accessible, checkVersion("iso.talosVersion")))
+	}
+	arch := huh.NewSelect[string]().Title("Architecture").Value(&v.Arch).Options(huh.NewOptions(v.arches...)...)
+	exts := huh.NewMultiSelect[string]().Title("System extensions").
+		Description("x or space toggles; none is needed for Mayastor").
+		Value(&v.Extensions).Options(huh.NewOptions(v.commonExtensions...)...).Height(len(v.commonExtensions) + 2)
+	other := huh.NewInput().Title(inputTitle("Other extensions", v.Other, accessible)).Description("comma-separated, e.g. siderolabs/nut-client").
+		Value(&v.Other).Validate(checkExtensions)
+	kargs := huh.NewInput().Title(inputTitle("Extra kernel arguments", v.KernelArgs, accessible)).Description("space-separated; Omni adds its own SideroLink ones").
+		Value(&v.KernelArgs)
+	dir := huh.NewInput().Title(inputTitle("Download directory", v.Dir, accessible)).Description("empty: the current directory").Value(&v.Dir)
+	preset := huh.NewInput().Title(inputTitle("Preset name", v.Preset, accessible)).Description("the choices are saved under it for machines added later").
+		Value(&v.Preset).Validate(keepEmpty(accessible, checkPreset))
+	return huh.NewForm(
+		huh.NewGroup(version, arch),
+		huh.NewGroup(exts, other),
+		huh.NewGroup(kargs, dir, preset),
+	)
+}
+
+// clusterValues are the cluster form's fields.
+type clusterValues struct {
+	Name, Kubernetes string
+	versions         []string // supported by the chosen Talos, newest first
+	talos            string
+}
+
+func newClusterValues(p plan.Plan, inv *plan.Inventory) clusterValues {
+	p = p.WithDefaults()
+	v := clusterValues{Name: p.Cluster.Name, Kubernetes: p.Cluster.KubernetesVersion, talos: p.Cluster.TalosVersion}
+	if inv != nil {
+		v.versions = slices.Clone(inv.KubernetesVersions[plan.Canonical(v.talos)])
+		slices.Reverse(v.versions)
+	}
+	if len(v.versions) > 0 && !slices.Contains(v.versions, v.Kubernetes) {
+		v.Kubernetes = v.versions[0]
+	}
+	return v
+}
+
+func checkClusterName(s string) error {
+	p := plan.New()
+	p.Cluster.Name = s
+	if ps := p.Validate(nil).Only("cluster.name"); len(ps) > 0 {
+		return fmt.Errorf("%s", ps[0].Message)
+	}
+	return nil
+}
+
+// clusterForm builds the cluster form over v.
+func clusterForm(v *clusterValues, accessible bool) *huh.Form {
+	name := huh.NewInput().Title(inputTitle("Cluster name", v.Name, accessible)).Description("the Omni cluster; you type it again to confirm the wipe").
+		Value(&v.Name).Validate(keepEmpty(accessible, checkClusterName))
+	var kube huh.Field
+	if len(v.versions) > 0 {
+		kube = huh.NewSelect[string]().Title("Kubernetes version").
+			Description("supported by Talos " + plan.Canonical(v.talos) + ", newest first").
+			Value(&v.Kubernetes).Options(huh.NewOptions(v.versions...)...).Height(min(len(v.versions)+2, 7))
+	} else {
+		kube = huh.NewInput().Title(inputTitle("Kubernetes version", v.Kubernetes, accessible)).Description("like 1.34.1").
+			Value(&v.Kubernetes).Validate(keepEmpty(accessible, checkVersion("cluster.kubernetesVersion")))
+	}
+	return huh.NewForm(huh.NewGroup(name, kube))
+}
+
+// huhTheme follows the wizard's theme: Charm's colours, or none under NO_COLOR (bold and reverse only).
+func huhTheme(t theme.Theme) huh.Theme {
+	if t.Color {
+		dark := t.Dark
+		return huh.ThemeFunc(func(bool) *huh.Styles { return huh.ThemeCharm(dark) })
+	}
+	return huh.ThemeFunc(func(bool) *huh.Styles {
+		s := huh.ThemeBase(false)
+		plain := lipgloss.NewStyle()
+		btn := plain.Padding(0, 2).MarginRight(1)
+		s.Focused.FocusedButton = btn.Reverse(true)
+		s.Focused.BlurredButton = btn
+		s.Focused.TextInput.Placeholder = plain
+		s.Focused.Title = plain.Bold(true)
+		s.Focused.SelectedOption = plain.Bold(true)
+		s.Blurred = s.Focused
+		s.Blurred.Base = s.Blurred.Base.BorderStyle(lipgloss.HiddenBorder())
+		s.Blurred.MultiSelectSelector = plain.SetString("  ")
+		s.Blurred.SelectSelector = plain.SetString("  ")
+		s.Blurred.NextIndicator = plain
+		s.Blurred.PrevIndicator = plain
+		s.Help = help.Styles{Ellipsis: plain, ShortKey: plain.Bold(true), ShortDesc: plain, ShortSeparator: plain,
+			FullKey: plain.Bold(true), FullDesc: plain, FullSeparator: plain}
+		return s
+	})
+}
+
+// startForm embeds f as the current step's form.
+func (m *Model) startForm(id steps.ID, f *huh.Form) tea.Cmd {
+	f = f.WithTheme(huhTheme(m.theme)).WithShowHelp(true).WithWidth(m.rightWidth())
+	m.form, m.formFor, m.mode = f, id, modeForm
+	init := f.Init()
+	f.Update(tea.WindowSizeMsg{Width: m.rightWidth(), Height: max(m.paneHeight()-2, 1)})
+	return init
+}
+
+func (m *Model) openISOForm() tea.Cmd {
+	m.isoVals = newISOValues(m.sv.Plan.ISO, m.inv)
+	return m.startForm(steps.ISO, isoForm(&m.isoVals, false))
+}
+
+func (m *Model) openClusterForm() tea.Cmd {
+	m.clusVals = newClusterValues(m.sv.Plan, m.inv)
+	return m.startForm(steps.Cluster, clusterForm(&m.clusVals, false))
+}
+
+// updateForm passes a message to the form and acts on its submission.
+func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
+	if m.form == nil {
+		return nil
+	}
+	fm, cmd := m.form.Update(msg)
+	if f, ok := fm.(*huh.Form); ok {
+		m.form = f
+	}
+	if m.form.State == huh.StateCompleted {
+		return tea.Batch(cmd, m.submitForm())
+	}
+	return cmd
+}
+
+// cancelForm leaves a form unsaved: back to the step's outcome when it has one.
+func (m *Model) cancelForm() tea.Cmd {
+	st := m.st[m.cur]
+	if st.state == steps.Done || st.state == steps.Failed || st.ran {
+		m.form = nil
+		m.mode = modeView
+		if st.state == steps.Failed {
+			m.mode = modeRun
+		}
+		return nil
+	}
+	m.flash, m.flashErr = "this step needs its form: fill it, or q to quit (nothing is lost)", false
+	return nil
+}
+
+// submitForm saves the form's answers in the plan, then runs the step or opens the review.
+func (m *Model) submitForm() tea.Cmd {
+	id := m.formFor
+	m.form = nil
+	switch id {
+	case steps.ISO:
+		m.sv.Plan.ISO = m.isoVals.applyTo(m.sv.Plan.ISO)
+		if ps := m.sv.Plan.Validate(m.inv).Only("iso"); len(ps) > 0 {
+			m.flash, m.flashErr = ps[0].String(), true
+			return m.openISOForm()
+		}
+		return m.startStep(m.cur) // the run saves the plan first
+	case steps.Cluster:
+		m.sv.Plan.Cluster.Name = strings.TrimSpace(m.clusVals.Name)
+		m.sv.Plan.Cluster.KubernetesVersion = strings.TrimSpace(m.clusVals.Kubernetes)
+		if m.confirmed != m.sv.Plan.Cluster.Name {
+			m.confirmed = ""
+		}
+		m.openReview()
+		return m.save()
+	}
+	return nil
+}
+
+func (m *Model) formView() string {
+	if m.form == nil {
+		return ""
+	}
+	title := m.theme.Label.Render(m.o.Steps[m.cur].Title())
+	if rec, ok := m.sv.Steps[m.formFor]; ok && rec.State == steps.Failed && m.st[m.cur].state != steps.Done {
+		title += "  " + m.theme.Error.Render("last run failed: ") + rec.Detail
+	}
+	return title + "\n\n" + m.form.View()
+}

@@ -1,0 +1,344 @@
+package wizard
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+)
+
+// The machines pane: every machine connected to Omni, refreshed every few seconds, with the role the
+// plan gives it; c, w and space choose. Enter runs the machines step once the choice is valid.
+
+type machinesPane struct {
+	table   table.Model
+	note    string
+	noteErr bool
+}
+
+func newMachinesPane(t theme.Theme) machinesPane {
+	tb := table.New(t,
+		table.Column{Title: "ROLE", Width: 7},
+		table.Column{Title: "HOSTNAME", Width: 12, Flex: 2},
+		table.Column{Title: "ID", Width: 14, Drop: 2},
+		table.Column{Title: "CPU", Width: 3},
+		table.Column{Title: "MEMORY", Width: 6},
+		table.Column{Title: "DISKS", Width: 5},
+		table.Column{Title: "NICS", Width: 8, Flex: 1, Drop: 3},
+	)
+	tb.Empty = "No machine is connected to Omni yet: boot them from the ISO (this list refreshes by itself)."
+	return machinesPane{table: tb}
+}
+
+// machinesReserved is the pane's lines around the table: title, counts, a blank; a blank, two detail
+// lines, three problem lines and a note.
+const machinesReserved = 10
+
+func (m *Model) machinesTableHeight() int { return max(m.paneHeight()-machinesReserved, 3) }
+
+// MachineProblems are a plan's problems about the choice of machines — not their disks — as the
+// machines step sees them (paths "machines", machines[i].id and .role).
+func MachineProblems(ps plan.Problems) plan.Problems {
+	var out plan.Problems
+	for _, p := range ps.Only("machines") {
+		if p.Path == "machines" || strings.HasSuffix(p.Path, ".id") || strings.HasSuffix(p.Path, ".role") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// shortIDs names each machine by the part of its ID that tells it apart: the UUID's segments that are
+// the same on every machine (a vendor's prefix, say) are left out.
+func shortIDs(ids []string) map[string]string {
+	out := make(map[string]string, len(ids))
+	split := make([][]string, len(ids))
+	n := -1
+	for i, id := range ids {
+		split[i] = strings.Split(id, "-")
+		if n < 0 || len(split[i]) != n {
+			if n >= 0 {
+				n = -2
+				break
+			}
+			n = len(split[i])
+		}
+	}
+	for i, id := range ids {
+		if n <= 1 || len(ids) < 2 {
+			out[id] = common.Truncate(id, 14)
+			continue
+		}
+		var keep []string
+		for j, seg := range split[i] {
+			same := true
+			for k := range ids {
+				if split[k][j] != seg {
+					same = false
+					break
+				}
+			}
+			if !same {
+				keep = append(keep, seg)
+			}
+		}
+		s := strings.Join(keep, "-")
+		if len(s) > 14 {
+			s = s[:14]
+		}
+		out[id] = s
+	}
+	return out
+}
+
+// candidates are the machines the table lists: the connected ones and those the plan names (connected or
+// not), by hostname.
+func (m *Model) candidates() []plan.MachineFacts {
+	seen := map[string]bool{}
+	var out []plan.MachineFacts
+	if m.inv != nil {
+		for _, f := range m.inv.Machines {
+			out = append(out, f)
+			seen[f.ID] = true
+		}
+	}
+	for _, pm := range m.sv.Plan.Machines {
+		if !seen[pm.ID] {
+			out = append(out, plan.MachineFacts{ID: pm.ID, Hostname: pm.Hostname})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name() != out[j].Name() {
+			return out[i].Name() < out[j].Name()
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// rows rebuilds the machines table from the inventory and the plan.
+func (p *machinesPane) rows(m *Model) {
+	cands := m.candidates()
+	ids := make([]string, len(cands))
+	for i, c := range cands {
+		ids[i] = c.ID
+	}
+	short := shortIDs(ids)
+	rows := make([]table.Row, 0, len(cands))
+	for _, f := range cands {
+		role, tone := "—", table.Subtle
+		if pm, ok := m.sv.Plan.Machine(f.ID); ok {
+			tone = table.Plain
+			role = "worker"
+			if pm.Role == plan.RoleControlPlane {
+				role = "control"
+			}
+		}
+		connected := m.inv != nil
+		if connected {
+			_, connected = m.inv.Machines[f.ID]
+		}
+		cells := []string{role, f.Name(), short[f.ID], "", "", "", ""}
+		if connected {
+			cells[3], cells[4], cells[5], cells[6] = strconv.Itoa(f.Cores), memory(f.MemoryMiB), strconv.Itoa(len(f.Disks)), nicNames(f.NICs)
+		} else {
+			cells[6] = "not connected"
+			tone = table.ToneOf(health.Down)
+		}
+		tones := []table.Tone{tone, tone, tone, tone, tone, tone, tone}
+		rows = append(rows, table.Row{Key: f.ID, Cells: cells, Tones: tones})
+	}
+	p.table.SetRows(rows)
+	p.table.SetSize(m.rightWidth(), m.machinesTableHeight())
+}
+
+func memory(mib uint64) string {
+	if mib == 0 {
+		return "?"
+	}
+	if mib%1024 == 0 {
+		return strconv.FormatUint(mib/1024, 10) + " GiB"
+	}
+	return fmt.Sprintf("%.1f GiB", float64(mib)/1024)
+}
+
+// nicNames keeps each NIC's name and, when it is down, says so.
+func nicNames(nics []string) string {
+	out := make([]string, 0, len(nics))
+	for _, n := range nics {
+		f := strings.Fields(n)
+		if len(f) == 0 {
+			continue
+		}
+		s := f[0]
+		if strings.HasSuffix(n, " down") {
+			s += " down"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// roleCounts is the status line's "control planes 2/3, workers 3".
+func roleCounts(p plan.Plan) string {
+	return fmt.Sprintf("control planes %d/%d, workers %d", len(p.ByRole(plan.RoleControlPlane)), plan.ControlPlanes,
+		len(p.ByRole(plan.RoleWorker)))
+}
+
+// setRole puts machine id in the plan with role, or takes it out when role is "". The plan keeps its
+// machines control planes first, then workers, each by hostname.
+func (m *Model) setRole(id string, role plan.Role) {
+	p := &m.sv.Plan
+	ms := clonePlan(*p).Machines
+	i := -1
+	for j, pm := range ms {
+		if pm.ID == id {
+			i = j
+		}
+	}
+	m.machines.note, m.machines.noteErr = "", false
+	switch {
+	case role == "" && i >= 0:
+		ms = append(ms[:i], ms[i+1:]...)
+	case role == "":
+		return
+	case i < 0:
+		pm := plan.Machine{ID: id, Role: role}
+		if m.inv != nil {
+			pm.Hostname = m.inv.Machines[id].Hostname
+		}
+		ms = append(ms, pm)
+	default:
+		if role == plan.RoleControlPlane && len(ms[i].PoolDisks) > 0 {
+			ms[i].PoolDisks = nil
+			m.machines.note = "its pool disks were dropped: control planes run no Mayastor pool"
+		}
+		ms[i].Role = role
+	}
+	sort.SliceStable(ms, func(a, b int) bool {
+		if ms[a].Role != ms[b].Role {
+			return ms[a].Role == plan.RoleControlPlane
+		}
+		return ms[a].Hostname < ms[b].Hostname
+	})
+	p.Machines = ms
+}
+
+func (m *Model) machinesKey(k tea.KeyPressMsg) tea.Cmd {
+	mp := &m.machines
+	if mp.table.Filtering() {
+		mp.table, _ = mp.table.Update(k)
+		return nil
+	}
+	row, ok := mp.table.Selected()
+	var role plan.Role
+	switch {
+	case key.Matches(k, m.keys.CP):
+		role = plan.RoleControlPlane
+	case key.Matches(k, m.keys.Worker):
+		role = plan.RoleWorker
+	case key.Matches(k, m.keys.Out):
+		role = ""
+	case key.Matches(k, m.keys.Enter):
+		ps := MachineProblems(m.sv.Plan.Validate(m.inv))
+		if len(ps) > 0 {
+			mp.note, mp.noteErr = "not yet: "+ps[0].Message, true
+			return nil
+		}
+		return m.startStep(m.cur)
+	default:
+		mp.table, _ = mp.table.Update(k)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	m.setRole(row.Key, role)
+	mp.rows(m)
+	return m.save()
+}
+
+func (m *Model) machinesView() string {
+	t := m.theme
+	w := m.rightWidth()
+	p := m.sv.Plan
+	mp := &m.machines
+	counts := roleCounts(p)
+	cps, workers := len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))
+	if cps == plan.ControlPlanes && workers > 0 {
+		counts = t.StatusStyle(health.OK).Render("✔ " + counts)
+	} else {
+		counts = t.StatusStyle(health.Degraded).Render("▲ " + counts)
+	}
+	title := t.Label.Render("Machines connected to Omni")
+	if m.invErr != nil {
+		title += "  " + t.Error.Render("✖ "+m.invErr.Error())
+	} else if m.inv != nil {
+		title += t.Subtle.Render(fmt.Sprintf("  %d connected", len(m.inv.Machines)))
+	}
+	lines := []string{common.Fit(title, w), common.Join(counts, t.Subtle.Render(mp.table.StatusLine()), w), ""}
+	lines = append(lines, strings.Split(mp.table.View(), "\n")...)
+	lines = append(lines, "")
+	if row, ok := mp.table.Selected(); ok {
+		f := plan.MachineFacts{ID: row.Key}
+		if m.inv != nil {
+			if ff, ok := m.inv.Machines[row.Key]; ok {
+				f = ff
+			}
+		}
+		lines = append(lines, common.Fit(t.Subtle.Render("ID ")+f.ID+t.Subtle.Render("  "+f.CPU), w),
+			common.Fit(t.Subtle.Render("NICs ")+strings.Join(f.NICs, "; "), w))
+	} else {
+		lines = append(lines, "", "")
+	}
+	ps := MachineProblems(p.Validate(m.inv))
+	if len(ps) == 0 {
+		ps = nil
+		lines = append(lines, t.StatusStyle(health.OK).Render("✔ the choice is valid: enter runs the machines step"), "", "")
+	} else {
+		lines = append(lines, m.problemLines(ps, 3, w)...)
+	}
+	if mp.note != "" {
+		style := t.Flash
+		if mp.noteErr {
+			style = t.Error
+		}
+		lines = append(lines, common.Fit(style.Render(mp.note), w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// problemLines lists the problems by field path, wrapped, in n lines at most (the last one then says
+// how many more); "" lines fill the rest.
+func (m *Model) problemLines(ps plan.Problems, n, w int) []string {
+	t := m.theme
+	var out []string
+	for i, p := range ps {
+		lines := strings.Split(wrap(t.StatusStyle(health.Degraded).Render("▲ ")+t.Label.Render(p.Path)+": "+p.Message, w), "\n")
+		left := n - len(out)
+		if more := len(ps) - i - 1; more > 0 {
+			left-- // keep a line for "… and N more"
+		}
+		if left <= 0 {
+			out = append(out, t.Subtle.Render(fmt.Sprintf("… and %d more", len(ps)-i)))
+			break
+		}
+		if len(lines) > left {
+			lines = lines[:left]
+			lines[left-1] = common.Truncate(lines[left-1]+" …", w)
+		}
+		out = append(out, lines...)
+	}
+	for len(out) < n {
+		out = append(out, "")
+	}
+	return out[:min(len(out), n)]
+}

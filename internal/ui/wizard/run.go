@@ -1,0 +1,219 @@
+package wizard
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/clubcedille/cedille-tui/internal/download"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+)
+
+// The run pane: a step's live progress (a byte counter with rate and ETA, the per-object items, the
+// log), then its outcome — for a failure the error, the plan's problems with their field paths, and
+// what to do; for the preflight its probe results; for the ISO its digest and how to write the key;
+// for the cluster the kubeconfig.
+
+// runHeaderHeight is the lines above the log: title, outcome or progress, the items, a blank.
+func (m *Model) runHeaderHeight() int {
+	if m.cur < 0 || m.cur >= len(m.st) {
+		return 2
+	}
+	return len(m.runHeader())
+}
+
+// runHeader is the part of the run pane above the log.
+func (m *Model) runHeader() []string {
+	t := m.theme
+	st := m.st[m.cur]
+	s := m.o.Steps[m.cur]
+	w := m.rightWidth()
+	var out []string
+	switch st.state {
+	case steps.Running:
+		out = append(out, t.Label.Render(s.Title())+" "+t.Key.Render(m.spin.View())+" running")
+	case steps.Done:
+		out = append(out, t.Label.Render(s.Title())+" "+t.StatusStyle(health.OK).Render("✔ done"))
+		out = append(out, m.doneSummary()...)
+	case steps.Failed:
+		out = append(out, t.Label.Render(s.Title())+" "+t.StatusStyle(health.Down).Render("✖ failed"))
+		out = append(out, m.failure(st.err, w)...)
+	default:
+		out = append(out, t.Label.Render(s.Title()))
+	}
+	if st.state == steps.Running && st.meter.started {
+		out = append(out, download.FormatProgress(st.meter.progress(), w))
+	}
+	if st.state == steps.Running && st.counter != nil {
+		out = append(out, fmt.Sprintf("%s %d/%d", st.counter.Unit, st.counter.Done, st.counter.Total))
+	}
+	if len(st.items) > 0 {
+		for _, it := range st.items {
+			out = append(out, common.Fit(m.itemLine(it), w))
+		}
+	}
+	return append(out, "")
+}
+
+// itemLine is one object's live line: symbol, name, stage, detail.
+func (m *Model) itemLine(it steps.Item) string {
+	t := m.theme
+	sym := t.Subtle.Render("·")
+	switch {
+	case it.Failed:
+		sym = t.StatusStyle(health.Down).Render("✖")
+	case it.OK:
+		sym = t.StatusStyle(health.OK).Render("✔")
+	}
+	line := " " + sym + " " + it.Name
+	if it.State != "" {
+		line += "  " + it.State
+	}
+	if it.Detail != "" {
+		line += "  " + t.Subtle.Render(it.Detail)
+	}
+	return line
+}
+
+// failure is what a failed step says: the error, each plan problem by its field path, what to do.
+func (m *Model) failure(err error, w int) []string {
+	if err == nil {
+		return nil
+	}
+	t := m.theme
+	var out []string
+	if ps := errProblems(err); len(ps) > 0 {
+		out = append(out, "the plan has "+plural(len(ps), "problem")+":")
+		for _, p := range ps {
+			out = append(out, strings.Split(wrap(t.Error.Render(p.Path)+": "+p.Message, w), "\n")...)
+		}
+	} else {
+		out = append(out, strings.Split(wrap(t.Error.Render(err.Error()), w), "\n")...)
+	}
+	what := "r retries with the same plan"
+	if m.editable() {
+		what += "; e edits the step's choices"
+	}
+	return append(out, t.Subtle.Render(what+"; the plan is kept"))
+}
+
+// doneSummary is the lines a finished step adds above its log.
+func (m *Model) doneSummary() []string {
+	t := m.theme
+	p := m.sv.Plan
+	switch m.stepID() {
+	case steps.Preflight:
+		return []string{fmt.Sprintf("terminal %d×%d (the wizard needs %d×%d)", m.w, m.h, MinWidth, MinHeight)}
+	case steps.ISO:
+		if p.ISO.File == "" {
+			return nil
+		}
+		w := m.rightWidth()
+		out := strings.Split(wrap("ISO "+p.ISO.File, w), "\n")
+		return append(out, "SHA-256 (check it with sha256sum -c before writing the key):", t.Label.Render(p.ISO.SHA256))
+	case steps.Cluster:
+		if p.Cluster.Kubeconfig == "" {
+			return nil
+		}
+		w := m.rightWidth()
+		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"),
+			t.Key.Render("press enter to open the console"))
+	}
+	return nil
+}
+
+// logLines is the current step's log, wrapped to the pane.
+func (m *Model) logLines() []string {
+	st := m.st[m.cur]
+	lines := st.log
+	if !st.ran && st.state != steps.Running && len(lines) == 0 {
+		lines = m.o.Steps[m.cur].Describe(m.sv.Plan)
+	}
+	return wrapLines(lines, m.rightWidth())
+}
+
+func (m *Model) runView() string {
+	head := m.runHeader()
+	lg := m.log // sized for this frame; followLog keeps the stored one at the end of the log
+	lg.SetSize(m.rightWidth(), max(m.paneHeight()-len(head), 1))
+	return strings.Join(head, "\n") + "\n" + lg.View()
+}
+
+// outcomeView is a step that is not running: its Check's outcome and what it does (or did), scrolled.
+func (m *Model) outcomeView() string {
+	t := m.theme
+	out := m.outcomeLines()
+	if h := m.paneHeight(); len(out) > h {
+		off := min(m.viewOffset, len(out)-h+1)
+		more := len(out) - h + 1 - off
+		tail := t.Subtle.Render(fmt.Sprintf("… %d more lines (↑/↓ scroll)", more))
+		if more == 0 {
+			tail = t.Subtle.Render("(end; ↑ scrolls back)")
+		}
+		out = append(out[off:off+h-1:off+h-1], tail)
+	}
+	return strings.Join(out, "\n")
+}
+
+func (m *Model) outcomeLines() []string {
+	t := m.theme
+	st := m.st[m.cur]
+	s := m.o.Steps[m.cur]
+	w := m.rightWidth()
+	var out []string
+	switch st.state {
+	case steps.Done:
+		out = append(out, t.Label.Render(s.Title())+" "+t.StatusStyle(health.OK).Render("✔ its outcome holds"))
+	case steps.Skipped:
+		out = append(out, t.Label.Render(s.Title())+" "+t.Subtle.Render("– skipped: not in --only"))
+	default:
+		out = append(out, t.Label.Render(s.Title())+" "+t.Subtle.Render("· not done"))
+	}
+	if st.detail != "" {
+		out = append(out, strings.Split(wrap(st.detail, w), "\n")...)
+	}
+	if rec, ok := m.sv.Steps[s.ID()]; ok && rec.State == steps.Failed && st.state != steps.Done {
+		out = append(out, strings.Split(wrap(t.Error.Render("last run failed: ")+rec.Detail, w), "\n")...)
+	}
+	out = append(out, "", t.Subtle.Render("What this step does:"))
+	out = append(out, wrapLines(s.Describe(m.sv.Plan), w)...)
+	if st.ran && len(st.log) > 0 {
+		out = append(out, "", t.Subtle.Render("Its last run said:"))
+		out = append(out, wrapLines(st.log, w)...)
+	}
+	return out
+}
+
+func (m *Model) allDoneView() string {
+	t := m.theme
+	p := m.sv.Plan
+	head := "✔ Every step's outcome holds"
+	if m.o.Only != nil {
+		head = "✔ Every selected step's outcome holds (--only)"
+	}
+	out := []string{t.StatusStyle(health.OK).Render(head), ""}
+	if len(p.Machines) > 0 {
+		out = append(out, fmt.Sprintf("cluster %s: %d control planes, %d workers", p.Cluster.Name,
+			len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))))
+	}
+	if p.ISO.File != "" {
+		out = append(out, strings.Split(wrap("ISO "+p.ISO.File, m.rightWidth()), "\n")...)
+	}
+	if p.Cluster.Kubeconfig != "" {
+		out = append(out, strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), m.rightWidth()), "\n")...)
+		out = append(out, "", t.Key.Render("press enter to open the console"))
+	} else {
+		out = append(out, "", "enter quits")
+	}
+	return strings.Join(out, "\n")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}

@@ -1,0 +1,412 @@
+package wizard
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
+)
+
+// The screen: a header, a status line, the body (steps on the left, the current step on the right) and
+// the footer's keys. Every size is derived from the window's; nothing is placed at fixed coordinates.
+
+// View draws the whole screen, exactly the terminal's size.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "cedille-tui install"
+	return v
+}
+
+// Render is the screen content (what goldens compare).
+func (m *Model) Render() string {
+	if m.w <= 0 || m.h <= 0 {
+		return ""
+	}
+	if m.w < MinWidth || m.h < MinHeight {
+		return common.Block(tooSmall(m.w, m.h), m.w, m.h)
+	}
+	bh := m.bodyHeight()
+	lw := m.leftWidth()
+	left := strings.Split(m.stepList(lw, bh), "\n")
+	right := strings.Split(common.Block(m.pane(), m.rightWidth(), bh), "\n")
+	sep := m.theme.Subtle.Render("│")
+	body := make([]string, bh)
+	for i := range body {
+		body[i] = left[i] + sep + " " + right[i]
+	}
+	return strings.Join([]string{m.header(), m.statusLine(), strings.Join(body, "\n"), m.footer()}, "\n")
+}
+
+func tooSmall(w, h int) string {
+	return "terminal too small (need 80×24), now " + strconv.Itoa(w) + "×" + strconv.Itoa(h) +
+		": enlarge it, nothing is lost"
+}
+
+func (m *Model) bodyHeight() int { return max(m.h-3, 0) }
+
+// leftWidth fits the longest step title, its symbol and a margin.
+func (m *Model) leftWidth() int {
+	w := len("Legend") + 3
+	for _, s := range m.o.Steps {
+		w = max(w, ansi.StringWidth(s.Title())+4)
+	}
+	return min(w, max(m.w/4, 12))
+}
+
+// rightWidth is what the current step's pane gets: the rest, after the separator and a space.
+func (m *Model) rightWidth() int { return max(m.w-m.leftWidth()-2, 1) }
+
+// paneHeight is the right pane's height.
+func (m *Model) paneHeight() int { return m.bodyHeight() }
+
+// resize gives each component its size.
+func (m *Model) resize() {
+	w, h := m.rightWidth(), m.paneHeight()
+	m.machines.table.SetSize(w, m.machinesTableHeight())
+	m.disks.table.SetSize(w, m.disksTableHeight())
+	m.log.SetSize(w, max(h-m.runHeaderHeight(), 1))
+	if m.form != nil {
+		m.form.WithWidth(w)
+		m.form.Update(tea.WindowSizeMsg{Width: w, Height: max(h-2, 1)})
+	}
+	if m.mode == modeRun || m.mode == modeView {
+		m.followLog()
+	}
+}
+
+func (m *Model) header() string {
+	left := m.theme.Title.Render("cedille-tui install")
+	if m.o.Endpoint != "" {
+		left += m.theme.Subtle.Render(" │ ") + "Omni " + m.o.Endpoint
+	}
+	right := ""
+	if n := len(m.o.Steps); n > 0 && m.cur < n && m.loaded {
+		right = "step " + strconv.Itoa(m.cur+1) + "/" + strconv.Itoa(n) + " · " + m.o.Steps[m.cur].Title()
+	} else if m.mode == modeAllDone {
+		right = m.theme.StatusStyle(health.OK).Render("✔ install done")
+	}
+	return common.Join(left, right, m.w)
+}
+
+// statusLine says what the pane expects, or a flash, or the quit question.
+func (m *Model) statusLine() string {
+	switch {
+	case m.confirmQuit:
+		return m.theme.Banner.Render(common.Fit("a step is running: quit anyway? It stops and resumes next time (y/n)", m.w))
+	case m.flash != "" && m.flashErr:
+		return common.Fit(m.theme.Error.Render("✖ "+m.flash), m.w)
+	case m.flash != "":
+		return common.Fit(m.theme.Flash.Render(m.flash), m.w)
+	}
+	return common.Fit(m.theme.Subtle.Render(m.hint()), m.w)
+}
+
+// hint is one line on what to do in the current pane.
+func (m *Model) hint() string {
+	switch m.mode {
+	case modeStart:
+		switch {
+		case m.loadErr != nil:
+			return "the saved install could not be read"
+		case !m.loaded:
+			return "reading the saved install…"
+		case m.waitInv:
+			return "reading Omni's machines and versions…"
+		}
+		return "checking every step from the top: the install resumes at the first one not done"
+	case modeForm:
+		return "fill the form: enter next field, shift+tab back; it is saved when submitted"
+	case modeMachines:
+		return "choose the machines: c control plane, w worker, space not in the cluster"
+	case modeDisks:
+		return "choose each machine's install disk (i) and, on workers, its pool disks (p)"
+	case modeReview:
+		return "review what is wiped, then type the cluster name to confirm"
+	case modeRun:
+		if m.running >= 0 {
+			return m.o.Steps[m.running].Title() + ": running…"
+		}
+	case modeAllDone:
+		if m.o.Only != nil {
+			return "every selected step's outcome holds"
+		}
+		return "every step's outcome holds"
+	}
+	return ""
+}
+
+func (m *Model) footer() string {
+	var bs []key.Binding
+	switch {
+	case m.confirmQuit:
+		bs = []key.Binding{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "quit")),
+			key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "stay"))}
+	case m.help:
+		bs = []key.Binding{m.keys.Back}
+	default:
+		bs = append(m.paneHelp(), m.globalHelp()...)
+	}
+	parts := make([]string, 0, len(bs))
+	for _, b := range bs {
+		if !b.Enabled() {
+			continue
+		}
+		h := b.Help()
+		parts = append(parts, m.theme.Key.Render(h.Key)+" "+m.theme.KeyDesc.Render(h.Desc))
+	}
+	return common.Fit(strings.Join(parts, m.theme.Subtle.Render(" • ")), m.w)
+}
+
+func (m *Model) globalHelp() []key.Binding {
+	if m.capturing() {
+		return []key.Binding{m.keys.ForceQuit}
+	}
+	return []key.Binding{m.keys.Help, m.keys.Quit}
+}
+
+// paneHelp is the current pane's keys, most useful first.
+func (m *Model) paneHelp() []key.Binding {
+	k := m.keys
+	switch m.mode {
+	case modeForm:
+		return []key.Binding{withHelp(k.Enter, "next"), key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back")),
+			withHelp(k.Back, "cancel")}
+	case modeMachines:
+		if m.machines.table.Filtering() {
+			return []key.Binding{withHelp(k.Enter, "apply filter"), withHelp(k.Back, "clear")}
+		}
+		return []key.Binding{k.CP, k.Worker, key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "out")), withHelp(k.Enter, "run"),
+			m.machines.table.Keys.Filter}
+	case modeDisks:
+		if m.disks.editing {
+			return []key.Binding{withHelp(k.Enter, "turn encryption on"), withHelp(k.Back, "leave it off")}
+		}
+		return []key.Binding{withHelp(k.NextMachine, "machine"), withHelp(k.Install, "install"), withHelp(k.Pool, "pool"), k.Encrypt,
+			withHelp(k.Enter, "run")}
+	case modeReview:
+		return []key.Binding{withHelp(k.Enter, "confirm"), withHelp(k.Back, "back to the form"),
+			key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll"))}
+	case modeRun:
+		if m.running >= 0 {
+			return []key.Binding{withHelp(k.Up, "scroll")}
+		}
+		switch m.st[m.cur].state {
+		case steps.Failed:
+			bs := []key.Binding{k.Retry}
+			if m.editable() {
+				bs = append(bs, k.Edit)
+			}
+			return append(bs, withHelp(k.Up, "scroll"))
+		case steps.Done:
+			desc := "next step"
+			if m.stepID() == steps.Cluster && m.sv.Plan.Cluster.Kubeconfig != "" {
+				desc = "open the console"
+			}
+			bs := []key.Binding{withHelp(k.Enter, desc)}
+			if m.stepID() == steps.Preflight {
+				bs = append(bs, withHelp(k.Retry, "probe again"))
+			}
+			return append(bs, withHelp(k.Up, "scroll"), k.Prev)
+		}
+	case modeView:
+		st := m.st[m.cur]
+		bs := []key.Binding{withHelp(k.Enter, "next step")}
+		if st.state != steps.Done && st.state != steps.Skipped {
+			bs = []key.Binding{withHelp(k.Enter, "run")}
+		}
+		if m.editable() && st.state != steps.Skipped {
+			bs = append(bs, withHelp(k.Edit, "change"))
+		}
+		if m.stepID() == steps.Preflight {
+			bs = append(bs, withHelp(k.Retry, "probe again"))
+		}
+		if len(m.outcomeLines()) > m.paneHeight() {
+			bs = append(bs, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll")))
+		}
+		return append(bs, k.Prev, k.Next)
+	case modeAllDone:
+		if m.sv.Plan.Cluster.Kubeconfig != "" {
+			return []key.Binding{withHelp(k.Enter, "open the console"), k.Prev}
+		}
+		return []key.Binding{withHelp(k.Enter, "quit"), k.Prev}
+	case modeStart:
+		if m.loadErr != nil {
+			return []key.Binding{k.Retry}
+		}
+	}
+	return nil
+}
+
+func withHelp(b key.Binding, desc string) key.Binding {
+	h := b.Help()
+	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(h.Key, desc))
+}
+
+// stepList is the left pane: each step with its state's symbol, the current one highlighted, and a
+// legend of the symbols at the bottom when there is room.
+func (m *Model) stepList(w, h int) string {
+	lines := make([]string, 0, h)
+	for i, s := range m.o.Steps {
+		line := common.Fit(" "+m.symbol(i)+" "+s.Title(), w)
+		if i == m.cur && m.loaded && m.mode != modeAllDone {
+			line = m.theme.Selected.Render(common.Fit(" "+m.plainSymbol(i)+" "+s.Title(), w))
+		}
+		lines = append(lines, line)
+	}
+	legend := []string{"", m.theme.Label.Render(" Legend"), " · pending", " ✔ done", " ✖ failed", " – skipped"}
+	if len(lines)+len(legend) <= h {
+		for len(lines)+len(legend) < h {
+			lines = append(lines, "")
+		}
+		lines = append(lines, legend...)
+	}
+	return common.Block(strings.Join(lines, "\n"), w, h)
+}
+
+// symbol is a step's state: · pending, a spinner while checking or running, ✔ done, ✖ failed, – skipped.
+func (m *Model) symbol(i int) string {
+	st := m.st[i]
+	switch {
+	case st.checking || st.state == steps.Running || st.state == steps.Checking:
+		return m.theme.Key.Render(m.spin.View())
+	case st.state == steps.Done:
+		return m.theme.StatusStyle(health.OK).Render("✔")
+	case st.state == steps.Failed:
+		return m.theme.StatusStyle(health.Down).Render("✖")
+	case st.state == steps.Skipped:
+		return m.theme.Subtle.Render("–")
+	}
+	return m.theme.Subtle.Render("·")
+}
+
+// plainSymbol is the symbol without colour (inside the highlighted line); ▸ while checking or running.
+func (m *Model) plainSymbol(i int) string {
+	st := m.st[i]
+	switch {
+	case st.checking || st.state == steps.Running || st.state == steps.Checking:
+		return "▸"
+	case st.state == steps.Done:
+		return "✔"
+	case st.state == steps.Failed:
+		return "✖"
+	case st.state == steps.Skipped:
+		return "–"
+	}
+	return "·"
+}
+
+// pane is the right pane's content (Block fits it afterwards).
+func (m *Model) pane() string {
+	if m.help {
+		return m.helpView()
+	}
+	switch m.mode {
+	case modeStart:
+		return m.startView()
+	case modeForm:
+		return m.formView()
+	case modeMachines:
+		return m.machinesView()
+	case modeDisks:
+		return m.disksView()
+	case modeReview:
+		return m.reviewView()
+	case modeRun:
+		return m.runView()
+	case modeView:
+		return m.outcomeView()
+	case modeAllDone:
+		return m.allDoneView()
+	}
+	return ""
+}
+
+func (m *Model) startView() string {
+	t := m.theme
+	switch {
+	case m.loadErr != nil:
+		return t.Error.Render("✖ the saved install could not be read") + "\n\n" +
+			wrap(m.loadErr.Error(), m.rightWidth()) + "\n\n" + "r retries once it is fixed; q quits."
+	case !m.loaded:
+		return "Reading the saved install…"
+	case m.waitInv:
+		return m.spin.View() + " Reading Omni's machines and versions…"
+	}
+	var b strings.Builder
+	b.WriteString(t.Label.Render("Checking every step from the top") + "\n\n")
+	for i, s := range m.o.Steps {
+		d := m.st[i].detail
+		if m.st[i].checking {
+			d = "checking…"
+		}
+		b.WriteString(" " + m.symbol(i) + " " + common.Fit(s.Title(), 10) + " " + t.Subtle.Render(d) + "\n")
+	}
+	return b.String()
+}
+
+func (m *Model) helpView() string {
+	k := m.keys
+	sections := []struct {
+		title string
+		keys  []key.Binding
+	}{
+		{"Everywhere", []key.Binding{k.Help, k.Quit, k.ForceQuit, k.Prev, k.Next}},
+		{"A step's result", []key.Binding{withHelp(k.Enter, "continue / run"), k.Retry, withHelp(k.Edit, "edit the step's form again")}},
+		{"Machines", []key.Binding{k.CP, k.Worker, k.Out, m.machines.table.Keys.Filter}},
+		{"Disks", []key.Binding{k.NextMachine, k.PrevMachine, k.Install, withHelp(k.Pool, "pool disk (workers)"), withHelp(k.Encrypt, "disk encryption")}},
+	}
+	var lines []string
+	for _, s := range sections {
+		lines = append(lines, m.theme.Label.Render(s.title))
+		for _, b := range s.keys {
+			h := b.Help()
+			lines = append(lines, " "+m.theme.Key.Render(common.Fit(h.Key, 12))+" "+h.Desc)
+		}
+	}
+	lines = append(lines, "", m.theme.Subtle.Render("State by symbol: · pending ✔ done ✖ failed – skipped"))
+	return strings.Join(lines, "\n")
+}
+
+// wrap breaks text to width at spaces, keeping words — paths included, hyphens and all — whole where
+// they fit, and cutting only a word longer than the width.
+func wrap(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for i, w := range strings.Split(para, " ") {
+			switch {
+			case i == 0:
+				line = w
+			case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+				line += " " + w
+			default:
+				out = append(out, line)
+				line = w
+			}
+			for ansi.StringWidth(line) > width {
+				out = append(out, ansi.Truncate(line, width, ""))
+				line = ansi.TruncateLeft(line, width, "")
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// wrapLines wraps each line and returns them all.
+func wrapLines(lines []string, width int) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, strings.Split(wrap(l, width), "\n")...)
+	}
+	return out
+}

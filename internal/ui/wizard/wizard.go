@@ -1,0 +1,702 @@
+// Package wizard is the interactive `cedille-tui install`: a full-screen Bubble Tea program that drives
+// the same steps (internal/steps) as the unattended `install --answers`. A header, the steps on the left
+// with their state (· pending, a spinner while checking or running, ✔ done, ✖ failed, – skipped), the
+// current step on the right — its form, picker, review or live progress — and the keys at the bottom.
+//
+// It starts by loading the saved install, runs every Check from the top and opens the first step whose
+// outcome does not hold (steps.ResumeAt, honouring --only). The plan is saved after every form, choice
+// and step, so quitting or a crash loses nothing. Update never does I/O: loads, Checks, Runs, Omni's
+// inventory and saves run in tea.Cmds (engine.go).
+package wizard
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+)
+
+// MinWidth and MinHeight are the smallest terminal the wizard draws into.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// Options configure the wizard.
+type Options struct {
+	// Steps are the install's steps, in order; Env and Store what they run with (as the unattended
+	// runner); Only selects steps (--only), nil all.
+	Steps []steps.Step
+	Env   *steps.Env
+	Store steps.Store
+	Only  map[steps.ID]bool
+	Theme theme.Theme
+	// DetectBackground asks the terminal for its background to pick light or dark styles.
+	DetectBackground bool
+	// Endpoint names the Omni in the header (an address, never a key).
+	Endpoint string
+	// Inventory reads Omni's machines and versions; nil uses steps.LoadInventory with Env.
+	Inventory func(ctx context.Context) (*plan.Inventory, error)
+	// Refresh is how often the machines and disks panes read Omni again (default 3 s).
+	Refresh time.Duration
+	// Now stamps progress events (rate and ETA); time.Now when nil.
+	Now func() time.Time
+}
+
+// Result is what the wizard leaves for the command that ran it.
+type Result struct {
+	// Finished is true when every selected step's outcome held at the end.
+	Finished bool
+	// Kubeconfig is the cluster's kubeconfig when the operator asked to open the console.
+	Kubeconfig string
+}
+
+// mode is what the right pane shows.
+type mode int
+
+const (
+	modeStart    mode = iota // loading the saved install, first checks
+	modeView                 // a step's outcome, or what it will do
+	modeForm                 // a huh form of the current step
+	modeMachines             // the machines table
+	modeDisks                // the disk picker
+	modeReview               // the cluster review and typed confirmation
+	modeRun                  // a step running, or its result
+	modeAllDone              // every selected step holds
+)
+
+// stepState is what the wizard knows of one step in this session.
+type stepState struct {
+	state    steps.State
+	checking bool
+	detail   string // the last Check's detail
+	err      error  // the last Run's error
+	log      []string
+	items    []steps.Item
+	meter    meter
+	counter  *steps.Event // the last item counter (machines ready 2/6)
+	ran      bool         // ran in this session (its log is worth showing)
+}
+
+// Model is the wizard's root model.
+type Model struct {
+	o      Options
+	theme  theme.Theme
+	keys   keyMap
+	ctx    context.Context
+	cancel context.CancelFunc
+	now    func() time.Time
+	saver  *saver
+	seq    int
+	w, h   int
+
+	loaded  bool
+	loadErr error
+	sv      steps.Saved
+	st      []stepState
+	inv     *plan.Inventory
+	invErr  error
+	waitInv bool
+
+	mode     mode
+	cur      int
+	frontier int // the furthest step the operator may open (where the checks resume)
+	checking bool
+	running  int // index of the running step, -1 when none
+
+	stream     *stream
+	streamID   int
+	runCancel  context.CancelFunc
+	refreshGen int
+	spin       spinner.Model
+
+	form     *huh.Form
+	formFor  steps.ID
+	isoVals  isoValues
+	clusVals clusterValues
+
+	machines   machinesPane
+	disks      disksPane
+	review     reviewPane
+	log        scroll.Model
+	confirmed  string // the cluster name typed on the review screen
+	viewOffset int    // the outcome view's scroll
+
+	help        bool
+	confirmQuit bool
+	quitting    bool
+	flash       string
+	flashErr    bool
+	result      Result
+}
+
+// New builds the wizard; Init loads the saved install.
+func New(o Options) *Model {
+	ctx, cancel := context.WithCancel(context.Background())
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	m := &Model{o: o, theme: o.Theme, keys: defaultKeys(), ctx: ctx, cancel: cancel, now: now,
+		saver: &saver{store: o.Store}, running: -1, st: make([]stepState, len(o.Steps)),
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), log: scroll.New()}
+	m.machines = newMachinesPane(m.theme)
+	m.disks = newDisksPane(m.theme)
+	return m
+}
+
+// Result is the wizard's outcome, read after the program ends.
+func (m *Model) Result() Result { return m.result }
+
+// Close stops what the wizard started (a running step is cancelled; the runner saves its state).
+func (m *Model) Close() { m.cancel() }
+
+// Init loads the saved install.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{loadCmd(m.o.Store)}
+	if m.o.DetectBackground && m.theme.Color {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update routes messages; it never does I/O.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.theme = theme.New(m.theme.Color, msg.IsDark())
+		m.machines.table.SetTheme(m.theme)
+		m.disks.table.SetTheme(m.theme)
+		return m, nil
+	case loadedMsg:
+		return m, m.loadedSaved(msg)
+	case streamMsg:
+		if m.stream == nil || msg.id != m.stream.id {
+			return m, nil
+		}
+		m.apply(msg)
+		return m, listen(m.stream)
+	case checkedMsg:
+		if m.stream == nil || msg.id != m.stream.id {
+			return m, nil
+		}
+		return m, m.checked(msg.outcomes)
+	case runDoneMsg:
+		if m.stream == nil || msg.id != m.stream.id {
+			return m, nil
+		}
+		return m, m.runDone(msg)
+	case invMsg:
+		return m, m.inventory(msg)
+	case refreshMsg:
+		if msg.gen == m.refreshGen && m.refreshing() {
+			return m, m.loadInventory(msg.gen)
+		}
+		return m, nil
+	case savedMsg:
+		if msg.err != nil {
+			m.flash, m.flashErr = "the plan could not be saved: "+msg.err.Error(), true
+		}
+		return m, nil
+	case quitTimeoutMsg:
+		if m.quitting {
+			return m, tea.Quit
+		}
+		return m, nil
+	case spinner.TickMsg:
+		if !m.busy() {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	}
+	if m.mode == modeForm && m.form != nil {
+		return m, m.updateForm(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) busy() bool { return m.checking || m.running >= 0 }
+
+func (m *Model) spinTick() tea.Cmd {
+	if m.busy() {
+		return nil // already ticking
+	}
+	return m.spin.Tick
+}
+
+func (m *Model) refreshing() bool { return m.mode == modeMachines || m.mode == modeDisks }
+
+// loadedSaved starts the checks once the saved install is read.
+func (m *Model) loadedSaved(msg loadedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.loadErr = msg.err
+		return nil
+	}
+	m.loaded = true
+	m.sv = msg.sv
+	if !msg.found {
+		m.sv = steps.Saved{Plan: plan.New()}
+	}
+	m.sv.Plan = m.sv.Plan.WithDefaults()
+	return tea.Batch(m.startCheck(), m.loadInventory(m.refreshGen))
+}
+
+// apply folds a streamed update into the step's state.
+func (m *Model) apply(msg streamMsg) {
+	i := m.index(msg.u.Step)
+	if i < 0 {
+		return
+	}
+	st := &m.st[i]
+	u := msg.u
+	if u.Event == nil {
+		switch u.State {
+		case steps.Checking:
+			st.checking = true
+		case steps.Running:
+			st.state = steps.Running
+		default:
+			st.checking = false
+			if m.running != i {
+				st.state, st.detail = u.State, u.Detail
+			}
+		}
+		return
+	}
+	ev := u.Event
+	if ev.Message != "" {
+		st.log = append(st.log, ev.Message)
+		if i == m.cur {
+			m.followLog()
+		}
+	}
+	if len(ev.Items) > 0 {
+		st.items = ev.Items
+	}
+	switch {
+	case ev.Unit == "B" && ev.Total != 0:
+		st.meter = st.meter.next(ev.Done, ev.Total, msg.at)
+	case ev.Total > 0:
+		c := *ev
+		st.counter = &c
+	}
+}
+
+// checked applies every Check's outcome and opens the step where the install resumes.
+func (m *Model) checked(outcomes []steps.Outcome) tea.Cmd {
+	m.checking = false
+	m.stream = nil
+	for i := range m.st {
+		st := &m.st[i]
+		st.checking = false
+		if i >= len(outcomes) {
+			continue
+		}
+		st.detail = outcomes[i].Detail
+		switch {
+		case !steps.Selected(m.o.Steps[i].ID(), m.o.Only):
+			st.state = steps.Skipped
+		case outcomes[i].Holds:
+			st.state = steps.Done
+		default:
+			st.state = steps.Pending
+		}
+	}
+	at := steps.ResumeAt(steps.Order(m.o.Steps), outcomes, m.o.Only)
+	m.frontier = at
+	return m.open(at)
+}
+
+// runDone records a step's end: the plan as it left it, and what it says next.
+func (m *Model) runDone(msg runDoneMsg) tea.Cmd {
+	i := m.running
+	m.running = -1
+	m.stream = nil
+	m.runCancel = nil
+	m.sv = msg.sv
+	st := &m.st[i]
+	st.ran = true
+	if msg.err != nil {
+		st.state, st.err = steps.Failed, msg.err
+	} else {
+		st.state, st.err = steps.Done, nil
+	}
+	if m.quitting {
+		m.cancel()
+		return tea.Quit
+	}
+	if msg.err != nil {
+		m.mode = modeRun
+		m.followLog()
+		return nil
+	}
+	switch m.o.Steps[i].ID() {
+	case steps.Machines, steps.Disks:
+		// Nothing to read in their output: check again and go on.
+		return m.next()
+	case steps.Cluster:
+		m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
+	}
+	m.mode = modeRun
+	m.followLog()
+	return nil
+}
+
+// next checks every step again and opens where the install now resumes.
+func (m *Model) next() tea.Cmd {
+	m.stopForms()
+	m.mode = modeStart
+	return m.startCheck()
+}
+
+// inventory applies a fresh read of Omni and keeps the refresh loop going while a pane needs it.
+func (m *Model) inventory(msg invMsg) tea.Cmd {
+	if msg.err != nil {
+		m.invErr = msg.err
+	} else {
+		m.inv, m.invErr = msg.inv, nil
+	}
+	var cmds []tea.Cmd
+	if m.waitInv {
+		m.waitInv = false
+		cmds = append(cmds, m.edit(m.cur))
+	}
+	switch m.mode {
+	case modeMachines:
+		m.machines.rows(m)
+	case modeDisks:
+		m.disks.rows(m)
+	}
+	if msg.gen == m.refreshGen && m.refreshing() {
+		cmds = append(cmds, m.refreshTick(msg.gen))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) index(id steps.ID) int {
+	for i, s := range m.o.Steps {
+		if s.ID() == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Model) stepID() steps.ID {
+	if m.cur < 0 || m.cur >= len(m.o.Steps) {
+		return ""
+	}
+	return m.o.Steps[m.cur].ID()
+}
+
+func (m *Model) stopForms() {
+	m.form = nil
+	m.refreshGen++ // ends the refresh loop
+	m.waitInv = false
+}
+
+// open shows step i: a step whose outcome holds shows it; the preflight probes at once; the others open
+// their form or picker.
+func (m *Model) open(i int) tea.Cmd {
+	m.stopForms()
+	m.cur = i
+	m.flash = ""
+	m.viewOffset = 0
+	if i >= len(m.o.Steps) {
+		m.mode = modeAllDone
+		m.result.Finished = true
+		if m.result.Kubeconfig == "" {
+			m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
+		}
+		return nil
+	}
+	switch st := m.st[i]; {
+	case st.state == steps.Done || st.state == steps.Skipped:
+		m.mode = modeView
+		return nil
+	case m.o.Steps[i].ID() == steps.Preflight:
+		return m.startStep(i)
+	}
+	return m.edit(i)
+}
+
+// edit opens the current step's form or picker.
+func (m *Model) edit(i int) tea.Cmd {
+	m.stopForms()
+	m.cur = i
+	switch m.o.Steps[i].ID() {
+	case steps.Preflight:
+		return m.startStep(i)
+	case steps.ISO:
+		if m.inv == nil && m.invErr == nil {
+			m.waitInv, m.mode = true, modeStart
+			return nil
+		}
+		return m.openISOForm()
+	case steps.Machines:
+		m.mode = modeMachines
+		m.machines.rows(m)
+		return m.startRefresh()
+	case steps.Disks:
+		m.mode = modeDisks
+		m.disks.open(m)
+		return m.startRefresh()
+	case steps.Cluster:
+		if m.inv == nil && m.invErr == nil {
+			m.waitInv, m.mode = true, modeStart
+			return nil
+		}
+		return m.openClusterForm()
+	}
+	m.mode = modeView
+	return nil
+}
+
+// startStep runs step i and shows its progress.
+func (m *Model) startStep(i int) tea.Cmd {
+	m.stopForms()
+	m.cur = i
+	m.mode = modeRun
+	m.log.SetLines(nil)
+	return m.startRun(i)
+}
+
+// errProblems extracts plan problems from a step's error.
+func errProblems(err error) plan.Problems {
+	var ps plan.Problems
+	if errors.As(err, &ps) {
+		return ps
+	}
+	return nil
+}
+
+// keyMap is the wizard's keys.
+type keyMap struct {
+	Quit, ForceQuit, Help, Enter, Retry, Edit, Prev, Next, Back key.Binding
+	CP, Worker, Out                                             key.Binding
+	Install, Pool, Encrypt, NextMachine, PrevMachine            key.Binding
+	Up, Down                                                    key.Binding
+}
+
+func defaultKeys() keyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return keyMap{
+		Quit:        b("q", "quit", "q"),
+		ForceQuit:   b("ctrl+c", "quit now", "ctrl+c"),
+		Help:        b("?", "help", "?"),
+		Enter:       b("enter", "continue", "enter"),
+		Retry:       b("r", "retry", "r"),
+		Edit:        b("e", "edit", "e"),
+		Prev:        b("[", "previous", "["),
+		Next:        b("]", "next", "]"),
+		Back:        b("esc", "back", "esc"),
+		CP:          b("c", "control plane", "c"),
+		Worker:      b("w", "worker", "w"),
+		Out:         b("space/x", "not in the cluster", " ", "space", "x"),
+		Install:     b("i", "install disk", "i"),
+		Pool:        b("p", "pool disk", "p"),
+		Encrypt:     b("e", "encryption", "e"),
+		NextMachine: b("tab/→", "next machine", "tab", "right", "l"),
+		PrevMachine: b("shift+tab/←", "previous machine", "shift+tab", "left", "h"),
+		Up:          b("↑/k", "up", "up", "k"),
+		Down:        b("↓/j", "down", "down", "j"),
+	}
+}
+
+// key handles a key press.
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(k, m.keys.ForceQuit) {
+		if m.runCancel != nil {
+			m.runCancel()
+		}
+		if m.running >= 0 {
+			m.cancel()
+			return tea.Quit
+		}
+		return m.saveAndQuit()
+	}
+	if m.confirmQuit {
+		switch k.String() {
+		case "y", "Y":
+			m.confirmQuit, m.quitting = false, true
+			if m.runCancel != nil {
+				m.runCancel()
+			}
+			m.flash, m.flashErr = "stopping the step; its state is saved and it resumes next time…", false
+			return tea.Tick(5*time.Second, func(time.Time) tea.Msg { return quitTimeoutMsg{} })
+		case "n", "N", "esc", "q":
+			m.confirmQuit = false
+		}
+		return nil
+	}
+	if m.quitting {
+		return nil
+	}
+	if m.help {
+		if key.Matches(k, m.keys.Help, m.keys.Back, m.keys.Quit) {
+			m.help = false
+		}
+		return nil
+	}
+	if m.capturing() {
+		return m.paneKey(k)
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		if m.running >= 0 {
+			m.confirmQuit = true
+			return nil
+		}
+		return m.saveAndQuit()
+	case key.Matches(k, m.keys.Help):
+		m.help = true
+		return nil
+	case key.Matches(k, m.keys.Prev) && !m.busy() && m.loaded:
+		if m.cur > 0 {
+			return m.open(m.cur - 1)
+		}
+		return nil
+	case key.Matches(k, m.keys.Next) && !m.busy() && m.loaded:
+		if m.cur < min(m.frontier, len(m.o.Steps)-1) {
+			return m.open(m.cur + 1)
+		}
+		return nil
+	}
+	return m.paneKey(k)
+}
+
+// capturing tells whether the pane is reading text: printable keys (q, ?, [) belong to it then.
+func (m *Model) capturing() bool {
+	switch m.mode {
+	case modeForm:
+		return m.form != nil
+	case modeReview:
+		return true
+	case modeDisks:
+		return m.disks.editing || m.disks.table.Filtering()
+	case modeMachines:
+		return m.machines.table.Filtering()
+	}
+	return false
+}
+
+// paneKey gives a key to the current pane.
+func (m *Model) paneKey(k tea.KeyPressMsg) tea.Cmd {
+	switch m.mode {
+	case modeForm:
+		if key.Matches(k, m.keys.Back) {
+			return m.cancelForm()
+		}
+		return m.updateForm(k)
+	case modeMachines:
+		return m.machinesKey(k)
+	case modeDisks:
+		return m.disksKey(k)
+	case modeReview:
+		return m.reviewKey(k)
+	case modeRun:
+		return m.runKey(k)
+	case modeView:
+		return m.viewKey(k)
+	case modeAllDone:
+		if key.Matches(k, m.keys.Enter) {
+			return m.saveAndQuit()
+		}
+	case modeStart:
+		if key.Matches(k, m.keys.Retry) && m.loadErr != nil {
+			m.loadErr = nil
+			return loadCmd(m.o.Store)
+		}
+	}
+	return nil
+}
+
+// runKey: while running, the log scrolls; after, enter goes on, r retries, e edits.
+func (m *Model) runKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.running >= 0 {
+		m.log.Update(k)
+		return nil
+	}
+	st := m.st[m.cur]
+	switch {
+	case st.state == steps.Failed && key.Matches(k, m.keys.Retry):
+		return m.startStep(m.cur)
+	case st.state == steps.Failed && key.Matches(k, m.keys.Edit) && m.editable():
+		return m.edit(m.cur)
+	case st.state == steps.Done && key.Matches(k, m.keys.Enter):
+		if m.stepID() == steps.Cluster && m.sv.Plan.Cluster.Kubeconfig != "" {
+			m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
+			m.result.Finished = true
+			return m.saveAndQuit()
+		}
+		return m.next()
+	case st.state == steps.Done && key.Matches(k, m.keys.Retry) && m.stepID() == steps.Preflight:
+		return m.startStep(m.cur)
+	}
+	m.log.Update(k)
+	return nil
+}
+
+// viewKey: a step's outcome; enter goes on (or runs a step without a form), e changes it, r probes again.
+func (m *Model) viewKey(k tea.KeyPressMsg) tea.Cmd {
+	st := m.st[m.cur]
+	switch {
+	case key.Matches(k, m.keys.Up):
+		m.viewOffset = max(m.viewOffset-1, 0)
+	case key.Matches(k, m.keys.Down):
+		m.viewOffset = min(m.viewOffset+1, max(len(m.outcomeLines())-m.paneHeight()+1, 0))
+	case key.Matches(k, m.keys.Enter):
+		if st.state == steps.Done || st.state == steps.Skipped {
+			return m.next()
+		}
+		return m.startStep(m.cur)
+	case key.Matches(k, m.keys.Edit) && m.editable() && st.state != steps.Skipped:
+		return m.edit(m.cur)
+	case key.Matches(k, m.keys.Retry) && st.state != steps.Skipped:
+		if m.stepID() == steps.Preflight {
+			return m.startStep(m.cur)
+		}
+		return m.next()
+	}
+	return nil
+}
+
+// editable tells whether the current step has a form or picker.
+func (m *Model) editable() bool {
+	switch m.stepID() {
+	case steps.ISO, steps.Machines, steps.Disks, steps.Cluster:
+		return true
+	}
+	return false
+}
+
+// followLog shows the current step's log, scrolled to its end.
+func (m *Model) followLog() {
+	if m.cur < 0 || m.cur >= len(m.st) {
+		return
+	}
+	lines := m.logLines()
+	m.log.SetSize(m.rightWidth(), max(m.paneHeight()-m.runHeaderHeight(), 1))
+	m.log.SetLines(lines)
+	for range lines {
+		m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+	}
+}
