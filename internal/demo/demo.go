@@ -1,7 +1,10 @@
 // Package demo is the embedded, simulated era-1 Cedille platform behind `cedille-tui demo`: the same
 // platform interfaces the real connections use, served in-process — client-go fake clientsets for
 // Kubernetes, the omnisim COSI state over an in-process gRPC listener for the real omni client, and an
-// in-process HTTP handler for the Vault API — plus fault injection to practise recovery.
+// in-process HTTP handler for the Vault API — plus fault injection to practise recovery. A Blank start is
+// the platform before its install: the install steps (Platform.InstallEnv) run against it for real, an
+// in-process image factory serves their ISO, and omnisim's InstallSim plays Omni's controllers until the
+// cluster is ready and the platform is there.
 package demo
 
 import (
@@ -23,10 +26,29 @@ const ClusterName = "cedille-cluster"
 type Options struct {
 	// Installed starts the platform as the wizard leaves it — Vault initialized and unsealed,
 	// vault-config-operator reconciled, the vclusters registered in ArgoCD — instead of as era 1 left it.
+	// With Blank, it is how the platform comes up once the install's cluster is ready.
 	Installed bool
+	// Blank starts the platform as it is before an install (see Start); the install wizard's steps
+	// (Platform.InstallEnv) then create its cluster, and it becomes the fresh platform once the cluster
+	// is ready.
+	Blank bool
+	// InstallStage is how long each install stage of a machine lasts in a Blank demo (INSTALLING,
+	// REBOOTING, BOOTING): DefaultInstallStage when 0, no wait when negative (tests). The machines start
+	// their install InstallStage/5 apart.
+	InstallStage time.Duration
+	// ISORate is the simulated image factory's download speed in bytes per second: DefaultISORate when 0,
+	// unthrottled when negative (tests).
+	ISORate int
 	// Now is the demo's clock (certificate expiry); time.Now when nil.
 	Now func() time.Time
 }
+
+// Defaults of a Blank demo's install: a 6 MiB ISO at 3 MiB/s (2 s of download), and six machines whose
+// installs start 0.6 s apart and last 3 × 3 s: the cluster is ready about 12 s after the template sync.
+const (
+	DefaultInstallStage = 3 * time.Second
+	DefaultISORate      = omnisim.DefaultImageRate
+)
 
 func (o Options) now() time.Time {
 	if o.Now != nil {
@@ -42,23 +64,58 @@ type Platform struct {
 	Vault    []watch.VaultTarget
 	omni     *omnisim.Server
 	vault    *vaultCluster
+	kube     *kubeFakes
+	factory  *omnisim.ImageFactory
 	machines []DemoMachine
+	opts     Options
 
-	mu     sync.Mutex
-	faults map[string]bool
+	// A Blank demo's install: the simulated Omni controllers, and what they leave once the cluster is ready.
+	sim       *omnisim.InstallSim
+	stopSim   context.CancelFunc
+	simDone   chan struct{}
+	installed chan struct{}
+	readyOnce sync.Once
+
+	mu      sync.Mutex
+	faults  map[string]bool
+	cluster string // the cluster the console shows
 }
 
 // Start builds and seeds the simulated platform; Close releases it.
+//
+// Without Blank it is the era-1 platform in service: Omni's cluster with its six machines, the Kubernetes
+// objects (Nodes, DiskPools, Applications, …) and three Vault replicas, uninitialized unless Installed.
+//
+// With Blank it is what exists before an install: Omni (reached by the real omni client, in-process as
+// always) holds only the six machines, booted from the ISO — connected, in maintenance mode, in no
+// cluster — the TalosVersion catalogue and a FeaturesConfig naming the demo's image factory. There is no
+// cluster yet, so the Kubernetes API answers no probe (the console shows it unreachable; its lists are
+// empty) and the Vault servers do not resolve. An install simulator plays Omni's controllers: once a
+// template sync (the cluster step) puts the machines in machine sets, they install, and when all run,
+// before Omni says the cluster is ready, the platform is seeded as the fresh one (the Kubernetes objects,
+// Vault reachable and uninitialized, or unsealed when Installed) and Omni serves its kubeconfig; then
+// Installed() is closed.
 func Start(ctx context.Context, o Options) (*Platform, error) {
-	p := &Platform{machines: DemoMachines(), faults: map[string]bool{}}
+	p := &Platform{machines: DemoMachines(), faults: map[string]bool{}, opts: o, cluster: ClusterName,
+		installed: make(chan struct{})}
 	var err error
-	if p.Kube, err = newKube(p.machines, o); err != nil {
+	if o.Blank {
+		p.kube, err = newKubeFakes(eraOne())
+	} else {
+		p.kube, err = newKube(p.machines, o)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("demo: kubernetes: %w", err)
 	}
+	p.Kube = p.kube.kube()
 	if p.omni, err = omnisim.New(omnisim.Options{}); err != nil {
 		return nil, fmt.Errorf("demo: omni: %w", err)
 	}
-	if err := SeedOmni(ctx, p.omni.State()); err != nil {
+	seed := SeedOmni
+	if o.Blank {
+		seed = SeedBlankOmni
+	}
+	if err := seed(ctx, p.omni.State()); err != nil {
 		p.omni.Stop()
 		return nil, fmt.Errorf("demo: omni: %w", err)
 	}
@@ -68,8 +125,15 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 		p.omni.Stop()
 		return nil, err
 	}
+	if p.factory, err = omnisim.NewImageFactory(DemoImageFactoryURL); err != nil {
+		p.Close()
+		return nil, err
+	}
+	p.factory.Known = p.omni.HasSchematic
+	p.factory.Rate = o.ISORate
 
 	p.vault = newVaultCluster("vault-0", "vault-1", "vault-2")
+	p.vault.down.Store(o.Blank)
 	for _, r := range p.vault.replicas {
 		v, err := platform.ConnectVault(platform.VaultOptions{
 			Addr:       "http://" + r.name + ".vault-internal.vault.svc:8200",
@@ -81,26 +145,51 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 		}
 		p.Vault = append(p.Vault, watch.VaultTarget{Name: r.name, Vault: v})
 	}
+	if o.Blank {
+		p.startInstallSim()
+		return p, nil
+	}
 	if o.Installed {
-		if _, _, err := p.vault.initialize(5, 3); err != nil {
-			p.Close()
-			return nil, err
-		}
-		if err := p.vault.unsealAll(ctx); err != nil {
+		if err := p.setUpVault(ctx); err != nil {
 			p.Close()
 			return nil, err
 		}
 	}
+	p.readyOnce.Do(func() { close(p.installed) })
 	return p, nil
 }
 
-// Targets are the simulated connections, as the hub and `status` take them.
-func (p *Platform) Targets() watch.Targets {
-	return watch.Targets{Name: ClusterName, Demo: true, Kube: p.Kube, Omni: p.Omni, Vault: p.Vault}
+// setUpVault initializes and unseals Vault, as the install does (once).
+func (p *Platform) setUpVault(ctx context.Context) error {
+	p.vault.mu.Lock()
+	initialized := p.vault.initialized
+	p.vault.mu.Unlock()
+	if !initialized {
+		if _, _, err := p.vault.initialize(5, 3); err != nil {
+			return err
+		}
+	}
+	return p.vault.unsealAll(ctx)
 }
 
-// Close stops the simulated servers.
+// Targets are the simulated connections, as the hub and `status` take them. They are the same before and
+// after a Blank demo's install: the sources see the platform's objects appear.
+func (p *Platform) Targets() watch.Targets {
+	return watch.Targets{Name: p.clusterName(), Demo: true, Kube: p.Kube, Omni: p.Omni, Vault: p.Vault}
+}
+
+func (p *Platform) clusterName() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cluster
+}
+
+// Close stops the simulated servers and the install simulator.
 func (p *Platform) Close() {
+	if p.stopSim != nil {
+		p.stopSim()
+		<-p.simDone
+	}
 	if p.Omni != nil {
 		_ = p.Omni.Close()
 	}

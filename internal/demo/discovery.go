@@ -3,7 +3,9 @@ package demo
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -17,27 +19,36 @@ import (
 // demoClientset is the typed fake clientset with a discovery client that also answers GET /version, as
 // platform.Kube.Ping asks every few seconds: the fake's own discovery has no REST client, and the probe
 // would fail on it.
-type demoClientset struct{ *fake.Clientset }
-
-func (c demoClientset) Discovery() discovery.DiscoveryInterface {
-	return demoDiscovery{FakeDiscovery: c.Clientset.Discovery().(*fakediscovery.FakeDiscovery)}
+type demoClientset struct {
+	*fake.Clientset
+	fakes *kubeFakes
 }
 
-type demoDiscovery struct{ *fakediscovery.FakeDiscovery }
+func (c demoClientset) Discovery() discovery.DiscoveryInterface {
+	return demoDiscovery{FakeDiscovery: c.Clientset.Discovery().(*fakediscovery.FakeDiscovery), fakes: c.fakes}
+}
 
-// demoVersion is what the simulated API server says of itself (the era-1 cluster's version).
-const demoVersion = `{"major":"1","minor":"27","gitVersion":"v1.27.3","platform":"linux/amd64"}`
+type demoDiscovery struct {
+	*fakediscovery.FakeDiscovery
+	fakes *kubeFakes
+}
 
-func (demoDiscovery) RESTClient() rest.Interface {
+// RESTClient answers /version with the cluster's version (the era-1 cluster's, or the installed one's);
+// before the cluster exists it fails as a name that does not resolve yet.
+func (d demoDiscovery) RESTClient() rest.Interface {
 	return &restfake.RESTClient{
 		NegotiatedSerializer: scheme.Codecs.WithoutConversion(),
 		GroupVersion:         schema.GroupVersion{Version: "v1"},
 		Client: restfake.CreateHTTPClient(func(req *http.Request) (*http.Response, error) {
+			if !d.fakes.up.Load() {
+				return nil, &net.OpError{Op: "dial", Net: "tcp",
+					Err: &net.DNSError{Err: "no such host", Name: strings.TrimPrefix(kubeHost, "https://"), IsNotFound: true}}
+			}
 			if req.URL.Path != "/version" {
 				return &http.Response{StatusCode: http.StatusNotFound, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(nil))}, nil
 			}
 			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
-				Body: io.NopCloser(bytes.NewReader([]byte(demoVersion)))}, nil
+				Body: io.NopCloser(strings.NewReader(*d.fakes.version.Load()))}, nil
 		}),
 	}
 }

@@ -41,6 +41,9 @@ func (p *Platform) Faults() []Fault {
 // toggle injects the fault when it is off and repairs it when it is on.
 func (p *Platform) toggle(name string, set func(ctx context.Context, on bool) (string, error)) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
+		if err := p.needsInstall(); err != nil {
+			return "", err
+		}
 		p.mu.Lock()
 		on := !p.faults[name]
 		p.mu.Unlock()
@@ -55,7 +58,20 @@ func (p *Platform) toggle(name string, set func(ctx context.Context, on bool) (s
 	}
 }
 
+// needsInstall refuses a fault on a Blank demo whose cluster is not installed yet: there is nothing to break.
+func (p *Platform) needsInstall() error {
+	select {
+	case <-p.installed:
+		return nil
+	default:
+		return fmt.Errorf("demo: the platform is not installed yet: finish the install first")
+	}
+}
+
 func (p *Platform) healAll(ctx context.Context) (string, error) {
+	if err := p.needsInstall(); err != nil {
+		return "", err
+	}
 	fixes := map[string]func(context.Context, bool) (string, error){
 		"node": p.nodeDown, "pool": p.poolDegraded, "vault": p.vaultSealed, "app": p.appOutOfSync,
 	}

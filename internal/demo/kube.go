@@ -2,92 +2,206 @@ package demo
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/assets"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/apimachinery/pkg/watch"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 	metadatafake "k8s.io/client-go/metadata/fake"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // installedAt is when the simulated cluster was built (era 1, autumn 2023).
 func installedAt() time.Time { return time.Date(2023, 10, 14, 18, 30, 0, 0, time.UTC) }
 
-// newKube builds the simulated Kubernetes API: a typed fake for built-in kinds and a dynamic fake for the
-// platform's custom resources, both with working watches.
-func newKube(machines []DemoMachine, o Options) (*platform.Kube, error) {
-	typed, dyn, err := loadScenario(assets.FS, "demo/platform.yaml")
-	if err != nil {
-		return nil, err
-	}
-	now := o.now()
-	if typed, err = settleEvents(typed, now, o.Installed); err != nil {
-		return nil, err
-	}
-	for _, u := range dyn {
-		if err := settle(u, now, o.Installed); err != nil {
-			return nil, err
-		}
-	}
-	if o.Installed {
-		typed = append(typed, vclusterRegistrations()...)
-	}
-	for i, m := range machines {
-		typed = append(typed, demoNode(m, i))
-	}
-	for _, a := range eraOneApplications() {
-		dyn = append(dyn, a)
-	}
+// versions are the versions a demo cluster runs: Talos (without "v") and Kubernetes (without "v").
+type versions struct{ talos, kubernetes string }
+
+// eraOne are era 1's versions.
+func eraOne() versions {
+	return versions{talos: EraOneTalosVersion, kubernetes: EraOneKubernetesVersion}
+}
+
+// kubeFakes is the simulated Kubernetes API: a typed fake for built-in kinds, a dynamic fake for the
+// platform's custom resources and a metadata fake for Secrets, all with working watches, so objects added
+// after a watch started (the platform seeded once its cluster is installed) reach the console's informers.
+// Until the cluster exists (up false) the API server's /version probe answers as an unresolvable host
+// does.
+type kubeFakes struct {
+	typed *fake.Clientset
+	dyn   *dynamicfake.FakeDynamicClient
+	md    *metadatafake.FakeMetadataClient
+	gvrOf map[schema.GroupVersionKind]schema.GroupVersionResource
+
+	up      atomic.Bool
+	version atomic.Pointer[string] // the /version answer
+}
+
+// kubeHost is the simulated API server's address (never dialled).
+const kubeHost = "https://cedille-cluster.demo.invalid"
+
+// newKubeFakes builds the empty fakes; discovery serves the platform's CRDs from the start, so that a
+// console watching before the install picks the custom resources up as soon as they are seeded.
+func newKubeFakes(v versions) (*kubeFakes, error) {
 	listKinds := map[schema.GroupVersionResource]string{}
 	gvrOf := map[schema.GroupVersionKind]schema.GroupVersionResource{}
 	for _, k := range platform.CRDKinds() {
 		listKinds[k.GVR] = k.ListKind()
 		gvrOf[k.GVR.GroupVersion().WithKind(k.Kind)] = k.GVR
 	}
-	dynClient := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
-	// Add each object under its declared resource: the fake would guess plurals ("Mesh" → "meshs").
-	for _, u := range dyn {
-		gvr, ok := gvrOf[u.GroupVersionKind()]
-		if !ok {
-			return nil, fmt.Errorf("demo scenario: %s %s is not a kind the console reads", u.GetKind(), u.GetName())
-		}
-		if err := dynClient.Tracker().Create(gvr, u, u.GetNamespace()); err != nil {
-			return nil, fmt.Errorf("demo scenario: %s %s: %w", u.GetKind(), u.GetName(), err)
-		}
+	sch := runtime.NewScheme()
+	if err := metav1.AddMetaToScheme(sch); err != nil {
+		return nil, err
 	}
-	cs := fake.NewClientset(typed...)
+	f := &kubeFakes{
+		typed: fake.NewClientset(),
+		dyn:   dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds),
+		md:    metadatafake.NewSimpleMetadataClient(sch),
+		gvrOf: gvrOf,
+	}
 	// Discovery serves the platform's CRDs, as the real cluster does once they are installed.
-	if fd, ok := cs.Discovery().(*fakediscovery.FakeDiscovery); ok {
+	if fd, ok := f.typed.Discovery().(*fakediscovery.FakeDiscovery); ok {
 		fd.Resources = append(fd.Resources, crdDiscovery()...)
 	}
-	md, err := metadataOf(typed)
+	copyWatchedObjects(f.typed.PrependWatchReactor, f.typed.Tracker())
+	copyWatchedObjects(f.dyn.PrependWatchReactor, f.dyn.Tracker())
+	copyWatchedObjects(f.md.PrependWatchReactor, f.md.Tracker())
+	f.setVersion(v.kubernetes)
+	return f, nil
+}
+
+// copyWatchedObjects makes the fake's watches deliver copies. The fakes' tracker hands a watch that
+// starts after a write (between an informer's list and its watch) the stored object itself, which the
+// console's informers then modify (StripForCache) while the tracker reads it for the next write: a data
+// race, and the stored object changed behind the tracker's back.
+func copyWatchedObjects(prepend func(string, k8stesting.WatchReactionFunc), tracker k8stesting.ObjectTracker) {
+	prepend("*", func(action k8stesting.Action) (bool, watch.Interface, error) {
+		var opts metav1.ListOptions
+		if wa, ok := action.(k8stesting.WatchActionImpl); ok {
+			opts = wa.ListOptions
+		}
+		w, err := tracker.Watch(action.GetResource(), action.GetNamespace(), opts)
+		if err != nil {
+			return false, nil, err
+		}
+		return true, watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
+			if e.Object != nil {
+				e.Object = e.Object.DeepCopyObject()
+			}
+			return e, true
+		}), nil
+	})
+}
+
+// setVersion sets what /version says (the API server's Kubernetes version).
+func (f *kubeFakes) setVersion(kubernetes string) {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(kubernetes, "v"), ".")
+	minor, _, _ = strings.Cut(minor, ".")
+	b, _ := json.Marshal(map[string]string{"major": major, "minor": minor, "gitVersion": "v" + strings.TrimPrefix(kubernetes, "v"),
+		"platform": "linux/amd64"})
+	s := string(b)
+	f.version.Store(&s)
+}
+
+// kube is the connection the console reads the fakes through.
+func (f *kubeFakes) kube() *platform.Kube {
+	return &platform.Kube{
+		Config:   &rest.Config{Host: kubeHost},
+		Typed:    demoClientset{Clientset: f.typed, fakes: f},
+		Dynamic:  f.dyn,
+		Metadata: f.md,
+		Context:  "demo",
+		Host:     kubeHost,
+	}
+}
+
+// newKube builds the simulated Kubernetes API holding the era-1 platform on the given machines.
+func newKube(machines []DemoMachine, o Options) (*kubeFakes, error) {
+	f, err := newKubeFakes(eraOne())
 	if err != nil {
 		return nil, err
 	}
-	return &platform.Kube{
-		Config:   &rest.Config{Host: "https://cedille-cluster.demo.invalid"},
-		Typed:    demoClientset{cs},
-		Dynamic:  dynClient,
-		Metadata: md,
-		Context:  "demo",
-		Host:     "https://cedille-cluster.demo.invalid",
-	}, nil
+	if err := f.seed(machines, eraOne(), o); err != nil {
+		return nil, err
+	}
+	f.up.Store(true)
+	return f, nil
+}
+
+// seed adds the platform to the fakes: the scenario (assets/demo/platform.yaml) with its time- and
+// install-dependent status, a Node per machine running v's versions, the era-1 Applications and, when
+// installed, the vclusters' ArgoCD registrations. Objects already there are left as they are, so a seed
+// cut short can be run again.
+func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
+	typed, dyn, err := loadScenario(assets.FS, "demo/platform.yaml")
+	if err != nil {
+		return err
+	}
+	now := o.now()
+	if typed, err = settleEvents(typed, now, o.Installed); err != nil {
+		return err
+	}
+	for _, u := range dyn {
+		if err := settle(u, now, o.Installed); err != nil {
+			return err
+		}
+	}
+	if o.Installed {
+		typed = append(typed, vclusterRegistrations()...)
+	}
+	for i, m := range machines {
+		typed = append(typed, demoNode(m, i, v))
+	}
+	for _, a := range eraOneApplications() {
+		dyn = append(dyn, a)
+	}
+	// Each CR under its declared resource: the fake would guess plurals ("Mesh" → "meshs").
+	for _, u := range dyn {
+		gvr, ok := f.gvrOf[u.GroupVersionKind()]
+		if !ok {
+			return fmt.Errorf("demo scenario: %s %s is not a kind the console reads", u.GetKind(), u.GetName())
+		}
+		if err := f.dyn.Tracker().Create(gvr, u, u.GetNamespace()); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("demo scenario: %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+	}
+	for _, obj := range typed {
+		if err := f.typed.Tracker().Add(obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("demo scenario: %T: %w", obj, err)
+		}
+	}
+	pom, err := metadataOf(typed)
+	if err != nil {
+		return err
+	}
+	for _, obj := range pom {
+		if err := f.md.Tracker().Add(obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("demo scenario: secret metadata: %w", err)
+		}
+	}
+	f.setVersion(v.kubernetes)
+	return nil
 }
 
 // crdDiscovery lists the platform's custom resources by group version.
@@ -113,12 +227,8 @@ func crdDiscovery() []*metav1.APIResourceList {
 	return out
 }
 
-// metadataOf builds the metadata-only view of the scenario's Secrets (the console never reads their data).
-func metadataOf(objs []runtime.Object) (*metadatafake.FakeMetadataClient, error) {
-	sch := runtime.NewScheme()
-	if err := metav1.AddMetaToScheme(sch); err != nil {
-		return nil, err
-	}
+// metadataOf is the metadata-only view of the scenario's Secrets (the console never reads their data).
+func metadataOf(objs []runtime.Object) ([]runtime.Object, error) {
 	var pom []runtime.Object
 	for _, o := range objs {
 		sec, ok := o.(*corev1.Secret)
@@ -130,7 +240,7 @@ func metadataOf(objs []runtime.Object) (*metadatafake.FakeMetadataClient, error)
 			ObjectMeta: *sec.ObjectMeta.DeepCopy(),
 		})
 	}
-	return metadatafake.NewSimpleMetadataClient(sch, pom...), nil
+	return pom, nil
 }
 
 // settle gives the scenario's objects their time- and install-dependent status: certificates expire a
@@ -214,8 +324,8 @@ func loadScenario(fsys fs.FS, name string) ([]runtime.Object, []*unstructured.Un
 	return typed, dyn, nil
 }
 
-// demoNode is the Node a Talos machine registers as.
-func demoNode(m DemoMachine, i int) *corev1.Node {
+// demoNode is the Node a Talos machine registers as, running v's versions.
+func demoNode(m DemoMachine, i int, v versions) *corev1.Node {
 	labels := map[string]string{
 		"kubernetes.io/hostname": m.Hostname, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 	}
@@ -227,6 +337,7 @@ func demoNode(m DemoMachine, i int) *corev1.Node {
 		labels["openebs.io/engine"] = "mayastor"
 	}
 	created := metav1.NewTime(installedAt().Add(time.Duration(i) * 7 * time.Minute))
+	kernel, containerd := talosComponents(v.talos)
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: m.Hostname, Labels: labels, CreationTimestamp: created},
 		Spec:       corev1.NodeSpec{Taints: taints, PodCIDR: fmt.Sprintf("10.244.%d.0/24", i)},
@@ -239,12 +350,31 @@ func demoNode(m DemoMachine, i int) *corev1.Node {
 				corev1.ResourceMemory: resource.MustParse(fmt.Sprintf("%dMi", m.MemoryMiB)),
 			},
 			NodeInfo: corev1.NodeSystemInfo{
-				KubeletVersion: "v1.27.3", OSImage: "Talos (v1.5.5)", KernelVersion: "6.1.58-talos",
-				ContainerRuntimeVersion: "containerd://1.6.23", Architecture: "amd64", OperatingSystem: "linux",
+				KubeletVersion: "v" + strings.TrimPrefix(v.kubernetes, "v"), OSImage: "Talos (v" + strings.TrimPrefix(v.talos, "v") + ")",
+				KernelVersion: kernel, ContainerRuntimeVersion: containerd, Architecture: "amd64", OperatingSystem: "linux",
 			},
 			Conditions: readyConditions(created),
 		},
 	}
+}
+
+// talosComponents are the kernel and container runtime a Talos minor version ships (1.5's from the era-1
+// cluster; the later ones are a GUESS from the Talos release notes), for the Node's system info.
+func talosComponents(talos string) (kernel, containerd string) {
+	parts := strings.SplitN(strings.TrimPrefix(talos, "v"), ".", 3)
+	minor := ""
+	if len(parts) >= 2 {
+		minor = parts[0] + "." + parts[1]
+	}
+	switch minor {
+	case "1.6":
+		return "6.1.82-talos", "containerd://1.7.13"
+	case "1.7":
+		return "6.6.33-talos", "containerd://1.7.18"
+	case "1.8":
+		return "6.6.43-talos", "containerd://2.0.0"
+	}
+	return "6.1.58-talos", "containerd://1.6.23"
 }
 
 func readyConditions(since metav1.Time) []corev1.NodeCondition {

@@ -229,11 +229,7 @@ func SeedOmni(ctx context.Context, st state.State) error {
 
 	var rs []resource.Resource
 
-	for _, v := range demoTalosVersions() {
-		tv := omni.NewTalosVersion(v.Version)
-		tv.TypedSpec().Value = v
-		rs = append(rs, tv)
-	}
+	rs = append(rs, omniCatalogue()...)
 
 	cluster := omni.NewCluster(ClusterName)
 	cluster.TypedSpec().Value.KubernetesVersion = EraOneKubernetesVersion
@@ -320,14 +316,120 @@ func setClusterLabels(r resource.Resource, role, nodeName string) {
 	}
 }
 
-func machineResources(m DemoMachine, schematicID string) []resource.Resource {
-	talos := "v" + EraOneTalosVersion
+// DemoImageFactoryURL is the demo's simulated Talos image factory (Omni's FeaturesConfig points at it;
+// Platform.InstallEnv's HTTP client serves it in-process).
+const DemoImageFactoryURL = "https://factory.demo.invalid"
 
+// omniCatalogue is what an Omni holds before any machine or cluster: the TalosVersion catalogue and the
+// FeaturesConfig naming its image factory.
+func omniCatalogue() []resource.Resource {
+	var rs []resource.Resource
+
+	for _, v := range demoTalosVersions() {
+		tv := omni.NewTalosVersion(v.Version)
+		tv.TypedSpec().Value = v
+		rs = append(rs, tv)
+	}
+
+	fc := omni.NewFeaturesConfig(omni.FeaturesConfigID)
+	fc.TypedSpec().Value.ImageFactoryBaseUrl = DemoImageFactoryURL
+
+	return append(rs, fc)
+}
+
+// newestTalos is the newest Talos version of the catalogue: what the machines of a blank demo booted from
+// the ISO run in maintenance mode.
+func newestTalos() string {
+	vs := demoTalosVersions()
+
+	return vs[len(vs)-1].Version
+}
+
+// SeedBlankOmni writes into st what a real Omni holds before an install: the TalosVersion catalogue, the
+// FeaturesConfig (image factory DemoImageFactoryURL), and the six era-1 machines booted from the ISO —
+// connected, in maintenance mode, in no cluster (their Machine and MachineStatus with hardware, no
+// ClusterMachine, no Cluster). Existing resources are overwritten.
+func SeedBlankOmni(ctx context.Context, st state.State) error {
+	schematic, err := omnisim.Schematic{}.ID()
+	if err != nil {
+		return err
+	}
+
+	rs := omniCatalogue()
+
+	for _, m := range DemoMachines() {
+		ms := machineStatus(m, schematic, "v"+newestTalos())
+		ms.TypedSpec().Value.Maintenance = true
+		ms.Metadata().Labels().Set(omni.MachineStatusLabelAvailable, "")
+
+		for _, d := range ms.TypedSpec().Value.GetHardware().GetBlockdevices() {
+			d.SystemDisk = false // booted from the ISO: nothing is installed yet
+		}
+
+		rs = append(rs, machine(m), ms)
+	}
+
+	for _, r := range rs {
+		if err := put(ctx, st, r); err != nil {
+			return fmt.Errorf("seed %s %s: %w", r.Metadata().Type(), r.Metadata().ID(), err)
+		}
+	}
+
+	return nil
+}
+
+func machineResources(m DemoMachine, schematicID string) []resource.Resource {
+	ms := machineStatus(m, schematicID, "v"+EraOneTalosVersion)
+
+	role := specs.MachineStatusSpec_WORKER
+	if m.Role == RoleControlPlane {
+		role = specs.MachineStatusSpec_CONTROL_PLANE
+	}
+
+	ms.TypedSpec().Value.Cluster = ClusterName
+	ms.TypedSpec().Value.Role = role
+
+	ml := ms.Metadata().Labels()
+	ml.Set(omni.MachineStatusLabelReadyToUse, "")
+	ml.Set(omni.LabelCluster, ClusterName)
+
+	if m.Role == RoleControlPlane {
+		ml.Set(omni.LabelControlPlaneRole, "")
+	} else {
+		ml.Set(omni.LabelWorkerRole, "")
+	}
+
+	cm := omni.NewClusterMachine(m.ID)
+	cm.TypedSpec().Value.KubernetesVersion = EraOneKubernetesVersion
+	setClusterLabels(cm, m.Role, "")
+
+	cms := omni.NewClusterMachineStatus(m.ID)
+	cms.TypedSpec().Value = &specs.ClusterMachineStatusSpec{
+		Ready:             true,
+		Stage:             specs.ClusterMachineStatusSpec_RUNNING,
+		ConfigUpToDate:    true,
+		ManagementAddress: m.ManagementAddress(),
+		ConfigApplyStatus: specs.ConfigApplyStatus_APPLIED,
+	}
+	setClusterLabels(cms, m.Role, m.Hostname)
+	cms.Metadata().Labels().Set(omni.MachineStatusLabelConnected, "")
+
+	return []resource.Resource{machine(m), ms, cm, cms}
+}
+
+// machine is the machine's Omni Machine: connected over SideroLink.
+func machine(m DemoMachine) *omni.Machine {
 	mach := omni.NewMachine(m.ID)
 	mach.TypedSpec().Value.ManagementAddress = m.ManagementAddress()
 	mach.TypedSpec().Value.Connected = true
 	mach.Metadata().Labels().Set(omni.MachineStatusLabelConnected, "")
 
+	return mach
+}
+
+// machineStatus is the machine's MachineStatus as Talos reports it, running talos, in no cluster: its
+// hardware, disks and network, connected and reporting events.
+func machineStatus(m DemoMachine, schematicID, talos string) *omni.MachineStatus {
 	hw := &specs.MachineStatusSpec_HardwareStatus{Arch: "amd64"}
 	for range m.Sockets {
 		hw.Processors = append(hw.Processors, &specs.MachineStatusSpec_HardwareStatus_Processor{
@@ -369,11 +471,6 @@ func machineResources(m DemoMachine, schematicID string) []resource.Resource {
 		})
 	}
 
-	role := specs.MachineStatusSpec_WORKER
-	if m.Role == RoleControlPlane {
-		role = specs.MachineStatusSpec_CONTROL_PLANE
-	}
-
 	ms := omni.NewMachineStatus(m.ID)
 	ms.TypedSpec().Value = &specs.MachineStatusSpec{
 		TalosVersion:        talos,
@@ -387,8 +484,6 @@ func machineResources(m DemoMachine, schematicID string) []resource.Resource {
 		},
 		ManagementAddress: m.ManagementAddress(),
 		Connected:         true,
-		Cluster:           ClusterName,
-		Role:              role,
 		PlatformMetadata:  &specs.MachineStatusSpec_PlatformMetadata{Platform: "metal"},
 		Schematic:         &specs.MachineStatusSpec_Schematic{FullId: schematicID, InitialSchematic: schematicID},
 	}
@@ -396,122 +491,129 @@ func machineResources(m DemoMachine, schematicID string) []resource.Resource {
 
 	ml := ms.Metadata().Labels()
 	ml.Set(omni.MachineStatusLabelConnected, "")
-	ml.Set(omni.MachineStatusLabelReadyToUse, "")
 	ml.Set(omni.MachineStatusLabelReportingEvents, "")
-	ml.Set(omni.LabelCluster, ClusterName)
 
-	if m.Role == RoleControlPlane {
-		ml.Set(omni.LabelControlPlaneRole, "")
-	} else {
-		ml.Set(omni.LabelWorkerRole, "")
-	}
-
-	cm := omni.NewClusterMachine(m.ID)
-	cm.TypedSpec().Value.KubernetesVersion = EraOneKubernetesVersion
-	setClusterLabels(cm, m.Role, "")
-
-	cms := omni.NewClusterMachineStatus(m.ID)
-	cms.TypedSpec().Value = &specs.ClusterMachineStatusSpec{
-		Ready:             true,
-		Stage:             specs.ClusterMachineStatusSpec_RUNNING,
-		ConfigUpToDate:    true,
-		ManagementAddress: m.ManagementAddress(),
-		ConfigApplyStatus: specs.ConfigApplyStatus_APPLIED,
-	}
-	setClusterLabels(cms, m.Role, m.Hostname)
-	cms.Metadata().Labels().Set(omni.MachineStatusLabelConnected, "")
-
-	return []resource.Resource{mach, ms, cm, cms}
+	return ms
 }
 
 // SetMachineConnected shows in Omni what a power loss (connected false) or its end does to the machine with
-// the given hostname: its MachineStatus disconnected; its ClusterMachineStatus not ready and without the
-// connected label, Omni keeping the last known stage; and the counts and readiness of its MachineSetStatus
-// and of the ClusterStatus recomputed from every machine's connection.
+// the given hostname: its MachineStatus disconnected; its ClusterMachineStatus, when it is in a cluster, not
+// ready and without the connected label, Omni keeping the last known stage; and the counts and readiness of
+// its cluster's MachineSetStatuses and ClusterStatus recomputed from every member's connection.
 func SetMachineConnected(ctx context.Context, st state.State, hostname string, connected bool) error {
-	machines := DemoMachines()
-	found := false
+	id := ""
 
-	for _, m := range machines {
-		if m.Hostname != hostname {
-			continue
-		}
-
-		found = true
-
-		if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewMachineStatus(m.ID).Metadata(),
-			func(ms *omni.MachineStatus) error {
-				ms.TypedSpec().Value.Connected = connected
-				setLabel(ms, omni.MachineStatusLabelConnected, connected)
-				setLabel(ms, omni.MachineStatusLabelDisconnected, !connected)
-
-				return nil
-			}); err != nil {
-			return err
-		}
-
-		if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewClusterMachineStatus(m.ID).Metadata(),
-			func(cms *omni.ClusterMachineStatus) error {
-				cms.TypedSpec().Value.Ready = connected
-				setLabel(cms, omni.MachineStatusLabelConnected, connected)
-
-				return nil
-			}); err != nil {
-			return err
+	for _, m := range DemoMachines() {
+		if m.Hostname == hostname {
+			id = m.ID
 		}
 	}
 
-	if !found {
+	if id == "" {
 		return fmt.Errorf("demo: no machine %q", hostname)
 	}
 
-	return recountOmni(ctx, st, machines)
+	ms, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewMachineStatus(id).Metadata(),
+		func(ms *omni.MachineStatus) error {
+			ms.TypedSpec().Value.Connected = connected
+			setLabel(ms, omni.MachineStatusLabelConnected, connected)
+			setLabel(ms, omni.MachineStatusLabelDisconnected, !connected)
+
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+
+	if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewClusterMachineStatus(id).Metadata(),
+		func(cms *omni.ClusterMachineStatus) error {
+			cms.TypedSpec().Value.Ready = connected && cms.TypedSpec().Value.GetStage() == specs.ClusterMachineStatusSpec_RUNNING
+			setLabel(cms, omni.MachineStatusLabelConnected, connected)
+
+			return nil
+		}); err != nil {
+		if state.IsNotFoundError(err) {
+			return nil // in no cluster: nothing to count
+		}
+
+		return err
+	}
+
+	cluster := ms.TypedSpec().Value.GetCluster()
+	if cluster == "" {
+		return nil
+	}
+
+	return recountOmni(ctx, st, cluster)
 }
 
-// recountOmni rewrites the machine counts and readiness of the MachineSetStatuses and the ClusterStatus
-// from the machines' connection, the way Omni's controllers do: a disconnected machine is neither
-// connected nor healthy, and its machine set and cluster are not ready.
-func recountOmni(ctx context.Context, st state.State, machines []DemoMachine) error {
+// recountOmni rewrites the machine counts and readiness of a cluster's MachineSetStatuses and ClusterStatus
+// from its members' connection, the way Omni's controllers do: a disconnected machine is neither connected
+// nor healthy, and its machine set and cluster are not ready.
+func recountOmni(ctx context.Context, st state.State, cluster string) error {
+	members, err := safe.StateListAll[*omni.ClusterMachineStatus](ctx, st,
+		state.WithLabelQuery(resource.LabelEqual(omni.LabelCluster, cluster)))
+	if err != nil {
+		return err
+	}
+
 	up := map[string]uint32{}
 	all := map[string]uint32{}
+	var cps, cpsUp uint32
 
-	for _, m := range machines {
-		ms, err := safe.StateGetByID[*omni.MachineStatus](ctx, st, m.ID)
-		if err != nil {
+	for cms := range members.All() {
+		set, _ := cms.Metadata().Labels().Get(omni.LabelMachineSet)
+		_, cp := cms.Metadata().Labels().Get(omni.LabelControlPlaneRole)
+
+		connected := false
+		if ms, err := safe.StateGetByID[*omni.MachineStatus](ctx, st, cms.Metadata().ID()); err == nil {
+			connected = ms.TypedSpec().Value.GetConnected()
+		} else if !state.IsNotFoundError(err) {
 			return err
 		}
 
-		all[m.Role]++
+		all[set]++
 
-		if ms.TypedSpec().Value.GetConnected() {
-			up[m.Role]++
+		if cp {
+			cps++
+		}
+
+		if connected {
+			up[set]++
+
+			if cp {
+				cpsUp++
+			}
 		}
 	}
 
-	for _, role := range []string{RoleControlPlane, RoleWorker} {
-		if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewMachineSetStatus(machineSetID(role)).Metadata(),
+	var total, connected uint32
+
+	for set := range all {
+		total += all[set]
+		connected += up[set]
+
+		if _, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewMachineSetStatus(set).Metadata(),
 			func(mss *omni.MachineSetStatus) error {
 				s := mss.TypedSpec().Value
-				s.Ready = up[role] == all[role]
-				s.Machines = &specs.Machines{Total: all[role], Healthy: up[role], Connected: up[role], Requested: all[role]}
+				s.Ready = up[set] == all[set]
+				s.Machines = &specs.Machines{Total: all[set], Healthy: up[set], Connected: up[set], Requested: all[set]}
 
 				return nil
-			}); err != nil {
+			}); err != nil && !state.IsNotFoundError(err) {
 			return err
 		}
 	}
 
-	total, connected := all[RoleControlPlane]+all[RoleWorker], up[RoleControlPlane]+up[RoleWorker]
-
-	_, err := safe.StateUpdateWithConflicts(ctx, st, omni.NewClusterStatus(ClusterName).Metadata(),
+	_, err = safe.StateUpdateWithConflicts(ctx, st, omni.NewClusterStatus(cluster).Metadata(),
 		func(cs *omni.ClusterStatus) error {
 			s := cs.TypedSpec().Value
 			s.Machines = &specs.Machines{Total: total, Healthy: connected, Connected: connected, Requested: total}
 			s.Ready = connected == total
-			s.ControlplaneReady = up[RoleControlPlane] == all[RoleControlPlane]
-			s.HasConnectedControlPlanes = up[RoleControlPlane] > 0
-			s.Available = up[RoleControlPlane] > 0
-			s.KubernetesAPIReady = up[RoleControlPlane] > all[RoleControlPlane]/2 // etcd quorum
+			s.ControlplaneReady = cpsUp == cps
+			s.HasConnectedControlPlanes = cpsUp > 0
+			s.Available = cpsUp > 0
+			s.KubernetesAPIReady = cpsUp > cps/2 // etcd quorum
 
 			return nil
 		})

@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // vaultCluster is the storage the simulated replicas share: initialized once, with one set of key shares.
@@ -27,6 +29,9 @@ type vaultCluster struct {
 	keys        []string // hex; a share is valid when it is one of these
 	rootToken   string
 	replicas    []*vaultReplica
+	// down: the Vault servers do not exist yet (a blank demo before its cluster is installed); every call
+	// fails as the unresolvable service name it is then.
+	down atomic.Bool
 }
 
 type vaultReplica struct {
@@ -251,14 +256,20 @@ func (c *vaultCluster) sealStatusLocked(r *vaultReplica) map[string]any {
 
 // client returns an HTTP client whose transport serves the replica's handler in-process: no socket.
 func (c *vaultCluster) client(name string) *http.Client {
-	return &http.Client{Transport: handlerTransport{h: c.handler(name)}}
+	return &http.Client{Transport: handlerTransport{h: c.handler(name), down: &c.down}}
 }
 
-type handlerTransport struct{ h http.Handler }
+type handlerTransport struct {
+	h    http.Handler
+	down *atomic.Bool // nil: always up
+}
 
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := req.Context().Err(); err != nil {
 		return nil, err
+	}
+	if t.down != nil && t.down.Load() {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: req.URL.Hostname(), IsNotFound: true}}
 	}
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, req)

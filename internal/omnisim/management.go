@@ -119,6 +119,8 @@ func (m *managementServer) CreateSchematic(_ context.Context, req *management.Cr
 		return nil, err
 	}
 
+	m.srv.rememberSchematic(id)
+
 	return &management.CreateSchematicResponse{
 		SchematicId:       id,
 		SchematicYml:      string(yml),
@@ -138,6 +140,8 @@ func (m *managementServer) CreateSchematicFromRaw(_ context.Context, req *manage
 	if err != nil {
 		return nil, err
 	}
+
+	m.srv.rememberSchematic(id)
 
 	return &management.CreateSchematicResponse{SchematicId: id}, nil
 }

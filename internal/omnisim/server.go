@@ -3,8 +3,10 @@
 // Talosconfig, CreateSchematic, CreateSchematicFromRaw). The real omni client reaches it, over a
 // loopback TCP listener (Listen) or in-process (NewInProcessClient).
 //
-// It runs no Omni controllers: whoever drives it (the demo, tests, the lab) writes the statuses
-// (MachineStatus, ClusterStatus, ClusterMachineStatus, …) into State(), the way kwok plays kubelets.
+// It runs no Omni controllers of its own: whoever drives it (the demo, tests, the lab) writes the statuses
+// (MachineStatus, ClusterStatus, ClusterMachineStatus, …) into State(), the way kwok plays kubelets, or
+// runs an InstallSim over State() to play the controllers of a cluster's creation. ImageFactory is a
+// simulated Talos image factory for the schematics it creates.
 package omnisim
 
 import (
@@ -78,6 +80,7 @@ type Server struct {
 	mu          sync.Mutex
 	kube        []byte
 	talos       []byte
+	schematics  map[string]bool
 	inProcess   *bufconn.Listener
 	stopped     bool
 	stopOnce    sync.Once
@@ -155,6 +158,26 @@ func (s *Server) SetTalosconfig(b []byte) {
 	defer s.mu.Unlock()
 
 	s.talos = slices.Clone(b)
+}
+
+// HasSchematic tells whether a schematic with this ID was created through the management API (what an
+// image factory knows); ImageFactory.Known takes it.
+func (s *Server) HasSchematic(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	return s.schematics[id]
+}
+
+func (s *Server) rememberSchematic(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	if s.schematics == nil {
+		s.schematics = map[string]bool{}
+	}
+
+	s.schematics[id] = true
 }
 
 func (s *Server) kubeconfig() []byte {
