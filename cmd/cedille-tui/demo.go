@@ -1,46 +1,128 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
 	"github.com/spf13/cobra"
 )
 
+type demoFlags struct {
+	installed, skipInstall, reset bool
+}
+
 func (c *cli) demoCmd() *cobra.Command {
-	var installed bool
+	var f demoFlags
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the console on an embedded, simulated Cedille platform (no cluster needed)",
-		Long: `Run the console on an embedded simulation of the era-1 Cedille platform: Omni cluster
-cedille-cluster (controlplane-1..3, worker-1..3 with their real-looking disks), Mayastor DiskPools,
-the Kuma mesh, the ArgoCD Applications, three Vault replicas, the staging and sandbox vclusters and
-cert-manager Certificates. Nothing leaves this process.
+		Short: "Install, then watch, an embedded simulated Cedille platform (no cluster needed)",
+		Long: `Run cedille-tui on an embedded simulation of the era-1 Cedille platform. Nothing leaves this process.
 
-Vault starts uninitialized and sealed, as on a fresh install; --installed starts it unsealed, as on
-a platform in service, so the faults below can be practised.
+By default the demo starts before the install: six machines booted from the Talos ISO sit in Omni's
+maintenance mode (controlplane-1 still has its USB key, as /dev/sda). The install wizard walks the
+steps — preflight, the ISO, the machines' roles, each machine's disks by stable identity (the USB key is
+refused), the Omni cluster — and the console opens on the installed platform. Quit whenever you like:
+the demo's install is saved, and the next "cedille-tui demo" resumes it (--reset starts over).
 
-Faults, toggled while the demo runs (also listed under ?):
+--skip-install opens the console on the freshly installed platform (Vault uninitialized and sealed);
+--installed on a platform in service (Vault unsealed), where the faults below can be practised.
+
+The console: Omni cluster cedille-cluster (controlplane-1..3, worker-1..3), Mayastor DiskPools, the Kuma
+mesh, the ArgoCD Applications, three Vault replicas, the staging and sandbox vclusters, cert-manager
+Certificates, Warning events.
+
+Faults, toggled while the console runs (also listed under ?):
   N  node worker-2 loses power (NotReady, machine offline in Omni)
   P  DiskPool hdd-worker-htp3 goes Degraded
   V  Vault sealed on every replica (needs --installed)
   A  Application calidum-rotae drifts OutOfSync
   H  heal every injected fault`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := demo.Start(cmd.Context(), demo.Options{Installed: installed})
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			var actions []app.Action
-			for _, f := range d.Faults() {
-				actions = append(actions, ui.KeyAction(f.Key, f.Help, f.Run))
-			}
-			t := d.Targets()
-			return c.runTUI(cmd.Context(), t, t.Sources(), actions, "Demo faults")
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.runDemo(cmd.Context(), f) },
 	}
-	cmd.Flags().BoolVar(&installed, "installed", false, "start with Vault initialized and unsealed")
+	cmd.Flags().BoolVar(&f.installed, "installed", false, "skip the install: a platform in service, Vault unsealed")
+	cmd.Flags().BoolVar(&f.skipInstall, "skip-install", false, "skip the install: the freshly installed platform, Vault uninitialized")
+	cmd.Flags().BoolVar(&f.reset, "reset", false, "forget the demo's saved install and start it over")
 	return cmd
+}
+
+// demoDirs is where the demo keeps its install between runs (state, ISO, kubeconfig), apart from a
+// real install's.
+func (c *cli) demoDirs() string {
+	return filepath.Join(steps.DirsFrom(c.lookup).State, "demo")
+}
+
+func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
+	dir := c.demoDirs()
+	if f.reset {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("reset the demo: %w", err)
+		}
+	}
+	store := steps.NewStore(dir)
+	saved, found, err := store.Load()
+	if err != nil {
+		return err
+	}
+	installedBefore := found && saved.Steps[steps.Cluster].State == steps.Done
+	if f.installed || f.skipInstall || installedBefore {
+		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
+	}
+	if !isTerminal(c.in) {
+		return errors.New("the demo's install wizard needs a terminal; try `cedille-tui demo --skip-install` for the console only")
+	}
+	if !found {
+		p := plan.New()
+		p.ISO.Dir = filepath.Join(dir, "iso")
+		if err := store.Save(steps.Saved{Plan: p}); err != nil {
+			return err
+		}
+	}
+	d, err := demo.Start(ctx, demo.Options{Blank: true})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	env := d.InstallEnv(filepath.Join(dir, "config"))
+	m := wizard.New(wizard.Options{Steps: installSteps(), Env: env, Store: store,
+		Theme: theme.New(ui.ColorFromEnv(c.lookup), true), DetectBackground: true, Endpoint: "simulated Omni (demo)"})
+	err = ui.Run(ctx, m, c.in, c.out, c.environ)
+	m.Close()
+	if err != nil {
+		return err
+	}
+	if !m.Result().Finished {
+		fmt.Fprintln(c.out, "demo: the install is saved; run `cedille-tui demo` again to resume it (--reset starts over)")
+		return nil
+	}
+	return c.runDemoConsole(ctx, d)
+}
+
+// demoConsole starts a platform that is already installed and opens the console on it.
+func (c *cli) demoConsole(ctx context.Context, o demo.Options) error {
+	d, err := demo.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return c.runDemoConsole(ctx, d)
+}
+
+func (c *cli) runDemoConsole(ctx context.Context, d *demo.Platform) error {
+	var actions []app.Action
+	for _, f := range d.Faults() {
+		actions = append(actions, ui.KeyAction(f.Key, f.Help, f.Run))
+	}
+	t := d.Targets()
+	return c.runTUI(ctx, t, t.Sources(), actions, "Demo faults")
 }

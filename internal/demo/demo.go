@@ -125,6 +125,8 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 		p.omni.Stop()
 		return nil, err
 	}
+	// The client dials in process; the endpoint is only what messages name it by.
+	p.Omni.Endpoint = "the demo's simulated Omni"
 	if p.factory, err = omnisim.NewImageFactory(DemoImageFactoryURL); err != nil {
 		p.Close()
 		return nil, err

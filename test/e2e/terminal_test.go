@@ -88,7 +88,7 @@ func (s *tmuxSession) exited(timeout time.Duration) string {
 // the help with the demo faults, injects a fault, refuses to draw below 80×24 without crashing, and
 // quits on q with exit status 0.
 func TestTerminalDemo(t *testing.T) {
-	s := newTmux(t, 80, 24, []string{"TERM=xterm-256color", "HOME=" + t.TempDir()}, "demo")
+	s := newTmux(t, 80, 24, []string{"TERM=xterm-256color", "HOME=" + t.TempDir()}, "demo", "--skip-install")
 	took := s.waitFor(10*time.Second, "Overview", "secrets", "certificates", "worst first")
 	t.Logf("demo: first complete overview after %s (tmux polling adds up to 20ms)", took.Round(time.Millisecond))
 	s.keys(":", "n", "o", "d", "e", "s", "Enter")
@@ -119,7 +119,7 @@ func TestTerminalDemo(t *testing.T) {
 
 // TestTerminalNoColor: under NO_COLOR the screen still tells state by symbol.
 func TestTerminalNoColor(t *testing.T) {
-	s := newTmux(t, 80, 24, []string{"TERM=xterm-256color", "NO_COLOR=1", "HOME=" + t.TempDir()}, "demo")
+	s := newTmux(t, 80, 24, []string{"TERM=xterm-256color", "NO_COLOR=1", "HOME=" + t.TempDir()}, "demo", "--skip-install")
 	s.waitFor(10*time.Second, "✖ secrets", "✔ cluster", "✖ Down")
 	escaped := s.tmux("capture-pane", "-p", "-e", "-t", s.name)
 	if colorSGR.MatchString(escaped) {
@@ -128,5 +128,72 @@ func TestTerminalNoColor(t *testing.T) {
 	s.keys("q")
 	if st := s.exited(5 * time.Second); st != "0" {
 		t.Fatalf("exit status %s", st)
+	}
+}
+
+// TestTerminalDemoInstall: a new user takes the demo through the install in a real 80×24 terminal:
+// preflight, the ISO form and download, quits while choosing machines, comes back to the same choice,
+// picks roles and disks (the USB key refused), confirms the wipe by typing the cluster's name, watches
+// the machines install, and lands in the console of the installed platform.
+func TestTerminalDemoInstall(t *testing.T) {
+	home := t.TempDir()
+	env := []string{"TERM=xterm-256color", "HOME=" + home}
+	s := newTmux(t, 80, 24, env, "demo")
+	s.waitFor(20*time.Second, "Preflight ✔ done", "Talos versions offered: 1.5.5, 1.6.7, 1.7.6, 1.8.0")
+	s.keys("Enter")
+	s.waitFor(10*time.Second, "Talos version", "> 1.8.0")
+	for range 7 { // every field of the ISO form keeps its default
+		s.keys("Enter")
+		time.Sleep(300 * time.Millisecond)
+	}
+	s.waitFor(30*time.Second, "Talos ISO ✔ done", "SHA-256")
+	s.keys("Enter")
+	s.waitFor(10*time.Second, "Machines connected to Omni", "controlplane-1", "worker-3")
+	s.keys("c")
+	s.waitFor(5*time.Second, "control planes 1/3")
+	s.keys("q")
+	if st := s.exited(15 * time.Second); st != "0" {
+		t.Fatalf("quitting the demo's wizard: exit %s\n%s", st, s.screen())
+	}
+	s.tmux("kill-session", "-t", s.name)
+
+	s = newTmux(t, 80, 24, env, "demo")
+	s.waitFor(20*time.Second, "step 3/5 · Machines", "control planes 1/3")
+	for _, k := range []string{"Down", "c", "Down", "c", "Down", "w", "Down", "w", "Down", "w"} {
+		s.keys(k)
+		time.Sleep(150 * time.Millisecond)
+	}
+	s.waitFor(5*time.Second, "control planes 3/3, workers 3")
+	s.keys("Enter")
+	s.waitFor(15*time.Second, "Disks of controlplane-1", "SanDisk")
+	s.keys("i") // the USB key is the first row
+	s.waitFor(5*time.Second, "USB disk: removable")
+	for _, k := range []string{"Down", "i", "Tab", "i", "Tab", "i", "Tab", "i", "Down", "p", "Down", "p",
+		"Tab", "i", "Down", "p", "Down", "p", "Tab", "i", "Down", "p", "Down", "p"} {
+		s.keys(k)
+		time.Sleep(150 * time.Millisecond)
+	}
+	s.waitFor(5*time.Second, "every machine's disks are chosen")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "Cluster name", "cedille-cluster")
+	s.keys("Enter")
+	time.Sleep(300 * time.Millisecond)
+	s.keys("Enter")
+	s.waitFor(10*time.Second, "These 12 disks will be WIPED", "wwn-0x5002538e40a1c3f7")
+	s.keys("-l", "cedille-clustr")
+	s.keys("Enter")
+	s.waitFor(5*time.Second, "is not the cluster name: nothing was wiped")
+	for range len("cedille-clustr") {
+		s.keys("BSpace")
+	}
+	s.keys("-l", "cedille-cluster")
+	s.keys("Enter")
+	s.waitFor(15*time.Second, "installing")
+	s.waitFor(60*time.Second, "Cluster ✔ done", "press enter to open the console")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "cedille-tui │ cedille-cluster [demo]", "Vault/vault-0: not initialized")
+	s.keys("q")
+	if st := s.exited(15 * time.Second); st != "0" {
+		t.Fatalf("quitting the console: exit %s", st)
 	}
 }
