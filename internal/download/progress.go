@@ -2,6 +2,7 @@ package download
 
 import (
 	"fmt"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"math"
 	"strings"
 	"time"
@@ -108,10 +109,10 @@ func FormatProgress(p Progress, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	done := formatBytes(p.Done)
+	done := units.Decimal(uint64(p.Done))
 	var rate, eta string
 	if p.Rate > 0 {
-		rate = formatBytes(int64(p.Rate)) + "/s"
+		rate = units.Decimal(uint64(int64(p.Rate))) + "/s"
 	}
 	if p.Total < 0 {
 		return fitFirst(width, join(done, rate), done)
@@ -124,7 +125,7 @@ func FormatProgress(p Progress, width int) string {
 		frac = min(1, max(0, float64(p.Done)/float64(p.Total)))
 	}
 	pct := fmt.Sprintf("%d%%", int(frac*100))
-	sizes := done + "/" + formatBytes(p.Total)
+	sizes := done + "/" + units.Decimal(uint64(p.Total))
 	full := join(pct, sizes, rate, eta)
 	if n := min(barMax, width-cells(full)-3); n >= barMin {
 		return bar(frac, n) + " " + full
@@ -165,21 +166,6 @@ func join(fields ...string) string {
 
 // cells is the width of the strings FormatProgress builds: every rune it uses is one cell wide.
 func cells(s string) int { return utf8.RuneCountInString(s) }
-
-// formatBytes writes n in decimal units with one decimal: "512 B", "183.2 MB".
-func formatBytes(n int64) string {
-	if n < 1000 {
-		return fmt.Sprintf("%d B", n)
-	}
-	units := []string{"kB", "MB", "GB", "TB", "PB"}
-	v := float64(n) / 1000
-	i := 0
-	for v >= 999.95 && i < len(units)-1 { // 999.95 would print as "1000.0"
-		v /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
-}
 
 // formatETA writes d to the second: "9s", "4m05s", "1h02m".
 func formatETA(d time.Duration) string {

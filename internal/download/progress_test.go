@@ -1,6 +1,7 @@
 package download
 
 import (
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"math"
 	"net/http"
 	"os"
@@ -56,8 +57,8 @@ func TestFormatUnits(t *testing.T) {
 	bytes := map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 999_949: "999.9 kB", 999_950: "1.0 MB",
 		183_200_000: "183.2 MB", 300_000_000_000: "300.0 GB"}
 	for n, want := range bytes {
-		if got := formatBytes(n); got != want {
-			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		if got := units.Decimal(uint64(n)); got != want {
+			t.Errorf("units.Decimal(uint64(%d)) = %q, want %q", n, got, want)
 		}
 	}
 	etas := map[time.Duration]string{0: "0s", 1499 * time.Millisecond: "1s", 9 * time.Second: "9s",

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"strings"
 )
 
@@ -95,7 +96,7 @@ func InstallRefusal(d DiskFacts) string {
 		return why
 	}
 	if d.Size > 0 && d.Size < MinInstallBytes {
-		return fmt.Sprintf("too small: %s, Talos needs at least 10 GB", Bytes(d.Size))
+		return fmt.Sprintf("too small: %s, Talos needs at least 10 GB", units.Decimal(d.Size))
 	}
 	return ""
 }
@@ -123,18 +124,4 @@ func commonRefusal(d DiskFacts) string {
 		return "no serial or WWID: it cannot be named by a stable identity"
 	}
 	return ""
-}
-
-// Bytes formats a size the way disk vendors label them (decimal units).
-func Bytes(n uint64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

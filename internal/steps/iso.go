@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -64,7 +65,7 @@ func (s ISOStep) Check(_ context.Context, _ *Env, p plan.Plan) (Outcome, error) 
 	if err != nil || !strings.HasPrefix(string(sum), i.SHA256) {
 		return Outcome{Detail: i.File + ".sha256 is missing or does not match"}, nil
 	}
-	return Outcome{Holds: true, Detail: fmt.Sprintf("%s (%s), sha256 %s", i.File, plan.Bytes(uint64(fi.Size())), i.SHA256[:16])}, nil
+	return Outcome{Holds: true, Detail: fmt.Sprintf("%s (%s), sha256 %s", i.File, units.Decimal(uint64(fi.Size())), i.SHA256[:16])}, nil
 }
 
 func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
@@ -115,7 +116,7 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 		return err
 	}
 	p.ISO.SchematicID, p.ISO.File, p.ISO.SHA256, p.ISO.Built = resp.GetSchematicId(), res.Path, res.SHA256, p.ISO.Choices()
-	emit(Event{Step: ISO, Message: fmt.Sprintf("%s (%s), sha256 %s", res.Path, plan.Bytes(uint64(res.Size)), res.SHA256)})
+	emit(Event{Step: ISO, Message: fmt.Sprintf("%s (%s), sha256 %s", res.Path, units.Decimal(uint64(res.Size)), res.SHA256)})
 	if err := savePreset(e, p.ISO); err != nil {
 		emit(Event{Step: ISO, Message: "preset not saved: " + err.Error()})
 	} else {

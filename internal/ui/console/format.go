@@ -82,17 +82,3 @@ func MachineFor(n *corev1.Node, machines []*omni.MachineStatus) *omni.MachineSta
 	}
 	return nil
 }
-
-// Bytes renders a size in binary units: 931.5 GiB.
-func Bytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

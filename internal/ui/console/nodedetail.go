@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"sort"
 	"strings"
 
@@ -96,7 +97,7 @@ func machineLines(t theme.Theme, m *omni.MachineStatus) []string {
 	for _, mm := range hw.GetMemoryModules() {
 		mem += uint64(mm.GetSizeMb())
 	}
-	lines = append(lines, "  CPU     "+strings.Join(cpus, ", "), fmt.Sprintf("  Memory  %s", Bytes(mem<<20)))
+	lines = append(lines, "  CPU     "+strings.Join(cpus, ", "), fmt.Sprintf("  Memory  %s", units.Binary(mem<<20)))
 	for _, l := range spec.GetNetwork().GetNetworkLinks() {
 		state := "down"
 		if l.GetLinkUp() {
@@ -120,7 +121,7 @@ func machineLines(t theme.Theme, m *omni.MachineStatus) []string {
 			flags = append(flags, "removable")
 		}
 		lines = append(lines, fmt.Sprintf("  %-10s %-22s %-16s %-5s %-6s %10s  %s", d.GetLinuxName(), d.GetModel(),
-			d.GetSerial(), d.GetType(), d.GetTransport(), Bytes(d.GetSize()), strings.Join(flags, ",")))
+			d.GetSerial(), d.GetType(), d.GetTransport(), units.Binary(d.GetSize()), strings.Join(flags, ",")))
 	}
 	return lines
 }

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,7 +133,7 @@ func (p *disksPane) rows(m *Model) {
 		if wwid == "" {
 			wwid = "—"
 		}
-		cells := []string{use, strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, d.Serial, wwid, plan.Bytes(d.Size),
+		cells := []string{use, strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, d.Serial, wwid, units.Decimal(d.Size),
 			d.Type, d.Transport, d.BusPath, DiskFlags(d)}
 		tones := make([]table.Tone, len(cells))
 		for i := range tones {

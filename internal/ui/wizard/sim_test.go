@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
-	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
@@ -226,5 +225,4 @@ func TestWizardOnSimulatedOmni(t *testing.T) {
 	// Run again: every Check holds, nothing to do.
 	d = newDriver(t, newReal(sim, stateDir, configDir), 80, 24)
 	d.shows("✔ Every step's outcome holds", "kubeconfig", "press enter to open the console")
-	_ = plan.Bytes
 }
