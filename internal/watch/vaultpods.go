@@ -3,8 +3,6 @@ package watch
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"os"
 	"sort"
 	"sync"
 	"time"
@@ -16,13 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
-)
-
-// In-cluster Vault: the chart's server pods (StatefulSet vault in namespace vault).
-const (
-	VaultNamespace = "vault"
-	VaultSelector  = "app.kubernetes.io/name=vault"
-	VaultPort      = 8200
 )
 
 // VaultPods finds the Vault server pods with a small informer (one namespace, one label) and reaches each
@@ -45,7 +36,7 @@ type VaultPods struct {
 
 // NewVaultPods prepares the discovery over a Kubernetes connection; nothing is contacted until Run.
 func NewVaultPods(k *platform.Kube, caCert string) *VaultPods {
-	return &VaultPods{kube: k, CACert: caCert, Namespace: VaultNamespace, Selector: VaultSelector, Port: VaultPort,
+	return &VaultPods{kube: k, CACert: caCert, Namespace: platform.VaultNamespace, Selector: platform.VaultSelector, Port: platform.VaultPort,
 		forwards: map[types.UID]*platform.PodForward{}}
 }
 
@@ -111,7 +102,7 @@ func (p *VaultPods) targets(ctx context.Context, timeout time.Duration) (out []v
 	for _, pod := range pods {
 		live[pod.UID] = true
 		t := vaultPodTarget{name: pod.Name}
-		if why := notServing(pod); why != "" {
+		if why := platform.VaultPodNotServing(pod); why != "" {
 			t.err = fmt.Errorf("pod %s/%s %s", pod.Namespace, pod.Name, why)
 			out = append(out, t)
 			continue
@@ -136,7 +127,7 @@ func (p *VaultPods) targets(ctx context.Context, timeout time.Duration) (out []v
 			}
 			p.forwards[pod.UID] = fw
 		}
-		t.vault, t.err = p.connect(pod, fw)
+		t.vault, t.err = p.kube.ConnectVaultPod(pod, fw, p.CACert)
 		out = append(out, t)
 	}
 	for uid, fw := range p.forwards {
@@ -146,81 +137,4 @@ func (p *VaultPods) targets(ctx context.Context, timeout time.Duration) (out []v
 		}
 	}
 	return out, true, nil
-}
-
-// connect builds a Vault client for a pod behind its forward: the scheme the pod itself uses (the chart
-// sets VAULT_ADDR in the server container), trust in VAULT_CACERT or else the cluster CA (the platform's
-// Vault certificate is signed by it), and the pod's stable DNS name (vault-0.vault-internal) for SNI
-// and verification.
-func (p *VaultPods) connect(pod *corev1.Pod, fw *platform.PodForward) (*platform.Vault, error) {
-	scheme := podScheme(pod)
-	o := platform.VaultOptions{Addr: scheme + "://" + fw.Addr()}
-	if scheme == "https" {
-		o.CACert = p.CACert
-		if o.CACert == "" {
-			o.CACertPEM = clusterCA(p.kube)
-		}
-		o.TLSServer = podDNSName(pod)
-	}
-	return platform.ConnectVault(o)
-}
-
-// notServing says why a pod cannot answer ("" when it runs): pending, failed, being deleted.
-func notServing(pod *corev1.Pod) string {
-	switch {
-	case pod.DeletionTimestamp != nil:
-		return "is terminating"
-	case pod.Status.Phase != corev1.PodRunning:
-		why := string(pod.Status.Phase)
-		for _, cs := range pod.Status.ContainerStatuses {
-			if w := cs.State.Waiting; w != nil && w.Reason != "" {
-				why += " (" + w.Reason + ")"
-				break
-			}
-		}
-		return "is " + why
-	}
-	return ""
-}
-
-// podScheme is the scheme of VAULT_ADDR in the pod's vault container, "http" when it says nothing.
-func podScheme(pod *corev1.Pod) string {
-	for _, c := range pod.Spec.Containers {
-		for _, e := range c.Env {
-			if e.Name == platform.EnvVaultAddr {
-				if u, err := url.Parse(e.Value); err == nil && u.Scheme == "https" {
-					return "https"
-				}
-			}
-		}
-	}
-	return "http"
-}
-
-// podDNSName is hostname.subdomain for a StatefulSet pod (vault-0.vault-internal), else the pod name.
-func podDNSName(pod *corev1.Pod) string {
-	h := pod.Spec.Hostname
-	if h == "" {
-		h = pod.Name
-	}
-	if pod.Spec.Subdomain != "" {
-		return h + "." + pod.Spec.Subdomain
-	}
-	return h
-}
-
-// clusterCA is the API server's CA from the kubeconfig, nil when the config has none.
-func clusterCA(k *platform.Kube) []byte {
-	if k.Config == nil {
-		return nil
-	}
-	if len(k.Config.CAData) > 0 {
-		return k.Config.CAData
-	}
-	if k.Config.CAFile != "" {
-		if b, err := os.ReadFile(k.Config.CAFile); err == nil {
-			return b
-		}
-	}
-	return nil
 }

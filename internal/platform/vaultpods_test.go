@@ -1,4 +1,4 @@
-package watch
+package platform
 
 import (
 	"testing"
@@ -43,13 +43,13 @@ func TestVaultPodRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := notServing(c.pod); got != c.notServing {
+			if got := VaultPodNotServing(c.pod); got != c.notServing {
 				t.Errorf("notServing = %q, want %q", got, c.notServing)
 			}
-			if got := podScheme(c.pod); got != c.scheme {
+			if got := VaultPodScheme(c.pod); got != c.scheme {
 				t.Errorf("podScheme = %q, want %q", got, c.scheme)
 			}
-			if got := podDNSName(c.pod); got != c.dns {
+			if got := VaultPodDNSName(c.pod); got != c.dns {
 				t.Errorf("podDNSName = %q, want %q", got, c.dns)
 			}
 		})
