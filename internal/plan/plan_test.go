@@ -348,3 +348,27 @@ func TestExampleAnswersFileIsValid(t *testing.T) {
 		t.Errorf("example plan: %+v", p)
 	}
 }
+
+func TestProblemFilters(t *testing.T) {
+	ps := Problems{
+		{Path: "machines"}, {Path: "machines[1].id"}, {Path: "machines[2].role"},
+		{Path: "machines[0].installDisk"}, {Path: "machines[3].poolDisks[1]"},
+		{Path: "cluster.encryptionReason"}, {Path: "cluster.name"}, {Path: "iso.talosVersion"},
+	}
+	paths := func(ps Problems) string {
+		s := make([]string, len(ps))
+		for i, p := range ps {
+			s[i] = p.Path
+		}
+		return strings.Join(s, " ")
+	}
+	if got := paths(ps.MachineChoice()); got != "machines machines[1].id machines[2].role" {
+		t.Errorf("MachineChoice = %q", got)
+	}
+	if got := paths(ps.Disks()); got != "machines[0].installDisk machines[3].poolDisks[1] cluster.encryptionReason" {
+		t.Errorf("Disks = %q", got)
+	}
+	if got := paths(ps.Only("iso", "cluster")); got != "cluster.encryptionReason cluster.name iso.talosVersion" {
+		t.Errorf("Only = %q", got)
+	}
+}

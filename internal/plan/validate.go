@@ -48,6 +48,29 @@ func (ps Problems) Only(prefixes ...string) Problems {
 	return out
 }
 
+// MachineChoice keeps the problems about which machines join and in what role (paths "machines",
+// machines[i].id and .role), not their disks: what the machines step owns.
+func (ps Problems) MachineChoice() Problems {
+	var out Problems
+	for _, p := range ps.Only("machines") {
+		if p.Path == "machines" || strings.HasSuffix(p.Path, ".id") || strings.HasSuffix(p.Path, ".role") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Disks keeps the problems about disks and their encryption: what the disks step owns.
+func (ps Problems) Disks() Problems {
+	var out Problems
+	for _, p := range ps {
+		if strings.Contains(p.Path, "Disk") || strings.HasPrefix(p.Path, "cluster.encryption") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 var (
 	clusterNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	versionRE     = regexp.MustCompile(`^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)

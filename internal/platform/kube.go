@@ -161,12 +161,13 @@ func (k *Kube) Classify(err error) error {
 			Fix: "ask for a role that allows it, or use another --context"}
 	case looksUnreachable(err):
 		return &ConnError{Source: SourceKubernetes, Problem: Unreachable, What: "API server " + where + " unreachable",
-			Err: rootCause(err), Fix: "check the network, or pick another cluster with --context/KUBECONFIG"}
+			Err: RootCause(err), Fix: "check the network, or pick another cluster with --context/KUBECONFIG"}
 	}
 	return err
 }
 
-func rootCause(err error) error {
+// RootCause is the innermost error: "connection refused", not a client's wrapping of it.
+func RootCause(err error) error {
 	for {
 		u := errors.Unwrap(err)
 		if u == nil {

@@ -123,7 +123,7 @@ func (v *Vault) Classify(err error) error {
 	}
 	if looksUnreachable(err) {
 		return &ConnError{Source: SourceVault, Problem: Unreachable, What: v.Addr + " unreachable",
-			Err: rootCause(err), Fix: "check " + EnvVaultAddr + " and the network"}
+			Err: RootCause(err), Fix: "check " + EnvVaultAddr + " and the network"}
 	}
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/clubcedille/cedille-tui/internal/units"
-	"strings"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 )
@@ -46,17 +45,6 @@ func name(m plan.Machine) string {
 	return m.ID
 }
 
-// diskProblems are the plan's problems about disks.
-func diskProblems(ps plan.Problems) plan.Problems {
-	var out plan.Problems
-	for _, p := range ps {
-		if strings.Contains(p.Path, "Disk") || strings.HasPrefix(p.Path, "cluster.encryption") {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func (s DisksStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
 	if len(p.Machines) == 0 {
 		return Outcome{Detail: "no machine chosen yet"}, nil
@@ -65,7 +53,7 @@ func (s DisksStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, err
 	if err != nil {
 		return Outcome{}, err
 	}
-	if ps := diskProblems(p.Validate(inv)); len(ps) > 0 {
+	if ps := p.Validate(inv).Disks(); len(ps) > 0 {
 		return Outcome{Detail: ps[0].String()}, nil
 	}
 	resolved, _ := Resolve(p, inv)
@@ -82,7 +70,7 @@ func (s DisksStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 	if err != nil {
 		return err
 	}
-	if ps := diskProblems(p.Validate(inv)); len(ps) > 0 {
+	if ps := p.Validate(inv).Disks(); len(ps) > 0 {
 		return ps
 	}
 	resolved, items := Resolve(*p, inv)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/clubcedille/cedille-tui/internal/units"
-	"strings"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -27,23 +26,12 @@ func (MachinesStep) Describe(p plan.Plan) []string {
 	return out
 }
 
-// machineProblems are the plan's problems about the choice of machines (not their disks).
-func machineProblems(ps plan.Problems) plan.Problems {
-	var out plan.Problems
-	for _, p := range ps.Only("machines") {
-		if p.Path == "machines" || strings.HasSuffix(p.Path, ".id") || strings.HasSuffix(p.Path, ".role") {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func (s MachinesStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
 	inv, err := LoadInventory(ctx, e)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if ps := machineProblems(p.Validate(inv)); len(ps) > 0 {
+	if ps := p.Validate(inv).MachineChoice(); len(ps) > 0 {
 		return Outcome{Detail: ps[0].String()}, nil
 	}
 	return Outcome{Holds: true, Detail: fmt.Sprintf("%d machines chosen and connected", len(p.Machines))}, nil
@@ -54,7 +42,7 @@ func (s MachinesStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(E
 	if len(p.Machines) == 0 {
 		return fmt.Errorf("no machine chosen: choose %d control planes and the workers", plan.ControlPlanes)
 	}
-	if ps := machineProblems(p.Validate(nil)); len(ps) > 0 {
+	if ps := p.Validate(nil).MachineChoice(); len(ps) > 0 {
 		return ps
 	}
 	wait := e.MachineWait

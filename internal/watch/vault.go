@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -118,7 +117,7 @@ func (s *VaultSource) poll(ctx context.Context) bool {
 			defer wg.Done()
 			h, err := j.vault.Health(ctx, s.Timeout)
 			if err != nil && j.pod {
-				err = fmt.Errorf("pod %s did not answer sys/health through its port-forward: %w", j.name, rootCause(err))
+				err = fmt.Errorf("pod %s did not answer sys/health through its port-forward: %w", j.name, platform.RootCause(err))
 			}
 			out[i] = health.VaultStatus{Name: j.name, Health: h, Err: err}
 		}()
@@ -155,17 +154,6 @@ func (s *VaultSource) failLocked(err error) {
 	s.state.Err = err
 	if s.state.StaleSince.IsZero() {
 		s.state.StaleSince = s.clock()
-	}
-}
-
-// rootCause is the innermost error: "connection refused", not the client's wrapping of it.
-func rootCause(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
 	}
 }
 

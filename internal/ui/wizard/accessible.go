@@ -220,7 +220,7 @@ func (a *accessible) askMachines(ctx context.Context, env *steps.Env) error {
 			return err
 		}
 		a.printf("%s\n", roleCounts(a.sv.Plan))
-		ps := MachineProblems(a.sv.Plan.Validate(a.inv))
+		ps := a.sv.Plan.Validate(a.inv).MachineChoice()
 		if len(ps) == 0 {
 			return nil
 		}
@@ -320,7 +320,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 		}
 		c.EncryptionReason = strings.TrimSpace(reason)
 	}
-	if ps := DiskProblems(a.sv.Plan.Validate(a.inv)); len(ps) > 0 {
+	if ps := a.sv.Plan.Validate(a.inv).Disks(); len(ps) > 0 {
 		for _, p := range ps {
 			a.printf("  problem: %s\n", p)
 		}

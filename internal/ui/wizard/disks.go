@@ -48,17 +48,6 @@ func newDisksPane(t theme.Theme) disksPane {
 	return disksPane{table: tb}
 }
 
-// DiskProblems are a plan's problems about disks and their encryption, as the disks step sees them.
-func DiskProblems(ps plan.Problems) plan.Problems {
-	var out plan.Problems
-	for _, p := range ps {
-		if strings.Contains(p.Path, "Disk") || strings.HasPrefix(p.Path, "cluster.encryption") {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // DiskFlags are a disk's flags as the picker shows them.
 func DiskFlags(d plan.DiskFacts) string {
 	var f []string
@@ -214,7 +203,7 @@ func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
 		p.note = ""
 		return nil
 	case key.Matches(k, m.keys.Enter):
-		if ps := DiskProblems(m.sv.Plan.Validate(m.inv)); len(ps) > 0 {
+		if ps := m.sv.Plan.Validate(m.inv).Disks(); len(ps) > 0 {
 			p.note, p.noteErr = "not yet: "+ps[0].String(), true
 			return nil
 		}
@@ -388,7 +377,7 @@ func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
 		bottom = append(bottom, "", "encryption "+t.Subtle.Render(steps.EncryptionOffReason)+" (e)")
 	}
 	bottom = wrapLines(bottom, w)
-	if ps := DiskProblems(m.sv.Plan.Validate(m.inv)); len(ps) > 0 {
+	if ps := m.sv.Plan.Validate(m.inv).Disks(); len(ps) > 0 {
 		line := t.StatusStyle(health.Degraded).Render("▲ ") + plural(len(ps), "problem") + ": " + t.Label.Render(ps[0].Path) + ": " + ps[0].Message
 		bottom = append(bottom, common.Fit(line, w))
 	} else if n > 0 {

@@ -196,10 +196,10 @@ func fakeSteps(inv *plan.Inventory) []steps.Step {
 				return nil
 			}},
 		fakeStep{id: steps.Machines, title: "Machines",
-			holds: func(p plan.Plan) (bool, string) { return valid(p, MachineProblems) }},
+			holds: func(p plan.Plan) (bool, string) { return valid(p, plan.Problems.MachineChoice) }},
 		fakeStep{id: steps.Disks, title: "Disks",
 			holds: func(p plan.Plan) (bool, string) {
-				if ok, d := valid(p, DiskProblems); !ok {
+				if ok, d := valid(p, plan.Problems.Disks); !ok {
 					return ok, d
 				}
 				for _, m := range p.Machines {

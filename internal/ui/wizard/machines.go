@@ -44,18 +44,6 @@ const machinesReserved = 10
 
 func (m *Model) machinesTableHeight() int { return max(m.paneHeight()-machinesReserved, 3) }
 
-// MachineProblems are a plan's problems about the choice of machines — not their disks — as the
-// machines step sees them (paths "machines", machines[i].id and .role).
-func MachineProblems(ps plan.Problems) plan.Problems {
-	var out plan.Problems
-	for _, p := range ps.Only("machines") {
-		if p.Path == "machines" || strings.HasSuffix(p.Path, ".id") || strings.HasSuffix(p.Path, ".role") {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // shortIDs names each machine by the part of its ID that tells it apart: the UUID's segments that are
 // the same on every machine (a vendor's prefix, say) are left out.
 func shortIDs(ids []string) map[string]string {
@@ -248,7 +236,7 @@ func (m *Model) machinesKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Out):
 		role = ""
 	case key.Matches(k, m.keys.Enter):
-		ps := MachineProblems(m.sv.Plan.Validate(m.inv))
+		ps := m.sv.Plan.Validate(m.inv).MachineChoice()
 		if len(ps) > 0 {
 			mp.note, mp.noteErr = "not yet: "+ps[0].Message, true
 			return nil
@@ -299,7 +287,7 @@ func (m *Model) machinesView() string {
 	} else {
 		lines = append(lines, "", "")
 	}
-	ps := MachineProblems(p.Validate(m.inv))
+	ps := p.Validate(m.inv).MachineChoice()
 	if len(ps) == 0 {
 		ps = nil
 		lines = append(lines, t.StatusStyle(health.OK).Render("✔ the choice is valid: enter runs the machines step"), "", "")
