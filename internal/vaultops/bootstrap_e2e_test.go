@@ -4,8 +4,6 @@ package vaultops
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,22 +22,9 @@ import (
 // TokenRequest API logs in with role config-admin and gets the policy — the login vault-config-operator
 // needs — while an account of another namespace is refused. A second run changes nothing it need not.
 func TestBootstrapThenRealLogin(t *testing.T) {
-	root, err := lab.FindRepoRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), RepoRoot: root,
-		Components: []string{lab.KubeAPIServer, lab.Vault}}
-	if bin := os.Getenv("CEDILLE_LAB_BIN"); bin != "" {
-		opts.BinDir = bin
-	}
+	l := startLab(t, lab.KubeAPIServer, lab.Vault)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	l, err := lab.Up(ctx, opts)
-	if err != nil {
-		t.Fatalf("lab: %v", err)
-	}
-	t.Cleanup(func() { _ = l.Down() })
 	kc, err := kubernetes.NewForConfig(l.RESTConfig())
 	if err != nil {
 		t.Fatal(err)

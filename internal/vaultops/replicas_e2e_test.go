@@ -4,8 +4,6 @@ package vaultops
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,22 +15,9 @@ import (
 // server and reaches each through its own port-forward (kwok answers for the kubelet and forwards to the
 // lab's Vault), initializes through vault-0 and unseals through the forwards.
 func TestReplicasThroughPortForwards(t *testing.T) {
-	root, err := lab.FindRepoRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), RepoRoot: root,
-		Components: []string{lab.KubeAPIServer, lab.Kwok, lab.Vault}}
-	if bin := os.Getenv("CEDILLE_LAB_BIN"); bin != "" {
-		opts.BinDir = bin
-	}
+	l := startLab(t, lab.KubeAPIServer, lab.Kwok, lab.Vault)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	l, err := lab.Up(ctx, opts)
-	if err != nil {
-		t.Fatalf("lab: %v", err)
-	}
-	t.Cleanup(func() { _ = l.Down() })
 	k, err := platform.NewKube(l.RESTConfig(), "lab", "cedille-tui-test")
 	if err != nil {
 		t.Fatal(err)

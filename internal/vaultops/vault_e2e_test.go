@@ -5,7 +5,6 @@ package vaultops
 import (
 	"context"
 	"encoding/base64"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,25 +15,25 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/platform"
 )
 
-// vaultLab starts a lab with only a real, uninitialized Vault: init cannot be undone, so these tests
-// never touch the shared lab's Vault.
-func vaultLab(t *testing.T) (*lab.Lab, *platform.Vault) {
+// startLab starts a lab of its own with the given components (and their dependencies), stopped when the
+// test ends: Vault's init cannot be undone, so these tests never touch another test's Vault. The lab's
+// servers come from the cache (CEDILLE_LAB_BIN, or `make lab-build`).
+func startLab(t *testing.T, components ...string) *lab.Lab {
 	t.Helper()
-	root, err := lab.FindRepoRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), RepoRoot: root, Components: []string{lab.Vault}}
-	if bin := os.Getenv("CEDILLE_LAB_BIN"); bin != "" {
-		opts.BinDir = bin
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	l, err := lab.Up(ctx, opts)
+	l, err := lab.Up(ctx, lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), Components: components})
 	if err != nil {
 		t.Fatalf("lab (run make lab-build): %v", err)
 	}
 	t.Cleanup(func() { _ = l.Down() })
+	return l
+}
+
+// vaultLab starts a lab with only a real, uninitialized Vault and connects to it.
+func vaultLab(t *testing.T) (*lab.Lab, *platform.Vault) {
+	t.Helper()
+	l := startLab(t, lab.Vault)
 	v, err := platform.ConnectVault(platform.VaultOptions{Addr: l.VaultAddr()})
 	if err != nil {
 		t.Fatal(err)
