@@ -2,6 +2,8 @@ package health
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -184,11 +186,7 @@ func TalosSkew(machines []*omni.MachineStatus, clusters []*omni.ClusterStatus) [
 		}
 		byCluster[cluster].add(MachineName(m), s.GetTalosVersion())
 	}
-	names := make([]string, 0, len(byCluster))
-	for c := range byCluster {
-		names = append(names, c)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(byCluster))
 	fs := make([]Finding, 0, len(names))
 	for _, c := range names {
 		if g := byCluster[c]; len(g.names) > 0 {

@@ -2,6 +2,8 @@ package health
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,11 +113,7 @@ func vaultHA(vs []VaultStatus) []Finding {
 			Hint:   "unseal the servers (runbook: " + RunbookVaultSealed + ") or bring their pods back",
 		}}
 	}
-	ids := make([]string, 0, len(groups))
-	for id := range groups {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(groups))
 	out := make([]Finding, 0, len(groups))
 	for _, id := range ids {
 		g := groups[id]

@@ -369,14 +369,7 @@ func (s *InstallSim) writeMember(ctx context.Context, m *member, talos, disk, ku
 		l := r.Metadata().Labels()
 		l.Set(omni.LabelCluster, m.cluster)
 		l.Set(omni.LabelMachineSet, m.set)
-
-		if m.controlPlane {
-			l.Set(omni.LabelControlPlaneRole, "")
-			l.Delete(omni.LabelWorkerRole)
-		} else {
-			l.Set(omni.LabelWorkerRole, "")
-			l.Delete(omni.LabelControlPlaneRole)
-		}
+		setRoleLabel(l, m.controlPlane)
 	}
 
 	if err := ensure(ctx, s.st, omni.NewClusterMachine(m.id), func(cm *omni.ClusterMachine) {
@@ -424,14 +417,7 @@ func (s *InstallSim) writeMember(ctx context.Context, m *member, talos, disk, ku
 		l := st.Metadata().Labels()
 		l.Set(omni.LabelCluster, m.cluster)
 		l.Delete(omni.MachineStatusLabelAvailable)
-
-		if m.controlPlane {
-			l.Set(omni.LabelControlPlaneRole, "")
-			l.Delete(omni.LabelWorkerRole)
-		} else {
-			l.Set(omni.LabelWorkerRole, "")
-			l.Delete(omni.LabelControlPlaneRole)
-		}
+		setRoleLabel(l, m.controlPlane)
 
 		if !booted {
 			return
@@ -906,4 +892,15 @@ func setFlag(r resource.Resource, key string, on bool) {
 	} else {
 		r.Metadata().Labels().Delete(key)
 	}
+}
+
+// setRoleLabel labels a cluster machine's resource with its role, control plane or worker, and not the other.
+func setRoleLabel(l *resource.Labels, controlPlane bool) {
+	if controlPlane {
+		l.Set(omni.LabelControlPlaneRole, "")
+		l.Delete(omni.LabelWorkerRole)
+		return
+	}
+	l.Set(omni.LabelWorkerRole, "")
+	l.Delete(omni.LabelControlPlaneRole)
 }
