@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/omnisim"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/cosi-project/runtime/pkg/resource"
 	"github.com/cosi-project/runtime/pkg/safe"
@@ -166,42 +167,17 @@ func (l *installLab) writeAnswers() {
 	}
 }
 
-// startControllers plays Omni's controllers: each machine the template put in the cluster installs and
-// runs; once all are running the cluster is ready.
+// startControllers plays Omni's controllers for the cluster (omnisim's install simulator, writing
+// through the real omni client over gRPC, as Omni's controllers would write its state): each machine the
+// template put in the cluster installs and runs; once all run, the cluster is ready.
 func (l *installLab) startControllers() {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.stopCtrl, l.ctrlDone = cancel, make(chan struct{})
 	l.t.Cleanup(l.stopControllers)
+	sim := omnisim.NewInstallSim(l.om.State(), omnisim.InstallOptions{Poll: 100 * time.Millisecond, Settle: 300 * time.Millisecond})
 	go func() {
 		defer close(l.ctrlDone)
-		for ctx.Err() == nil {
-			nodes, err := safe.StateListAll[*omni.MachineSetNode](ctx, l.om.State(),
-				state.WithLabelQuery(resource.LabelEqual(omni.LabelCluster, l.cluster)))
-			if err == nil && nodes.Len() > 0 {
-				nodes.ForEach(func(n *omni.MachineSetNode) {
-					cms := omni.NewClusterMachineStatus(n.Metadata().ID())
-					cms.Metadata().Labels().Set(omni.LabelCluster, l.cluster)
-					cms.Metadata().Labels().Set(omni.ClusterMachineStatusLabelNodeName, "node-"+n.Metadata().ID()[:8])
-					cms.Metadata().Labels().Set(omni.MachineStatusLabelConnected, "")
-					cms.TypedSpec().Value = &specs.ClusterMachineStatusSpec{Stage: specs.ClusterMachineStatusSpec_RUNNING,
-						Ready: true, ConfigUpToDate: true}
-					if err := l.om.State().Create(ctx, cms); err != nil && !state.IsConflictError(err) {
-						return
-					}
-				})
-				if nodes.Len() == len(l.ids) {
-					cs := omni.NewClusterStatus(l.cluster)
-					cs.TypedSpec().Value = &specs.ClusterStatusSpec{Available: true, Ready: true, KubernetesAPIReady: true,
-						ControlplaneReady: true, HasConnectedControlPlanes: true, Phase: specs.ClusterStatusSpec_RUNNING,
-						Machines: &specs.Machines{Total: uint32(len(l.ids)), Healthy: uint32(len(l.ids)), Connected: uint32(len(l.ids))}}
-					_ = l.om.State().Create(ctx, cs)
-				}
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
+		_ = sim.Run(ctx)
 	}()
 }
 
