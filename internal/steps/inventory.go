@@ -5,14 +5,44 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
 
-// LoadInventory lists what Omni knows: every machine's status and the Talos versions it offers.
+// LoadInventory lists what Omni knows: every machine's status and the Talos versions it offers. Within
+// a pass of checks (OneInventory), Omni is read once and every step sees that reading.
 func LoadInventory(ctx context.Context, e *Env) (*plan.Inventory, error) {
+	if m, ok := ctx.Value(inventoryMemoKey{}).(*inventoryMemo); ok {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.done {
+			m.inv, m.err = readInventory(ctx, e)
+			m.done = true
+		}
+		return m.inv, m.err
+	}
+	return readInventory(ctx, e)
+}
+
+type inventoryMemoKey struct{}
+
+type inventoryMemo struct {
+	mu   sync.Mutex
+	done bool
+	inv  *plan.Inventory
+	err  error
+}
+
+// OneInventory returns a context in which LoadInventory reads Omni once: the checks of one pass see
+// one picture of Omni, and it is read once instead of once per step.
+func OneInventory(ctx context.Context) context.Context {
+	return context.WithValue(ctx, inventoryMemoKey{}, &inventoryMemo{})
+}
+
+func readInventory(ctx context.Context, e *Env) (*plan.Inventory, error) {
 	om, err := e.omni()
 	if err != nil {
 		return nil, err

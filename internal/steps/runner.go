@@ -31,8 +31,10 @@ func (r *Runner) report(u Update) {
 	}
 }
 
-// CheckAll runs every Check from the top, in order; an error is an outcome that does not hold.
+// CheckAll runs every Check from the top, in order, on one reading of Omni; an error is an outcome that
+// does not hold.
 func (r *Runner) CheckAll(ctx context.Context, sv Saved) []Outcome {
+	ctx = OneInventory(ctx)
 	out := make([]Outcome, len(r.Steps))
 	for i, s := range r.Steps {
 		r.report(Update{Step: s.ID(), State: Checking})
