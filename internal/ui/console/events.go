@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/health"
@@ -29,12 +28,8 @@ func OpenEvents(t theme.Theme, s watch.Snapshot, w, h int) common.Page {
 
 // Events lists the cluster's Warning events, newest first, live; enter opens what an event is about.
 type Events struct {
-	theme theme.Theme
-	table table.Model
-	snap  watch.Snapshot
+	tablePage
 	byKey map[string]watch.Event
-	open  key.Binding
-	w, h  int
 }
 
 // previewLines is the height of the selected event's message under the table.
@@ -52,13 +47,10 @@ func NewEvents(t theme.Theme) *Events {
 		table.Column{Title: "MESSAGE", Width: 17, Flex: 6},
 	)
 	tb.Empty = "Waiting for the first look at the platform…"
-	return &Events{theme: t, table: tb,
-		open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open object"))}
+	return &Events{tablePage: newTablePage(t, tb, "open object")}
 }
 
-func (p *Events) Init() tea.Cmd   { return nil }
-func (p *Events) Title() string   { return "Warning events" }
-func (p *Events) Capturing() bool { return p.table.Filtering() }
+func (p *Events) Title() string { return "Warning events" }
 
 // SetSize gives the table all but the message preview and the status line.
 func (p *Events) SetSize(w, h int) {
@@ -86,20 +78,10 @@ func (p *Events) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.table.SetRows(eventRows(p.snap))
 		p.table.Empty = p.emptyText()
 		return p, nil
-	case common.ThemeMsg:
-		p.theme = msg.Theme
-		p.table.SetTheme(msg.Theme)
-		return p, nil
-	case tea.KeyPressMsg:
-		if cmd, ok := openSelected(p.table, p.open, msg, func(r table.Row) common.Page {
-			return OpenEvent(p.theme, p.byKey[r.Key], p.snap, p.w, p.h)
-		}); ok {
-			return p, cmd
-		}
 	}
-	var cmd tea.Cmd
-	p.table, cmd = p.table.Update(msg)
-	return p, cmd
+	return p, p.update(msg, func(r table.Row) common.Page {
+		return OpenEvent(p.theme, p.byKey[r.Key], p.snap, p.w, p.h)
+	})
 }
 
 func (p *Events) emptyText() string {
@@ -175,14 +157,6 @@ func (p *Events) View() string {
 	}
 	status := common.Join(summary, p.theme.Subtle.Render(p.table.StatusLine()), p.w)
 	return common.Block(strings.Join(append(append([]string{p.table.View()}, preview...), status), "\n"), p.w, p.h)
-}
-
-func (p *Events) ShortHelp() []key.Binding {
-	return append([]key.Binding{p.open}, p.table.ShortHelp()...)
-}
-
-func (p *Events) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.open}, p.table.FullHelp()}
 }
 
 // OpenEvent opens what an event is about when the console knows it — a node's detail, a finding's

@@ -3,7 +3,6 @@ package console
 import (
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
@@ -22,12 +21,8 @@ func OpenLayer(t theme.Theme, l health.Layer, s watch.Snapshot, w, h int) common
 
 // LayerPage lists one layer's findings, live; enter opens a finding.
 type LayerPage struct {
-	theme theme.Theme
+	tablePage
 	layer health.Layer
-	table table.Model
-	snap  watch.Snapshot
-	open  key.Binding
-	w, h  int
 }
 
 // NewLayerPage builds the page of a layer.
@@ -39,18 +34,10 @@ func NewLayerPage(t theme.Theme, l health.Layer) *LayerPage {
 		table.Column{Title: "REASON", Width: 30, Flex: 2},
 	)
 	tb.Empty = "This layer has no finding yet."
-	return &LayerPage{theme: t, layer: l, table: tb,
-		open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details"))}
+	return &LayerPage{tablePage: newTablePage(t, tb, "details"), layer: l}
 }
 
-func (p *LayerPage) Init() tea.Cmd   { return nil }
-func (p *LayerPage) Title() string   { return string(p.layer) }
-func (p *LayerPage) Capturing() bool { return p.table.Filtering() }
-
-func (p *LayerPage) SetSize(w, h int) {
-	p.w, p.h = w, h
-	p.table.SetSize(w, max(h-1, 0))
-}
+func (p *LayerPage) Title() string { return string(p.layer) }
 
 func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -67,32 +54,15 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		}
 		p.table.SetRows(rows)
 		return p, nil
-	case common.ThemeMsg:
-		p.theme = msg.Theme
-		p.table.SetTheme(msg.Theme)
-		return p, nil
-	case tea.KeyPressMsg:
-		if cmd, ok := openSelected(p.table, p.open, msg, func(r table.Row) common.Page {
-			return OpenFinding(p.theme, p.layer, r.Key, p.snap, p.w, p.h)
-		}); ok {
-			return p, cmd
-		}
 	}
-	var cmd tea.Cmd
-	p.table, cmd = p.table.Update(msg)
-	return p, cmd
+	return p, p.update(msg, func(r table.Row) common.Page {
+		return OpenFinding(p.theme, p.layer, r.Key, p.snap, p.w, p.h)
+	})
 }
 
 func (p *LayerPage) View() string {
 	l, _ := p.snap.Report.Layer(p.layer)
 	return tableWithStatus(p.theme, p.table, p.theme.Status(l.Status)+"  "+counts(l), p.w, p.h)
-}
-
-func (p *LayerPage) ShortHelp() []key.Binding {
-	return append([]key.Binding{p.open}, p.table.ShortHelp()...)
-}
-func (p *LayerPage) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.open}, p.table.FullHelp()}
 }
 
 // OpenFinding opens what fits a finding: a node's full detail, or the finding with its object's YAML.

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -19,12 +18,8 @@ import (
 
 // Nodes is the node list, fed live by the hub's node informer and joined with Omni's machines.
 type Nodes struct {
-	theme  theme.Theme
-	table  table.Model
-	snap   watch.Snapshot
+	tablePage
 	counts map[health.Status]int
-	open   key.Binding
-	w, h   int
 }
 
 // NewNodes builds the node list page.
@@ -41,19 +36,10 @@ func NewNodes(t theme.Theme) *Nodes {
 		table.Column{Title: "AGE", Width: 4, Drop: 2},
 	)
 	tb.Empty = "Waiting for nodes…"
-	return &Nodes{theme: t, table: tb,
-		open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details"))}
+	return &Nodes{tablePage: newTablePage(t, tb, "details")}
 }
 
-func (p *Nodes) Init() tea.Cmd   { return nil }
-func (p *Nodes) Title() string   { return "Nodes" }
-func (p *Nodes) Capturing() bool { return p.table.Filtering() }
-
-// SetSize gives the table all but the page's status line.
-func (p *Nodes) SetSize(w, h int) {
-	p.w, p.h = w, h
-	p.table.SetSize(w, max(h-1, 0))
-}
+func (p *Nodes) Title() string { return "Nodes" }
 
 // Update handles snapshots and keys.
 func (p *Nodes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
@@ -65,20 +51,10 @@ func (p *Nodes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.table.SetRows(rows)
 		p.table.Empty = p.emptyText()
 		return p, nil
-	case common.ThemeMsg:
-		p.theme = msg.Theme
-		p.table.SetTheme(msg.Theme)
-		return p, nil
-	case tea.KeyPressMsg:
-		if cmd, ok := openSelected(p.table, p.open, msg, func(r table.Row) common.Page {
-			return sized(NewNodeDetail(p.theme, r.Key), p.snap, p.w, p.h)
-		}); ok {
-			return p, cmd
-		}
 	}
-	var cmd tea.Cmd
-	p.table, cmd = p.table.Update(msg)
-	return p, cmd
+	return p, p.update(msg, func(r table.Row) common.Page {
+		return sized(NewNodeDetail(p.theme, r.Key), p.snap, p.w, p.h)
+	})
 }
 
 func (p *Nodes) emptyText() string {
@@ -151,12 +127,4 @@ func (p *Nodes) View() string {
 		}
 	}
 	return tableWithStatus(p.theme, p.table, summary, p.w, p.h)
-}
-
-func (p *Nodes) ShortHelp() []key.Binding {
-	return append([]key.Binding{p.open}, p.table.ShortHelp()...)
-}
-
-func (p *Nodes) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.open}, p.table.FullHelp()}
 }

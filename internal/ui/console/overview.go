@@ -12,18 +12,13 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
-	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
 // Overview is the first screen: one line per layer, worst first, then the worst findings with what to do.
 type Overview struct {
-	theme theme.Theme
-	table table.Model
-	snap  watch.Snapshot
-	open  key.Binding
+	tablePage
 	// events opens the Warning events page.
 	events key.Binding
-	w, h   int
 	// moved is set once the user moves the cursor; until then it stays on the worst layer, at the top.
 	moved bool
 }
@@ -38,13 +33,11 @@ func NewOverview(t theme.Theme) *Overview {
 		table.Column{Title: "WORST", Width: 30, Flex: 1},
 	)
 	tb.Empty = "Waiting for the first look at the platform…"
-	return &Overview{theme: t, table: tb, open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open layer")),
+	return &Overview{tablePage: newTablePage(t, tb, "open layer"),
 		events: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "warning events"))}
 }
 
-func (p *Overview) Init() tea.Cmd   { return nil }
-func (p *Overview) Title() string   { return "Overview" }
-func (p *Overview) Capturing() bool { return p.table.Filtering() }
+func (p *Overview) Title() string { return "Overview" }
 
 // SetSize splits the space: the layer table on top (one row per layer), the problems below.
 func (p *Overview) SetSize(w, h int) {
@@ -69,26 +62,17 @@ func (p *Overview) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		}
 		p.resize()
 		return p, nil
-	case common.ThemeMsg:
-		p.theme = msg.Theme
-		p.table.SetTheme(msg.Theme)
-		return p, nil
 	case tea.KeyPressMsg:
-		if cmd, ok := openSelected(p.table, p.open, msg, func(r table.Row) common.Page {
-			return OpenLayer(p.theme, health.Layer(r.Key), p.snap, p.w, p.h)
-		}); ok {
-			return p, cmd
-		}
 		if !p.table.Filtering() && key.Matches(msg, p.events) {
 			return p, common.Push(OpenEvents(p.theme, p.snap, p.w, p.h))
 		}
+		if p.table.Filtering() || !key.Matches(msg, p.open) {
+			p.moved = true // the cursor is the user's from now on
+		}
 	}
-	if _, ok := msg.(tea.KeyPressMsg); ok {
-		p.moved = true
-	}
-	var cmd tea.Cmd
-	p.table, cmd = p.table.Update(msg)
-	return p, cmd
+	return p, p.update(msg, func(r table.Row) common.Page {
+		return OpenLayer(p.theme, health.Layer(r.Key), p.snap, p.w, p.h)
+	})
 }
 
 // layerRows is one row per layer, worst first (the report's order among equals).

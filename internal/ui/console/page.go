@@ -76,3 +76,50 @@ func tableWithStatus(t theme.Theme, tb table.Model, summary string, w, h int) st
 	}
 	return tb.View() + "\n" + status
 }
+
+// tablePage is what the console's table pages share: a table whose rows each page builds from the
+// snapshots, an open key pushing the selected row's page, the theme and the size.
+type tablePage struct {
+	theme theme.Theme
+	table table.Model
+	snap  watch.Snapshot
+	open  key.Binding
+	w, h  int
+}
+
+func newTablePage(t theme.Theme, tb table.Model, openHelp string) tablePage {
+	return tablePage{theme: t, table: tb, open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", openHelp))}
+}
+
+func (p *tablePage) Init() tea.Cmd   { return nil }
+func (p *tablePage) Capturing() bool { return p.table.Filtering() }
+
+// SetSize gives the table all but the page's status line.
+func (p *tablePage) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.table.SetSize(w, max(h-1, 0))
+}
+
+// update handles what every table page handles alike — a new theme, the open key (build makes the
+// selected row's page), the table's own keys — once the page has taken the snapshots.
+func (p *tablePage) update(msg tea.Msg, build func(table.Row) common.Page) tea.Cmd {
+	switch msg := msg.(type) {
+	case common.ThemeMsg:
+		p.theme = msg.Theme
+		p.table.SetTheme(msg.Theme)
+		return nil
+	case tea.KeyPressMsg:
+		if cmd, ok := openSelected(p.table, p.open, msg, build); ok {
+			return cmd
+		}
+	}
+	var cmd tea.Cmd
+	p.table, cmd = p.table.Update(msg)
+	return cmd
+}
+
+func (p *tablePage) ShortHelp() []key.Binding {
+	return append([]key.Binding{p.open}, p.table.ShortHelp()...)
+}
+
+func (p *tablePage) FullHelp() [][]key.Binding { return [][]key.Binding{{p.open}, p.table.FullHelp()} }
