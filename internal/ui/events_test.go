@@ -1,16 +1,12 @@
 package ui_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/ui"
-	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
-	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
 // keys sends each key in turn.
@@ -96,23 +92,7 @@ func TestWarningEventsPage(t *testing.T) {
 // TestWarningEventsLive runs the console on the live demo: fault N records NodeNotReady through the fake
 // clientset; the events page shows it, and worker-2's detail counts its recurrences as they come.
 func TestWarningEventsLive(t *testing.T) {
-	d, err := demo.Start(context.Background(), demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hub := watch.NewHub(watch.HubOptions{Platform: demo.ClusterName, Demo: true}, d.Targets().Sources()...)
-	go hub.Run(ctx)
-	ch, unsub := hub.Subscribe()
-	defer unsub()
-	var actions []app.Action
-	for _, f := range d.Faults() {
-		actions = append(actions, keyAction(f))
-	}
-	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false, Actions: actions, ActionsTitle: "Demo faults"})
-	drv := uitest.New(t, m, ch, 100, 30)
+	drv := liveDemo(t)
 	drv.Shows(5*time.Second, "Overview", "Vault/vault-0")
 	drv.Key("e")
 	drv.Shows(5*time.Second, "7 Warning events")

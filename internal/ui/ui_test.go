@@ -129,23 +129,7 @@ func TestSizeSweepNeverPanics(t *testing.T) {
 // TestDemoDrivenThroughModel runs the console on the live simulated platform (hub, informers, Omni
 // watches over gRPC, Vault polling): it must show the six nodes, open one, react to a fault, and quit on q.
 func TestDemoDrivenThroughModel(t *testing.T) {
-	d, err := demo.Start(context.Background(), demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hub := watch.NewHub(watch.HubOptions{Platform: demo.ClusterName, Demo: true}, d.Targets().Sources()...)
-	go hub.Run(ctx)
-	ch, unsub := hub.Subscribe()
-	defer unsub()
-	var actions []app.Action
-	for _, f := range d.Faults() {
-		actions = append(actions, keyAction(f))
-	}
-	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false, Actions: actions, ActionsTitle: "Demo faults"})
-	drv := uitest.New(t, m, ch, 100, 30)
+	drv := liveDemo(t)
 	drv.Shows(5*time.Second, "Overview", "[demo]", "secrets", "Vault/vault-0")
 	// A fault shows on the overview: the cluster layer goes Down.
 	start := time.Now()
@@ -245,4 +229,27 @@ func TestPageGoldens(t *testing.T) {
 			golden.RequireEqual(t, []byte(out))
 		})
 	}
+}
+
+// liveDemo runs the console on the live simulated platform (hub, informers, Omni watches over gRPC,
+// Vault polling) with the demo's faults as actions, at 100×30; everything stops with the test.
+func liveDemo(t *testing.T) *uitest.Driver {
+	t.Helper()
+	d, err := demo.Start(context.Background(), demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	hub := watch.NewHub(watch.HubOptions{Platform: demo.ClusterName, Demo: true}, d.Targets().Sources()...)
+	go hub.Run(ctx)
+	ch, unsub := hub.Subscribe()
+	t.Cleanup(unsub)
+	var actions []app.Action
+	for _, f := range d.Faults() {
+		actions = append(actions, keyAction(f))
+	}
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false, Actions: actions, ActionsTitle: "Demo faults"})
+	return uitest.New(t, m, ch, 100, 30)
 }
