@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	"strings"
 
 	"github.com/cosi-project/runtime/pkg/resource"
@@ -55,23 +56,13 @@ type DemoDisk struct {
 	Pool      string // the Mayastor DiskPool on it (PLATFORM.md §2.3), "" when none
 }
 
-// ByIDPath is the stable /dev/disk/by-id path udev gives the disk: ata-<model>_<serial> for SATA,
-// nvme-<model>_<serial> for NVMe, usb-<model>_<serial>-0:0 for USB, spaces in the model turned into
-// underscores.
+// ByIDPath is the /dev/disk/by-id path by bus, model and serial that the platform's DiskPools name
+// (PLATFORM.md §2.3), as plan.ByIDLinks renders it.
 //
 // Real Talos 1.5 reads the model from sysfs, which truncates ATA models to 16 characters (e.g.
 // "WDC WD30EFRX-68E"); the demo reports the full model so that this path can be derived from it.
 func (d DemoDisk) ByIDPath() string {
-	model := strings.ReplaceAll(strings.TrimSpace(d.Model), " ", "_")
-
-	switch d.Transport {
-	case TransportNVMe:
-		return "/dev/disk/by-id/nvme-" + model + "_" + d.Serial
-	case TransportUSB:
-		return "/dev/disk/by-id/usb-" + model + "_" + d.Serial + "-0:0"
-	default:
-		return "/dev/disk/by-id/ata-" + model + "_" + d.Serial
-	}
+	return plan.ByIDPath(plan.DiskFacts{Model: d.Model, Serial: d.Serial, Transport: d.Transport})
 }
 
 // DemoMachine is one era-1 bare-metal machine: its Omni identity and hardware, and the facts its

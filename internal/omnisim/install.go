@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/cosi-project/runtime/pkg/resource"
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/cosi-project/runtime/pkg/state"
@@ -787,54 +788,13 @@ func diskMatches(path string, d *specs.MachineStatusSpec_HardwareStatus_BlockDev
 		return true
 	}
 
-	for _, l := range ByIDLinks(d) {
+	for _, l := range plan.ByIDLinks(plan.DiskFacts{WWID: d.GetWwid(), Serial: d.GetSerial(), Model: d.GetModel(), Transport: d.GetTransport()}) {
 		if path == l {
 			return true
 		}
 	}
 
 	return false
-}
-
-// ByIDLinks are the /dev/disk/by-id links udev creates for a block device, from what Talos reports of it:
-// wwn-0x<WWN> for an NAA WWID, nvme-eui.<EUI> for an NVMe EUI, and <bus>-<model>_<serial> (spaces in the
-// model turned into underscores; usb-…-0:0 for USB mass storage).
-func ByIDLinks(d *specs.MachineStatusSpec_HardwareStatus_BlockDevice) []string {
-	const dir = "/dev/disk/by-id/"
-
-	var out []string
-
-	wwid := strings.ToLower(strings.TrimSpace(d.GetWwid()))
-	transport := strings.ToLower(d.GetTransport())
-
-	switch {
-	case strings.HasPrefix(wwid, "naa."):
-		out = append(out, dir+"wwn-0x"+strings.TrimPrefix(wwid, "naa."))
-	case strings.HasPrefix(wwid, "eui.") && transport == "nvme":
-		out = append(out, dir+"nvme-"+wwid)
-	}
-
-	serial := strings.TrimSpace(d.GetSerial())
-	if serial == "" {
-		return out
-	}
-
-	model := strings.Join(strings.Fields(d.GetModel()), "_")
-
-	switch transport {
-	case "nvme":
-		out = append(out, dir+"nvme-"+model+"_"+serial)
-	case "usb":
-		out = append(out, dir+"usb-"+model+"_"+serial+"-0:0")
-	case "virtio":
-		out = append(out, dir+"virtio-"+serial)
-	case "sata", "ata", "":
-		out = append(out, dir+"ata-"+model+"_"+serial)
-	default:
-		out = append(out, dir+"scsi-"+model+"_"+serial)
-	}
-
-	return out
 }
 
 // getOptional reads the resource r names; the zero T when it does not exist.

@@ -313,25 +313,3 @@ func versions(t *testing.T, st state.State) string {
 	return b.String()
 }
 
-func TestByIDLinks(t *testing.T) {
-	t.Parallel()
-
-	cases := []struct {
-		d    *specs.MachineStatusSpec_HardwareStatus_BlockDevice
-		want []string
-	}{
-		{&specs.MachineStatusSpec_HardwareStatus_BlockDevice{Model: "WDC WD30EFRX-68EUZN0", Serial: "WD-WCC4N5DAHR67", Wwid: "naa.50014ee2b6a1f3c2", Transport: "sata"},
-			[]string{"/dev/disk/by-id/wwn-0x50014ee2b6a1f3c2", "/dev/disk/by-id/ata-WDC_WD30EFRX-68EUZN0_WD-WCC4N5DAHR67"}},
-		{&specs.MachineStatusSpec_HardwareStatus_BlockDevice{Model: "SanDisk Cruzer Blade", Serial: "4C53", Transport: "usb"},
-			[]string{"/dev/disk/by-id/usb-SanDisk_Cruzer_Blade_4C53-0:0"}},
-		{&specs.MachineStatusSpec_HardwareStatus_BlockDevice{Model: "Samsung SSD 970", Serial: "S46", Wwid: "eui.0025385b71b0aa12", Transport: "nvme"},
-			[]string{"/dev/disk/by-id/nvme-eui.0025385b71b0aa12", "/dev/disk/by-id/nvme-Samsung_SSD_970_S46"}},
-		{&specs.MachineStatusSpec_HardwareStatus_BlockDevice{LinuxName: "/dev/vda"}, nil},
-	}
-
-	for _, c := range cases {
-		if got := ByIDLinks(c.d); fmt.Sprint(got) != fmt.Sprint(c.want) {
-			t.Errorf("%v: %v, want %v", c.d, got, c.want)
-		}
-	}
-}

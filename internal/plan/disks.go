@@ -61,33 +61,48 @@ func (d DiskFacts) Removable() bool {
 		strings.Contains(strings.ToLower(d.BusPath), "/usb")
 }
 
-// ByIDPath renders the /dev/disk/by-id path udev gives the disk, from its stable identity: the WWN link
-// (wwn-0x…) when the WWID is an NAA name, the EUI link for NVMe, else <bus>-<model>_<serial>. The WWN
-// form is preferred because it does not depend on the model string, which Talos may report truncated.
-// "" when the disk has no identity to name it by.
+// ByIDPath renders the /dev/disk/by-id path udev gives the disk, from its stable identity: the first of
+// ByIDLinks. The WWN form is preferred because it does not depend on the model string, which Talos may
+// report truncated. "" when the disk has no identity to name it by.
 func ByIDPath(d DiskFacts) string {
+	if l := ByIDLinks(d); len(l) > 0 {
+		return l[0]
+	}
+	return ""
+}
+
+// ByIDLinks are the /dev/disk/by-id links udev creates for the disk, preferred first: wwn-0x<WWN> for an
+// NAA WWID, nvme-eui.<EUI> for an NVMe EUI, then <bus>-<model>_<serial> (spaces in the model turned into
+// underscores; usb-…-0:0 for USB mass storage, virtio-<serial>).
+func ByIDLinks(d DiskFacts) []string {
+	const dir = "/dev/disk/by-id/"
+	var out []string
 	w := strings.ToLower(strings.TrimSpace(d.WWID))
+	transport := strings.ToLower(d.Transport)
 	switch {
 	case strings.HasPrefix(w, "naa."):
-		return "/dev/disk/by-id/wwn-0x" + strings.TrimPrefix(w, "naa.")
-	case strings.HasPrefix(w, "eui.") && strings.EqualFold(d.Transport, "nvme"):
-		return "/dev/disk/by-id/nvme-" + w
-	case d.Serial == "":
-		return ""
+		out = append(out, dir+"wwn-0x"+strings.TrimPrefix(w, "naa."))
+	case strings.HasPrefix(w, "eui.") && transport == "nvme":
+		out = append(out, dir+"nvme-"+w)
+	}
+	serial := strings.TrimSpace(d.Serial)
+	if serial == "" {
+		return out
 	}
 	model := strings.Join(strings.Fields(d.Model), "_")
-	switch strings.ToLower(d.Transport) {
+	switch transport {
 	case "nvme":
-		return "/dev/disk/by-id/nvme-" + model + "_" + d.Serial
+		out = append(out, dir+"nvme-"+model+"_"+serial)
 	case "usb":
-		return "/dev/disk/by-id/usb-" + model + "_" + d.Serial + "-0:0"
+		out = append(out, dir+"usb-"+model+"_"+serial+"-0:0")
 	case "virtio":
-		return "/dev/disk/by-id/virtio-" + d.Serial
+		out = append(out, dir+"virtio-"+serial)
 	case "sata", "ata", "":
-		return "/dev/disk/by-id/ata-" + model + "_" + d.Serial
+		out = append(out, dir+"ata-"+model+"_"+serial)
 	default:
-		return "/dev/disk/by-id/scsi-" + model + "_" + d.Serial
+		out = append(out, dir+"scsi-"+model+"_"+serial)
 	}
+	return out
 }
 
 // InstallRefusal says why a disk cannot be the install disk, "" when it can.

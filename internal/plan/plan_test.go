@@ -372,3 +372,32 @@ func TestProblemFilters(t *testing.T) {
 		t.Errorf("Only = %q", got)
 	}
 }
+
+func TestByIDLinks(t *testing.T) {
+	cases := []struct {
+		d    DiskFacts
+		want []string
+	}{
+		{DiskFacts{Model: "WDC WD30EFRX-68EUZN0", Serial: "WD-WCC4N5DAHR67", WWID: "naa.50014ee2b6a1f3c2", Transport: "sata"},
+			[]string{"/dev/disk/by-id/wwn-0x50014ee2b6a1f3c2", "/dev/disk/by-id/ata-WDC_WD30EFRX-68EUZN0_WD-WCC4N5DAHR67"}},
+		{DiskFacts{Model: "SanDisk Cruzer Blade", Serial: "4C53", Transport: "usb"},
+			[]string{"/dev/disk/by-id/usb-SanDisk_Cruzer_Blade_4C53-0:0"}},
+		{DiskFacts{Model: "Samsung SSD 970", Serial: "S46", WWID: "eui.0025385b71b0aa12", Transport: "nvme"},
+			[]string{"/dev/disk/by-id/nvme-eui.0025385b71b0aa12", "/dev/disk/by-id/nvme-Samsung_SSD_970_S46"}},
+		{DiskFacts{LinuxName: "/dev/vda"}, nil},
+	}
+	for _, c := range cases {
+		got := ByIDLinks(c.d)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%+v: %v, want %v", c.d, got, c.want)
+		}
+		if want := ""; len(c.want) > 0 {
+			want = c.want[0]
+			if ByIDPath(c.d) != want {
+				t.Errorf("ByIDPath(%+v) = %q, want the preferred link %q", c.d, ByIDPath(c.d), want)
+			}
+		} else if ByIDPath(c.d) != want {
+			t.Errorf("ByIDPath of a disk without identity = %q", ByIDPath(c.d))
+		}
+	}
+}
