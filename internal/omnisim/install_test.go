@@ -312,4 +312,3 @@ func versions(t *testing.T, st state.State) string {
 
 	return b.String()
 }
-
