@@ -97,10 +97,7 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 	if err != nil {
 		return err
 	}
-	expect := ""
-	if p.ISO.Built == p.ISO.Choices() && p.ISO.SchematicID == resp.GetSchematicId() {
-		expect = p.ISO.SHA256 // the same image as before: it must have the same digest
-	}
+	expect := pinnedDigest(e, p.ISO, resp.GetSchematicId())
 	if dir := p.ISO.Dir; dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", dir, err)
@@ -179,12 +176,26 @@ func savePreset(e *Env, i plan.ISO) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
-// LoadPreset reads a saved preset; the wizard offers it so a later machine gets the same ISO.
-func LoadPreset(e *Env, name string) (plan.ISO, error) {
+// loadPreset reads a saved preset.
+func loadPreset(e *Env, name string) (plan.ISO, error) {
 	b, err := os.ReadFile(presetPath(e, name))
 	if err != nil {
 		return plan.ISO{}, err
 	}
 	var i plan.ISO
 	return i, yaml.Unmarshal(b, &i)
+}
+
+// pinnedDigest is the SHA-256 the image of these choices must have, "" when none is known: the digest
+// recorded in the plan, else in the saved preset of the same name, when the same choices were built into
+// the same schematic before. So a machine added later — even from another checkout of the state — gets
+// the same ISO, or a clear mismatch.
+func pinnedDigest(e *Env, i plan.ISO, schematic string) string {
+	if i.Built == i.Choices() && i.SchematicID == schematic && i.SHA256 != "" {
+		return i.SHA256
+	}
+	if pre, err := loadPreset(e, i.Preset); err == nil && pre.Built == i.Choices() && pre.SchematicID == schematic {
+		return pre.SHA256
+	}
+	return ""
 }

@@ -225,3 +225,32 @@ func TestImageURLAndPaths(t *testing.T) {
 		t.Errorf("path = %q", got)
 	}
 }
+
+func TestPinnedDigest(t *testing.T) {
+	e := &Env{ConfigDir: t.TempDir()}
+	iso := plan.ISO{TalosVersion: "1.8.0", Arch: "amd64", Preset: "cedille"}
+	built := iso
+	built.SchematicID, built.SHA256, built.Built = "abc", "ff00", iso.Choices()
+	if err := savePreset(e, built); err != nil {
+		t.Fatal(err)
+	}
+	other := iso
+	other.Extensions = []string{"siderolabs/iscsi-tools"}
+	cases := []struct {
+		name      string
+		i         plan.ISO
+		schematic string
+		want      string
+	}{
+		{"the plan's own digest", built, "abc", "ff00"},
+		{"a fresh plan with the preset's choices", iso, "abc", "ff00"},
+		{"the schematic changed (another Omni)", iso, "def", ""},
+		{"other choices", other, "abc", ""},
+		{"no preset of that name", plan.ISO{TalosVersion: "1.8.0", Arch: "amd64", Preset: "other"}, "abc", ""},
+	}
+	for _, c := range cases {
+		if got := pinnedDigest(e, c.i, c.schematic); got != c.want {
+			t.Errorf("%s: pinned %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -315,6 +315,22 @@ func TestInstallFromAnswers(t *testing.T) {
 	if l.isoGets.Load() != gets {
 		t.Errorf("a rerun downloaded the ISO again")
 	}
+
+	// A later machine, from a state lost since: the saved preset pins the image's digest, so a factory
+	// now serving other bytes for the same schematic is refused, and the partial file kept.
+	if err := os.Remove(st); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(isos[0])
+	_ = os.Remove(isos[0] + ".sha256")
+	l.iso[0] ^= 0xff
+	r = l.install("--only", "preflight,iso")
+	if r.code == 0 || !strings.Contains(r.stderr, "SHA-256 mismatch") || !strings.Contains(r.stderr, hex.EncodeToString(sum[:])) {
+		t.Fatalf("the preset must pin the digest: code %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(isos[0] + ".part"); err != nil {
+		t.Errorf("the partial file must be kept after a mismatch: %v", err)
+	}
 }
 
 // TestInstallResumesAfterEachStep interrupts the install after each step (by running only up to it),
