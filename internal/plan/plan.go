@@ -30,6 +30,7 @@ type Plan struct {
 	ISO      ISO       `yaml:"iso"`
 	Machines []Machine `yaml:"machines,omitempty"`
 	Cluster  Cluster   `yaml:"cluster"`
+	Vault    Vault     `yaml:"vault,omitempty"`
 }
 
 // ISO is the Talos image Omni's image factory builds for the machines: one schematic (extensions and

@@ -37,6 +37,8 @@ var (
 	VaultAuthRole    = kind("redhatcop.redhat.io", "v1alpha1", "kubernetesauthengineroles", "KubernetesAuthEngineRole", true)
 	VaultMount       = kind("redhatcop.redhat.io", "v1alpha1", "secretenginemounts", "SecretEngineMount", true)
 	VaultRandom      = kind("redhatcop.redhat.io", "v1alpha1", "randomsecrets", "RandomSecret", true)
+	// VaultSecret reflects Vault KV secrets into a Kubernetes Secret (the install's SSO secrets).
+	VaultSecret = kind("redhatcop.redhat.io", "v1alpha1", "vaultsecrets", "VaultSecret", true)
 )
 
 // CRDKinds lists every custom resource the console reads (vault-config-operator's other kinds are found

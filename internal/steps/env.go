@@ -25,6 +25,16 @@ type Env struct {
 	Poll time.Duration
 	// Now is the clock.
 	Now func() time.Time
+
+	// Ask puts a question to the operator in the middle of a Run (the key ceremony, an unseal share, an
+	// SSO secret, a yes/no) and waits for the answer; nil runs unattended (ask.go).
+	Ask func(ctx context.Context, p Prompt) (Answer, error)
+	// Keys carries the root token from vault-init to vault-bootstrap, in memory only; nil: no hand-off
+	// (the bootstrap then needs VAULT_TOKEN or asks for a token).
+	Keys *Keyring
+	// Vault is how the Vault steps reach the cluster and Vault's servers; nil uses the plan's kubeconfig
+	// (the server pods through port-forwards).
+	Vault VaultAccess
 }
 
 // Confirmation is a destructive action put to the operator: what it does, everything it touches, and
