@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/clubcedille/cedille-tui/internal/units"
 	"io"
 	"os"
 	"strings"
@@ -12,7 +11,9 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
@@ -57,7 +58,7 @@ Unattended: --answers FILE runs from a YAML file with the plan's schema (see
 assets/answers.example.yaml); errors name the line and the field. Creating the cluster wipes disks:
 unattended, it needs --confirm-wipe with the cluster's name.
 
-Steps: preflight, iso, machines, disks, cluster.`,
+Steps: preflight, iso, machines, disks, cluster, vault-init, vault-unseal, vault-bootstrap.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
   cedille-tui install --accessible         # plain prompts and line output
   cedille-tui install --answers answers.yaml --dry-run
@@ -76,15 +77,17 @@ Steps: preflight, iso, machines, disks, cluster.`,
 	return cmd
 }
 
-// installSteps are part 1's steps, in order.
+// installSteps are the install's steps, in order: part 1 (Omni and the cluster), part 2 (Vault).
 func installSteps() []steps.Step {
-	return []steps.Step{steps.PreflightStep{}, steps.ISOStep{}, steps.MachinesStep{}, steps.DisksStep{}, steps.ClusterStep{}}
+	return []steps.Step{steps.PreflightStep{}, steps.ISOStep{}, steps.MachinesStep{}, steps.DisksStep{}, steps.ClusterStep{},
+		steps.VaultInitStep{}, steps.VaultUnsealStep{}, steps.VaultBootstrapStep{}}
 }
 
 func (c *cli) installEnv() (*steps.Env, steps.Dirs, error) {
 	p := c.openPlatform()
 	dirs := steps.DirsFrom(c.lookup)
-	env := &steps.Env{Omni: p.Omni, ConfigDir: dirs.Config}
+	env := &steps.Env{Omni: p.Omni, ConfigDir: dirs.Config, Keys: &steps.Keyring{},
+		Vault: steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)}}
 	if p.Omni == nil && p.OmniErr != nil {
 		return env, dirs, p.OmniErr
 	}
@@ -128,7 +131,8 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 		return omniErr
 	}
 	env.Confirm = confirmByFlag(c.out, f.confirmWipe)
-	r := &steps.Runner{Steps: ss, Env: env, Store: store, Only: only, Report: progressPrinter(c.out)}
+	defer env.Keys.Wipe()
+	r := &steps.Runner{Steps: ss, Env: env, Store: store, Only: only, Report: c.logUpdates(progressPrinter(c.out))}
 	if err := r.Run(ctx, &sv); err != nil {
 		if ps, ok := asProblems(err); ok {
 			return lines.Errors(ps)
@@ -271,6 +275,19 @@ func confirmByFlag(out io.Writer, name string) func(context.Context, steps.Confi
 }
 
 // progressPrinter prints step states and messages as lines, and byte progress every 10 %.
+// logUpdates also sends each update to the debug log (--log-file): the steps' own lines, which never
+// carry a secret.
+func (c *cli) logUpdates(next func(steps.Update)) func(steps.Update) {
+	return func(u steps.Update) {
+		if u.Event == nil {
+			c.logger.Debug("install step", "step", string(u.Step), "state", u.State.String(), "detail", u.Detail)
+		} else if u.Event.Message != "" || len(u.Event.Items) > 0 {
+			c.logger.Debug("install event", "step", string(u.Step), "message", u.Event.Message, "items", len(u.Event.Items))
+		}
+		next(u)
+	}
+}
+
 func progressPrinter(out io.Writer) func(steps.Update) {
 	var mu sync.Mutex
 	lastPct := map[steps.ID]int64{}

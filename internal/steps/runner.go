@@ -31,12 +31,17 @@ func (r *Runner) report(u Update) {
 	}
 }
 
-// CheckAll runs every Check from the top, in order, on one reading of Omni; an error is an outcome that
-// does not hold.
+// CheckAll runs the Check of every selected step from the top, in order, on one reading of Omni; an
+// error is an outcome that does not hold. Steps --only leaves out are not checked.
 func (r *Runner) CheckAll(ctx context.Context, sv Saved) []Outcome {
 	ctx = OneInventory(ctx)
 	out := make([]Outcome, len(r.Steps))
 	for i, s := range r.Steps {
+		if !Selected(s.ID(), r.Only) {
+			out[i] = Outcome{Detail: "not selected (--only)"}
+			r.report(Update{Step: s.ID(), State: Skipped, Detail: out[i].Detail})
+			continue
+		}
 		r.report(Update{Step: s.ID(), State: Checking})
 		o, err := s.Check(ctx, r.Env, sv.Plan)
 		if err != nil {

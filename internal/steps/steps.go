@@ -24,6 +24,10 @@ const (
 	Machines  ID = "machines"
 	Disks     ID = "disks"
 	Cluster   ID = "cluster"
+	// Part 2: Vault.
+	VaultInit      ID = "vault-init"
+	VaultUnseal    ID = "vault-unseal"
+	VaultBootstrap ID = "vault-bootstrap"
 )
 
 // State of a step in a run.

@@ -111,6 +111,23 @@ func EnsureReviewer(ctx context.Context, k kubernetes.Interface) (Secret, error)
 	return tok, nil
 }
 
+// ServiceAccountToken requests a short-lived token for a ServiceAccount (TokenRequest API), as a pod of
+// that account would hold: the bootstrap's check logs in with it as vault-config-operator does.
+func ServiceAccountToken(ctx context.Context, k kubernetes.Interface, namespace, name string, ttl time.Duration) (Secret, error) {
+	secs := int64(ttl.Seconds())
+	tr, err := k.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name,
+		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
+	if err != nil {
+		return Secret{}, err
+	}
+	tok := NewSecret(tr.Status.Token)
+	tr.Status.Token = ""
+	return tok, nil
+}
+
+// ConfigAdminAccounts are the service accounts of namespace vault the config-admin role admits.
+func ConfigAdminAccounts() []string { return append([]string(nil), configAdminAccounts...) }
+
 // Step is one thing the bootstrap did or found done, for the wizard's log.
 type Step struct {
 	What    string

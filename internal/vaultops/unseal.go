@@ -37,6 +37,20 @@ type Unsealer struct {
 	nonce string
 }
 
+// Given tells whether this replica accepted that share in the current attempt.
+func (u *Unsealer) Given(share Secret) bool {
+	for _, g := range u.given {
+		if g.Reveal() == share.Reveal() {
+			return true
+		}
+	}
+	return false
+}
+
+// SetVault points the unsealer at a new connection to the same replica (its port-forward was opened
+// again); the shares it keeps stay.
+func (u *Unsealer) SetVault(v *platform.Vault) { u.v = v }
+
 // NewUnsealer follows one replica.
 func NewUnsealer(name string, v *platform.Vault) *Unsealer { return &Unsealer{Name: name, v: v} }
 
@@ -66,7 +80,7 @@ func (u *Unsealer) Status(ctx context.Context) (Progress, error) {
 	return p, nil
 }
 
-// Submit gives one share. A share Vault refuses leaves the progress as it was and returns Vault's
+// Submit gives one share (after sending again those a restarted replica lost: Restarted says so). A share Vault refuses leaves the progress as it was and returns Vault's
 // error (which never contains the share). A share that completes a wrong combination makes Vault drop
 // the attempt: the error says so and the progress is back to zero.
 func (u *Unsealer) Submit(ctx context.Context, share Secret) (Progress, error) {
@@ -74,7 +88,9 @@ func (u *Unsealer) Submit(ctx context.Context, share Secret) (Progress, error) {
 	if err != nil || !p.Sealed {
 		return p, err
 	}
-	return u.send(ctx, share)
+	q, err := u.send(ctx, share)
+	q.Restarted = p.Restarted
+	return q, err
 }
 
 func (u *Unsealer) send(ctx context.Context, share Secret) (Progress, error) {

@@ -1,0 +1,434 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// SSOManifests is where the bootstrap writes the VaultSecret objects, under ConfigDir: commit them to the
+// GitOps repository next to the charts, so a recreated namespace gets them back with everything else.
+const SSOManifests = "gitops/sso-vaultsecrets.yaml"
+
+// VaultBootstrapStep makes what the platform once made by hand before vault-config-operator could
+// reconcile anything: the kubernetes auth method from a dedicated reviewer account, the config-admin
+// policy and role, the kv and kv-system mounts; then the SSO client secrets kept in Vault and reflected
+// into the charts' Secrets; finally it offers to revoke the root token.
+type VaultBootstrapStep struct{}
+
+func (VaultBootstrapStep) ID() ID           { return VaultBootstrap }
+func (VaultBootstrapStep) Title() string    { return "Vault bootstrap" }
+func (VaultBootstrapStep) Fields() []string { return []string{"vault.sso", "vault.kubernetesHost", "vault.revokeRoot"} }
+
+func (VaultBootstrapStep) Describe(p plan.Plan) []string {
+	out := []string{
+		"with the root token from the init (in memory), or VAULT_TOKEN, or one you paste:",
+		"  ServiceAccount vault/" + vaultops.ReviewerName + " bound to system:auth-delegator; its token from the TokenRequest API",
+		"  auth method kubernetes/ configured with that reviewer and the cluster CA",
+		"  policy and role config-admin (service accounts " + strings.Join(vaultops.ConfigAdminAccounts(), ", ") + " of namespace vault)",
+		"  mounts kv/ (KV v2) and kv-system/ (KV v1)",
+	}
+	for _, c := range configuredSSO(p) {
+		out = append(out, fmt.Sprintf("  %s: its client secret in Vault at %s, reflected into Secret %s/%s by a VaultSecret (role %s)",
+			c.What, c.Path(), c.Namespace, c.Secret, vaultops.SSOReader))
+	}
+	out = append(out, "check it as vault-config-operator will: a ServiceAccount token logs in with role config-admin",
+		"offer to revoke the root token (a new one can be made with a threshold of shares: vault operator generate-root)")
+	return out
+}
+
+// configuredSSO are the SSO clients the plan names (a client without an ID stays manual).
+func configuredSSO(p plan.Plan) []vaultops.SSOClient {
+	var out []vaultops.SSOClient
+	for _, nc := range p.Vault.SSO.Clients() {
+		if nc.Client.ClientID == "" {
+			continue
+		}
+		if c, ok := vaultops.SSOClientNamed(nc.Name); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func ssoClientID(p plan.Plan, name string) plan.SSOClient {
+	for _, nc := range p.Vault.SSO.Clients() {
+		if nc.Name == name {
+			return nc.Client
+		}
+	}
+	return plan.SSOClient{}
+}
+
+// leader is the first unsealed replica.
+func (c *vaultConn) leader(ctx context.Context) (*vaultops.Replica, error) {
+	var errs []error
+	for _, r := range c.reps {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Name, r.Err))
+			continue
+		}
+		st, err := vaultops.SealStatus(ctx, r.Vault)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", r.Name, err))
+		case !st.Initialized:
+			return nil, fmt.Errorf("Vault is not initialized: run vault-init first")
+		case st.Sealed:
+			errs = append(errs, fmt.Errorf("%s is sealed", r.Name))
+		default:
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("no unsealed Vault replica (run vault-unseal): %w", errors.Join(errs...))
+}
+
+func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
+	c, err := openVault(ctx, e, p)
+	if err != nil {
+		return Outcome{Detail: err.Error()}, nil
+	}
+	defer c.Close()
+	r, err := c.leader(ctx)
+	if err != nil {
+		return Outcome{Detail: err.Error()}, nil
+	}
+	if c.kube == nil {
+		return Outcome{Detail: "no cluster to check the kubernetes auth method with"}, nil
+	}
+	admin, who, err := loginAsConfigAdmin(ctx, c.kube, r.Vault)
+	if err != nil {
+		return Outcome{Detail: err.Error()}, nil
+	}
+	mounts, err := admin.Client.Sys().ListMountsWithContext(ctx)
+	if err != nil {
+		return Outcome{Detail: "config-admin cannot list the mounts: " + admin.Classify(err).Error()}, nil
+	}
+	for _, m := range vaultops.Mounts() {
+		if _, ok := mounts[m.Path+"/"]; !ok {
+			return Outcome{Detail: "mount " + m.Path + "/ missing"}, nil
+		}
+	}
+	sso := configuredSSO(p)
+	for _, cl := range sso {
+		id, ok, err := vaultops.StoredSSO(ctx, admin, cl)
+		if err != nil {
+			return Outcome{Detail: err.Error()}, nil
+		}
+		if !ok || id != ssoClientID(p, cl.Name).ClientID {
+			return Outcome{Detail: cl.What + ": its client secret is not in Vault (" + cl.Path() + ")"}, nil
+		}
+	}
+	if len(sso) > 0 {
+		if role, err := admin.Client.Logical().ReadWithContext(ctx, "auth/"+vaultops.AuthPath+"/role/"+vaultops.SSOReader); err != nil || role == nil {
+			return Outcome{Detail: "role " + vaultops.SSOReader + " missing"}, nil
+		}
+		if served, err := vaultSecretsServed(ctx, c.kube); err == nil && served {
+			for _, cl := range sso {
+				if _, err := c.kube.Dynamic.Resource(platform.VaultSecret.GVR).Namespace(cl.Namespace).Get(ctx, cl.Secret, metav1.GetOptions{}); err != nil {
+					return Outcome{Detail: fmt.Sprintf("VaultSecret %s/%s missing", cl.Namespace, cl.Secret)}, nil
+				}
+			}
+		}
+	}
+	return Outcome{Holds: true, Detail: fmt.Sprintf("ServiceAccount vault/%s logs in as config-admin; mounts kv/ and kv-system/ present; %d SSO secrets in Vault",
+		who, len(sso))}, nil
+}
+
+// loginAsConfigAdmin logs in as vault-config-operator will: a TokenRequest token of one of the role's
+// service accounts (the first that exists).
+func loginAsConfigAdmin(ctx context.Context, k *platform.Kube, v *platform.Vault) (*platform.Vault, string, error) {
+	var last error
+	for _, sa := range vaultops.ConfigAdminAccounts() {
+		jwt, err := vaultops.ServiceAccountToken(ctx, k.Typed, vaultops.VaultNamespace, sa, 10*time.Minute)
+		if apierrors.IsNotFound(err) {
+			last = fmt.Errorf("no ServiceAccount %s in namespace vault", sa)
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("request a token for vault/%s: %w", sa, k.Classify(err))
+		}
+		admin, _, err := vaultops.Login(ctx, v, vaultops.ConfigAdmin, jwt)
+		jwt.Wipe()
+		if err != nil {
+			return nil, "", fmt.Errorf("vault/%s cannot log in as config-admin: %w", sa, err)
+		}
+		return admin, sa, nil
+	}
+	return nil, "", fmt.Errorf("none of the config-admin service accounts exists: %w", last)
+}
+
+// vaultSecretsServed tells whether vault-config-operator's VaultSecret kind is installed.
+func vaultSecretsServed(ctx context.Context, k *platform.Kube) (bool, error) {
+	_, err := k.Dynamic.Resource(platform.VaultSecret.GVR).Namespace(vaultops.VaultNamespace).List(ctx, metav1.ListOptions{Limit: 1})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	say := func(f string, a ...any) { emit(Event{Step: VaultBootstrap, Message: fmt.Sprintf(f, a...)}) }
+	if ps := p.ValidateVault(e.Ask == nil).Only("vault.sso", "vault.kubernetesHost"); len(ps) > 0 {
+		return ps
+	}
+	c, err := openVault(ctx, e, *p)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if c.kube == nil {
+		return fmt.Errorf("the bootstrap needs the cluster: no kubeconfig in the plan (the cluster step saves it)")
+	}
+	r, err := c.leader(ctx)
+	if err != nil {
+		return err
+	}
+	token, from, err := rootToken(ctx, e)
+	if err != nil {
+		return err
+	}
+	v := r.Vault
+	v.Client.SetToken(token.Reveal())
+	defer v.Client.ClearToken()
+	if _, err := v.Client.Auth().Token().LookupSelfWithContext(ctx); err != nil {
+		return fmt.Errorf("the token (%s) is refused by Vault: %w", from, v.Classify(err))
+	}
+	say("working on %s with the root token (%s)", r.Name, from)
+
+	jwt, err := vaultops.EnsureReviewer(ctx, c.kube.Typed)
+	if err != nil {
+		return c.kube.Classify(err)
+	}
+	defer jwt.Wipe()
+	say("ServiceAccount vault/%s bound to system:auth-delegator; reviewer token from the TokenRequest API", vaultops.ReviewerName)
+	host := p.Vault.KubernetesHost
+	if host == "" {
+		host = c.kube.Host
+		if e.vault().InCluster() {
+			host = InClusterAPI
+		}
+	}
+	o := vaultops.BootstrapOptions{KubernetesHost: host, KubernetesCA: c.kube.ClusterCA(), ReviewerJWT: jwt,
+		VaultOutsideCluster: !e.vault().InCluster()}
+	if err := vaultops.Bootstrap(ctx, v, o, func(st vaultops.Step) { say("%s", st.What) }); err != nil {
+		return err
+	}
+
+	if err := bootstrapSSO(ctx, e, *p, c.kube, v, say); err != nil {
+		return err
+	}
+
+	admin, who, err := loginAsConfigAdmin(ctx, c.kube, v)
+	if err != nil {
+		return fmt.Errorf("the check failed: %w", err)
+	}
+	admin.Client.ClearToken()
+	say("checked: ServiceAccount vault/%s logs in with role config-admin, as vault-config-operator will", who)
+
+	return offerRevoke(ctx, e, *p, v, from, say)
+}
+
+// rootToken is the token the bootstrap works with: the init's (in memory), VAULT_TOKEN, or one the
+// operator pastes.
+func rootToken(ctx context.Context, e *Env) (vaultops.Secret, string, error) {
+	if e.Keys != nil && !e.Keys.RootToken.Empty() {
+		return e.Keys.RootToken, "from the init, in memory", nil
+	}
+	if t := e.vault().Token(); !t.Empty() {
+		return t, "from " + platform.EnvVaultToken, nil
+	}
+	if e.Ask == nil {
+		return vaultops.Secret{}, "", fmt.Errorf("no root token: the init ran in another process and %s is not set; make one with a "+
+			"threshold of shares (vault operator generate-root) and set %s", platform.EnvVaultToken, platform.EnvVaultToken)
+	}
+	a, err := e.ask(ctx, Prompt{Kind: PromptSecret, Title: "Vault token for the bootstrap",
+		Lines: []string{"The init's root token is not in memory (it ran in another session).",
+			"Paste a root token: make one with a threshold of the shares (vault operator generate-root -init, then each custodian " +
+				"runs vault operator generate-root with their share). It is not shown and never saved."}})
+	if err != nil {
+		return vaultops.Secret{}, "", err
+	}
+	if a.Secret.Empty() {
+		return vaultops.Secret{}, "", fmt.Errorf("no token given: the bootstrap needs one")
+	}
+	return a.Secret, "pasted", nil
+}
+
+// bootstrapSSO keeps the SSO client secrets in Vault and reflects them into the charts' Secrets.
+func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v *platform.Vault, say func(string, ...any)) error {
+	var stored []vaultops.SSOClient
+	for _, cl := range configuredSSO(p) {
+		want := ssoClientID(p, cl.Name)
+		id, has, err := vaultops.StoredSSO(ctx, v, cl)
+		if err != nil {
+			return err
+		}
+		var secret vaultops.Secret
+		switch {
+		case e.Ask == nil:
+			if secret, err = readSecretFile("vault.sso."+cl.Name+".clientSecretFile", want.ClientSecretFile); err != nil {
+				return err
+			}
+		case has && id == want.ClientID:
+			a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: cl.What, Default: true,
+				Lines: []string{fmt.Sprintf("Vault already holds the client secret of %s (client %s) at %s. Keep it?", cl.What, id, cl.Path())}})
+			if err != nil {
+				return err
+			}
+			if a.Yes {
+				say("%s: the secret already in Vault is kept", cl.What)
+				stored = append(stored, cl)
+				continue
+			}
+			fallthrough
+		default:
+			a, err := e.ask(ctx, Prompt{Kind: PromptSecret, Title: cl.What + " client secret",
+				Lines: []string{fmt.Sprintf("The GitHub OAuth app %s's client secret (client ID %s). It goes to Vault at %s and is "+
+					"never shown or saved here. Leave it empty to keep this client manual.", cl.What, want.ClientID, cl.Path())}})
+			if err != nil {
+				return err
+			}
+			secret = a.Secret
+		}
+		if secret.Empty() {
+			say("%s: no secret given: it stays manual (Secret %s/%s)", cl.What, cl.Namespace, cl.Secret)
+			continue
+		}
+		err = vaultops.StoreSSO(ctx, v, cl, want.ClientID, secret)
+		secret.Wipe()
+		if err != nil {
+			return err
+		}
+		say("%s: client secret stored in Vault at %s", cl.What, cl.Path())
+		stored = append(stored, cl)
+	}
+	if len(stored) == 0 {
+		return nil
+	}
+	if err := vaultops.EnsureSSOReader(ctx, v, vaultops.SSOClients()); err != nil {
+		return err
+	}
+	say("policy and role %s: the default ServiceAccount of argocd and grafana reads kv-system/sso/* only", vaultops.SSOReader)
+	return reflectSSO(ctx, e, k, stored, say)
+}
+
+// reflectSSO writes the VaultSecret objects to the GitOps manifests file and, when vault-config-operator
+// is installed, applies them.
+func reflectSSO(ctx context.Context, e *Env, k *platform.Kube, cls []vaultops.SSOClient, say func(string, ...any)) error {
+	var buf bytes.Buffer
+	objs := make([]*unstructured.Unstructured, len(cls))
+	for i, cl := range cls {
+		objs[i] = vaultops.VaultSecretObject(cl)
+		b, err := yaml.Marshal(objs[i].Object)
+		if err != nil {
+			return err
+		}
+		buf.WriteString("---\n")
+		buf.Write(b)
+	}
+	if e.ConfigDir != "" {
+		path := filepath.Join(e.ConfigDir, SSOManifests)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+			return err
+		}
+		say("VaultSecret manifests written to %s: commit them to the GitOps repository so a recreated namespace gets them back", path)
+	}
+	served, err := vaultSecretsServed(ctx, k)
+	if err != nil {
+		return fmt.Errorf("look for vault-config-operator's VaultSecret kind: %w", k.Classify(err))
+	}
+	if !served {
+		say("vault-config-operator is not installed yet: the VaultSecrets are applied once it is (the GitOps step, or the file above)")
+		return nil
+	}
+	for i, cl := range cls {
+		if err := ensureNamespace(ctx, k, cl.Namespace); err != nil {
+			return err
+		}
+		if err := apply(ctx, k, objs[i]); err != nil {
+			return fmt.Errorf("apply VaultSecret %s/%s: %w", cl.Namespace, cl.Secret, k.Classify(err))
+		}
+		say("VaultSecret %s/%s applied: vault-config-operator fills Secret %s from Vault and re-creates it if it is deleted",
+			cl.Namespace, cl.Secret, cl.Secret)
+	}
+	return nil
+}
+
+func ensureNamespace(ctx context.Context, k *platform.Kube, name string) error {
+	_, err := k.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", name, k.Classify(err))
+	}
+	return nil
+}
+
+// apply creates the object, or updates it to the wanted spec.
+func apply(ctx context.Context, k *platform.Kube, u *unstructured.Unstructured) error {
+	ri := k.Dynamic.Resource(platform.VaultSecret.GVR).Namespace(u.GetNamespace())
+	cur, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = ri.Create(ctx, u, metav1.CreateOptions{})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	cur.Object["spec"] = u.Object["spec"]
+	_, err = ri.Update(ctx, cur, metav1.UpdateOptions{})
+	return err
+}
+
+func readSecretFile(field, path string) (vaultops.Secret, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return vaultops.Secret{}, plan.Problems{{Path: field, Message: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}}
+	}
+	s := vaultops.NewSecret(strings.TrimSpace(string(b)))
+	clear(b)
+	return s, nil
+}
+
+// offerRevoke revokes the root token when the operator (or the answers) wants it.
+func offerRevoke(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, from string, say func(string, ...any)) error {
+	revoke := p.Vault.RevokeRoot
+	if e.Ask != nil {
+		a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Revoke the root token?", Default: true,
+			Lines: []string{"The bootstrap is done and vault-config-operator takes it from here with role config-admin.",
+				"A root token left alive can do anything in Vault. Revoking it is safe: a new one can be made when needed with " +
+					"a threshold of the shares — vault operator generate-root -init, then each custodian runs " +
+					"vault operator generate-root with their share, and the result is decoded with the one-time password."}})
+		if err != nil {
+			return err
+		}
+		revoke = a.Yes
+	}
+	if !revoke {
+		say("root token kept (%s): revoke it when done (vault token revoke -self)", from)
+		e.Keys.Wipe()
+		return nil
+	}
+	if err := vaultops.RevokeRoot(ctx, v); err != nil {
+		return err
+	}
+	e.Keys.Wipe()
+	say("root token revoked; a new one needs a threshold of the shares (vault operator generate-root)")
+	return nil
+}

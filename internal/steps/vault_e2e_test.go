@@ -1,0 +1,509 @@
+//go:build e2e
+
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/gopenpgp/v3/crypto"
+	"github.com/clubcedille/cedille-tui/hack/lab"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiext "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// These tests run the Vault steps against a real Vault and a real kube-apiserver of a lab of their own
+// (Vault's init cannot be undone). Vault runs outside the cluster here: the steps reach it by VAULT_ADDR
+// and configure the kubernetes auth method with disable_local_ca_jwt.
+
+func vaultStepsLab(t *testing.T) *lab.Lab {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	l, err := lab.Up(ctx, lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), Components: []string{lab.KubeAPIServer, lab.Vault}})
+	if err != nil {
+		t.Fatalf("lab (run make lab-build): %v", err)
+	}
+	t.Cleanup(func() { _ = l.Down() })
+	return l
+}
+
+// scanner collects everything the flow says — its events, errors, files — to look for secrets after.
+type scanner struct {
+	mu   sync.Mutex
+	text strings.Builder
+}
+
+func (s *scanner) add(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.text.WriteString(v)
+	s.text.WriteByte('\n')
+}
+
+func (s *scanner) report(u Update) {
+	s.add(fmt.Sprintf("%s %s %s", u.Step, u.State, u.Detail))
+	if u.Event != nil {
+		s.add(u.Event.Message)
+		for _, it := range u.Event.Items {
+			s.add(it.Name + " " + it.State + " " + it.Detail)
+		}
+	}
+}
+
+// mustNotContain fails when any secret appears in what the flow said (the secret itself is never printed).
+func (s *scanner) mustNotContain(t *testing.T, what string, secrets ...string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, sec := range secrets {
+		if sec != "" && strings.Contains(s.text.String(), sec) {
+			t.Errorf("%s %d appears in what the install said or saved", what, i+1)
+		}
+	}
+}
+
+func genKey(t *testing.T, name string) *crypto.Key {
+	t.Helper()
+	k, err := crypto.PGP().KeyGeneration().AddUserId(name, name+"@cedille.test").New().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func writePublic(t *testing.T, dir string, k *crypto.Key, name string) string {
+	t.Helper()
+	pub, err := k.GetArmoredPublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".pub.asc")
+	if err := os.WriteFile(p, []byte(pub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// openArmored decrypts an exported file as its custodian would (gpg --decrypt).
+func openArmored(t *testing.T, k *crypto.Key, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "-----BEGIN PGP MESSAGE-----") {
+		t.Fatalf("%s is not an armored PGP message", path)
+	}
+	dec, err := crypto.PGP().Decryption().DecryptionKey(k).New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := dec.Decrypt(b, crypto.Armor)
+	if err != nil {
+		t.Fatalf("the custodian cannot open %s: %v", path, err)
+	}
+	return string(res.Bytes())
+}
+
+func installVaultCRD(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	c, err := apiext.NewForConfig(l.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres := true
+	crd := &apiextv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "vaultsecrets.redhatcop.redhat.io"},
+		Spec: apiextv1.CustomResourceDefinitionSpec{
+			Group: "redhatcop.redhat.io", Scope: apiextv1.NamespaceScoped,
+			Names: apiextv1.CustomResourceDefinitionNames{Plural: "vaultsecrets", Singular: "vaultsecret", Kind: "VaultSecret", ListKind: "VaultSecretList"},
+			Versions: []apiextv1.CustomResourceDefinitionVersion{{Name: "v1alpha1", Served: true, Storage: true,
+				Schema: &apiextv1.CustomResourceValidation{OpenAPIV3Schema: &apiextv1.JSONSchemaProps{Type: "object",
+					XPreserveUnknownFields: &pres}}}},
+		},
+	}
+	ctx := context.Background()
+	if _, err := c.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := platform.NewKube(l.RESTConfig(), "", "")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if ok, _ := vaultSecretsServed(ctx, k); ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the VaultSecret CRD is not served")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// accounts creates service accounts as the cluster's controllers would (the lab runs no controller
+// manager): vault/default and default in the SSO namespaces.
+func accounts(t *testing.T, kc kubernetes.Interface, namespaces ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ns := range namespaces {
+		_, _ = kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		_, _ = kc.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+	}
+}
+
+func saToken(t *testing.T, kc kubernetes.Interface, ns, name string) vaultops.Secret {
+	t.Helper()
+	tr, err := kc.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), name, &authv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vaultops.NewSecret(tr.Status.Token)
+}
+
+func vaultSteps() []Step { return []Step{VaultInitStep{}, VaultUnsealStep{}, VaultBootstrapStep{}} }
+
+// TestVaultStepsUnattended: an unattended init 5/3 with five custodians' PGP keys writes five encrypted,
+// armored share files and the encrypted root token, and the unseal stops for want of shares; three
+// custodians decrypt theirs into files; the second run unseals through the step and bootstraps with the
+// root token still in memory (the same process), stores both SSO secrets, applies their VaultSecrets,
+// revokes the root token. Then, as the cluster will: a ServiceAccount token logs in as config-admin, the
+// default account of argocd reads the Dex secret through role sso-reader; grafana's cannot read
+// anything else. Nothing the flow said or saved contains a share, the root token or an SSO secret.
+func TestVaultStepsUnattended(t *testing.T) {
+	l := vaultStepsLab(t)
+	kc, err := kubernetes.NewForConfig(l.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts(t, kc, "vault", "argocd", "grafana")
+	installVaultCRD(t, l)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	keys := make([]*crypto.Key, 6)
+	var p plan.Plan
+	p.Version = plan.SchemaVersion
+	p.Cluster.Kubeconfig = l.KubeconfigPath()
+	p.Vault.Shares, p.Vault.Threshold = 5, 3
+	for i := range keys {
+		keys[i] = genKey(t, fmt.Sprintf("custodian-%d", i+1))
+		pub := writePublic(t, dir, keys[i], fmt.Sprintf("custodian-%d", i+1))
+		if i == 5 {
+			p.Vault.RootToken = plan.RootTokenExport{PGPKey: pub, File: filepath.Join(out, "root-token.asc")}
+			continue
+		}
+		p.Vault.Custodians = append(p.Vault.Custodians, plan.Custodian{Name: fmt.Sprintf("custodian-%d", i+1), PGPKey: pub,
+			ShareFile: filepath.Join(out, fmt.Sprintf("share-%d.asc", i+1))})
+	}
+	ssoSecrets := map[string]string{"argocd": "dex-secret-" + randomish(t), "grafana": "grafana-secret-" + randomish(t)}
+	for name, sec := range ssoSecrets {
+		f := filepath.Join(dir, name+".secret")
+		if err := os.WriteFile(f, []byte(sec+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := plan.SSOClient{ClientID: "client-" + name, ClientSecretFile: f}
+		if name == "argocd" {
+			p.Vault.SSO.ArgoCD = c
+		} else {
+			p.Vault.SSO.Grafana = c
+		}
+	}
+	p.Vault.RevokeRoot = true
+
+	var sc scanner
+	env := &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: l.VaultAddr()}}, Keys: &Keyring{},
+		ConfigDir: filepath.Join(dir, "config"), Poll: 100 * time.Millisecond, ClusterWait: time.Minute}
+	store := NewStore(filepath.Join(dir, "state"))
+	r := &Runner{Steps: vaultSteps(), Env: env, Store: store, Report: sc.report}
+	sv := Saved{Plan: p}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	err = r.Run(ctx, &sv)
+	if err == nil || !strings.Contains(err.Error(), "share files are used up") {
+		t.Fatalf("the first unattended run must init, then stop at the unseal for want of share files: %v", err)
+	}
+	sc.add(err.Error())
+	if sv.Steps[VaultInit].State != Done || sv.Steps[VaultUnseal].State != Failed {
+		t.Fatalf("states after the first run: %+v", sv.Steps)
+	}
+	if env.Keys.RootToken.Empty() {
+		t.Fatal("the root token is not kept in memory for the bootstrap")
+	}
+	var shares []string
+	for i := range 5 {
+		f := p.Vault.Custodians[i].ShareFile
+		fi, err := os.Stat(f)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("share file %d: %v %v", i+1, fi, err)
+		}
+		shares = append(shares, openArmored(t, keys[i], f))
+	}
+	root := openArmored(t, keys[5], p.Vault.RootToken.File)
+	if root != env.Keys.RootToken.Reveal() || !strings.HasPrefix(root, "hvs.") {
+		t.Fatal("the exported root token is not the one in memory, or not a Vault token")
+	}
+	// A rerun never initializes twice and never overwrites an export.
+	if o, err := (VaultInitStep{}).Check(ctx, env, sv.Plan); err != nil || !o.Holds {
+		t.Fatalf("init check after init: %+v %v", o, err)
+	}
+
+	// Three custodians decrypt their shares into files for the unattended unseal (on a tmpfs, in life).
+	for _, i := range []int{0, 2, 4} {
+		f := filepath.Join(dir, fmt.Sprintf("plain-%d", i+1))
+		if err := os.WriteFile(f, []byte(shares[i]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sv.Plan.Vault.UnsealShareFiles = append(sv.Plan.Vault.UnsealShareFiles, f)
+	}
+	if err := r.Run(ctx, &sv); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	for _, id := range []ID{VaultInit, VaultUnseal, VaultBootstrap} {
+		if sv.Steps[id].State != Done {
+			t.Errorf("%s: %v", id, sv.Steps[id])
+		}
+	}
+	v, err := platform.ConnectVault(platform.VaultOptions{Addr: l.VaultAddr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := v.Health(ctx, 5*time.Second); err != nil || h.Sealed || !h.Initialized {
+		t.Fatalf("Vault after the steps: %+v %v", h, err)
+	}
+	if !env.Keys.RootToken.Empty() {
+		t.Error("the root token is still in memory after the bootstrap")
+	}
+	v.Client.SetToken(root)
+	if _, err := v.Client.Auth().Token().LookupSelfWithContext(ctx); err == nil {
+		t.Error("the root token was not revoked")
+	}
+	v.Client.ClearToken()
+
+	// As the cluster will: vault-config-operator's login, and the SSO reflection's.
+	admin, _, err := vaultops.Login(ctx, v, vaultops.ConfigAdmin, saToken(t, kc, "vault", "default"))
+	if err != nil {
+		t.Fatalf("config-admin login: %v", err)
+	}
+	if err := admin.Client.Sys().PutPolicyWithContext(ctx, "secret-reader", `path "kv/data/*" { capabilities = ["read"] }`); err != nil {
+		t.Errorf("config-admin cannot write policies: %v", err)
+	}
+	reader, auth, err := vaultops.Login(ctx, v, vaultops.SSOReader, saToken(t, kc, "argocd", "default"))
+	if err != nil {
+		t.Fatalf("sso-reader login as argocd/default: %v", err)
+	}
+	if !slices.Contains(auth.Auth.Policies, vaultops.SSOReader) {
+		t.Errorf("sso-reader policies: %v", auth.Auth.Policies)
+	}
+	s, err := reader.Client.Logical().ReadWithContext(ctx, "kv-system/sso/argocd")
+	if err != nil || s == nil || s.Data["clientSecret"] != ssoSecrets["argocd"] || s.Data["clientID"] != "client-argocd" {
+		t.Fatalf("argocd's default account cannot read the Dex secret it needs (%v)", err)
+	}
+	if _, err := reader.Client.Logical().ReadWithContext(ctx, "kv-system/github/clubcedille"); err == nil {
+		t.Error("sso-reader reads outside kv-system/sso/")
+	}
+	if _, _, err := vaultops.Login(ctx, v, vaultops.SSOReader, saToken(t, kc, "vault", "default")); err == nil {
+		t.Error("an account of namespace vault logged in as sso-reader")
+	}
+	k, _ := platform.NewKube(l.RESTConfig(), "", "")
+	for _, c := range vaultops.SSOClients() {
+		u, err := k.Dynamic.Resource(platform.VaultSecret.GVR).Namespace(c.Namespace).Get(ctx, c.Secret, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("VaultSecret %s/%s: %v", c.Namespace, c.Secret, err)
+		}
+		b, _ := u.MarshalJSON()
+		if !strings.Contains(string(b), c.Path()) || !strings.Contains(string(b), `"role":"sso-reader"`) {
+			t.Errorf("VaultSecret %s/%s does not read %s with role sso-reader: %s", c.Namespace, c.Secret, c.Path(), b)
+		}
+		sc.add(string(b))
+	}
+	manifests, err := os.ReadFile(filepath.Join(env.ConfigDir, SSOManifests))
+	if err != nil || !strings.Contains(string(manifests), "name: dex-secret") || !strings.Contains(string(manifests), "app.kubernetes.io/part-of: argocd") {
+		t.Errorf("the GitOps manifests of the VaultSecrets: %v\n%s", err, manifests)
+	}
+	sc.add(string(manifests))
+	if o, err := (VaultBootstrapStep{}).Check(ctx, env, sv.Plan); err != nil || !o.Holds {
+		t.Errorf("bootstrap check after the run: %+v %v", o, err)
+	}
+
+	// The secret scan: the events, errors, state file and saved plan.
+	state, err := os.ReadFile(store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.add(string(state))
+	b, _ := sv.Plan.Marshal()
+	sc.add(string(b))
+	sc.mustNotContain(t, "an unseal share", shares...)
+	sc.mustNotContain(t, "the root token", root)
+	sc.mustNotContain(t, "an SSO secret", ssoSecrets["argocd"], ssoSecrets["grafana"])
+}
+
+// randomish is a value no test data contains by chance.
+func randomish(t *testing.T) string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// operator answers the steps' prompts as people at the terminal would, recording what they were shown.
+type operator struct {
+	t       *testing.T
+	mu      sync.Mutex
+	shown   []string // custody prompts' secrets, as the custodians saw them
+	prompts []Prompt
+	shares  func(Prompt) vaultops.Secret
+	sso     map[string]string
+	revoke  bool
+}
+
+func (o *operator) ask(_ context.Context, p Prompt) (Answer, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.prompts = append(o.prompts, p)
+	switch p.Kind {
+	case PromptCustody:
+		o.shown = append(o.shown, p.Secret.Reveal())
+		if p.Confirm < 4 || len(p.Fingerprint) < 8 {
+			o.t.Errorf("custody prompt %q: confirm %d, fingerprint %q", p.Title, p.Confirm, p.Fingerprint)
+		}
+		return Answer{Yes: true}, nil
+	case PromptShare:
+		return Answer{Secret: o.shares(p)}, nil
+	case PromptSecret:
+		for name, s := range o.sso {
+			if strings.Contains(strings.ToLower(p.Title), name) {
+				return Answer{Secret: vaultops.NewSecret(s)}, nil
+			}
+		}
+		return Answer{}, nil
+	case PromptYesNo:
+		return Answer{Yes: o.revoke}, nil
+	}
+	return Answer{}, fmt.Errorf("unexpected prompt")
+}
+
+// TestVaultStepsInteractive: the ceremony through the prompts (five shares and the root token, each
+// shown once with a fingerprint and confirmed; nothing written to disk), then the unseal with a
+// malformed share (Vault's error shown on the next prompt, progress kept), Vault killed and restarted
+// between two shares (noticed, the shares given so far sent again), and the bootstrap asking for the SSO
+// secret and whether to revoke the root token (kept, this time). The VaultSecret kind is not installed:
+// the manifests are written for the GitOps repository and the step says so.
+func TestVaultStepsInteractive(t *testing.T) {
+	l := vaultStepsLab(t)
+	kc, err := kubernetes.NewForConfig(l.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts(t, kc, "vault")
+	dir := t.TempDir()
+	var p plan.Plan
+	p.Version = plan.SchemaVersion
+	p.Cluster.Kubeconfig = l.KubeconfigPath()
+	p.Vault.SSO.ArgoCD.ClientID = "client-argocd"
+	ssoSecret := "dex-" + randomish(t)
+
+	op := &operator{t: t, sso: map[string]string{"argocd": ssoSecret}}
+	var sc scanner
+	env := &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: l.VaultAddr()}}, Keys: &Keyring{},
+		ConfigDir: filepath.Join(dir, "config"), Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: op.ask}
+	r := &Runner{Steps: vaultSteps(), Env: env, Store: NewStore(filepath.Join(dir, "state")), Report: sc.report}
+	sv := Saved{Plan: p}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	if err := r.RunOne(ctx, &sv, VaultInitStep{}); err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	if len(op.shown) != 6 {
+		t.Fatalf("the ceremony showed %d secrets, want 5 shares and the root token", len(op.shown))
+	}
+	for i, pr := range op.prompts {
+		if i < 5 && (pr.Holder != fmt.Sprintf("custodian %d", i+1) || !strings.Contains(pr.Title, fmt.Sprintf("share %d of 5", i+1))) {
+			t.Errorf("prompt %d: %q to %q", i, pr.Title, pr.Holder)
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*", "*")); slices.ContainsFunc(files, func(f string) bool {
+		return strings.Contains(f, "share") || strings.Contains(f, "root")
+	}) {
+		t.Errorf("the ceremony wrote files: %v", files)
+	}
+	shares := op.shown[:5]
+	root := op.shown[5]
+
+	// The unseal: a malformed share, then share 1; Vault restarted; shares 2 and 4.
+	asked := 0
+	op.shares = func(pr Prompt) vaultops.Secret {
+		asked++
+		switch asked {
+		case 1:
+			return vaultops.NewSecret("not-a-share!")
+		case 2:
+			if !strings.Contains(pr.Problem, "refused the share") {
+				t.Errorf("the prompt after a malformed share does not show Vault's refusal: %q", pr.Problem)
+			}
+			return vaultops.NewSecret(shares[0])
+		case 3:
+			if len(pr.Items) != 1 || !strings.Contains(pr.Items[0].State, "1 of 3") {
+				t.Errorf("progress after one share: %+v", pr.Items)
+			}
+			if err := l.Stop(lab.Vault); err != nil {
+				t.Error(err)
+			}
+			if err := l.Start(lab.Vault); err != nil {
+				t.Error(err)
+			}
+			return vaultops.NewSecret(shares[1])
+		case 4:
+			return vaultops.NewSecret(shares[3])
+		}
+		t.Errorf("asked for share %d: three valid shares must do", asked)
+		return vaultops.NewSecret(shares[4])
+	}
+	if err := r.RunOne(ctx, &sv, VaultUnsealStep{}); err != nil {
+		t.Fatalf("unseal: %v", err)
+	}
+	if !strings.Contains(sc.text.String(), "restarted and came back sealed") {
+		t.Error("the restart was not noticed")
+	}
+	if asked != 4 {
+		t.Errorf("asked %d times for a share, want 4 (one refused, three good)", asked)
+	}
+
+	if err := r.RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	if !strings.Contains(sc.text.String(), "vault-config-operator is not installed yet") {
+		t.Error("the bootstrap does not say the VaultSecrets wait for vault-config-operator")
+	}
+	if b, err := os.ReadFile(filepath.Join(env.ConfigDir, SSOManifests)); err != nil || strings.Contains(string(b), ssoSecret) {
+		t.Errorf("manifests: %v (and they must hold no secret)", err)
+	}
+	v, _ := platform.ConnectVault(platform.VaultOptions{Addr: l.VaultAddr(), Token: root})
+	if _, err := v.Client.Auth().Token().LookupSelfWithContext(ctx); err != nil {
+		t.Errorf("the root token was revoked though the operator said no: %v", err)
+	}
+	if s, err := v.Client.Logical().ReadWithContext(ctx, "kv-system/sso/argocd"); err != nil || s == nil || s.Data["clientSecret"] != ssoSecret {
+		t.Errorf("the typed SSO secret is not in Vault: %v", err)
+	}
+	sc.mustNotContain(t, "an unseal share", shares...)
+	sc.mustNotContain(t, "the root token", root)
+	sc.mustNotContain(t, "the SSO secret", ssoSecret)
+}
