@@ -13,10 +13,10 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
-	"github.com/clubcedille/cedille-tui/internal/units"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"github.com/spf13/cobra"
 )
 

@@ -30,9 +30,11 @@ const SSOManifests = "gitops/sso-vaultsecrets.yaml"
 // into the charts' Secrets; finally it offers to revoke the root token.
 type VaultBootstrapStep struct{}
 
-func (VaultBootstrapStep) ID() ID           { return VaultBootstrap }
-func (VaultBootstrapStep) Title() string    { return "Vault bootstrap" }
-func (VaultBootstrapStep) Fields() []string { return []string{"vault.sso", "vault.kubernetesHost", "vault.revokeRoot"} }
+func (VaultBootstrapStep) ID() ID        { return VaultBootstrap }
+func (VaultBootstrapStep) Title() string { return "Vault bootstrap" }
+func (VaultBootstrapStep) Fields() []string {
+	return []string{"vault.sso", "vault.kubernetesHost", "vault.revokeRoot"}
+}
 
 func (VaultBootstrapStep) Describe(p plan.Plan) []string {
 	out := []string{
