@@ -127,7 +127,7 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 	if f.dryRun {
 		return c.dryRun(ctx, env, omniErr, sv.Plan, lines, ss, only)
 	}
-	if omniErr != nil {
+	if omniErr != nil && needsOmni(only) {
 		return omniErr
 	}
 	env.Confirm = confirmByFlag(c.out, f.confirmWipe)
@@ -144,6 +144,16 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 		fmt.Fprintf(c.out, "open the console: cedille-tui --kubeconfig %s\n", sv.Plan.Cluster.Kubeconfig)
 	}
 	return nil
+}
+
+// needsOmni tells whether a selected step talks to Omni (the Vault steps need only the cluster).
+func needsOmni(only map[steps.ID]bool) bool {
+	for _, id := range []steps.ID{steps.Preflight, steps.ISO, steps.Machines, steps.Disks, steps.Cluster} {
+		if steps.Selected(id, only) {
+			return true
+		}
+	}
+	return false
 }
 
 // runWizard runs the interactive install: the full-screen wizard, or plain prompts with --accessible.
@@ -239,6 +249,9 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 		fmt.Fprintf(c.out, "# Omni not configured (%v): the plan is checked on its own\n", omniErr)
 	}
 	ps := p.Validate(inv)
+	if steps.Selected(steps.VaultInit, only) || steps.Selected(steps.VaultBootstrap, only) {
+		ps = append(ps, p.ValidateVault(true)...) // unattended: every share encrypted and exported
+	}
 	for _, e := range lines.Errors(ps) {
 		fmt.Fprintln(c.out, "problem: "+e.Error())
 	}
@@ -274,7 +287,6 @@ func confirmByFlag(out io.Writer, name string) func(context.Context, steps.Confi
 	}
 }
 
-// progressPrinter prints step states and messages as lines, and byte progress every 10 %.
 // logUpdates also sends each update to the debug log (--log-file): the steps' own lines, which never
 // carry a secret.
 func (c *cli) logUpdates(next func(steps.Update)) func(steps.Update) {
@@ -288,6 +300,7 @@ func (c *cli) logUpdates(next func(steps.Update)) func(steps.Update) {
 	}
 }
 
+// progressPrinter prints step states and messages as lines, and byte progress every 10 %.
 func progressPrinter(out io.Writer) func(steps.Update) {
 	var mu sync.Mutex
 	lastPct := map[steps.ID]int64{}

@@ -138,7 +138,7 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 	p.vault.down.Store(o.Blank)
 	for _, r := range p.vault.replicas {
 		v, err := platform.ConnectVault(platform.VaultOptions{
-			Addr:       "http://" + r.name + ".vault-internal.vault.svc:8200",
+			Addr:       replicaAddr(r.name),
 			HTTPClient: p.vault.client(r.name),
 		})
 		if err != nil {

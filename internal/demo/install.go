@@ -29,9 +29,9 @@ const (
 
 // InstallEnv is the steps' environment on the simulated platform: its Omni, an HTTP client whose
 // transport is the demo's image factory (in-process, throttled to Options.ISORate), the config directory
-// given (presets and the cluster's kubeconfig are written there), short waits and a 200 ms poll. Confirm
-// is left to the caller (the wizard asks for the typed confirmation). Meant for a Blank demo: on the
-// others the cluster already exists.
+// given (presets and the cluster's kubeconfig are written there), short waits, a 200 ms poll and the
+// simulated Vault replicas (VaultAccess). Confirm is left to the caller (the wizard asks for the typed
+// confirmation). Meant for a Blank demo: on the others the cluster already exists.
 func (p *Platform) InstallEnv(configDir string) *steps.Env {
 	return &steps.Env{
 		Omni:        p.Omni,
@@ -40,6 +40,7 @@ func (p *Platform) InstallEnv(configDir string) *steps.Env {
 		MachineWait: demoMachineWait,
 		ClusterWait: demoClusterWait,
 		Poll:        demoPoll,
+		Vault:       p.VaultAccess(),
 	}
 }
 

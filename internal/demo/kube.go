@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/clubcedille/cedille-tui/assets"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -66,7 +68,7 @@ const kubeHost = "https://cedille-cluster.demo.invalid"
 func newKubeFakes(v versions) (*kubeFakes, error) {
 	listKinds := map[schema.GroupVersionResource]string{}
 	gvrOf := map[schema.GroupVersionKind]schema.GroupVersionResource{}
-	for _, k := range platform.CRDKinds() {
+	for _, k := range dynamicKinds() {
 		listKinds[k.GVR] = k.ListKind()
 		gvrOf[k.GVR.GroupVersion().WithKind(k.Kind)] = k.GVR
 	}
@@ -84,11 +86,50 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 	if fd, ok := f.typed.Discovery().(*fakediscovery.FakeDiscovery); ok {
 		fd.Resources = append(fd.Resources, crdDiscovery()...)
 	}
+	serveTokenRequests(f.typed)
 	copyWatchedObjects(f.typed.PrependWatchReactor, f.typed.Tracker())
 	copyWatchedObjects(f.dyn.PrependWatchReactor, f.dyn.Tracker())
 	copyWatchedObjects(f.md.PrependWatchReactor, f.md.Tracker())
 	f.setVersion(v.kubernetes)
 	return f, nil
+}
+
+// dynamicKinds are the custom resources the dynamic fake lists: the console's, and the VaultSecrets the
+// install writes for the SSO secrets (the fake panics on a list of a kind it was not told about).
+func dynamicKinds() []platform.Kind {
+	kinds := platform.CRDKinds()
+	if !slices.Contains(kinds, platform.VaultSecret) {
+		kinds = append(kinds, platform.VaultSecret)
+	}
+	return kinds
+}
+
+// serveTokenRequests answers the TokenRequest API (ServiceAccounts(ns).CreateToken), which the fake's
+// tracker cannot serve: a demo token, valid for the expiration asked (an hour by default), for a
+// ServiceAccount that exists; NotFound for one that does not.
+func serveTokenRequests(c *fake.Clientset) {
+	c.PrependReactor("create", "serviceaccounts", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		ca, ok := action.(k8stesting.CreateActionImpl)
+		if !ok || ca.GetSubresource() != "token" {
+			return false, nil, nil
+		}
+		if _, err := c.Tracker().Get(ca.GetResource(), ca.GetNamespace(), ca.Name); err != nil {
+			return true, nil, err
+		}
+		out := &authv1.TokenRequest{}
+		if in, ok := ca.GetObject().(*authv1.TokenRequest); ok && in != nil {
+			out = in.DeepCopy()
+		}
+		secs := int64(3600)
+		if out.Spec.ExpirationSeconds != nil {
+			secs = *out.Spec.ExpirationSeconds
+		}
+		out.Name, out.Namespace = ca.Name, ca.GetNamespace()
+		out.Spec.ExpirationSeconds = &secs
+		out.Status = authv1.TokenRequestStatus{Token: "demo." + randomHex(32),
+			ExpirationTimestamp: metav1.NewTime(time.Now().Add(time.Duration(secs) * time.Second))}
+		return true, out, nil
+	})
 }
 
 // copyWatchedObjects makes the fake's watches deliver copies. The fakes' tracker hands a watch that

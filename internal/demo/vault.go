@@ -19,7 +19,9 @@ import (
 
 // vaultCluster is the storage the simulated replicas share: initialized once, with one set of key shares.
 // It answers the Vault HTTP API calls the tool makes (sys/health, sys/seal-status, sys/init, sys/unseal,
-// sys/seal) the way a Shamir-sealed Vault 1.13 would.
+// sys/seal) the way a Shamir-sealed Vault 1.13 would, and once a replica is unsealed the calls of the
+// install's bootstrap (vaultapi.go: auth methods, the kubernetes auth method and its logins, ACL
+// policies, mounts, KV v1 and v2, tokens).
 type vaultCluster struct {
 	mu          sync.Mutex
 	version     string
@@ -29,6 +31,7 @@ type vaultCluster struct {
 	keys        []string // hex; a share is valid when it is one of these
 	rootToken   string
 	replicas    []*vaultReplica
+	store       *vaultStore // what the API writes; set up by initialize
 	// down: the Vault servers do not exist yet (a blank demo before its cluster is installed); every call
 	// fails as the unresolvable service name it is then.
 	down atomic.Bool
@@ -74,6 +77,7 @@ func (c *vaultCluster) initialize(shares, threshold int) ([]string, string, erro
 	}
 	c.shares, c.threshold, c.initialized = shares, threshold, true
 	c.rootToken = "hvs." + randomHex(12)
+	c.store = newVaultStore(c.rootToken)
 	return append([]string(nil), c.keys...), c.rootToken, nil
 }
 
@@ -228,7 +232,7 @@ func (c *vaultCluster) handler(name string) http.Handler {
 	mux.HandleFunc("POST /v1/sys/unseal", unsealHandler)
 	sealHandler := func(w http.ResponseWriter, req *http.Request) {
 		c.mu.Lock()
-		ok := c.initialized && req.Header.Get("X-Vault-Token") == c.rootToken
+		ok := c.initialized && c.store.allowed(req.Header.Get("X-Vault-Token"), "sys/seal", opWrite)
 		c.mu.Unlock()
 		if !ok {
 			writeErrors(w, 403, "permission denied")
@@ -239,6 +243,8 @@ func (c *vaultCluster) handler(name string) http.Handler {
 	}
 	mux.HandleFunc("PUT /v1/sys/seal", sealHandler)
 	mux.HandleFunc("POST /v1/sys/seal", sealHandler)
+	// Everything else: the API of an unsealed Vault (vaultapi.go).
+	mux.HandleFunc("/v1/", c.serveAPI(name))
 	return mux
 }
 
@@ -253,6 +259,9 @@ func (c *vaultCluster) sealStatusLocked(r *vaultReplica) map[string]any {
 	}
 	return s
 }
+
+// replicaAddr is the address a replica is named by (its transport is in-process: never dialled).
+func replicaAddr(name string) string { return "http://" + name + ".vault-internal.vault.svc:8200" }
 
 // client returns an HTTP client whose transport serves the replica's handler in-process: no socket.
 func (c *vaultCluster) client(name string) *http.Client {
