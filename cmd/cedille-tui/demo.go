@@ -74,7 +74,7 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	installedBefore := found && saved.Steps[steps.Cluster].State == steps.Done
+	installedBefore := found && saved.Steps[steps.VaultBootstrap].State == steps.Done
 	if f.installed || f.skipInstall || installedBefore {
 		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
 	}

@@ -36,7 +36,12 @@ func (c *cli) installCmd() *cobra.Command {
 		Short: "Install the platform, step by step, resumable",
 		Long: `install walks through the platform's install: preflight (Omni reachable, key accepted), the Talos ISO
 from Omni's image factory, the machines that join and their roles, each machine's disks by stable
-identity (never /dev/sdX), and the Omni cluster.
+identity (never /dev/sdX), and the Omni cluster; then Vault: its init and the key ceremony (each share
+shown once to its custodian and typed back, or encrypted to their PGP key), the unseal of every replica,
+and the bootstrap (kubernetes auth, config-admin policy and role, kv mounts, the SSO client secrets kept
+in Vault and reflected into the charts' Secrets, the offer to revoke the root token). Vault is reached
+through the API server's port-forward to its pods, or at VAULT_ADDR. Keys are never written anywhere but
+in PGP-encrypted exports.
 
 Every step checks whether its outcome already holds, so running install again — after a crash, a
 power cut or quitting — continues at the first step that is not done. The plan is saved after each
@@ -57,6 +62,9 @@ unattended mode; no full screen, no colour needed.
 Unattended: --answers FILE runs from a YAML file with the plan's schema (see
 assets/answers.example.yaml); errors name the line and the field. Creating the cluster wipes disks:
 unattended, it needs --confirm-wipe with the cluster's name.
+Unattended, Vault's init needs every custodian's PGP key and share file (no plaintext share is
+produced): the first run initializes and stops at the unseal; once the custodians decrypted theirs, a
+second run reads them from vault.unsealShareFiles, with VAULT_TOKEN set to the decrypted root token.
 
 Steps: preflight, iso, machines, disks, cluster, vault-init, vault-unseal, vault-bootstrap.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
