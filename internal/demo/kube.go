@@ -214,6 +214,7 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 	for i, m := range machines {
 		typed = append(typed, demoNode(m, i, v))
 	}
+	typed = append(typed, serviceAccounts()...)
 	for _, a := range eraOneApplications() {
 		dyn = append(dyn, a)
 	}
@@ -311,6 +312,16 @@ func settle(u *unstructured.Unstructured, now time.Time, installed bool) error {
 		cond["message"] = `Put "http://vault.vault.svc.cluster.local:8200/v1/auth/kubernetes/login" Code: 400. Errors: * invalid role name "config-admin"`
 	}
 	return unstructured.SetNestedSlice(u.Object, []any{cond}, "status", "conditions")
+}
+
+// serviceAccounts are the accounts a real cluster has in the namespaces the install's Vault steps use:
+// each namespace's default (made by the controller manager) and Vault's own (made by its chart).
+func serviceAccounts() []runtime.Object {
+	var out []runtime.Object
+	for _, sa := range [][2]string{{"vault", "default"}, {"vault", "vault"}, {"argocd", "default"}, {"grafana", "default"}} {
+		out = append(out, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa[1], Namespace: sa[0]}})
+	}
+	return out
 }
 
 // vclusterRegistrations are the ArgoCD cluster Secrets the install registers for each vcluster (the step
