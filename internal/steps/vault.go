@@ -506,7 +506,7 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 			if before > 0 && prog.Progress == 0 && prog.Sealed {
 				problem += fmt.Sprintf(" — the %d shares of this attempt did not combine: Vault started over; give %d shares again",
 					before+1, prog.Threshold)
-				known = dropGiven(known, target.u)
+				known = forget(known)
 			}
 			say("%s", problem)
 			share.Wipe()
@@ -602,9 +602,8 @@ func nextKnown(r *unsealing, known []vaultops.Secret) (vaultops.Secret, bool) {
 	return vaultops.Secret{}, false
 }
 
-// dropGiven forgets the shares of an attempt Vault dropped (one of them was wrong; which one, Vault
-// cannot say), keeping those another replica proved.
-func dropGiven(known []vaultops.Secret, _ *vaultops.Unsealer) []vaultops.Secret {
+// forget drops the shares of an attempt Vault dropped: one of them was wrong, and Vault cannot say which.
+func forget(known []vaultops.Secret) []vaultops.Secret {
 	for i := range known {
 		known[i].Wipe()
 	}

@@ -507,3 +507,73 @@ func TestVaultStepsInteractive(t *testing.T) {
 	sc.mustNotContain(t, "the root token", root)
 	sc.mustNotContain(t, "the SSO secret", ssoSecret)
 }
+
+// TestVaultStepsInClusterPGPCeremony: Vault found the way the install finds it on the platform — its
+// server pods listed through the real API server, each reached through its own port-forward (kwok
+// answers for the kubelet) — with three custodians' PGP keys and an export directory: each custody
+// prompt shows the custodian's armored PGP message (never a plaintext share), the same message is in the
+// export file, and the custodian opens it; then the unseal of the three replicas from the decrypted
+// shares, typed once each.
+func TestVaultStepsInClusterPGPCeremony(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	l, err := lab.Up(ctx, lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"),
+		Components: []string{lab.KubeAPIServer, lab.Kwok, lab.Vault}})
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	t.Cleanup(func() { _ = l.Down() })
+	if _, err := l.CreateVaultReplicas(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var p plan.Plan
+	p.Version = plan.SchemaVersion
+	p.Cluster.Kubeconfig = l.KubeconfigPath()
+	p.Vault.Shares, p.Vault.Threshold = 3, 2
+	keys := make([]*crypto.Key, 3)
+	for i := range keys {
+		keys[i] = genKey(t, fmt.Sprintf("c%d", i))
+		p.Vault.Custodians = append(p.Vault.Custodians, plan.Custodian{PGPKey: writePublic(t, dir, keys[i], fmt.Sprintf("c%d", i)),
+			ShareFile: filepath.Join(dir, "export", fmt.Sprintf("share-%d.asc", i+1))})
+	}
+	op := &operator{t: t}
+	env := &Env{Vault: ClusterVault{}, Keys: &Keyring{}, ConfigDir: filepath.Join(dir, "config"),
+		Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: op.ask}
+	r := &Runner{Steps: vaultSteps(), Env: env, Store: NewStore(filepath.Join(dir, "state"))}
+	sv := Saved{Plan: p}
+	if err := r.RunOne(ctx, &sv, VaultInitStep{}); err != nil {
+		t.Fatalf("init through vault-0's port-forward: %v", err)
+	}
+	if len(op.shown) != 4 {
+		t.Fatalf("%d custody prompts, want 3 shares and the root token", len(op.shown))
+	}
+	var plain []string
+	for i := range 3 {
+		if !strings.HasPrefix(op.shown[i], "-----BEGIN PGP MESSAGE-----") {
+			t.Fatalf("custody prompt %d does not show an armored PGP message", i+1)
+		}
+		f := p.Vault.Custodians[i].ShareFile
+		b, err := os.ReadFile(f)
+		if err != nil || string(b) != op.shown[i] {
+			t.Fatalf("export %s is not what the custodian was shown: %v", f, err)
+		}
+		plain = append(plain, openArmored(t, keys[i], f))
+		if strings.Contains(op.shown[i], plain[i]) {
+			t.Fatal("the armored message contains the plaintext share")
+		}
+	}
+	op.shares = func(pr Prompt) vaultops.Secret {
+		if !strings.HasPrefix(pr.Title, "Unseal vault-0") || len(pr.Items) != 3 {
+			t.Errorf("the first replica asked for must be vault-0, with the three replicas listed: %q %d", pr.Title, len(pr.Items))
+		}
+		return vaultops.NewSecret(plain[len(op.prompts)%2])
+	}
+	if err := r.RunOne(ctx, &sv, VaultUnsealStep{}); err != nil {
+		t.Fatalf("unseal through the port-forwards: %v", err)
+	}
+	if o, err := (VaultUnsealStep{}).Check(ctx, env, sv.Plan); err != nil || !o.Holds ||
+		o.Detail != "vault-0 unsealed · vault-1 unsealed · vault-2 unsealed" {
+		t.Errorf("unseal check: %+v %v", o, err)
+	}
+}
