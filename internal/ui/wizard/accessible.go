@@ -5,21 +5,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/clubcedille/cedille-tui/internal/units"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"charm.land/huh/v2"
+	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/units"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 )
 
 // Accessible mode (--accessible): no full screen. The same forms are asked as plain numbered prompts
 // (huh's accessible mode), one line at a time, which screen readers and serial consoles read well; the
 // steps run with line output (the unattended printer). The plan is saved after each answer and each
-// step, as in the full-screen wizard.
+// step, as in the full-screen wizard. A step's questions during its run (Env.Ask: the key ceremony, an
+// unseal share, a secret, a yes/no) are plain lines too; a share or a secret is read without echo when
+// the input is a terminal.
 
 // AccessibleOptions configure an accessible run.
 type AccessibleOptions struct {
@@ -71,6 +76,11 @@ func (a *accessible) run(ctx context.Context) (Result, error) {
 			return nil
 		}
 		return fmt.Errorf("%w: type the cluster name %s when asked", steps.ErrNotConfirmed, c.Expect)
+	}
+	env.Ask = a.askPrompt
+	if env.Keys == nil { // the root token's hand-off from vault-init to vault-bootstrap, this run only
+		env.Keys = &steps.Keyring{}
+		defer env.Keys.Wipe()
 	}
 	r := &steps.Runner{Steps: a.o.Steps, Env: &env, Store: a.o.Store, Only: a.o.Only, Report: a.o.Report}
 	a.printf("Checking every step from the top (the install resumes at the first one not done).\n")
@@ -164,8 +174,161 @@ func (a *accessible) ask(ctx context.Context, env *steps.Env, id steps.ID) error
 		}
 		a.sv.Plan.Cluster.Name, a.sv.Plan.Cluster.KubernetesVersion = strings.TrimSpace(v.Name), strings.TrimSpace(v.Kubernetes)
 		return a.askConfirm()
+	case steps.VaultInit:
+		v := newVaultInitValues(a.sv.Plan)
+		if err := a.form(vaultInitForm(&v, true)); err != nil {
+			return err
+		}
+		a.sv.Plan.Vault = v.applyTo(a.sv.Plan.Vault)
+		if ps := vaultInitProblems(a.sv.Plan); len(ps) > 0 {
+			return ps
+		}
+	case steps.VaultBootstrap:
+		v := newVaultBootstrapValues(a.sv.Plan.Vault)
+		if err := a.form(vaultBootstrapForm(&v, true)); err != nil {
+			return err
+		}
+		a.sv.Plan.Vault = v.applyTo(a.sv.Plan.Vault)
+		if ps := a.sv.Plan.ValidateVault(false).Only("vault.sso"); len(ps) > 0 {
+			return ps
+		}
 	}
 	return nil
+}
+
+// askPrompt is Env.Ask in plain lines: a running step's question (the key ceremony, a share, a secret,
+// a yes/no). The steps run on this goroutine, so the input is read here directly.
+func (a *accessible) askPrompt(ctx context.Context, p steps.Prompt) (steps.Answer, error) {
+	if err := ctx.Err(); err != nil {
+		return steps.Answer{}, err
+	}
+	if p.Title != "" {
+		a.printf("\n-- %s --\n", p.Title)
+	}
+	switch p.Kind {
+	case steps.PromptCustody:
+		return a.custody(p)
+	case steps.PromptYesNo:
+		for _, l := range p.Lines {
+			a.printf("%s\n", l)
+		}
+		hint := "[y/N]"
+		if p.Default {
+			hint = "[Y/n]"
+		}
+		for {
+			a.printf("%s ", hint)
+			line, err := a.in.line()
+			if err != nil {
+				return steps.Answer{}, err
+			}
+			switch strings.ToLower(strings.TrimSpace(line)) {
+			case "":
+				return steps.Answer{Yes: p.Default}, nil
+			case "y", "yes":
+				return steps.Answer{Yes: true}, nil
+			case "n", "no":
+				return steps.Answer{Yes: false}, nil
+			}
+			a.printf("Answer y or n.\n")
+		}
+	}
+	for _, l := range p.Lines {
+		a.printf("%s\n", l)
+	}
+	for _, it := range p.Items {
+		a.printf("  %s\n", plainItem(it))
+	}
+	if p.Problem != "" {
+		a.printf("Refused: %s\n", p.Problem)
+	}
+	for {
+		if p.Kind == steps.PromptShare {
+			a.printf("Unseal share (not echoed on a terminal): ")
+		} else {
+			a.printf("Value (not echoed on a terminal; empty skips it): ")
+		}
+		value, err := a.readSecret()
+		if err != nil {
+			return steps.Answer{}, err
+		}
+		if value == "" && p.Kind == steps.PromptShare {
+			a.printf("Nothing was typed.\n")
+			continue
+		}
+		return steps.Answer{Secret: vaultops.NewSecret(value)}, nil
+	}
+}
+
+// custody hands a secret to its custodian: who receives it, enter when they are ready, the secret and
+// its fingerprint, then its first characters typed back until they match. A terminal is cleared after.
+func (a *accessible) custody(p steps.Prompt) (steps.Answer, error) {
+	holder := custodyHolder(p)
+	a.printf("For %s.\n", holder)
+	for _, l := range p.Lines {
+		a.printf("%s\n", l)
+	}
+	a.printf("Everyone else looks away now; press enter when %s is ready.\n", holder)
+	if _, err := a.in.line(); err != nil {
+		return steps.Answer{}, err
+	}
+	a.printf("\n%s\n\nfingerprint %s\n", p.Secret.Reveal(), custodyFingerprint(p))
+	n := confirmLen(p)
+	if pgpArmored(p) {
+		a.printf("This share is encrypted to %s's PGP key: type the first %d characters of the fingerprint to confirm you have it: ", holder, n)
+	} else {
+		a.printf("Type the first %d characters to confirm you have it: ", n)
+	}
+	for {
+		typed, err := a.in.line()
+		if err != nil {
+			return steps.Answer{}, err
+		}
+		if custodyMatches(p, typed) {
+			break
+		}
+		a.printf("That does not match. Type the first %d characters %s again: ", n, confirmWhat(p))
+	}
+	if f, ok := a.o.Out.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		a.printf("\x1b[2J\x1b[H")
+		a.printf("Confirmed. The value is no longer shown (clear the terminal's scrollback too).\n")
+	} else {
+		a.printf("Confirmed. The value is no longer shown; the output is not a terminal, so remove any copy of it.\n")
+	}
+	return steps.Answer{Yes: true}, nil
+}
+
+// readSecret reads one line without echo when the input is a terminal, else a plain line.
+func (a *accessible) readSecret() (string, error) {
+	if f, ok := a.o.In.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		b, err := term.ReadPassword(f.Fd())
+		a.printf("\n")
+		if err != nil {
+			return "", errInputEnded
+		}
+		s := string(b)
+		clear(b)
+		return s, nil
+	}
+	return a.in.line()
+}
+
+// plainItem is a replica's progress line without colour.
+func plainItem(it steps.Item) string {
+	s := it.Name
+	switch {
+	case it.Failed:
+		s += " (failed)"
+	case it.OK:
+		s += " (ok)"
+	}
+	if it.State != "" {
+		s += ": " + it.State
+	}
+	if it.Detail != "" {
+		s += ", " + it.Detail
+	}
+	return s
 }
 
 const (
@@ -357,6 +520,18 @@ func (a *accessible) askConfirm() error {
 type lineReader struct {
 	r   *bufio.Reader
 	eof bool
+}
+
+// line reads one line without its end; errInputEnded at the end of the input.
+func (l *lineReader) line() (string, error) {
+	s, err := l.r.ReadString('\n')
+	if err != nil {
+		l.eof = true
+		if s == "" {
+			return "", errInputEnded
+		}
+	}
+	return strings.TrimRight(s, "\r\n"), nil
 }
 
 func (l *lineReader) Read(p []byte) (int, error) {

@@ -20,6 +20,8 @@ type driver struct {
 	m    *Model
 	msgs chan tea.Msg
 	quit bool
+	// quiet keeps the screen out of failure messages: a key ceremony's screen holds a secret.
+	quiet bool
 }
 
 func newDriver(t testing.TB, m *Model, w, h int) *driver {
@@ -81,6 +83,14 @@ func (d *driver) pump(timeout time.Duration) bool {
 // screen is the current screen without styles.
 func (d *driver) screen() string { return ansi.Strip(d.m.Render()) }
 
+// shown is the screen for a failure message, unless the driver is quiet.
+func (d *driver) shown() string {
+	if d.quiet {
+		return "(screen not shown: it may hold a secret)"
+	}
+	return d.screen()
+}
+
 // until pumps messages until the screen satisfies ok.
 func (d *driver) until(timeout time.Duration, what string, ok func(string) bool) string {
 	d.t.Helper()
@@ -91,7 +101,7 @@ func (d *driver) until(timeout time.Duration, what string, ok func(string) bool)
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			d.t.Fatalf("timed out after %s waiting for the screen to show %s:\n%s", timeout, what, d.screen())
+			d.t.Fatalf("timed out after %s waiting for the screen to show %s:\n%s", timeout, what, d.shown())
 		}
 		d.pump(min(left, 50*time.Millisecond))
 	}
@@ -133,6 +143,14 @@ func (d *driver) keys(ks ...string) {
 	}
 }
 
+// paste pastes s (a bracketed paste) and lets its consequences settle.
+func (d *driver) paste(s string) {
+	d.t.Helper()
+	_, cmd := d.m.Update(tea.PasteMsg{Content: s})
+	d.run(cmd)
+	d.settle()
+}
+
 // typed types s, one key per character.
 func (d *driver) typed(s string) {
 	d.t.Helper()
@@ -147,7 +165,7 @@ func (d *driver) waitQuit() {
 	deadline := time.Now().Add(10 * time.Second)
 	for !d.quit {
 		if time.Now().After(deadline) {
-			d.t.Fatalf("the wizard did not quit:\n%s", d.screen())
+			d.t.Fatalf("the wizard did not quit:\n%s", d.shown())
 		}
 		d.pump(50 * time.Millisecond)
 	}
@@ -172,6 +190,8 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyRight}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
 	}
 	return uitest.KeyMsg(k)
 }

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 )
 
 // The wizard's I/O — loading the saved state, the Checks, a step's Run, Omni's inventory, saving the
@@ -60,6 +61,16 @@ type savedMsg struct{ err error }
 
 // quitTimeoutMsg ends the wait for a cancelled step to stop.
 type quitTimeoutMsg struct{}
+
+// askMsg is a question a running step puts to the operator (Env.Ask). It travels through the run's
+// stream, so it arrives after the updates the step reported before asking; the step waits for the
+// answer on reply (buffered: answering never blocks) or for its context to end. prompt.Secret is the
+// wizard's own copy, which the prompt screen wipes once shown.
+type askMsg struct {
+	id     int
+	prompt steps.Prompt
+	reply  chan steps.Answer
+}
 
 // stream is the channel of the Check or Run under way.
 type stream struct {
@@ -146,6 +157,8 @@ func clonePlan(p plan.Plan) plan.Plan {
 	for i := range p.Machines {
 		p.Machines[i].PoolDisks = slices.Clone(p.Machines[i].PoolDisks)
 	}
+	p.Vault.Custodians = slices.Clone(p.Vault.Custodians)
+	p.Vault.UnsealShareFiles = slices.Clone(p.Vault.UnsealShareFiles)
 	return p
 }
 
@@ -200,11 +213,15 @@ func (m *Model) startRun(i int) tea.Cmd {
 		}
 		return fmt.Errorf("%w: type the cluster name %s on the review screen first", steps.ErrNotConfirmed, c.Expect)
 	}
+	env.Ask = asker(ctx, s)
 	r := &steps.Runner{Steps: m.o.Steps, Env: env, Store: m.o.Store, Only: m.o.Only, Report: reporter(ctx, s, m.now)}
 	sv := cloneSaved(m.sv)
 	seq := m.nextSeq()
 	step, sav, root := m.o.Steps[i], m.saver, m.ctx
+	ended := make(chan struct{})
+	m.runEnded = ended
 	work := func() tea.Msg {
+		defer close(ended)
 		defer cancel()
 		var err error
 		if err = sav.save(seq, sv); err == nil {
@@ -216,7 +233,37 @@ func (m *Model) startRun(i int) tea.Cmd {
 	return tea.Batch(work, listen(s), tick)
 }
 
-// env is a copy of the steps' environment (each run sets its own Confirm).
+// asker is a run's Env.Ask: it sends the prompt through the run's stream and waits for the operator's
+// answer, or for the run (or the step's own context) to end, which returns that context's error.
+func asker(run context.Context, s *stream) func(context.Context, steps.Prompt) (steps.Answer, error) {
+	return func(ctx context.Context, p steps.Prompt) (steps.Answer, error) {
+		// The screen keeps its own copies: the step may change or wipe its values while the prompt is up.
+		if !p.Secret.Empty() {
+			p.Secret = vaultops.NewSecret(p.Secret.Reveal())
+		}
+		p.Lines, p.Items = slices.Clone(p.Lines), slices.Clone(p.Items)
+		reply := make(chan steps.Answer, 1)
+		select {
+		case s.ch <- askMsg{id: s.id, prompt: p, reply: reply}:
+		case <-ctx.Done():
+			p.Secret.Wipe()
+			return steps.Answer{}, ctx.Err()
+		case <-run.Done():
+			p.Secret.Wipe()
+			return steps.Answer{}, run.Err()
+		}
+		select {
+		case a := <-reply:
+			return a, nil
+		case <-ctx.Done():
+			return steps.Answer{}, ctx.Err()
+		case <-run.Done():
+			return steps.Answer{}, run.Err()
+		}
+	}
+}
+
+// env is a copy of the steps' environment (each run sets its own Confirm and Ask; Keys is shared).
 func (m *Model) env() *steps.Env {
 	if m.o.Env == nil {
 		return &steps.Env{}

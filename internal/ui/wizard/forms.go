@@ -1,8 +1,14 @@
 package wizard
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -14,8 +20,9 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
-// The ISO and cluster forms are huh forms embedded in the model (or run on their own in accessible
-// mode). Their values live in plain structs; parsing and checking them are plain functions.
+// The ISO, cluster and Vault forms are huh forms embedded in the model (or run on their own in
+// accessible mode). Their values live in plain structs; parsing and checking them are plain functions.
+// The Vault forms name files and client IDs only: every secret is asked during the step's run (prompt.go).
 
 // CommonExtensions are the system extensions offered by name; others are typed, comma-separated.
 var CommonExtensions = []string{
@@ -235,6 +242,239 @@ func clusterForm(v *clusterValues, accessible bool) *huh.Form {
 	return huh.NewForm(huh.NewGroup(name, kube))
 }
 
+// vaultInitValues are the vault-init form's fields.
+type vaultInitValues struct {
+	Shares, Threshold string
+	// Keys are the custodians' PGP public key files, comma-separated, one per share.
+	Keys string
+	// Dir is where the encrypted shares are exported (only with Keys).
+	Dir string
+	// RootKey is the PGP key file the root token is exported encrypted to.
+	RootKey string
+	// isoDir is where the root token goes when Dir is empty.
+	isoDir string
+}
+
+// newVaultInitValues reads the plan's Vault section (the split's defaults when none is chosen).
+func newVaultInitValues(p plan.Plan) vaultInitValues {
+	v := p.Vault.WithDefaults()
+	out := vaultInitValues{Shares: strconv.Itoa(v.Shares), Threshold: strconv.Itoa(v.Threshold),
+		RootKey: v.RootToken.PGPKey, isoDir: p.ISO.Dir}
+	var keys []string
+	for _, c := range v.Custodians {
+		if c.PGPKey != "" {
+			keys = append(keys, c.PGPKey)
+		}
+		if c.ShareFile != "" && out.Dir == "" {
+			out.Dir = filepath.Dir(c.ShareFile)
+		}
+	}
+	out.Keys = strings.Join(keys, ", ")
+	return out
+}
+
+// count reads a whole number of the form (0 when it is not one).
+func count(s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// applyTo writes the form into the plan's Vault section: one custodian per key file (none: the plain
+// ceremony, each share shown once), their exported shares as <dir>/share-<n>.asc, the root token's key
+// and its file <dir, else the ISO's directory, else the current one>/root-token.asc.
+func (v vaultInitValues) applyTo(old plan.Vault) plan.Vault {
+	out := old
+	out.Shares, out.Threshold = count(v.Shares), count(v.Threshold)
+	dir := strings.TrimSpace(v.Dir)
+	out.Custodians = nil
+	for i, k := range SplitList(v.Keys) {
+		c := plan.Custodian{PGPKey: k}
+		if i < len(old.Custodians) {
+			c.Name = old.Custodians[i].Name
+		}
+		if dir != "" {
+			c.ShareFile = filepath.Join(dir, fmt.Sprintf("share-%d.asc", i+1))
+		}
+		out.Custodians = append(out.Custodians, c)
+	}
+	out.RootToken = plan.RootTokenExport{}
+	if k := strings.TrimSpace(v.RootKey); k != "" {
+		out.RootToken.PGPKey = k
+		out.RootToken.File = filepath.Join(cmp.Or(dir, strings.TrimSpace(v.isoDir)), "root-token.asc")
+	}
+	return out
+}
+
+// vaultInitProblems are the plan's problems in what the vault-init form fills.
+func vaultInitProblems(p plan.Plan) plan.Problems {
+	return p.ValidateVault(false).Only("vault.shares", "vault.threshold", "vault.custodians", "vault.rootToken")
+}
+
+// vaultSplitProblem checks a split with the plan's own rules (path vault.shares or vault.threshold).
+func vaultSplitProblem(path string, shares, threshold int) error {
+	p := plan.New()
+	p.Vault.Shares, p.Vault.Threshold = shares, threshold
+	if ps := p.ValidateVault(false).Only(path); len(ps) > 0 {
+		return fmt.Errorf("%s", ps[0].Message)
+	}
+	return nil
+}
+
+func checkShares(s string) error {
+	n := count(s)
+	if n < 1 {
+		return fmt.Errorf("%q: a number of shares, 1 to 255", strings.TrimSpace(s))
+	}
+	return vaultSplitProblem("vault.shares", n, 1)
+}
+
+func (v *vaultInitValues) checkThreshold(s string) error {
+	t := count(s)
+	if t < 1 {
+		return fmt.Errorf("%q: how many shares unseal Vault, at least 1", strings.TrimSpace(s))
+	}
+	n := count(v.Shares)
+	if n < 1 {
+		n = plan.DefaultShares
+	}
+	return vaultSplitProblem("vault.threshold", n, t)
+}
+
+// checkReadable tells whether a file given in a form can be read (its content is read by the step).
+func checkReadable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s cannot be read: %w", path, pathReason(err))
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory: give the key's file", path)
+	}
+	return nil
+}
+
+func (v *vaultInitValues) checkKeys(s string) error {
+	keys := SplitList(s)
+	if len(keys) == 0 {
+		return nil
+	}
+	if n := max(count(v.Shares), 1); len(keys) != n {
+		return fmt.Errorf("%s for %s: give one per share, in the custodians' order (or none)",
+			plural(len(keys), "key file"), plural(n, "share"))
+	}
+	for _, k := range keys {
+		if err := checkReadable(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *vaultInitValues) checkDir(s string) error {
+	dir := strings.TrimSpace(s)
+	if dir == "" {
+		return nil
+	}
+	if len(SplitList(v.Keys)) == 0 {
+		return errors.New("only with the custodians' PGP keys: a plaintext share is never written to a file")
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w (give an existing directory)", dir, pathReason(err))
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	return nil
+}
+
+// pathReason is a file error without the path the message already names.
+func pathReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func checkRootKey(s string) error {
+	if k := strings.TrimSpace(s); k != "" {
+		return checkReadable(k)
+	}
+	return nil
+}
+
+// vaultInitForm builds the vault-init form over v: the split, then the custodians' keys and exports.
+func vaultInitForm(v *vaultInitValues, accessible bool) *huh.Form {
+	shares := huh.NewInput().Title(inputTitle("Key shares", v.Shares, accessible)).
+		Description("one per custodian (Vault's default: 5)").Value(&v.Shares).Validate(keepEmpty(accessible, checkShares))
+	threshold := huh.NewInput().Title(inputTitle("Threshold", v.Threshold, accessible)).
+		Description("how many of the shares unseal Vault (default 3)").Value(&v.Threshold).
+		Validate(keepEmpty(accessible, v.checkThreshold))
+	keys := huh.NewInput().Title(inputTitle("Custodians' PGP public key files (optional)", v.Keys, accessible)).
+		Description("comma-separated, one per share; empty = each share is shown on screen once").
+		Value(&v.Keys).Validate(v.checkKeys)
+	dir := huh.NewInput().Title(inputTitle("Export the encrypted shares to directory (optional, only with PGP keys)", v.Dir, accessible)).
+		Description("an existing directory: share-1.asc, share-2.asc…").Value(&v.Dir).Validate(v.checkDir)
+	root := huh.NewInput().Title(inputTitle("Root token PGP key file (optional)", v.RootKey, accessible)).
+		Description("the root token is exported encrypted to it, as root-token.asc").Value(&v.RootKey).Validate(checkRootKey)
+	return huh.NewForm(huh.NewGroup(shares, threshold), huh.NewGroup(keys, dir, root))
+}
+
+// vaultBootstrapValues are the vault-bootstrap form's fields: the GitHub OAuth clients' IDs (their
+// secrets are asked, masked, while the step runs).
+type vaultBootstrapValues struct {
+	ArgoCD, Grafana string
+}
+
+func newVaultBootstrapValues(v plan.Vault) vaultBootstrapValues {
+	return vaultBootstrapValues{ArgoCD: v.SSO.ArgoCD.ClientID, Grafana: v.SSO.Grafana.ClientID}
+}
+
+// applyTo writes the client IDs; a client without an ID stays manual, so it keeps no secret file.
+func (v vaultBootstrapValues) applyTo(old plan.Vault) plan.Vault {
+	set := func(c plan.SSOClient, id string) plan.SSOClient {
+		c.ClientID = strings.TrimSpace(id)
+		if c.ClientID == "" {
+			c.ClientSecretFile = ""
+		}
+		return c
+	}
+	old.SSO.ArgoCD = set(old.SSO.ArgoCD, v.ArgoCD)
+	old.SSO.Grafana = set(old.SSO.Grafana, v.Grafana)
+	return old
+}
+
+func checkClientID(name string) func(string) error {
+	return func(s string) error {
+		p := plan.New()
+		c := plan.SSOClient{ClientID: strings.TrimSpace(s)}
+		if name == "argocd" {
+			p.Vault.SSO.ArgoCD = c
+		} else {
+			p.Vault.SSO.Grafana = c
+		}
+		if ps := p.ValidateVault(false).Only("vault.sso." + name + ".clientID"); len(ps) > 0 {
+			return fmt.Errorf("%s", ps[0].Message)
+		}
+		return nil
+	}
+}
+
+// vaultBootstrapForm builds the vault-bootstrap form over v.
+func vaultBootstrapForm(v *vaultBootstrapValues, accessible bool) *huh.Form {
+	argo := huh.NewInput().Title(inputTitle("ArgoCD Dex GitHub client ID (optional)", v.ArgoCD, accessible)).
+		Description("empty: ArgoCD's GitHub login stays manual; its secret is asked, hidden, during the run").
+		Value(&v.ArgoCD).Validate(checkClientID("argocd"))
+	graf := huh.NewInput().Title(inputTitle("Grafana GitHub client ID (optional)", v.Grafana, accessible)).
+		Description("empty: Grafana's GitHub login stays manual; its secret is asked, hidden, during the run").
+		Value(&v.Grafana).Validate(checkClientID("grafana"))
+	return huh.NewForm(huh.NewGroup(argo, graf))
+}
+
 // huhTheme follows the wizard's theme: Charm's colours, or none under NO_COLOR (bold and reverse only).
 func huhTheme(t theme.Theme) huh.Theme {
 	if t.Color {
@@ -279,6 +519,16 @@ func (m *Model) openISOForm() tea.Cmd {
 func (m *Model) openClusterForm() tea.Cmd {
 	m.clusVals = newClusterValues(m.sv.Plan, m.inv)
 	return m.startForm(steps.Cluster, clusterForm(&m.clusVals, false))
+}
+
+func (m *Model) openVaultInitForm() tea.Cmd {
+	m.vinitVals = newVaultInitValues(m.sv.Plan)
+	return m.startForm(steps.VaultInit, vaultInitForm(&m.vinitVals, false))
+}
+
+func (m *Model) openVaultBootstrapForm() tea.Cmd {
+	m.vbootVals = newVaultBootstrapValues(m.sv.Plan.Vault)
+	return m.startForm(steps.VaultBootstrap, vaultBootstrapForm(&m.vbootVals, false))
 }
 
 // updateForm passes a message to the form and acts on its submission.
@@ -331,6 +581,20 @@ func (m *Model) submitForm() tea.Cmd {
 		}
 		m.openReview()
 		return m.save()
+	case steps.VaultInit:
+		m.sv.Plan.Vault = m.vinitVals.applyTo(m.sv.Plan.Vault)
+		if ps := vaultInitProblems(m.sv.Plan); len(ps) > 0 {
+			m.flash, m.flashErr = ps[0].String(), true
+			return m.openVaultInitForm()
+		}
+		return m.startStep(m.cur) // the run saves the plan first
+	case steps.VaultBootstrap:
+		m.sv.Plan.Vault = m.vbootVals.applyTo(m.sv.Plan.Vault)
+		if ps := m.sv.Plan.ValidateVault(false).Only("vault.sso"); len(ps) > 0 {
+			m.flash, m.flashErr = ps[0].String(), true
+			return m.openVaultBootstrapForm()
+		}
+		return m.startStep(m.cur)
 	}
 	return nil
 }

@@ -292,6 +292,20 @@ func save(t testing.TB, dir string, sv steps.Saved) {
 	}
 }
 
+// loadWhen reads the saved install until ok holds (saves run in the background), at most 5 s; it returns
+// the last reading either way.
+func loadWhen(t testing.TB, dir string, ok func(steps.Saved) bool) steps.Saved {
+	t.Helper()
+	end := time.Now().Add(5 * time.Second)
+	for {
+		sv := load(t, dir)
+		if ok(sv) || time.Now().After(end) {
+			return sv
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func load(t testing.TB, dir string) steps.Saved {
 	t.Helper()
 	sv, found, err := steps.NewStore(dir).Load()

@@ -51,8 +51,18 @@ func (m *Model) runHeader() []string {
 		out = append(out, fmt.Sprintf("%s %d/%d", st.counter.Unit, st.counter.Done, st.counter.Total))
 	}
 	if len(st.items) > 0 {
-		for _, it := range st.items {
+		// The items never push the step's title and outcome out of the pane: past what fits (keeping a
+		// line of log), the rest is counted.
+		room := max(m.paneHeight()-len(out)-2, 1)
+		items := st.items
+		if len(items) > room {
+			items = items[:room-1]
+		}
+		for _, it := range items {
 			out = append(out, common.Fit(m.itemLine(it), w))
+		}
+		if n := len(st.items) - len(items); n > 0 {
+			out = append(out, m.theme.Subtle.Render(fmt.Sprintf(" … %d more", n)))
 		}
 	}
 	return append(out, "")
@@ -119,8 +129,48 @@ func (m *Model) doneSummary() []string {
 			return nil
 		}
 		w := m.rightWidth()
-		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"),
-			t.Key.Render("press enter to open the console"))
+		next := "press enter to open the console"
+		if !m.opensConsole() {
+			next = "press enter to go on"
+		}
+		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"), t.Key.Render(next))
+	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap:
+		return append(wrapLines(vaultSummary(m.stepID(), p), m.rightWidth()), t.Key.Render("press enter to go on"))
+	}
+	return nil
+}
+
+// vaultSummary is what a finished Vault step did, from the plan (the secrets are gone by then).
+func vaultSummary(id steps.ID, p plan.Plan) []string {
+	v := p.Vault.WithDefaults()
+	switch id {
+	case steps.VaultInit:
+		out := []string{fmt.Sprintf("Vault initialized: %s, %d of them needed", plural(v.Shares, "key share"), v.Threshold)}
+		if v.Encrypted() {
+			out = append(out, "each share encrypted to its custodian's PGP key")
+			for i, c := range v.Custodians {
+				if c.ShareFile != "" {
+					out = append(out, fmt.Sprintf("%s's share: %s", v.CustodianName(i), c.ShareFile))
+				}
+			}
+		}
+		if v.RootToken.File != "" {
+			out = append(out, "root token, encrypted: "+v.RootToken.File)
+		}
+		return out
+	case steps.VaultUnseal:
+		return []string{"every replica unsealed"}
+	case steps.VaultBootstrap:
+		out := []string{"Vault bootstrapped: the kubernetes auth method, the config-admin policy and role " +
+			"(vault-config-operator), the kv and kv-system engines"}
+		for _, c := range v.SSO.Clients() {
+			if c.Client.ClientID == "" {
+				out = append(out, "GitHub SSO of "+c.Name+": no client ID, it stays manual")
+			} else {
+				out = append(out, "GitHub SSO of "+c.Name+": client "+c.Client.ClientID+" (the log says whether its secret was stored)")
+			}
+		}
+		return out
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ func (m *Model) Render() string {
 	if m.w < MinWidth || m.h < MinHeight {
 		return common.Block(tooSmall(m.w, m.h), m.w, m.h)
 	}
+	if m.custody() {
+		return m.custodyView() // the key ceremony takes the whole screen
+	}
 	bh := m.bodyHeight()
 	lw := m.leftWidth()
 	left := strings.Split(m.stepList(lw, bh), "\n")
@@ -78,6 +81,7 @@ func (m *Model) resize() {
 	if m.mode == modeRun || m.mode == modeView {
 		m.followLog()
 	}
+	m.resizePrompt()
 }
 
 func (m *Model) header() string {
@@ -132,6 +136,8 @@ func (m *Model) hint() string {
 		if m.running >= 0 {
 			return m.o.Steps[m.running].Title() + ": running…"
 		}
+	case modePrompt:
+		return m.promptHint()
 	case modeAllDone:
 		if m.o.Only != nil {
 			return "every selected step's outcome holds"
@@ -164,6 +170,9 @@ func (m *Model) footer() string {
 }
 
 func (m *Model) globalHelp() []key.Binding {
+	if m.custody() {
+		return []key.Binding{m.custodyQuitHelp()}
+	}
 	if m.capturing() {
 		return []key.Binding{m.keys.ForceQuit}
 	}
@@ -205,7 +214,7 @@ func (m *Model) paneHelp() []key.Binding {
 			return append(bs, withHelp(k.Up, "scroll"))
 		case steps.Done:
 			desc := "next step"
-			if m.stepID() == steps.Cluster && m.sv.Plan.Cluster.Kubeconfig != "" {
+			if m.opensConsole() {
 				desc = "open the console"
 			}
 			bs := []key.Binding{withHelp(k.Enter, desc)}
@@ -230,6 +239,8 @@ func (m *Model) paneHelp() []key.Binding {
 			bs = append(bs, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll")))
 		}
 		return append(bs, k.Prev, k.Next)
+	case modePrompt:
+		return m.promptHelp()
 	case modeAllDone:
 		if m.sv.Plan.Cluster.Kubeconfig != "" {
 			return []key.Binding{withHelp(k.Enter, "open the console"), k.Prev}
@@ -319,6 +330,10 @@ func (m *Model) pane() string {
 		return m.reviewView()
 	case modeRun:
 		return m.runView()
+	case modePrompt:
+		if m.prompt != nil {
+			return m.promptView()
+		}
 	case modeView:
 		return m.outcomeView()
 	case modeAllDone:

@@ -70,6 +70,7 @@ const (
 	modeDisks                // the disk picker
 	modeReview               // the cluster review and typed confirmation
 	modeRun                  // a step running, or its result
+	modePrompt               // a running step's question (prompt.go)
 	modeAllDone              // every selected step holds
 )
 
@@ -115,13 +116,18 @@ type Model struct {
 	stream     *stream
 	streamID   int
 	runCancel  context.CancelFunc
+	runEnded   chan struct{}  // closed when the last Run's goroutine returns
+	keyring    *steps.Keyring // the session's, when New made it (Close wipes it)
+	prompt     *promptPane    // the question a running step waits on
 	refreshGen int
 	spin       spinner.Model
 
-	form     *huh.Form
-	formFor  steps.ID
-	isoVals  isoValues
-	clusVals clusterValues
+	form      *huh.Form
+	formFor   steps.ID
+	isoVals   isoValues
+	clusVals  clusterValues
+	vinitVals vaultInitValues
+	vbootVals vaultBootstrapValues
 
 	machines   machinesPane
 	disks      disksPane
@@ -138,16 +144,28 @@ type Model struct {
 	result      Result
 }
 
-// New builds the wizard; Init loads the saved install.
+// New builds the wizard; Init loads the saved install. Without Env.Keys the session gets its own
+// keyring (the root token's hand-off from vault-init to vault-bootstrap), which Close wipes; the caller's
+// Env is not changed.
 func New(o Options) *Model {
 	ctx, cancel := context.WithCancel(context.Background())
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
+	var ring *steps.Keyring
+	if o.Env == nil || o.Env.Keys == nil {
+		e := steps.Env{}
+		if o.Env != nil {
+			e = *o.Env
+		}
+		ring = &steps.Keyring{}
+		e.Keys = ring
+		o.Env = &e
+	}
 	m := &Model{o: o, theme: o.Theme, keys: defaultKeys(), ctx: ctx, cancel: cancel, now: now,
 		saver: &saver{store: o.Store}, running: -1, st: make([]stepState, len(o.Steps)),
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), log: scroll.New()}
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), log: scroll.New(), keyring: ring}
 	m.machines = newMachinesPane(m.theme)
 	m.disks = newDisksPane(m.theme)
 	return m
@@ -156,8 +174,19 @@ func New(o Options) *Model {
 // Result is the wizard's outcome, read after the program ends.
 func (m *Model) Result() Result { return m.result }
 
-// Close stops what the wizard started (a running step is cancelled; the runner saves its state).
-func (m *Model) Close() { m.cancel() }
+// Close stops what the wizard started (a running step is cancelled; the runner saves its state), waits
+// a moment for a running step to return, then wipes the session's keyring and any secret on screen.
+func (m *Model) Close() {
+	m.cancel()
+	if m.runEnded != nil {
+		select {
+		case <-m.runEnded:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	m.dropPrompt()
+	m.keyring.Wipe()
+}
 
 // Init loads the saved install.
 func (m *Model) Init() tea.Cmd {
@@ -198,6 +227,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m, m.runDone(msg)
+	case askMsg:
+		if m.stream == nil || msg.id != m.stream.id || m.running < 0 || m.quitting {
+			msg.prompt.Secret.Wipe() // a stale question: its run is cancelled, and Ask returns on it
+			return m, nil
+		}
+		return m, tea.Batch(m.openPrompt(msg), listen(m.stream))
 	case invMsg:
 		return m, m.inventory(msg)
 	case refreshMsg:
@@ -224,6 +259,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.mode == modePrompt && m.prompt != nil {
+			return m, m.promptPaste(msg)
+		}
 	}
 	if m.mode == modeForm && m.form != nil {
 		return m, m.updateForm(msg)
@@ -329,6 +368,7 @@ func (m *Model) runDone(msg runDoneMsg) tea.Cmd {
 	m.running = -1
 	m.stream = nil
 	m.runCancel = nil
+	m.dropPrompt() // a question the step no longer waits on
 	m.sv = msg.sv
 	st := &m.st[i]
 	st.ran = true
@@ -463,7 +503,12 @@ func (m *Model) edit(i int) tea.Cmd {
 			return nil
 		}
 		return m.openClusterForm()
+	case steps.VaultInit:
+		return m.openVaultInitForm()
+	case steps.VaultBootstrap:
+		return m.openVaultBootstrapForm()
 	}
+	// Without a form (vault-unseal): what the step does; enter runs it.
 	m.mode = modeView
 	return nil
 }
@@ -524,6 +569,11 @@ func defaultKeys() keyMap {
 // key handles a key press.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(k, m.keys.ForceQuit) {
+		if m.custody() && !m.prompt.warnQuit {
+			// The shares not yet handed over would be lost: quitting takes a second ctrl+c.
+			m.prompt.warnQuit = true
+			return nil
+		}
 		if m.runCancel != nil {
 			m.runCancel()
 		}
@@ -590,6 +640,8 @@ func (m *Model) capturing() bool {
 		return m.form != nil
 	case modeReview:
 		return true
+	case modePrompt:
+		return m.prompt != nil && m.prompt.p.Kind != steps.PromptYesNo
 	case modeDisks:
 		return m.disks.editing || m.disks.table.Filtering()
 	case modeMachines:
@@ -614,6 +666,8 @@ func (m *Model) paneKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.reviewKey(k)
 	case modeRun:
 		return m.runKey(k)
+	case modePrompt:
+		return m.promptKey(k)
 	case modeView:
 		return m.viewKey(k)
 	case modeAllDone:
@@ -642,7 +696,7 @@ func (m *Model) runKey(k tea.KeyPressMsg) tea.Cmd {
 	case st.state == steps.Failed && key.Matches(k, m.keys.Edit) && m.editable():
 		return m.edit(m.cur)
 	case st.state == steps.Done && key.Matches(k, m.keys.Enter):
-		if m.stepID() == steps.Cluster && m.sv.Plan.Cluster.Kubeconfig != "" {
+		if m.opensConsole() {
 			m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
 			m.result.Finished = true
 			return m.saveAndQuit()
@@ -679,10 +733,25 @@ func (m *Model) viewKey(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// opensConsole tells whether enter on the current step's result opens the console: the cluster is done,
+// its kubeconfig saved, and no selected step follows (else enter goes on to the next step, and the
+// console opens from the all-done screen).
+func (m *Model) opensConsole() bool {
+	if m.stepID() != steps.Cluster || m.sv.Plan.Cluster.Kubeconfig == "" {
+		return false
+	}
+	for _, s := range m.o.Steps[m.cur+1:] {
+		if steps.Selected(s.ID(), m.o.Only) {
+			return false
+		}
+	}
+	return true
+}
+
 // editable tells whether the current step has a form or picker.
 func (m *Model) editable() bool {
 	switch m.stepID() {
-	case steps.ISO, steps.Machines, steps.Disks, steps.Cluster:
+	case steps.ISO, steps.Machines, steps.Disks, steps.Cluster, steps.VaultInit, steps.VaultBootstrap:
 		return true
 	}
 	return false

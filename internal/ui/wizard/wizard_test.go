@@ -92,7 +92,10 @@ func TestMachinesTableMakesThreeAndThree(t *testing.T) {
 	d.shows("control planes 3/3, workers 2")
 	d.key("w")
 	d.shows("control planes 3/3, workers 3")
-	sv := load(t, dir)
+	// Saves run in the background: the file follows the screen shortly.
+	sv := loadWhen(t, dir, func(sv steps.Saved) bool {
+		return len(sv.Plan.ByRole(plan.RoleControlPlane)) == 3 && len(sv.Plan.ByRole(plan.RoleWorker)) == 3
+	})
 	if n := len(sv.Plan.ByRole(plan.RoleControlPlane)); n != 3 || len(sv.Plan.ByRole(plan.RoleWorker)) != 3 {
 		t.Fatalf("every choice is saved: %+v", sv.Plan.Machines)
 	}

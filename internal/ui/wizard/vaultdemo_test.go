@@ -1,0 +1,122 @@
+package wizard
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+)
+
+// answerQuestions answers the running step's questions as an operator would, until the step ends:
+// each custody screen is opened, its secret kept (the unseal needs the shares) and confirmed; shares
+// are pasted in turn; a secret gets secret; a yes/no gets yes. It returns the kinds asked, in order.
+func answerQuestions(t *testing.T, d *driver, shares *[]string, secret string) []steps.PromptKind {
+	t.Helper()
+	var kinds []steps.PromptKind
+	next := 0
+	for {
+		d.until(time.Minute, "a question or the step's end", func(string) bool {
+			return (d.m.mode == modePrompt && d.m.prompt != nil) || d.m.running < 0
+		})
+		if d.m.running < 0 {
+			return kinds
+		}
+		p := d.m.prompt.p
+		kinds = append(kinds, p.Kind)
+		assertFits(t, d.m.Render(), 80, 24)
+		switch p.Kind {
+		case steps.PromptCustody:
+			if strings.Contains(d.screen(), p.Secret.Reveal()) {
+				t.Fatal("a hand-over screen shows the secret")
+			}
+			d.key("enter")
+			value := d.m.prompt.p.Secret.Reveal()
+			if !strings.Contains(strings.ReplaceAll(d.screen(), "\n", ""), value[:min(len(value), 20)]) {
+				t.Fatal("the custody screen does not show the secret")
+			}
+			if strings.HasPrefix(p.Title, "Vault unseal share") || strings.HasPrefix(p.Title, "Vault recovery share") {
+				*shares = append(*shares, value)
+			}
+			d.paste(value[:confirmLen(p)])
+			d.key("enter")
+			if strings.Contains(d.screen(), value[:min(len(value), 20)]) {
+				t.Fatal("the secret stays on screen after its confirmation")
+			}
+		case steps.PromptShare:
+			if next >= len(*shares) {
+				t.Fatalf("share %d asked, %d kept", next+1, len(*shares))
+			}
+			d.paste((*shares)[next])
+			if strings.Contains(d.screen(), (*shares)[next][:8]) {
+				t.Fatal("the share input shows what is typed")
+			}
+			next++
+			d.key("enter")
+		case steps.PromptSecret:
+			d.paste(secret)
+			d.key("enter")
+		case steps.PromptYesNo:
+			d.key("y")
+		}
+	}
+}
+
+// TestVaultStepsInWizardOnDemo drives the real Vault steps through the wizard on the demo's sealed,
+// uninitialized Vault: the init form with its defaults, the ceremony (five shares and the root token,
+// each shown once and confirmed), the unseal with three of the shares pasted, the bootstrap form with
+// ArgoCD's client ID, its secret asked masked, the root token revoked.
+func TestVaultStepsInWizardOnDemo(t *testing.T) {
+	dp, err := demo.Start(context.Background(), demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Close()
+	env := dp.InstallEnv(t.TempDir())
+	env.Poll = 10 * time.Millisecond
+	dir := t.TempDir()
+	save(t, dir, steps.Saved{Plan: plan.New()})
+	m := New(Options{Steps: []steps.Step{steps.VaultInitStep{}, steps.VaultUnsealStep{}, steps.VaultBootstrapStep{}},
+		Env: env, Store: steps.NewStore(dir), Theme: theme.New(false, true), Endpoint: "demo"})
+	d := newDriver(t, m, 80, 24)
+	d.quiet = true
+
+	d.shows("step 1/3", "Key shares", "Threshold")
+	d.keys("enter", "enter", "enter", "enter", "enter")
+	var shares []string
+	kinds := answerQuestions(t, d, &shares, "")
+	d.shows("Vault init ✔ done", "Vault initialized: 5 key shares, 3 of them needed", "press enter to go on")
+	if len(kinds) != 6 || len(shares) != 5 {
+		t.Fatalf("the ceremony asked %d questions, %d shares kept: want 5 shares and the root token", len(kinds), len(shares))
+	}
+
+	d.key("enter")
+	d.shows("step 2/3", "What this step does")
+	d.key("enter")
+	kinds = answerQuestions(t, d, &shares, "")
+	d.shows("✔ done", "every replica unsealed")
+	if len(kinds) != 3 {
+		t.Errorf("the unseal asked %d questions, want 3 shares", len(kinds))
+	}
+
+	d.key("enter")
+	d.shows("step 3/3", "ArgoCD Dex GitHub client ID")
+	d.paste("demo-client")
+	d.keys("enter", "enter")
+	kinds = answerQuestions(t, d, &shares, "demo-dex-secret")
+	scr := d.shows("✔ done", "Vault bootstrapped", "GitHub SSO of argocd: client demo-client")
+	if len(kinds) != 2 || kinds[0] != steps.PromptSecret || kinds[1] != steps.PromptYesNo {
+		t.Errorf("the bootstrap asked %v, want the client secret and the revocation", kinds)
+	}
+	_ = scr
+	d.key("enter")
+	d.shows("Every step's outcome holds")
+	sv := load(t, dir)
+	if sv.Plan.Vault.SSO.ArgoCD.ClientID != "demo-client" {
+		t.Errorf("the bootstrap form's client ID is saved: %+v", sv.Plan.Vault.SSO)
+	}
+}
