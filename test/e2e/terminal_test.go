@@ -69,6 +69,43 @@ func (s *tmuxSession) waitFor(timeout time.Duration, want ...string) time.Durati
 	}
 }
 
+// waitQuiet is waitFor for screens that may hold a secret (the demo's key ceremony): a failure does not
+// print the screen.
+func (s *tmuxSession) waitQuiet(timeout time.Duration, want ...string) {
+	s.t.Helper()
+	start := time.Now()
+	for {
+		scr := s.screen()
+		all := true
+		for _, w := range want {
+			all = all && strings.Contains(scr, w)
+		}
+		if all {
+			return
+		}
+		if time.Since(start) > timeout {
+			s.t.Fatalf("the screen never showed %q (not printed: it may hold a secret)", want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// secretOnScreen is the secret a custody screen shows: the line after the "shown once" heading.
+func secretOnScreen(scr string) string {
+	lines := strings.Split(scr, "\n")
+	for i, l := range lines {
+		if !strings.Contains(l, "shown once") {
+			continue
+		}
+		for _, n := range lines[i+1:] {
+			if f := strings.TrimSpace(n); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
 // exited waits for the program to end and returns its exit status.
 func (s *tmuxSession) exited(timeout time.Duration) string {
 	s.t.Helper()
@@ -134,7 +171,9 @@ func TestTerminalNoColor(t *testing.T) {
 // TestTerminalDemoInstall: a new user takes the demo through the install in a real 80×24 terminal:
 // preflight, the ISO form and download, quits while choosing machines, comes back to the same choice,
 // picks roles and disks (the USB key refused), confirms the wipe by typing the cluster's name, watches
-// the machines install, and lands in the console of the installed platform.
+// the machines install, runs the Vault key ceremony (a wrong confirmation refused, each secret gone from
+// the screen once confirmed), unseals with three shares typed masked, bootstraps (the root token
+// revoked), and lands in the console of the installed platform with its Vault unsealed.
 func TestTerminalDemoInstall(t *testing.T) {
 	home := t.TempDir()
 	env := []string{"TERM=xterm-256color", "HOME=" + home}
@@ -158,7 +197,7 @@ func TestTerminalDemoInstall(t *testing.T) {
 	s.tmux("kill-session", "-t", s.name)
 
 	s = newTmux(t, 80, 24, env, "demo")
-	s.waitFor(20*time.Second, "step 3/5 · Machines", "control planes 1/3")
+	s.waitFor(20*time.Second, "step 3/8 · Machines", "control planes 1/3")
 	for _, k := range []string{"Down", "c", "Down", "c", "Down", "w", "Down", "w", "Down", "w"} {
 		s.keys(k)
 		time.Sleep(150 * time.Millisecond)
@@ -182,16 +221,79 @@ func TestTerminalDemoInstall(t *testing.T) {
 	s.waitFor(10*time.Second, "These 12 disks will be WIPED", "wwn-0x5002538e40a1c3f7")
 	s.keys("-l", "cedille-clustr")
 	s.keys("Enter")
-	s.waitFor(5*time.Second, "is not the cluster name: nothing was wiped")
+	s.waitFor(5*time.Second, "is not the cluster name: nothing was")
 	for range len("cedille-clustr") {
 		s.keys("BSpace")
 	}
 	s.keys("-l", "cedille-cluster")
 	s.keys("Enter")
 	s.waitFor(15*time.Second, "installing")
-	s.waitFor(60*time.Second, "Cluster ✔ done", "press enter to open the console")
+	s.waitFor(60*time.Second, "Cluster ✔ done", "press enter to go on")
+
+	// Vault: the init form's defaults (5 shares, 3 needed, no PGP keys), then the ceremony — five
+	// custodians and the root token, each on a screen of its own: the hand-over, the secret, its first
+	// characters typed back. The shares are read off the screen, as a custodian would copy them.
 	s.keys("Enter")
-	s.waitFor(20*time.Second, "cedille-tui │ cedille-cluster [demo]", "Vault/vault-0: not initialized")
+	s.waitFor(20*time.Second, "step 6/8 · Vault init", "Key shares", "Threshold")
+	for range 5 {
+		s.keys("Enter")
+		time.Sleep(300 * time.Millisecond)
+	}
+	var shares []string
+	for i := range 6 {
+		s.waitQuiet(20*time.Second, "press enter when")
+		if scr := s.screen(); strings.Contains(scr, "hvs.") || strings.Contains(scr, "=") {
+			t.Fatalf("custody %d: the hand-over screen shows the secret", i+1)
+		}
+		s.keys("Enter")
+		s.waitQuiet(10*time.Second, "shown once", "characters")
+		secret := secretOnScreen(s.screen())
+		if secret == "" {
+			t.Fatalf("custody %d: no secret on the screen", i+1)
+		}
+		if i < 5 {
+			shares = append(shares, secret)
+		}
+		s.keys("-l", secret[:3]+"x")
+		s.keys("Enter")
+		s.waitQuiet(5*time.Second, "does not match")
+		s.keys("C-u")
+		s.keys("-l", secret[:6])
+		s.keys("Enter")
+		time.Sleep(200 * time.Millisecond)
+		if strings.Contains(s.screen(), secret) {
+			t.Fatalf("custody %d: the secret is still on screen after its confirmation", i+1)
+		}
+	}
+	s.waitFor(20*time.Second, "Vault init ✔ done", "press enter to go on")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "step 7/8 · Vault unseal")
+	s.keys("Enter")
+	for i, sh := range []string{shares[0], shares[2], shares[4]} {
+		s.waitFor(20*time.Second, "Unseal vault-0", fmt.Sprintf("%d of 3 shares", i))
+		s.keys("-l", sh)
+		if strings.Contains(s.screen(), sh) {
+			t.Fatal("the share input is not masked")
+		}
+		s.keys("Enter")
+	}
+	s.waitFor(20*time.Second, "every replica unsealed", "press enter to go on")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "step 8/8 · Vault bootstrap", "ArgoCD Dex GitHub client ID")
+	s.keys("Enter")
+	time.Sleep(300 * time.Millisecond)
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "Revoke the root token?")
+	s.keys("y")
+	s.waitFor(20*time.Second, "Vault bootstrapped")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "Every step's outcome holds", "press enter to open the console")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "cedille-tui │ cedille-cluster [demo]")
+	time.Sleep(2 * time.Second) // a Vault poll
+	if scr := s.screen(); strings.Contains(scr, "not initialized") || strings.Contains(scr, "Vault/vault-0: sealed") {
+		t.Errorf("the console still sees Vault uninitialized or sealed after the install:\n%s", scr)
+	}
 	s.keys("q")
 	if st := s.exited(15 * time.Second); st != "0" {
 		t.Fatalf("quitting the console: exit %s", st)
