@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -343,19 +341,6 @@ func (v *vaultInitValues) checkThreshold(s string) error {
 	return vaultSplitProblem("vault.threshold", n, t)
 }
 
-// checkReadable tells whether a file given in a form can be read (its content is read by the step).
-func checkReadable(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("%s cannot be read: %w", path, pathReason(err))
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return fmt.Errorf("%s is a directory: give the key's file", path)
-	}
-	return nil
-}
-
 func (v *vaultInitValues) checkKeys(s string) error {
 	keys := SplitList(s)
 	if len(keys) == 0 {
@@ -365,11 +350,8 @@ func (v *vaultInitValues) checkKeys(s string) error {
 		return fmt.Errorf("%s for %s: give one per share, in the custodians' order (or none)",
 			plural(len(keys), "key file"), plural(n, "share"))
 	}
-	for _, k := range keys {
-		if err := checkReadable(k); err != nil {
-			return err
-		}
-	}
+	// The files themselves are read by the step (Update does no I/O): one it cannot read fails the
+	// step with the field's path, and e comes back here.
 	return nil
 }
 
@@ -380,29 +362,6 @@ func (v *vaultInitValues) checkDir(s string) error {
 	}
 	if len(SplitList(v.Keys)) == 0 {
 		return errors.New("only with the custodians' PGP keys: a plaintext share is never written to a file")
-	}
-	st, err := os.Stat(dir)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%s: %w (give an existing directory)", dir, pathReason(err))
-	case !st.IsDir():
-		return fmt.Errorf("%s is not a directory", dir)
-	}
-	return nil
-}
-
-// pathReason is a file error without the path the message already names.
-func pathReason(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func checkRootKey(s string) error {
-	if k := strings.TrimSpace(s); k != "" {
-		return checkReadable(k)
 	}
 	return nil
 }
@@ -418,9 +377,9 @@ func vaultInitForm(v *vaultInitValues, accessible bool) *huh.Form {
 		Description("comma-separated, one per share; empty = each share is shown on screen once").
 		Value(&v.Keys).Validate(v.checkKeys)
 	dir := huh.NewInput().Title(inputTitle("Export the encrypted shares to directory (optional, only with PGP keys)", v.Dir, accessible)).
-		Description("an existing directory: share-1.asc, share-2.asc…").Value(&v.Dir).Validate(v.checkDir)
+		Description("created if missing: share-1.asc, share-2.asc…; an existing file is never overwritten").Value(&v.Dir).Validate(v.checkDir)
 	root := huh.NewInput().Title(inputTitle("Root token PGP key file (optional)", v.RootKey, accessible)).
-		Description("the root token is exported encrypted to it, as root-token.asc").Value(&v.RootKey).Validate(checkRootKey)
+		Description("the root token is exported encrypted to it, as root-token.asc").Value(&v.RootKey)
 	return huh.NewForm(huh.NewGroup(shares, threshold), huh.NewGroup(keys, dir, root))
 }
 
