@@ -34,13 +34,16 @@ import (
 // 127.0.0.1, and a stand-in for Omni's controllers that plays each machine's install once the template
 // has put it in the cluster, the way kwok plays kubelets.
 type installLab struct {
-	t        *testing.T
-	om       *platform.Omni
-	cluster  string
-	ids      []string
-	home     string
-	isoDir   string
-	iso      []byte
+	t       *testing.T
+	om      *platform.Omni
+	cluster string
+	ids     []string
+	home    string
+	isoDir  string
+	iso     []byte
+	// image is what the factory serves now: the handler of a download the client gave up on may still be
+	// copying the previous bytes when a test changes them, so each response reads its own slice.
+	image    atomic.Pointer[[]byte]
 	isoGets  atomic.Int64
 	ranges   atomic.Int64
 	slow     atomic.Bool
@@ -61,6 +64,7 @@ func newInstallLab(t *testing.T, cluster string, isoBytes int) *installLab {
 	t.Cleanup(func() { om.Close() })
 	l := &installLab{t: t, om: om, cluster: cluster, home: t.TempDir(), isoDir: t.TempDir(), iso: make([]byte, isoBytes)}
 	rand.Read(l.iso)
+	l.serve(l.iso)
 	modified := time.Now()
 	l.factory = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/image/") || !strings.HasSuffix(r.URL.Path, "/v"+installTalos+"/metal-amd64.iso") {
@@ -77,7 +81,7 @@ func newInstallLab(t *testing.T, cluster string, isoBytes int) *installLab {
 		if l.slow.Load() {
 			w = &slowWriter{ResponseWriter: w}
 		}
-		http.ServeContent(w, r, "metal-amd64.iso", modified, bytes.NewReader(l.iso))
+		http.ServeContent(w, r, "metal-amd64.iso", modified, bytes.NewReader(*l.image.Load()))
 	}))
 	t.Cleanup(l.factory.Close)
 
@@ -101,6 +105,9 @@ func newInstallLab(t *testing.T, cluster string, isoBytes int) *installLab {
 	l.writeAnswers()
 	return l
 }
+
+// serve makes the factory serve these bytes from now on.
+func (l *installLab) serve(b []byte) { l.image.Store(&b) }
 
 // writeMachines writes six machines booted from the ISO: three control planes (the first still has the
 // installer's USB key as /dev/sda) and three workers with two pool HDDs each.
@@ -332,7 +339,9 @@ func TestInstallFromAnswers(t *testing.T) {
 	}
 	_ = os.Remove(isos[0])
 	_ = os.Remove(isos[0] + ".sha256")
-	l.iso[0] ^= 0xff
+	other := bytes.Clone(l.iso)
+	other[0] ^= 0xff
+	l.serve(other)
 	r = l.install("--only", "preflight,iso")
 	if r.code == 0 || !strings.Contains(r.stderr, "SHA-256 mismatch") || !strings.Contains(r.stderr, hex.EncodeToString(sum[:])) {
 		t.Fatalf("the preset must pin the digest: code %d\n%s\n%s", r.code, r.stdout, r.stderr)
