@@ -199,10 +199,8 @@ func waitReady(ctx context.Context, e *Env, cluster string, machines int, emit f
 			}
 			return fmt.Errorf("cluster %s not ready after %s (%s): look at the machines' stages; resume to keep waiting", cluster, wait, line)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(e.poll()):
+		if err := e.wait(ctx); err != nil {
+			return err
 		}
 	}
 }

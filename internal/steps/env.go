@@ -78,6 +78,18 @@ func (e *Env) poll() time.Duration {
 	return time.Second
 }
 
+// wait sleeps one poll interval, or less when ctx ends (its error then).
+func (e *Env) wait(ctx context.Context) error {
+	t := time.NewTimer(e.poll())
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 func (e *Env) omni() (*platform.Omni, error) {
 	if e.Omni == nil {
 		return nil, &platform.ConnError{Source: platform.SourceOmni, Problem: platform.NotConfigured,

@@ -70,10 +70,8 @@ func (s MachinesStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(E
 			return fmt.Errorf("%d of %d machines not connected after %s: boot them from the ISO and check their network, then resume",
 				missing, len(p.Machines), wait)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(e.poll()):
+		if err := e.wait(ctx); err != nil {
+			return err
 		}
 	}
 }

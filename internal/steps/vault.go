@@ -49,8 +49,9 @@ func openVault(ctx context.Context, e *Env, p plan.Plan) (*vaultConn, error) {
 	return c, nil
 }
 
-// first is the first replica that answers.
-func (c *vaultConn) first(ctx context.Context) (*vaultops.Replica, *vault.SealStatusResponse, error) {
+// firstWhere is the first replica whose seal status pleases ok; ok's error stops the search. The
+// error says why each replica was passed over.
+func (c *vaultConn) firstWhere(ctx context.Context, ok func(*vault.SealStatusResponse) (bool, error)) (*vaultops.Replica, *vault.SealStatusResponse, error) {
 	var errs []error
 	for _, r := range c.reps {
 		if r.Err != nil {
@@ -62,9 +63,25 @@ func (c *vaultConn) first(ctx context.Context) (*vaultops.Replica, *vault.SealSt
 			errs = append(errs, fmt.Errorf("%s: %w", r.Name, err))
 			continue
 		}
-		return r, st, nil
+		good, err := ok(st)
+		if err != nil {
+			return nil, nil, err
+		}
+		if good {
+			return r, st, nil
+		}
+		errs = append(errs, fmt.Errorf("%s is sealed", r.Name))
 	}
-	return nil, nil, fmt.Errorf("no Vault replica answers: %w", errors.Join(errs...))
+	return nil, nil, errors.Join(errs...)
+}
+
+// first is the first replica that answers.
+func (c *vaultConn) first(ctx context.Context) (*vaultops.Replica, *vault.SealStatusResponse, error) {
+	r, st, err := c.firstWhere(ctx, func(*vault.SealStatusResponse) (bool, error) { return true, nil })
+	if err != nil {
+		return nil, nil, fmt.Errorf("no Vault replica answers: %w", err)
+	}
+	return r, st, nil
 }
 
 // sealKind names the shares an init gives.
@@ -452,7 +469,7 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 			if e.now().After(deadline) {
 				return fmt.Errorf("Vault did not unseal within %s", wait)
 			}
-			if err := sleep(ctx, e.poll()); err != nil {
+			if err := e.wait(ctx); err != nil {
 				return err
 			}
 			if reopened, err := reopen(ctx, e, *p, c, rs); err == nil {
@@ -650,15 +667,4 @@ func readShareFiles(paths []string) ([]vaultops.Secret, error) {
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

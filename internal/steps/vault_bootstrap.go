@@ -13,6 +13,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	vault "github.com/hashicorp/vault/api"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,27 +77,20 @@ func ssoClientID(p plan.Plan, name string) plan.SSOClient {
 	return plan.SSOClient{}
 }
 
+var errNotInitialized = errors.New("Vault is not initialized: run vault-init first")
+
 // leader is the first unsealed replica.
 func (c *vaultConn) leader(ctx context.Context) (*vaultops.Replica, error) {
-	var errs []error
-	for _, r := range c.reps {
-		if r.Err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", r.Name, r.Err))
-			continue
+	r, _, err := c.firstWhere(ctx, func(st *vault.SealStatusResponse) (bool, error) {
+		if !st.Initialized {
+			return false, errNotInitialized
 		}
-		st, err := vaultops.SealStatus(ctx, r.Vault)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("%s: %w", r.Name, err))
-		case !st.Initialized:
-			return nil, fmt.Errorf("Vault is not initialized: run vault-init first")
-		case st.Sealed:
-			errs = append(errs, fmt.Errorf("%s is sealed", r.Name))
-		default:
-			return r, nil
-		}
+		return !st.Sealed, nil
+	})
+	if err != nil && !errors.Is(err, errNotInitialized) {
+		return nil, fmt.Errorf("no unsealed Vault replica (run vault-unseal): %w", err)
 	}
-	return nil, fmt.Errorf("no unsealed Vault replica (run vault-unseal): %w", errors.Join(errs...))
+	return r, err
 }
 
 func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
 	"github.com/clubcedille/cedille-tui/hack/lab"
+	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
@@ -32,17 +33,7 @@ import (
 // (Vault's init cannot be undone). Vault runs outside the cluster here: the steps reach it by VAULT_ADDR
 // and configure the kubernetes auth method with disable_local_ca_jwt.
 
-func vaultStepsLab(t *testing.T) *lab.Lab {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	l, err := lab.Up(ctx, lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), Components: []string{lab.KubeAPIServer, lab.Vault}})
-	if err != nil {
-		t.Fatalf("lab (run make lab-build): %v", err)
-	}
-	t.Cleanup(func() { _ = l.Down() })
-	return l
-}
+func vaultStepsLab(t *testing.T) *lab.Lab { return labtest.Start(t, lab.KubeAPIServer, lab.Vault) }
 
 // scanner collects everything the flow says — its events, errors, files — to look for secrets after.
 type scanner struct {
@@ -515,14 +506,9 @@ func TestVaultStepsInteractive(t *testing.T) {
 // export file, and the custodian opens it; then the unseal of the three replicas from the decrypted
 // shares, typed once each.
 func TestVaultStepsInClusterPGPCeremony(t *testing.T) {
+	l := labtest.Start(t, lab.KubeAPIServer, lab.Kwok, lab.Vault)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	l, err := lab.Up(ctx, lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"),
-		Components: []string{lab.KubeAPIServer, lab.Kwok, lab.Vault}})
-	if err != nil {
-		t.Fatalf("lab: %v", err)
-	}
-	t.Cleanup(func() { _ = l.Down() })
 	if _, err := l.CreateVaultReplicas(ctx, 3); err != nil {
 		t.Fatal(err)
 	}

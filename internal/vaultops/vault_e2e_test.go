@@ -5,30 +5,18 @@ package vaultops
 import (
 	"context"
 	"encoding/base64"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
 	"github.com/clubcedille/cedille-tui/hack/lab"
+	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 )
 
-// startLab starts a lab of its own with the given components (and their dependencies), stopped when the
-// test ends: Vault's init cannot be undone, so these tests never touch another test's Vault. The lab's
-// servers come from the cache (CEDILLE_LAB_BIN, or `make lab-build`).
-func startLab(t *testing.T, components ...string) *lab.Lab {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	l, err := lab.Up(ctx, lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), Components: components})
-	if err != nil {
-		t.Fatalf("lab (run make lab-build): %v", err)
-	}
-	t.Cleanup(func() { _ = l.Down() })
-	return l
-}
+// startLab starts a lab of the test's own: Vault's init cannot be undone.
+func startLab(t *testing.T, components ...string) *lab.Lab { return labtest.Start(t, components...) }
 
 // vaultLab starts a lab with only a real, uninitialized Vault and connects to it.
 func vaultLab(t *testing.T) (*lab.Lab, *platform.Vault) {

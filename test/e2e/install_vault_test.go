@@ -15,6 +15,7 @@ import (
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
 	lab "github.com/clubcedille/cedille-tui/hack/lab"
+	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,13 +30,9 @@ import (
 // revokes the root token. Then the secret scan: no share, root token or SSO secret in stdout, stderr, the
 // debug log, the state file or the answers' plan as saved.
 func TestInstallVaultUnattendedBinary(t *testing.T) {
+	l := labtest.Start(t, lab.KubeAPIServer, lab.Vault)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	l, err := lab.Up(ctx, lab.Options{StateDir: filepath.Join(t.TempDir(), "lab"), Components: []string{lab.KubeAPIServer, lab.Vault}})
-	if err != nil {
-		t.Fatalf("lab: %v", err)
-	}
-	t.Cleanup(func() { _ = l.Down() })
 	kc, err := kubernetes.NewForConfig(l.RESTConfig())
 	if err != nil {
 		t.Fatal(err)
