@@ -31,6 +31,7 @@ type Plan struct {
 	Machines []Machine `yaml:"machines,omitempty"`
 	Cluster  Cluster   `yaml:"cluster"`
 	Vault    Vault     `yaml:"vault,omitempty"`
+	Storage  Storage   `yaml:"storage,omitempty"`
 }
 
 // ISO is the Talos image Omni's image factory builds for the machines: one schematic (extensions and

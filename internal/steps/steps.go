@@ -28,6 +28,8 @@ const (
 	VaultInit      ID = "vault-init"
 	VaultUnseal    ID = "vault-unseal"
 	VaultBootstrap ID = "vault-bootstrap"
+	// Part 3: storage.
+	Storage ID = "storage"
 )
 
 // State of a step in a run.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -422,10 +421,7 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		}
 	}
 
-	wait := e.ClusterWait
-	if wait <= 0 {
-		wait = 10 * time.Minute
-	}
+	wait := e.clusterWait()
 	deadline := e.now().Add(wait)
 	var known []vaultops.Secret // shares Vault accepted, kept in memory for the other replicas
 	defer func() {
