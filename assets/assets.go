@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every embedded asset, by its path under assets/.
 //
-//go:embed demo
+//go:embed demo argocd
 var FS embed.FS

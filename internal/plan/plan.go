@@ -32,6 +32,7 @@ type Plan struct {
 	Cluster  Cluster   `yaml:"cluster"`
 	Vault    Vault     `yaml:"vault,omitempty"`
 	Storage  Storage   `yaml:"storage,omitempty"`
+	GitOps   GitOps    `yaml:"gitops,omitempty"`
 }
 
 // ISO is the Talos image Omni's image factory builds for the machines: one schematic (extensions and

@@ -1,0 +1,74 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/clubcedille/cedille-tui/assets"
+)
+
+func TestValidateGitOps(t *testing.T) {
+	ok := GitOps{Chart: Chart{Repo: "https://charts.example.org/argo", Version: "7.7.3"}, Domain: "argocd.example.org",
+		GitHubOrg: "ExampleOrg", Root: RootApp{RepoURL: "https://git.example.org/platform.git", Path: "apps/argo-apps"}}
+	with := func(f func(*GitOps)) GitOps { g := ok; f(&g); return g }
+	cases := []struct {
+		name string
+		g    GitOps
+		sso  string
+		want []string
+	}{
+		{"complete", ok, "abc", nil},
+		{"a local archive", with(func(g *GitOps) { g.Chart = Chart{File: "charts/argo-cd-7.7.3.tgz"} }), "", nil},
+		{"both sources", with(func(g *GitOps) { g.Chart.File = "x.tgz" }), "", []string{"gitops.chart"}},
+		{"no pinned version", with(func(g *GitOps) { g.Chart.Version = "" }), "", []string{"gitops.chart.version"}},
+		{"not a URL", with(func(g *GitOps) { g.Chart.Repo = "argo" }), "", []string{"gitops.chart.repo"}},
+		{"not an archive", with(func(g *GitOps) { g.Chart = Chart{File: "chart/"} }), "", []string{"gitops.chart.file"}},
+		{"no domain", with(func(g *GitOps) { g.Domain = "" }), "", []string{"gitops.domain"}},
+		{"SSO without the org", with(func(g *GitOps) { g.GitHubOrg = "" }), "abc", []string{"gitops.githubOrg"}},
+		{"no root", with(func(g *GitOps) { g.Root = RootApp{} }), "", []string{"gitops.root.repoURL", "gitops.root.path"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := Plan{GitOps: c.g}
+			p.Vault.SSO.ArgoCD.ClientID = c.sso
+			var got []string
+			for _, pr := range p.ValidateGitOps() {
+				got = append(got, pr.Path)
+			}
+			if strings.Join(got, " ") != strings.Join(c.want, " ") {
+				t.Errorf("problems %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestArgoCDValues(t *testing.T) {
+	p := Plan{GitOps: GitOps{Domain: "argocd.example.org", GitHubOrg: "ExampleOrg"}}
+	v, err := p.ArgoCDValues(assets.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := v["configs"].(map[string]any)["cm"].(map[string]any)
+	if cm["url"] != "https://argocd.example.org" || cm["admin.enabled"] != true || cm["dex.config"] != nil {
+		t.Errorf("without SSO: local admin on, no Dex: %v", cm)
+	}
+	p.Vault.SSO.ArgoCD.ClientID = "client-123"
+	v, err = p.ArgoCDValues(assets.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm = v["configs"].(map[string]any)["cm"].(map[string]any)
+	dex, _ := cm["dex.config"].(string)
+	if !strings.Contains(dex, "clientID: client-123") || !strings.Contains(dex, "clientSecret: $dex-secret:dex.github.clientSecret") ||
+		!strings.Contains(dex, "- name: ExampleOrg") || cm["admin.enabled"] != false {
+		t.Errorf("with SSO: Dex's GitHub connector reading the secret from dex-secret, admin off:\n%v", cm)
+	}
+	rbac := v["configs"].(map[string]any)["rbac"].(map[string]any)
+	if csv, _ := rbac["policy.csv"].(string); !strings.Contains(csv, "g, ExampleOrg:SRE, role:org-operators") ||
+		!strings.Contains(csv, "g, ExampleOrg:Exec, role:admin") || rbac["policy.default"] != "role:readonly" {
+		t.Errorf("RBAC: %v", rbac)
+	}
+	if v["dex"].(map[string]any)["enabled"] != true {
+		t.Error("Dex must run with the GitHub connector")
+	}
+}
