@@ -1,9 +1,21 @@
 package vcluster
 
 import (
+	"encoding/base64"
 	"errors"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	kubefake "helm.sh/helm/v3/pkg/kube/fake"
+	"helm.sh/helm/v3/pkg/storage"
+	"helm.sh/helm/v3/pkg/storage/driver"
 
 	vclusterconfig "github.com/loft-sh/vcluster/config"
 	"sigs.k8s.io/yaml"
@@ -45,5 +57,55 @@ func TestValidate(t *testing.T) {
 		if err != nil && !errors.Is(err, vclusterconfig.ErrInvalidConfig) {
 			t.Errorf("%s: not an invalid-config error: %v", c.name, err)
 		}
+	}
+}
+
+// TestValuesRenderTheRealChart renders the vcluster chart that ships with the vcluster module (the
+// version of the config types) with our values, client-side: its values.schema.json accepts them, it
+// makes the StatefulSet and Service named after the vcluster, and the syncer's config carries the server
+// URL and the certificate name; the schema refuses an unknown key.
+func TestValuesRenderTheRealChart(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/loft-sh/vcluster").Output()
+	if err != nil {
+		t.Fatalf("the vcluster module: %v", err)
+	}
+	ch, err := loader.LoadDir(filepath.Join(strings.TrimSpace(string(out)), "chart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := Values("staging", "vcluster-staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(vals map[string]any) (string, error) {
+		ac := &action.Configuration{Releases: storage.Init(driver.NewMemory()), KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard},
+			Capabilities: chartutil.DefaultCapabilities, Log: func(string, ...any) {}}
+		in := action.NewInstall(ac)
+		in.ReleaseName, in.Namespace, in.DryRun, in.ClientOnly = "staging", "vcluster-staging", true, true
+		rel, err := in.Run(ch, vals)
+		if err != nil {
+			return "", err
+		}
+		return rel.Manifest, nil
+	}
+	manifest, err := render(vals)
+	if err != nil {
+		t.Fatalf("the real chart refuses our values: %v", err)
+	}
+	for _, want := range []string{"kind: StatefulSet\nmetadata:\n  name: staging\n", "kind: Service\nmetadata:\n  name: staging\n"} {
+		if !strings.Contains(manifest, want) {
+			t.Errorf("the chart does not make %q", want)
+		}
+	}
+	m := regexp.MustCompile(`config.yaml: "([^"]+)"`).FindStringSubmatch(manifest)
+	if m == nil {
+		t.Fatal("no syncer config in the rendered chart")
+	}
+	cfg, _ := base64.StdEncoding.DecodeString(m[1])
+	if !strings.Contains(string(cfg), "server: https://staging.vcluster-staging.svc") || !strings.Contains(string(cfg), "- staging.vcluster-staging.svc") {
+		t.Error("the syncer's config lacks the server URL or the certificate name")
+	}
+	if _, err := render(map[string]any{"exportKubeConfig": map[string]any{"serverr": "x"}}); err == nil {
+		t.Error("the chart's schema accepted an unknown key")
 	}
 }
