@@ -8,14 +8,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/kube"
 	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/releaseutil"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 )
 
 // MaxHistory is how many revisions of a release are kept (the helm CLI's default).
@@ -40,6 +43,49 @@ type Result struct {
 	// failed so that this one could go on.
 	Recovered bool
 	Status    string
+	// Workloads are the release's Deployments and StatefulSets, to follow until they are ready.
+	Workloads []Workload
+	// Chart is the chart's name and version.
+	Chart, Version string
+}
+
+// Workload is a Deployment or StatefulSet a release made.
+type Workload struct{ Kind, Namespace, Name string }
+
+// workloads reads the Deployments and StatefulSets out of a release's rendered manifest.
+func workloads(manifest, namespace string) []Workload {
+	var out []Workload
+	for _, doc := range releaseutil.SplitManifests(manifest) {
+		var head struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name, Namespace string
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			continue
+		}
+		if head.Kind != "Deployment" && head.Kind != "StatefulSet" {
+			continue
+		}
+		ns := head.Metadata.Namespace
+		if ns == "" {
+			ns = namespace
+		}
+		out = append(out, Workload{Kind: head.Kind, Namespace: ns, Name: head.Metadata.Name})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind+out[i].Name < out[j].Kind+out[j].Name })
+	return out
+}
+
+// resultOf fills what a release says about itself.
+func resultOf(res Result, rel *release.Release, namespace string) Result {
+	res.Revision, res.Status = rel.Version, rel.Info.Status.String()
+	res.Workloads = workloads(rel.Manifest, namespace)
+	if rel.Chart != nil && rel.Chart.Metadata != nil {
+		res.Chart, res.Version = rel.Chart.Metadata.Name, rel.Chart.Metadata.Version
+	}
+	return res
 }
 
 // Client runs Helm actions for one namespace.
@@ -110,7 +156,7 @@ func (c *Client) InstallOrUpgrade(ctx context.Context, r Release, ch *chart.Char
 		if err != nil {
 			return Result{}, fmt.Errorf("install %s: %w", r.Name, err)
 		}
-		return Result{Revision: rel.Version, Installed: true, Status: rel.Info.Status.String()}, nil
+		return resultOf(Result{Installed: true}, rel, r.Namespace), nil
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("read release %s: %w", r.Name, err)
@@ -130,6 +176,5 @@ func (c *Client) InstallOrUpgrade(ctx context.Context, r Release, ch *chart.Char
 	if err != nil {
 		return res, fmt.Errorf("upgrade %s: %w", r.Name, err)
 	}
-	res.Revision, res.Status = rel.Version, rel.Info.Status.String()
-	return res, nil
+	return resultOf(res, rel, r.Namespace), nil
 }

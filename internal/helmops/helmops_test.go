@@ -46,6 +46,10 @@ func TestInstallOrUpgrade(t *testing.T) {
 	if err != nil || !res.Installed || res.Revision != 1 {
 		t.Fatalf("first run: %+v %v", res, err)
 	}
+	if len(res.Workloads) != 1 || res.Workloads[0] != (Workload{Kind: "Deployment", Namespace: "argocd", Name: "argocd-server"}) ||
+		res.Chart != "argo-cd" || res.Version != "7.7.3" {
+		t.Errorf("what the release made: %+v", res)
+	}
 	res, err = c.InstallOrUpgrade(ctx, r, ch, nil)
 	if err != nil || res.Installed || res.Revision != 2 {
 		t.Fatalf("rerun must upgrade: %+v %v", res, err)

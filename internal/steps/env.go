@@ -35,6 +35,8 @@ type Env struct {
 	// Vault is how the Vault steps reach the cluster and Vault's servers; nil uses the plan's kubeconfig
 	// (the server pods through port-forwards).
 	Vault VaultAccess
+	// Charts installs Helm charts; nil uses the Helm SDK (HelmCharts).
+	Charts ChartInstaller
 }
 
 // Confirmation is a destructive action put to the operator: what it does, everything it touches, and

@@ -28,7 +28,8 @@ const (
 	VaultInit      ID = "vault-init"
 	VaultUnseal    ID = "vault-unseal"
 	VaultBootstrap ID = "vault-bootstrap"
-	// Part 3: storage.
+	// Part 3: GitOps, storage, vclusters.
+	GitOps  ID = "gitops"
 	Storage ID = "storage"
 )
 

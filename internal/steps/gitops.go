@@ -1,0 +1,238 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/assets"
+	"github.com/clubcedille/cedille-tui/internal/gitops"
+	"github.com/clubcedille/cedille-tui/internal/helmops"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// ArgoRelease is the Helm release of ArgoCD.
+const ArgoRelease = "argocd"
+
+// GitOpsStep installs ArgoCD with the Helm SDK (the pinned argo-cd chart, the platform's values), waits
+// for its workloads, creates the root Application of the app-of-apps and follows its children until
+// they are Synced and Healthy. Running it again upgrades the release (never a second one) and updates
+// the root Application.
+type GitOpsStep struct{}
+
+func (GitOpsStep) ID() ID           { return GitOps }
+func (GitOpsStep) Title() string    { return "GitOps" }
+func (GitOpsStep) Fields() []string { return []string{"gitops"} }
+
+func (GitOpsStep) Describe(p plan.Plan) []string {
+	g := p.GitOps.WithDefaults()
+	src := "chart repository " + g.Chart.Repo + ", version " + g.Chart.Version
+	if g.Chart.File != "" {
+		src = "the local chart " + g.Chart.File
+	}
+	out := []string{fmt.Sprintf("install or upgrade ArgoCD (release %s, chart %s from %s) in namespace %s, served at https://%s",
+		ArgoRelease, plan.ArgoCDChart, src, g.Namespace, g.Domain)}
+	if p.Vault.SSO.ArgoCD.ClientID != "" {
+		out = append(out, fmt.Sprintf("  Dex GitHub login for %s (client %s; its secret from Secret %s/dex-secret, filled from Vault)",
+			g.GitHubOrg, p.Vault.SSO.ArgoCD.ClientID, g.Namespace))
+	} else {
+		out = append(out, "  no GitHub SSO in the plan: the local admin stays enabled")
+	}
+	return append(out, "wait for its Deployments and StatefulSets",
+		fmt.Sprintf("create the root Application %s: %s at %s, path %s (synced automatically, self-heal, prune)",
+			gitops.RootName, g.Root.RepoURL, g.Root.Revision, g.Root.Path),
+		"follow its child Applications until each is Synced and Healthy; a failing one shows ArgoCD's message")
+}
+
+func (s GitOpsStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
+	if ps := p.ValidateGitOps(); len(ps) > 0 {
+		return Outcome{Detail: ps[0].String()}, nil
+	}
+	k, err := e.vault().Kube(ctx, p)
+	if err != nil {
+		return Outcome{Detail: err.Error()}, nil
+	}
+	g := p.GitOps.WithDefaults()
+	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(g.Namespace)
+	root, err := apps.Get(ctx, gitops.RootName, metav1.GetOptions{})
+	if err != nil {
+		return Outcome{Detail: "root Application: " + k.Classify(err).Error()}, nil
+	}
+	if !sameSource(root, g.Root) {
+		return Outcome{Detail: "the root Application points elsewhere than the plan"}, nil
+	}
+	children, done, err := readChildren(ctx, k, g.Namespace, root)
+	if err != nil {
+		return Outcome{Detail: err.Error()}, nil
+	}
+	if !done {
+		return Outcome{Detail: fmt.Sprintf("%d of %d child Applications Synced and Healthy", countOK(children), len(children))}, nil
+	}
+	return Outcome{Holds: true, Detail: fmt.Sprintf("ArgoCD runs; the root Application and its %d children are Synced and Healthy",
+		len(children))}, nil
+}
+
+func sameSource(root *unstructured.Unstructured, r plan.RootApp) bool {
+	src, _, _ := unstructured.NestedStringMap(root.Object, "spec", "source")
+	return src["repoURL"] == r.RepoURL && src["targetRevision"] == r.Revision && src["path"] == r.Path
+}
+
+func countOK(cs []gitops.Child) int {
+	n := 0
+	for _, c := range cs {
+		if c.OK {
+			n++
+		}
+	}
+	return n
+}
+
+func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	say := func(f string, a ...any) { emit(Event{Step: GitOps, Message: fmt.Sprintf(f, a...)}) }
+	if ps := p.ValidateGitOps(); len(ps) > 0 {
+		return ps
+	}
+	g := p.GitOps.WithDefaults()
+	k, err := e.vault().Kube(ctx, *p)
+	if err != nil {
+		return err
+	}
+	vals, err := p.ArgoCDValues(assets.FS)
+	if err != nil {
+		return err
+	}
+	if p.Vault.SSO.ArgoCD.ClientID != "" {
+		c, _ := vaultops.SSOClientNamed("argocd")
+		if _, err := k.Typed.CoreV1().Secrets(g.Namespace).Get(ctx, c.Secret, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			say("Secret %s/%s is not there yet: Dex cannot log anyone in until vault-config-operator writes it from Vault "+
+				"(VaultSecret %s/%s)", g.Namespace, c.Secret, g.Namespace, c.Secret)
+		}
+	}
+	src := g.Chart.Repo + " " + g.Chart.Version
+	if g.Chart.File != "" {
+		src = g.Chart.File
+	}
+	say("installing or upgrading ArgoCD: chart %s (%s) into namespace %s", plan.ArgoCDChart, src, g.Namespace)
+	res, err := e.charts().InstallOrUpgrade(ctx, k, helmops.Release{Name: ArgoRelease, Namespace: g.Namespace,
+		Timeout: 10 * time.Minute, TakeOwnership: true}, plan.ArgoCDChart, g.Chart, vals)
+	if err != nil {
+		return err
+	}
+	verb := "upgraded to"
+	if res.Installed {
+		verb = "installed as"
+	}
+	if res.Recovered {
+		say("an earlier run was interrupted: its revision was marked failed")
+	}
+	say("ArgoCD %s %s %s, revision %d (%s)", verb, res.Chart, res.Version, res.Revision, res.Status)
+	if err := waitWorkloads(ctx, e, k, GitOps, res.Workloads, emit); err != nil {
+		return err
+	}
+	root := gitops.RootApplication(g.Namespace, g.Root.RepoURL, g.Root.Revision, g.Root.Path)
+	did, err := applyApp(ctx, k, root)
+	if err != nil {
+		return fmt.Errorf("the root Application: %w", k.Classify(err))
+	}
+	say("root Application %s %s: %s at %s, path %s", gitops.RootName, did, g.Root.RepoURL, g.Root.Revision, g.Root.Path)
+	return followChildren(ctx, e, k, g.Namespace, emit)
+}
+
+// applyApp creates the Application, or updates its spec; it says which ("created", "updated", "kept").
+func applyApp(ctx context.Context, k *platform.Kube, u *unstructured.Unstructured) (string, error) {
+	ri := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(u.GetNamespace())
+	cur, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = ri.Create(ctx, u, metav1.CreateOptions{})
+		return "created", err
+	}
+	if err != nil {
+		return "", err
+	}
+	if fmt.Sprint(cur.Object["spec"]) == fmt.Sprint(u.Object["spec"]) {
+		return "kept", nil
+	}
+	cur.Object["spec"] = u.Object["spec"]
+	_, err = ri.Update(ctx, cur, metav1.UpdateOptions{})
+	return "updated", err
+}
+
+// readChildren reads the root's child Applications.
+func readChildren(ctx context.Context, k *platform.Kube, ns string, root *unstructured.Unstructured) ([]gitops.Child, bool, error) {
+	list, err := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, false, k.Classify(err)
+	}
+	apps := make(map[string]*unstructured.Unstructured, len(list.Items))
+	for i := range list.Items {
+		apps[list.Items[i].GetName()] = &list.Items[i]
+	}
+	cs, done := gitops.Children(root, apps)
+	return cs, done, nil
+}
+
+// followChildren shows the root's children as a live list until every one is Synced and Healthy.
+func followChildren(ctx context.Context, e *Env, k *platform.Kube, ns string, emit func(Event)) error {
+	deadline := e.now().Add(e.clusterWait())
+	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns)
+	for {
+		root, err := apps.Get(ctx, gitops.RootName, metav1.GetOptions{})
+		if err != nil {
+			return k.Classify(err)
+		}
+		children, done, err := readChildren(ctx, k, ns, root)
+		if err != nil {
+			return err
+		}
+		items := make([]Item, 0, len(children)+1)
+		rf := gitopsRootItem(root)
+		items = append(items, rf)
+		for _, c := range children {
+			items = append(items, Item{Name: c.Name, State: c.State, Detail: c.Detail, OK: c.OK, Failed: c.Failed})
+		}
+		emit(Event{Step: GitOps, Items: items, Done: int64(countOK(children)), Total: int64(len(children)), Unit: "applications"})
+		if done {
+			emit(Event{Step: GitOps, Message: fmt.Sprintf("the root Application and its %d children are Synced and Healthy", len(children))})
+			return nil
+		}
+		if e.now().After(deadline) {
+			var bad []string
+			for _, it := range items {
+				if !it.OK {
+					bad = append(bad, it.Name+" ("+it.State+")")
+				}
+			}
+			return fmt.Errorf("after %s, not Synced and Healthy: %s; see their messages above (argocd app get NAME)",
+				e.clusterWait(), strings.Join(bad, ", "))
+		}
+		if err := e.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func gitopsRootItem(root *unstructured.Unstructured) Item {
+	sync, _, _ := unstructured.NestedString(root.Object, "status", "sync", "status")
+	h, _, _ := unstructured.NestedString(root.Object, "status", "health", "status")
+	it := Item{Name: gitops.RootName + " (app-of-apps)", State: orDash(sync) + "/" + orDash(h)}
+	it.OK = sync == "Synced" && h == "Healthy"
+	if !it.OK {
+		if msg, _, _ := unstructured.NestedString(root.Object, "status", "operationState", "message"); msg != "" {
+			it.Detail = msg
+		}
+	}
+	return it
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
