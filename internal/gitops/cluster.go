@@ -101,7 +101,7 @@ func Register(ctx context.Context, k kubernetes.Interface, argoNamespace string,
 	if err != nil {
 		return "", err
 	}
-	if sameRegistration(cur, want) {
+	if SameRegistration(cur, want) {
 		return "", nil
 	}
 	cur.Labels, cur.Type = want.Labels, want.Type
@@ -112,7 +112,8 @@ func Register(ctx context.Context, k kubernetes.Interface, argoNamespace string,
 	return "repaired", nil
 }
 
-func sameRegistration(cur, want *corev1.Secret) bool {
+// SameRegistration tells whether an existing cluster Secret already says what want says.
+func SameRegistration(cur, want *corev1.Secret) bool {
 	for k, v := range want.Labels {
 		if cur.Labels[k] != v {
 			return false

@@ -72,3 +72,24 @@ func TestArgoCDValues(t *testing.T) {
 		t.Error("Dex must run with the GitHub connector")
 	}
 }
+
+func TestVClusters(t *testing.T) {
+	chart := Chart{Repo: "https://charts.example.org/vc", Version: "0.36.1"}
+	p := Plan{VClusters: VClusters{Chart: chart}}
+	l := p.VClusters.List()
+	if len(l) != 2 || l[0].Name != "staging" || l[0].Namespace != "vcluster-staging" || l[1].Server != "https://sandbox.vcluster-sandbox.svc" {
+		t.Errorf("defaults: %+v", l)
+	}
+	if ps := p.ValidateVClusters(); len(ps) > 0 {
+		t.Errorf("defaults are valid: %v", ps)
+	}
+	p.VClusters.Clusters = []VCluster{{Name: "Prod"}, {Name: "a", Server: "http://x"}, {Name: "a"}}
+	var got []string
+	for _, pr := range p.ValidateVClusters() {
+		got = append(got, pr.Path)
+	}
+	want := "vclusters.clusters[0].name vclusters.clusters[0].namespace vclusters.clusters[1].server vclusters.clusters[2].name"
+	if strings.Join(got, " ") != want {
+		t.Errorf("problems %v, want %s", got, want)
+	}
+}

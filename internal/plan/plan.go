@@ -26,13 +26,14 @@ const ControlPlanes = 3
 
 // Plan is the whole install plan. The YAML names are the answers file's schema (assets/answers.example.yaml).
 type Plan struct {
-	Version  int       `yaml:"version"`
-	ISO      ISO       `yaml:"iso"`
-	Machines []Machine `yaml:"machines,omitempty"`
-	Cluster  Cluster   `yaml:"cluster"`
-	Vault    Vault     `yaml:"vault,omitempty"`
-	Storage  Storage   `yaml:"storage,omitempty"`
-	GitOps   GitOps    `yaml:"gitops,omitempty"`
+	Version   int       `yaml:"version"`
+	ISO       ISO       `yaml:"iso"`
+	Machines  []Machine `yaml:"machines,omitempty"`
+	Cluster   Cluster   `yaml:"cluster"`
+	Vault     Vault     `yaml:"vault,omitempty"`
+	Storage   Storage   `yaml:"storage,omitempty"`
+	GitOps    GitOps    `yaml:"gitops,omitempty"`
+	VClusters VClusters `yaml:"vclusters,omitempty"`
 }
 
 // ISO is the Talos image Omni's image factory builds for the machines: one schematic (extensions and

@@ -29,8 +29,9 @@ const (
 	VaultUnseal    ID = "vault-unseal"
 	VaultBootstrap ID = "vault-bootstrap"
 	// Part 3: GitOps, storage, vclusters.
-	GitOps  ID = "gitops"
-	Storage ID = "storage"
+	GitOps    ID = "gitops"
+	Storage   ID = "storage"
+	VClusters ID = "vclusters"
 )
 
 // State of a step in a run.

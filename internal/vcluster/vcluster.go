@@ -24,6 +24,12 @@ func KubeconfigSecret(name string) string { return "vc-" + name }
 // inside the cluster (the vcluster is private: PLATFORM.md §4.3), and the serving certificate is made to
 // carry that name; telemetry is off.
 func Values(name, namespace string) (map[string]any, error) {
+	return ValuesFor(name, namespace, health.VClusterServer(name, namespace))
+}
+
+// ValuesFor is Values with the server URL the syncer writes in its kubeconfig given (a vcluster reached
+// another way than its service).
+func ValuesFor(name, namespace, server string) (map[string]any, error) {
 	def, err := vclusterconfig.NewDefaultConfig()
 	if err != nil {
 		return nil, err
@@ -32,9 +38,8 @@ func Values(name, namespace string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	server := health.VClusterServer(name, namespace)
 	cfg.ExportKubeConfig.Server = server
-	host := strings.TrimPrefix(server, "https://")
+	host := strings.TrimPrefix(health.VClusterServer(name, namespace), "https://")
 	cfg.ControlPlane.Proxy.ExtraSANs = append(cfg.ControlPlane.Proxy.ExtraSANs, host, host+".cluster.local")
 	cfg.Telemetry.Enabled = false
 	diff, err := vclusterconfig.Diff(def, cfg)

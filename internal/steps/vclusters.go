@@ -1,0 +1,208 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/gitops"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/helmops"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vcluster"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// VClustersStep installs each vcluster with the Helm SDK (values built and validated with the vcluster
+// project's config types, the syncer told to write its kubeconfig for the in-cluster service URL),
+// waits for its StatefulSet and its vc-<name> Secret, and registers it in ArgoCD as a cluster Secret —
+// from inside the cluster, with the credentials the vcluster itself publishes (PLATFORM.md §4.3: the
+// registration era 1 never managed). Each registration is checked by a real request with exactly the
+// registered credentials; a rerun repairs a stale or missing one.
+type VClustersStep struct{}
+
+func (VClustersStep) ID() ID           { return VClusters }
+func (VClustersStep) Title() string    { return "vclusters" }
+func (VClustersStep) Fields() []string { return []string{"vclusters"} }
+
+func (VClustersStep) Describe(p plan.Plan) []string {
+	src := "chart repository " + p.VClusters.Chart.Repo + ", version " + p.VClusters.Chart.Version
+	if p.VClusters.Chart.File != "" {
+		src = "the local chart " + p.VClusters.Chart.File
+	}
+	out := []string{"install or upgrade each vcluster (chart " + plan.VClusterChart + " from " + src + "):"}
+	for _, c := range p.VClusters.List() {
+		out = append(out, fmt.Sprintf("  %s in namespace %s, its kubeconfig written for %s", c.Name, c.Namespace, c.Server))
+	}
+	return append(out, "wait for each StatefulSet and its "+vcluster.KubeconfigSecret("<name>")+" Secret",
+		fmt.Sprintf("register each in ArgoCD (Secret %s in %s, server = the URL above, TLS client credentials from the vcluster's Secret)",
+			health.VClusterClusterSecretName("<name>"), p.GitOps.WithDefaults().Namespace),
+		"check each registration with a real request made with exactly those credentials")
+}
+
+func (s VClustersStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
+	if ps := p.ValidateVClusters(); len(ps) > 0 {
+		return Outcome{Detail: ps[0].String()}, nil
+	}
+	k, err := e.vault().Kube(ctx, p)
+	if err != nil {
+		return Outcome{Detail: err.Error()}, nil
+	}
+	argo := p.GitOps.WithDefaults().Namespace
+	for _, c := range p.VClusters.List() {
+		if _, _, ok, err := workloadReady(ctx, k, helmops.Workload{Kind: "StatefulSet", Namespace: c.Namespace, Name: c.Name}); err != nil || !ok {
+			return Outcome{Detail: fmt.Sprintf("vcluster %s: StatefulSet not ready", c.Name)}, nil
+		}
+		if why := registrationProblem(ctx, k, argo, c); why != "" {
+			return Outcome{Detail: fmt.Sprintf("vcluster %s: %s", c.Name, why)}, nil
+		}
+	}
+	return Outcome{Holds: true, Detail: fmt.Sprintf("%d vclusters running and registered in ArgoCD (checked)", len(p.VClusters.List()))}, nil
+}
+
+// registrationProblem says what is wrong with a vcluster's ArgoCD registration ("" when it matches the
+// vcluster's own credentials and a request with them succeeds).
+func registrationProblem(ctx context.Context, k *platform.Kube, argo string, c plan.VCluster) string {
+	vc, err := k.Typed.CoreV1().Secrets(c.Namespace).Get(ctx, vcluster.KubeconfigSecret(c.Name), metav1.GetOptions{})
+	if err != nil {
+		return "no " + vcluster.KubeconfigSecret(c.Name) + " Secret"
+	}
+	r, err := gitops.FromVClusterSecret(c.Name, c.Namespace, c.Server, vc)
+	if err != nil {
+		return err.Error()
+	}
+	want, err := gitops.ClusterSecret(argo, r)
+	if err != nil {
+		return err.Error()
+	}
+	cur, err := k.Typed.CoreV1().Secrets(argo).Get(ctx, want.Name, metav1.GetOptions{})
+	if err != nil {
+		return "not registered in ArgoCD"
+	}
+	if !gitops.SameRegistration(cur, want) {
+		return "its ArgoCD registration is stale (other credentials or server)"
+	}
+	if _, err := gitops.Check(ctx, cur); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	say := func(f string, a ...any) { emit(Event{Step: VClusters, Message: fmt.Sprintf(f, a...)}) }
+	if ps := p.ValidateVClusters(); len(ps) > 0 {
+		return ps
+	}
+	k, err := e.vault().Kube(ctx, *p)
+	if err != nil {
+		return err
+	}
+	argo := p.GitOps.WithDefaults().Namespace
+	if err := ensureNamespace(ctx, k, argo); err != nil {
+		return err
+	}
+	list := p.VClusters.List()
+	var ws []helmops.Workload
+	for _, c := range list {
+		vals, err := vcluster.ValuesFor(c.Name, c.Namespace, c.Server)
+		if err != nil {
+			return fmt.Errorf("vcluster %s: its values: %w", c.Name, err)
+		}
+		res, err := e.charts().InstallOrUpgrade(ctx, k, helmops.Release{Name: c.Name, Namespace: c.Namespace, Timeout: 10 * time.Minute},
+			plan.VClusterChart, p.VClusters.Chart, vals)
+		if err != nil {
+			return fmt.Errorf("vcluster %s: %w", c.Name, err)
+		}
+		verb := "upgraded to"
+		if res.Installed {
+			verb = "installed as"
+		}
+		say("vcluster %s %s %s %s in %s, revision %d", c.Name, verb, res.Chart, res.Version, c.Namespace, res.Revision)
+		ws = append(ws, helmops.Workload{Kind: "StatefulSet", Namespace: c.Namespace, Name: c.Name})
+	}
+	if err := waitWorkloads(ctx, e, k, VClusters, ws, emit); err != nil {
+		return err
+	}
+	return registerAll(ctx, e, k, argo, list, emit)
+}
+
+// registerAll waits for each vcluster's Secret, registers it, and checks the registration; the live list
+// shows each vcluster's state.
+func registerAll(ctx context.Context, e *Env, k *platform.Kube, argo string, list []plan.VCluster, emit func(Event)) error {
+	deadline := e.now().Add(e.clusterWait())
+	items := make([]Item, len(list))
+	for i, c := range list {
+		items[i] = Item{Name: c.Name, State: "waiting for " + vcluster.KubeconfigSecret(c.Name)}
+	}
+	pending := len(list)
+	for pending > 0 {
+		for i, c := range list {
+			if items[i].OK {
+				continue
+			}
+			it, err := registerOne(ctx, k, argo, c)
+			if err != nil {
+				return err
+			}
+			items[i] = it
+			if it.OK {
+				pending--
+				emit(Event{Step: VClusters, Message: fmt.Sprintf("vcluster %s registered in ArgoCD as %s (%s); %s",
+					c.Name, c.Server, it.Detail, it.State)})
+			}
+		}
+		emit(Event{Step: VClusters, Items: items, Done: int64(len(list) - pending), Total: int64(len(list)), Unit: "vclusters"})
+		if pending == 0 {
+			break
+		}
+		if e.now().After(deadline) {
+			return fmt.Errorf("%d vcluster(s) not registered after %s: see each one's state (the syncer writes %s once the vcluster runs)",
+				pending, e.clusterWait(), vcluster.KubeconfigSecret("<name>"))
+		}
+		if err := e.wait(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerOne registers one vcluster if its Secret is there; the item says where it stands. An error is
+// returned only for what waiting cannot fix.
+func registerOne(ctx context.Context, k *platform.Kube, argo string, c plan.VCluster) (Item, error) {
+	it := Item{Name: c.Name}
+	vc, err := k.Typed.CoreV1().Secrets(c.Namespace).Get(ctx, vcluster.KubeconfigSecret(c.Name), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		it.State = "waiting for " + vcluster.KubeconfigSecret(c.Name)
+		return it, nil
+	}
+	if err != nil {
+		return it, k.Classify(err)
+	}
+	r, err := gitops.FromVClusterSecret(c.Name, c.Namespace, c.Server, vc)
+	if err != nil {
+		it.State = err.Error()
+		return it, nil
+	}
+	did, err := gitops.Register(ctx, k.Typed, argo, r)
+	if err != nil {
+		return it, k.Classify(err)
+	}
+	cur, err := k.Typed.CoreV1().Secrets(argo).Get(ctx, health.VClusterClusterSecretName(c.Name), metav1.GetOptions{})
+	if err != nil {
+		return it, k.Classify(err)
+	}
+	user, err := gitops.Check(ctx, cur)
+	if err != nil {
+		it.State, it.Failed = "registered, but the check failed: "+err.Error(), true
+		return it, nil
+	}
+	it.OK = true
+	it.State = "registered"
+	if did != "" {
+		it.State = "registration " + did
+	}
+	it.Detail = "authenticated as " + user
+	return it, nil
+}

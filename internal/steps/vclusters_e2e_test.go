@@ -1,0 +1,151 @@
+//go:build e2e
+
+package steps
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/hack/lab"
+	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
+	"github.com/clubcedille/cedille-tui/internal/gitops"
+	"github.com/clubcedille/cedille-tui/internal/helmops/helmtest"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The test vcluster chart: the StatefulSet the real chart makes (named after the release), on the kwok
+// node, and a ConfigMap showing the server URL the syncer was told to write.
+const (
+	vcStatefulSet = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: {{ .Release.Name }}, labels: {app: vcluster}}
+spec:
+  replicas: 1
+  serviceName: {{ .Release.Name }}-headless
+  selector: {matchLabels: {app: vcluster, release: {{ .Release.Name }}}}
+  template:
+    metadata: {labels: {app: vcluster, release: {{ .Release.Name }}}}
+    spec:
+      nodeName: kwok-0
+      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
+      containers: [{name: syncer, image: "vcluster:{{ .Chart.Version }}"}]
+`
+	vcConfig = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: vc-config-{{ .Release.Name }}}
+data:
+  server: {{ .Values.exportKubeConfig.server | quote }}
+  sans: {{ join "," .Values.controlPlane.proxy.extraSANs | quote }}
+`
+)
+
+// TestVClustersStepRealAPIServer: two vclusters installed with the Helm SDK from a chart repository on
+// 127.0.0.1 into a real API server (kwok runs their pods); the test writes each vc-<name> Secret as the
+// syncer would, with credentials for the lab's API server itself (the plan's server URL pointed at it);
+// the step registers each in ArgoCD and checks the registration with a real request made with those
+// credentials. A corrupted registration fails the step's check and is repaired by a rerun; a deleted one
+// is made again.
+func TestVClustersStepRealAPIServer(t *testing.T) {
+	l := labtest.Start(t, lab.KubeAPIServer, lab.KubeControllerManager, lab.Kwok)
+	k, err := platform.NewKube(l.RESTConfig(), "lab", "cedille-tui-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "kwok-0", Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"}}}
+	if _, err := k.Typed.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	url, _ := helmtest.Repo(t, helmtest.Chart("vcluster", "0.36.1", "exportKubeConfig: {}\ncontrolPlane: {proxy: {extraSANs: []}}\n",
+		map[string]string{"sts.yaml": vcStatefulSet, "cm.yaml": vcConfig}))
+	p := plan.New()
+	p.Cluster.Kubeconfig = l.KubeconfigPath()
+	p.VClusters = plan.VClusters{Chart: plan.Chart{Repo: url, Version: "0.36.1"},
+		Clusters: []plan.VCluster{{Name: "staging", Server: l.APIServerURL()}, {Name: "sandbox", Server: l.APIServerURL()}}}
+
+	var mu sync.Mutex
+	var lines []string
+	emit := func(ev Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Message != "" {
+			lines = append(lines, ev.Message)
+		}
+	}
+	env := &Env{Vault: ClusterVault{}, Poll: 100 * time.Millisecond, ClusterWait: 2 * time.Minute}
+	done := make(chan error, 1)
+	go func() { done <- VClustersStep{}.Run(ctx, env, &p, emit) }()
+
+	// The syncer: once the StatefulSet exists, write vc-<name> with the vcluster's kubeconfig credentials.
+	rc := l.RESTConfig()
+	for _, name := range []string{"staging", "sandbox"} {
+		ns := "vcluster-" + name
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if _, err := k.Typed.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no StatefulSet %s/%s", ns, name)
+			}
+		}
+		cm, err := k.Typed.CoreV1().ConfigMaps(ns).Get(ctx, "vc-config-"+name, metav1.GetOptions{})
+		if err != nil || cm.Data["server"] != l.APIServerURL() || !strings.Contains(cm.Data["sans"], name+"."+ns+".svc") {
+			t.Fatalf("the chart did not get the values built with the vcluster config types: %v %v", cm, err)
+		}
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "vc-" + name, Namespace: ns},
+			Data: map[string][]byte{gitops.KeyConfig: []byte("kubeconfig"), gitops.KeyCA: rc.CAData, gitops.KeyCert: rc.CertData,
+				gitops.KeyKey: rc.KeyData}}
+		if _, err := k.Typed.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("vclusters step: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	joined := strings.Join(lines, "\n")
+	if strings.Count(joined, "registered in ArgoCD as "+l.APIServerURL()+" (authenticated as admin)") != 2 {
+		t.Errorf("each registration checked with its credentials:\n%s", joined)
+	}
+	reg, err := k.Typed.CoreV1().Secrets("argocd").Get(ctx, "cluster-staging", metav1.GetOptions{})
+	if err != nil || reg.Labels["argocd.argoproj.io/secret-type"] != "cluster" || string(reg.Data["server"]) != l.APIServerURL() {
+		t.Fatalf("ArgoCD cluster Secret: %v %v", reg, err)
+	}
+	if o, err := (VClustersStep{}).Check(ctx, env, p); err != nil || !o.Holds {
+		t.Fatalf("check after the run: %+v %v", o, err)
+	}
+
+	// A corrupted registration: the check sees it, a rerun repairs it; a deleted one is made again.
+	reg.Data["config"] = []byte(`{"tlsClientConfig":{"caData":"bm90IGEgY2VydA=="}}`)
+	if _, err := k.Typed.CoreV1().Secrets("argocd").Update(ctx, reg, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Typed.CoreV1().Secrets("argocd").Delete(ctx, "cluster-sandbox", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := (VClustersStep{}).Check(ctx, env, p); o.Holds || !strings.Contains(o.Detail, "stale") {
+		t.Errorf("a corrupted registration must not hold: %+v", o)
+	}
+	lines = nil
+	if err := (VClustersStep{}).Run(ctx, env, &p, emit); err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	joined = strings.Join(lines, "\n")
+	if !strings.Contains(joined, "registration repaired") || !strings.Contains(joined, "registration created") ||
+		!strings.Contains(joined, "upgraded to vcluster 0.36.1") {
+		t.Errorf("the rerun repairs, recreates and upgrades:\n%s", joined)
+	}
+	if o, err := (VClustersStep{}).Check(ctx, env, p); err != nil || !o.Holds {
+		t.Errorf("check after the repair: %+v %v", o, err)
+	}
+	if _, err := k.Typed.CoreV1().Secrets("argocd").Get(ctx, "cluster-sandbox", metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		t.Error("the deleted registration was not made again")
+	}
+}
