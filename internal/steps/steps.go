@@ -32,6 +32,7 @@ const (
 	GitOps    ID = "gitops"
 	Storage   ID = "storage"
 	VClusters ID = "vclusters"
+	Handoff   ID = "handoff"
 )
 
 // State of a step in a run.

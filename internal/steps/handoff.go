@@ -1,0 +1,113 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	"github.com/clubcedille/cedille-tui/internal/vcluster"
+)
+
+// HandoffFile is the hand-off summary the last step writes in the config directory.
+const HandoffFile = "handoff.md"
+
+// HandoffStep writes the hand-off: what was installed, where each secret lives, what remains manual, and
+// the command that opens the console. It holds no secret, only where secrets are.
+type HandoffStep struct{}
+
+func (HandoffStep) ID() ID           { return Handoff }
+func (HandoffStep) Title() string    { return "Hand-off" }
+func (HandoffStep) Fields() []string { return nil }
+
+func (HandoffStep) Describe(p plan.Plan) []string {
+	return []string{"write the hand-off summary (what was installed, where each secret lives, what remains manual) to " +
+		filepath.Join("$XDG_CONFIG_HOME/cedille-tui", HandoffFile), "then the console opens"}
+}
+
+func (HandoffStep) Check(_ context.Context, e *Env, _ plan.Plan) (Outcome, error) {
+	path := filepath.Join(e.ConfigDir, HandoffFile)
+	if _, err := os.Stat(path); err != nil {
+		return Outcome{Detail: "no hand-off summary yet"}, nil
+	}
+	return Outcome{Holds: true, Detail: "hand-off summary in " + path}, nil
+}
+
+func (HandoffStep) Run(_ context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	lines := HandoffLines(*p)
+	for _, l := range lines {
+		emit(Event{Step: Handoff, Message: l})
+	}
+	if e.ConfigDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(e.ConfigDir, 0o700); err != nil {
+		return err
+	}
+	path := filepath.Join(e.ConfigDir, HandoffFile)
+	if err := os.WriteFile(path, []byte("# cedille-tui hand-off\n\n"+strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write the hand-off: %w", err)
+	}
+	emit(Event{Step: Handoff, Message: "written to " + path})
+	return nil
+}
+
+// HandoffLines is the hand-off summary of a plan, as lines.
+func HandoffLines(p plan.Plan) []string {
+	p = p.WithDefaults()
+	g := p.GitOps.WithDefaults()
+	s := p.Storage.WithDefaults()
+	v := p.Vault.WithDefaults()
+	pools, _ := p.DiskPools()
+	out := []string{"## Installed",
+		fmt.Sprintf("- Omni cluster %s: Talos %s, Kubernetes %s, %d control planes, %d workers", p.Cluster.Name,
+			plan.Canonical(p.Cluster.TalosVersion), plan.Canonical(p.Cluster.KubernetesVersion),
+			len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))),
+		fmt.Sprintf("- Vault initialized (%d shares, %d needed), unsealed, bootstrapped: kubernetes auth, config-admin, kv and kv-system",
+			v.Shares, v.Threshold)}
+	if g.Chart.Version != "" || g.Chart.File != "" {
+		out = append(out, fmt.Sprintf("- ArgoCD (chart %s %s) at https://%s; root Application %s: %s %s",
+			plan.ArgoCDChart, chartLabel(g.Chart), g.Domain, "root", g.Root.RepoURL, g.Root.Path))
+	}
+	out = append(out, fmt.Sprintf("- Mayastor: %d DiskPools in %s, StorageClass %s (%d replicas, default)", len(pools), s.Namespace, s.Class, s.Replicas))
+	for _, c := range p.VClusters.List() {
+		out = append(out, fmt.Sprintf("- vcluster %s in %s, registered in ArgoCD as %s (%s)", c.Name, c.Namespace, c.Server,
+			health.VClusterClusterSecretName(c.Name)))
+	}
+	out = append(out, "", "## Where each secret lives",
+		"- Omni service-account key: OMNI_SERVICE_ACCOUNT_KEY, never saved by cedille-tui",
+		"- the cluster's kubeconfig: "+p.Cluster.Kubeconfig+" (0600; an Omni service account)",
+		fmt.Sprintf("- Vault's %d key shares: with their custodians only (never written here unless PGP-encrypted exports were asked for)", v.Shares))
+	if v.RevokeRoot {
+		out = append(out, "- the root token: revoked; make one when needed with a threshold of shares (vault operator generate-root)")
+	} else {
+		out = append(out, "- the root token: as the bootstrap left it (revoked if you said so); a new one needs a threshold of shares")
+	}
+	for _, c := range vaultops.SSOClients() {
+		out = append(out, fmt.Sprintf("- %s client secret: Vault %s → Secret %s/%s (VaultSecret, vault-config-operator)",
+			c.What, c.Path(), c.Namespace, c.Secret))
+	}
+	out = append(out, "- Vault's reviewer token: TokenRequest of vault/"+vaultops.ReviewerName+" (one year): renew before it expires")
+	for _, c := range p.VClusters.List() {
+		out = append(out, fmt.Sprintf("- vcluster %s credentials: Secret %s/%s (written by its syncer), copied into %s/%s", c.Name,
+			c.Namespace, vcluster.KubeconfigSecret(c.Name), g.Namespace, health.VClusterClusterSecretName(c.Name)))
+	}
+	out = append(out, "", "## What remains manual",
+		"- commit "+SSOManifests+" (in the config directory) to the GitOps repository beside the charts",
+		"- write the GitHub App key to Vault at kv-system/github/clubcedille before vault-config-operator reconciles (it panics without it)",
+		"- DNS for "+g.Domain+" and the ingress certificate",
+		"- Mayastor backups (never built on this platform)",
+		"", "## Open the console", "    cedille-tui --kubeconfig "+p.Cluster.Kubeconfig)
+	return out
+}
+
+func chartLabel(c plan.Chart) string {
+	if c.File != "" {
+		return "from " + c.File
+	}
+	return c.Version
+}
