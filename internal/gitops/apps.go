@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
@@ -36,14 +37,19 @@ type Child struct {
 	Name   string
 	OK     bool // Synced and Healthy
 	Failed bool // Degraded, Missing, or its last sync failed
-	State  string
-	Detail string
+	// Deferred: its health waits for a later step (Vault's Applications, until Vault is unsealed and
+	// bootstrapped): it does not hold the list back.
+	Deferred bool
+	State    string
+	Detail   string
 }
 
 // Children lists the Applications the root tracks (status.resources of kind Application), judged from
 // their statuses with the console's own rules; an Application the root lists but that does not exist
-// yet is waiting. done is true when the root itself is Synced and Healthy and so is every child.
-func Children(root *unstructured.Unstructured, apps map[string]*unstructured.Unstructured) (children []Child, done bool) {
+// yet is waiting. done is true when the root itself is Synced and every child is Synced and Healthy —
+// but for the deferred ones, which only need to exist (their health is checked after the steps they
+// wait for). The root's own health is not required when a deferred child holds it back.
+func Children(root *unstructured.Unstructured, apps map[string]*unstructured.Unstructured, deferred ...string) (children []Child, done bool) {
 	var names []string
 	res, _, _ := unstructured.NestedSlice(root.Object, "status", "resources")
 	for _, r := range res {
@@ -57,7 +63,9 @@ func Children(root *unstructured.Unstructured, apps map[string]*unstructured.Uns
 	}
 	sort.Strings(names)
 	rootOK := health.Application(root).Status == health.OK
-	done = rootOK && len(names) > 0
+	rootSynced := health.Str(root, "status", "sync", "status") == "Synced"
+	done = len(names) > 0
+	anyDeferred := false
 	for _, n := range names {
 		app, ok := apps[n]
 		if !ok {
@@ -69,7 +77,10 @@ func Children(root *unstructured.Unstructured, apps map[string]*unstructured.Uns
 		sync := health.Str(app, "status", "sync", "status")
 		h := health.Str(app, "status", "health", "status")
 		c := Child{Name: n, State: fmt.Sprintf("%s/%s", or(sync, "-"), or(h, "-")), OK: f.Status == health.OK}
-		if !c.OK {
+		if !c.OK && slices.Contains(deferred, n) {
+			c.Deferred, c.Detail = true, "checked after the Vault steps: "+f.Reason
+			anyDeferred = true
+		} else if !c.OK {
 			c.Detail = f.Reason
 			c.Failed = f.Status == health.Down || health.Str(app, "status", "operationState", "phase") == "Failed" ||
 				health.Str(app, "status", "operationState", "phase") == "Error"
@@ -77,6 +88,7 @@ func Children(root *unstructured.Unstructured, apps map[string]*unstructured.Uns
 		}
 		children = append(children, c)
 	}
+	done = done && (rootOK || (anyDeferred && rootSynced))
 	return children, done
 }
 

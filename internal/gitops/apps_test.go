@@ -82,3 +82,24 @@ func bstr(b bool) string {
 	}
 	return "false"
 }
+
+// TestChildrenDeferred: Vault's Applications cannot be Healthy before Vault is unsealed and bootstrapped:
+// deferred, they do not hold the list back (nor the root they make Progressing), and say why.
+func TestChildrenDeferred(t *testing.T) {
+	root := rootWith("Synced", "Progressing", "vault", "grafana")
+	apps := map[string]*unstructured.Unstructured{
+		"vault":   app("vault", "Synced", "Progressing", "StatefulSet vault: 0/3 ready"),
+		"grafana": app("grafana", "Synced", "Healthy", ""),
+	}
+	ch, done := Children(root, apps, "vault", "vault-configs")
+	if !done || !ch[1].Deferred || ch[1].OK || !strings.Contains(ch[1].Detail, "after the Vault steps") {
+		t.Errorf("deferred: done %v %+v", done, ch)
+	}
+	if _, done := Children(root, apps); done {
+		t.Error("without deferral the list is not done")
+	}
+	apps["grafana"] = app("grafana", "Synced", "Degraded", "crash")
+	if _, done := Children(root, apps, "vault"); done {
+		t.Error("a Degraded child that is not deferred holds the list back")
+	}
+}

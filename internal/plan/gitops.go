@@ -25,6 +25,10 @@ type GitOps struct {
 	GitHubOrg string `yaml:"githubOrg,omitempty"`
 	// Root is the app-of-apps Application.
 	Root RootApp `yaml:"root"`
+	// Deferred are child Applications that cannot be Healthy before the Vault steps (Vault is sealed
+	// until then, and its configuration needs the bootstrap): the gitops step needs them only to exist;
+	// the hand-off checks them (default vault and vault-configs).
+	Deferred []string `yaml:"deferred,omitempty"`
 }
 
 // Chart is a Helm chart: from a chart repository (Repo and Version), or a local archive (File) for a
@@ -56,6 +60,9 @@ func (g GitOps) WithDefaults() GitOps {
 	}
 	if g.Root.Revision == "" {
 		g.Root.Revision = DefaultRootRevision
+	}
+	if g.Deferred == nil {
+		g.Deferred = []string{"vault", "vault-configs"}
 	}
 	return g
 }

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/gitops"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Env is what the steps reach the world through; the wizard and the unattended runner fill it.
@@ -37,6 +39,9 @@ type Env struct {
 	Vault VaultAccess
 	// Charts installs Helm charts; nil uses the Helm SDK (HelmCharts).
 	Charts ChartInstaller
+	// CheckRegistration makes a request with an ArgoCD cluster Secret's credentials and returns the user
+	// they authenticate as; nil uses gitops.Check (a real request to the registered server).
+	CheckRegistration func(ctx context.Context, s *corev1.Secret) (string, error)
 }
 
 // Confirmation is a destructive action put to the operator: what it does, everything it touches, and
@@ -90,6 +95,13 @@ func (e *Env) wait(ctx context.Context) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+func (e *Env) checkRegistration(ctx context.Context, s *corev1.Secret) (string, error) {
+	if e.CheckRegistration != nil {
+		return e.CheckRegistration(ctx, s)
+	}
+	return gitops.Check(ctx, s)
 }
 
 func (e *Env) omni() (*platform.Omni, error) {

@@ -67,7 +67,7 @@ func (s GitOpsStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, er
 	if !sameSource(root, g.Root) {
 		return Outcome{Detail: "the root Application points elsewhere than the plan"}, nil
 	}
-	children, done, err := readChildren(ctx, k, g.Namespace, root)
+	children, done, err := readChildren(ctx, k, g.Namespace, root, g.Deferred...)
 	if err != nil {
 		return Outcome{Detail: err.Error()}, nil
 	}
@@ -141,7 +141,7 @@ func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Eve
 		return fmt.Errorf("the root Application: %w", k.Classify(err))
 	}
 	say("root Application %s %s: %s at %s, path %s", gitops.RootName, did, g.Root.RepoURL, g.Root.Revision, g.Root.Path)
-	return followChildren(ctx, e, k, g.Namespace, emit)
+	return followChildren(ctx, e, k, GitOps, g.Namespace, g.Deferred, emit)
 }
 
 // applyApp creates the Application, or updates its spec; it says which ("created", "updated", "kept").
@@ -164,7 +164,7 @@ func applyApp(ctx context.Context, k *platform.Kube, u *unstructured.Unstructure
 }
 
 // readChildren reads the root's child Applications.
-func readChildren(ctx context.Context, k *platform.Kube, ns string, root *unstructured.Unstructured) ([]gitops.Child, bool, error) {
+func readChildren(ctx context.Context, k *platform.Kube, ns string, root *unstructured.Unstructured, deferred ...string) ([]gitops.Child, bool, error) {
 	list, err := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, false, k.Classify(err)
@@ -173,12 +173,12 @@ func readChildren(ctx context.Context, k *platform.Kube, ns string, root *unstru
 	for i := range list.Items {
 		apps[list.Items[i].GetName()] = &list.Items[i]
 	}
-	cs, done := gitops.Children(root, apps)
+	cs, done := gitops.Children(root, apps, deferred...)
 	return cs, done, nil
 }
 
 // followChildren shows the root's children as a live list until every one is Synced and Healthy.
-func followChildren(ctx context.Context, e *Env, k *platform.Kube, ns string, emit func(Event)) error {
+func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns string, deferred []string, emit func(Event)) error {
 	deadline := e.now().Add(e.clusterWait())
 	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns)
 	for {
@@ -186,25 +186,34 @@ func followChildren(ctx context.Context, e *Env, k *platform.Kube, ns string, em
 		if err != nil {
 			return k.Classify(err)
 		}
-		children, done, err := readChildren(ctx, k, ns, root)
+		children, done, err := readChildren(ctx, k, ns, root, deferred...)
 		if err != nil {
 			return err
 		}
 		items := make([]Item, 0, len(children)+1)
 		rf := gitopsRootItem(root)
 		items = append(items, rf)
+		deferredN := 0
 		for _, c := range children {
 			items = append(items, Item{Name: c.Name, State: c.State, Detail: c.Detail, OK: c.OK, Failed: c.Failed})
+			if c.Deferred {
+				deferredN++
+			}
 		}
-		emit(Event{Step: GitOps, Items: items, Done: int64(countOK(children)), Total: int64(len(children)), Unit: "applications"})
+		emit(Event{Step: step, Items: items, Done: int64(countOK(children)), Total: int64(len(children)), Unit: "applications"})
 		if done {
-			emit(Event{Step: GitOps, Message: fmt.Sprintf("the root Application and its %d children are Synced and Healthy", len(children))})
+			msg := fmt.Sprintf("the root Application and its %d children are Synced and Healthy", len(children))
+			if deferredN > 0 {
+				msg = fmt.Sprintf("the root Application's %d children are Synced and Healthy but %d that wait for the Vault steps",
+					len(children), deferredN)
+			}
+			emit(Event{Step: step, Message: msg})
 			return nil
 		}
 		if e.now().After(deadline) {
 			var bad []string
-			for _, it := range items {
-				if !it.OK {
+			for i, it := range items {
+				if !it.OK && (i == 0 || !children[i-1].Deferred) {
 					bad = append(bad, it.Name+" ("+it.State+")")
 				}
 			}

@@ -7,10 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clubcedille/cedille-tui/internal/gitops"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/vcluster"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // HandoffFile is the hand-off summary the last step writes in the config directory.
@@ -25,19 +28,50 @@ func (HandoffStep) Title() string    { return "Hand-off" }
 func (HandoffStep) Fields() []string { return nil }
 
 func (HandoffStep) Describe(p plan.Plan) []string {
-	return []string{"write the hand-off summary (what was installed, where each secret lives, what remains manual) to " +
+	return []string{"check that every Application, Vault's included, is Synced and Healthy", "write the hand-off summary (what was installed, where each secret lives, what remains manual) to " +
 		filepath.Join("$XDG_CONFIG_HOME/cedille-tui", HandoffFile), "then the console opens"}
 }
 
-func (HandoffStep) Check(_ context.Context, e *Env, _ plan.Plan) (Outcome, error) {
+func (HandoffStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
 	path := filepath.Join(e.ConfigDir, HandoffFile)
 	if _, err := os.Stat(path); err != nil {
 		return Outcome{Detail: "no hand-off summary yet"}, nil
 	}
+	if hasGitOps(p) {
+		k, err := e.vault().Kube(ctx, p)
+		if err != nil {
+			return Outcome{Detail: err.Error()}, nil
+		}
+		ns := p.GitOps.WithDefaults().Namespace
+		root, err := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns).Get(ctx, gitops.RootName, metav1.GetOptions{})
+		if err != nil {
+			return Outcome{Detail: "root Application: " + k.Classify(err).Error()}, nil
+		}
+		children, done, err := readChildren(ctx, k, ns, root)
+		if err != nil {
+			return Outcome{Detail: err.Error()}, nil
+		}
+		if !done {
+			return Outcome{Detail: fmt.Sprintf("%d of %d Applications Synced and Healthy", countOK(children), len(children))}, nil
+		}
+	}
 	return Outcome{Holds: true, Detail: "hand-off summary in " + path}, nil
 }
 
-func (HandoffStep) Run(_ context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+// hasGitOps tells whether the plan installs ArgoCD (the hand-off then checks every Application).
+func hasGitOps(p plan.Plan) bool { return p.GitOps.Chart.Version != "" || p.GitOps.Chart.File != "" }
+
+func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+	if hasGitOps(*p) {
+		// Vault's Applications were deferred until the Vault steps: now every child must be Healthy.
+		k, err := e.vault().Kube(ctx, *p)
+		if err != nil {
+			return err
+		}
+		if err := followChildren(ctx, e, k, Handoff, p.GitOps.WithDefaults().Namespace, nil, emit); err != nil {
+			return err
+		}
+	}
 	lines := HandoffLines(*p)
 	for _, l := range lines {
 		emit(Event{Step: Handoff, Message: l})

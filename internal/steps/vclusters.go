@@ -55,7 +55,7 @@ func (s VClustersStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome,
 		if _, _, ok, err := workloadReady(ctx, k, helmops.Workload{Kind: "StatefulSet", Namespace: c.Namespace, Name: c.Name}); err != nil || !ok {
 			return Outcome{Detail: fmt.Sprintf("vcluster %s: StatefulSet not ready", c.Name)}, nil
 		}
-		if why := registrationProblem(ctx, k, argo, c); why != "" {
+		if why := registrationProblem(ctx, e, k, argo, c); why != "" {
 			return Outcome{Detail: fmt.Sprintf("vcluster %s: %s", c.Name, why)}, nil
 		}
 	}
@@ -64,7 +64,7 @@ func (s VClustersStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome,
 
 // registrationProblem says what is wrong with a vcluster's ArgoCD registration ("" when it matches the
 // vcluster's own credentials and a request with them succeeds).
-func registrationProblem(ctx context.Context, k *platform.Kube, argo string, c plan.VCluster) string {
+func registrationProblem(ctx context.Context, e *Env, k *platform.Kube, argo string, c plan.VCluster) string {
 	vc, err := k.Typed.CoreV1().Secrets(c.Namespace).Get(ctx, vcluster.KubeconfigSecret(c.Name), metav1.GetOptions{})
 	if err != nil {
 		return "no " + vcluster.KubeconfigSecret(c.Name) + " Secret"
@@ -84,7 +84,7 @@ func registrationProblem(ctx context.Context, k *platform.Kube, argo string, c p
 	if !gitops.SameRegistration(cur, want) {
 		return "its ArgoCD registration is stale (other credentials or server)"
 	}
-	if _, err := gitops.Check(ctx, cur); err != nil {
+	if _, err := e.checkRegistration(ctx, cur); err != nil {
 		return err.Error()
 	}
 	return ""
@@ -142,7 +142,7 @@ func registerAll(ctx context.Context, e *Env, k *platform.Kube, argo string, lis
 			if items[i].OK {
 				continue
 			}
-			it, err := registerOne(ctx, k, argo, c)
+			it, err := registerOne(ctx, e, k, argo, c)
 			if err != nil {
 				return err
 			}
@@ -170,7 +170,7 @@ func registerAll(ctx context.Context, e *Env, k *platform.Kube, argo string, lis
 
 // registerOne registers one vcluster if its Secret is there; the item says where it stands. An error is
 // returned only for what waiting cannot fix.
-func registerOne(ctx context.Context, k *platform.Kube, argo string, c plan.VCluster) (Item, error) {
+func registerOne(ctx context.Context, e *Env, k *platform.Kube, argo string, c plan.VCluster) (Item, error) {
 	it := Item{Name: c.Name}
 	vc, err := k.Typed.CoreV1().Secrets(c.Namespace).Get(ctx, vcluster.KubeconfigSecret(c.Name), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -193,7 +193,7 @@ func registerOne(ctx context.Context, k *platform.Kube, argo string, c plan.VClu
 	if err != nil {
 		return it, k.Classify(err)
 	}
-	user, err := gitops.Check(ctx, cur)
+	user, err := e.checkRegistration(ctx, cur)
 	if err != nil {
 		it.State, it.Failed = "registered, but the check failed: "+err.Error(), true
 		return it, nil
