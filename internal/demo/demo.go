@@ -79,6 +79,17 @@ type Platform struct {
 	mu      sync.Mutex
 	faults  map[string]bool
 	cluster string // the cluster the console shows
+
+	// The simulated in-cluster controllers (controllers.go): their context, stopped by Close.
+	bgMu     sync.Mutex
+	bgCtx    context.Context
+	stopBg   context.CancelFunc
+	bgClosed bool
+	bgWG     sync.WaitGroup
+
+	// The simulated Helm's releases (charts.go), by namespace/name.
+	relMu    sync.Mutex
+	releases map[string]*demoRelease
 }
 
 // Start builds and seeds the simulated platform; Close releases it.
@@ -97,7 +108,7 @@ type Platform struct {
 // Installed() is closed.
 func Start(ctx context.Context, o Options) (*Platform, error) {
 	p := &Platform{machines: DemoMachines(), faults: map[string]bool{}, opts: o, cluster: ClusterName,
-		installed: make(chan struct{})}
+		installed: make(chan struct{}), releases: map[string]*demoRelease{}}
 	var err error
 	if o.Blank {
 		p.kube, err = newKubeFakes(eraOne())
@@ -148,6 +159,7 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 		p.Vault = append(p.Vault, watch.VaultTarget{Name: r.name, Vault: v})
 	}
 	if o.Blank {
+		p.startControllers()
 		p.startInstallSim()
 		return p, nil
 	}
@@ -157,6 +169,7 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 			return nil, err
 		}
 	}
+	p.startControllers()
 	p.readyOnce.Do(func() { close(p.installed) })
 	return p, nil
 }
@@ -186,8 +199,9 @@ func (p *Platform) clusterName() string {
 	return p.cluster
 }
 
-// Close stops the simulated servers and the install simulator.
+// Close stops the simulated controllers, the install simulator and the simulated servers.
 func (p *Platform) Close() {
+	p.stopControllers()
 	if p.stopSim != nil {
 		p.stopSim()
 		<-p.simDone

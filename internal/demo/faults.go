@@ -3,10 +3,13 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -31,7 +34,7 @@ const (
 func (p *Platform) Faults() []Fault {
 	return []Fault{
 		{Key: "N", Help: faultNode + " loses power", Run: p.toggle("node", p.nodeDown)},
-		{Key: "P", Help: "pool " + faultPool + " Degraded", Run: p.toggle("pool", p.poolDegraded)},
+		{Key: "P", Help: "pool " + p.faultPoolName() + " Degraded", Run: p.toggle("pool", p.poolDegraded)},
 		{Key: "V", Help: "seal Vault (all replicas)", Run: p.toggle("vault", p.vaultSealed)},
 		{Key: "A", Help: faultApp + " OutOfSync", Run: p.toggle("app", p.appOutOfSync)},
 		{Key: "H", Help: "heal every fault", Run: p.healAll},
@@ -133,11 +136,11 @@ func (p *Platform) nodeDown(ctx context.Context, on bool) (string, error) {
 }
 
 func (p *Platform) poolDegraded(ctx context.Context, on bool) (string, error) {
-	pools := p.Kube.Dynamic.Resource(platform.DiskPool.GVR).Namespace("mayastor")
-	u, err := pools.Get(ctx, faultPool, metav1.GetOptions{})
+	u, err := p.faultPoolObject(ctx)
 	if err != nil {
 		return "", err
 	}
+	pools := p.Kube.Dynamic.Resource(platform.DiskPool.GVR).Namespace(u.GetNamespace())
 	state := "Online"
 	if on {
 		state = "Degraded"
@@ -148,7 +151,55 @@ func (p *Platform) poolDegraded(ctx context.Context, on bool) (string, error) {
 	if _, err := pools.UpdateStatus(ctx, u, metav1.UpdateOptions{}); err != nil {
 		return "", err
 	}
-	return "demo: DiskPool " + faultPool + " is " + state, nil
+	return "demo: DiskPool " + u.GetName() + " is " + state, nil
+}
+
+// faultPoolName is the name of the pool the pool fault degrades: faultPool, or on a Blank demo the name
+// the install gives the pool on the same disk (<node>-<last 4 of its serial>, plan.DiskPools).
+func (p *Platform) faultPoolName() string {
+	if !p.opts.Blank {
+		return faultPool
+	}
+	for _, m := range p.machines {
+		for _, d := range m.Disks {
+			if d.Pool == faultPool && len(d.Serial) >= 4 {
+				return m.Hostname + "-" + strings.ToLower(d.Serial[len(d.Serial)-4:])
+			}
+		}
+	}
+	return faultPool
+}
+
+// faultPoolObject is the pool the pool fault degrades: faultPool, or after a Blank demo's install the
+// pool its storage step made on the same disk (named after its node and serial).
+func (p *Platform) faultPoolObject(ctx context.Context) (*unstructured.Unstructured, error) {
+	pools := p.Kube.Dynamic.Resource(platform.DiskPool.GVR)
+	u, err := pools.Namespace("mayastor").Get(ctx, faultPool, metav1.GetOptions{})
+	if err == nil || !apierrors.IsNotFound(err) {
+		return u, err
+	}
+	var links []string
+	where := faultPool + "'s disk"
+	for _, m := range p.machines {
+		for _, d := range m.Disks {
+			if d.Pool == faultPool {
+				links, where = d.byIDLinks(), m.Hostname+"'s disk "+d.Serial
+			}
+		}
+	}
+	list, lerr := pools.List(ctx, metav1.ListOptions{})
+	if lerr != nil {
+		return nil, lerr
+	}
+	for i := range list.Items {
+		disks, _, _ := unstructured.NestedStringSlice(list.Items[i].Object, "spec", "disks")
+		for _, d := range disks {
+			if slices.Contains(links, d) {
+				return &list.Items[i], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("demo: no DiskPool on %s yet: the install's storage step makes it", where)
 }
 
 func (p *Platform) vaultSealed(ctx context.Context, on bool) (string, error) {

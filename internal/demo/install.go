@@ -31,16 +31,20 @@ const (
 // transport is the demo's image factory (in-process, throttled to Options.ISORate), the config directory
 // given (presets and the cluster's kubeconfig are written there), short waits, a 200 ms poll and the
 // simulated Vault replicas (VaultAccess). Confirm is left to the caller (the wizard asks for the typed
-// confirmation). Meant for a Blank demo: on the others the cluster already exists.
+// confirmation). Part 3's steps install their charts with the demo's simulated Helm (Charts), and the
+// vclusters' registrations are checked against the simulated vclusters (CheckRegistration). Meant for a
+// Blank demo: on the others the cluster already exists.
 func (p *Platform) InstallEnv(configDir string) *steps.Env {
 	return &steps.Env{
-		Omni:        p.Omni,
-		HTTP:        &http.Client{Transport: p.factory},
-		ConfigDir:   configDir,
-		MachineWait: demoMachineWait,
-		ClusterWait: demoClusterWait,
-		Poll:        demoPoll,
-		Vault:       p.VaultAccess(),
+		Omni:              p.Omni,
+		HTTP:              &http.Client{Transport: p.factory},
+		ConfigDir:         configDir,
+		MachineWait:       demoMachineWait,
+		ClusterWait:       demoClusterWait,
+		Poll:              demoPoll,
+		Vault:             p.VaultAccess(),
+		Charts:            p.Charts(),
+		CheckRegistration: p.CheckRegistration,
 	}
 }
 

@@ -348,8 +348,9 @@ func TestInstallOnBlankDemo(t *testing.T) {
 	}
 }
 
-// checkFreshPlatform: the snapshot shows the fresh demo's platform — nodes on the installed Kubernetes,
-// machines in the cluster, the layers as on a fresh demo (Vault reachable but uninitialized).
+// checkFreshPlatform: the snapshot shows the fresh demo's platform after part 1 of the install — nodes on
+// the installed Kubernetes, machines in the cluster, the layers as on a fresh demo (Vault reachable but
+// uninitialized) but storage: no DiskPools before the storage step.
 func checkFreshPlatform(t *testing.T, s watch.Snapshot, kubelet string) {
 	t.Helper()
 
@@ -370,10 +371,15 @@ func checkFreshPlatform(t *testing.T, s watch.Snapshot, kubelet string) {
 		t.Errorf("after the install: cluster %v (%v), secrets %v; want OK, Down (uninitialized)", cluster.Status, cluster.Worst(), secrets.Status)
 	}
 
-	for _, name := range []health.Layer{health.LayerStorage, health.LayerMesh, health.LayerGitOps, health.LayerCertificates, health.LayerIngress} {
+	for _, name := range []health.Layer{health.LayerMesh, health.LayerGitOps, health.LayerCertificates, health.LayerIngress} {
 		if l, ok := s.Report.Layer(name); !ok || l.Status != health.OK {
 			t.Errorf("after the install %s = %v (%v), want OK", name, l.Status, l.Worst())
 		}
+	}
+
+	// No pools yet: the storage step makes them.
+	if st, _ := s.Report.Layer(health.LayerStorage); len(s.DiskPools) != 0 || st.Status == health.OK {
+		t.Errorf("after part 1: %d DiskPools, storage %v; want none, not OK", len(s.DiskPools), st.Status)
 	}
 }
 
@@ -608,6 +614,17 @@ func TestBlankInstalledUnsealsVault(t *testing.T) {
 
 	if err := r.Run(ctx, &sv); err != nil {
 		t.Fatal(err)
+	}
+
+	// The platform as the wizard leaves it holds the pools the storage step makes, Online, and the
+	// vclusters registered as the vclusters step registers them.
+	if o, err := (steps.StorageStep{}).Check(ctx, env, sv.Plan); err != nil || !o.Holds {
+		t.Errorf("the storage step's check on an installed demo: %+v %v", o, err)
+	}
+
+	sv.Plan.VClusters = plan.VClusters{Chart: plan.Chart{Repo: "https://charts.example.org/vcluster", Version: "0.36.1"}}
+	if o, err := (steps.VClustersStep{}).Check(ctx, env, sv.Plan); err != nil || !o.Holds {
+		t.Errorf("the vclusters step's check on an installed demo: %+v %v", o, err)
 	}
 
 	for _, v := range d.Vault {

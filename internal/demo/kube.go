@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/assets"
+	"github.com/clubcedille/cedille-tui/internal/gitops"
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -87,6 +89,7 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 		fd.Resources = append(fd.Resources, crdDiscovery()...)
 	}
 	serveTokenRequests(f.typed)
+	mirrorSecretMetadata(f.typed, f.md.Tracker())
 	copyWatchedObjects(f.typed.PrependWatchReactor, f.typed.Tracker())
 	copyWatchedObjects(f.dyn.PrependWatchReactor, f.dyn.Tracker())
 	copyWatchedObjects(f.md.PrependWatchReactor, f.md.Tracker())
@@ -129,6 +132,42 @@ func serveTokenRequests(c *fake.Clientset) {
 		out.Status = authv1.TokenRequestStatus{Token: "demo." + randomHex(32),
 			ExpirationTimestamp: metav1.NewTime(time.Now().Add(time.Duration(secs) * time.Second))}
 		return true, out, nil
+	})
+}
+
+// mirrorSecretMetadata keeps the metadata fake's Secrets (what the console reads) in step with the
+// typed fake's (what the install writes: the vclusters' vc-<name> Secrets, their ArgoCD registrations):
+// each write of a Secret through the typed clientset is also made to its metadata.
+func mirrorSecretMetadata(c *fake.Clientset, md k8stesting.ObjectTracker) {
+	react := k8stesting.ObjectReaction(c.Tracker())
+	gvr := corev1.SchemeGroupVersion.WithResource("secrets")
+	c.PrependReactor("*", "secrets", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		verb := action.GetVerb()
+		if verb != "create" && verb != "update" && verb != "patch" && verb != "delete" {
+			return false, nil, nil
+		}
+		handled, obj, err := react(action)
+		if err != nil || !handled {
+			return handled, obj, err
+		}
+		ns := action.GetNamespace()
+		if da, ok := action.(k8stesting.DeleteAction); ok {
+			if derr := md.Delete(gvr, ns, da.GetName()); derr != nil && !apierrors.IsNotFound(derr) {
+				return true, obj, derr
+			}
+			return true, obj, nil
+		}
+		sec, ok := obj.(*corev1.Secret)
+		if !ok {
+			return true, obj, nil
+		}
+		pom := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+			ObjectMeta: *sec.ObjectMeta.DeepCopy()}
+		merr := md.Update(gvr, pom, ns)
+		if apierrors.IsNotFound(merr) {
+			merr = md.Create(gvr, pom, ns)
+		}
+		return true, obj, merr
 	})
 }
 
@@ -192,8 +231,8 @@ func newKube(machines []DemoMachine, o Options) (*kubeFakes, error) {
 
 // seed adds the platform to the fakes: the scenario (assets/demo/platform.yaml) with its time- and
 // install-dependent status, a Node per machine running v's versions, the era-1 Applications and, when
-// installed, the vclusters' ArgoCD registrations. Objects already there are left as they are, so a seed
-// cut short can be run again.
+// installed, the vclusters' ArgoCD registrations. A Blank demo's platform has no DiskPools (its install
+// makes them), or when Installed the install's. Objects already there are left as they are, so a seed cut short can be run again.
 func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 	typed, dyn, err := loadScenario(assets.FS, "demo/platform.yaml")
 	if err != nil {
@@ -203,13 +242,36 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 	if typed, err = settleEvents(typed, now, o.Installed); err != nil {
 		return err
 	}
+	if o.Blank {
+		// The install's storage step makes the pools on these disks (named after their node and serial):
+		// the scenario's era-1 pools would be second pools on the same disks. Installed, the platform is
+		// as the wizard leaves it: the install's pools are there.
+		var era1 []*unstructured.Unstructured
+		dyn = slices.DeleteFunc(dyn, func(u *unstructured.Unstructured) bool {
+			if u.GroupVersionKind() == platform.DiskPool.GVR.GroupVersion().WithKind(platform.DiskPool.Kind) {
+				era1 = append(era1, u)
+				return true
+			}
+			return false
+		})
+		if o.Installed {
+			dyn = append(dyn, installedPools(era1, machines)...)
+		}
+	}
 	for _, u := range dyn {
 		if err := settle(u, now, o.Installed); err != nil {
 			return err
 		}
 	}
+	if err := publishVClusterCredentials(typed); err != nil {
+		return err
+	}
 	if o.Installed {
-		typed = append(typed, vclusterRegistrations()...)
+		regs, err := vclusterRegistrations()
+		if err != nil {
+			return err
+		}
+		typed = append(typed, regs...)
 	}
 	for i, m := range machines {
 		typed = append(typed, demoNode(m, i, v))
@@ -314,6 +376,51 @@ func settle(u *unstructured.Unstructured, now time.Time, installed bool) error {
 	return unstructured.SetNestedSlice(u.Object, []any{cond}, "status", "conditions")
 }
 
+// installedPools are the era-1 pools as the install's storage step makes them on the same disks
+// (plan.DiskPools: named <node>-<last 4 of the serial>, the disk by its WWN by-id path, as the disks step
+// records it), each with its era-1 status.
+func installedPools(era1 []*unstructured.Unstructured, machines []DemoMachine) []*unstructured.Unstructured {
+	byName := map[string]*unstructured.Unstructured{}
+	for _, u := range era1 {
+		byName[u.GetName()] = u
+	}
+	var p plan.Plan
+	era1Of := map[string]*unstructured.Unstructured{} // by the disk's recorded by-id path
+	for _, m := range machines {
+		pm := plan.Machine{ID: m.ID, Hostname: m.Hostname, Role: plan.Role(m.Role)}
+		for _, d := range m.Disks {
+			if u := byName[d.Pool]; u != nil {
+				facts := plan.DiskFacts{Model: d.Model, Serial: d.Serial, WWID: d.WWID, Transport: d.Transport}
+				pm.PoolDisks = append(pm.PoolDisks, facts.Identity())
+				era1Of[facts.Identity().ByID] = u
+			}
+		}
+		p.Machines = append(p.Machines, pm)
+	}
+	specs, _ := p.DiskPools()
+	out := make([]*unstructured.Unstructured, 0, len(specs))
+	for _, pl := range specs {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": platform.DiskPool.GVR.GroupVersion().String(), "kind": platform.DiskPool.Kind,
+			"metadata": map[string]any{"name": pl.Name, "namespace": pl.Namespace,
+				"labels": map[string]any{"app.kubernetes.io/managed-by": "cedille-tui"}},
+			"spec": map[string]any{"node": pl.Node, "disks": []any{pl.Disk}},
+		}}
+		if st, ok := era1Of[pl.Disk].Object["status"].(map[string]any); ok {
+			status := map[string]any{}
+			for k, v := range st {
+				if f, ok := v.(float64); ok {
+					v = int64(f) // byte counts, integers as the API server returns them
+				}
+				status[k] = v
+			}
+			u.Object["status"] = status
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
 // serviceAccounts are the accounts a real cluster has in the namespaces the install's Vault steps use:
 // each namespace's default (made by the controller manager) and Vault's own (made by its chart).
 func serviceAccounts() []runtime.Object {
@@ -325,19 +432,40 @@ func serviceAccounts() []runtime.Object {
 }
 
 // vclusterRegistrations are the ArgoCD cluster Secrets the install registers for each vcluster (the step
-// era 1 never managed), named and labelled as health.VClusters matches them.
-func vclusterRegistrations() []runtime.Object {
+// era 1 never managed), as gitops.ClusterSecret writes them from the vcluster's credentials (named and
+// labelled as health.VClusters matches them).
+func vclusterRegistrations() ([]runtime.Object, error) {
 	var out []runtime.Object
 	for _, name := range []string{"staging", "sandbox"} {
 		ns := "vcluster-" + name
-		out = append(out, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: health.VClusterClusterSecretName(name), Namespace: "argocd", Labels: map[string]string{
-				"argocd.argoproj.io/secret-type": "cluster", "etsmtl.club/vcluster": name, "etsmtl.club/vcluster-namespace": ns,
-			}},
-			StringData: map[string]string{"name": name, "server": health.VClusterServer(name, ns)},
-		})
+		ca, cert, key := vclusterCredentials(name, ns)
+		s, err := gitops.ClusterSecret("argocd", gitops.Registration{Name: name, Namespace: ns,
+			Server: health.VClusterServer(name, ns), CA: ca, Cert: cert, Key: key})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
-	return out
+	return out, nil
+}
+
+// publishVClusterCredentials gives the scenario's vc-<name> Secrets (placeholders there) what the
+// simulated vcluster's syncer writes (vcluster.go): a kubeconfig for its service URL and the demo's
+// stand-in credentials, which the registrations and CheckRegistration agree with.
+func publishVClusterCredentials(objs []runtime.Object) error {
+	for _, o := range objs {
+		s, ok := o.(*corev1.Secret)
+		if !ok || !strings.HasPrefix(s.Name, "vc-") || s.Labels["vcluster.loft.sh/kubeconfig"] != "true" {
+			continue
+		}
+		name := strings.TrimPrefix(s.Name, "vc-")
+		data, err := vclusterSecretData(name, s.Namespace, health.VClusterServer(name, s.Namespace))
+		if err != nil {
+			return err
+		}
+		s.Data, s.StringData = data, nil
+	}
+	return nil
 }
 
 // loadScenario reads a multi-document YAML file: built-in kinds become typed objects, the rest unstructured.

@@ -332,3 +332,27 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// serving tells whether Vault serves the platform: reachable, initialized, unsealed on every replica and
+// bootstrapped (its kubernetes auth method enabled) — what Vault's ArgoCD Applications need to be Healthy.
+func (c *vaultCluster) serving() bool {
+	if c.down.Load() {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.initialized || c.store == nil {
+		return false
+	}
+	for _, r := range c.replicas {
+		if r.sealed {
+			return false
+		}
+	}
+	for _, m := range c.store.auths {
+		if m.Type == "kubernetes" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+package demo
+
+import (
+	"context"
+	"time"
+)
+
+// The simulated in-cluster controllers (ArgoCD's application controller, Mayastor's operator, the
+// vclusters' syncers) run as goroutines on the Platform's background context; Close stops them all and
+// waits for them.
+
+// startControllers starts the ArgoCD and Mayastor controllers; called once the fakes exist.
+func (p *Platform) startControllers() {
+	p.bgMu.Lock()
+	if p.bgCtx == nil && !p.bgClosed {
+		p.bgCtx, p.stopBg = context.WithCancel(context.Background())
+	}
+	p.bgMu.Unlock()
+	p.goBackground(func(ctx context.Context) { every(ctx, argoPoll, newArgoController(p).pass) })
+	p.goBackground(func(ctx context.Context) { every(ctx, mayastorPoll, newMayastorController(p).pass) })
+}
+
+// goBackground runs f on the background context unless the platform is closed (or its controllers were
+// never started); it tells whether f runs.
+func (p *Platform) goBackground(f func(ctx context.Context)) bool {
+	p.bgMu.Lock()
+	defer p.bgMu.Unlock()
+	if p.bgCtx == nil || p.bgClosed {
+		return false
+	}
+	ctx := p.bgCtx
+	p.bgWG.Add(1)
+	go func() {
+		defer p.bgWG.Done()
+		f(ctx)
+	}()
+	return true
+}
+
+// stopControllers cancels the background goroutines and waits for them; later calls do nothing more.
+func (p *Platform) stopControllers() {
+	p.bgMu.Lock()
+	p.bgClosed = true
+	stop := p.stopBg
+	p.bgMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	p.bgWG.Wait()
+}
+
+// every runs pass at each tick of period until ctx ends.
+func every(ctx context.Context, period time.Duration, pass func(context.Context)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pass(ctx)
+		}
+	}
+}
