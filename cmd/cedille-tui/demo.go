@@ -31,7 +31,9 @@ func (c *cli) demoCmd() *cobra.Command {
 By default the demo starts before the install: six machines booted from the Talos ISO sit in Omni's
 maintenance mode (controlplane-1 still has its USB key, as /dev/sda). The install wizard walks the
 steps — preflight, the ISO, the machines' roles, each machine's disks by stable identity (the USB key is
-refused), the Omni cluster — and the console opens on the installed platform. Quit whenever you like:
+refused), the Omni cluster, ArgoCD and its app-of-apps, Mayastor's pools, Vault's key ceremony, unseal and
+bootstrap, the vclusters registered in ArgoCD, the hand-off — and the console opens on the installed
+platform. Charts are not fetched: the demo's Helm, ArgoCD, Mayastor and vcluster are simulated. Quit whenever you like:
 the demo's install is saved, and the next "cedille-tui demo" resumes it (--reset starts over).
 
 --skip-install opens the console on the freshly installed platform (Vault uninitialized and sealed);
@@ -43,7 +45,7 @@ Certificates, Warning events.
 
 Faults, toggled while the console runs (also listed under ?):
   N  node worker-2 loses power (NotReady, machine offline in Omni)
-  P  DiskPool hdd-worker-htp3 goes Degraded
+  P  worker-2's first pool goes Degraded (hdd-worker-htp3; worker-2-htp3 after the demo's install)
   V  Vault sealed on every replica (needs --installed)
   A  Application calidum-rotae drifts OutOfSync
   H  heal every injected fault`,
@@ -74,7 +76,7 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	installedBefore := found && saved.Steps[steps.VaultBootstrap].State == steps.Done
+	installedBefore := found && saved.Steps[steps.Handoff].State == steps.Done
 	if f.installed || f.skipInstall || installedBefore {
 		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
 	}
@@ -84,6 +86,7 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	if !found {
 		p := plan.New()
 		p.ISO.Dir = filepath.Join(dir, "iso")
+		demoPlan(&p)
 		if err := store.Save(steps.Saved{Plan: p}); err != nil {
 			return err
 		}
@@ -106,6 +109,15 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 		return nil
 	}
 	return c.runDemoConsole(ctx, d)
+}
+
+// demoPlan prefills what the demo's forms would otherwise ask first: chart sources and addresses under
+// .invalid, which the simulated Helm never fetches.
+func demoPlan(p *plan.Plan) {
+	p.GitOps = plan.GitOps{Chart: plan.Chart{Repo: "https://charts.cedille.invalid/argo", Version: "7.7.3"},
+		Domain: "argocd.cedille.invalid", GitHubOrg: "ClubCedille",
+		Root: plan.RootApp{RepoURL: "https://git.cedille.invalid/plateforme.git", Path: "apps/argo-apps"}}
+	p.VClusters = plan.VClusters{Chart: plan.Chart{Repo: "https://charts.cedille.invalid/vcluster", Version: "0.36.1"}}
 }
 
 // demoConsole starts a platform that is already installed and opens the console on it.

@@ -36,12 +36,16 @@ func (c *cli) installCmd() *cobra.Command {
 		Short: "Install the platform, step by step, resumable",
 		Long: `install walks through the platform's install: preflight (Omni reachable, key accepted), the Talos ISO
 from Omni's image factory, the machines that join and their roles, each machine's disks by stable
-identity (never /dev/sdX), and the Omni cluster; then Vault: its init and the key ceremony (each share
+identity (never /dev/sdX), and the Omni cluster; then ArgoCD (the pinned argo-cd chart with the Helm
+SDK, the platform's values, the root Application of the app-of-apps, its children followed until Synced
+and Healthy) and Mayastor's pools and StorageClass; then Vault: its init and the key ceremony (each share
 shown once to its custodian and typed back, or encrypted to their PGP key), the unseal of every replica,
 and the bootstrap (kubernetes auth, config-admin policy and role, kv mounts, the SSO client secrets kept
 in Vault and reflected into the charts' Secrets, the offer to revoke the root token). Vault is reached
 through the API server's port-forward to its pods, or at VAULT_ADDR. Keys are never written anywhere but
-in PGP-encrypted exports.
+in PGP-encrypted exports. Last, the staging and sandbox vclusters (chart vcluster, values checked with the
+vcluster config types), each registered in ArgoCD with the credentials it publishes and checked with a
+real request; and the hand-off: what was installed, where each secret lives, what remains manual.
 
 Every step checks whether its outcome already holds, so running install again — after a crash, a
 power cut or quitting — continues at the first step that is not done. The plan is saved after each
@@ -66,7 +70,8 @@ Unattended, Vault's init needs every custodian's PGP key and share file (no plai
 produced): the first run initializes and stops at the unseal; once the custodians decrypted theirs, a
 second run reads them from vault.unsealShareFiles, with VAULT_TOKEN set to the decrypted root token.
 
-Steps: preflight, iso, machines, disks, cluster, vault-init, vault-unseal, vault-bootstrap.`,
+Steps: preflight, iso, machines, disks, cluster, gitops, storage, vault-init, vault-unseal,
+vault-bootstrap, vclusters, handoff.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
   cedille-tui install --accessible         # plain prompts and line output
   cedille-tui install --answers answers.yaml --dry-run
@@ -85,17 +90,22 @@ Steps: preflight, iso, machines, disks, cluster, vault-init, vault-unseal, vault
 	return cmd
 }
 
-// installSteps are the install's steps, in order: part 1 (Omni and the cluster), part 2 (Vault).
+// installSteps are the install's steps, in order: Omni and the cluster; ArgoCD and its app-of-apps
+// (which installs Vault, Mayastor and the rest), Mayastor's pools; Vault's init, unseal and bootstrap;
+// the vclusters registered in ArgoCD; the hand-off.
 func installSteps() []steps.Step {
 	return []steps.Step{steps.PreflightStep{}, steps.ISOStep{}, steps.MachinesStep{}, steps.DisksStep{}, steps.ClusterStep{},
-		steps.VaultInitStep{}, steps.VaultUnsealStep{}, steps.VaultBootstrapStep{}}
+		steps.GitOpsStep{}, steps.StorageStep{},
+		steps.VaultInitStep{}, steps.VaultUnsealStep{}, steps.VaultBootstrapStep{},
+		steps.VClustersStep{}, steps.HandoffStep{}}
 }
 
 func (c *cli) installEnv() (*steps.Env, steps.Dirs, error) {
 	p := c.openPlatform()
 	dirs := steps.DirsFrom(c.lookup)
 	env := &steps.Env{Omni: p.Omni, ConfigDir: dirs.Config, Keys: &steps.Keyring{},
-		Vault: steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)}}
+		Vault:  steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)},
+		Charts: steps.HelmCharts{Log: func(f string, a ...any) { c.logger.Debug("helm", "line", fmt.Sprintf(f, a...)) }}}
 	if p.Omni == nil && p.OmniErr != nil {
 		return env, dirs, p.OmniErr
 	}
@@ -156,6 +166,8 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 
 // needsOmni tells whether a selected step talks to Omni (the Vault steps need only the cluster).
 func needsOmni(only map[steps.ID]bool) bool {
+	// The later steps read the machines' hostnames from Omni when the answers lack them, but can go on
+	// without it.
 	for _, id := range []steps.ID{steps.Preflight, steps.ISO, steps.Machines, steps.Disks, steps.Cluster} {
 		if steps.Selected(id, only) {
 			return true
@@ -259,6 +271,15 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 	ps := p.Validate(inv)
 	if steps.Selected(steps.VaultInit, only) || steps.Selected(steps.VaultBootstrap, only) {
 		ps = append(ps, p.ValidateVault(true)...) // unattended: every share encrypted and exported
+	}
+	if steps.Selected(steps.GitOps, only) {
+		ps = append(ps, p.ValidateGitOps()...)
+	}
+	if steps.Selected(steps.Storage, only) {
+		ps = append(ps, p.ValidateStorage().Only("storage")...) // pool disks' by-id paths come from the disks step
+	}
+	if steps.Selected(steps.VClusters, only) {
+		ps = append(ps, p.ValidateVClusters()...)
 	}
 	for _, e := range lines.Errors(ps) {
 		fmt.Fprintln(c.out, "problem: "+e.Error())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"strings"
@@ -106,6 +107,7 @@ func (c *cli) setupLogging() error {
 	klog.LogToStderr(false)
 	if c.logFile == "" {
 		klog.SetOutput(io.Discard)
+		log.SetOutput(io.Discard) // Helm writes warnings with the standard logger: never on the terminal
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		return nil
 	}
@@ -114,6 +116,7 @@ func (c *cli) setupLogging() error {
 		return fmt.Errorf("cannot open --log-file: %w", err)
 	}
 	klog.SetOutput(f)
+	log.SetOutput(f)
 	c.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c.closeLog = func() { klog.Flush(); _ = f.Close() }
 	return nil

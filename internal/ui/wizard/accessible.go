@@ -192,6 +192,44 @@ func (a *accessible) ask(ctx context.Context, env *steps.Env, id steps.ID) error
 		if ps := a.sv.Plan.ValidateVault(false).Only("vault.sso"); len(ps) > 0 {
 			return ps
 		}
+	case steps.GitOps:
+		v := newGitOpsValues(a.sv.Plan)
+		a.printf("ArgoCD's chart: a repository and a pinned version, or a local .tgz (- clears a value shown).\n")
+		a.printf("GitHub organization: %s.\n", v.orgDescription())
+		if err := a.form(gitopsForm(&v, true)); err != nil {
+			return err
+		}
+		a.sv.Plan.GitOps = v.applyTo(a.sv.Plan.GitOps)
+		v.applyClient(&a.sv.Plan)
+		if ps := v.problems(); len(ps) > 0 {
+			return ps
+		}
+	case steps.Storage:
+		v := newStorageValues(a.sv.Plan)
+		for _, l := range poolLines(a.sv.Plan, 1<<10) {
+			a.printf("%s\n", l)
+		}
+		for _, p := range v.problems() {
+			a.printf("  problem: %s\n", p)
+		}
+		if err := a.form(storageForm(&v, true)); err != nil {
+			return err
+		}
+		a.sv.Plan.Storage = v.applyTo(a.sv.Plan.Storage)
+		if ps := v.problems().Only("storage"); len(ps) > 0 {
+			return ps
+		}
+	case steps.VClusters:
+		v := newVClustersValues(a.sv.Plan)
+		a.printf("The vcluster chart: a repository and a pinned version, or a local .tgz (- clears a value shown).\n")
+		a.printf("The vclusters: name or name:namespace, comma-separated (namespace default vcluster-<name>).\n")
+		if err := a.form(vclustersForm(&v, true)); err != nil {
+			return err
+		}
+		a.sv.Plan.VClusters = v.applyTo(a.sv.Plan.VClusters)
+		if ps := v.problems(); len(ps) > 0 {
+			return ps
+		}
 	}
 	return nil
 }

@@ -159,6 +159,8 @@ func clonePlan(p plan.Plan) plan.Plan {
 	}
 	p.Vault.Custodians = slices.Clone(p.Vault.Custodians)
 	p.Vault.UnsealShareFiles = slices.Clone(p.Vault.UnsealShareFiles)
+	p.GitOps.Deferred = slices.Clone(p.GitOps.Deferred)
+	p.VClusters.Clusters = slices.Clone(p.VClusters.Clusters)
 	return p
 }
 

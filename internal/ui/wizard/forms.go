@@ -15,6 +15,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
@@ -490,6 +491,21 @@ func (m *Model) openVaultBootstrapForm() tea.Cmd {
 	return m.startForm(steps.VaultBootstrap, vaultBootstrapForm(&m.vbootVals, false))
 }
 
+func (m *Model) openGitOpsForm() tea.Cmd {
+	m.gitVals = newGitOpsValues(m.sv.Plan)
+	return m.startForm(steps.GitOps, gitopsForm(&m.gitVals, false))
+}
+
+func (m *Model) openStorageForm() tea.Cmd {
+	m.storVals = newStorageValues(m.sv.Plan)
+	return m.startForm(steps.Storage, storageForm(&m.storVals, false))
+}
+
+func (m *Model) openVClustersForm() tea.Cmd {
+	m.vcVals = newVClustersValues(m.sv.Plan)
+	return m.startForm(steps.VClusters, vclustersForm(&m.vcVals, false))
+}
+
 // updateForm passes a message to the form and acts on its submission.
 func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
 	if m.form == nil {
@@ -554,6 +570,29 @@ func (m *Model) submitForm() tea.Cmd {
 			return m.openVaultBootstrapForm()
 		}
 		return m.startStep(m.cur)
+	case steps.GitOps:
+		m.sv.Plan.GitOps = m.gitVals.applyTo(m.sv.Plan.GitOps)
+		m.gitVals.applyClient(&m.sv.Plan)
+		if ps := m.gitVals.problems(); len(ps) > 0 {
+			m.flash, m.flashErr = ps[0].String(), true
+			return m.openGitOpsForm()
+		}
+		return m.startStep(m.cur) // the run saves the plan first
+	case steps.Storage:
+		m.sv.Plan.Storage = m.storVals.applyTo(m.sv.Plan.Storage)
+		// The pool disks' problems belong to the disks step: the run reports them by their paths.
+		if ps := m.storVals.problems().Only("storage"); len(ps) > 0 {
+			m.flash, m.flashErr = ps[0].String(), true
+			return m.openStorageForm()
+		}
+		return m.startStep(m.cur)
+	case steps.VClusters:
+		m.sv.Plan.VClusters = m.vcVals.applyTo(m.sv.Plan.VClusters)
+		if ps := m.vcVals.problems(); len(ps) > 0 {
+			m.flash, m.flashErr = ps[0].String(), true
+			return m.openVClustersForm()
+		}
+		return m.startStep(m.cur)
 	}
 	return nil
 }
@@ -566,5 +605,40 @@ func (m *Model) formView() string {
 	if rec, ok := m.sv.Steps[m.formFor]; ok && rec.State == steps.Failed && m.st[m.cur].state != steps.Done {
 		title += "  " + m.theme.Error.Render("last run failed: ") + rec.Detail
 	}
-	return title + "\n\n" + m.form.View()
+	view := title + "\n\n" + m.form.View()
+	if m.formFor == steps.Storage {
+		view += "\n\n" + strings.Join(m.storageNotes(m.paneHeight()-lipgloss.Height(view)-1), "\n")
+	}
+	return view
+}
+
+// storageNotes are what the storage form shows under it, in at most room lines: the DiskPools the plan
+// makes and the problems of the values being typed.
+func (m *Model) storageNotes(room int) []string {
+	if room <= 0 {
+		return nil
+	}
+	t := m.theme
+	w := m.rightWidth()
+	p := m.storVals.base
+	p.Storage = m.storVals.applyTo(p.Storage)
+	var probs []string
+	for _, pr := range m.storVals.problems() {
+		probs = append(probs, styled(t.Error, "✖ "+pr.String(), w)...)
+	}
+	pools := poolLines(p, w)
+	for i, l := range pools {
+		pools[i] = common.Fit(l, w)
+		if i < 2 {
+			pools[i] = t.Subtle.Render(pools[i]) // what the list is; the pools themselves stand out
+		}
+	}
+	if len(probs) >= room {
+		return probs[:room]
+	}
+	if keep := room - len(probs); len(pools) > keep {
+		more := t.Subtle.Render(fmt.Sprintf("  … %d more lines", len(pools)-keep+1))
+		pools = append(pools[:keep-1:keep-1], more)
+	}
+	return append(pools, probs...)
 }

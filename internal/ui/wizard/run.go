@@ -2,6 +2,8 @@ package wizard
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,22 +52,85 @@ func (m *Model) runHeader() []string {
 	if st.state == steps.Running && st.counter != nil {
 		out = append(out, fmt.Sprintf("%s %d/%d", st.counter.Unit, st.counter.Done, st.counter.Total))
 	}
-	if len(st.items) > 0 {
+	if items := m.shownItems(); len(items) > 0 {
 		// The items never push the step's title and outcome out of the pane: past what fits (keeping a
-		// line of log), the rest is counted.
-		room := max(m.paneHeight()-len(out)-2, 1)
-		items := st.items
-		if len(items) > room {
-			items = items[:room-1]
-		}
-		for _, it := range items {
+		// few lines of log), the rest is counted, and the ones that need attention are the ones shown.
+		room := max(m.paneHeight()-len(out)-1-min(max(len(st.log), 1), 3), 1)
+		shown, hidden := capItems(items, room)
+		for _, it := range shown {
 			out = append(out, common.Fit(m.itemLine(it), w))
 		}
-		if n := len(st.items) - len(items); n > 0 {
-			out = append(out, m.theme.Subtle.Render(fmt.Sprintf(" … %d more", n)))
+		if len(hidden) > 0 {
+			out = append(out, common.Fit(m.theme.Subtle.Render(moreItems(hidden)), w))
 		}
 	}
 	return append(out, "")
+}
+
+// shownItems are the current step's live list; a finished hand-off shows its summary in the room instead
+// (its outcome says whether every Application is Synced and Healthy).
+func (m *Model) shownItems() []steps.Item {
+	st := m.st[m.cur]
+	if m.stepID() == steps.Handoff && st.state == steps.Done {
+		return nil
+	}
+	return st.items
+}
+
+// capItems keeps at most room lines of items, the last of them saying how many are left out: the
+// failed ones are kept first, then the ones not done yet, then the done ones, each in their order.
+func capItems(items []steps.Item, room int) (shown, hidden []steps.Item) {
+	if len(items) <= room {
+		return items, nil
+	}
+	keep := make([]bool, len(items))
+	n := room - 1
+	for _, want := range []func(steps.Item) bool{
+		func(it steps.Item) bool { return it.Failed },
+		func(it steps.Item) bool { return !it.Failed && !it.OK },
+		func(it steps.Item) bool { return it.OK && !it.Failed },
+	} {
+		for i, it := range items {
+			if n > 0 && !keep[i] && want(it) {
+				keep[i] = true
+				n--
+			}
+		}
+	}
+	for i, it := range items {
+		if keep[i] {
+			shown = append(shown, it)
+		} else {
+			hidden = append(hidden, it)
+		}
+	}
+	return shown, hidden
+}
+
+// moreItems counts the items left out, by state.
+func moreItems(hidden []steps.Item) string {
+	var ok, failed, waiting int
+	for _, it := range hidden {
+		switch {
+		case it.Failed:
+			failed++
+		case it.OK:
+			ok++
+		default:
+			waiting++
+		}
+	}
+	var parts []string
+	if ok > 0 {
+		parts = append(parts, strconv.Itoa(ok)+" ✔")
+	}
+	if waiting > 0 {
+		parts = append(parts, strconv.Itoa(waiting)+" waiting")
+	}
+	if failed > 0 {
+		parts = append(parts, strconv.Itoa(failed)+" ✖")
+	}
+	return fmt.Sprintf(" … %d more: %s", len(hidden), strings.Join(parts, ", "))
 }
 
 // itemLine is one object's live line: symbol, name, stage, detail.
@@ -136,8 +201,97 @@ func (m *Model) doneSummary() []string {
 		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"), t.Key.Render(next))
 	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap:
 		return append(wrapLines(vaultSummary(m.stepID(), p), m.rightWidth()), t.Key.Render("press enter to go on"))
+	case steps.GitOps, steps.Storage, steps.VClusters:
+		return append(wrapLines(platformSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), t.Key.Render("press enter to go on"))
+	case steps.Handoff:
+		next := "press enter to open the console"
+		if !m.opensConsole() {
+			next = "press enter to go on"
+		}
+		out := wrapLines(handoffSummary(m.st[m.cur], m.o.Env), m.rightWidth())
+		return append(out, t.Key.Render(next))
 	}
 	return nil
+}
+
+// platformSummary is what a finished gitops, storage or vclusters step did: from its live list and its
+// log, else from the plan.
+func platformSummary(id steps.ID, p plan.Plan, st stepState) []string {
+	switch id {
+	case steps.GitOps:
+		g := p.GitOps.WithDefaults()
+		children := st.items
+		if len(children) > 0 && strings.HasSuffix(children[0].Name, "(app-of-apps)") {
+			children = children[1:]
+		}
+		ok := 0
+		for _, c := range children {
+			if c.OK {
+				ok++
+			}
+		}
+		line := fmt.Sprintf("ArgoCD installed; %s Synced and Healthy", plural(ok, "Application"))
+		if waiting := len(children) - ok; waiting > 0 {
+			line += fmt.Sprintf("; %d wait for the Vault steps (the hand-off checks them)", waiting)
+		}
+		return []string{line, "ArgoCD at https://" + g.Domain + ", the root Application from " + g.Root.RepoURL}
+	case steps.Storage:
+		s := p.Storage.WithDefaults()
+		line := ""
+		for i := len(st.log) - 1; i >= 0 && line == ""; i-- {
+			if strings.Contains(st.log[i], "pools Online") {
+				line = st.log[i]
+			}
+		}
+		if line == "" {
+			ok := 0
+			for _, it := range st.items {
+				if it.OK {
+					ok++
+				}
+			}
+			line = fmt.Sprintf("%d of %d pools Online", ok, len(st.items))
+		}
+		return []string{line, fmt.Sprintf("StorageClass %s (%d replicas per volume), the cluster's default", s.Class, s.Replicas)}
+	case steps.VClusters:
+		var names []string
+		for _, it := range st.items {
+			if it.OK {
+				names = append(names, it.Name)
+			}
+		}
+		if len(names) == 0 {
+			for _, c := range p.VClusters.List() {
+				names = append(names, c.Name)
+			}
+		}
+		return []string{fmt.Sprintf("%s registered in ArgoCD: %s", plural(len(names), "vcluster"), strings.Join(names, ", "))}
+	}
+	return nil
+}
+
+// handoffSummary says where the hand-off summary is (the path the step logged, else the config
+// directory's) and that it scrolls below.
+func handoffSummary(st stepState, env *steps.Env) []string {
+	var out []string
+	if len(st.items) > 0 && !slices.ContainsFunc(st.items, func(it steps.Item) bool { return !it.OK }) {
+		out = append(out, "every Application Synced and Healthy, Vault's included")
+	}
+	path := ""
+	for _, l := range st.log {
+		if p, ok := strings.CutPrefix(l, "written to "); ok {
+			path = p
+		}
+	}
+	if path == "" && env != nil && env.ConfigDir != "" {
+		path = filepath.Join(env.ConfigDir, steps.HandoffFile)
+	}
+	if path != "" {
+		out = append(out, "summary written to "+path)
+	} else {
+		out = append(out, "the summary was not written to a file (no config directory)")
+	}
+	return append(out, "the summary is below: ↑/↓ scroll it")
 }
 
 // vaultSummary is what a finished Vault step did, from the plan (the secrets are gone by then).

@@ -12,6 +12,7 @@ package wizard
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -128,6 +129,9 @@ type Model struct {
 	clusVals  clusterValues
 	vinitVals vaultInitValues
 	vbootVals vaultBootstrapValues
+	gitVals   gitopsValues
+	storVals  storageValues
+	vcVals    vclustersValues
 
 	machines   machinesPane
 	disks      disksPane
@@ -507,8 +511,14 @@ func (m *Model) edit(i int) tea.Cmd {
 		return m.openVaultInitForm()
 	case steps.VaultBootstrap:
 		return m.openVaultBootstrapForm()
+	case steps.GitOps:
+		return m.openGitOpsForm()
+	case steps.Storage:
+		return m.openStorageForm()
+	case steps.VClusters:
+		return m.openVClustersForm()
 	}
-	// Without a form (vault-unseal): what the step does; enter runs it.
+	// Without a form (vault-unseal, handoff): what the step does; enter runs it.
 	m.mode = modeView
 	return nil
 }
@@ -733,11 +743,11 @@ func (m *Model) viewKey(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// opensConsole tells whether enter on the current step's result opens the console: the cluster is done,
-// its kubeconfig saved, and no selected step follows (else enter goes on to the next step, and the
-// console opens from the all-done screen).
+// opensConsole tells whether enter on the current step's result opens the console: the cluster or the
+// hand-off is done, the kubeconfig saved, and no selected step follows (else enter goes on to the next
+// step, and the console opens from the all-done screen).
 func (m *Model) opensConsole() bool {
-	if m.stepID() != steps.Cluster || m.sv.Plan.Cluster.Kubeconfig == "" {
+	if id := m.stepID(); (id != steps.Cluster && id != steps.Handoff) || m.sv.Plan.Cluster.Kubeconfig == "" {
 		return false
 	}
 	for _, s := range m.o.Steps[m.cur+1:] {
@@ -751,7 +761,8 @@ func (m *Model) opensConsole() bool {
 // editable tells whether the current step has a form or picker.
 func (m *Model) editable() bool {
 	switch m.stepID() {
-	case steps.ISO, steps.Machines, steps.Disks, steps.Cluster, steps.VaultInit, steps.VaultBootstrap:
+	case steps.ISO, steps.Machines, steps.Disks, steps.Cluster, steps.VaultInit, steps.VaultBootstrap,
+		steps.GitOps, steps.Storage, steps.VClusters:
 		return true
 	}
 	return false
@@ -767,5 +778,16 @@ func (m *Model) followLog() {
 	m.log.SetLines(lines)
 	for range lines {
 		m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+	}
+	if m.stepID() == steps.Handoff && m.st[m.cur].state == steps.Done {
+		// The hand-off's summary reads from its beginning.
+		if at := slices.Index(lines, "## Installed"); at >= 0 {
+			for range lines {
+				m.log.Update(tea.KeyPressMsg{Code: tea.KeyUp})
+			}
+			for range at {
+				m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+			}
+		}
 	}
 }
