@@ -197,7 +197,7 @@ func TestTerminalDemoInstall(t *testing.T) {
 	s.tmux("kill-session", "-t", s.name)
 
 	s = newTmux(t, 80, 24, env, "demo")
-	s.waitFor(20*time.Second, "step 3/8 · Machines", "control planes 1/3")
+	s.waitFor(20*time.Second, "step 3/12 · Machines", "control planes 1/3")
 	for _, k := range []string{"Down", "c", "Down", "c", "Down", "w", "Down", "w", "Down", "w"} {
 		s.keys(k)
 		time.Sleep(150 * time.Millisecond)
@@ -230,11 +230,28 @@ func TestTerminalDemoInstall(t *testing.T) {
 	s.waitFor(15*time.Second, "installing")
 	s.waitFor(60*time.Second, "Cluster ✔ done", "press enter to go on")
 
+	// ArgoCD: the form's three pages keep the demo's prefilled chart, domain and root Application; the
+	// simulated Helm installs it, the simulated controller syncs the app-of-apps (Vault's wait).
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "step 6/12 · GitOps", "ArgoCD chart repository URL")
+	for range 10 {
+		s.keys("Enter")
+		time.Sleep(250 * time.Millisecond)
+	}
+	s.waitFor(60*time.Second, "GitOps ✔ done", "ArgoCD installed;", "press enter to go on")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "step 7/12 · Storage", "DiskPools in mayastor", "POOL")
+	for range 3 {
+		s.keys("Enter")
+		time.Sleep(250 * time.Millisecond)
+	}
+	s.waitFor(60*time.Second, "Storage ✔ done", "pools Online", "press enter to go on")
+
 	// Vault: the init form's defaults (5 shares, 3 needed, no PGP keys), then the ceremony — five
 	// custodians and the root token, each on a screen of its own: the hand-over, the secret, its first
 	// characters typed back. The shares are read off the screen, as a custodian would copy them.
 	s.keys("Enter")
-	s.waitFor(20*time.Second, "step 6/8 · Vault init", "Key shares", "Threshold")
+	s.waitFor(20*time.Second, "step 8/12 · Vault init", "Key shares", "Threshold")
 	for range 5 {
 		s.keys("Enter")
 		time.Sleep(300 * time.Millisecond)
@@ -267,7 +284,7 @@ func TestTerminalDemoInstall(t *testing.T) {
 	}
 	s.waitFor(20*time.Second, "Vault init ✔ done", "press enter to go on")
 	s.keys("Enter")
-	s.waitFor(20*time.Second, "step 7/8 · Vault unseal")
+	s.waitFor(20*time.Second, "step 9/12 · Vault unseal")
 	s.keys("Enter")
 	for i, sh := range []string{shares[0], shares[2], shares[4]} {
 		s.waitFor(20*time.Second, "Unseal vault-0", fmt.Sprintf("%d of 3 shares", i))
@@ -279,15 +296,31 @@ func TestTerminalDemoInstall(t *testing.T) {
 	}
 	s.waitFor(20*time.Second, "every replica unsealed", "press enter to go on")
 	s.keys("Enter")
-	s.waitFor(20*time.Second, "step 8/8 · Vault bootstrap", "ArgoCD Dex GitHub client ID")
+	s.waitFor(20*time.Second, "step 10/12 · Vault bootstrap", "ArgoCD Dex GitHub client ID")
 	s.keys("Enter")
 	time.Sleep(300 * time.Millisecond)
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "Revoke the root token?")
 	s.keys("y")
 	s.waitFor(20*time.Second, "Vault bootstrapped")
+
+	// vclusters: the chart and the default list; each registered in ArgoCD and checked. Then the hand-off.
 	s.keys("Enter")
-	s.waitFor(20*time.Second, "Every step's outcome holds", "press enter to open the console")
+	s.waitFor(20*time.Second, "step 11/12 · vclusters", "vcluster chart repository URL")
+	for range 4 {
+		s.keys("Enter")
+		time.Sleep(250 * time.Millisecond)
+	}
+	s.waitFor(60*time.Second, "vclusters registered in ArgoCD", "press enter to go on")
+	s.keys("Enter")
+	s.waitFor(20*time.Second, "step 12/12 · Hand-off")
+	s.keys("Enter")
+	s.waitFor(60*time.Second, "Hand-off ✔ done", "press enter to open the console")
+	// The demo keeps its install apart from a real one's, under its state directory.
+	if b, err := os.ReadFile(filepath.Join(home, ".local", "state", "cedille-tui", "demo", "config", "handoff.md")); err != nil ||
+		!strings.Contains(string(b), "registered in ArgoCD as https://staging.vcluster-staging.svc") {
+		t.Errorf("the hand-off summary: %v\n%s", err, b)
+	}
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "cedille-tui │ cedille-cluster [demo]")
 	time.Sleep(2 * time.Second) // a Vault poll
