@@ -50,28 +50,17 @@ func (s *tmuxSession) keys(k ...string) { s.tmux(append([]string{"send-keys", "-
 // waitFor polls the screen until every string shows, and returns how long it took.
 func (s *tmuxSession) waitFor(timeout time.Duration, want ...string) time.Duration {
 	s.t.Helper()
-	start := time.Now()
-	for {
-		scr := s.screen()
-		all := true
-		for _, w := range want {
-			if !strings.Contains(scr, w) {
-				all = false
-			}
-		}
-		if all {
-			return time.Since(start)
-		}
-		if time.Since(start) > timeout {
-			s.t.Fatalf("screen never showed %q:\n%s", want, scr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return s.poll(timeout, false, want)
 }
 
 // waitQuiet is waitFor for screens that may hold a secret (the demo's key ceremony): a failure does not
 // print the screen.
 func (s *tmuxSession) waitQuiet(timeout time.Duration, want ...string) {
+	s.t.Helper()
+	s.poll(timeout, true, want)
+}
+
+func (s *tmuxSession) poll(timeout time.Duration, quiet bool, want []string) time.Duration {
 	s.t.Helper()
 	start := time.Now()
 	for {
@@ -81,10 +70,13 @@ func (s *tmuxSession) waitQuiet(timeout time.Duration, want ...string) {
 			all = all && strings.Contains(scr, w)
 		}
 		if all {
-			return
+			return time.Since(start)
 		}
 		if time.Since(start) > timeout {
-			s.t.Fatalf("the screen never showed %q (not printed: it may hold a secret)", want)
+			if quiet {
+				s.t.Fatalf("the screen never showed %q (not printed: it may hold a secret)", want)
+			}
+			s.t.Fatalf("screen never showed %q:\n%s", want, scr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
