@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -91,5 +92,22 @@ func TestVClusters(t *testing.T) {
 	want := "vclusters.clusters[0].name vclusters.clusters[0].namespace vclusters.clusters[1].server vclusters.clusters[2].name"
 	if strings.Join(got, " ") != want {
 		t.Errorf("problems %v, want %s", got, want)
+	}
+}
+
+func TestExampleAnswersPart3(t *testing.T) {
+	b, err := os.ReadFile("../../assets/answers.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := ParseAnswers("answers.example.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := append(append(p.ValidateGitOps(), p.ValidateVClusters()...), p.ValidateStorage().Only("storage")...); len(ps) > 0 {
+		t.Errorf("the example's gitops, storage and vclusters sections:\n%v", ps)
+	}
+	if l := p.VClusters.List(); len(l) != 2 || l[1].Namespace != "vcluster-sandbox" || p.Storage.WithDefaults().Replicas != 2 {
+		t.Errorf("example: %+v %+v", l, p.Storage)
 	}
 }

@@ -74,8 +74,7 @@ func (s GitOpsStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, er
 	if !done {
 		return Outcome{Detail: fmt.Sprintf("%d of %d child Applications Synced and Healthy", countOK(children), len(children))}, nil
 	}
-	return Outcome{Holds: true, Detail: fmt.Sprintf("ArgoCD runs; the root Application and its %d children are Synced and Healthy",
-		len(children))}, nil
+	return Outcome{Holds: true, Detail: "ArgoCD runs; the root Application and " + childCount(len(children)) + " are Synced and Healthy"}, nil
 }
 
 func sameSource(root *unstructured.Unstructured, r plan.RootApp) bool {
@@ -202,7 +201,7 @@ func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns s
 		}
 		emit(Event{Step: step, Items: items, Done: int64(countOK(children)), Total: int64(len(children)), Unit: "applications"})
 		if done {
-			msg := fmt.Sprintf("the root Application and its %d children are Synced and Healthy", len(children))
+			msg := "the root Application and " + childCount(len(children)) + " are Synced and Healthy"
 			if deferredN > 0 {
 				msg = fmt.Sprintf("the root Application's %d children are Synced and Healthy but %d that wait for the Vault steps",
 					len(children), deferredN)
@@ -244,4 +243,12 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// childCount is "its N children" (or "its child").
+func childCount(n int) string {
+	if n == 1 {
+		return "its child"
+	}
+	return fmt.Sprintf("its %d children", n)
 }

@@ -20,32 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// The test argo-cd chart: a server Deployment on the kwok node (the lab has no scheduler) and a ConfigMap
-// carrying the values the step rendered.
-const (
-	argoServer = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: argocd-server, labels: {app.kubernetes.io/part-of: argocd}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: argocd-server}}
-  template:
-    metadata: {labels: {app: argocd-server}}
-    spec:
-      nodeName: kwok-0
-      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
-      containers: [{name: server, image: "argocd:{{ .Chart.Version }}"}]
-`
-	argoCM = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: argocd-cm}
-data:
-  url: {{ .Values.configs.cm.url | quote }}
-  dex.config: {{ index .Values.configs.cm "dex.config" | default "" | quote }}
-  policy.csv: {{ index .Values.configs.rbac "policy.csv" | quote }}
-`
-)
-
 // TestGitOpsStepRealAPIServer: ArgoCD installed with the Helm SDK from a chart repository on 127.0.0.1
 // (a small chart under the real name argo-cd) into a real API server, its Deployment followed until
 // kwok's pod is ready; the root Application created; the test plays ArgoCD, writing the root's and its
@@ -64,9 +38,7 @@ func TestGitOpsStepRealAPIServer(t *testing.T) {
 	if _, err := k.Typed.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	tmpl := map[string]string{"server.yaml": argoServer, "cm.yaml": argoCM}
-	url, _ := helmtest.Repo(t, helmtest.Chart("argo-cd", "7.7.3", "configs: {cm: {}, rbac: {}}\n", tmpl),
-		helmtest.Chart("argo-cd", "7.8.0", "configs: {cm: {}, rbac: {}}\n", tmpl))
+	url, _ := helmtest.Repo(t, helmtest.ArgoCD("7.7.3", "kwok-0"), helmtest.ArgoCD("7.8.0", "kwok-0"))
 	p := plan.New()
 	p.Cluster.Kubeconfig = l.KubeconfigPath()
 	p.GitOps = plan.GitOps{Chart: plan.Chart{Repo: url, Version: "7.7.3"}, Domain: "argocd.example.org", GitHubOrg: "ExampleOrg",

@@ -20,32 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// The test vcluster chart: the StatefulSet the real chart makes (named after the release), on the kwok
-// node, and a ConfigMap showing the server URL the syncer was told to write.
-const (
-	vcStatefulSet = `apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: {{ .Release.Name }}, labels: {app: vcluster}}
-spec:
-  replicas: 1
-  serviceName: {{ .Release.Name }}-headless
-  selector: {matchLabels: {app: vcluster, release: {{ .Release.Name }}}}
-  template:
-    metadata: {labels: {app: vcluster, release: {{ .Release.Name }}}}
-    spec:
-      nodeName: kwok-0
-      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
-      containers: [{name: syncer, image: "vcluster:{{ .Chart.Version }}"}]
-`
-	vcConfig = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: vc-config-{{ .Release.Name }}}
-data:
-  server: {{ .Values.exportKubeConfig.server | quote }}
-  sans: {{ join "," .Values.controlPlane.proxy.extraSANs | quote }}
-`
-)
-
 // TestVClustersStepRealAPIServer: two vclusters installed with the Helm SDK from a chart repository on
 // 127.0.0.1 into a real API server (kwok runs their pods); the test writes each vc-<name> Secret as the
 // syncer would, with credentials for the lab's API server itself (the plan's server URL pointed at it);
@@ -64,8 +38,7 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 	if _, err := k.Typed.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	url, _ := helmtest.Repo(t, helmtest.Chart("vcluster", "0.36.1", "exportKubeConfig: {}\ncontrolPlane: {proxy: {extraSANs: []}}\n",
-		map[string]string{"sts.yaml": vcStatefulSet, "cm.yaml": vcConfig}))
+	url, _ := helmtest.Repo(t, helmtest.VCluster("0.36.1", "kwok-0"))
 	p := plan.New()
 	p.Cluster.Kubeconfig = l.KubeconfigPath()
 	p.VClusters = plan.VClusters{Chart: plan.Chart{Repo: url, Version: "0.36.1"},

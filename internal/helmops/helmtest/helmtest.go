@@ -65,3 +65,59 @@ func Repo(t testing.TB, charts ...*chart.Chart) (url, dir string) {
 	t.Cleanup(srv.Close)
 	return srv.URL, dir
 }
+
+// ArgoCD is a small argo-cd chart: the server Deployment on a kwok node (the lab has no scheduler) and a
+// ConfigMap carrying the values the install rendered (url, dex.config, policy.csv).
+func ArgoCD(version, node string) *chart.Chart {
+	server := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: argocd-server, labels: {app.kubernetes.io/part-of: argocd}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: argocd-server}}
+  template:
+    metadata: {labels: {app: argocd-server}}
+    spec:
+      nodeName: ` + node + `
+      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
+      containers: [{name: server, image: "argocd:{{ .Chart.Version }}"}]
+`
+	cm := `apiVersion: v1
+kind: ConfigMap
+metadata: {name: argocd-cm}
+data:
+  url: {{ .Values.configs.cm.url | quote }}
+  dex.config: {{ index .Values.configs.cm "dex.config" | default "" | quote }}
+  policy.csv: {{ index .Values.configs.rbac "policy.csv" | quote }}
+`
+	return Chart("argo-cd", version, "configs: {cm: {}, rbac: {}}\n", map[string]string{"server.yaml": server, "cm.yaml": cm})
+}
+
+// VCluster is a small vcluster chart: the StatefulSet the real chart makes (named after the release,
+// labelled app=vcluster) on a kwok node, and a ConfigMap showing the server URL and certificate names the
+// syncer was given.
+func VCluster(version, node string) *chart.Chart {
+	sts := `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: {{ .Release.Name }}, labels: {app: vcluster}}
+spec:
+  replicas: 1
+  serviceName: {{ .Release.Name }}-headless
+  selector: {matchLabels: {app: vcluster, release: {{ .Release.Name }}}}
+  template:
+    metadata: {labels: {app: vcluster, release: {{ .Release.Name }}}}
+    spec:
+      nodeName: ` + node + `
+      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
+      containers: [{name: syncer, image: "vcluster:{{ .Chart.Version }}"}]
+`
+	cm := `apiVersion: v1
+kind: ConfigMap
+metadata: {name: vc-config-{{ .Release.Name }}}
+data:
+  server: {{ .Values.exportKubeConfig.server | quote }}
+  sans: {{ join "," .Values.controlPlane.proxy.extraSANs | quote }}
+`
+	return Chart("vcluster", version, "exportKubeConfig: {}\ncontrolPlane: {proxy: {extraSANs: []}}\n",
+		map[string]string{"sts.yaml": sts, "cm.yaml": cm})
+}
