@@ -56,8 +56,12 @@ listed on the left (· pending, ✔ done, ✖ failed, – skipped), the current 
 form, a live table of the machines connected to Omni (c control plane, w worker, space not in the
 cluster), a disk picker per machine (i install disk, p pool disk, e encryption; USB keys and other
 unsafe disks are refused with the reason), then the cluster form and a review of every disk that is
-wiped, confirmed by typing the cluster's name. A failed step keeps the plan: r retries, e edits. q
-quits at any point (asking first while a step runs); nothing is lost. It needs a terminal on stdin.
+wiped, confirmed by typing the cluster's name; then the forms of ArgoCD (chart, domain, Dex client,
+root Application), storage (the pools it will make) and the vclusters, Vault's key ceremony (one
+custodian per screen, each secret shown once and typed back), masked unseal shares and SSO secrets, and
+the hand-off, from which enter opens the console. A failed step keeps the plan: r retries, e edits. q
+quits at any point (asking first while a step runs; twice during the ceremony); nothing is lost. It
+needs a terminal on stdin.
 
 --accessible asks the same questions as plain numbered prompts, one line at a time (for screen
 readers, serial consoles and braille displays), and prints each step's progress as lines, like the
