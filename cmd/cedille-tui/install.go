@@ -60,8 +60,8 @@ wiped, confirmed by typing the cluster's name; then the forms of ArgoCD (chart, 
 root Application), storage (the pools it will make) and the vclusters, Vault's key ceremony (one
 custodian per screen, each secret shown once and typed back), masked unseal shares and SSO secrets, and
 the hand-off, from which enter opens the console. A failed step keeps the plan: r retries, e edits. q
-quits at any point (asking first while a step runs; twice during the ceremony); nothing is lost. It
-needs a terminal on stdin.
+quits at any point (asking first while a step runs; during the ceremony q is text and ctrl+c must be
+pressed twice); nothing is lost. It needs a terminal on stdin.
 
 --accessible asks the same questions as plain numbered prompts, one line at a time (for screen
 readers, serial consoles and braille displays), and prints each step's progress as lines, like the
