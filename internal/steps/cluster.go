@@ -178,31 +178,29 @@ func waitReady(ctx context.Context, e *Env, cluster string, machines int, emit f
 	if wait <= 0 {
 		wait = 60 * time.Minute
 	}
-	deadline := e.now().Add(wait)
-	for {
+	line := "no status yet"
+	return e.until(ctx, wait, func() (bool, error) {
 		cs, _ := safe.StateGetByID[*omni.ClusterStatus](ctx, om.State(), cluster)
 		cms, err := safe.StateListAll[*omni.ClusterMachineStatus](ctx, om.State(),
 			state.WithLabelQuery(resource.LabelEqual(omni.LabelCluster, cluster)))
 		if err != nil {
-			return om.Classify(err)
+			return false, om.Classify(err)
 		}
 		items, ready := stageItems(collect(cms))
 		emit(Event{Step: Cluster, Items: items, Done: int64(ready), Total: int64(machines), Unit: "machines"})
-		if cs != nil && cs.TypedSpec().Value.GetReady() {
-			emit(Event{Step: Cluster, Message: "cluster " + cluster + " ready: " + clusterLine(cs)})
-			return nil
+		if cs == nil {
+			line = "no status yet"
+			return false, nil
 		}
-		if e.now().After(deadline) {
-			line := "no status yet"
-			if cs != nil {
-				line = clusterLine(cs)
-			}
-			return fmt.Errorf("cluster %s not ready after %s (%s): look at the machines' stages; resume to keep waiting", cluster, wait, line)
+		line = clusterLine(cs)
+		if !cs.TypedSpec().Value.GetReady() {
+			return false, nil
 		}
-		if err := e.wait(ctx); err != nil {
-			return err
-		}
-	}
+		emit(Event{Step: Cluster, Message: "cluster " + cluster + " ready: " + line})
+		return true, nil
+	}, func() error {
+		return fmt.Errorf("cluster %s not ready after %s (%s): look at the machines' stages; resume to keep waiting", cluster, wait, line)
+	})
 }
 
 // stageItems is one line per cluster machine: its stage, readiness and last config error.

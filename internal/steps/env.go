@@ -97,6 +97,31 @@ func (e *Env) wait(ctx context.Context) error {
 	}
 }
 
+// clusterWait bounds the waits on the cluster (default 10 minutes).
+func (e *Env) clusterWait() time.Duration {
+	if e.ClusterWait > 0 {
+		return e.ClusterWait
+	}
+	return 10 * time.Minute
+}
+
+// until calls poll once a poll interval until it says done or fails; past limit (from the first call)
+// it returns expired's error instead of waiting again, and ctx's error when ctx ends.
+func (e *Env) until(ctx context.Context, limit time.Duration, poll func() (bool, error), expired func() error) error {
+	deadline := e.now().Add(limit)
+	for {
+		if done, err := poll(); done || err != nil {
+			return err
+		}
+		if e.now().After(deadline) {
+			return expired()
+		}
+		if err := e.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
 func (e *Env) checkRegistration(ctx context.Context, s *corev1.Secret) (string, error) {
 	if e.CheckRegistration != nil {
 		return e.CheckRegistration(ctx, s)

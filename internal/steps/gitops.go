@@ -32,12 +32,8 @@ func (GitOpsStep) Fields() []string { return []string{"gitops"} }
 
 func (GitOpsStep) Describe(p plan.Plan) []string {
 	g := p.GitOps.WithDefaults()
-	src := "chart repository " + g.Chart.Repo + ", version " + g.Chart.Version
-	if g.Chart.File != "" {
-		src = "the local chart " + g.Chart.File
-	}
 	out := []string{fmt.Sprintf("install or upgrade ArgoCD (release %s, chart %s from %s) in namespace %s, served at https://%s",
-		ArgoRelease, plan.ArgoCDChart, src, g.Namespace, g.Domain)}
+		ArgoRelease, plan.ArgoCDChart, chartSource(g.Chart), g.Namespace, g.Domain)}
 	if p.Vault.SSO.ArgoCD.ClientID != "" {
 		out = append(out, fmt.Sprintf("  Dex GitHub login for %s (client %s; its secret from Secret %s/dex-secret, filled from Vault)",
 			g.GitHubOrg, p.Vault.SSO.ArgoCD.ClientID, g.Namespace))
@@ -75,6 +71,14 @@ func (s GitOpsStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, er
 		return Outcome{Detail: fmt.Sprintf("%d of %d child Applications Synced and Healthy", countOK(children), len(children))}, nil
 	}
 	return Outcome{Holds: true, Detail: "ArgoCD runs; the root Application and " + childCount(len(children)) + " are Synced and Healthy"}, nil
+}
+
+// chartSource says where a chart comes from: "chart repository R, version V" or "the local chart F".
+func chartSource(c plan.Chart) string {
+	if c.File != "" {
+		return "the local chart " + c.File
+	}
+	return "chart repository " + c.Repo + ", version " + c.Version
 }
 
 func sameSource(root *unstructured.Unstructured, r plan.RootApp) bool {
@@ -135,7 +139,7 @@ func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Eve
 		return err
 	}
 	root := gitops.RootApplication(g.Namespace, g.Root.RepoURL, g.Root.Revision, g.Root.Path)
-	did, err := applyApp(ctx, k, root)
+	did, err := applyObject(ctx, k, platform.ArgoApplication, root)
 	if err != nil {
 		return fmt.Errorf("the root Application: %w", k.Classify(err))
 	}
@@ -143,9 +147,10 @@ func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Eve
 	return followChildren(ctx, e, k, GitOps, g.Namespace, g.Deferred, emit)
 }
 
-// applyApp creates the Application, or updates its spec; it says which ("created", "updated", "kept").
-func applyApp(ctx context.Context, k *platform.Kube, u *unstructured.Unstructured) (string, error) {
-	ri := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(u.GetNamespace())
+// applyObject creates the object of that kind (the root Application, a VaultSecret), or updates its
+// spec; it says which ("created", "updated", "kept").
+func applyObject(ctx context.Context, k *platform.Kube, kind platform.Kind, u *unstructured.Unstructured) (string, error) {
+	ri := k.Dynamic.Resource(kind.GVR).Namespace(u.GetNamespace())
 	cur, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		_, err = ri.Create(ctx, u, metav1.CreateOptions{})
@@ -178,20 +183,19 @@ func readChildren(ctx context.Context, k *platform.Kube, ns string, root *unstru
 
 // followChildren shows the root's children as a live list until every one is Synced and Healthy.
 func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns string, deferred []string, emit func(Event)) error {
-	deadline := e.now().Add(e.clusterWait())
 	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns)
-	for {
+	var bad []string // the last look's root and children that are not Synced and Healthy, deferred ones aside
+	return e.until(ctx, e.clusterWait(), func() (bool, error) {
 		root, err := apps.Get(ctx, gitops.RootName, metav1.GetOptions{})
 		if err != nil {
-			return k.Classify(err)
+			return false, k.Classify(err)
 		}
 		children, done, err := readChildren(ctx, k, ns, root, deferred...)
 		if err != nil {
-			return err
+			return false, err
 		}
 		items := make([]Item, 0, len(children)+1)
-		rf := gitopsRootItem(root)
-		items = append(items, rf)
+		items = append(items, gitopsRootItem(root))
 		deferredN := 0
 		for _, c := range children {
 			items = append(items, Item{Name: c.Name, State: c.State, Detail: c.Detail, OK: c.OK, Failed: c.Failed})
@@ -200,29 +204,26 @@ func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns s
 			}
 		}
 		emit(Event{Step: step, Items: items, Done: int64(countOK(children)), Total: int64(len(children)), Unit: "applications"})
-		if done {
-			msg := "the root Application and " + childCount(len(children)) + " are Synced and Healthy"
-			if deferredN > 0 {
-				msg = fmt.Sprintf("the root Application's %d children are Synced and Healthy but %d that wait for the Vault steps",
-					len(children), deferredN)
-			}
-			emit(Event{Step: step, Message: msg})
-			return nil
-		}
-		if e.now().After(deadline) {
-			var bad []string
+		if !done {
+			bad = bad[:0]
 			for i, it := range items {
 				if !it.OK && (i == 0 || !children[i-1].Deferred) {
 					bad = append(bad, it.Name+" ("+it.State+")")
 				}
 			}
-			return fmt.Errorf("after %s, not Synced and Healthy: %s; see their messages above (argocd app get NAME)",
-				e.clusterWait(), strings.Join(bad, ", "))
+			return false, nil
 		}
-		if err := e.wait(ctx); err != nil {
-			return err
+		msg := "the root Application and " + childCount(len(children)) + " are Synced and Healthy"
+		if deferredN > 0 {
+			msg = fmt.Sprintf("the root Application's %d children are Synced and Healthy but %d that wait for the Vault steps",
+				len(children), deferredN)
 		}
-	}
+		emit(Event{Step: step, Message: msg})
+		return true, nil
+	}, func() error {
+		return fmt.Errorf("after %s, not Synced and Healthy: %s; see their messages above (argocd app get NAME)",
+			e.clusterWait(), strings.Join(bad, ", "))
+	})
 }
 
 func gitopsRootItem(root *unstructured.Unstructured) Item {

@@ -103,7 +103,7 @@ func HandoffLines(p plan.Plan) []string {
 			len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))),
 		fmt.Sprintf("- Vault initialized (%d shares, %d needed), unsealed, bootstrapped: kubernetes auth, config-admin, kv and kv-system",
 			v.Shares, v.Threshold)}
-	if g.Chart.Version != "" || g.Chart.File != "" {
+	if hasGitOps(p) {
 		out = append(out, fmt.Sprintf("- ArgoCD (chart %s %s) at https://%s; root Application %s: %s %s",
 			plan.ArgoCDChart, chartLabel(g.Chart), g.Domain, "root", g.Root.RepoURL, g.Root.Path))
 	}

@@ -49,31 +49,29 @@ func (s MachinesStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(E
 	if wait <= 0 {
 		wait = 30 * time.Minute
 	}
-	deadline := e.now().Add(wait)
-	for {
+	missing := 0
+	return e.until(ctx, wait, func() (bool, error) {
 		inv, err := LoadInventory(ctx, e)
 		if err != nil {
-			return err
+			return false, err
 		}
-		items, missing := machineItems(*p, inv)
+		var items []Item
+		items, missing = machineItems(*p, inv)
 		emit(Event{Step: Machines, Items: items, Done: int64(len(p.Machines) - missing), Total: int64(len(p.Machines)), Unit: "machines"})
-		if missing == 0 {
-			for i := range p.Machines {
-				if f, ok := inv.Machines[p.Machines[i].ID]; ok && f.Hostname != "" {
-					p.Machines[i].Hostname = f.Hostname
-				}
+		if missing > 0 {
+			return false, nil
+		}
+		for i := range p.Machines {
+			if f, ok := inv.Machines[p.Machines[i].ID]; ok && f.Hostname != "" {
+				p.Machines[i].Hostname = f.Hostname
 			}
-			emit(Event{Step: Machines, Message: fmt.Sprintf("all %d machines connected", len(p.Machines))})
-			return nil
 		}
-		if e.now().After(deadline) {
-			return fmt.Errorf("%d of %d machines not connected after %s: boot them from the ISO and check their network, then resume",
-				missing, len(p.Machines), wait)
-		}
-		if err := e.wait(ctx); err != nil {
-			return err
-		}
-	}
+		emit(Event{Step: Machines, Message: fmt.Sprintf("all %d machines connected", len(p.Machines))})
+		return true, nil
+	}, func() error {
+		return fmt.Errorf("%d of %d machines not connected after %s: boot them from the ISO and check their network, then resume",
+			missing, len(p.Machines), wait)
+	})
 }
 
 // machineItems is each chosen machine's line, and how many are not connected yet.

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -203,28 +202,24 @@ func (st StorageStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(E
 
 // waitServed waits for Mayastor's DiskPool kind: the GitOps step may be installing Mayastor.
 func waitServed(ctx context.Context, e *Env, k *platform.Kube, say func(string, ...any)) error {
-	deadline := e.now().Add(e.clusterWait())
 	told := false
-	for {
+	return e.until(ctx, e.clusterWait(), func() (bool, error) {
 		_, err := k.Dynamic.Resource(platform.DiskPool.GVR).List(ctx, metav1.ListOptions{Limit: 1})
 		if err == nil {
-			return nil
+			return true, nil
 		}
 		if !apierrors.IsNotFound(err) {
-			return fmt.Errorf("list DiskPools: %w", k.Classify(err))
+			return false, fmt.Errorf("list DiskPools: %w", k.Classify(err))
 		}
 		if !told {
 			say("waiting for Mayastor's DiskPool kind (%s): Mayastor is not installed yet", platform.DiskPool.Key())
 			told = true
 		}
-		if e.now().After(deadline) {
-			return fmt.Errorf("Mayastor is not installed (no %s kind after %s): install it (its ArgoCD Application), then run this step again",
-				platform.DiskPool.Key(), e.clusterWait())
-		}
-		if err := e.wait(ctx); err != nil {
-			return err
-		}
-	}
+		return false, nil
+	}, func() error {
+		return fmt.Errorf("Mayastor is not installed (no %s kind after %s): install it (its ArgoCD Application), then run this step again",
+			platform.DiskPool.Key(), e.clusterWait())
+	})
 }
 
 // ensureClass creates the StorageClass, or checks the one there, and makes it the default.
@@ -278,11 +273,11 @@ func ensureClass(ctx context.Context, k *platform.Kube, s plan.Storage, say func
 
 // waitPools follows the pools until all are Created and Online.
 func waitPools(ctx context.Context, e *Env, k *platform.Kube, pools []plan.PoolSpec, emit func(Event)) error {
-	deadline := e.now().Add(e.clusterWait())
 	ri := k.Dynamic.Resource(platform.DiskPool.GVR)
-	for {
+	ready := 0
+	return e.until(ctx, e.clusterWait(), func() (bool, error) {
 		items := make([]Item, len(pools))
-		ready := 0
+		ready = 0
 		var total int64
 		for i, pl := range pools {
 			it := Item{Name: pl.Name + " (" + pl.Node + ")"}
@@ -311,24 +306,13 @@ func waitPools(ctx context.Context, e *Env, k *platform.Kube, pools []plan.PoolS
 			items[i] = it
 		}
 		emit(Event{Step: Storage, Items: items, Done: int64(ready), Total: int64(len(pools)), Unit: "pools"})
-		if ready == len(pools) {
-			emit(Event{Step: Storage, Message: fmt.Sprintf("%d pools Online: %s", ready, units.Binary(uint64(total)))})
-			return nil
+		if ready < len(pools) {
+			return false, nil
 		}
-		if e.now().After(deadline) {
-			return fmt.Errorf("%d of %d pools Online after %s: see each pool's state (a pool stays Created/Unknown when "+
-				"its node's io-engine is not running or the disk is in use)", ready, len(pools), e.clusterWait())
-		}
-		if err := e.wait(ctx); err != nil {
-			return err
-		}
-	}
-}
-
-// clusterWait bounds the waits on the cluster (default 10 minutes).
-func (e *Env) clusterWait() time.Duration {
-	if e.ClusterWait > 0 {
-		return e.ClusterWait
-	}
-	return 10 * time.Minute
+		emit(Event{Step: Storage, Message: fmt.Sprintf("%d pools Online: %s", ready, units.Binary(uint64(total)))})
+		return true, nil
+	}, func() error {
+		return fmt.Errorf("%d of %d pools Online after %s: see each pool's state (a pool stays Created/Unknown when "+
+			"its node's io-engine is not running or the disk is in use)", ready, len(pools), e.clusterWait())
+	})
 }

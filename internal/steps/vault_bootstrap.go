@@ -359,7 +359,7 @@ func reflectSSO(ctx context.Context, e *Env, k *platform.Kube, cls []vaultops.SS
 		if err := ensureNamespace(ctx, k, cl.Namespace); err != nil {
 			return err
 		}
-		if err := apply(ctx, k, objs[i]); err != nil {
+		if _, err := applyObject(ctx, k, platform.VaultSecret, objs[i]); err != nil {
 			return fmt.Errorf("apply VaultSecret %s/%s: %w", cl.Namespace, cl.Secret, k.Classify(err))
 		}
 		say("VaultSecret %s/%s applied: vault-config-operator fills Secret %s from Vault and re-creates it if it is deleted",
@@ -374,22 +374,6 @@ func ensureNamespace(ctx context.Context, k *platform.Kube, name string) error {
 		return fmt.Errorf("create namespace %s: %w", name, k.Classify(err))
 	}
 	return nil
-}
-
-// apply creates the object, or updates it to the wanted spec.
-func apply(ctx context.Context, k *platform.Kube, u *unstructured.Unstructured) error {
-	ri := k.Dynamic.Resource(platform.VaultSecret.GVR).Namespace(u.GetNamespace())
-	cur, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		_, err = ri.Create(ctx, u, metav1.CreateOptions{})
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	cur.Object["spec"] = u.Object["spec"]
-	_, err = ri.Update(ctx, cur, metav1.UpdateOptions{})
-	return err
 }
 
 func readSecretFile(field, path string) (vaultops.Secret, error) {

@@ -28,11 +28,7 @@ func (VClustersStep) Title() string    { return "vclusters" }
 func (VClustersStep) Fields() []string { return []string{"vclusters"} }
 
 func (VClustersStep) Describe(p plan.Plan) []string {
-	src := "chart repository " + p.VClusters.Chart.Repo + ", version " + p.VClusters.Chart.Version
-	if p.VClusters.Chart.File != "" {
-		src = "the local chart " + p.VClusters.Chart.File
-	}
-	out := []string{"install or upgrade each vcluster (chart " + plan.VClusterChart + " from " + src + "):"}
+	out := []string{"install or upgrade each vcluster (chart " + plan.VClusterChart + " from " + chartSource(p.VClusters.Chart) + "):"}
 	for _, c := range p.VClusters.List() {
 		out = append(out, fmt.Sprintf("  %s in namespace %s, its kubeconfig written for %s", c.Name, c.Namespace, c.Server))
 	}
@@ -131,20 +127,22 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 // registerAll waits for each vcluster's Secret, registers it, and checks the registration; the live list
 // shows each vcluster's state.
 func registerAll(ctx context.Context, e *Env, k *platform.Kube, argo string, list []plan.VCluster, emit func(Event)) error {
-	deadline := e.now().Add(e.clusterWait())
 	items := make([]Item, len(list))
 	for i, c := range list {
 		items[i] = Item{Name: c.Name, State: "waiting for " + vcluster.KubeconfigSecret(c.Name)}
 	}
 	pending := len(list)
-	for pending > 0 {
+	if pending == 0 {
+		return nil
+	}
+	return e.until(ctx, e.clusterWait(), func() (bool, error) {
 		for i, c := range list {
 			if items[i].OK {
 				continue
 			}
 			it, err := registerOne(ctx, e, k, argo, c)
 			if err != nil {
-				return err
+				return false, err
 			}
 			items[i] = it
 			if it.OK {
@@ -154,18 +152,11 @@ func registerAll(ctx context.Context, e *Env, k *platform.Kube, argo string, lis
 			}
 		}
 		emit(Event{Step: VClusters, Items: items, Done: int64(len(list) - pending), Total: int64(len(list)), Unit: "vclusters"})
-		if pending == 0 {
-			break
-		}
-		if e.now().After(deadline) {
-			return fmt.Errorf("%d vcluster(s) not registered after %s: see each one's state (the syncer writes %s once the vcluster runs)",
-				pending, e.clusterWait(), vcluster.KubeconfigSecret("<name>"))
-		}
-		if err := e.wait(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+		return pending == 0, nil
+	}, func() error {
+		return fmt.Errorf("%d vcluster(s) not registered after %s: see each one's state (the syncer writes %s once the vcluster runs)",
+			pending, e.clusterWait(), vcluster.KubeconfigSecret("<name>"))
+	})
 }
 
 // registerOne registers one vcluster if its Secret is there; the item says where it stands. An error is

@@ -41,10 +41,10 @@ func workloadReady(ctx context.Context, k *platform.Kube, w helmops.Workload) (r
 
 // waitWorkloads lists the workloads with their ready replicas until all are ready.
 func waitWorkloads(ctx context.Context, e *Env, k *platform.Kube, step ID, ws []helmops.Workload, emit func(Event)) error {
-	deadline := e.now().Add(e.clusterWait())
-	for {
+	n := 0
+	return e.until(ctx, e.clusterWait(), func() (bool, error) {
 		items := make([]Item, len(ws))
-		n := 0
+		n = 0
 		for i, w := range ws {
 			it := Item{Name: w.Kind + " " + w.Namespace + "/" + w.Name}
 			ready, want, ok, err := workloadReady(ctx, k, w)
@@ -60,18 +60,15 @@ func waitWorkloads(ctx context.Context, e *Env, k *platform.Kube, step ID, ws []
 			items[i] = it
 		}
 		emit(Event{Step: step, Items: items, Done: int64(n), Total: int64(len(ws)), Unit: "workloads"})
-		if n == len(ws) {
-			if len(ws) > 0 {
-				emit(Event{Step: step, Message: fmt.Sprintf("%d workloads ready", n)})
-			}
-			return nil
+		if n < len(ws) {
+			return false, nil
 		}
-		if e.now().After(deadline) {
-			return fmt.Errorf("%d of %d workloads ready after %s: look at their pods (events, image pulls, resources)",
-				n, len(ws), e.clusterWait())
+		if len(ws) > 0 {
+			emit(Event{Step: step, Message: fmt.Sprintf("%d workloads ready", n)})
 		}
-		if err := e.wait(ctx); err != nil {
-			return err
-		}
-	}
+		return true, nil
+	}, func() error {
+		return fmt.Errorf("%d of %d workloads ready after %s: look at their pods (events, image pulls, resources)",
+			n, len(ws), e.clusterWait())
+	})
 }

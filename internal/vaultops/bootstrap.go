@@ -100,14 +100,10 @@ func EnsureReviewer(ctx context.Context, k kubernetes.Interface) (Secret, error)
 	if _, err := k.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return Secret{}, fmt.Errorf("bind the reviewer to system:auth-delegator: %w", err)
 	}
-	secs := int64(ReviewerTokenLife.Seconds())
-	tr, err := k.CoreV1().ServiceAccounts(VaultNamespace).CreateToken(ctx, ReviewerName,
-		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
+	tok, err := ServiceAccountToken(ctx, k, VaultNamespace, ReviewerName, ReviewerTokenLife)
 	if err != nil {
 		return Secret{}, fmt.Errorf("request the reviewer's token: %w", err)
 	}
-	tok := NewSecret(tr.Status.Token)
-	tr.Status.Token = ""
 	return tok, nil
 }
 
