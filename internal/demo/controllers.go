@@ -6,8 +6,8 @@ import (
 )
 
 // The simulated in-cluster controllers (ArgoCD's application controller, Mayastor's operator, the
-// vclusters' syncers) run as goroutines on the Platform's background context; Close stops them all and
-// waits for them.
+// vclusters' syncers) and a Blank demo's install simulator run as goroutines on the Platform's
+// background context; Close stops them all and waits for them.
 
 // startControllers starts the ArgoCD and Mayastor controllers; called once the fakes exist.
 func (p *Platform) startControllers() {

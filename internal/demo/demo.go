@@ -71,8 +71,6 @@ type Platform struct {
 
 	// A Blank demo's install: the simulated Omni controllers, and what they leave once the cluster is ready.
 	sim       *omnisim.InstallSim
-	stopSim   context.CancelFunc
-	simDone   chan struct{}
 	installed chan struct{}
 	readyOnce sync.Once
 
@@ -201,11 +199,7 @@ func (p *Platform) clusterName() string {
 
 // Close stops the simulated controllers, the install simulator and the simulated servers.
 func (p *Platform) Close() {
-	p.stopControllers()
-	if p.stopSim != nil {
-		p.stopSim()
-		<-p.simDone
-	}
+	p.stopControllers() // the install simulator with them
 	if p.Omni != nil {
 		_ = p.Omni.Close()
 	}

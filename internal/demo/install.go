@@ -55,6 +55,7 @@ func (p *Platform) Installed() <-chan struct{} { return p.installed }
 // ImageFactory is the demo's simulated image factory (Env.HTTP's transport).
 func (p *Platform) ImageFactory() *omnisim.ImageFactory { return p.factory }
 
+// startInstallSim starts the install simulator on the background context (startControllers first).
 func (p *Platform) startInstallSim() {
 	stage, stagger := p.opts.InstallStage, time.Duration(0)
 	switch {
@@ -71,12 +72,7 @@ func (p *Platform) startInstallSim() {
 	p.sim = omnisim.NewInstallSim(p.omni.State(), omnisim.InstallOptions{
 		StageDelay: stage, Stagger: stagger, Poll: poll, BeforeReady: p.clusterReady,
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	p.stopSim, p.simDone = cancel, make(chan struct{})
-	go func() {
-		defer close(p.simDone)
-		_ = p.sim.Run(ctx)
-	}()
+	p.goBackground(func(ctx context.Context) { _ = p.sim.Run(ctx) })
 }
 
 // InstallErr is the install simulator's last error (nil when its last pass went well, or without one).

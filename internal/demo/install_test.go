@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/omnisim"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
@@ -552,26 +553,17 @@ func clusterResources(t *testing.T, st state.State, cluster string) (map[string]
 	return out, b.String()
 }
 
-// stateVersions lists every Omni resource of the install (template and statuses) with its version.
+// stateVersions lists every Omni resource of the install (template and statuses, machines and their
+// kernel arguments) with its version.
 func stateVersions(t *testing.T, st state.State) string {
 	t.Helper()
 
-	var b strings.Builder
-
-	for _, typ := range []resource.Type{omni.ClusterType, omni.MachineSetType, omni.MachineSetNodeType, omni.ConfigPatchType,
-		omni.ClusterMachineType, omni.ClusterMachineStatusType, omni.MachineStatusType, omni.ClusterStatusType,
-		omni.MachineSetStatusType, omni.MachineType, omni.KernelArgsType} {
-		l, err := st.List(context.Background(), resource.NewMetadata("default", typ, "", resource.VersionUndefined))
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		for _, r := range l.Items {
-			fmt.Fprintf(&b, "%s/%s@%s\n", typ, r.Metadata().ID(), r.Metadata().Version())
-		}
+	v, err := omnisim.ResourceVersions(context.Background(), st, append(omnisim.InstallTypes(), omni.MachineType, omni.KernelArgsType)...)
+	if err != nil {
+		t.Fatal(err)
 	}
 
-	return b.String()
+	return v
 }
 
 func waitHub(t *testing.T, what string, h *watch.Hub, cond func(watch.Snapshot) bool) watch.Snapshot {

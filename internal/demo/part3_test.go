@@ -20,7 +20,6 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
-	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
@@ -44,31 +43,6 @@ func (l *stepLog) String() string {
 	return strings.Join(l.lines, "\n")
 }
 
-// vaultAsk answers the Vault steps' questions as the operator does: each share and the root token shown
-// are acknowledged, the first three shares typed back, the Dex secret typed, every yes/no answered yes.
-func vaultAsk() func(context.Context, steps.Prompt) (steps.Answer, error) {
-	var mu sync.Mutex
-	var shown []vaultops.Secret
-	asked := 0
-	return func(_ context.Context, p steps.Prompt) (steps.Answer, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch p.Kind {
-		case steps.PromptCustody:
-			shown = append(shown, vaultops.NewSecret(p.Secret.Reveal()))
-			return steps.Answer{Yes: true}, nil
-		case steps.PromptShare:
-			asked++
-			return steps.Answer{Secret: shown[(asked-1)%3]}, nil
-		case steps.PromptSecret:
-			return steps.Answer{Secret: vaultops.NewSecret("demo-dex-secret")}, nil
-		case steps.PromptYesNo:
-			return steps.Answer{Yes: true}, nil
-		}
-		return steps.Answer{}, nil
-	}
-}
-
 // TestPart3OnBlankDemo runs the whole install on a Blank demo, as `cedille-tui demo` does: part 1 from
 // the example answers, then the real gitops, storage, Vault, vclusters and hand-off steps against the
 // demo's simulated Helm, ArgoCD, Mayastor and vclusters. Each step's Check holds after its Run; a rerun
@@ -86,7 +60,7 @@ func TestPart3OnBlankDemo(t *testing.T) {
 	env := d.InstallEnv(configDir)
 	env.Poll = 10 * time.Millisecond
 	env.Keys = &steps.Keyring{}
-	env.Ask = vaultAsk()
+	env.Ask = (&vaultOperator{}).ask
 	env.Confirm = func(context.Context, steps.Confirmation) error { return nil }
 
 	var log stepLog

@@ -27,48 +27,21 @@ func TestVaultStepsOnDemo(t *testing.T) {
 	env.Keys = &steps.Keyring{}
 	env.Poll = 10 * time.Millisecond
 
-	var mu sync.Mutex
-	var shown []vaultops.Secret
-	shareAsks := 0
-	env.Ask = func(_ context.Context, p steps.Prompt) (steps.Answer, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch p.Kind {
-		case steps.PromptCustody:
-			shown = append(shown, vaultops.NewSecret(p.Secret.Reveal()))
-			return steps.Answer{Yes: true}, nil
-		case steps.PromptShare:
-			shareAsks++
-			if shareAsks == 1 {
-				return steps.Answer{Secret: vaultops.NewSecret("not a share")}, nil
-			}
-			return steps.Answer{Secret: shown[shareAsks-2]}, nil
-		case steps.PromptSecret:
-			return steps.Answer{Secret: vaultops.NewSecret("demo-dex-secret")}, nil
-		case steps.PromptYesNo:
-			return steps.Answer{Yes: true}, nil
-		}
-		return steps.Answer{}, nil
-	}
+	op := &vaultOperator{refuseFirst: true}
+	env.Ask = op.ask
 	p := plan.New()
 	p.Vault.SSO.ArgoCD.ClientID = "demo-client"
 	sv := steps.Saved{Plan: p}
-	var log []string
+	var log stepLog
 	r := &steps.Runner{Steps: []steps.Step{steps.VaultInitStep{}, steps.VaultUnsealStep{}, steps.VaultBootstrapStep{}},
-		Env: env, Store: steps.NewStore(t.TempDir()), Report: func(u steps.Update) {
-			if u.Event != nil && u.Event.Message != "" {
-				mu.Lock()
-				log = append(log, u.Event.Message)
-				mu.Unlock()
-			}
-		}}
+		Env: env, Store: steps.NewStore(t.TempDir()), Report: log.report}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Run(ctx, &sv); err != nil {
-		t.Fatalf("the Vault steps on the demo: %v\n%s", err, strings.Join(log, "\n"))
+		t.Fatalf("the Vault steps on the demo: %v\n%s", err, log.String())
 	}
-	if len(shown) != 6 || shareAsks != 4 {
-		t.Errorf("%d secrets shown (want 5 shares and the root token), %d shares asked (want 1 refused + 3)", len(shown), shareAsks)
+	if shown, asked := op.counts(); shown != 6 || asked != 4 {
+		t.Errorf("%d secrets shown (want 5 shares and the root token), %d shares asked (want 1 refused + 3)", shown, asked)
 	}
 	for _, tgt := range d.Targets().Vault {
 		h, err := tgt.Vault.Health(ctx, time.Second)
@@ -81,10 +54,53 @@ func TestVaultStepsOnDemo(t *testing.T) {
 			t.Errorf("%s check after the run: %+v %v", s.ID(), o, err)
 		}
 	}
-	joined := strings.Join(log, "\n")
+	joined := log.String()
 	for _, want := range []string{"refused the share", "vault-1 unsealed", "vault-2 unsealed", "root token revoked", "kv-system/sso/argocd"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("the steps did not say %q:\n%s", want, joined)
 		}
 	}
+}
+
+// vaultOperator answers the Vault steps' questions as the operator does: each share and the root token
+// shown are acknowledged, the first three shares typed back (in turn, as often as asked), the Dex
+// secret typed, every yes/no answered yes. With refuseFirst, the first share typed is not one.
+type vaultOperator struct {
+	refuseFirst bool
+
+	mu     sync.Mutex
+	shown  []vaultops.Secret
+	shares int // shares asked
+}
+
+func (o *vaultOperator) ask(_ context.Context, p steps.Prompt) (steps.Answer, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch p.Kind {
+	case steps.PromptCustody:
+		o.shown = append(o.shown, vaultops.NewSecret(p.Secret.Reveal()))
+		return steps.Answer{Yes: true}, nil
+	case steps.PromptShare:
+		o.shares++
+		n := o.shares - 1
+		if o.refuseFirst {
+			if n == 0 {
+				return steps.Answer{Secret: vaultops.NewSecret("not a share")}, nil
+			}
+			n--
+		}
+		return steps.Answer{Secret: o.shown[n%3]}, nil
+	case steps.PromptSecret:
+		return steps.Answer{Secret: vaultops.NewSecret("demo-dex-secret")}, nil
+	case steps.PromptYesNo:
+		return steps.Answer{Yes: true}, nil
+	}
+	return steps.Answer{}, nil
+}
+
+// counts are how many secrets were shown and how many shares asked.
+func (o *vaultOperator) counts() (shown, sharesAsked int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.shown), o.shares
 }

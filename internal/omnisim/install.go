@@ -16,6 +16,7 @@ import (
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/omni/client/api/omni/specs"
+	"github.com/siderolabs/omni/client/pkg/omni/resources"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	"go.yaml.in/yaml/v3"
 )
@@ -863,4 +864,31 @@ func setRoleLabel(l *resource.Labels, controlPlane bool) {
 	}
 	l.Set(omni.LabelWorkerRole, "")
 	l.Delete(omni.LabelControlPlaneRole)
+}
+
+// InstallTypes are the resource types an install touches: the template's (cluster, machine sets and
+// their nodes, config patches) and the statuses the simulator keeps. The slice is the caller's.
+func InstallTypes() []resource.Type {
+	return []resource.Type{omni.ClusterType, omni.MachineSetType, omni.MachineSetNodeType, omni.ConfigPatchType,
+		omni.ClusterMachineType, omni.ClusterMachineStatusType, omni.MachineStatusType, omni.ClusterStatusType,
+		omni.MachineSetStatusType}
+}
+
+// ResourceVersions lists every resource of the given types in Omni's default namespace, one
+// "type/id@version" a line: two listings are equal when nothing of those types was written in between.
+func ResourceVersions(ctx context.Context, st state.State, types ...resource.Type) (string, error) {
+	var b strings.Builder
+
+	for _, typ := range types {
+		l, err := st.List(ctx, resource.NewMetadata(resources.DefaultNamespace, typ, "", resource.VersionUndefined))
+		if err != nil {
+			return "", err
+		}
+
+		for _, r := range l.Items {
+			fmt.Fprintf(&b, "%s/%s@%s\n", typ, r.Metadata().ID(), r.Metadata().Version())
+		}
+	}
+
+	return b.String(), nil
 }

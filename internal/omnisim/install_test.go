@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cosi-project/runtime/pkg/resource"
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/omni/client/api/omni/specs"
@@ -292,23 +291,14 @@ func TestInstallSim(t *testing.T) {
 	}
 }
 
-// versions lists every resource's type, ID and version.
+// versions lists every resource of the install's types with its version.
 func versions(t *testing.T, st state.State) string {
 	t.Helper()
 
-	var b strings.Builder
-
-	for _, typ := range []resource.Type{omni.ClusterType, omni.MachineSetType, omni.MachineSetNodeType, omni.ConfigPatchType,
-		omni.ClusterMachineType, omni.ClusterMachineStatusType, omni.MachineStatusType, omni.ClusterStatusType, omni.MachineSetStatusType} {
-		l, err := st.List(context.Background(), resource.NewMetadata("default", typ, "", resource.VersionUndefined))
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		for _, r := range l.Items {
-			fmt.Fprintf(&b, "%s/%s@%s\n", typ, r.Metadata().ID(), r.Metadata().Version())
-		}
+	v, err := ResourceVersions(context.Background(), st, InstallTypes()...)
+	if err != nil {
+		t.Fatal(err)
 	}
 
-	return b.String()
+	return v
 }

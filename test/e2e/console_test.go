@@ -8,30 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clubcedille/cedille-tui/internal/platform"
-	"github.com/clubcedille/cedille-tui/internal/ui"
-	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
-	"github.com/clubcedille/cedille-tui/internal/watch"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestNodePageLive: the console's node page, fed by a real informer on the lab's kube-apiserver, shows
 // a node as soon as it is created, then Ready once kwok says so, and drops it when it is deleted.
 func TestNodePageLive(t *testing.T) {
-	kube, err := platform.ConnectKube(platform.KubeOptions{Kubeconfig: shared.lab.KubeconfigPath(), Context: "lab-token"},
-		platform.MapLookup(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hub := watch.NewHub(watch.HubOptions{Platform: "lab"}, watch.NewKubeSource(kube))
-	go hub.Run(ctx)
-	ch, unsub := hub.Subscribe()
-	defer unsub()
-
-	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false})
-	drv := uitest.New(t, m, ch, 120, 30)
+	drv := kubeConsole(t)
 	for _, k := range []string{":", "n", "o", "d", "e", "s", "enter"} {
 		drv.Key(k)
 	}

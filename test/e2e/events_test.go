@@ -8,10 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clubcedille/cedille-tui/internal/platform"
-	"github.com/clubcedille/cedille-tui/internal/ui"
-	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
-	"github.com/clubcedille/cedille-tui/internal/watch"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,19 +23,7 @@ func TestWarningEventsLive(t *testing.T) {
 	createNode(t, c, node)
 	waitNodeReady(t, c, node)
 
-	kube, err := platform.ConnectKube(platform.KubeOptions{Kubeconfig: shared.lab.KubeconfigPath(), Context: "lab-token"},
-		platform.MapLookup(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	hub := watch.NewHub(watch.HubOptions{Platform: "lab"}, watch.NewKubeSource(kube))
-	go hub.Run(hctx)
-	ch, unsub := hub.Subscribe()
-	defer unsub()
-	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false})
-	drv := uitest.New(t, m, ch, 120, 30)
+	drv := kubeConsole(t)
 	drv.Shows(30*time.Second, "Overview")
 	for _, k := range []string{":", "e", "v", "e", "n", "t", "s", "enter"} {
 		drv.Key(k)

@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
+	"github.com/clubcedille/cedille-tui/internal/watch"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,11 +28,20 @@ type result struct {
 	stdout, stderr string
 }
 
-// runCLI runs the built binary with exactly the given environment (plus PATH and HOME).
+// runCLI runs the built binary with exactly the given environment (plus PATH and HOME), for at most a
+// minute.
 func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	return runCLIWhile(ctx, t, env, nil, args...)
+}
+
+// runCLIWhile runs the binary as runCLI does, until ctx ends; while it runs, during (when not nil) runs
+// too — a controller the binary waits for — given a channel closed once the binary exited, and
+// runCLIWhile waits for it to return.
+func runCLIWhile(ctx context.Context, t *testing.T, env map[string]string, during func(exited <-chan struct{}), args ...string) result {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, shared.binary, args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
 	for k, v := range env {
@@ -36,7 +49,19 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	exited := make(chan struct{})
+	var err error
+	go func() {
+		err = cmd.Wait()
+		close(exited)
+	}()
+	if during != nil {
+		during(exited)
+	}
+	<-exited
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError
 	switch {
@@ -47,6 +72,24 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 		t.Fatalf("running %v: %v", args, err)
 	}
 	return r
+}
+
+// kubeConsole opens the console, 120×30, on a hub watching the lab's kube-apiserver (context
+// lab-token); the hub stops at the test's end.
+func kubeConsole(t *testing.T) *uitest.Driver {
+	t.Helper()
+	kube, err := platform.ConnectKube(platform.KubeOptions{Kubeconfig: shared.lab.KubeconfigPath(), Context: "lab-token"},
+		platform.MapLookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	hub := watch.NewHub(watch.HubOptions{Platform: "lab"}, watch.NewKubeSource(kube))
+	go hub.Run(ctx)
+	ch, unsub := hub.Subscribe()
+	t.Cleanup(unsub)
+	return uitest.New(t, ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false}), ch, 120, 30)
 }
 
 // only keeps the named lab variables.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,24 +66,9 @@ vclusters:
 	}
 	logFile := filepath.Join(dir, "debug.log")
 	run := func() (string, string, int) {
-		cmd := exec.CommandContext(ctx, shared.binary, "install", "--answers", answers, "--only", "gitops,vclusters", "--log-file", logFile)
-		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + home}
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		done := make(chan error, 1)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { done <- cmd.Wait() }()
-		playControllers(ctx, t, k, l, done)
-		err := <-done
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), code
+		r := runCLIWhile(ctx, t, map[string]string{"HOME": home}, func(exited <-chan struct{}) { playControllers(ctx, k, l, exited) },
+			"install", "--answers", answers, "--only", "gitops,vclusters", "--log-file", logFile)
+		return r.stdout, r.stderr, r.code
 	}
 
 	stdout, stderr, code := run()
@@ -113,14 +97,12 @@ vclusters:
 
 // playControllers does what ArgoCD and the vclusters' syncers would, until the install ends: the root's
 // status listing one healthy child, and each vc-<name> Secret once its StatefulSet exists.
-func playControllers(ctx context.Context, t *testing.T, k *platform.Kube, l *lab.Lab, done chan error) {
-	t.Helper()
+func playControllers(ctx context.Context, k *platform.Kube, l *lab.Lab, exited <-chan struct{}) {
 	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace("argocd")
 	rc := l.RESTConfig()
 	for {
 		select {
-		case err := <-done:
-			done <- err
+		case <-exited:
 			return
 		case <-time.After(100 * time.Millisecond):
 		}

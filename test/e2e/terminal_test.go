@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,22 @@ func (s *tmuxSession) tmux(args ...string) string {
 func (s *tmuxSession) screen() string { return s.tmux("capture-pane", "-p", "-t", s.name) }
 
 func (s *tmuxSession) keys(k ...string) { s.tmux(append([]string{"send-keys", "-t", s.name}, k...)...) }
+
+// press sends the keys one at a time, pausing after each so the program takes them one by one (a form
+// moving to its next field, a list to its next row).
+func (s *tmuxSession) press(pause time.Duration, keys ...string) {
+	s.t.Helper()
+	for _, k := range keys {
+		s.keys(k)
+		time.Sleep(pause)
+	}
+}
+
+// enter presses Enter n times, pausing after each.
+func (s *tmuxSession) enter(n int, pause time.Duration) {
+	s.t.Helper()
+	s.press(pause, slices.Repeat([]string{"Enter"}, n)...)
+}
 
 // waitFor polls the screen until every string shows, and returns how long it took.
 func (s *tmuxSession) waitFor(timeout time.Duration, want ...string) time.Duration {
@@ -173,10 +190,7 @@ func TestTerminalDemoInstall(t *testing.T) {
 	s.waitFor(20*time.Second, "Preflight ✔ done", "Talos versions offered: 1.5.5, 1.6.7, 1.7.6, 1.8.0")
 	s.keys("Enter")
 	s.waitFor(10*time.Second, "Talos version", "> 1.8.0")
-	for range 7 { // every field of the ISO form keeps its default
-		s.keys("Enter")
-		time.Sleep(300 * time.Millisecond)
-	}
+	s.enter(7, 300*time.Millisecond) // every field of the ISO form keeps its default
 	s.waitFor(30*time.Second, "Talos ISO ✔ done", "SHA-256")
 	s.keys("Enter")
 	s.waitFor(10*time.Second, "Machines connected to Omni", "controlplane-1", "worker-3")
@@ -190,26 +204,18 @@ func TestTerminalDemoInstall(t *testing.T) {
 
 	s = newTmux(t, 80, 24, env, "demo")
 	s.waitFor(20*time.Second, "step 3/12 · Machines", "control planes 1/3")
-	for _, k := range []string{"Down", "c", "Down", "c", "Down", "w", "Down", "w", "Down", "w"} {
-		s.keys(k)
-		time.Sleep(150 * time.Millisecond)
-	}
+	s.press(150*time.Millisecond, "Down", "c", "Down", "c", "Down", "w", "Down", "w", "Down", "w")
 	s.waitFor(5*time.Second, "control planes 3/3, workers 3")
 	s.keys("Enter")
 	s.waitFor(15*time.Second, "Disks of controlplane-1", "SanDisk")
 	s.keys("i") // the USB key is the first row
 	s.waitFor(5*time.Second, "USB disk: removable")
-	for _, k := range []string{"Down", "i", "Tab", "i", "Tab", "i", "Tab", "i", "Down", "p", "Down", "p",
-		"Tab", "i", "Down", "p", "Down", "p", "Tab", "i", "Down", "p", "Down", "p"} {
-		s.keys(k)
-		time.Sleep(150 * time.Millisecond)
-	}
+	s.press(150*time.Millisecond, "Down", "i", "Tab", "i", "Tab", "i", "Tab", "i", "Down", "p", "Down", "p",
+		"Tab", "i", "Down", "p", "Down", "p", "Tab", "i", "Down", "p", "Down", "p")
 	s.waitFor(5*time.Second, "every machine's disks are chosen")
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "Cluster name", "cedille-cluster")
-	s.keys("Enter")
-	time.Sleep(300 * time.Millisecond)
-	s.keys("Enter")
+	s.enter(2, 300*time.Millisecond)
 	s.waitFor(10*time.Second, "These 12 disks will be WIPED", "wwn-0x5002538e40a1c3f7")
 	s.keys("-l", "cedille-clustr")
 	s.keys("Enter")
@@ -226,17 +232,11 @@ func TestTerminalDemoInstall(t *testing.T) {
 	// simulated Helm installs it, the simulated controller syncs the app-of-apps (Vault's wait).
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "step 6/12 · GitOps", "ArgoCD chart repository URL")
-	for range 10 {
-		s.keys("Enter")
-		time.Sleep(250 * time.Millisecond)
-	}
+	s.enter(10, 250*time.Millisecond)
 	s.waitFor(60*time.Second, "GitOps ✔ done", "ArgoCD installed;", "press enter to go on")
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "step 7/12 · Storage", "DiskPools in mayastor", "POOL")
-	for range 3 {
-		s.keys("Enter")
-		time.Sleep(250 * time.Millisecond)
-	}
+	s.enter(3, 250*time.Millisecond)
 	s.waitFor(60*time.Second, "Storage ✔ done", "pools Online", "press enter to go on")
 
 	// Vault: the init form's defaults (5 shares, 3 needed, no PGP keys), then the ceremony — five
@@ -244,10 +244,7 @@ func TestTerminalDemoInstall(t *testing.T) {
 	// characters typed back. The shares are read off the screen, as a custodian would copy them.
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "step 8/12 · Vault init", "Key shares", "Threshold")
-	for range 5 {
-		s.keys("Enter")
-		time.Sleep(300 * time.Millisecond)
-	}
+	s.enter(5, 300*time.Millisecond)
 	var shares []string
 	for i := range 6 {
 		s.waitQuiet(20*time.Second, "press enter when")
@@ -289,9 +286,7 @@ func TestTerminalDemoInstall(t *testing.T) {
 	s.waitFor(20*time.Second, "every replica unsealed", "press enter to go on")
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "step 10/12 · Vault bootstrap", "ArgoCD Dex GitHub client ID")
-	s.keys("Enter")
-	time.Sleep(300 * time.Millisecond)
-	s.keys("Enter")
+	s.enter(2, 300*time.Millisecond)
 	s.waitFor(20*time.Second, "Revoke the root token?")
 	s.keys("y")
 	s.waitFor(20*time.Second, "Vault bootstrapped")
@@ -299,10 +294,7 @@ func TestTerminalDemoInstall(t *testing.T) {
 	// vclusters: the chart and the default list; each registered in ArgoCD and checked. Then the hand-off.
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "step 11/12 · vclusters", "vcluster chart repository URL")
-	for range 4 {
-		s.keys("Enter")
-		time.Sleep(250 * time.Millisecond)
-	}
+	s.enter(4, 250*time.Millisecond)
 	s.waitFor(60*time.Second, "vclusters registered in ArgoCD", "press enter to go on")
 	s.keys("Enter")
 	s.waitFor(20*time.Second, "step 12/12 · Hand-off")
