@@ -471,39 +471,83 @@ func (m *Model) startForm(id steps.ID, f *huh.Form) tea.Cmd {
 	return init
 }
 
-func (m *Model) openISOForm() tea.Cmd {
-	m.isoVals = newISOValues(m.sv.Plan.ISO, m.inv)
-	return m.startForm(steps.ISO, isoForm(&m.isoVals, false))
+// stepForm is a step's form in the full-screen wizard: build reads fresh values from the plan and makes
+// the form over them, with apply, which writes the answers into the plan and returns the problems that
+// send the operator back to the form; then is what follows a valid submission (nil: the step runs, which
+// saves the plan first). needsInv: the form offers Omni's versions, so it waits for the inventory.
+type stepForm struct {
+	needsInv bool
+	build    func(m *Model) (f *huh.Form, apply func() plan.Problems)
+	then     func(m *Model) tea.Cmd
 }
 
-func (m *Model) openClusterForm() tea.Cmd {
-	m.clusVals = newClusterValues(m.sv.Plan, m.inv)
-	return m.startForm(steps.Cluster, clusterForm(&m.clusVals, false))
+// stepForms are the steps' forms by ID: edit opens them, submitForm applies them.
+var stepForms = map[steps.ID]stepForm{
+	steps.ISO: {needsInv: true, build: func(m *Model) (*huh.Form, func() plan.Problems) {
+		v := newISOValues(m.sv.Plan.ISO, m.inv)
+		return isoForm(&v, false), func() plan.Problems {
+			m.sv.Plan.ISO = v.applyTo(m.sv.Plan.ISO)
+			return m.sv.Plan.Validate(m.inv).Only("iso")
+		}
+	}},
+	steps.Cluster: {needsInv: true, build: func(m *Model) (*huh.Form, func() plan.Problems) {
+		v := newClusterValues(m.sv.Plan, m.inv)
+		return clusterForm(&v, false), func() plan.Problems {
+			m.sv.Plan.Cluster.Name = strings.TrimSpace(v.Name)
+			m.sv.Plan.Cluster.KubernetesVersion = strings.TrimSpace(v.Kubernetes)
+			if m.confirmed != m.sv.Plan.Cluster.Name {
+				m.confirmed = ""
+			}
+			return nil
+		}
+	}, then: func(m *Model) tea.Cmd {
+		m.openReview()
+		return m.save()
+	}},
+	steps.VaultInit: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
+		v := newVaultInitValues(m.sv.Plan)
+		return vaultInitForm(&v, false), func() plan.Problems {
+			m.sv.Plan.Vault = v.applyTo(m.sv.Plan.Vault)
+			return vaultInitProblems(m.sv.Plan)
+		}
+	}},
+	steps.VaultBootstrap: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
+		v := newVaultBootstrapValues(m.sv.Plan.Vault)
+		return vaultBootstrapForm(&v, false), func() plan.Problems {
+			m.sv.Plan.Vault = v.applyTo(m.sv.Plan.Vault)
+			return m.sv.Plan.ValidateVault(false).Only("vault.sso")
+		}
+	}},
+	steps.GitOps: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
+		v := newGitOpsValues(m.sv.Plan)
+		return gitopsForm(&v, false), func() plan.Problems {
+			m.sv.Plan.GitOps = v.applyTo(m.sv.Plan.GitOps)
+			v.applyClient(&m.sv.Plan)
+			return v.problems()
+		}
+	}},
+	steps.Storage: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
+		m.storVals = newStorageValues(m.sv.Plan) // the model's: the pools under the form follow the typing
+		return storageForm(&m.storVals, false), func() plan.Problems {
+			m.sv.Plan.Storage = m.storVals.applyTo(m.sv.Plan.Storage)
+			// The pool disks' problems belong to the disks step: the run reports them by their paths.
+			return m.storVals.problems().Only("storage")
+		}
+	}},
+	steps.VClusters: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
+		v := newVClustersValues(m.sv.Plan)
+		return vclustersForm(&v, false), func() plan.Problems {
+			m.sv.Plan.VClusters = v.applyTo(m.sv.Plan.VClusters)
+			return v.problems()
+		}
+	}},
 }
 
-func (m *Model) openVaultInitForm() tea.Cmd {
-	m.vinitVals = newVaultInitValues(m.sv.Plan)
-	return m.startForm(steps.VaultInit, vaultInitForm(&m.vinitVals, false))
-}
-
-func (m *Model) openVaultBootstrapForm() tea.Cmd {
-	m.vbootVals = newVaultBootstrapValues(m.sv.Plan.Vault)
-	return m.startForm(steps.VaultBootstrap, vaultBootstrapForm(&m.vbootVals, false))
-}
-
-func (m *Model) openGitOpsForm() tea.Cmd {
-	m.gitVals = newGitOpsValues(m.sv.Plan)
-	return m.startForm(steps.GitOps, gitopsForm(&m.gitVals, false))
-}
-
-func (m *Model) openStorageForm() tea.Cmd {
-	m.storVals = newStorageValues(m.sv.Plan)
-	return m.startForm(steps.Storage, storageForm(&m.storVals, false))
-}
-
-func (m *Model) openVClustersForm() tea.Cmd {
-	m.vcVals = newVClustersValues(m.sv.Plan)
-	return m.startForm(steps.VClusters, vclustersForm(&m.vcVals, false))
+// openForm opens the current step's form (id's) over the plan's values.
+func (m *Model) openForm(id steps.ID) tea.Cmd {
+	f, apply := stepForms[id].build(m)
+	m.formApply = apply
+	return m.startForm(id, f)
 }
 
 // updateForm passes a message to the form and acts on its submission.
@@ -536,65 +580,23 @@ func (m *Model) cancelForm() tea.Cmd {
 	return nil
 }
 
-// submitForm saves the form's answers in the plan, then runs the step or opens the review.
+// submitForm saves the form's answers in the plan, then runs the step (or what the form says follows);
+// answers with a problem reopen the form, the problem flashed.
 func (m *Model) submitForm() tea.Cmd {
-	id := m.formFor
-	m.form = nil
-	switch id {
-	case steps.ISO:
-		m.sv.Plan.ISO = m.isoVals.applyTo(m.sv.Plan.ISO)
-		if ps := m.sv.Plan.Validate(m.inv).Only("iso"); len(ps) > 0 {
-			m.flash, m.flashErr = ps[0].String(), true
-			return m.openISOForm()
-		}
-		return m.startStep(m.cur) // the run saves the plan first
-	case steps.Cluster:
-		m.sv.Plan.Cluster.Name = strings.TrimSpace(m.clusVals.Name)
-		m.sv.Plan.Cluster.KubernetesVersion = strings.TrimSpace(m.clusVals.Kubernetes)
-		if m.confirmed != m.sv.Plan.Cluster.Name {
-			m.confirmed = ""
-		}
-		m.openReview()
-		return m.save()
-	case steps.VaultInit:
-		m.sv.Plan.Vault = m.vinitVals.applyTo(m.sv.Plan.Vault)
-		if ps := vaultInitProblems(m.sv.Plan); len(ps) > 0 {
-			m.flash, m.flashErr = ps[0].String(), true
-			return m.openVaultInitForm()
-		}
-		return m.startStep(m.cur) // the run saves the plan first
-	case steps.VaultBootstrap:
-		m.sv.Plan.Vault = m.vbootVals.applyTo(m.sv.Plan.Vault)
-		if ps := m.sv.Plan.ValidateVault(false).Only("vault.sso"); len(ps) > 0 {
-			m.flash, m.flashErr = ps[0].String(), true
-			return m.openVaultBootstrapForm()
-		}
-		return m.startStep(m.cur)
-	case steps.GitOps:
-		m.sv.Plan.GitOps = m.gitVals.applyTo(m.sv.Plan.GitOps)
-		m.gitVals.applyClient(&m.sv.Plan)
-		if ps := m.gitVals.problems(); len(ps) > 0 {
-			m.flash, m.flashErr = ps[0].String(), true
-			return m.openGitOpsForm()
-		}
-		return m.startStep(m.cur) // the run saves the plan first
-	case steps.Storage:
-		m.sv.Plan.Storage = m.storVals.applyTo(m.sv.Plan.Storage)
-		// The pool disks' problems belong to the disks step: the run reports them by their paths.
-		if ps := m.storVals.problems().Only("storage"); len(ps) > 0 {
-			m.flash, m.flashErr = ps[0].String(), true
-			return m.openStorageForm()
-		}
-		return m.startStep(m.cur)
-	case steps.VClusters:
-		m.sv.Plan.VClusters = m.vcVals.applyTo(m.sv.Plan.VClusters)
-		if ps := m.vcVals.problems(); len(ps) > 0 {
-			m.flash, m.flashErr = ps[0].String(), true
-			return m.openVClustersForm()
-		}
-		return m.startStep(m.cur)
+	id, apply := m.formFor, m.formApply
+	m.form, m.formApply = nil, nil
+	spec, ok := stepForms[id]
+	if !ok || apply == nil {
+		return nil
 	}
-	return nil
+	if ps := apply(); len(ps) > 0 {
+		m.flash, m.flashErr = ps[0].String(), true
+		return m.openForm(id)
+	}
+	if spec.then != nil {
+		return spec.then(m)
+	}
+	return m.startStep(m.cur)
 }
 
 func (m *Model) formView() string {

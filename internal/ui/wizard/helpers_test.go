@@ -285,6 +285,15 @@ func savedPlan(t testing.TB, upTo steps.ID) steps.Saved {
 	return steps.Saved{Plan: p}
 }
 
+// resumed starts the fake wizard, on a w×h terminal, over a saved install whose steps up to upTo hold;
+// dir is its state directory.
+func resumed(t testing.TB, upTo steps.ID, w, h int) (d *driver, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	save(t, dir, savedPlan(t, upTo))
+	return newDriver(t, newFake(t, dir, nil), w, h), dir
+}
+
 func save(t testing.TB, dir string, sv steps.Saved) {
 	t.Helper()
 	if err := steps.NewStore(dir).Save(sv); err != nil {

@@ -208,3 +208,19 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestSubmitRefusedReopensTheForm: answers the plan refuses (here a replica count that is not a number,
+// past the field's own check) reopen the step's form with the problem flashed; the step does not run.
+func TestSubmitRefusedReopensTheForm(t *testing.T) {
+	m := newFake(t, t.TempDir(), nil)
+	m.sv = savedPlan(t, steps.Disks)
+	m.openForm(steps.Storage)
+	m.storVals.Replicas = "many"
+	m.submitForm()
+	if m.mode != modeForm || m.form == nil || m.formFor != steps.Storage || m.running >= 0 {
+		t.Fatalf("the storage form must reopen: mode %d, form %v, running %d", m.mode, m.form != nil, m.running)
+	}
+	if !m.flashErr || !strings.Contains(m.flash, "storage.replicas") {
+		t.Errorf("the problem must be flashed: %q", m.flash)
+	}
+}

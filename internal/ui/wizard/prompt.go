@@ -377,11 +377,7 @@ func (m *Model) promptView() string {
 		} else {
 			no = t.Key.Render(no)
 		}
-		def := "no"
-		if p.Default {
-			def = "yes"
-		}
-		out = append(out, yes+" / "+no+t.Subtle.Render("  (enter: "+def+")"))
+		out = append(out, yes+" / "+no+t.Subtle.Render("  (enter: "+yesNo(p.Default)+")"))
 	case steps.PromptShare:
 		out = append(out, styled(t.Subtle, "Unseal share: it is not shown as you type; paste works.", w)...)
 		out = append(out, pp.input.View())

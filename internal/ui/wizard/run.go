@@ -194,24 +194,23 @@ func (m *Model) doneSummary() []string {
 			return nil
 		}
 		w := m.rightWidth()
-		next := "press enter to open the console"
-		if !m.opensConsole() {
-			next = "press enter to go on"
-		}
-		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"), t.Key.Render(next))
+		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"), m.enterNext())
 	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap:
-		return append(wrapLines(vaultSummary(m.stepID(), p), m.rightWidth()), t.Key.Render("press enter to go on"))
+		return append(wrapLines(vaultSummary(m.stepID(), p), m.rightWidth()), m.enterNext())
 	case steps.GitOps, steps.Storage, steps.VClusters:
-		return append(wrapLines(platformSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), t.Key.Render("press enter to go on"))
+		return append(wrapLines(platformSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), m.enterNext())
 	case steps.Handoff:
-		next := "press enter to open the console"
-		if !m.opensConsole() {
-			next = "press enter to go on"
-		}
-		out := wrapLines(handoffSummary(m.st[m.cur], m.o.Env), m.rightWidth())
-		return append(out, t.Key.Render(next))
+		return append(wrapLines(handoffSummary(m.st[m.cur], m.o.Env), m.rightWidth()), m.enterNext())
 	}
 	return nil
+}
+
+// enterNext says what enter does on a finished step: open the console (opensConsole), else go on.
+func (m *Model) enterNext() string {
+	if m.opensConsole() {
+		return m.theme.Key.Render("press enter to open the console")
+	}
+	return m.theme.Key.Render("press enter to go on")
 }
 
 // platformSummary is what a finished gitops, storage or vclusters step did: from its live list and its

@@ -173,7 +173,8 @@ func TestWizardOnSimulatedOmni(t *testing.T) {
 	d.key("q")
 	d.waitQuit()
 	d = newDriver(t, newReal(sim, stateDir, configDir), 80, 24)
-	scr := d.shows("step 4/5 · Disks", "Disks of worker-1 (worker) · machine 4/6")
+	// The disks are listed once Omni's inventory is read again: keys pressed before would find no disk.
+	scr := d.shows("step 4/5 · Disks", "Disks of worker-1 (worker) · machine 4/6", "sdc")
 	if !strings.Contains(scr, "✔ Preflight") || !strings.Contains(scr, "✔ Talos ISO") || !strings.Contains(scr, "✔ Machines") {
 		t.Errorf("the resume must find the first three steps done:\n%s", scr)
 	}

@@ -125,13 +125,8 @@ type Model struct {
 
 	form      *huh.Form
 	formFor   steps.ID
-	isoVals   isoValues
-	clusVals  clusterValues
-	vinitVals vaultInitValues
-	vbootVals vaultBootstrapValues
-	gitVals   gitopsValues
-	storVals  storageValues
-	vcVals    vclustersValues
+	formApply func() plan.Problems // writes the form's answers into the plan (stepForms)
+	storVals  storageValues        // the storage form's, for the pools shown under it
 
 	machines   machinesPane
 	disks      disksPane
@@ -450,7 +445,7 @@ func (m *Model) stepID() steps.ID {
 }
 
 func (m *Model) stopForms() {
-	m.form = nil
+	m.form, m.formApply = nil, nil
 	m.refreshGen++ // ends the refresh loop
 	m.waitInv = false
 }
@@ -484,15 +479,17 @@ func (m *Model) open(i int) tea.Cmd {
 func (m *Model) edit(i int) tea.Cmd {
 	m.stopForms()
 	m.cur = i
-	switch m.o.Steps[i].ID() {
-	case steps.Preflight:
-		return m.startStep(i)
-	case steps.ISO:
-		if m.inv == nil && m.invErr == nil {
+	id := m.o.Steps[i].ID()
+	if f, ok := stepForms[id]; ok {
+		if f.needsInv && m.inv == nil && m.invErr == nil {
 			m.waitInv, m.mode = true, modeStart
 			return nil
 		}
-		return m.openISOForm()
+		return m.openForm(id)
+	}
+	switch id {
+	case steps.Preflight:
+		return m.startStep(i)
 	case steps.Machines:
 		m.mode = modeMachines
 		m.machines.rows(m)
@@ -501,22 +498,6 @@ func (m *Model) edit(i int) tea.Cmd {
 		m.mode = modeDisks
 		m.disks.open(m)
 		return m.startRefresh()
-	case steps.Cluster:
-		if m.inv == nil && m.invErr == nil {
-			m.waitInv, m.mode = true, modeStart
-			return nil
-		}
-		return m.openClusterForm()
-	case steps.VaultInit:
-		return m.openVaultInitForm()
-	case steps.VaultBootstrap:
-		return m.openVaultBootstrapForm()
-	case steps.GitOps:
-		return m.openGitOpsForm()
-	case steps.Storage:
-		return m.openStorageForm()
-	case steps.VClusters:
-		return m.openVClustersForm()
 	}
 	// Without a form (vault-unseal, handoff): what the step does; enter runs it.
 	m.mode = modeView
@@ -760,12 +741,9 @@ func (m *Model) opensConsole() bool {
 
 // editable tells whether the current step has a form or picker.
 func (m *Model) editable() bool {
-	switch m.stepID() {
-	case steps.ISO, steps.Machines, steps.Disks, steps.Cluster, steps.VaultInit, steps.VaultBootstrap,
-		steps.GitOps, steps.Storage, steps.VClusters:
-		return true
-	}
-	return false
+	id := m.stepID()
+	_, form := stepForms[id]
+	return form || id == steps.Machines || id == steps.Disks
 }
 
 // followLog shows the current step's log, scrolled to its end.

@@ -18,9 +18,7 @@ var _ = flag.Bool // goldens: go test ./internal/ui/wizard/ -update (golden's fl
 // TestResumeAtFirstNotDone: a saved install whose preflight and ISO hold opens at the machines step,
 // the first two marked done.
 func TestResumeAtFirstNotDone(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.ISO))
-	d := newDriver(t, newFake(t, dir, nil), 80, 24)
+	d, dir := resumed(t, steps.ISO, 80, 24)
 	scr := d.shows("step 3/5 · Machines", "Machines connected to Omni", "controlplane-1", "control planes 0/3, workers 0")
 	assertFits(t, d.m.Render(), 80, 24)
 	lines := strings.Split(scr, "\n")
@@ -70,9 +68,7 @@ func TestFreshInstallProbesThenOpensTheISOForm(t *testing.T) {
 // TestMachinesTableMakesThreeAndThree drives the machines table: c, w and space choose, the status line
 // counts, the problems say what is missing, and enter runs the step only once the choice is valid.
 func TestMachinesTableMakesThreeAndThree(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.ISO))
-	d := newDriver(t, newFake(t, dir, nil), 80, 24)
+	d, dir := resumed(t, steps.ISO, 80, 24)
 	d.shows("Machines connected to Omni", "6 connected", "control planes 0/3, workers 0", "machines: no machine chosen")
 
 	d.key("enter")
@@ -109,9 +105,7 @@ func TestMachinesTableMakesThreeAndThree(t *testing.T) {
 // TestDiskPickerRefusesTheUSBKey: the USB key left in controlplane-1 is dimmed, refused with its
 // reason, and the install disk is shown by its by-id path once chosen.
 func TestDiskPickerRefusesTheUSBKey(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.Machines))
-	d := newDriver(t, newFake(t, dir, nil), 80, 24)
+	d, dir := resumed(t, steps.Machines, 80, 24)
 	scr := d.shows("Disks of controlplane-1", "sda", "SanDisk Cruzer", "removable", "sdb", "Samsung SSD")
 	if !strings.Contains(scr, "none chosen") {
 		t.Errorf("no install disk yet:\n%s", scr)
@@ -135,9 +129,7 @@ func TestDiskPickerRefusesTheUSBKey(t *testing.T) {
 // TestPoolToggleRefusesTheInstallDisk: on a worker, p on the install disk is refused with the reason; p
 // on an HDD makes it a pool disk, p again takes it back.
 func TestPoolToggleRefusesTheInstallDisk(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.Machines))
-	d := newDriver(t, newFake(t, dir, nil), 80, 24)
+	d, _ := resumed(t, steps.Machines, 80, 24)
 	d.shows("Disks of controlplane-1")
 	d.key("p")
 	d.shows("controlplane-1 is a control plane: pool disks are for workers")
@@ -161,9 +153,7 @@ func TestPoolToggleRefusesTheInstallDisk(t *testing.T) {
 
 // TestEncryptionOffByDefault: e asks for the reason; an empty one is refused, esc leaves it off.
 func TestEncryptionOffByDefault(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.Machines))
-	d := newDriver(t, newFake(t, dir, nil), 100, 30)
+	d, dir := resumed(t, steps.Machines, 100, 30)
 	d.shows("encryption off: on this platform system-disk encryption never unlocked")
 	d.key("e")
 	d.shows("Turn disk encryption on?", "why is it wanted?")
@@ -182,9 +172,7 @@ func TestEncryptionOffByDefault(t *testing.T) {
 // TestReviewConfirmsByTypedName: the cluster form, then the review listing every wiped disk by by-id
 // path; a wrong name is refused, the right one runs the step, whose Confirm holds.
 func TestReviewConfirmsByTypedName(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.Disks))
-	d := newDriver(t, newFake(t, dir, nil), 80, 24)
+	d, _ := resumed(t, steps.Disks, 80, 24)
 	d.shows("step 5/5 · Cluster", "Cluster name", "> cedille-cluster", "Kubernetes version", "1.31.1")
 	d.keys("enter", "enter")
 	scr := d.shows("Review: create cluster cedille-cluster", "These 12 disks will be WIPED (6 machines)",
@@ -203,22 +191,19 @@ func TestReviewConfirmsByTypedName(t *testing.T) {
 	}
 	d.typed("-cluster")
 	d.key("enter")
-	scr = d.shows("Cluster ✔ done", "/home/op/.config/cedille-tui/cedille-cluster.kubeconfig",
+	d.shows("Cluster ✔ done", "/home/op/.config/cedille-tui/cedille-cluster.kubeconfig",
 		"press enter to open the console", "controlplane-1  running  ready")
 	d.key("enter")
 	d.waitQuit()
 	if r := d.m.Result(); !r.Finished || r.Kubeconfig != "/home/op/.config/cedille-tui/cedille-cluster.kubeconfig" {
 		t.Errorf("result = %+v", r)
 	}
-	_ = scr
 }
 
 // TestQuitMidwayThenResume: q after choosing some machines; a new wizard on the same state resumes at
 // the machines step with the choices kept. q while a step runs asks first.
 func TestQuitMidwayThenResume(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.ISO))
-	d := newDriver(t, newFake(t, dir, nil), 80, 24)
+	d, dir := resumed(t, steps.ISO, 80, 24)
 	d.shows("Machines connected to Omni")
 	d.keys("c", "j", "c")
 	d.shows("control planes 2/3")
@@ -307,9 +292,7 @@ func TestFailureShowsProblemsAndRetries(t *testing.T) {
 
 // TestTooSmallKeepsProgress: below 80×24 one line says so; back to 80×24 the same pane is there.
 func TestTooSmallKeepsProgress(t *testing.T) {
-	dir := t.TempDir()
-	save(t, dir, savedPlan(t, steps.ISO))
-	d := newDriver(t, newFake(t, dir, nil), 80, 24)
+	d, _ := resumed(t, steps.ISO, 80, 24)
 	d.shows("Machines connected to Omni")
 	d.keys("c", "j", "w")
 	for _, size := range [][2]int{{79, 24}, {80, 23}, {40, 10}, {1, 1}} {
