@@ -110,7 +110,12 @@ func playControllers(ctx context.Context, st state.State, done chan struct{}) {
 				cs.TypedSpec().Value = &specs.ClusterStatusSpec{Available: true, Ready: true, KubernetesAPIReady: true,
 					ControlplaneReady: true, Phase: specs.ClusterStatusSpec_RUNNING,
 					Machines: &specs.Machines{Total: uint32(n), Healthy: uint32(n), Connected: uint32(n)}}
-				_ = st.Create(ctx, cs)
+				if err := st.Create(ctx, cs); state.IsConflictError(err) {
+					_, _ = safe.StateUpdateWithConflicts(ctx, st, cs.Metadata(), func(r *omni.ClusterStatus) error {
+						r.TypedSpec().Value = cs.TypedSpec().Value
+						return nil
+					})
+				}
 			}
 		}
 		select {
