@@ -69,6 +69,10 @@ type Options struct {
 	Components []string
 	// ReadyTimeout bounds each component's readiness wait. Default 2 minutes.
 	ReadyTimeout time.Duration
+	// VaultSealFile, when set, is an HCL file holding a seal stanza (an auto-unseal seal such as
+	// transit) that Vault's config includes at each start. The lab keeps only its path: a token the
+	// stanza holds stays in that file.
+	VaultSealFile string
 }
 
 // Lab is a running (or attached) lab.
@@ -91,6 +95,8 @@ type stateFile struct {
 	Components []string              `json:"components"`
 	Ports      map[string]int        `json:"ports"`
 	Procs      map[string]procRecord `json:"procs"`
+	// VaultSealFile is Options.VaultSealFile: a path, never the stanza.
+	VaultSealFile string `json:"vaultSealFile,omitempty"`
 }
 
 type procRecord struct {
@@ -251,7 +257,7 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 	}
 	st := stateFile{
 		Version: stateVersion, BinDir: o.BinDir, RepoRoot: o.RepoRoot, OmniBin: omniBinaryPath(o.RepoRoot), Components: comps,
-		Ports: map[string]int{}, Procs: map[string]procRecord{},
+		Ports: map[string]int{}, Procs: map[string]procRecord{}, VaultSealFile: o.VaultSealFile,
 	}
 	for i, s := range slots {
 		st.Ports[s] = ports[i]
@@ -558,6 +564,13 @@ func (l *Lab) command(c string) (string, []string, error) {
 			return "", nil, err
 		}
 		cfg := renderVaultConfig(l.p, ports[portVaultAPI], ports[portVaultCluster])
+		if f := l.st.VaultSealFile; f != "" {
+			seal, err := os.ReadFile(f)
+			if err != nil {
+				return "", nil, fmt.Errorf("lab: vault seal: %w", err)
+			}
+			cfg += "\n# The seal of " + f + "\n" + string(seal) + "\n"
+		}
 		return bin, vaultArgs(l.p), writeFileAtomic(l.p.vaultConfig(), []byte(cfg), 0o600)
 	case OmniState:
 		_ = os.Remove(l.p.omniAddrFile())

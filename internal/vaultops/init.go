@@ -115,7 +115,7 @@ func Init(ctx context.Context, v *platform.Vault, o InitOptions) (*Keys, error) 
 	}
 	if recovery {
 		req.RecoveryShares, req.RecoveryThreshold, req.RecoveryPGPKeys = o.Shares, o.Threshold, keys
-		req.SecretShares, req.SecretThreshold, req.StoredShares = 1, 1, 1
+		// Vault refuses secret_shares and secret_threshold with an auto-unseal seal: they stay zero.
 	} else {
 		req.SecretShares, req.SecretThreshold, req.PGPKeys = o.Shares, o.Threshold, keys
 	}
