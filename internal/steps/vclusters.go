@@ -106,7 +106,7 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		if err != nil {
 			return fmt.Errorf("vcluster %s: its values: %w", c.Name, err)
 		}
-		res, err := e.charts().InstallOrUpgrade(ctx, k, helmops.Release{Name: c.Name, Namespace: c.Namespace, Timeout: 10 * time.Minute},
+		res, err := e.charts().InstallOrUpgrade(ctx, k, helmops.Release{Name: c.Name, Namespace: c.Namespace, Timeout: 10 * time.Minute, TakeOwnership: true},
 			plan.VClusterChart, p.VClusters.Chart, vals)
 		if err != nil {
 			return fmt.Errorf("vcluster %s: %w", c.Name, err)

@@ -38,6 +38,15 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 	if _, err := k.Typed.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A hand install left one of sandbox's objects, without Helm's labels: the step adopts it.
+	if _, err := k.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "vcluster-sandbox"}},
+		metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Typed.CoreV1().ConfigMaps("vcluster-sandbox").Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "vc-config-sandbox"}, Data: map[string]string{"server": "by hand"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	url, _ := helmtest.Repo(t, helmtest.VCluster("0.36.1", "kwok-0"))
 	p := plan.New()
 	p.Cluster.Kubeconfig = l.KubeconfigPath()
@@ -72,6 +81,9 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 		cm, err := k.Typed.CoreV1().ConfigMaps(ns).Get(ctx, "vc-config-"+name, metav1.GetOptions{})
 		if err != nil || cm.Data["server"] != l.APIServerURL() || !strings.Contains(cm.Data["sans"], name+"."+ns+".svc") {
 			t.Fatalf("the chart did not get the values built with the vcluster config types: %v %v", cm, err)
+		}
+		if cm.Labels["app.kubernetes.io/managed-by"] != "Helm" || cm.Annotations["meta.helm.sh/release-name"] != name {
+			t.Errorf("%s/%s is not the release's: labels %v, annotations %v", ns, cm.Name, cm.Labels, cm.Annotations)
 		}
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "vc-" + name, Namespace: ns},
 			Data: map[string][]byte{gitops.KeyConfig: []byte("kubeconfig"), gitops.KeyCA: rc.CAData, gitops.KeyCert: rc.CertData,
