@@ -72,7 +72,8 @@ assets/answers.example.yaml); errors name the line and the field. Creating the c
 unattended, it needs --confirm-wipe with the cluster's name.
 Unattended, Vault's init needs every custodian's PGP key and share file (no plaintext share is
 produced): the first run initializes and stops at the unseal; once the custodians decrypted theirs, a
-second run reads them from vault.unsealShareFiles, with VAULT_TOKEN set to the decrypted root token.
+second run reads them from vault.unsealShareFiles and bootstraps with VAULT_TOKEN set to the decrypted
+root token, or without it with a root token made from those shares (generate-root), revoked at the end.
 
 Steps: preflight, iso, machines, disks, cluster, gitops, storage, vault-init, vault-unseal,
 vault-bootstrap, vclusters, handoff.`,

@@ -31,7 +31,8 @@ type vaultCluster struct {
 	keys        []string // hex; a share is valid when it is one of these
 	rootToken   string
 	replicas    []*vaultReplica
-	store       *vaultStore // what the API writes; set up by initialize
+	store       *vaultStore     // what the API writes; set up by initialize
+	rootGen     *rootGeneration // a generate-root attempt in progress
 	// down: the Vault servers do not exist yet (a blank demo before its cluster is installed); every call
 	// fails as the unresolvable service name it is then.
 	down atomic.Bool
@@ -243,6 +244,7 @@ func (c *vaultCluster) handler(name string) http.Handler {
 	}
 	mux.HandleFunc("PUT /v1/sys/seal", sealHandler)
 	mux.HandleFunc("POST /v1/sys/seal", sealHandler)
+	c.generateRootHandlers(mux, name)
 	// Everything else: the API of an unsealed Vault (vaultapi.go).
 	mux.HandleFunc("/v1/", c.serveAPI(name))
 	return mux

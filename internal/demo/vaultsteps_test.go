@@ -60,6 +60,26 @@ func TestVaultStepsOnDemo(t *testing.T) {
 			t.Errorf("the steps did not say %q:\n%s", want, joined)
 		}
 	}
+
+	// A later session: the init's token gone (and revoked); the bootstrap again, with a root token the
+	// custodians make from their shares (generate-root), revoked at the end.
+	later := d.InstallEnv(t.TempDir())
+	later.Keys, later.Poll = &steps.Keyring{}, env.Poll
+	op2 := &vaultOperator{shown: op.shown[:3]}
+	later.Ask = op2.ask
+	var log2 stepLog
+	r2 := &steps.Runner{Steps: r.Steps, Env: later, Store: r.Store, Report: log2.report}
+	if err := r2.RunOne(ctx, &sv, steps.VaultBootstrapStep{}); err != nil {
+		t.Fatalf("the bootstrap in a later session: %v\n%s", err, log2.String())
+	}
+	if _, asked := op2.counts(); asked != 3 {
+		t.Errorf("%d shares asked for generate-root, want 3", asked)
+	}
+	for _, want := range []string{"generate-root started: 3 shares needed", "generate-root done", "the root token made for the bootstrap is revoked"} {
+		if !strings.Contains(log2.String(), want) {
+			t.Errorf("the later bootstrap did not say %q:\n%s", want, log2.String())
+		}
+	}
 }
 
 // vaultOperator answers the Vault steps' questions as the operator does: each share and the root token
@@ -89,7 +109,7 @@ func (o *vaultOperator) ask(_ context.Context, p steps.Prompt) (steps.Answer, er
 			}
 			n--
 		}
-		return steps.Answer{Secret: o.shown[n%3]}, nil
+		return steps.Answer{Secret: vaultops.NewSecret(o.shown[n%3].Reveal())}, nil // a step wipes what it is given
 	case steps.PromptSecret:
 		return steps.Answer{Secret: vaultops.NewSecret("demo-dex-secret")}, nil
 	case steps.PromptYesNo:

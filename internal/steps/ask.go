@@ -19,7 +19,7 @@ const (
 	// PromptCustody shows Secret once to one custodian on a cleared screen; the answer is the first
 	// Confirm characters they typed back (the wizard checks them; Answer.Yes tells they matched).
 	PromptCustody PromptKind = iota
-	// PromptShare asks for one unseal share, masked; Items is every replica's progress.
+	// PromptShare asks for one key share (to unseal, or for generate-root), masked; Items is the progress.
 	PromptShare
 	// PromptSecret asks for a secret value (an SSO client secret), masked.
 	PromptSecret

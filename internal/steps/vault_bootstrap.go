@@ -39,7 +39,8 @@ func (VaultBootstrapStep) Fields() []string {
 
 func (VaultBootstrapStep) Describe(p plan.Plan) []string {
 	out := []string{
-		"with the root token from the init (in memory), or VAULT_TOKEN, or one you paste:",
+		"with the root token from the init (in memory), or VAULT_TOKEN, or a new one made from a threshold of shares",
+		"(generate-root, revoked at the end), or one you paste:",
 		"  ServiceAccount vault/" + vaultops.ReviewerName + " bound to system:auth-delegator; its token from the TokenRequest API",
 		"  auth method kubernetes/ configured with that reviewer and the cluster CA",
 		"  policy and role config-admin (service accounts " + strings.Join(vaultops.ConfigAdminAccounts(), ", ") + " of namespace vault)",
@@ -194,9 +195,12 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	if err != nil {
 		return err
 	}
-	token, from, err := rootToken(ctx, e)
+	token, from, generated, err := rootToken(ctx, e, *p, r.Vault, say)
 	if err != nil {
 		return err
+	}
+	if generated && e.Keys != nil {
+		e.Keys.RootToken = token // wiped with the keyring once the bootstrap is done
 	}
 	v := r.Vault
 	v.Client.SetToken(token.Reveal())
@@ -236,33 +240,110 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	admin.Client.ClearToken()
 	say("checked: ServiceAccount vault/%s logs in with role config-admin, as vault-config-operator will", who)
 
-	return offerRevoke(ctx, e, *p, v, from, say)
+	return offerRevoke(ctx, e, *p, v, from, generated, say)
 }
 
-// rootToken is the token the bootstrap works with: the init's (in memory), VAULT_TOKEN, or one the
-// operator pastes.
-func rootToken(ctx context.Context, e *Env) (vaultops.Secret, string, error) {
+// rootToken is the token the bootstrap works with: the init's (in memory), VAULT_TOKEN, or a new one made
+// from a threshold of the shares (generate-root: from the share files unattended; typed in the wizard,
+// where a pasted token is the other choice). generated tells the token was made here: nobody else has it.
+func rootToken(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, say func(string, ...any)) (token vaultops.Secret, from string, generated bool, err error) {
 	if e.Keys != nil && !e.Keys.RootToken.Empty() {
-		return e.Keys.RootToken, "from the init, in memory", nil
+		return e.Keys.RootToken, "from the init, in memory", false, nil
 	}
 	if t := e.vault().Token(); !t.Empty() {
-		return t, "from " + platform.EnvVaultToken, nil
+		return t, "from " + platform.EnvVaultToken, false, nil
 	}
 	if e.Ask == nil {
-		return vaultops.Secret{}, "", fmt.Errorf("no root token: the init ran in another process and %s is not set; make one with a "+
-			"threshold of shares (vault operator generate-root) and set %s", platform.EnvVaultToken, platform.EnvVaultToken)
+		if len(p.Vault.UnsealShareFiles) == 0 {
+			return vaultops.Secret{}, "", false, fmt.Errorf("no root token: the init ran in another process and %s is not set; set it "+
+				"to the root token (its custodian decrypts the exported one), or name a threshold of decrypted shares in "+
+				"vault.unsealShareFiles to make a new one (generate-root)", platform.EnvVaultToken)
+		}
+		shares, err := readShareFiles(p.Vault.UnsealShareFiles)
+		if err != nil {
+			return vaultops.Secret{}, "", false, err
+		}
+		defer func() {
+			for i := range shares {
+				shares[i].Wipe()
+			}
+		}()
+		tok, err := generateRoot(ctx, v, say, func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error) {
+			if problem != "" || g.Progress >= len(shares) {
+				return vaultops.Secret{}, fmt.Errorf("the shares of vault.unsealShareFiles do not make a root token: %s", orText(problem, "too few of them"))
+			}
+			return shares[g.Progress], nil
+		})
+		return tok, fmt.Sprintf("made from %d shares by generate-root", len(shares)), true, err
 	}
-	a, err := e.ask(ctx, Prompt{Kind: PromptSecret, Title: "Vault token for the bootstrap",
-		Lines: []string{"The init's root token is not in memory (it ran in another session).",
-			"Paste a root token: make one with a threshold of the shares (vault operator generate-root -init, then each custodian " +
-				"runs vault operator generate-root with their share). It is not shown and never saved."}})
+	a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Make a root token from the shares?", Default: true,
+		Lines: []string{"The init's root token is not in memory (it ran in another session) and " + platform.EnvVaultToken + " is not set.",
+			"Yes: custodians type a threshold of their shares, as for the unseal, and Vault makes a new root token " +
+				"(generate-root) that only this process holds. No: paste a root token instead."}})
 	if err != nil {
-		return vaultops.Secret{}, "", err
+		return vaultops.Secret{}, "", false, err
+	}
+	if a.Yes {
+		tok, err := generateRoot(ctx, v, say, func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error) {
+			a, err := e.ask(ctx, Prompt{Kind: PromptShare, Title: "Share for a new root token",
+				Lines:   []string{"Vault makes a new root token once it has a threshold of shares; nothing is shown or saved."},
+				Items:   []Item{{Name: "generate-root", State: fmt.Sprintf("%d of %d shares", g.Progress, g.Required)}},
+				Problem: problem})
+			return a.Secret, err
+		})
+		return tok, "made from the shares by generate-root", true, err
+	}
+	a, err = e.ask(ctx, Prompt{Kind: PromptSecret, Title: "Vault token for the bootstrap",
+		Lines: []string{"Paste a root token. It is not shown and never saved."}})
+	if err != nil {
+		return vaultops.Secret{}, "", false, err
 	}
 	if a.Secret.Empty() {
-		return vaultops.Secret{}, "", fmt.Errorf("no token given: the bootstrap needs one")
+		return vaultops.Secret{}, "", false, fmt.Errorf("no token given: the bootstrap needs one")
 	}
-	return a.Secret, "pasted", nil
+	return a.Secret, "pasted", false, nil
+}
+
+// generateRoot runs a generate-root attempt on v, taking each share from next (told the last refusal),
+// until Vault returns the new token. An attempt that does not finish is cancelled.
+func generateRoot(ctx context.Context, v *platform.Vault, say func(string, ...any),
+	next func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error)) (vaultops.Secret, error) {
+	g, err := vaultops.StartRootGeneration(ctx, v)
+	if err != nil {
+		return vaultops.Secret{}, fmt.Errorf("start generate-root: %w", err)
+	}
+	if g.Replaced {
+		say("an unfinished generate-root attempt was cancelled to start this one")
+	}
+	say("generate-root started: %d shares needed", g.Required)
+	problem := ""
+	for {
+		share, err := next(g, problem)
+		if err != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = g.Cancel(cctx)
+			cancel()
+			return vaultops.Secret{}, err
+		}
+		tok, _, err := g.Provide(ctx, share)
+		share.Wipe()
+		if err != nil {
+			problem = err.Error()
+			continue
+		}
+		problem = ""
+		if !tok.Empty() {
+			say("generate-root done: a new root token, held in memory only")
+			return tok, nil
+		}
+	}
+}
+
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }
 
 // bootstrapSSO keeps the SSO client secrets in Vault and reflects them into the charts' Secrets.
@@ -387,7 +468,16 @@ func readSecretFile(field, path string) (vaultops.Secret, error) {
 }
 
 // offerRevoke revokes the root token when the operator (or the answers) wants it.
-func offerRevoke(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, from string, say func(string, ...any)) error {
+func offerRevoke(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, from string, generated bool, say func(string, ...any)) error {
+	if generated {
+		// Nobody else holds a token made here: keeping it would leave a root token alive for no one.
+		if err := vaultops.RevokeRoot(ctx, v); err != nil {
+			return err
+		}
+		e.Keys.Wipe()
+		say("the root token made for the bootstrap is revoked: nobody else held it")
+		return nil
+	}
 	revoke := p.Vault.RevokeRoot
 	if e.Ask != nil {
 		a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Revoke the root token?", Default: true,

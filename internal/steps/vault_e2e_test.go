@@ -332,6 +332,22 @@ func TestVaultStepsUnattended(t *testing.T) {
 		t.Errorf("bootstrap check after the run: %+v %v", o, err)
 	}
 
+	// A later session, the root token revoked and VAULT_TOKEN unset: the bootstrap runs again with a
+	// root token made from the share files by generate-root, and revokes it when done.
+	later := &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: l.VaultAddr()}}, Keys: &Keyring{},
+		ConfigDir: env.ConfigDir, Poll: 100 * time.Millisecond, ClusterWait: time.Minute}
+	r2 := &Runner{Steps: vaultSteps(), Env: later, Store: store, Report: sc.report}
+	if err := r2.RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
+		t.Fatalf("the bootstrap in a later session: %v", err)
+	}
+	if said := sc.text.String(); !strings.Contains(said, "made from 3 shares by generate-root") ||
+		!strings.Contains(said, "the root token made for the bootstrap is revoked") {
+		t.Errorf("the later bootstrap does not say it made and revoked a root token:\n%s", said)
+	}
+	if st, err := v.Client.Sys().GenerateRootStatusWithContext(ctx); err != nil || st.Started {
+		t.Errorf("a generate-root attempt is left open: %+v %v", st, err)
+	}
+
 	// The secret scan: the events, errors, state file and saved plan.
 	state, err := os.ReadFile(store.Path)
 	if err != nil {

@@ -161,3 +161,96 @@ func TestUnsealWrongCombination(t *testing.T) {
 		t.Fatalf("the right shares after a wrong one: %v %v", p, err)
 	}
 }
+
+// TestGenerateRootRealVault: after the root token is revoked, a threshold of the shares makes a new one
+// through generate-root: a malformed share is refused with Vault's words and the attempt kept; a share
+// that is not one of this Vault's makes Vault drop the shares given, which is said (the attempt and its
+// one-time password stay); an attempt left over by someone else is replaced; the right shares give a
+// token that works and is root.
+func TestGenerateRootRealVault(t *testing.T) {
+	_, v := vaultLab(t)
+	ctx := context.Background()
+	k, err := Init(ctx, v, InitOptions{Shares: 3, Threshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := NewUnsealer("vault", v)
+	for _, s := range k.Shares[:2] {
+		if _, err := u.Submit(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitActive(t, v, k.RootToken)
+	v.Client.SetToken(k.RootToken.Reveal())
+	if err := RevokeRoot(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	v.Client.ClearToken()
+
+	// Someone else's attempt, whose one-time password this process cannot know.
+	if _, err := v.Client.Sys().GenerateRootInitWithContext(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	g, err := StartRootGeneration(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.Replaced || g.Required != 2 || g.Progress != 0 {
+		t.Fatalf("the attempt: %+v", g)
+	}
+	if _, restarted, err := g.Provide(ctx, NewSecret("not-a-share!")); err == nil || restarted || !strings.Contains(err.Error(), "vault refused the share") {
+		t.Fatalf("a malformed share: restarted %v, %v", restarted, err)
+	}
+	if _, _, err := g.Provide(ctx, k.Shares[2]); err != nil || g.Progress != 1 {
+		t.Fatalf("share 3: progress %d, %v", g.Progress, err)
+	}
+	other := make([]byte, 33)
+	other[32] = 9
+	tok, restarted, err := g.Provide(ctx, NewSecret(base64.StdEncoding.EncodeToString(other)))
+	if err == nil || !tok.Empty() {
+		t.Fatalf("a share of no Vault completed the attempt: %v", err)
+	}
+	if !restarted || g.Progress != 0 || !strings.Contains(err.Error(), "give the right ones again") {
+		t.Fatalf("a wrong combination: restarted %v, progress %d, %v", restarted, g.Progress, err)
+	}
+	for _, s := range k.Shares[:2] {
+		if tok, _, err = g.Provide(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tok.Empty() {
+		t.Fatalf("no token after %d of %d shares", g.Progress, g.Required)
+	}
+	v.Client.SetToken(tok.Reveal())
+	s, err := v.Client.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil {
+		t.Fatalf("the generated token does not work: %v", err)
+	}
+	if pol, _ := s.TokenPolicies(); len(pol) != 1 || pol[0] != "root" {
+		t.Errorf("the generated token's policies: %v, want root", pol)
+	}
+	if st, _ := v.Client.Sys().GenerateRootStatusWithContext(ctx); st == nil || st.Started {
+		t.Errorf("the attempt is still open after completion: %+v", st)
+	}
+	_ = RevokeRoot(ctx, v)
+}
+
+// waitActive waits until an unsealed Vault serves requests with token.
+func waitActive(t *testing.T, v *platform.Vault, token Secret) {
+	t.Helper()
+	c, err := v.Client.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(token.Reveal())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err = c.Auth().Token().LookupSelfWithContext(context.Background()); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vault not active: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -282,7 +282,7 @@ func (a *accessible) askPrompt(ctx context.Context, p steps.Prompt) (steps.Answe
 	}
 	for {
 		if p.Kind == steps.PromptShare {
-			a.printf("Unseal share (not echoed on a terminal): ")
+			a.printf("Key share (not echoed on a terminal): ")
 		} else {
 			a.printf("Value (not echoed on a terminal; empty skips it): ")
 		}

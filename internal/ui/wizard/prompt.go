@@ -379,7 +379,7 @@ func (m *Model) promptView() string {
 		}
 		out = append(out, yes+" / "+no+t.Subtle.Render("  (enter: "+yesNo(p.Default)+")"))
 	case steps.PromptShare:
-		out = append(out, styled(t.Subtle, "Unseal share: it is not shown as you type; paste works.", w)...)
+		out = append(out, styled(t.Subtle, "Key share: it is not shown as you type; paste works.", w)...)
 		out = append(out, pp.input.View())
 	default:
 		out = append(out, styled(t.Subtle, "The value is not shown as you type; paste works. Enter on an empty field skips it.", w)...)
@@ -398,7 +398,7 @@ func (m *Model) promptHint() string {
 	}
 	switch m.prompt.p.Kind {
 	case steps.PromptShare:
-		return "type or paste an unseal share: it is never shown"
+		return "type or paste a key share: it is never shown"
 	case steps.PromptSecret:
 		return "type or paste the secret: it is never shown; an empty entry skips it"
 	case steps.PromptYesNo:

@@ -214,7 +214,7 @@ func TestKeyCeremony(t *testing.T) {
 	d.key("enter")
 
 	// The share: the replicas' progress and the last refusal above a masked input; empty is ignored.
-	scr = d.shows("Unseal share", "vault-0  sealed  1/2 shares", "vault-1  sealed  0/2", "vault-1 refused the previous share")
+	scr = d.shows("Key share", "vault-0  sealed  1/2 shares", "vault-1  sealed  0/2", "vault-1 refused the previous share")
 	if strings.Contains(scr, "BEGIN PGP") || !strings.Contains(scr, "Legend") {
 		t.Fatal("the share prompt is in the right pane, the ceremony's secret gone")
 	}
