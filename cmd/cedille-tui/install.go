@@ -88,7 +88,7 @@ vault-bootstrap, vclusters, handoff.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.answers, "answers", "", "run unattended from this answers `FILE`")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and what each step would do; touch nothing")
-	fl.StringVar(&f.only, "only", "", "run only these steps (comma-separated `IDs`)")
+	fl.StringVar(&f.only, "only", "", "run only these steps (comma-separated `IDs`); the answers are judged on the fields they read")
 	fl.StringVar(&f.confirmWipe, "confirm-wipe", "", "unattended: the cluster `NAME`, confirming its disks may be wiped")
 	fl.StringVar(&f.stateDir, "state-dir", "", "where the install state is kept (default $XDG_STATE_HOME/cedille-tui)")
 	fl.BoolVar(&f.accessible, "accessible", false, "plain numbered prompts and line output instead of the full-screen wizard (screen readers)")
@@ -130,9 +130,13 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 	if err != nil {
 		return fmt.Errorf("read the answers file: %w", err)
 	}
-	answers, lines, err := plan.ParseAnswers(f.answers, data)
+	answers, lines, err := plan.DecodeAnswers(f.answers, data)
 	if err != nil {
 		return err
+	}
+	fields := steps.SelectedFields(ss, only)
+	if ps := answers.Validate(nil).Only(fields...); len(ps) > 0 && !f.dryRun {
+		return lines.Errors(ps)
 	}
 	env, dirs, omniErr := c.installEnv()
 	if f.stateDir != "" {
@@ -273,7 +277,7 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 	} else {
 		fmt.Fprintf(c.out, "# Omni not configured (%v): the plan is checked on its own\n", omniErr)
 	}
-	ps := p.Validate(inv)
+	ps := p.Validate(inv).Only(steps.SelectedFields(ss, only)...)
 	if steps.Selected(steps.VaultInit, only) || steps.Selected(steps.VaultBootstrap, only) {
 		ps = append(ps, p.ValidateVault(true)...) // unattended: every share encrypted and exported
 	}

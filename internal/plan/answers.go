@@ -46,6 +46,19 @@ func (es AnswersErrors) Error() string {
 // error names the file, the line and the field. Checks against Omni come later (Validate with an
 // Inventory), mapped to lines with Lines.
 func ParseAnswers(file string, data []byte) (Plan, *Lines, error) {
+	p, lines, err := DecodeAnswers(file, data)
+	if err != nil {
+		return p, lines, err
+	}
+	if ps := p.Validate(nil); len(ps) > 0 {
+		return p, lines, lines.Errors(ps)
+	}
+	return p, lines, nil
+}
+
+// DecodeAnswers reads an answers file into a plan with its defaults, without judging the plan: a run of
+// some steps judges the fields those steps read (Problems.Only).
+func DecodeAnswers(file string, data []byte) (Plan, *Lines, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Plan{}, nil, yamlErrors(file, err)
@@ -60,11 +73,7 @@ func ParseAnswers(file string, data []byte) (Plan, *Lines, error) {
 	if err := dec.Decode(&p); err != nil {
 		return Plan{}, lines, yamlErrors(file, err)
 	}
-	p = p.WithDefaults()
-	if ps := p.Validate(nil); len(ps) > 0 {
-		return p, lines, lines.Errors(ps)
-	}
-	return p, lines, nil
+	return p.WithDefaults(), lines, nil
 }
 
 // Lines maps a plan's field paths to the lines of the answers file they came from.

@@ -401,3 +401,19 @@ func TestByIDLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeAnswersDoesNotJudge: a file with only what the Vault steps read decodes (defaults filled);
+// ParseAnswers judges the whole plan and refuses it; a syntax error is refused by both.
+func TestDecodeAnswersDoesNotJudge(t *testing.T) {
+	data := []byte("version: 1\ncluster: {kubeconfig: /k}\nvault: {shares: 3, threshold: 2}\n")
+	p, _, err := DecodeAnswers("a.yaml", data)
+	if err != nil || p.Vault.Shares != 3 || p.Cluster.Kubeconfig != "/k" || p.ISO.Arch != "amd64" {
+		t.Fatalf("decode: %+v %v", p, err)
+	}
+	if _, _, err := ParseAnswers("a.yaml", data); err == nil || !strings.Contains(err.Error(), "machines") {
+		t.Errorf("ParseAnswers must judge the whole plan: %v", err)
+	}
+	if _, _, err := DecodeAnswers("a.yaml", []byte("vault: {shares: three}\n")); err == nil || !strings.Contains(err.Error(), "a.yaml:1:") {
+		t.Errorf("a wrong type: %v", err)
+	}
+}

@@ -160,3 +160,15 @@ func ResumeAt(ids []ID, outcomes []Outcome, only map[ID]bool) int {
 
 // Selected tells whether a step runs under --only.
 func Selected(id ID, only map[ID]bool) bool { return only == nil || only[id] }
+
+// SelectedFields are the plan's fields the selected steps read, and the schema version: the answers of
+// a run of some steps are judged on those only (the Vault steps need no machines).
+func SelectedFields(ss []Step, only map[ID]bool) []string {
+	out := []string{"version"}
+	for _, s := range ss {
+		if Selected(s.ID(), only) {
+			out = append(out, s.Fields()...)
+		}
+	}
+	return out
+}

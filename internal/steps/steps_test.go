@@ -3,6 +3,7 @@ package steps
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,39 @@ func TestPinnedDigest(t *testing.T) {
 		if got := pinnedDigest(e, c.i, c.schematic); got != c.want {
 			t.Errorf("%s: pinned %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestSelectedFields: a run of some steps judges the plan on the fields those steps read, and always on
+// the schema version; a run of every step, on all of them.
+func TestSelectedFields(t *testing.T) {
+	ss := []Step{PreflightStep{}, ISOStep{}, MachinesStep{}, DisksStep{}, ClusterStep{}, VaultInitStep{}, VaultUnsealStep{}}
+	p := plan.Plan{Version: plan.SchemaVersion} // no ISO, no cluster, no machines, no Vault split
+	p.Vault.Shares, p.Vault.Threshold = 5, 3
+	cases := []struct {
+		only     map[ID]bool
+		want     []string // problem paths kept (prefixes)
+		wantNone []string
+	}{
+		{map[ID]bool{VaultInit: true, VaultUnseal: true}, nil, []string{"iso", "machines", "cluster"}},
+		{map[ID]bool{ISO: true}, []string{"iso.talosVersion"}, []string{"machines", "cluster"}},
+		{nil, []string{"iso.talosVersion", "cluster.kubernetesVersion", "machines"}, nil},
+	}
+	for _, c := range cases {
+		ps := p.Validate(nil).Only(SelectedFields(ss, c.only)...)
+		for _, w := range c.want {
+			if !slices.ContainsFunc(ps, func(pr plan.Problem) bool { return strings.HasPrefix(pr.Path, w) }) {
+				t.Errorf("only %v: %s is not judged: %v", c.only, w, ps)
+			}
+		}
+		for _, w := range c.wantNone {
+			if slices.ContainsFunc(ps, func(pr plan.Problem) bool { return strings.HasPrefix(pr.Path, w) }) {
+				t.Errorf("only %v: %s is judged though no selected step reads it: %v", c.only, w, ps)
+			}
+		}
+	}
+	p.Version = 99
+	if ps := p.Validate(nil).Only(SelectedFields(ss, map[ID]bool{VaultInit: true})...); len(ps) != 1 || ps[0].Path != "version" {
+		t.Errorf("the schema version is always judged: %v", ps)
 	}
 }
