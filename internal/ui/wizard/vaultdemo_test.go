@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,54 @@ func TestVaultStepsInWizardOnDemo(t *testing.T) {
 	sv := load(t, dir)
 	if sv.Plan.Vault.SSO.ArgoCD.ClientID != "demo-client" {
 		t.Errorf("the bootstrap form's client ID is saved: %+v", sv.Plan.Vault.SSO)
+	}
+}
+
+// TestGenerateRootInWizardOnDemo: the init and the unseal in one session; the wizard quits before the
+// bootstrap, so the init's root token is gone. The next session's bootstrap offers to make a root token
+// from the shares: three are pasted (masked, with generate-root's progress), the bootstrap runs with it
+// and revokes it without asking (nobody else has it).
+func TestGenerateRootInWizardOnDemo(t *testing.T) {
+	dp, err := demo.Start(context.Background(), demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Close()
+	dir := t.TempDir()
+	save(t, dir, steps.Saved{Plan: plan.New()})
+	session := func() *driver {
+		env := dp.InstallEnv(t.TempDir())
+		env.Poll = 10 * time.Millisecond
+		m := New(Options{Steps: []steps.Step{steps.VaultInitStep{}, steps.VaultUnsealStep{}, steps.VaultBootstrapStep{}},
+			Env: env, Store: steps.NewStore(dir), Theme: theme.New(false, true), Endpoint: "demo"})
+		d := newDriver(t, m, 80, 24)
+		d.quiet = true
+		return d
+	}
+	d := session()
+	d.shows("step 1/3", "Key shares")
+	d.keys("enter", "enter", "enter", "enter", "enter")
+	var shares []string
+	answerQuestions(t, d, &shares, "")
+	d.shows("Vault init ✔ done")
+	d.keys("enter", "enter")
+	answerQuestions(t, d, &shares, "")
+	d.shows("✔ done", "every replica unsealed")
+	d.key("q")
+	d.waitQuit()
+
+	d = session()
+	d.shows("step 3/3", "ArgoCD Dex GitHub client ID")
+	d.paste("demo-client")
+	d.keys("enter", "enter")
+	d.shows("Make a root token from the shares?", "generate-root")
+	d.key("y")
+	d.shows("Share for a new root token", "generate-root  0 of 3 shares", "Key share")
+	shares = shares[2:] // other custodians than the unseal's
+	kinds := answerQuestions(t, d, &shares, "demo-dex-secret")
+	d.shows("✔ done", "Vault bootstrapped", "the root token made for the bootstrap is revoked")
+	want := []steps.PromptKind{steps.PromptShare, steps.PromptShare, steps.PromptShare, steps.PromptSecret}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("the bootstrap asked %v, want three shares and the client secret (no revocation question)", kinds)
 	}
 }
