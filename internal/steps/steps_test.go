@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/siderolabs/omni/client/api/omni/specs"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 func TestResumeAt(t *testing.T) {
@@ -287,5 +288,49 @@ func TestSelectedFields(t *testing.T) {
 	p.Version = 99
 	if ps := p.Validate(nil).Only(SelectedFields(ss, map[ID]bool{VaultInit: true})...); len(ps) != 1 || ps[0].Path != "version" {
 		t.Errorf("the schema version is always judged: %v", ps)
+	}
+}
+
+// TestForeignVClusters: a vcluster's own StatefulSet is no problem; another vcluster's is, one problem
+// each, naming the ArgoCD Application that tracks it when it carries one.
+func TestForeignVClusters(t *testing.T) {
+	sts := func(name, instance string) appsv1.StatefulSet {
+		s := appsv1.StatefulSet{}
+		s.Name, s.Labels = name, map[string]string{"app": "vcluster"}
+		if instance != "" {
+			s.Labels["app.kubernetes.io/instance"] = instance
+		}
+		return s
+	}
+	c := plan.VCluster{Name: "staging", Namespace: "vcluster-staging"}
+	cases := []struct {
+		name string
+		sts  []appsv1.StatefulSet
+		want []string
+	}{
+		{"none", nil, nil},
+		{"its own", []appsv1.StatefulSet{sts("staging", "")}, nil},
+		{"the platform's", []appsv1.StatefulSet{sts("staging", ""), sts("vcluster-staging", "vcluster-staging")},
+			[]string{"namespace vcluster-staging already runs vcluster vcluster-staging", "ArgoCD Application vcluster-staging", "name this vcluster vcluster-staging"}},
+		{"one without ArgoCD", []appsv1.StatefulSet{sts("old", "")}, []string{"runs vcluster old (StatefulSet old)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ps := foreignVClusters(2, c, tc.sts)
+			if len(tc.want) == 0 {
+				if len(ps) != 0 {
+					t.Fatalf("problems: %v", ps)
+				}
+				return
+			}
+			if len(ps) != 1 || ps[0].Path != "vclusters.clusters[2].name" {
+				t.Fatalf("problems: %v", ps)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(ps[0].Message, w) {
+					t.Errorf("%q lacks %q", ps[0].Message, w)
+				}
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vcluster"
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -100,6 +101,20 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		return err
 	}
 	list := p.VClusters.List()
+	// Nothing is installed while one of the namespaces already runs another vcluster.
+	var ps plan.Problems
+	for i, c := range list {
+		sts, err := k.Typed.AppsV1().StatefulSets(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=vcluster"})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return k.Classify(err)
+		}
+		if sts != nil {
+			ps = append(ps, foreignVClusters(i, c, sts.Items)...)
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
 	var ws []helmops.Workload
 	for _, c := range list {
 		vals, err := vcluster.ValuesFor(c.Name, c.Namespace, c.Server)
@@ -122,6 +137,26 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		return err
 	}
 	return registerAll(ctx, e, k, argo, list, emit)
+}
+
+// foreignVClusters are the problems of installing vcluster c (the plan's i-th) in a namespace where
+// StatefulSets of another vcluster run: two releases in one namespace would sync into the same objects.
+// The platform's vclusters were releases vcluster-<env> in vcluster-<env>, deployed by ArgoCD.
+func foreignVClusters(i int, c plan.VCluster, sts []appsv1.StatefulSet) plan.Problems {
+	var ps plan.Problems
+	for _, s := range sts {
+		if s.Name == c.Name {
+			continue
+		}
+		by := ""
+		if app := s.Labels["app.kubernetes.io/instance"]; app != "" {
+			by = ", deployed by ArgoCD Application " + app + " or a release of that name"
+		}
+		ps = append(ps, plan.Problem{Path: fmt.Sprintf("vclusters.clusters[%d].name", i), Message: fmt.Sprintf(
+			"namespace %s already runs vcluster %s (StatefulSet %s%s): name this vcluster %s to take that one over, or give it another namespace",
+			c.Namespace, s.Name, s.Name, by, s.Name)})
+	}
+	return ps
 }
 
 // registerAll waits for each vcluster's Secret, registers it, and checks the registration; the live list

@@ -4,6 +4,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/helmops/helmtest"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -132,5 +134,27 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 	}
 	if _, err := k.Typed.CoreV1().Secrets("argocd").Get(ctx, "cluster-sandbox", metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		t.Error("the deleted registration was not made again")
+	}
+
+	// The platform's own vcluster (release vcluster-sandbox, by ArgoCD) in sandbox's namespace: the step
+	// refuses before installing anything, and says how to take it over.
+	one := int32(1)
+	old := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "vcluster-sandbox", Namespace: "vcluster-sandbox",
+		Labels: map[string]string{"app": "vcluster", "app.kubernetes.io/instance": "vcluster-sandbox"}},
+		Spec: appsv1.StatefulSetSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "old"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "old"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "old"}}}}}}
+	if _, err := k.Typed.AppsV1().StatefulSets("vcluster-sandbox").Create(ctx, old, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines = nil
+	err = (VClustersStep{}).Run(ctx, env, &p, emit)
+	var ps plan.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "vclusters.clusters[1].name" ||
+		!strings.Contains(ps[0].Message, "already runs vcluster vcluster-sandbox") || !strings.Contains(ps[0].Message, "ArgoCD Application vcluster-sandbox") {
+		t.Fatalf("another vcluster in the namespace: %v", err)
+	}
+	if len(lines) != 0 {
+		t.Errorf("the refused run changed things:\n%s", strings.Join(lines, "\n"))
 	}
 }
