@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clubcedille/cedille-tui/internal/omnisim"
-	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/siderolabs/omni/client/api/omni/specs"
-	"github.com/siderolabs/omni/client/pkg/client"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
 
@@ -19,17 +16,7 @@ import (
 // machines run is not the end of the wait; the wait ends once all of them run, and a wait that expires
 // says how many of the plan's machines were running.
 func TestWaitReadyWantsEveryPlannedMachine(t *testing.T) {
-	srv, err := omnisim.New(omnisim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: omnisim.InProcessEndpoint,
-		Extra: []client.Option{srv.InProcessOption()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { om.Close() })
+	srv, om := inProcessOmni(t)
 	ctx := context.Background()
 	st := srv.State()
 
@@ -56,7 +43,7 @@ func TestWaitReadyWantsEveryPlannedMachine(t *testing.T) {
 		now = now.Add(10 * time.Second)
 		return now
 	}}
-	err = waitReady(ctx, e, "c", 6, func(Event) {})
+	err := waitReady(ctx, e, "c", 6, func(Event) {})
 	if err == nil || !strings.Contains(err.Error(), "3 of the plan's 6 machines running") {
 		t.Fatalf("ready with 3 of 6 machines must keep waiting, then say so; got %v", err)
 	}

@@ -13,11 +13,9 @@ import (
 
 	"github.com/clubcedille/cedille-tui/hack/lab"
 	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
-	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	vault "github.com/hashicorp/vault/api"
-	"k8s.io/client-go/kubernetes"
 )
 
 // transitSeal makes the lab's Vault of l a transit server for another Vault's auto-unseal seal (the
@@ -74,15 +72,7 @@ func TestVaultStepsAutoUnseal(t *testing.T) {
 	seal := transitSeal(t, transit)
 	l := labtest.StartWith(t, lab.Options{Components: []string{lab.Vault}, VaultSealFile: seal})
 
-	kc, err := kubernetes.NewForConfig(transit.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts(t, kc, "vault")
-	dir := t.TempDir()
-	var p plan.Plan
-	p.Version = plan.SchemaVersion
-	p.Cluster.Kubeconfig = transit.KubeconfigPath()
+	p, dir := clusterPlan(t, transit)
 	op := &operator{t: t, revoke: true, shares: func(Prompt) vaultops.Secret {
 		t.Error("a share was asked for: an auto-unseal Vault unseals itself")
 		return vaultops.Secret{}

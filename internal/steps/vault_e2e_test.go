@@ -167,6 +167,21 @@ func saToken(t *testing.T, kc kubernetes.Interface, ns, name string) vaultops.Se
 	return vaultops.NewSecret(tr.Status.Token)
 }
 
+// clusterPlan is a plan whose cluster is l's API server (with the vault/default account the bootstrap's
+// check logs in as), and a directory for the run's files.
+func clusterPlan(t *testing.T, l *lab.Lab) (plan.Plan, string) {
+	t.Helper()
+	kc, err := kubernetes.NewForConfig(l.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts(t, kc, "vault")
+	var p plan.Plan
+	p.Version = plan.SchemaVersion
+	p.Cluster.Kubeconfig = l.KubeconfigPath()
+	return p, t.TempDir()
+}
+
 func vaultSteps() []Step { return []Step{VaultInitStep{}, VaultUnsealStep{}, VaultBootstrapStep{}} }
 
 // TestVaultStepsUnattended: an unattended init 5/3 with five custodians' PGP keys writes five encrypted,
@@ -415,15 +430,7 @@ func (o *operator) ask(_ context.Context, p Prompt) (Answer, error) {
 // the manifests are written for the GitOps repository and the step says so.
 func TestVaultStepsInteractive(t *testing.T) {
 	l := vaultStepsLab(t)
-	kc, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts(t, kc, "vault")
-	dir := t.TempDir()
-	var p plan.Plan
-	p.Version = plan.SchemaVersion
-	p.Cluster.Kubeconfig = l.KubeconfigPath()
+	p, dir := clusterPlan(t, l)
 	p.Vault.SSO.ArgoCD.ClientID = "client-argocd"
 	ssoSecret := "dex-" + randomish(t)
 
