@@ -20,6 +20,9 @@ type VCluster struct {
 	Namespace string `yaml:"namespace,omitempty"`
 	// Server is the URL ArgoCD reaches it at (default its in-cluster service, https://<name>.<namespace>.svc).
 	Server string `yaml:"server,omitempty"`
+	// RegisterOnly leaves the vcluster's install to its owner (an ArgoCD Application of the app-of-apps):
+	// the step does not install it with Helm, only waits for it and registers it in ArgoCD.
+	RegisterOnly bool `yaml:"registerOnly,omitempty"`
 }
 
 // VClusterChart is the chart's name.

@@ -12,6 +12,7 @@ import (
 	"github.com/siderolabs/omni/client/api/omni/specs"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestResumeAt(t *testing.T) {
@@ -332,5 +333,26 @@ func TestForeignVClusters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestArgoTracking: the Application deploying an object comes from ArgoCD's tracking annotation, or its
+// default instance label when Helm's release annotation is absent (a Helm release's objects carry both
+// the label, for some charts, and the annotation).
+func TestArgoTracking(t *testing.T) {
+	cases := []struct {
+		name        string
+		labels, ann map[string]string
+		want        string
+	}{
+		{"nothing", nil, nil, ""},
+		{"annotation tracking", nil, map[string]string{"argocd.argoproj.io/tracking-id": "vcluster-prod:apps/StatefulSet:vcluster-prod/vcluster-prod"}, "vcluster-prod"},
+		{"label tracking", map[string]string{"app.kubernetes.io/instance": "vcluster-staging"}, nil, "vcluster-staging"},
+		{"a Helm release", map[string]string{"app.kubernetes.io/instance": "staging"}, map[string]string{"meta.helm.sh/release-name": "staging"}, ""},
+	}
+	for _, c := range cases {
+		if got := argoTracking(metav1.ObjectMeta{Labels: c.labels, Annotations: c.ann}); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
 	}
 }

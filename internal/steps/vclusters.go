@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/gitops"
@@ -31,6 +32,10 @@ func (VClustersStep) Fields() []string { return []string{"vclusters"} }
 func (VClustersStep) Describe(p plan.Plan) []string {
 	out := []string{"install or upgrade each vcluster (chart " + plan.VClusterChart + " from " + chartSource(p.VClusters.Chart) + "):"}
 	for _, c := range p.VClusters.List() {
+		if c.RegisterOnly {
+			out = append(out, fmt.Sprintf("  %s in namespace %s: installed by its owner (registerOnly), only registered, as %s", c.Name, c.Namespace, c.Server))
+			continue
+		}
 		out = append(out, fmt.Sprintf("  %s in namespace %s, its kubeconfig written for %s", c.Name, c.Namespace, c.Server))
 	}
 	return append(out, "wait for each StatefulSet and its "+vcluster.KubeconfigSecret("<name>")+" Secret",
@@ -101,22 +106,42 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		return err
 	}
 	list := p.VClusters.List()
-	// Nothing is installed while one of the namespaces already runs another vcluster.
+	// Nothing is installed while one of the namespaces already runs another vcluster, or while a vcluster
+	// ArgoCD deploys would be installed over with Helm.
 	var ps plan.Problems
+	tracked := map[int]string{}
 	for i, c := range list {
 		sts, err := k.Typed.AppsV1().StatefulSets(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=vcluster"})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return k.Classify(err)
 		}
-		if sts != nil {
-			ps = append(ps, foreignVClusters(i, c, sts.Items)...)
+		if sts == nil {
+			continue
+		}
+		ps = append(ps, foreignVClusters(i, c, sts.Items)...)
+		for _, s := range sts.Items {
+			if app := argoTracking(s.ObjectMeta); s.Name == c.Name && app != "" && !c.RegisterOnly {
+				tracked[i] = app
+			}
 		}
 	}
 	if len(ps) > 0 {
 		return ps
 	}
+	for i := range list {
+		if app, ok := tracked[i]; ok {
+			if err := leaveToArgo(ctx, e, p, list, i, app, say); err != nil {
+				return err
+			}
+		}
+	}
 	var ws []helmops.Workload
 	for _, c := range list {
+		if c.RegisterOnly {
+			say("vcluster %s in %s: installed by its owner (registerOnly); waiting for it, then registering it", c.Name, c.Namespace)
+			ws = append(ws, helmops.Workload{Kind: "StatefulSet", Namespace: c.Namespace, Name: c.Name})
+			continue
+		}
 		vals, err := vcluster.ValuesFor(c.Name, c.Namespace, c.Server)
 		if err != nil {
 			return fmt.Errorf("vcluster %s: its values: %w", c.Name, err)
@@ -139,6 +164,50 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	return registerAll(ctx, e, k, argo, list, emit)
 }
 
+// argoTracking is the ArgoCD Application that deploys an object, or "": its tracking annotation, or the
+// instance label ArgoCD sets by default on what it renders (a Helm release's own objects carry Helm's
+// release annotation instead).
+func argoTracking(m metav1.ObjectMeta) string {
+	if id := m.Annotations["argocd.argoproj.io/tracking-id"]; id != "" {
+		app, _, _ := strings.Cut(id, ":")
+		return app
+	}
+	if app := m.Labels["app.kubernetes.io/instance"]; app != "" && m.Annotations["meta.helm.sh/release-name"] == "" {
+		return app
+	}
+	return ""
+}
+
+// leaveToArgo settles the plan's i-th vcluster, which ArgoCD Application app deploys: installing it with
+// Helm would fight ArgoCD's self-heal. The wizard asks whether to only register it (the answer is kept in
+// the plan); unattended, the plan must say so.
+func leaveToArgo(ctx context.Context, e *Env, p *plan.Plan, list []plan.VCluster, i int, app string, say func(string, ...any)) error {
+	c := list[i]
+	path := fmt.Sprintf("vclusters.clusters[%d].registerOnly", i)
+	why := fmt.Sprintf("vcluster %s in %s is deployed by ArgoCD Application %s: installing it with Helm would fight ArgoCD's self-heal", c.Name, c.Namespace, app)
+	if e.Ask == nil {
+		return plan.Problems{{Path: path, Message: why + "; set registerOnly: true to only register it (or take it out of the app-of-apps)"}}
+	}
+	a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Register vcluster " + c.Name + " as it is?", Default: true,
+		Lines: []string{why + ".", "Yes: leave its install to ArgoCD and only register it (kept in the plan as registerOnly). " +
+			"No: stop here, to take it out of the app-of-apps first."}})
+	if err != nil {
+		return err
+	}
+	if !a.Yes {
+		return fmt.Errorf("%s; take it out of the app-of-apps, or rerun and choose to only register it", why)
+	}
+	if len(p.VClusters.Clusters) == 0 { // the defaults: write them out to keep the choice
+		for _, d := range list {
+			p.VClusters.Clusters = append(p.VClusters.Clusters, plan.VCluster{Name: d.Name, Namespace: d.Namespace})
+		}
+	}
+	p.VClusters.Clusters[i].RegisterOnly = true
+	list[i].RegisterOnly = true
+	say("vcluster %s: left to ArgoCD Application %s, only registered (registerOnly saved in the plan)", c.Name, app)
+	return nil
+}
+
 // foreignVClusters are the problems of installing vcluster c (the plan's i-th) in a namespace where
 // StatefulSets of another vcluster run: two releases in one namespace would sync into the same objects.
 // The platform's vclusters were releases vcluster-<env> in vcluster-<env>, deployed by ArgoCD.
@@ -149,8 +218,8 @@ func foreignVClusters(i int, c plan.VCluster, sts []appsv1.StatefulSet) plan.Pro
 			continue
 		}
 		by := ""
-		if app := s.Labels["app.kubernetes.io/instance"]; app != "" {
-			by = ", deployed by ArgoCD Application " + app + " or a release of that name"
+		if app := argoTracking(s.ObjectMeta); app != "" {
+			by = ", deployed by ArgoCD Application " + app
 		}
 		ps = append(ps, plan.Problem{Path: fmt.Sprintf("vclusters.clusters[%d].name", i), Message: fmt.Sprintf(
 			"namespace %s already runs vcluster %s (StatefulSet %s%s): name this vcluster %s to take that one over, or give it another namespace",

@@ -157,4 +157,53 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 	if len(lines) != 0 {
 		t.Errorf("the refused run changed things:\n%s", strings.Join(lines, "\n"))
 	}
+
+	// A vcluster ArgoCD deploys (as the platform's vcluster-prod): unattended, the plan must say to only
+	// register it; in the wizard the step asks, keeps the answer in the plan, installs nothing with Helm
+	// and registers it.
+	prod := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "vcluster-prod", Namespace: "vcluster-prod",
+		Labels: map[string]string{"app": "vcluster"}, Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "vcluster-prod:apps/StatefulSet:vcluster-prod/vcluster-prod"}},
+		Spec: appsv1.StatefulSetSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "prod"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "prod"}},
+				Spec: corev1.PodSpec{NodeName: "kwok-0", Tolerations: []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
+					Containers: []corev1.Container{{Name: "syncer", Image: "vcluster:0.16.4"}}}}}}
+	if _, err := k.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "vcluster-prod"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Typed.AppsV1().StatefulSets("vcluster-prod").Create(ctx, prod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "vc-vcluster-prod", Namespace: "vcluster-prod"},
+		Data: map[string][]byte{gitops.KeyConfig: []byte("kubeconfig"), gitops.KeyCA: rc.CAData, gitops.KeyCert: rc.CertData, gitops.KeyKey: rc.KeyData}}
+	if _, err := k.Typed.CoreV1().Secrets("vcluster-prod").Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p2 := p
+	p2.VClusters.Clusters = []plan.VCluster{{Name: "vcluster-prod", Namespace: "vcluster-prod", Server: l.APIServerURL()}}
+	err = (VClustersStep{}).Run(ctx, env, &p2, emit)
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "vclusters.clusters[0].registerOnly" ||
+		!strings.Contains(ps[0].Message, "deployed by ArgoCD Application vcluster-prod") {
+		t.Fatalf("unattended, an ArgoCD-deployed vcluster: %v", err)
+	}
+	var asked []string
+	wizard := *env
+	wizard.Ask = func(_ context.Context, pr Prompt) (Answer, error) {
+		asked = append(asked, pr.Title)
+		return Answer{Yes: true}, nil
+	}
+	lines = nil
+	if err := (VClustersStep{}).Run(ctx, &wizard, &p2, emit); err != nil {
+		t.Fatalf("register only: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	joined = strings.Join(lines, "\n")
+	if len(asked) != 1 || !p2.VClusters.Clusters[0].RegisterOnly || !strings.Contains(joined, "vcluster vcluster-prod registered in ArgoCD") ||
+		strings.Contains(joined, "installed as") {
+		t.Errorf("asked %v, registerOnly %v:\n%s", asked, p2.VClusters.Clusters[0].RegisterOnly, joined)
+	}
+	if hs, err := k.Typed.CoreV1().Secrets("vcluster-prod").List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"}); err != nil || len(hs.Items) != 0 {
+		t.Errorf("a Helm release was made for a vcluster ArgoCD deploys: %v %v", hs, err)
+	}
+	if o, err := (VClustersStep{}).Check(ctx, env, p2); err != nil || !o.Holds {
+		t.Errorf("check of the registered vcluster: %+v %v", o, err)
+	}
 }

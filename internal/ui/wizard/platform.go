@@ -379,7 +379,7 @@ func parseVClusters(s string) ([]plan.VCluster, error) {
 }
 
 // clusters is the list as the plan holds it (none: the defaults, staging and sandbox); a vcluster
-// already in the plan with the same name and namespace keeps its server URL.
+// already in the plan with the same name and namespace keeps its server URL and registerOnly.
 func (v vclustersValues) clusters() ([]plan.VCluster, error) {
 	cs, err := parseVClusters(clean(v.List))
 	if err != nil {
@@ -388,9 +388,13 @@ func (v vclustersValues) clusters() ([]plan.VCluster, error) {
 	for i, c := range cs {
 		ns := cmp.Or(c.Namespace, "vcluster-"+c.Name)
 		for _, o := range v.old {
-			if o.Name == c.Name && o.Namespace == ns && o.Server != "https://"+o.Name+"."+o.Namespace+".svc" {
+			if o.Name != c.Name || o.Namespace != ns {
+				continue
+			}
+			if o.Server != "https://"+o.Name+"."+o.Namespace+".svc" {
 				cs[i].Server = o.Server
 			}
+			cs[i].RegisterOnly = o.RegisterOnly
 		}
 	}
 	return cs, nil

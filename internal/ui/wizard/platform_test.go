@@ -262,16 +262,16 @@ func TestPlatformValues(t *testing.T) {
 	if v.List != "staging, sandbox" {
 		t.Errorf("the default vclusters: %q", v.List)
 	}
-	p.VClusters.Clusters = []plan.VCluster{{Name: "staging", Server: "https://staging.example.org"}, {Name: "sandbox", Namespace: "sb"}}
+	p.VClusters.Clusters = []plan.VCluster{{Name: "staging", Server: "https://staging.example.org"}, {Name: "sandbox", Namespace: "sb", RegisterOnly: true}}
 	v = newVClustersValues(p)
 	if v.List != "staging, sandbox:sb" {
 		t.Errorf("the plan's vclusters: %q", v.List)
 	}
 	v.List, v.Chart.File = "staging, sandbox:sb, preview", "/charts/vcluster-0.20.0.tgz"
 	got := v.applyTo(p.VClusters)
-	if want := []plan.VCluster{{Name: "staging", Server: "https://staging.example.org"}, {Name: "sandbox", Namespace: "sb"},
+	if want := []plan.VCluster{{Name: "staging", Server: "https://staging.example.org"}, {Name: "sandbox", Namespace: "sb", RegisterOnly: true},
 		{Name: "preview"}}; !reflect.DeepEqual(got.Clusters, want) || got.Chart.File != "/charts/vcluster-0.20.0.tgz" {
-		t.Errorf("vclusters: %+v (a vcluster kept keeps its server URL)", got)
+		t.Errorf("vclusters: %+v (a vcluster kept keeps its server URL and registerOnly)", got)
 	}
 
 	orig := plan.Plan{GitOps: plan.GitOps{Deferred: []string{"vault"}}, VClusters: plan.VClusters{Clusters: []plan.VCluster{{Name: "a"}}}}
