@@ -16,10 +16,15 @@ import (
 // answerQuestions answers the running step's questions as an operator would, until the step ends:
 // each custody screen is opened, its secret kept (the unseal needs the shares) and confirmed; shares
 // are pasted in turn; a secret gets secret; a yes/no gets yes. It returns the kinds asked, in order.
+// The step must ask at least one question.
 func answerQuestions(t *testing.T, d *driver, shares *[]string, secret string) []steps.PromptKind {
 	t.Helper()
 	var kinds []steps.PromptKind
 	next := 0
+	// The step asks at least once: wait until it runs (a key's consequences may still be on their way).
+	d.until(time.Minute, "the step to start", func(string) bool {
+		return (d.m.mode == modePrompt && d.m.prompt != nil) || d.m.running >= 0
+	})
 	for {
 		d.until(time.Minute, "a question or the step's end", func(string) bool {
 			return (d.m.mode == modePrompt && d.m.prompt != nil) || d.m.running < 0
@@ -149,7 +154,9 @@ func TestGenerateRootInWizardOnDemo(t *testing.T) {
 	var shares []string
 	answerQuestions(t, d, &shares, "")
 	d.shows("Vault init ✔ done")
-	d.keys("enter", "enter")
+	d.key("enter")
+	d.shows("step 2/3", "What this step does")
+	d.key("enter")
 	answerQuestions(t, d, &shares, "")
 	d.shows("✔ done", "every replica unsealed")
 	d.key("q")
