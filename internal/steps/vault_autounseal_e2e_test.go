@@ -13,7 +13,6 @@ import (
 
 	"github.com/clubcedille/cedille-tui/hack/lab"
 	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
-	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	vault "github.com/hashicorp/vault/api"
 )
@@ -78,8 +77,7 @@ func TestVaultStepsAutoUnseal(t *testing.T) {
 		return vaultops.Secret{}
 	}}
 	var sc scanner
-	env := &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: l.VaultAddr()}}, Keys: &Keyring{},
-		ConfigDir: filepath.Join(dir, "config"), Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: op.ask}
+	env := vaultEnv(l.VaultAddr(), filepath.Join(dir, "config"), op.ask)
 	r := &Runner{Steps: vaultSteps(), Env: env, Store: NewStore(filepath.Join(dir, "state")), Report: sc.report}
 	sv := Saved{Plan: p}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -160,7 +158,7 @@ func TestVaultStepsAutoUnseal(t *testing.T) {
 		}
 		return vaultops.NewSecret(shares[given-1])
 	}
-	later := &Env{Vault: env.Vault, Keys: &Keyring{}, ConfigDir: env.ConfigDir, Poll: env.Poll, ClusterWait: env.ClusterWait, Ask: op.ask}
+	later := vaultEnv(l.VaultAddr(), env.ConfigDir, op.ask)
 	r2 := &Runner{Steps: vaultSteps(), Env: later, Store: r.Store, Report: sc.report}
 	if err := r2.RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
 		t.Fatalf("the bootstrap in a later session: %v", err)

@@ -182,6 +182,13 @@ func clusterPlan(t *testing.T, l *lab.Lab) (plan.Plan, string) {
 	return p, t.TempDir()
 }
 
+// vaultEnv is one session's environment for the Vault steps on the Vault at addr: a keyring of its own,
+// ask for the prompts (nil: unattended).
+func vaultEnv(addr, configDir string, ask func(context.Context, Prompt) (Answer, error)) *Env {
+	return &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: addr}}, Keys: &Keyring{},
+		ConfigDir: configDir, Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: ask}
+}
+
 func vaultSteps() []Step { return []Step{VaultInitStep{}, VaultUnsealStep{}, VaultBootstrapStep{}} }
 
 // TestVaultStepsUnattended: an unattended init 5/3 with five custodians' PGP keys writes five encrypted,
@@ -232,8 +239,7 @@ func TestVaultStepsUnattended(t *testing.T) {
 	p.Vault.RevokeRoot = true
 
 	var sc scanner
-	env := &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: l.VaultAddr()}}, Keys: &Keyring{},
-		ConfigDir: filepath.Join(dir, "config"), Poll: 100 * time.Millisecond, ClusterWait: time.Minute}
+	env := vaultEnv(l.VaultAddr(), filepath.Join(dir, "config"), nil)
 	store := NewStore(filepath.Join(dir, "state"))
 	r := &Runner{Steps: vaultSteps(), Env: env, Store: store, Report: sc.report}
 	sv := Saved{Plan: p}
@@ -349,8 +355,7 @@ func TestVaultStepsUnattended(t *testing.T) {
 
 	// A later session, the root token revoked and VAULT_TOKEN unset: the bootstrap runs again with a
 	// root token made from the share files by generate-root, and revokes it when done.
-	later := &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: l.VaultAddr()}}, Keys: &Keyring{},
-		ConfigDir: env.ConfigDir, Poll: 100 * time.Millisecond, ClusterWait: time.Minute}
+	later := vaultEnv(l.VaultAddr(), env.ConfigDir, nil)
 	r2 := &Runner{Steps: vaultSteps(), Env: later, Store: store, Report: sc.report}
 	if err := r2.RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
 		t.Fatalf("the bootstrap in a later session: %v", err)
@@ -436,8 +441,7 @@ func TestVaultStepsInteractive(t *testing.T) {
 
 	op := &operator{t: t, sso: map[string]string{"argocd": ssoSecret}}
 	var sc scanner
-	env := &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: l.VaultAddr()}}, Keys: &Keyring{},
-		ConfigDir: filepath.Join(dir, "config"), Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: op.ask}
+	env := vaultEnv(l.VaultAddr(), filepath.Join(dir, "config"), op.ask)
 	r := &Runner{Steps: vaultSteps(), Env: env, Store: NewStore(filepath.Join(dir, "state")), Report: sc.report}
 	sv := Saved{Plan: p}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
