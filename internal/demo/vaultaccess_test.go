@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -40,14 +41,17 @@ func TestVaultBootstrapOnDemo(t *testing.T) {
 		t.Errorf("InCluster %v, token empty %v; want true, true", access.InCluster(), access.Token().Empty())
 	}
 
-	jwt, err := vaultops.EnsureReviewer(ctx, k.Typed)
+	jwt, until, err := vaultops.EnsureReviewer(ctx, k.Typed)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if d := time.Until(until); d < 364*24*time.Hour || d > 366*24*time.Hour {
+		t.Errorf("the reviewer's token expires in %s, want a year", d)
 	}
 	if jwt.Empty() || !strings.HasPrefix(jwt.Reveal(), "demo.") {
 		t.Fatal("the reviewer's token is empty or not a demo token")
 	}
-	if again, err := vaultops.EnsureReviewer(ctx, k.Typed); err != nil || again.Empty() {
+	if again, _, err := vaultops.EnsureReviewer(ctx, k.Typed); err != nil || again.Empty() {
 		t.Fatalf("EnsureReviewer again: %v", err)
 	}
 

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Vault is how the install initializes, unseals and bootstraps Vault. It names files, never holds a key:
@@ -27,6 +28,9 @@ type Vault struct {
 	RevokeRoot bool `yaml:"revokeRoot,omitempty"`
 	// SSO are the GitHub OAuth clients whose secrets are kept in Vault.
 	SSO SSO `yaml:"sso,omitempty"`
+	// ReviewerExpires is written by the bootstrap: when the token Vault reviews ServiceAccount tokens with
+	// expires (kubernetes logins fail after it; rerunning vault-bootstrap renews it). Not a secret.
+	ReviewerExpires time.Time `yaml:"reviewerExpires,omitempty"`
 }
 
 // Custodian is one holder of a share.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/gitops"
 	"github.com/clubcedille/cedille-tui/internal/health"
@@ -125,7 +126,11 @@ func HandoffLines(p plan.Plan) []string {
 		out = append(out, fmt.Sprintf("- %s client secret: Vault %s → Secret %s/%s (VaultSecret, vault-config-operator)",
 			c.What, c.Path(), c.Namespace, c.Secret))
 	}
-	out = append(out, "- Vault's reviewer token: TokenRequest of vault/"+vaultops.ReviewerName+" (one year): renew before it expires")
+	renew := "renew it before it expires"
+	if exp := p.Vault.ReviewerExpires; !exp.IsZero() {
+		renew = "expires on " + exp.Format(time.DateOnly) + "; renew it before then: cedille-tui install --only vault-bootstrap"
+	}
+	out = append(out, "- Vault's reviewer token: TokenRequest of vault/"+vaultops.ReviewerName+" (one year): "+renew)
 	for _, c := range p.VClusters.List() {
 		out = append(out, fmt.Sprintf("- vcluster %s credentials: Secret %s/%s (written by its syncer), copied into %s/%s", c.Name,
 			c.Namespace, vcluster.KubeconfigSecret(c.Name), g.Namespace, health.VClusterClusterSecretName(c.Name)))

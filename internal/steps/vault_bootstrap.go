@@ -94,6 +94,10 @@ func (c *vaultConn) leader(ctx context.Context) (*vaultops.Replica, error) {
 	return r, err
 }
 
+// ReviewerRenewal is how long before its expiry the reviewer token makes the bootstrap's Check fail, so
+// that a resumed install (or the hand-off's command) renews it in time.
+const ReviewerRenewal = 30 * 24 * time.Hour
+
 func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
 	c, err := openVault(ctx, e, p)
 	if err != nil {
@@ -106,6 +110,10 @@ func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Out
 	}
 	if c.kube == nil {
 		return Outcome{Detail: "no cluster to check the kubernetes auth method with"}, nil
+	}
+	if exp := p.Vault.ReviewerExpires; !exp.IsZero() && e.now().Add(ReviewerRenewal).After(exp) {
+		return Outcome{Detail: fmt.Sprintf("Vault's token reviewer expires on %s: rerun to renew it (kubernetes logins fail after it)",
+			exp.Format(time.DateOnly))}, nil
 	}
 	admin, who, err := loginAsConfigAdmin(ctx, c.kube, r.Vault)
 	if err != nil {
@@ -210,12 +218,13 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	}
 	say("working on %s with the root token (%s)", r.Name, from)
 
-	jwt, err := vaultops.EnsureReviewer(ctx, c.kube.Typed)
+	jwt, until, err := vaultops.EnsureReviewer(ctx, c.kube.Typed)
 	if err != nil {
 		return c.kube.Classify(err)
 	}
 	defer jwt.Wipe()
-	say("ServiceAccount vault/%s bound to system:auth-delegator; reviewer token from the TokenRequest API", vaultops.ReviewerName)
+	say("ServiceAccount vault/%s bound to system:auth-delegator; reviewer token from the TokenRequest API, valid until %s "+
+		"(rerun vault-bootstrap before then to renew it)", vaultops.ReviewerName, until.UTC().Format(time.DateOnly))
 	host := p.Vault.KubernetesHost
 	if host == "" {
 		host = c.kube.Host
@@ -228,6 +237,7 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	if err := vaultops.Bootstrap(ctx, v, o, func(st vaultops.Step) { say("%s", st.What) }); err != nil {
 		return err
 	}
+	p.Vault.ReviewerExpires = until.UTC()
 
 	if err := bootstrapSSO(ctx, e, *p, c.kube, v, say); err != nil {
 		return err

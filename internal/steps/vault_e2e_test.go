@@ -352,6 +352,16 @@ func TestVaultStepsUnattended(t *testing.T) {
 	if o, err := (VaultBootstrapStep{}).Check(ctx, env, sv.Plan); err != nil || !o.Holds {
 		t.Errorf("bootstrap check after the run: %+v %v", o, err)
 	}
+	// The reviewer token's expiry is kept in the plan; within a month of it, the Check asks for a rerun.
+	exp := sv.Plan.Vault.ReviewerExpires
+	if time.Until(exp) < 24*time.Hour {
+		t.Fatalf("the plan's reviewer expiry: %v", exp)
+	}
+	soon := *env
+	soon.Now = func() time.Time { return exp.Add(-7 * 24 * time.Hour) }
+	if o, err := (VaultBootstrapStep{}).Check(ctx, &soon, sv.Plan); err != nil || o.Holds || !strings.Contains(o.Detail, "expires on "+exp.Format(time.DateOnly)) {
+		t.Errorf("a week before the reviewer token expires, the check: %+v %v", o, err)
+	}
 
 	// A later session, the root token revoked and VAULT_TOKEN unset: the bootstrap runs again with a
 	// root token made from the share files by generate-root, and revokes it when done.

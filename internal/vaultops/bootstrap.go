@@ -79,18 +79,18 @@ type BootstrapOptions struct {
 }
 
 // EnsureReviewer creates (or keeps) the dedicated ServiceAccount Vault reviews tokens with, bound to
-// system:auth-delegator, and returns a token for it from the TokenRequest API.
-func EnsureReviewer(ctx context.Context, k kubernetes.Interface) (Secret, error) {
+// system:auth-delegator, and returns a token for it from the TokenRequest API, with its expiry.
+func EnsureReviewer(ctx context.Context, k kubernetes.Interface) (Secret, time.Time, error) {
 	if _, err := k.CoreV1().Namespaces().Get(ctx, VaultNamespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: VaultNamespace}}
 		if _, err := k.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return Secret{}, fmt.Errorf("create namespace %s: %w", VaultNamespace, err)
+			return Secret{}, time.Time{}, fmt.Errorf("create namespace %s: %w", VaultNamespace, err)
 		}
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: ReviewerName, Namespace: VaultNamespace,
 		Labels: map[string]string{"app.kubernetes.io/managed-by": "cedille-tui"}}}
 	if _, err := k.CoreV1().ServiceAccounts(VaultNamespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return Secret{}, fmt.Errorf("create the reviewer service account: %w", err)
+		return Secret{}, time.Time{}, fmt.Errorf("create the reviewer service account: %w", err)
 	}
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: ReviewerBinding, Labels: map[string]string{"app.kubernetes.io/managed-by": "cedille-tui"}},
@@ -98,27 +98,34 @@ func EnsureReviewer(ctx context.Context, k kubernetes.Interface) (Secret, error)
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ReviewerName, Namespace: VaultNamespace}},
 	}
 	if _, err := k.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return Secret{}, fmt.Errorf("bind the reviewer to system:auth-delegator: %w", err)
+		return Secret{}, time.Time{}, fmt.Errorf("bind the reviewer to system:auth-delegator: %w", err)
 	}
-	tok, err := ServiceAccountToken(ctx, k, VaultNamespace, ReviewerName, ReviewerTokenLife)
+	tok, until, err := ServiceAccountTokenUntil(ctx, k, VaultNamespace, ReviewerName, ReviewerTokenLife)
 	if err != nil {
-		return Secret{}, fmt.Errorf("request the reviewer's token: %w", err)
+		return Secret{}, time.Time{}, fmt.Errorf("request the reviewer's token: %w", err)
 	}
-	return tok, nil
+	return tok, until, nil
 }
 
 // ServiceAccountToken requests a short-lived token for a ServiceAccount (TokenRequest API), as a pod of
 // that account would hold: the bootstrap's check logs in with it as vault-config-operator does.
 func ServiceAccountToken(ctx context.Context, k kubernetes.Interface, namespace, name string, ttl time.Duration) (Secret, error) {
+	tok, _, err := ServiceAccountTokenUntil(ctx, k, namespace, name, ttl)
+	return tok, err
+}
+
+// ServiceAccountTokenUntil is ServiceAccountToken with the token's expiry as the API server granted it
+// (it may cap the lifetime asked for).
+func ServiceAccountTokenUntil(ctx context.Context, k kubernetes.Interface, namespace, name string, ttl time.Duration) (Secret, time.Time, error) {
 	secs := int64(ttl.Seconds())
 	tr, err := k.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name,
 		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
 	if err != nil {
-		return Secret{}, err
+		return Secret{}, time.Time{}, err
 	}
 	tok := NewSecret(tr.Status.Token)
 	tr.Status.Token = ""
-	return tok, nil
+	return tok, tr.Status.ExpirationTimestamp.Time, nil
 }
 
 // ConfigAdminAccounts are the service accounts of namespace vault the config-admin role admits.

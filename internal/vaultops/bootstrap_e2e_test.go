@@ -42,10 +42,15 @@ func TestBootstrapThenRealLogin(t *testing.T) {
 	}
 	v.Client.SetToken(keys.RootToken.Reveal())
 
-	jwt, err := EnsureReviewer(ctx, kc)
+	jwt, until, err := EnsureReviewer(ctx, kc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The API server grants the lifetime asked for, or its own maximum: either way, well beyond a day.
+	if time.Until(until) < 24*time.Hour {
+		t.Errorf("the reviewer's token expires at %s", until)
+	}
+	t.Logf("reviewer token granted until %s", until.UTC().Format(time.DateOnly))
 	o := BootstrapOptions{KubernetesHost: l.RESTConfig().Host, KubernetesCA: l.CAPEM(), ReviewerJWT: jwt, VaultOutsideCluster: true}
 	var first []Step
 	if err := Bootstrap(ctx, v, o, func(s Step) { first = append(first, s) }); err != nil {
