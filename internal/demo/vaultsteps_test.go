@@ -61,6 +61,23 @@ func TestVaultStepsOnDemo(t *testing.T) {
 		}
 	}
 
+	// A later session that fails after making its root token (the operator leaves at Grafana's secret):
+	// the token is revoked all the same.
+	failing := d.InstallEnv(t.TempDir())
+	failing.Keys, failing.Poll = &steps.Keyring{}, env.Poll
+	op3 := &vaultOperator{shown: op.shown[:3], leaveAtSecret: true}
+	failing.Ask = op3.ask
+	var log3 stepLog
+	r3 := &steps.Runner{Steps: r.Steps, Env: failing, Store: r.Store, Report: log3.report}
+	sv3 := sv
+	sv3.Plan.Vault.SSO.Grafana.ClientID = "demo-grafana" // a secret not in Vault yet: asked for
+	if err := r3.RunOne(ctx, &sv3, steps.VaultBootstrapStep{}); err == nil {
+		t.Fatal("the bootstrap went on without the SSO secret")
+	}
+	if !strings.Contains(log3.String(), "generate-root done") || !strings.Contains(log3.String(), "the root token made for the bootstrap is revoked") {
+		t.Errorf("a failed bootstrap must still revoke the token it made:\n%s", log3.String())
+	}
+
 	// A later session: the init's token gone (and revoked); the bootstrap again, with a root token the
 	// custodians make from their shares (generate-root), revoked at the end.
 	later := d.InstallEnv(t.TempDir())
@@ -87,6 +104,8 @@ func TestVaultStepsOnDemo(t *testing.T) {
 // secret typed, every yes/no answered yes. With refuseFirst, the first share typed is not one.
 type vaultOperator struct {
 	refuseFirst bool
+	// leaveAtSecret: the operator walks away when asked for a secret (the step fails there).
+	leaveAtSecret bool
 
 	mu     sync.Mutex
 	shown  []vaultops.Secret
@@ -111,6 +130,9 @@ func (o *vaultOperator) ask(_ context.Context, p steps.Prompt) (steps.Answer, er
 		}
 		return steps.Answer{Secret: vaultops.NewSecret(o.shown[n%3].Reveal())}, nil // a step wipes what it is given
 	case steps.PromptSecret:
+		if o.leaveAtSecret {
+			return steps.Answer{}, context.Canceled
+		}
 		return steps.Answer{Secret: vaultops.NewSecret("demo-dex-secret")}, nil
 	case steps.PromptYesNo:
 		return steps.Answer{Yes: true}, nil

@@ -207,10 +207,21 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	if err != nil {
 		return err
 	}
-	if generated && e.Keys != nil {
-		e.Keys.RootToken = token // wiped with the keyring once the bootstrap is done
-	}
 	v := r.Vault
+	if generated {
+		// Nobody else holds a token made here: whatever happens next, it does not outlive this run.
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			v.Client.SetToken(token.Reveal())
+			if vaultops.RevokeRoot(cctx, v) == nil {
+				say("the root token made for the bootstrap is revoked: nobody else held it")
+			} else {
+				say("the root token made for the bootstrap could not be revoked: revoke it (vault token revoke) or it stays valid")
+			}
+			token.Wipe()
+		}()
+	}
 	v.Client.SetToken(token.Reveal())
 	defer v.Client.ClearToken()
 	if _, err := v.Client.Auth().Token().LookupSelfWithContext(ctx); err != nil {
@@ -480,13 +491,7 @@ func readSecretFile(field, path string) (vaultops.Secret, error) {
 // offerRevoke revokes the root token when the operator (or the answers) wants it.
 func offerRevoke(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, from string, generated bool, say func(string, ...any)) error {
 	if generated {
-		// Nobody else holds a token made here: keeping it would leave a root token alive for no one.
-		if err := vaultops.RevokeRoot(ctx, v); err != nil {
-			return err
-		}
-		e.Keys.Wipe()
-		say("the root token made for the bootstrap is revoked: nobody else held it")
-		return nil
+		return nil // revoked when the run ends (Run's deferred revocation), whatever the outcome
 	}
 	revoke := p.Vault.RevokeRoot
 	if e.Ask != nil {
