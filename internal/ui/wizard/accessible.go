@@ -195,7 +195,7 @@ func (a *accessible) ask(ctx context.Context, env *steps.Env, id steps.ID) error
 	case steps.GitOps:
 		v := newGitOpsValues(a.sv.Plan)
 		a.printf("ArgoCD's chart: a repository and a pinned version, or a local .tgz (- clears a value shown).\n")
-		a.printf("GitHub organization: %s.\n", v.orgDescription())
+		a.printf("GitHub organization: %s.\n", orgDescription)
 		if err := a.form(gitopsForm(&v, true)); err != nil {
 			return err
 		}
@@ -311,12 +311,7 @@ func (a *accessible) custody(p steps.Prompt) (steps.Answer, error) {
 		return steps.Answer{}, err
 	}
 	a.printf("\n%s\n\nfingerprint %s\n", p.Secret.Reveal(), custodyFingerprint(p))
-	n := confirmLen(p)
-	if pgpArmored(p) {
-		a.printf("This share is encrypted to %s's PGP key: type the first %d characters of the fingerprint to confirm you have it: ", holder, n)
-	} else {
-		a.printf("Type the first %d characters to confirm you have it: ", n)
-	}
+	a.printf("%s ", custodyAsk(p))
 	for {
 		typed, err := a.in.line()
 		if err != nil {
@@ -325,7 +320,7 @@ func (a *accessible) custody(p steps.Prompt) (steps.Answer, error) {
 		if custodyMatches(p, typed) {
 			break
 		}
-		a.printf("That does not match. Type the first %d characters %s again: ", n, confirmWhat(p))
+		a.printf("That does not match. Type the first %d characters %s again: ", confirmLen(p), confirmWhat(p))
 	}
 	if f, ok := a.o.Out.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		a.printf("\x1b[2J\x1b[H")

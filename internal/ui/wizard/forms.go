@@ -139,11 +139,16 @@ func checkVersion(field string) func(string) error {
 	return func(s string) error {
 		p := plan.New()
 		p.ISO.TalosVersion, p.Cluster.KubernetesVersion = s, s
-		if ps := p.Validate(nil).Only(field); len(ps) > 0 {
-			return fmt.Errorf("%s", ps[0].Message)
-		}
+		return firstProblem(p.Validate(nil).Only(field))
+	}
+}
+
+// firstProblem is a field's refusal: the first of its problems, without the path (the field names it).
+func firstProblem(ps plan.Problems) error {
+	if len(ps) == 0 {
 		return nil
 	}
+	return errors.New(ps[0].Message)
 }
 
 // keepEmpty lets an accessible prompt's empty answer through: it keeps the default shown.
@@ -219,10 +224,7 @@ func newClusterValues(p plan.Plan, inv *plan.Inventory) clusterValues {
 func checkClusterName(s string) error {
 	p := plan.New()
 	p.Cluster.Name = s
-	if ps := p.Validate(nil).Only("cluster.name"); len(ps) > 0 {
-		return fmt.Errorf("%s", ps[0].Message)
-	}
-	return nil
+	return firstProblem(p.Validate(nil).Only("cluster.name"))
 }
 
 // clusterForm builds the cluster form over v.
@@ -316,10 +318,7 @@ func vaultInitProblems(p plan.Plan) plan.Problems {
 func vaultSplitProblem(path string, shares, threshold int) error {
 	p := plan.New()
 	p.Vault.Shares, p.Vault.Threshold = shares, threshold
-	if ps := p.ValidateVault(false).Only(path); len(ps) > 0 {
-		return fmt.Errorf("%s", ps[0].Message)
-	}
-	return nil
+	return firstProblem(p.ValidateVault(false).Only(path))
 }
 
 func checkShares(s string) error {
@@ -417,10 +416,7 @@ func checkClientID(name string) func(string) error {
 		} else {
 			p.Vault.SSO.Grafana = c
 		}
-		if ps := p.ValidateVault(false).Only("vault.sso." + name + ".clientID"); len(ps) > 0 {
-			return fmt.Errorf("%s", ps[0].Message)
-		}
-		return nil
+		return firstProblem(p.ValidateVault(false).Only("vault.sso." + name + ".clientID"))
 	}
 }
 

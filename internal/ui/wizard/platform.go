@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,12 +33,15 @@ func effective(s, cur string, accessible bool) string {
 // clean is a field's value as the plan takes it: trimmed, "-" meaning none.
 func clean(s string) string { return effective(s, "", false) }
 
-// firstProblem is a field's refusal: the first of its problems, without the path (the field names it).
-func firstProblem(ps plan.Problems) error {
-	if len(ps) == 0 {
-		return nil
+// checkField judges one field of a form's values v: a copy of v holding the typed answer in that field
+// (as effective takes it), its problems at path.
+func checkField[V any](v *V, accessible bool, problems func(V) plan.Problems, path string, field func(*V) *string) func(string) error {
+	return func(s string) error {
+		c := *v
+		f := field(&c)
+		*f = effective(s, *f, accessible)
+		return firstProblem(problems(c).Only(path))
 	}
-	return errors.New(ps[0].Message)
 }
 
 // optTitle shows, in accessible mode, the value an empty answer keeps and how to clear it.
@@ -133,7 +135,6 @@ type gitopsValues struct {
 	// with one, the organization is required. It is asked here because ArgoCD's values need it.
 	DexClient                string
 	RootRepo, Revision, Path string
-	accessible               bool
 }
 
 // newGitOpsValues reads the plan's GitOps section, with its defaults.
@@ -165,46 +166,38 @@ func (v gitopsValues) problems() plan.Problems {
 }
 
 // check judges one field: the form with the typed answer in that field, the problems at path.
-func (v *gitopsValues) check(path string, field func(*gitopsValues) *string) func(string) error {
-	return func(s string) error {
-		c := *v
-		f := field(&c)
-		*f = effective(s, *f, v.accessible)
-		return firstProblem(c.problems().Only(path))
-	}
+func (v *gitopsValues) check(accessible bool, path string, field func(*gitopsValues) *string) func(string) error {
+	return checkField(v, accessible, gitopsValues.problems, path, field)
 }
 
 // orgDescription says why the GitHub organization is asked, and when it is required.
-func (v gitopsValues) orgDescription() string {
-	return "with Dex: members log in; SRE operate, Exec administer"
-}
+const orgDescription = "with Dex: members log in; SRE operate, Exec administer"
 
 // applyClient writes the Dex client ID into the plan (the Vault section keeps the SSO clients).
 func (v gitopsValues) applyClient(p *plan.Plan) { p.Vault.SSO.ArgoCD.ClientID = clean(v.DexClient) }
 
 // gitopsForm builds the gitops form over v: the chart, then ArgoCD's settings, then the root Application.
 func gitopsForm(v *gitopsValues, accessible bool) *huh.Form {
-	v.accessible = accessible
 	namespace := huh.NewInput().Title(inputTitle("ArgoCD namespace", v.Namespace, accessible)).
 		Description("default " + plan.DefaultArgoNamespace).Value(&v.Namespace).
-		Validate(v.check("gitops.namespace", func(c *gitopsValues) *string { return &c.Namespace }))
+		Validate(v.check(accessible, "gitops.namespace", func(c *gitopsValues) *string { return &c.Namespace }))
 	domain := huh.NewInput().Title(inputTitle("ArgoCD domain", v.Domain, accessible)).
 		Description("its host name, e.g. argocd.example.org (its URL, Dex's callback)").Value(&v.Domain).
-		Validate(v.check("gitops.domain", func(c *gitopsValues) *string { return &c.Domain }))
+		Validate(v.check(accessible, "gitops.domain", func(c *gitopsValues) *string { return &c.Domain }))
 	dex := huh.NewInput().Title(optTitle("ArgoCD Dex GitHub client ID", v.DexClient, accessible)).
 		Description("empty: no SSO; its secret is asked at vault-bootstrap").
 		Value(&v.DexClient)
 	org := huh.NewInput().Title(optTitle("GitHub organization", v.GitHubOrg, accessible)).
-		Description(v.orgDescription()).Value(&v.GitHubOrg).
-		Validate(v.check("gitops.githubOrg", func(c *gitopsValues) *string { return &c.GitHubOrg }))
+		Description(orgDescription).Value(&v.GitHubOrg).
+		Validate(v.check(accessible, "gitops.githubOrg", func(c *gitopsValues) *string { return &c.GitHubOrg }))
 	repo := huh.NewInput().Title(inputTitle("Root Application repository URL", v.RootRepo, accessible)).
 		Description("the Git repository of the app-of-apps, e.g. https://git.example.org/org/gitops").Value(&v.RootRepo).
-		Validate(v.check("gitops.root.repoURL", func(c *gitopsValues) *string { return &c.RootRepo }))
+		Validate(v.check(accessible, "gitops.root.repoURL", func(c *gitopsValues) *string { return &c.RootRepo }))
 	revision := huh.NewInput().Title(inputTitle("Revision", v.Revision, accessible)).
 		Description("a branch, tag or commit (default " + plan.DefaultRootRevision + ")").Value(&v.Revision)
 	path := huh.NewInput().Title(inputTitle("Path", v.Path, accessible)).
 		Description("the app-of-apps directory in it, e.g. apps/argo-apps").Value(&v.Path).
-		Validate(v.check("gitops.root.path", func(c *gitopsValues) *string { return &c.Path }))
+		Validate(v.check(accessible, "gitops.root.path", func(c *gitopsValues) *string { return &c.Path }))
 	return huh.NewForm(
 		huh.NewGroup(v.Chart.fields("ArgoCD", "https://charts.example.org/argo-helm", accessible)...),
 		huh.NewGroup(namespace, domain, dex, org),
@@ -216,8 +209,7 @@ func gitopsForm(v *gitopsValues, accessible bool) *huh.Form {
 type storageValues struct {
 	Class, Replicas, Namespace string
 	// base is the plan whose pool disks make the pools (read only).
-	base       plan.Plan
-	accessible bool
+	base plan.Plan
 }
 
 func newStorageValues(p plan.Plan) storageValues {
@@ -265,38 +257,33 @@ func (v storageValues) problems() plan.Problems {
 	return ps
 }
 
-func (v *storageValues) check(path string, field func(*storageValues) *string) func(string) error {
-	return func(s string) error {
-		c := *v
-		f := field(&c)
-		*f = effective(s, *f, v.accessible)
-		return firstProblem(c.problems().Only(path))
-	}
+func (v *storageValues) check(accessible bool, path string, field func(*storageValues) *string) func(string) error {
+	return checkField(v, accessible, storageValues.problems, path, field)
 }
 
 // storageForm builds the storage form over v, one line a field (titles padded to one width) so the
 // pools it makes fit under it (poolLines).
 func storageForm(v *storageValues, accessible bool) *huh.Form {
-	v.accessible = accessible
-	titles := []string{"StorageClass (the default class)", "Replicas per volume (on distinct nodes)", "Mayastor's namespace"}
-	values := []*string{&v.Class, &v.Replicas, &v.Namespace}
-	paths := []string{"storage.class", "storage.replicas", "storage.namespace"}
-	fieldOf := []func(*storageValues) *string{
-		func(c *storageValues) *string { return &c.Class },
-		func(c *storageValues) *string { return &c.Replicas },
-		func(c *storageValues) *string { return &c.Namespace },
+	inputs := []struct {
+		title, path string
+		field       func(*storageValues) *string
+	}{
+		{"StorageClass (the default class)", "storage.class", func(c *storageValues) *string { return &c.Class }},
+		{"Replicas per volume (on distinct nodes)", "storage.replicas", func(c *storageValues) *string { return &c.Replicas }},
+		{"Mayastor's namespace", "storage.namespace", func(c *storageValues) *string { return &c.Namespace }},
 	}
 	tw := 0
-	for _, t := range titles {
-		tw = max(tw, len(t))
+	for _, in := range inputs {
+		tw = max(tw, len(in.title))
 	}
-	fields := make([]huh.Field, len(titles))
-	for i, t := range titles {
-		title := inputTitle(t, *values[i], accessible)
+	fields := make([]huh.Field, len(inputs))
+	for i, in := range inputs {
+		value := in.field(v)
+		title := inputTitle(in.title, *value, accessible)
 		if !accessible {
-			title = fmt.Sprintf("%-*s ", tw, t)
+			title = fmt.Sprintf("%-*s ", tw, in.title)
 		}
-		fields[i] = huh.NewInput().Title(title).Inline(!accessible).Value(values[i]).Validate(v.check(paths[i], fieldOf[i]))
+		fields[i] = huh.NewInput().Title(title).Inline(!accessible).Value(value).Validate(v.check(accessible, in.path, in.field))
 	}
 	return huh.NewForm(huh.NewGroup(fields...))
 }
@@ -337,8 +324,7 @@ type vclustersValues struct {
 	// List is the vclusters as "name[:namespace]", comma-separated.
 	List string
 	// old are the plan's vclusters: a server URL set by an answers file is kept for the same vcluster.
-	old        []plan.VCluster
-	accessible bool
+	old []plan.VCluster
 }
 
 func newVClustersValues(p plan.Plan) vclustersValues {
@@ -419,19 +405,17 @@ func (v vclustersValues) problems() plan.Problems {
 	return p.ValidateVClusters()
 }
 
-func (v *vclustersValues) checkList(s string) error {
-	c := *v
-	c.List = effective(s, v.List, v.accessible)
-	return firstProblem(c.problems().Only("vclusters.clusters"))
+// checkList judges the list of vclusters.
+func (v *vclustersValues) checkList(accessible bool) func(string) error {
+	return checkField(v, accessible, vclustersValues.problems, "vclusters.clusters", func(c *vclustersValues) *string { return &c.List })
 }
 
 // vclustersForm builds the vclusters form over v: the chart, then the vclusters.
 func vclustersForm(v *vclustersValues, accessible bool) *huh.Form {
-	v.accessible = accessible
 	list := huh.NewInput().Title(inputTitle("vclusters", v.List, accessible)).
 		Description("name or name:namespace, comma-separated (namespace default vcluster-<name>; " +
 			"ArgoCD reaches each at https://<name>.<namespace>.svc)").
-		Value(&v.List).Validate(v.checkList)
+		Value(&v.List).Validate(v.checkList(accessible))
 	return huh.NewForm(
 		huh.NewGroup(v.Chart.fields("vcluster", "https://charts.example.org/loft", accessible)...),
 		huh.NewGroup(list),

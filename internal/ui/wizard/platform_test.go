@@ -161,47 +161,47 @@ func TestPlatformFieldChecks(t *testing.T) {
 		{"gitops: an empty repository (a file follows)", git(func(v *gitopsValues) error { return v.Chart.checkRepo(false)("") }), ""},
 		{"gitops: a local archive alone", git(func(v *gitopsValues) error { return v.Chart.checkFile(false)("/charts/argo-cd-7.7.3.tgz") }), ""},
 		{"gitops: a URL for a domain", git(func(v *gitopsValues) error {
-			return v.check("gitops.domain", func(c *gitopsValues) *string { return &c.Domain })("https://argocd.example.org")
+			return v.check(false, "gitops.domain", func(c *gitopsValues) *string { return &c.Domain })("https://argocd.example.org")
 		}), "required: ArgoCD's host name"},
 		{"gitops: organization with the Dex client", git(func(v *gitopsValues) error {
 			v.DexClient = "Iv1.argocd-client"
-			return v.check("gitops.githubOrg", func(c *gitopsValues) *string { return &c.GitHubOrg })("")
+			return v.check(false, "gitops.githubOrg", func(c *gitopsValues) *string { return &c.GitHubOrg })("")
 		}), "required with the Dex GitHub client"},
 		{"gitops: organization without the Dex client", git(func(v *gitopsValues) error {
-			return v.check("gitops.githubOrg", func(c *gitopsValues) *string { return &c.GitHubOrg })("")
+			return v.check(false, "gitops.githubOrg", func(c *gitopsValues) *string { return &c.GitHubOrg })("")
 		}), ""},
 		{"gitops: namespace", git(func(v *gitopsValues) error {
-			return v.check("gitops.namespace", func(c *gitopsValues) *string { return &c.Namespace })("Argo CD")
+			return v.check(false, "gitops.namespace", func(c *gitopsValues) *string { return &c.Namespace })("Argo CD")
 		}), `"Argo CD" is not a valid namespace`},
 		{"gitops: an absolute root path", git(func(v *gitopsValues) error {
-			return v.check("gitops.root.path", func(c *gitopsValues) *string { return &c.Path })("/apps/argo-apps")
+			return v.check(false, "gitops.root.path", func(c *gitopsValues) *string { return &c.Path })("/apps/argo-apps")
 		}), "relative to the repository"},
 		{"gitops: no root repository", git(func(v *gitopsValues) error {
-			return v.check("gitops.root.repoURL", func(c *gitopsValues) *string { return &c.RootRepo })(" ")
+			return v.check(false, "gitops.root.repoURL", func(c *gitopsValues) *string { return &c.RootRepo })(" ")
 		}), "required: the Git repository of the app-of-apps"},
 		{"storage: replicas not a number", stor(func(v *storageValues) error {
-			return v.check("storage.replicas", func(c *storageValues) *string { return &c.Replicas })("two")
+			return v.check(false, "storage.replicas", func(c *storageValues) *string { return &c.Replicas })("two")
 		}), `"two": how many copies of each volume, at least 1`},
 		{"storage: more replicas than pool nodes", stor(func(v *storageValues) error {
-			return v.check("storage.replicas", func(c *storageValues) *string { return &c.Replicas })("4")
+			return v.check(false, "storage.replicas", func(c *storageValues) *string { return &c.Replicas })("4")
 		}), "4 replicas but pools on 3 nodes"},
 		{"storage: three replicas on three nodes", stor(func(v *storageValues) error {
-			return v.check("storage.replicas", func(c *storageValues) *string { return &c.Replicas })("3")
+			return v.check(false, "storage.replicas", func(c *storageValues) *string { return &c.Replicas })("3")
 		}), ""},
 		{"storage: class name", stor(func(v *storageValues) error {
-			return v.check("storage.class", func(c *storageValues) *string { return &c.Class })("Fast_SSD")
+			return v.check(false, "storage.class", func(c *storageValues) *string { return &c.Class })("Fast_SSD")
 		}), `"Fast_SSD" is not a valid StorageClass name`},
-		{"vclusters: a bad name", vc(func(v *vclustersValues) error { return v.checkList("Staging, sandbox") }),
+		{"vclusters: a bad name", vc(func(v *vclustersValues) error { return v.checkList(false)("Staging, sandbox") }),
 			`"Staging": lowercase letters, digits and '-', at most 52`},
-		{"vclusters: twice the same", vc(func(v *vclustersValues) error { return v.checkList("staging, staging") }),
+		{"vclusters: twice the same", vc(func(v *vclustersValues) error { return v.checkList(false)("staging, staging") }),
 			"vcluster-staging/staging is listed twice"},
-		{"vclusters: two colons", vc(func(v *vclustersValues) error { return v.checkList("staging:a:b") }),
+		{"vclusters: two colons", vc(func(v *vclustersValues) error { return v.checkList(false)("staging:a:b") }),
 			`"staging:a:b": a vcluster is name or name:namespace`},
-		{"vclusters: no name", vc(func(v *vclustersValues) error { return v.checkList(":vcluster-x") }),
+		{"vclusters: no name", vc(func(v *vclustersValues) error { return v.checkList(false)(":vcluster-x") }),
 			"the vcluster's name comes first"},
-		{"vclusters: a bad namespace", vc(func(v *vclustersValues) error { return v.checkList("staging:Staging") }),
+		{"vclusters: a bad namespace", vc(func(v *vclustersValues) error { return v.checkList(false)("staging:Staging") }),
 			`"Staging" is not a valid namespace`},
-		{"vclusters: names and namespaces", vc(func(v *vclustersValues) error { return v.checkList("staging, sandbox:sb") }), ""},
+		{"vclusters: names and namespaces", vc(func(v *vclustersValues) error { return v.checkList(false)("staging, sandbox:sb") }), ""},
 		{"vclusters: chart repository and file both", vc(func(v *vclustersValues) error {
 			v.Chart.Repo, v.Chart.Version = repo, "0.20.0"
 			return v.Chart.checkFile(false)("/charts/vcluster-0.20.0.tgz")
@@ -219,6 +219,18 @@ func TestPlatformFieldChecks(t *testing.T) {
 			v.Chart.Repo, v.Chart.Version, v.Chart.File = argoRepo, "7.7.3", "/charts/argo-cd-7.7.3.tgz"
 			return v.Chart.checkFile(true)("")
 		}), "not both"},
+		{"accessible: empty keeps the domain", git(func(v *gitopsValues) error {
+			v.Domain = "argocd.example.org"
+			return v.check(true, "gitops.domain", func(c *gitopsValues) *string { return &c.Domain })("")
+		}), ""},
+		{"accessible: - clears the domain", git(func(v *gitopsValues) error {
+			v.Domain = "argocd.example.org"
+			return v.check(true, "gitops.domain", func(c *gitopsValues) *string { return &c.Domain })("-")
+		}), "required: ArgoCD's host name"},
+		{"accessible: empty keeps the vclusters, judged", vc(func(v *vclustersValues) error {
+			v.List = "Staging"
+			return v.checkList(true)("")
+		}), `"Staging": lowercase letters`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			switch {

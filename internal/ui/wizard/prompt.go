@@ -1,7 +1,9 @@
 package wizard
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -191,7 +193,7 @@ func (m *Model) custodyKey(k tea.KeyPressMsg) tea.Cmd {
 		pp.offset = max(pp.offset-1, 0)
 		return nil
 	case "down":
-		_, _, secret, room := m.custodyParts()
+		_, secret, room := m.custodySecret()
 		pp.offset = min(pp.offset+1, max(len(secret)-room+1, 0))
 		return nil
 	}
@@ -261,66 +263,57 @@ func custodyMatches(p steps.Prompt, typed string) bool {
 
 // custodyView is the whole screen of the key ceremony: the hand-over, then the secret.
 func (m *Model) custodyView() string {
-	t := m.theme
-	pp := m.prompt
-	top, head, secret, room := m.custodyParts()
-	if !pp.shown {
-		return m.fullScreen(append(top, head...))
+	t, p, w := m.theme, m.prompt.p, m.w
+	if !m.prompt.shown {
+		lines := append(m.custodyTitle(), styled(t.Label, "For "+custodyHolder(p), w)...)
+		lines = append(lines, wrapLines(p.Lines, w)...)
+		lines = append(lines, "")
+		lines = append(lines, styled(t.Key, "Everyone else looks away now; press enter when "+custodyHolder(p)+" is ready.", w)...)
+		lines = append(lines, t.Subtle.Render("Nothing secret is on screen yet."))
+		return m.fullScreen(append(lines, m.custodyWarn()...))
 	}
+	top, secret, room := m.custodySecret()
 	if len(secret) > room {
 		last := len(secret) - room + 1
-		off := min(pp.offset, last)
+		off := min(m.prompt.offset, last)
 		more := t.Subtle.Render(fmt.Sprintf("… lines %d–%d of %d (↑/↓ scroll)", off+1, off+room-1, len(secret)))
 		secret = append(secret[off:off+room-1:off+room-1], more)
 	}
-	lines := append(top, secret...)
-	return m.fullScreen(append(lines, m.custodyTail()...))
+	return m.fullScreen(slices.Concat(top, secret, m.custodyTail()))
 }
 
-// custodyParts lays the ceremony's screen out: the lines above the secret, the secret's lines (none
-// before the hand-over) and how many of them fit.
-func (m *Model) custodyParts() (top, head, secret []string, room int) {
+// custodyTitle is the ceremony screen's first lines.
+func (m *Model) custodyTitle() []string {
 	t := m.theme
-	pp := m.prompt
-	p := pp.p
-	w := m.w
-	title := p.Title
-	if title == "" {
-		title = "Key ceremony"
-	}
-	top = []string{common.Join(t.Title.Render(title), t.Subtle.Render("cedille-tui install"), w), ""}
-	if !pp.shown {
-		head = append(head, styled(t.Label, "For "+custodyHolder(p), w)...)
-		head = append(head, wrapLines(p.Lines, w)...)
-		head = append(head, "")
-		head = append(head, styled(t.Key, "Everyone else looks away now; press enter when "+custodyHolder(p)+" is ready.", w)...)
-		head = append(head, t.Subtle.Render("Nothing secret is on screen yet."))
-		return top, append(head, m.custodyWarn()...), nil, 0
-	}
-	top = append(top, styled(t.Label, "For "+custodyHolder(p)+", shown once: write it down or store it now.", w)...)
+	return []string{common.Join(t.Title.Render(cmp.Or(m.prompt.p.Title, "Key ceremony")), t.Subtle.Render("cedille-tui install"), m.w), ""}
+}
+
+// custodySecret lays the shown secret out: the lines above it, its lines and how many of them fit.
+func (m *Model) custodySecret() (top, secret []string, room int) {
+	p := m.prompt.p
+	top = append(m.custodyTitle(), styled(m.theme.Label, "For "+custodyHolder(p)+", shown once: write it down or store it now.", m.w)...)
 	top = append(top, "")
-	secret = strings.Split(wrap(p.Secret.Reveal(), w), "\n")
-	room = max(m.h-1-len(top)-len(m.custodyTail()), 1)
-	return top, nil, secret, room
+	secret = strings.Split(wrap(p.Secret.Reveal(), m.w), "\n")
+	return top, secret, max(m.h-1-len(top)-len(m.custodyTail()), 1)
+}
+
+// custodyAsk asks for the characters typed back (the fingerprint's, for a share encrypted to a PGP key).
+func custodyAsk(p steps.Prompt) string {
+	if pgpArmored(p) {
+		return fmt.Sprintf("This share is encrypted to %s's PGP key: type the first %d characters of the fingerprint above "+
+			"to confirm you have it:", custodyHolder(p), confirmLen(p))
+	}
+	return fmt.Sprintf("Type the first %d characters to confirm you have it:", confirmLen(p))
 }
 
 // custodyTail is what follows the secret: its fingerprint, the confirmation and its refusal.
 func (m *Model) custodyTail() []string {
-	t := m.theme
-	pp := m.prompt
-	p := pp.p
-	w := m.w
-	n := confirmLen(p)
-	tail := []string{"", "fingerprint " + t.Label.Render(custodyFingerprint(p)), ""}
-	ask := fmt.Sprintf("Type the first %d characters to confirm you have it:", n)
-	if pgpArmored(p) {
-		ask = fmt.Sprintf("This share is encrypted to %s's PGP key: type the first %d characters of the fingerprint above "+
-			"to confirm you have it:", custodyHolder(p), n)
-	}
-	tail = append(tail, strings.Split(wrap(ask, w), "\n")...)
+	t, pp := m.theme, m.prompt
+	tail := []string{"", "fingerprint " + t.Label.Render(custodyFingerprint(pp.p)), ""}
+	tail = append(tail, strings.Split(wrap(custodyAsk(pp.p), m.w), "\n")...)
 	tail = append(tail, pp.input.View())
 	if pp.note != "" {
-		tail = append(tail, styled(t.Error, "✖ "+pp.note, w)...)
+		tail = append(tail, styled(t.Error, "✖ "+pp.note, m.w)...)
 	}
 	return append(tail, m.custodyWarn()...)
 }
@@ -420,7 +413,7 @@ func (m *Model) promptHelp() []key.Binding {
 			return []key.Binding{withHelp(k.Enter, "ready: show it")}
 		}
 		bs := []key.Binding{withHelp(k.Enter, "confirm")}
-		if _, _, secret, room := m.custodyParts(); len(secret) > room {
+		if _, secret, room := m.custodySecret(); len(secret) > room {
 			bs = append(bs, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll")))
 		}
 		return bs
