@@ -1,7 +1,7 @@
 package gitops
 
 import (
-	"fmt"
+	"cmp"
 	"slices"
 	"sort"
 
@@ -76,25 +76,18 @@ func Children(root *unstructured.Unstructured, apps map[string]*unstructured.Uns
 		f := health.Application(app)
 		sync := health.Str(app, "status", "sync", "status")
 		h := health.Str(app, "status", "health", "status")
-		c := Child{Name: n, State: fmt.Sprintf("%s/%s", or(sync, "-"), or(h, "-")), OK: f.Status == health.OK}
+		c := Child{Name: n, State: cmp.Or(sync, "-") + "/" + cmp.Or(h, "-"), OK: f.Status == health.OK}
 		if !c.OK && slices.Contains(deferred, n) {
 			c.Deferred, c.Detail = true, "checked after the Vault steps: "+f.Reason
 			anyDeferred = true
 		} else if !c.OK {
 			c.Detail = f.Reason
-			c.Failed = f.Status == health.Down || health.Str(app, "status", "operationState", "phase") == "Failed" ||
-				health.Str(app, "status", "operationState", "phase") == "Error"
+			phase := health.Str(app, "status", "operationState", "phase")
+			c.Failed = f.Status == health.Down || phase == "Failed" || phase == "Error"
 			done = false
 		}
 		children = append(children, c)
 	}
 	done = done && (rootOK || (anyDeferred && rootSynced))
 	return children, done
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -16,6 +16,11 @@ func app(name, sync, health, msg string) *unstructured.Unstructured {
 		"metadata": map[string]any{"name": name, "namespace": "argocd"}, "status": st}}
 }
 
+func withPhase(a *unstructured.Unstructured, phase string) *unstructured.Unstructured {
+	a.Object["status"].(map[string]any)["operationState"] = map[string]any{"phase": phase}
+	return a
+}
+
 func rootWith(sync, health string, children ...string) *unstructured.Unstructured {
 	r := app(RootName, sync, health, "")
 	var res []any
@@ -45,6 +50,9 @@ func TestChildren(t *testing.T) {
 		{"a degraded child", rootWith("Synced", "Healthy", "kuma"),
 			[]*unstructured.Unstructured{app("kuma", "Synced", "Degraded", "Deployment kuma-control-plane: 0/1 ready")}, false,
 			[]string{"kuma Synced/Degraded false true"}},
+		{"a child whose last sync failed", rootWith("Synced", "Progressing", "cert-manager"),
+			[]*unstructured.Unstructured{withPhase(app("cert-manager", "OutOfSync", "Progressing", "Deployment cert-manager: 0/1 ready"), "Failed")}, false,
+			[]string{"cert-manager OutOfSync/Progressing false true"}},
 		{"a child still progressing", rootWith("Synced", "Progressing", "vault"),
 			[]*unstructured.Unstructured{app("vault", "OutOfSync", "Progressing", "")}, false,
 			[]string{"vault OutOfSync/Progressing false false"}},

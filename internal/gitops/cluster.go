@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -128,10 +129,7 @@ func SameRegistration(cur, want *corev1.Secret) bool {
 	if json.Unmarshal(cur.Data["config"], &a) != nil || json.Unmarshal(want.Data["config"], &b) != nil {
 		return false
 	}
-	return string(a.TLSClientConfig.CAData) == string(b.TLSClientConfig.CAData) &&
-		string(a.TLSClientConfig.CertData) == string(b.TLSClientConfig.CertData) &&
-		string(a.TLSClientConfig.KeyData) == string(b.TLSClientConfig.KeyData) &&
-		a.TLSClientConfig.Insecure == b.TLSClientConfig.Insecure && a.BearerToken == b.BearerToken
+	return reflect.DeepEqual(a, b)
 }
 
 // RESTConfig is the client config ArgoCD builds from a cluster Secret.

@@ -52,6 +52,9 @@ func TestRegisterCreatesRepairsAndKeeps(t *testing.T) {
 		"server":     func(s *corev1.Secret) { s.Data["server"] = []byte("https://old:6443") },
 		"key":        func(s *corev1.Secret) { s.Data["config"] = []byte(`{"tlsClientConfig":{"keyData":"T0xE"}}`) },
 		"label gone": func(s *corev1.Secret) { delete(s.Labels, "argocd.argoproj.io/secret-type") },
+		"server name": func(s *corev1.Secret) {
+			s.Data["config"] = []byte(`{"tlsClientConfig":{"serverName":"other.invalid","caData":"Q0E=","certData":"Q0VSVA==","keyData":"S0VZ"}}`)
+		},
 	} {
 		s, _ := k.CoreV1().Secrets("argocd").Get(ctx, "cluster-staging", metav1.GetOptions{})
 		corrupt(s)

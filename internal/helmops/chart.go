@@ -40,6 +40,8 @@ func LoadFromRepo(repoURL, name, version string) (*chart.Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart repository %s: %w", repoURL, err)
 	}
+	// repo.LoadIndexFile is Helm's only exported index loader (it checks the entries and sorts them): it
+	// reads a file, so the index goes through a temporary one.
 	dir, err := os.MkdirTemp("", "cedille-chart-")
 	if err != nil {
 		return nil, err

@@ -119,21 +119,27 @@ func newWith(ac *action.Configuration, namespace string) *Client {
 	return &Client{cfg: ac, ns: namespace}
 }
 
-// Current is the release's latest revision, nil when it was never installed (or was uninstalled).
-func (c *Client) Current(name string) (*release.Release, error) {
+// last is the release's latest revision (an uninstalled one included), nil when it has none.
+func (c *Client) last(name string) (*release.Release, error) {
 	h := action.NewHistory(c.cfg)
 	h.Max = 1
 	rs, err := h.Run(name)
-	if errors.Is(err, driver.ErrReleaseNotFound) {
+	if errors.Is(err, driver.ErrReleaseNotFound) || (err == nil && len(rs) == 0) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	if len(rs) == 0 || rs[len(rs)-1].Info.Status == release.StatusUninstalled {
-		return nil, nil
+		return nil, fmt.Errorf("read release %s: %w", name, err)
 	}
 	return rs[len(rs)-1], nil
+}
+
+// Current is the release's latest revision, nil when it was never installed (or was uninstalled).
+func (c *Client) Current(name string) (*release.Release, error) {
+	last, err := c.last(name)
+	if err != nil || last == nil || last.Info.Status == release.StatusUninstalled {
+		return nil, err
+	}
+	return last, nil
 }
 
 // InstallOrUpgrade installs the chart as the release, or upgrades it: values are the chart's defaults
@@ -144,11 +150,11 @@ func (c *Client) InstallOrUpgrade(ctx context.Context, r Release, ch *chart.Char
 	if r.Namespace == "" {
 		r.Namespace = c.ns
 	}
-	h := action.NewHistory(c.cfg)
-	h.Max = 1
-	versions, err := h.Run(r.Name)
-	uninstalled := len(versions) > 0 && versions[len(versions)-1].Info.Status == release.StatusUninstalled
-	if errors.Is(err, driver.ErrReleaseNotFound) || uninstalled {
+	last, err := c.last(r.Name)
+	if err != nil {
+		return Result{}, err
+	}
+	if uninstalled := last != nil && last.Info.Status == release.StatusUninstalled; last == nil || uninstalled {
 		in := action.NewInstall(c.cfg)
 		in.ReleaseName, in.Namespace, in.CreateNamespace = r.Name, r.Namespace, true
 		in.Wait, in.Timeout, in.TakeOwnership, in.Replace = r.Wait, r.Timeout, r.TakeOwnership, uninstalled
@@ -158,14 +164,11 @@ func (c *Client) InstallOrUpgrade(ctx context.Context, r Release, ch *chart.Char
 		}
 		return resultOf(Result{Installed: true}, rel, r.Namespace), nil
 	}
-	if err != nil {
-		return Result{}, fmt.Errorf("read release %s: %w", r.Name, err)
-	}
 	var res Result
-	if last := versions[len(versions)-1]; last.Info.Status.IsPending() {
+	if was := last.Info.Status; was.IsPending() {
 		last.SetStatus(release.StatusFailed, "interrupted; superseded by cedille-tui's next run")
 		if err := c.cfg.Releases.Update(last); err != nil {
-			return Result{}, fmt.Errorf("release %s was left %s by an interrupted run and cannot be recovered: %w", r.Name, last.Info.Status, err)
+			return Result{}, fmt.Errorf("release %s was left %s by an interrupted run and cannot be recovered: %w", r.Name, was, err)
 		}
 		res.Recovered = true
 	}

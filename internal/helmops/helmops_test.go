@@ -85,6 +85,36 @@ func TestInstallOrUpgrade(t *testing.T) {
 	}
 }
 
+// TestInstallAfterUninstall: a release uninstalled with its history kept is not current; the next run
+// installs it again as the next revision of the same release (Helm would refuse the name otherwise).
+func TestInstallAfterUninstall(t *testing.T) {
+	c, st := memClient()
+	ch := helmtest.Chart("vcluster", "0.36.1", "replicas: 1\nimage: syncer:1\n", map[string]string{"deployment.yaml": deployment})
+	ctx := context.Background()
+	r := Release{Name: "staging"}
+	if _, err := c.InstallOrUpgrade(ctx, r, ch, nil); err != nil {
+		t.Fatal(err)
+	}
+	un := action.NewUninstall(c.cfg)
+	un.KeepHistory = true
+	if _, err := un.Run("staging"); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := c.Current("staging"); err != nil || cur != nil {
+		t.Errorf("an uninstalled release is not current: %v %v", cur, err)
+	}
+	res, err := c.InstallOrUpgrade(ctx, r, ch, nil)
+	if err != nil || !res.Installed || res.Revision != 2 || res.Status != "deployed" {
+		t.Fatalf("install after uninstall: %+v %v", res, err)
+	}
+	if all, _ := st.History("staging"); len(all) != 2 {
+		t.Errorf("%d revisions, want the uninstalled one and the new one", len(all))
+	}
+	if cur, err := c.Current("staging"); err != nil || cur == nil || cur.Version != 2 {
+		t.Errorf("current after the new install: %v %v", cur, err)
+	}
+}
+
 func TestLoadFromRepo(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)

@@ -79,8 +79,9 @@ func validateChart(path string, c Chart, add adder) {
 	case c.Repo == "":
 		add(path+".repo", "required: the chart repository's URL (or file: a local .tgz)")
 	default:
-		if u, err := url.Parse(c.Repo); err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "oci") || u.Host == "" {
-			add(path+".repo", "%q is not a chart repository URL", c.Repo)
+		// An OCI registry (oci://) is not a chart repository: it has no index.yaml for helmops.LoadFromRepo.
+		if u, err := url.Parse(c.Repo); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add(path+".repo", "%q is not a chart repository URL (http(s)://, serving index.yaml; from an OCI registry, helm pull the chart and give file:)", c.Repo)
 		}
 		if c.Version == "" {
 			add(path+".version", "required: pin the chart's version (a rerun must install the same one)")
@@ -93,25 +94,22 @@ func validateChart(path string, c Chart, add adder) {
 // ValidateGitOps checks the GitOps section on its own.
 func (p Plan) ValidateGitOps() Problems {
 	var ps Problems
-	add := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
 	g := p.GitOps.WithDefaults()
-	validateChart("gitops.chart", g.Chart, add)
+	validateChart("gitops.chart", g.Chart, ps.add)
 	if !clusterNameRE.MatchString(g.Namespace) {
-		add("gitops.namespace", "%q is not a valid namespace", g.Namespace)
+		ps.add("gitops.namespace", "%q is not a valid namespace", g.Namespace)
 	}
 	if g.Domain == "" || strings.ContainsAny(g.Domain, "/: ") {
-		add("gitops.domain", "required: ArgoCD's host name, like argocd.example.org")
+		ps.add("gitops.domain", "required: ArgoCD's host name, like argocd.example.org")
 	}
 	if p.Vault.SSO.ArgoCD.ClientID != "" && g.GitHubOrg == "" {
-		add("gitops.githubOrg", "required with the Dex GitHub client: the organization whose teams log in")
+		ps.add("gitops.githubOrg", "required with the Dex GitHub client: the organization whose teams log in")
 	}
-	if u, err := url.Parse(g.Root.RepoURL); g.Root.RepoURL == "" || err != nil || u.Host == "" {
-		add("gitops.root.repoURL", "required: the Git repository of the app-of-apps")
+	if u, err := url.Parse(g.Root.RepoURL); err != nil || u.Host == "" {
+		ps.add("gitops.root.repoURL", "required: the Git repository of the app-of-apps")
 	}
 	if g.Root.Path == "" || strings.HasPrefix(g.Root.Path, "/") {
-		add("gitops.root.path", "required: the app-of-apps directory, relative to the repository (e.g. apps/argo-apps)")
+		ps.add("gitops.root.path", "required: the app-of-apps directory, relative to the repository (e.g. apps/argo-apps)")
 	}
 	return ps
 }

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -23,6 +22,7 @@ func TestValidateGitOps(t *testing.T) {
 		{"both sources", with(func(g *GitOps) { g.Chart.File = "x.tgz" }), "", []string{"gitops.chart"}},
 		{"no pinned version", with(func(g *GitOps) { g.Chart.Version = "" }), "", []string{"gitops.chart.version"}},
 		{"not a URL", with(func(g *GitOps) { g.Chart.Repo = "argo" }), "", []string{"gitops.chart.repo"}},
+		{"an OCI registry", with(func(g *GitOps) { g.Chart.Repo = "oci://registry.example.org/charts" }), "", []string{"gitops.chart.repo"}},
 		{"not an archive", with(func(g *GitOps) { g.Chart = Chart{File: "chart/"} }), "", []string{"gitops.chart.file"}},
 		{"no domain", with(func(g *GitOps) { g.Domain = "" }), "", []string{"gitops.domain"}},
 		{"SSO without the org", with(func(g *GitOps) { g.GitHubOrg = "" }), "abc", []string{"gitops.githubOrg"}},
@@ -96,14 +96,7 @@ func TestVClusters(t *testing.T) {
 }
 
 func TestExampleAnswersPart3(t *testing.T) {
-	b, err := os.ReadFile("../../assets/answers.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := ParseAnswers("answers.example.yaml", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := exampleAnswers(t)
 	if ps := append(append(p.ValidateGitOps(), p.ValidateVClusters()...), p.ValidateStorage().Only("storage")...); len(ps) > 0 {
 		t.Errorf("the example's gitops, storage and vclusters sections:\n%v", ps)
 	}

@@ -335,7 +335,9 @@ func TestMerge(t *testing.T) {
 	}
 }
 
-func TestExampleAnswersFileIsValid(t *testing.T) {
+// exampleAnswers is assets/answers.example.yaml, parsed and judged as an answers file.
+func exampleAnswers(t *testing.T) Plan {
+	t.Helper()
 	b, err := os.ReadFile("../../assets/answers.example.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -344,6 +346,11 @@ func TestExampleAnswersFileIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the documented example does not parse:\n%v", err)
 	}
+	return p
+}
+
+func TestExampleAnswersFileIsValid(t *testing.T) {
+	p := exampleAnswers(t)
 	if len(p.ByRole(RoleControlPlane)) != 3 || len(p.ByRole(RoleWorker)) != 3 || p.Cluster.Encryption {
 		t.Errorf("example plan: %+v", p)
 	}

@@ -73,22 +73,21 @@ func (p Plan) DiskPools() ([]PoolSpec, Problems) {
 	var ps Problems
 	seen := map[string]string{}
 	for i, m := range p.Machines {
+		if len(m.PoolDisks) > 0 && m.Hostname == "" {
+			ps.add(fmt.Sprintf("machines[%d].hostname", i), "unknown: the node's name is needed for its pools (run the disks step again to record it)")
+			continue
+		}
 		for j, d := range m.PoolDisks {
 			path := fmt.Sprintf("machines[%d].poolDisks[%d]", i, j)
-			switch {
-			case m.Hostname == "":
-				ps = append(ps, Problem{Path: fmt.Sprintf("machines[%d].hostname", i),
-					Message: "unknown: the node's name is needed for its pools (run the disks step again to record it)"})
-				continue
-			case d.ByID == "":
-				ps = append(ps, Problem{Path: path + ".byID", Message: "no /dev/disk/by-id path recorded: run the disks step again"})
+			if d.ByID == "" {
+				ps.add(path+".byID", "no /dev/disk/by-id path recorded: run the disks step again")
 				continue
 			}
 			spec := PoolSpec{Name: poolName(m.Hostname, d), Namespace: s.Namespace, Node: m.Hostname, Disk: d.ByID, Machine: m.ID}
 			if other, dup := seen[spec.Name]; dup {
 				spec.Name = fmt.Sprintf("%s-%d", spec.Name, j+1)
 				if _, again := seen[spec.Name]; again {
-					ps = append(ps, Problem{Path: path, Message: "its pool name collides with " + other})
+					ps.add(path, "its pool name collides with %s", other)
 					continue
 				}
 			}
@@ -113,26 +112,23 @@ func (s Storage) ClassParameters() map[string]string {
 
 // ValidateStorage checks the storage section against the pools the plan makes.
 func (p Plan) ValidateStorage() Problems {
-	var ps Problems
 	s := p.Storage.WithDefaults()
-	pools, poolPs := p.DiskPools()
-	ps = append(ps, poolPs...)
+	pools, ps := p.DiskPools()
 	if s.Replicas < 1 {
-		ps = append(ps, Problem{Path: "storage.replicas", Message: fmt.Sprintf("%d: at least 1", s.Replicas)})
+		ps.add("storage.replicas", "%d: at least 1", s.Replicas)
 	}
 	nodes := map[string]bool{}
 	for _, pl := range pools {
 		nodes[pl.Node] = true
 	}
 	if len(pools) > 0 && s.Replicas > len(nodes) {
-		ps = append(ps, Problem{Path: "storage.replicas", Message: fmt.Sprintf(
-			"%d replicas but pools on %d nodes: Mayastor puts each replica on another node", s.Replicas, len(nodes))})
+		ps.add("storage.replicas", "%d replicas but pools on %d nodes: Mayastor puts each replica on another node", s.Replicas, len(nodes))
 	}
 	if !clusterNameRE.MatchString(s.Class) {
-		ps = append(ps, Problem{Path: "storage.class", Message: fmt.Sprintf("%q is not a valid StorageClass name", s.Class)})
+		ps.add("storage.class", "%q is not a valid StorageClass name", s.Class)
 	}
 	if !clusterNameRE.MatchString(s.Namespace) {
-		ps = append(ps, Problem{Path: "storage.namespace", Message: fmt.Sprintf("%q is not a valid namespace", s.Namespace)})
+		ps.add("storage.namespace", "%q is not a valid namespace", s.Namespace)
 	}
 	return ps
 }

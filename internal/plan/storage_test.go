@@ -36,6 +36,14 @@ func TestDiskPools(t *testing.T) {
 			{ID: "m1", Role: RoleWorker, PoolDisks: []Disk{d("S1", "/dev/disk/by-id/s1")}},
 			w("worker-2", d("S2", "")),
 		}, Storage{}, nil, []string{"machines[0].hostname", "machines[1].poolDisks[0].byID"}},
+		{"a machine without hostname is named once, not per disk", []Machine{
+			{ID: "m1", Role: RoleWorker, PoolDisks: []Disk{d("S1", "/dev/disk/by-id/s1"), d("S2", "/dev/disk/by-id/s2")}},
+		}, Storage{Replicas: 1}, nil, []string{"machines[0].hostname"}},
+		{"a suffixed name taken too", []Machine{
+			w("worker-1-1234", d("2", "/dev/disk/by-id/a")),
+			w("worker-1", d("AAA1234", "/dev/disk/by-id/b"), d("BBB1234", "/dev/disk/by-id/c")),
+		}, Storage{}, []string{"worker-1-1234-2 worker-1-1234 /dev/disk/by-id/a", "worker-1-1234 worker-1 /dev/disk/by-id/b"},
+			[]string{"machines[1].poolDisks[1]"}},
 		{"more replicas than nodes with pools", []Machine{
 			w("worker-1", d("S1", "/dev/disk/by-id/s1"), d("S2", "/dev/disk/by-id/s2")),
 		}, Storage{Replicas: 2}, []string{"worker-1-s1 worker-1 /dev/disk/by-id/s1", "worker-1-s2 worker-1 /dev/disk/by-id/s2"},

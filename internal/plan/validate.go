@@ -80,16 +80,18 @@ var (
 // and returns every problem, not just the first.
 func (p Plan) Validate(inv *Inventory) Problems {
 	var ps Problems
-	add := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
 	if p.Version != SchemaVersion {
-		add("version", "schema version %d is not supported; this cedille-tui reads version %d", p.Version, SchemaVersion)
+		ps.add("version", "schema version %d is not supported; this cedille-tui reads version %d", p.Version, SchemaVersion)
 	}
-	p.validateISO(inv, add)
-	p.validateCluster(inv, add)
-	p.validateMachines(inv, add)
+	p.validateISO(inv, ps.add)
+	p.validateCluster(inv, ps.add)
+	p.validateMachines(inv, ps.add)
 	return ps
+}
+
+// add appends a problem at path, its message formatted; ps.add is the adder the validations share.
+func (ps *Problems) add(path, format string, args ...any) {
+	*ps = append(*ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
 type adder func(path, format string, args ...any)

@@ -112,65 +112,62 @@ func (v Vault) CustodianName(i int) string {
 // plaintext share is ever produced.
 func (p Plan) ValidateVault(unattended bool) Problems {
 	var ps Problems
-	add := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
 	v := p.Vault.WithDefaults()
 	switch {
 	case v.Shares < 1 || v.Shares > 255:
-		add("vault.shares", "%d: must be 1 to 255", v.Shares)
+		ps.add("vault.shares", "%d: must be 1 to 255", v.Shares)
 	case v.Threshold < 1 || v.Threshold > v.Shares:
-		add("vault.threshold", "%d: must be 1 to the number of shares (%d)", v.Threshold, v.Shares)
+		ps.add("vault.threshold", "%d: must be 1 to the number of shares (%d)", v.Threshold, v.Shares)
 	case v.Shares > 1 && v.Threshold == 1:
-		add("vault.threshold", "1 of %d shares lets any one custodian unseal alone: use 1 share, or a threshold of at least 2", v.Shares)
+		ps.add("vault.threshold", "1 of %d shares lets any one custodian unseal alone: use 1 share, or a threshold of at least 2", v.Shares)
 	}
 	if len(v.Custodians) > 0 && len(v.Custodians) != v.Shares {
-		add("vault.custodians", "%d custodians for %d shares: list one per share", len(v.Custodians), v.Shares)
+		ps.add("vault.custodians", "%d custodians for %d shares: list one per share", len(v.Custodians), v.Shares)
 	}
 	enc := v.Encrypted()
 	for i, c := range v.Custodians {
 		path := fmt.Sprintf("vault.custodians[%d]", i)
 		if enc && c.PGPKey == "" {
-			add(path+".pgpKey", "required: when one share is encrypted, every share is (give each custodian's public key)")
+			ps.add(path+".pgpKey", "required: when one share is encrypted, every share is (give each custodian's public key)")
 		}
 		if c.ShareFile != "" && c.PGPKey == "" {
-			add(path+".shareFile", "an exported share must be encrypted: give the custodian's pgpKey")
+			ps.add(path+".shareFile", "an exported share must be encrypted: give the custodian's pgpKey")
 		}
 	}
 	if v.RootToken.File != "" && v.RootToken.PGPKey == "" {
-		add("vault.rootToken.file", "an exported root token must be encrypted: give rootToken.pgpKey")
+		ps.add("vault.rootToken.file", "an exported root token must be encrypted: give rootToken.pgpKey")
 	}
 	if v.RootToken.PGPKey != "" && v.RootToken.File == "" {
-		add("vault.rootToken.file", "required with rootToken.pgpKey: where the encrypted root token is written")
+		ps.add("vault.rootToken.file", "required with rootToken.pgpKey: where the encrypted root token is written")
 	}
 	if h := v.KubernetesHost; h != "" && !strings.HasPrefix(h, "https://") {
-		add("vault.kubernetesHost", "%q: the API server's https:// URL as Vault reaches it", h)
+		ps.add("vault.kubernetesHost", "%q: the API server's https:// URL as Vault reaches it", h)
 	}
 	for _, sc := range v.SSO.Clients() {
 		name, c := sc.Name, sc.Client
 		if c.ClientID == "" && c.ClientSecretFile != "" {
-			add("vault.sso."+name+".clientID", "required with clientSecretFile: the GitHub OAuth app's client ID")
+			ps.add("vault.sso."+name+".clientID", "required with clientSecretFile: the GitHub OAuth app's client ID")
 		}
 		if c.ClientID != "" && strings.ContainsAny(c.ClientID, " \t\n") {
-			add("vault.sso."+name+".clientID", "%q is not a client ID", c.ClientID)
+			ps.add("vault.sso."+name+".clientID", "%q is not a client ID", c.ClientID)
 		}
 	}
 	if !unattended {
 		return ps
 	}
 	if len(v.Custodians) != v.Shares {
-		add("vault.custodians", "unattended init needs one custodian per share (%d) with pgpKey and shareFile: "+
+		ps.add("vault.custodians", "unattended init needs one custodian per share (%d) with pgpKey and shareFile: "+
 			"no plaintext share may leave the process", v.Shares)
 	}
 	for i, c := range v.Custodians {
 		if c.PGPKey != "" && c.ShareFile == "" {
-			add(fmt.Sprintf("vault.custodians[%d].shareFile", i), "required unattended: where the encrypted share is written")
+			ps.add(fmt.Sprintf("vault.custodians[%d].shareFile", i), "required unattended: where the encrypted share is written")
 		}
 	}
 	for _, sc := range v.SSO.Clients() {
 		name, c := sc.Name, sc.Client
 		if c.ClientID != "" && c.ClientSecretFile == "" {
-			add("vault.sso."+name+".clientSecretFile", "required unattended with a clientID: the file holding the client secret")
+			ps.add("vault.sso."+name+".clientSecretFile", "required unattended with a clientID: the file holding the client secret")
 		}
 	}
 	return ps

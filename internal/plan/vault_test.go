@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -62,14 +61,7 @@ func TestValidateVault(t *testing.T) {
 }
 
 func TestExampleAnswersVaultIsUnattended(t *testing.T) {
-	b, err := os.ReadFile("../../assets/answers.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := ParseAnswers("answers.example.yaml", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := exampleAnswers(t)
 	if ps := p.ValidateVault(true); len(ps) > 0 {
 		t.Errorf("the example's vault section is not enough for an unattended init:\n%v", ps)
 	}

@@ -50,25 +50,22 @@ func (v VClusters) List() []VCluster {
 // ValidateVClusters checks the vclusters section on its own.
 func (p Plan) ValidateVClusters() Problems {
 	var ps Problems
-	add := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
-	validateChart("vclusters.chart", p.VClusters.Chart, add)
+	validateChart("vclusters.chart", p.VClusters.Chart, ps.add)
 	seen := map[string]bool{}
 	for i, c := range p.VClusters.List() {
 		path := fmt.Sprintf("vclusters.clusters[%d]", i)
 		if !clusterNameRE.MatchString(c.Name) || len(c.Name) > 52 {
-			add(path+".name", "%q: lowercase letters, digits and '-', at most 52 (it names a StatefulSet)", c.Name)
+			ps.add(path+".name", "%q: lowercase letters, digits and '-', at most 52 (it names a StatefulSet)", c.Name)
 		}
 		if !clusterNameRE.MatchString(c.Namespace) {
-			add(path+".namespace", "%q is not a valid namespace", c.Namespace)
+			ps.add(path+".namespace", "%q is not a valid namespace", c.Namespace)
 		}
 		if !strings.HasPrefix(c.Server, "https://") {
-			add(path+".server", "%q: the https:// URL ArgoCD reaches the vcluster at", c.Server)
+			ps.add(path+".server", "%q: the https:// URL ArgoCD reaches the vcluster at", c.Server)
 		}
 		key := c.Namespace + "/" + c.Name
 		if seen[key] {
-			add(path+".name", "%s is listed twice", key)
+			ps.add(path+".name", "%s is listed twice", key)
 		}
 		seen[key] = true
 	}

@@ -12,9 +12,6 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/health"
 )
 
-// Chart is the vcluster chart's name.
-const Chart = "vcluster"
-
 // KubeconfigSecret is the Secret the syncer writes the vcluster's kubeconfig and credentials to.
 func KubeconfigSecret(name string) string { return "vc-" + name }
 

@@ -39,6 +39,25 @@ func TestValues(t *testing.T) {
 	}
 }
 
+// TestValuesForAnotherServer: the syncer writes the given server in its kubeconfig; the serving
+// certificate still carries the in-cluster service's names.
+func TestValuesForAnotherServer(t *testing.T) {
+	v, err := ValuesFor("prod", "vcluster-prod", "https://prod.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := yaml.Marshal(v)
+	got := string(b)
+	for _, want := range []string{"server: https://prod.example.org", "- prod.vcluster-prod.svc\n", "- prod.vcluster-prod.svc.cluster.local"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("values lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "- prod.example.org") {
+		t.Errorf("the server's host is not a certificate name of the vcluster:\n%s", got)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	cases := []struct {
 		name, values string
@@ -48,6 +67,7 @@ func TestValidate(t *testing.T) {
 		{"unknown key", "exportKubeConfig: {serverr: https://a.b.svc}\n", false},
 		{"wrong type", "controlPlane: {proxy: {extraSANs: a.b.svc}}\n", false},
 		{"no scheme", "exportKubeConfig: {server: a.b.svc}\n", false},
+		{"secret and additionalSecrets", "exportKubeConfig: {secret: {name: a}, additionalSecrets: [{name: b}]}\n", false},
 	}
 	for _, c := range cases {
 		err := Validate([]byte(c.values))
