@@ -11,7 +11,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/clubcedille/cedille-tui/internal/gitops"
 	"github.com/clubcedille/cedille-tui/internal/health"
@@ -103,14 +102,9 @@ func (a argoController) pass(ctx context.Context) {
 	}
 }
 
-// patch merges status into the Application's status (its status is no subresource).
+// patch merges status into the Application's status.
 func (a argoController) patch(ctx context.Context, name string, status map[string]any) {
-	b, err := json.Marshal(map[string]any{"status": status})
-	if err != nil {
-		return
-	}
-	_, _ = a.p.kube.dyn.Resource(platform.ArgoApplication.GVR).Namespace(plan.DefaultArgoNamespace).
-		Patch(ctx, name, types.MergePatchType, b, metav1.PatchOptions{})
+	_ = mergeStatus(ctx, a.p.kube.dyn.Resource(platform.ArgoApplication.GVR).Namespace(plan.DefaultArgoNamespace), name, status)
 }
 
 // gitRevision is the commit the root's source is "at": a stable stand-in derived from it.

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -154,67 +155,68 @@ func (p *Platform) ensureNamespace(ctx context.Context, ns string) error {
 // both the generation and the status the controller would write are set here.
 func (p *Platform) applyReadyWorkload(ctx context.Context, w helmops.Workload, labels map[string]string) error {
 	one := int32(1)
-	lbl := func(existing map[string]string) map[string]string {
-		out := map[string]string{}
-		for k, v := range existing {
-			out[k] = v
-		}
-		for k, v := range labels {
-			out[k] = v
-		}
-		return out
-	}
+	meta := metav1.ObjectMeta{Name: w.Name, Namespace: w.Namespace}
 	selector := &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": w.Name}}
-	podLabels := map[string]string{"app.kubernetes.io/name": w.Name}
+	template := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: selector.MatchLabels}}
 	switch w.Kind {
 	case "Deployment":
-		api := p.kube.typed.AppsV1().Deployments(w.Namespace)
-		d, err := api.Get(ctx, w.Name, metav1.GetOptions{})
-		create := apierrors.IsNotFound(err)
-		if err != nil && !create {
-			return err
-		}
-		if create {
-			d = &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: w.Name, Namespace: w.Namespace},
-				Spec: appsv1.DeploymentSpec{Selector: selector, Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: podLabels}}}}
-		}
-		d.Labels = lbl(d.Labels)
-		d.Spec.Replicas = &one
-		d.Generation++
-		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: one, UpdatedReplicas: one,
-			ReadyReplicas: one, AvailableReplicas: one}
-		if create {
-			_, err = api.Create(ctx, d, metav1.CreateOptions{})
-		} else {
-			_, err = api.Update(ctx, d, metav1.UpdateOptions{})
-		}
-		return err
+		return upsertReady(ctx, p.kube.typed.AppsV1().Deployments(w.Namespace), w.Name, labels,
+			func() *appsv1.Deployment {
+				return &appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Selector: selector, Template: template}}
+			},
+			func(d *appsv1.Deployment) {
+				d.Spec.Replicas = &one
+				d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: one, UpdatedReplicas: one,
+					ReadyReplicas: one, AvailableReplicas: one}
+			})
 	case "StatefulSet":
-		api := p.kube.typed.AppsV1().StatefulSets(w.Namespace)
-		s, err := api.Get(ctx, w.Name, metav1.GetOptions{})
-		create := apierrors.IsNotFound(err)
-		if err != nil && !create {
-			return err
-		}
-		if create {
-			s = &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: w.Name, Namespace: w.Namespace},
-				Spec: appsv1.StatefulSetSpec{ServiceName: w.Name + "-headless", Selector: selector,
-					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels}}}}
-		}
-		s.Labels = lbl(s.Labels)
-		s.Spec.Replicas = &one
-		s.Generation++
-		s.Status = appsv1.StatefulSetStatus{ObservedGeneration: s.Generation, Replicas: one, ReadyReplicas: one,
-			CurrentReplicas: one, UpdatedReplicas: one, AvailableReplicas: one}
-		if create {
-			_, err = api.Create(ctx, s, metav1.CreateOptions{})
-		} else {
-			_, err = api.Update(ctx, s, metav1.UpdateOptions{})
-		}
-		return err
+		return upsertReady(ctx, p.kube.typed.AppsV1().StatefulSets(w.Namespace), w.Name, labels,
+			func() *appsv1.StatefulSet {
+				return &appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{ServiceName: w.Name + "-headless",
+					Selector: selector, Template: template}}
+			},
+			func(s *appsv1.StatefulSet) {
+				s.Spec.Replicas = &one
+				s.Status = appsv1.StatefulSetStatus{ObservedGeneration: s.Generation, Replicas: one, ReadyReplicas: one,
+					CurrentReplicas: one, UpdatedReplicas: one, AvailableReplicas: one}
+			})
 	}
 	return fmt.Errorf("no simulated workload kind %s", w.Kind)
+}
+
+// workloadAPI is the part of a typed workload client (Deployments, StatefulSets) upsertReady uses.
+type workloadAPI[T any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
+	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+}
+
+// upsertReady gets the workload (fresh when there is none), adds labels to its own, bumps its generation,
+// lets ready write its replicas and status, and creates or updates it.
+func upsertReady[T metav1.Object](ctx context.Context, api workloadAPI[T], name string, labels map[string]string,
+	fresh func() T, ready func(T)) error {
+	obj, err := api.Get(ctx, name, metav1.GetOptions{})
+	create := apierrors.IsNotFound(err)
+	if err != nil && !create {
+		return err
+	}
+	if create {
+		obj = fresh()
+	}
+	merged := maps.Clone(obj.GetLabels())
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, labels)
+	obj.SetLabels(merged)
+	obj.SetGeneration(obj.GetGeneration() + 1)
+	ready(obj)
+	if create {
+		_, err = api.Create(ctx, obj, metav1.CreateOptions{})
+	} else {
+		_, err = api.Update(ctx, obj, metav1.UpdateOptions{})
+	}
+	return err
 }
 
 func (p *Platform) deleteWorkload(ctx context.Context, w helmops.Workload) error {

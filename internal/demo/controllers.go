@@ -2,7 +2,12 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 )
 
 // The simulated in-cluster controllers (ArgoCD's application controller, Mayastor's operator, the
@@ -61,4 +66,15 @@ func every(ctx context.Context, period time.Duration, pass func(context.Context)
 			pass(ctx)
 		}
 	}
+}
+
+// mergeStatus merges status into the object's status with a JSON merge patch, as the simulated
+// controllers write what they observe (the fakes serve no status subresource).
+func mergeStatus(ctx context.Context, ri dynamic.ResourceInterface, name string, status map[string]any) error {
+	b, err := json.Marshal(map[string]any{"status": status})
+	if err != nil {
+		return err
+	}
+	_, err = ri.Patch(ctx, name, types.MergePatchType, b, metav1.PatchOptions{})
+	return err
 }

@@ -14,11 +14,7 @@ import (
 // TestDemoContents reads the simulated platform through the same clients the console uses.
 func TestDemoContents(t *testing.T) {
 	ctx := context.Background()
-	d, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{})
 	s := watch.Collect(ctx, d.Targets(), 5*time.Second, time.Now())
 	if len(s.Nodes) != 6 || len(s.Machines) != 6 {
 		t.Fatalf("%d nodes, %d machines; want 6 and 6", len(s.Nodes), len(s.Machines))
@@ -95,11 +91,7 @@ func TestDemoContents(t *testing.T) {
 // TestFaults injects and heals each fault and checks the console's view of it through Collect.
 func TestFaults(t *testing.T) {
 	ctx := context.Background()
-	d, err := Start(ctx, Options{Installed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{Installed: true})
 	faults := map[string]Fault{}
 	for _, f := range d.Faults() {
 		faults[f.Key] = f
@@ -153,11 +145,7 @@ func TestFaults(t *testing.T) {
 // TestVaultFaultNeedsAnInitializedVault: sealing a Vault that was never initialized is refused with a
 // message that says what to do.
 func TestVaultFaultNeedsAnInitializedVault(t *testing.T) {
-	d, err := Start(context.Background(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{})
 	for _, f := range d.Faults() {
 		if f.Key == "V" {
 			if _, err := f.Run(context.Background()); err == nil {

@@ -41,11 +41,7 @@ func TestDemoWarningEvents(t *testing.T) {
 		}
 	}
 
-	d, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{})
 	hub := watch.NewHub(watch.HubOptions{MinInterval: 10 * time.Millisecond}, d.Targets().Sources()...)
 	hctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -155,16 +154,15 @@ func (p *Platform) poolDegraded(ctx context.Context, on bool) (string, error) {
 }
 
 // faultPoolName is the name of the pool the pool fault degrades: faultPool, or on a Blank demo the name
-// the install gives the pool on the same disk (<node>-<last 4 of its serial>, plan.DiskPools).
+// the install gives the pool on the same disk (installPools).
 func (p *Platform) faultPoolName() string {
 	if !p.opts.Blank {
 		return faultPool
 	}
-	for _, m := range p.machines {
-		for _, d := range m.Disks {
-			if d.Pool == faultPool && len(d.Serial) >= 4 {
-				return m.Hostname + "-" + strings.ToLower(d.Serial[len(d.Serial)-4:])
-			}
+	specs, era1 := installPools(p.machines)
+	for _, s := range specs {
+		if era1[s.Disk] == faultPool {
+			return s.Name
 		}
 	}
 	return faultPool

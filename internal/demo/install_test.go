@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/helmops"
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -52,10 +53,18 @@ func exampleAnswers(t *testing.T, isoDir string) plan.Plan {
 	return p
 }
 
+// startBlank starts a Blank demo whose install simulator is as fast as it goes, closed at the test's end.
 func startBlank(t *testing.T) *Platform {
 	t.Helper()
 
-	d, err := Start(context.Background(), Options{Blank: true, InstallStage: -1, ISORate: -1})
+	return startDemo(t, Options{Blank: true, InstallStage: -1, ISORate: -1})
+}
+
+// startDemo starts a demo with these options, closed at the test's end.
+func startDemo(t *testing.T, o Options) *Platform {
+	t.Helper()
+
+	d, err := Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +126,11 @@ func TestBlankStart(t *testing.T) {
 
 	if _, err := d.Vault[0].Vault.Health(ctx, time.Second); !platform.IsUnreachable(err) {
 		t.Errorf("Vault before the cluster exists: %v, want unreachable", err)
+	}
+
+	if _, err := d.Charts().InstallOrUpgrade(ctx, d.Kube, helmops.Release{Name: "argocd", Namespace: "argocd"}, plan.ArgoCDChart,
+		plan.Chart{Version: "7.7.3"}, nil); err == nil || !strings.Contains(err.Error(), "Kubernetes cluster unreachable") {
+		t.Errorf("a chart installed before the cluster exists: %v, want unreachable", err)
 	}
 
 	if n, _ := d.Kube.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); len(n.Items) != 0 {
@@ -593,11 +607,7 @@ func TestBlankInstalledUnsealsVault(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	d, err := Start(ctx, Options{Blank: true, Installed: true, InstallStage: -1, ISORate: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{Blank: true, Installed: true, InstallStage: -1, ISORate: -1})
 
 	env := d.InstallEnv(t.TempDir())
 	env.Confirm = func(context.Context, steps.Confirmation) error { return nil }

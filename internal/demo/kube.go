@@ -376,28 +376,35 @@ func settle(u *unstructured.Unstructured, now time.Time, installed bool) error {
 	return unstructured.SetNestedSlice(u.Object, []any{cond}, "status", "conditions")
 }
 
-// installedPools are the era-1 pools as the install's storage step makes them on the same disks
-// (plan.DiskPools: named <node>-<last 4 of the serial>, the disk by its WWN by-id path, as the disks step
-// records it), each with its era-1 status.
-func installedPools(era1 []*unstructured.Unstructured, machines []DemoMachine) []*unstructured.Unstructured {
-	byName := map[string]*unstructured.Unstructured{}
-	for _, u := range era1 {
-		byName[u.GetName()] = u
-	}
+// installPools are the pools the install's storage step makes on the era-1 pools' disks (plan.DiskPools:
+// named <node>-<last 4 of the serial>, the disk by its WWN by-id path, as the disks step records it), and
+// the era-1 pool on each disk, by that path.
+func installPools(machines []DemoMachine) ([]plan.PoolSpec, map[string]string) {
 	var p plan.Plan
-	era1Of := map[string]*unstructured.Unstructured{} // by the disk's recorded by-id path
+	era1 := map[string]string{}
 	for _, m := range machines {
 		pm := plan.Machine{ID: m.ID, Hostname: m.Hostname, Role: plan.Role(m.Role)}
 		for _, d := range m.Disks {
-			if u := byName[d.Pool]; u != nil {
-				facts := plan.DiskFacts{Model: d.Model, Serial: d.Serial, WWID: d.WWID, Transport: d.Transport}
-				pm.PoolDisks = append(pm.PoolDisks, facts.Identity())
-				era1Of[facts.Identity().ByID] = u
+			if d.Pool != "" {
+				id := plan.DiskFacts{Model: d.Model, Serial: d.Serial, WWID: d.WWID, Transport: d.Transport}.Identity()
+				pm.PoolDisks = append(pm.PoolDisks, id)
+				era1[id.ByID] = d.Pool
 			}
 		}
 		p.Machines = append(p.Machines, pm)
 	}
 	specs, _ := p.DiskPools()
+	return specs, era1
+}
+
+// installedPools are the era-1 pools as the install's storage step makes them on the same disks
+// (installPools), each with its era-1 status.
+func installedPools(era1 []*unstructured.Unstructured, machines []DemoMachine) []*unstructured.Unstructured {
+	byName := map[string]*unstructured.Unstructured{}
+	for _, u := range era1 {
+		byName[u.GetName()] = u
+	}
+	specs, poolOf := installPools(machines)
 	out := make([]*unstructured.Unstructured, 0, len(specs))
 	for _, pl := range specs {
 		u := &unstructured.Unstructured{Object: map[string]any{
@@ -406,15 +413,17 @@ func installedPools(era1 []*unstructured.Unstructured, machines []DemoMachine) [
 				"labels": map[string]any{"app.kubernetes.io/managed-by": "cedille-tui"}},
 			"spec": map[string]any{"node": pl.Node, "disks": []any{pl.Disk}},
 		}}
-		if st, ok := era1Of[pl.Disk].Object["status"].(map[string]any); ok {
-			status := map[string]any{}
-			for k, v := range st {
-				if f, ok := v.(float64); ok {
-					v = int64(f) // byte counts, integers as the API server returns them
+		if old := byName[poolOf[pl.Disk]]; old != nil {
+			if st, ok := old.Object["status"].(map[string]any); ok {
+				status := map[string]any{}
+				for k, v := range st {
+					if f, ok := v.(float64); ok {
+						v = int64(f) // byte counts, integers as the API server returns them
+					}
+					status[k] = v
 				}
-				status[k] = v
+				u.Object["status"] = status
 			}
-			u.Object["status"] = status
 		}
 		out = append(out, u)
 	}

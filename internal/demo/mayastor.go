@@ -2,12 +2,11 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -64,12 +63,8 @@ func (m *mayastorController) pass(ctx context.Context) {
 		for _, d := range disks {
 			capacity += m.p.diskBytes(d)
 		}
-		b, err := json.Marshal(map[string]any{"status": map[string]any{"cr_state": "Created", "pool_status": "Online",
-			"capacity": capacity, "used": 0, "available": capacity}})
-		if err != nil {
-			continue
-		}
-		if _, err := pools.Namespace(u.GetNamespace()).Patch(ctx, u.GetName(), types.MergePatchType, b, metav1.PatchOptions{}); err == nil {
+		if mergeStatus(ctx, pools.Namespace(u.GetNamespace()), u.GetName(), map[string]any{"cr_state": "Created",
+			"pool_status": "Online", "capacity": capacity, "used": 0, "available": capacity}) == nil {
 			delete(pending, key)
 		}
 	}
@@ -85,10 +80,8 @@ func (m *mayastorController) pass(ctx context.Context) {
 func (p *Platform) diskBytes(byID string) int64 {
 	for _, m := range p.machines {
 		for _, d := range m.Disks {
-			for _, l := range d.byIDLinks() {
-				if l == byID {
-					return int64(d.SizeBytes)
-				}
+			if slices.Contains(d.byIDLinks(), byID) {
+				return int64(d.SizeBytes)
 			}
 		}
 	}

@@ -266,11 +266,7 @@ func TestCharts(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	d, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{})
 	c := d.Charts()
 	rel := helmops.Release{Name: "argocd", Namespace: "argocd"}
 	dex := map[string]any{"configs": map[string]any{"cm": map[string]any{"dex.config": "connectors: []"}}}
@@ -386,11 +382,7 @@ func TestArgoCDKeepsFaults(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	d, err := Start(ctx, Options{Installed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{Installed: true})
 	fault := map[string]Fault{}
 	for _, f := range d.Faults() {
 		fault[f.Key] = f
@@ -444,5 +436,45 @@ func TestArgoCDKeepsFaults(t *testing.T) {
 		if m := r.(map[string]any); m["name"] == faultApp && m["status"] != "OutOfSync" {
 			t.Errorf("the root lists %s as %v", faultApp, m["status"])
 		}
+	}
+}
+
+// TestSecretMetadataMirrored: the Secrets written through the typed clientset (as the install writes
+// them) reach the metadata the console reads — created, relabelled, deleted.
+func TestSecretMetadataMirrored(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	d := startDemo(t, Options{})
+	secrets := d.Kube.Typed.CoreV1().Secrets("argocd")
+	md := d.Kube.Metadata.Resource(corev1.SchemeGroupVersion.WithResource("secrets")).Namespace("argocd")
+	labelOf := func() (string, error) {
+		m, err := md.Get(ctx, "mirrored", metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		return m.Labels["step"], nil
+	}
+
+	s, err := secrets.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "mirrored", Namespace: "argocd",
+		Labels: map[string]string{"step": "one"}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := labelOf(); err != nil || l != "one" {
+		t.Errorf("after create: %q %v", l, err)
+	}
+	s.Labels["step"] = "two"
+	if _, err := secrets.Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := labelOf(); err != nil || l != "two" {
+		t.Errorf("after update: %q %v", l, err)
+	}
+	if err := secrets.Delete(ctx, "mirrored", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := labelOf(); err == nil {
+		t.Error("the metadata outlived the Secret's delete")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -97,16 +98,12 @@ func (c *vaultCluster) unseal(name, share string, reset bool) (*vaultReplica, er
 	if !r.sealed {
 		return r, nil
 	}
-	key := strings.TrimSpace(share)
-	if b, err := base64.StdEncoding.DecodeString(key); err == nil && len(b) == 33 {
-		key = hex.EncodeToString(b)
-	} else if _, err := hex.DecodeString(key); err != nil {
-		return r, fmt.Errorf("'key' must be a valid hex or base64 string")
+	key, err := shareKey(share)
+	if err != nil {
+		return r, err
 	}
-	for _, p := range r.progress {
-		if p == key {
-			return r, fmt.Errorf("given key has already been provided during this generation operation")
-		}
+	if slices.Contains(r.progress, key) {
+		return r, errShareGiven
 	}
 	if r.nonce == "" {
 		r.nonce = randomHex(16)
@@ -115,18 +112,39 @@ func (c *vaultCluster) unseal(name, share string, reset bool) (*vaultReplica, er
 	if len(r.progress) < c.threshold {
 		return r, nil
 	}
-	valid := true
-	for _, p := range r.progress {
-		if !slices.Contains(c.keys, p) {
-			valid = false
-		}
-	}
+	valid := c.validSharesLocked(r.progress)
 	r.progress, r.nonce = nil, ""
 	if !valid {
 		return r, fmt.Errorf("failed to decrypt keys from storage: cipher: message authentication failed")
 	}
 	r.sealed = false
 	return r, nil
+}
+
+// errShareGiven is Vault's answer to a share given twice in one unseal or generate-root.
+var errShareGiven = errors.New("given key has already been provided during this generation operation")
+
+// shareKey is a share as the cluster keeps it (hex), from the hex or base64 form Vault accepts.
+func shareKey(share string) (string, error) {
+	key := strings.TrimSpace(share)
+	if b, err := base64.StdEncoding.DecodeString(key); err == nil && len(b) == 33 {
+		return hex.EncodeToString(b), nil
+	}
+	if _, err := hex.DecodeString(key); err != nil {
+		return "", errors.New("'key' must be a valid hex or base64 string")
+	}
+	return key, nil
+}
+
+// validSharesLocked tells whether every share given is one of the cluster's (Vault checks them together,
+// at the threshold).
+func (c *vaultCluster) validSharesLocked(given []string) bool {
+	for _, k := range given {
+		if !slices.Contains(c.keys, k) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *vaultCluster) seal(name string) {

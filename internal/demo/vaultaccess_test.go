@@ -24,11 +24,7 @@ import (
 // and the root token revoked.
 func TestVaultBootstrapOnDemo(t *testing.T) {
 	ctx := context.Background()
-	d, err := Start(ctx, Options{Installed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{Installed: true})
 	if env := d.InstallEnv(t.TempDir()); env.Vault == nil {
 		t.Fatal("InstallEnv has no VaultAccess")
 	}
@@ -140,11 +136,7 @@ func TestTokenRequestNeedsTheServiceAccount(t *testing.T) {
 // its missing pod would give.
 func TestVaultAccessBeforeTheCluster(t *testing.T) {
 	ctx := context.Background()
-	d, err := Start(ctx, Options{Blank: true, InstallStage: -1, ISORate: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startBlank(t)
 	replicas, err := d.VaultAccess().Replicas(ctx, plan.Plan{}, d.Kube)
 	if err != nil {
 		t.Fatal(err)

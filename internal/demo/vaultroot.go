@@ -2,11 +2,9 @@ package demo
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -117,24 +115,20 @@ func (c *vaultCluster) rootGenUpdateLocked(share, nonce string) (map[string]any,
 	if nonce != g.nonce {
 		return nil, 400, "incorrect nonce supplied; nonce for this root generation operation is " + g.nonce
 	}
-	key := strings.TrimSpace(share)
-	if b, err := base64.StdEncoding.DecodeString(key); err == nil && len(b) == 33 {
-		key = hex.EncodeToString(b)
-	} else if _, err := hex.DecodeString(key); err != nil {
-		return nil, 400, "'key' must be a valid hex or base64 string"
+	key, err := shareKey(share)
+	if err != nil {
+		return nil, 400, err.Error()
 	}
 	if slices.Contains(g.progress, key) {
-		return nil, 400, "given key has already been provided during this generation operation"
+		return nil, 400, errShareGiven.Error()
 	}
 	g.progress = append(g.progress, key)
 	if len(g.progress) < c.threshold {
 		return c.rootGenStatusLocked(), 0, ""
 	}
-	for _, p := range g.progress {
-		if !slices.Contains(c.keys, p) {
-			g.progress = nil
-			return nil, 400, "root generation aborted: unable to authenticate: failed to decrypt keys from storage: cipher: message authentication failed"
-		}
+	if !c.validSharesLocked(g.progress) {
+		g.progress = nil
+		return nil, 400, "root generation aborted: unable to authenticate: failed to decrypt keys from storage: cipher: message authentication failed"
 	}
 	token := "hvs." + randomHex(12) // as long as the password (otpLength)
 	c.store.tokens[token] = &vaultToken{policies: []string{"root"}, path: "auth/token/root", displayName: "root",

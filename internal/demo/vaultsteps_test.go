@@ -18,11 +18,7 @@ import (
 // with the Dex secret typed and the root token revoked. Every replica ends unsealed, and the bootstrap's
 // own check holds.
 func TestVaultStepsOnDemo(t *testing.T) {
-	d, err := Start(context.Background(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t, Options{})
 	env := d.InstallEnv(t.TempDir())
 	env.Keys = &steps.Keyring{}
 	env.Poll = 10 * time.Millisecond

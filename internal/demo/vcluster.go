@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -98,11 +99,7 @@ func (p *Platform) writeVClusterSecret(ctx context.Context, name, namespace, ser
 	if err != nil {
 		return err
 	}
-	same := len(cur.StringData) == 0 && len(cur.Data) == len(data)
-	for k, v := range data {
-		same = same && bytes.Equal(cur.Data[k], v)
-	}
-	if same {
+	if len(cur.StringData) == 0 && maps.EqualFunc(cur.Data, data, bytes.Equal) {
 		return nil
 	}
 	cur.Data, cur.StringData = data, nil

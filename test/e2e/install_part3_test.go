@@ -36,10 +36,7 @@ func TestInstallPart3UnattendedBinary(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "kwok-0", Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"}}}
-	if _, err := k.Typed.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	createNode(t, k.Typed, "kwok-0")
 	url, _ := helmtest.Repo(t, helmtest.ArgoCD("7.7.3", "kwok-0"), helmtest.VCluster("0.36.1", "kwok-0"))
 	dir, home := t.TempDir(), t.TempDir()
 	answers := filepath.Join(dir, "answers.yaml")
