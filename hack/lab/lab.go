@@ -70,8 +70,8 @@ type Options struct {
 	// ReadyTimeout bounds each component's readiness wait. Default 2 minutes.
 	ReadyTimeout time.Duration
 	// VaultSealFile, when set, is an HCL file holding a seal stanza (an auto-unseal seal such as
-	// transit) that Vault's config includes at each start. The lab keeps only its path: a token the
-	// stanza holds stays in that file.
+	// transit) that Vault's config includes at each start. The state file (lab.json) keeps only its
+	// path; the stanza, and a token in it, is copied into Vault's own config file (0600).
 	VaultSealFile string
 }
 

@@ -48,9 +48,10 @@ func openVault(ctx context.Context, e *Env, p plan.Plan) (*vaultConn, error) {
 	return c, nil
 }
 
-// firstWhere is the first replica whose seal status pleases ok; ok's error stops the search. The
-// error says why each replica was passed over.
-func (c *vaultConn) firstWhere(ctx context.Context, ok func(*vault.SealStatusResponse) (bool, error)) (*vaultops.Replica, *vault.SealStatusResponse, error) {
+// firstWhere is the first replica that answers and that skip does not pass over: skip (nil: take any)
+// says why a replica is passed over ("" to take it), and its error stops the search. The error says why
+// each replica was passed over.
+func (c *vaultConn) firstWhere(ctx context.Context, skip func(*vault.SealStatusResponse) (string, error)) (*vaultops.Replica, *vault.SealStatusResponse, error) {
 	var errs []error
 	for _, r := range c.reps {
 		if r.Err != nil {
@@ -62,21 +63,24 @@ func (c *vaultConn) firstWhere(ctx context.Context, ok func(*vault.SealStatusRes
 			errs = append(errs, fmt.Errorf("%s: %w", r.Name, err))
 			continue
 		}
-		good, err := ok(st)
+		if skip == nil {
+			return r, st, nil
+		}
+		why, err := skip(st)
 		if err != nil {
 			return nil, nil, err
 		}
-		if good {
+		if why == "" {
 			return r, st, nil
 		}
-		errs = append(errs, fmt.Errorf("%s is sealed", r.Name))
+		errs = append(errs, fmt.Errorf("%s is %s", r.Name, why))
 	}
 	return nil, nil, errors.Join(errs...)
 }
 
 // first is the first replica that answers.
 func (c *vaultConn) first(ctx context.Context) (*vaultops.Replica, *vault.SealStatusResponse, error) {
-	r, st, err := c.firstWhere(ctx, func(*vault.SealStatusResponse) (bool, error) { return true, nil })
+	r, st, err := c.firstWhere(ctx, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("no Vault replica answers: %w", err)
 	}

@@ -77,8 +77,8 @@ func TestVaultStepsAutoUnseal(t *testing.T) {
 		return vaultops.Secret{}
 	}}
 	var sc scanner
-	env := vaultEnv(l.VaultAddr(), filepath.Join(dir, "config"), op.ask)
-	r := &Runner{Steps: vaultSteps(), Env: env, Store: NewStore(filepath.Join(dir, "state")), Report: sc.report}
+	r := vaultSession(l.VaultAddr(), dir, op.ask, &sc)
+	env := r.Env
 	sv := Saved{Plan: p}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -158,9 +158,7 @@ func TestVaultStepsAutoUnseal(t *testing.T) {
 		}
 		return vaultops.NewSecret(shares[given-1])
 	}
-	later := vaultEnv(l.VaultAddr(), env.ConfigDir, op.ask)
-	r2 := &Runner{Steps: vaultSteps(), Env: later, Store: r.Store, Report: sc.report}
-	if err := r2.RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
+	if err := vaultSession(l.VaultAddr(), dir, op.ask, &sc).RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
 		t.Fatalf("the bootstrap in a later session: %v", err)
 	}
 	if given != 4 {
@@ -176,11 +174,13 @@ func TestVaultStepsAutoUnseal(t *testing.T) {
 
 	sc.mustNotContain(t, "a recovery share", shares...)
 	sc.mustNotContain(t, "the root token", root)
-	if b, err := os.ReadFile(filepath.Join(dir, "state", "state.json")); err == nil {
-		for i, s := range append(shares, root) {
-			if strings.Contains(string(b), s) {
-				t.Errorf("secret %d is in the state file", i+1)
-			}
+	state, err := os.ReadFile(r.Store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range append(shares, root) {
+		if strings.Contains(string(state), s) {
+			t.Errorf("secret %d is in the state file", i+1)
 		}
 	}
 }

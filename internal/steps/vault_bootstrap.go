@@ -82,11 +82,14 @@ var errNotInitialized = errors.New("Vault is not initialized: run vault-init fir
 
 // leader is the first unsealed replica.
 func (c *vaultConn) leader(ctx context.Context) (*vaultops.Replica, error) {
-	r, _, err := c.firstWhere(ctx, func(st *vault.SealStatusResponse) (bool, error) {
-		if !st.Initialized {
-			return false, errNotInitialized
+	r, _, err := c.firstWhere(ctx, func(st *vault.SealStatusResponse) (string, error) {
+		switch {
+		case !st.Initialized:
+			return "", errNotInitialized
+		case st.Sealed:
+			return "sealed", nil
 		}
-		return !st.Sealed, nil
+		return "", nil
 	})
 	if err != nil && !errors.Is(err, errNotInitialized) {
 		return nil, fmt.Errorf("no unsealed Vault replica (run vault-unseal): %w", err)
@@ -159,7 +162,7 @@ func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Out
 func loginAsConfigAdmin(ctx context.Context, k *platform.Kube, v *platform.Vault) (*platform.Vault, string, error) {
 	var last error
 	for _, sa := range vaultops.ConfigAdminAccounts() {
-		jwt, err := vaultops.ServiceAccountToken(ctx, k.Typed, vaultops.VaultNamespace, sa, 10*time.Minute)
+		jwt, _, err := vaultops.ServiceAccountToken(ctx, k.Typed, vaultops.VaultNamespace, sa, 10*time.Minute)
 		if apierrors.IsNotFound(err) {
 			last = fmt.Errorf("no ServiceAccount %s in namespace vault", sa)
 			continue
@@ -208,6 +211,8 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 		return err
 	}
 	v := r.Vault
+	v.Client.SetToken(token.Reveal())
+	defer v.Client.ClearToken()
 	if generated {
 		// Nobody else holds a token made here: whatever happens next, it does not outlive this run.
 		defer func() {
@@ -222,8 +227,6 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 			token.Wipe()
 		}()
 	}
-	v.Client.SetToken(token.Reveal())
-	defer v.Client.ClearToken()
 	if _, err := v.Client.Auth().Token().LookupSelfWithContext(ctx); err != nil {
 		return fmt.Errorf("the token (%s) is refused by Vault: %w", from, v.Classify(err))
 	}
@@ -261,7 +264,10 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	admin.Client.ClearToken()
 	say("checked: ServiceAccount vault/%s logs in with role config-admin, as vault-config-operator will", who)
 
-	return offerRevoke(ctx, e, *p, v, from, generated, say)
+	if generated {
+		return nil // revoked as the run ends, above
+	}
+	return offerRevoke(ctx, e, *p, v, from, say)
 }
 
 // rootToken is the token the bootstrap works with: the init's (in memory), VAULT_TOKEN, or a new one made
@@ -274,6 +280,9 @@ func rootToken(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, say 
 	if t := e.vault().Token(); !t.Empty() {
 		return t, "from " + platform.EnvVaultToken, false, nil
 	}
+	// Where generate-root takes each share from, told the last refusal.
+	var next func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error)
+	from = "made from the shares by generate-root"
 	if e.Ask == nil {
 		if len(p.Vault.UnsealShareFiles) == 0 {
 			return vaultops.Secret{}, "", false, fmt.Errorf("no root token: the init ran in another process and %s is not set; set it "+
@@ -289,40 +298,48 @@ func rootToken(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, say 
 				shares[i].Wipe()
 			}
 		}()
-		tok, err := generateRoot(ctx, v, say, func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error) {
+		from = fmt.Sprintf("made from %d shares by generate-root", len(shares))
+		next = func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error) {
 			if problem != "" || g.Progress >= len(shares) {
 				return vaultops.Secret{}, fmt.Errorf("the shares of vault.unsealShareFiles do not make a root token: %s", orText(problem, "too few of them"))
 			}
 			return shares[g.Progress], nil
-		})
-		return tok, fmt.Sprintf("made from %d shares by generate-root", len(shares)), true, err
-	}
-	a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Make a root token from the shares?", Default: true,
-		Lines: []string{"The init's root token is not in memory (it ran in another session) and " + platform.EnvVaultToken + " is not set.",
-			"Yes: custodians type a threshold of their shares, as for the unseal, and Vault makes a new root token " +
-				"(generate-root) that only this process holds. No: paste a root token instead."}})
-	if err != nil {
-		return vaultops.Secret{}, "", false, err
-	}
-	if a.Yes {
-		tok, err := generateRoot(ctx, v, say, func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error) {
+		}
+	} else {
+		a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Make a root token from the shares?", Default: true,
+			Lines: []string{"The init's root token is not in memory (it ran in another session) and " + platform.EnvVaultToken + " is not set.",
+				"Yes: custodians type a threshold of their shares, as for the unseal, and Vault makes a new root token " +
+					"(generate-root) that only this process holds. No: paste a root token instead."}})
+		if err != nil {
+			return vaultops.Secret{}, "", false, err
+		}
+		if !a.Yes {
+			token, err := pastedToken(ctx, e)
+			return token, "pasted", false, err
+		}
+		next = func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error) {
 			a, err := e.ask(ctx, Prompt{Kind: PromptShare, Title: "Share for a new root token",
 				Lines:   []string{"Vault makes a new root token once it has a threshold of shares; nothing is shown or saved."},
 				Items:   []Item{{Name: "generate-root", State: fmt.Sprintf("%d of %d shares", g.Progress, g.Required)}},
 				Problem: problem})
 			return a.Secret, err
-		})
-		return tok, "made from the shares by generate-root", true, err
+		}
 	}
-	a, err = e.ask(ctx, Prompt{Kind: PromptSecret, Title: "Vault token for the bootstrap",
+	token, err = generateRoot(ctx, v, say, next)
+	return token, from, true, err
+}
+
+// pastedToken asks the operator to paste a root token.
+func pastedToken(ctx context.Context, e *Env) (vaultops.Secret, error) {
+	a, err := e.ask(ctx, Prompt{Kind: PromptSecret, Title: "Vault token for the bootstrap",
 		Lines: []string{"Paste a root token. It is not shown and never saved."}})
 	if err != nil {
-		return vaultops.Secret{}, "", false, err
+		return vaultops.Secret{}, err
 	}
 	if a.Secret.Empty() {
-		return vaultops.Secret{}, "", false, fmt.Errorf("no token given: the bootstrap needs one")
+		return vaultops.Secret{}, fmt.Errorf("no token given: the bootstrap needs one")
 	}
-	return a.Secret, "pasted", false, nil
+	return a.Secret, nil
 }
 
 // generateRoot runs a generate-root attempt on v, taking each share from next (told the last refusal),
@@ -489,10 +506,7 @@ func readSecretFile(field, path string) (vaultops.Secret, error) {
 }
 
 // offerRevoke revokes the root token when the operator (or the answers) wants it.
-func offerRevoke(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, from string, generated bool, say func(string, ...any)) error {
-	if generated {
-		return nil // revoked when the run ends (Run's deferred revocation), whatever the outcome
-	}
+func offerRevoke(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, from string, say func(string, ...any)) error {
 	revoke := p.Vault.RevokeRoot
 	if e.Ask != nil {
 		a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Revoke the root token?", Default: true,

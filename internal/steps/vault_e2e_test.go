@@ -182,11 +182,17 @@ func clusterPlan(t *testing.T, l *lab.Lab) (plan.Plan, string) {
 	return p, t.TempDir()
 }
 
-// vaultEnv is one session's environment for the Vault steps on the Vault at addr: a keyring of its own,
-// ask for the prompts (nil: unattended).
-func vaultEnv(addr, configDir string, ask func(context.Context, Prompt) (Answer, error)) *Env {
-	return &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: addr}}, Keys: &Keyring{},
-		ConfigDir: configDir, Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: ask}
+// vaultSession runs the Vault steps as one session would, on the Vault at addr ("": found through the
+// cluster): a keyring of its own, its config and state under dir (shared by the sessions of one test),
+// ask for the prompts (nil: unattended), what it says reported to sc (nil: nowhere).
+func vaultSession(addr, dir string, ask func(context.Context, Prompt) (Answer, error), sc *scanner) *Runner {
+	r := &Runner{Steps: vaultSteps(), Store: NewStore(filepath.Join(dir, "state")),
+		Env: &Env{Vault: ClusterVault{Options: platform.VaultOptions{Addr: addr}}, Keys: &Keyring{}, ConfigDir: filepath.Join(dir, "config"),
+			Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: ask}}
+	if sc != nil {
+		r.Report = sc.report
+	}
+	return r
 }
 
 func vaultSteps() []Step { return []Step{VaultInitStep{}, VaultUnsealStep{}, VaultBootstrapStep{}} }
@@ -239,9 +245,8 @@ func TestVaultStepsUnattended(t *testing.T) {
 	p.Vault.RevokeRoot = true
 
 	var sc scanner
-	env := vaultEnv(l.VaultAddr(), filepath.Join(dir, "config"), nil)
-	store := NewStore(filepath.Join(dir, "state"))
-	r := &Runner{Steps: vaultSteps(), Env: env, Store: store, Report: sc.report}
+	r := vaultSession(l.VaultAddr(), dir, nil, &sc)
+	env := r.Env
 	sv := Saved{Plan: p}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -365,9 +370,7 @@ func TestVaultStepsUnattended(t *testing.T) {
 
 	// A later session, the root token revoked and VAULT_TOKEN unset: the bootstrap runs again with a
 	// root token made from the share files by generate-root, and revokes it when done.
-	later := vaultEnv(l.VaultAddr(), env.ConfigDir, nil)
-	r2 := &Runner{Steps: vaultSteps(), Env: later, Store: store, Report: sc.report}
-	if err := r2.RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
+	if err := vaultSession(l.VaultAddr(), dir, nil, &sc).RunOne(ctx, &sv, VaultBootstrapStep{}); err != nil {
 		t.Fatalf("the bootstrap in a later session: %v", err)
 	}
 	if said := sc.text.String(); !strings.Contains(said, "made from 3 shares by generate-root") ||
@@ -379,7 +382,7 @@ func TestVaultStepsUnattended(t *testing.T) {
 	}
 
 	// The secret scan: the events, errors, state file and saved plan.
-	state, err := os.ReadFile(store.Path)
+	state, err := os.ReadFile(r.Store.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,8 +454,8 @@ func TestVaultStepsInteractive(t *testing.T) {
 
 	op := &operator{t: t, sso: map[string]string{"argocd": ssoSecret}}
 	var sc scanner
-	env := vaultEnv(l.VaultAddr(), filepath.Join(dir, "config"), op.ask)
-	r := &Runner{Steps: vaultSteps(), Env: env, Store: NewStore(filepath.Join(dir, "state")), Report: sc.report}
+	r := vaultSession(l.VaultAddr(), dir, op.ask, &sc)
+	env := r.Env
 	sv := Saved{Plan: p}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -561,9 +564,8 @@ func TestVaultStepsInClusterPGPCeremony(t *testing.T) {
 			ShareFile: filepath.Join(dir, "export", fmt.Sprintf("share-%d.asc", i+1))})
 	}
 	op := &operator{t: t}
-	env := &Env{Vault: ClusterVault{}, Keys: &Keyring{}, ConfigDir: filepath.Join(dir, "config"),
-		Poll: 100 * time.Millisecond, ClusterWait: time.Minute, Ask: op.ask}
-	r := &Runner{Steps: vaultSteps(), Env: env, Store: NewStore(filepath.Join(dir, "state"))}
+	r := vaultSession("", dir, op.ask, nil)
+	env := r.Env
 	sv := Saved{Plan: p}
 	if err := r.RunOne(ctx, &sv, VaultInitStep{}); err != nil {
 		t.Fatalf("init through vault-0's port-forward: %v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,51 @@ func TestHandoff(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, HandoffFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("hand-off file: %v %v", fi, err)
+	}
+}
+
+// TestRootTokenWithoutVault: the choices of rootToken that need no Vault — the init's token first, then
+// VAULT_TOKEN; unattended without either, an error that names the fields to set (or an unreadable share
+// file, with its path); in the wizard, "no" to generate-root asks for a token to paste, never saved as
+// made here.
+func TestRootTokenWithoutVault(t *testing.T) {
+	ctx := context.Background()
+	say := func(string, ...any) {}
+	p := plan.New()
+
+	e := &Env{Vault: noVault{}, Keys: &Keyring{RootToken: vaultops.NewSecret("from-init")}}
+	if tok, from, gen, err := rootToken(ctx, e, p, nil, say); err != nil || tok.Reveal() != "from-init" || gen || !strings.Contains(from, "init") {
+		t.Errorf("the init's token: %q %v %v", from, gen, err)
+	}
+
+	e = &Env{Vault: noVault{}}
+	if _, _, _, err := rootToken(ctx, e, p, nil, say); err == nil ||
+		!strings.Contains(err.Error(), platform.EnvVaultToken) || !strings.Contains(err.Error(), "vault.unsealShareFiles") {
+		t.Errorf("unattended, no token and no share files: %v", err)
+	}
+	p.Vault.UnsealShareFiles = []string{filepath.Join(t.TempDir(), "missing")}
+	if _, _, _, err := rootToken(ctx, e, p, nil, say); err == nil || !strings.Contains(err.Error(), "vault.unsealShareFiles[0]: cannot read") {
+		t.Errorf("unattended, a missing share file: %v", err)
+	}
+
+	var kinds []PromptKind
+	pasted := ""
+	e.Ask = func(_ context.Context, pr Prompt) (Answer, error) {
+		kinds = append(kinds, pr.Kind)
+		if pr.Kind == PromptSecret {
+			return Answer{Secret: vaultops.NewSecret(pasted)}, nil
+		}
+		return Answer{Yes: false}, nil
+	}
+	if _, _, _, err := rootToken(ctx, e, p, nil, say); err == nil || !strings.Contains(err.Error(), "no token given") {
+		t.Errorf("nothing pasted: %v", err)
+	}
+	pasted = "hvs.pasted"
+	tok, from, gen, err := rootToken(ctx, e, p, nil, say)
+	if err != nil || tok.Reveal() != pasted || from != "pasted" || gen {
+		t.Errorf("a pasted token: %q %v %v", from, gen, err)
+	}
+	if want := []PromptKind{PromptYesNo, PromptSecret, PromptYesNo, PromptSecret}; !slices.Equal(kinds, want) {
+		t.Errorf("prompts %v, want %v", kinds, want)
 	}
 }

@@ -106,30 +106,12 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		return err
 	}
 	list := p.VClusters.List()
-	// Nothing is installed while one of the namespaces already runs another vcluster, or while a vcluster
-	// ArgoCD deploys would be installed over with Helm.
-	var ps plan.Problems
-	tracked := map[int]string{}
-	for i, c := range list {
-		sts, err := k.Typed.AppsV1().StatefulSets(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=vcluster"})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return k.Classify(err)
-		}
-		if sts == nil {
-			continue
-		}
-		ps = append(ps, foreignVClusters(i, c, sts.Items)...)
-		for _, s := range sts.Items {
-			if app := argoTracking(s.ObjectMeta); s.Name == c.Name && app != "" && !c.RegisterOnly {
-				tracked[i] = app
-			}
-		}
+	apps, err := deployedByArgo(ctx, k, list)
+	if err != nil {
+		return err
 	}
-	if len(ps) > 0 {
-		return ps
-	}
-	for i := range list {
-		if app, ok := tracked[i]; ok {
+	for i, app := range apps {
+		if app != "" {
 			if err := leaveToArgo(ctx, e, p, list, i, app, say); err != nil {
 				return err
 			}
@@ -137,9 +119,9 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	}
 	var ws []helmops.Workload
 	for _, c := range list {
+		ws = append(ws, helmops.Workload{Kind: "StatefulSet", Namespace: c.Namespace, Name: c.Name})
 		if c.RegisterOnly {
 			say("vcluster %s in %s: installed by its owner (registerOnly); waiting for it, then registering it", c.Name, c.Namespace)
-			ws = append(ws, helmops.Workload{Kind: "StatefulSet", Namespace: c.Namespace, Name: c.Name})
 			continue
 		}
 		vals, err := vcluster.ValuesFor(c.Name, c.Namespace, c.Server)
@@ -156,12 +138,39 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 			verb = "installed as"
 		}
 		say("vcluster %s %s %s %s in %s, revision %d", c.Name, verb, res.Chart, res.Version, c.Namespace, res.Revision)
-		ws = append(ws, helmops.Workload{Kind: "StatefulSet", Namespace: c.Namespace, Name: c.Name})
 	}
 	if err := waitWorkloads(ctx, e, k, VClusters, ws, emit); err != nil {
 		return err
 	}
 	return registerAll(ctx, e, k, argo, list, emit)
+}
+
+// deployedByArgo reads the vcluster StatefulSets of each namespace of list before anything is installed.
+// Another vcluster in a namespace stops the step (foreignVClusters): two releases there would sync into
+// the same objects. Otherwise it returns, for each vcluster of list, the ArgoCD Application that deploys
+// it, which Helm must not install over ("" for none, or when the plan already only registers it).
+func deployedByArgo(ctx context.Context, k *platform.Kube, list []plan.VCluster) ([]string, error) {
+	apps := make([]string, len(list))
+	var ps plan.Problems
+	for i, c := range list {
+		sts, err := k.Typed.AppsV1().StatefulSets(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=vcluster"})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, k.Classify(err)
+		}
+		ps = append(ps, foreignVClusters(i, c, sts.Items)...)
+		for _, s := range sts.Items {
+			if s.Name == c.Name && !c.RegisterOnly {
+				apps[i] = argoTracking(s.ObjectMeta)
+			}
+		}
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return apps, nil
 }
 
 // argoTracking is the ArgoCD Application that deploys an object, or "": its tracking annotation, or the
@@ -231,13 +240,13 @@ func foreignVClusters(i int, c plan.VCluster, sts []appsv1.StatefulSet) plan.Pro
 // registerAll waits for each vcluster's Secret, registers it, and checks the registration; the live list
 // shows each vcluster's state.
 func registerAll(ctx context.Context, e *Env, k *platform.Kube, argo string, list []plan.VCluster, emit func(Event)) error {
-	items := make([]Item, len(list))
-	for i, c := range list {
-		items[i] = Item{Name: c.Name, State: "waiting for " + vcluster.KubeconfigSecret(c.Name)}
-	}
 	pending := len(list)
 	if pending == 0 {
 		return nil
+	}
+	items := make([]Item, len(list))
+	for i, c := range list {
+		items[i] = Item{Name: c.Name, State: "waiting for " + vcluster.KubeconfigSecret(c.Name)}
 	}
 	return e.until(ctx, e.clusterWait(), func() (bool, error) {
 		for i, c := range list {

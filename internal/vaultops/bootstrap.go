@@ -100,7 +100,7 @@ func EnsureReviewer(ctx context.Context, k kubernetes.Interface) (Secret, time.T
 	if _, err := k.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return Secret{}, time.Time{}, fmt.Errorf("bind the reviewer to system:auth-delegator: %w", err)
 	}
-	tok, until, err := ServiceAccountTokenUntil(ctx, k, VaultNamespace, ReviewerName, ReviewerTokenLife)
+	tok, until, err := ServiceAccountToken(ctx, k, VaultNamespace, ReviewerName, ReviewerTokenLife)
 	if err != nil {
 		return Secret{}, time.Time{}, fmt.Errorf("request the reviewer's token: %w", err)
 	}
@@ -108,15 +108,9 @@ func EnsureReviewer(ctx context.Context, k kubernetes.Interface) (Secret, time.T
 }
 
 // ServiceAccountToken requests a short-lived token for a ServiceAccount (TokenRequest API), as a pod of
-// that account would hold: the bootstrap's check logs in with it as vault-config-operator does.
-func ServiceAccountToken(ctx context.Context, k kubernetes.Interface, namespace, name string, ttl time.Duration) (Secret, error) {
-	tok, _, err := ServiceAccountTokenUntil(ctx, k, namespace, name, ttl)
-	return tok, err
-}
-
-// ServiceAccountTokenUntil is ServiceAccountToken with the token's expiry as the API server granted it
-// (it may cap the lifetime asked for).
-func ServiceAccountTokenUntil(ctx context.Context, k kubernetes.Interface, namespace, name string, ttl time.Duration) (Secret, time.Time, error) {
+// that account would hold (the bootstrap's check logs in with it as vault-config-operator does), with its
+// expiry as the API server granted it (it may cap the lifetime asked for).
+func ServiceAccountToken(ctx context.Context, k kubernetes.Interface, namespace, name string, ttl time.Duration) (Secret, time.Time, error) {
 	secs := int64(ttl.Seconds())
 	tr, err := k.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name,
 		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})

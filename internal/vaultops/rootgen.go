@@ -35,15 +35,15 @@ func StartRootGeneration(ctx context.Context, v *platform.Vault) (*RootGeneratio
 	if err != nil {
 		return nil, v.Classify(err)
 	}
+	if st.OTPLength <= 0 {
+		return nil, fmt.Errorf("vault does not say how long the one-time password must be: it is older than this tool supports")
+	}
 	g := &RootGeneration{v: v}
 	if st.Started {
 		if err := v.Client.Sys().GenerateRootCancelWithContext(ctx); err != nil {
 			return nil, v.Classify(err)
 		}
 		g.Replaced = true
-	}
-	if st.OTPLength <= 0 {
-		return nil, fmt.Errorf("vault does not say how long the one-time password must be: it is older than this tool supports")
 	}
 	otp := make([]byte, st.OTPLength)
 	for i := range otp {

@@ -1,6 +1,7 @@
 package vaultops
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -83,5 +84,28 @@ func TestInitOptionsValidate(t *testing.T) {
 				t.Errorf("Validate = %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestDecodeRoot: the token generate-root returns, base64 of the token XOR the one-time password (padded
+// or not), decodes to the token; an encoding of another length is refused without showing either.
+func TestDecodeRoot(t *testing.T) {
+	token, otp := "hvs.ABCDEFGHIJKLMNOPQRSTUVWX", NewSecret("0123456789abcdefghijklmnopqr")
+	enc := make([]byte, len(token))
+	for i := range enc {
+		enc[i] = token[i] ^ otp.Reveal()[i]
+	}
+	for _, e := range []string{base64.RawStdEncoding.EncodeToString(enc), base64.StdEncoding.EncodeToString(enc)} {
+		got, err := decodeRoot(e, otp)
+		if err != nil || got.Reveal() != token {
+			t.Errorf("decodeRoot(%q): %v", e, err)
+		}
+	}
+	_, err := decodeRoot(base64.RawStdEncoding.EncodeToString(enc[:20]), otp)
+	if err == nil || strings.Contains(err.Error(), otp.Reveal()) || !strings.Contains(err.Error(), "20 bytes") {
+		t.Errorf("a token of another length: %v", err)
+	}
+	if _, err := decodeRoot("not base64!", otp); err == nil {
+		t.Error("a malformed encoding was decoded")
 	}
 }
