@@ -56,3 +56,19 @@ func (e *Env) charts() ChartInstaller {
 	}
 	return HelmCharts{}
 }
+
+// chartSource says where a chart comes from: "chart repository R, version V" or "the local chart F".
+func chartSource(c plan.Chart) string {
+	if c.File != "" {
+		return "the local chart " + c.File
+	}
+	return "chart repository " + c.Repo + ", version " + c.Version
+}
+
+// chartLabel is chartSource in short, after the chart's name: "V" or "from F".
+func chartLabel(c plan.Chart) string {
+	if c.File != "" {
+		return "from " + c.File
+	}
+	return c.Version
+}

@@ -193,12 +193,13 @@ func waitReady(ctx context.Context, e *Env, cluster string, machines int, emit f
 			return false, nil
 		}
 		line = clusterLine(cs)
+		if !cs.TypedSpec().Value.GetReady() {
+			return false, nil
+		}
 		// Omni may call the cluster ready before every planned machine has joined it: a half-built
 		// cluster is not the one the plan asked for, so the wait goes on until all of them run.
-		if !cs.TypedSpec().Value.GetReady() || ready < machines {
-			if cs.TypedSpec().Value.GetReady() {
-				line = fmt.Sprintf("%s; %d of the plan's %d machines running", line, ready, machines)
-			}
+		if ready < machines {
+			line = fmt.Sprintf("%s; %d of the plan's %d machines running", line, ready, machines)
 			return false, nil
 		}
 		emit(Event{Step: Cluster, Message: "cluster " + cluster + " ready: " + line})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/assets"
 	"github.com/clubcedille/cedille-tui/internal/gitops"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/helmops"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -55,30 +56,17 @@ func (s GitOpsStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, er
 		return Outcome{Detail: err.Error()}, nil
 	}
 	g := p.GitOps.WithDefaults()
-	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(g.Namespace)
-	root, err := apps.Get(ctx, gitops.RootName, metav1.GetOptions{})
+	root, children, done, err := readApps(ctx, k, g.Namespace, g.Deferred...)
 	if err != nil {
-		return Outcome{Detail: "root Application: " + k.Classify(err).Error()}, nil
+		return Outcome{Detail: err.Error()}, nil
 	}
 	if !sameSource(root, g.Root) {
 		return Outcome{Detail: "the root Application points elsewhere than the plan"}, nil
-	}
-	children, done, err := readChildren(ctx, k, g.Namespace, root, g.Deferred...)
-	if err != nil {
-		return Outcome{Detail: err.Error()}, nil
 	}
 	if !done {
 		return Outcome{Detail: fmt.Sprintf("%d of %d child Applications Synced and Healthy", countOK(children), len(children))}, nil
 	}
 	return Outcome{Holds: true, Detail: "ArgoCD runs; the root Application and " + childCount(len(children)) + " are Synced and Healthy"}, nil
-}
-
-// chartSource says where a chart comes from: "chart repository R, version V" or "the local chart F".
-func chartSource(c plan.Chart) string {
-	if c.File != "" {
-		return "the local chart " + c.File
-	}
-	return "chart repository " + c.Repo + ", version " + c.Version
 }
 
 func sameSource(root *unstructured.Unstructured, r plan.RootApp) bool {
@@ -117,11 +105,7 @@ func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Eve
 				"(VaultSecret %s/%s)", g.Namespace, c.Secret, g.Namespace, c.Secret)
 		}
 	}
-	src := g.Chart.Repo + " " + g.Chart.Version
-	if g.Chart.File != "" {
-		src = g.Chart.File
-	}
-	say("installing or upgrading ArgoCD: chart %s (%s) into namespace %s", plan.ArgoCDChart, src, g.Namespace)
+	say("installing or upgrading ArgoCD: chart %s from %s into namespace %s", plan.ArgoCDChart, chartSource(g.Chart), g.Namespace)
 	res, err := e.charts().InstallOrUpgrade(ctx, k, helmops.Release{Name: ArgoRelease, Namespace: g.Namespace,
 		Timeout: 10 * time.Minute, TakeOwnership: true}, plan.ArgoCDChart, g.Chart, vals)
 	if err != nil {
@@ -159,6 +143,8 @@ func applyObject(ctx context.Context, k *platform.Kube, kind platform.Kind, u *u
 	if err != nil {
 		return "", err
 	}
+	// Compared as printed: the server's copy holds []any and int64 where ours may hold []string and int,
+	// which reflect.DeepEqual would call different.
 	if fmt.Sprint(cur.Object["spec"]) == fmt.Sprint(u.Object["spec"]) {
 		return "kept", nil
 	}
@@ -167,30 +153,32 @@ func applyObject(ctx context.Context, k *platform.Kube, kind platform.Kind, u *u
 	return "updated", err
 }
 
-// readChildren reads the root's child Applications.
-func readChildren(ctx context.Context, k *platform.Kube, ns string, root *unstructured.Unstructured, deferred ...string) ([]gitops.Child, bool, error) {
-	list, err := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+// readApps reads the root Application in ns and judges its children (the deferred ones need only
+// exist); done is gitops.Children's. The GitOps step's check and wait, and the hand-off's, all start here.
+func readApps(ctx context.Context, k *platform.Kube, ns string, deferred ...string) (root *unstructured.Unstructured,
+	children []gitops.Child, done bool, err error) {
+	ri := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns)
+	root, err = ri.Get(ctx, gitops.RootName, metav1.GetOptions{})
 	if err != nil {
-		return nil, false, k.Classify(err)
+		return nil, nil, false, fmt.Errorf("root Application: %w", k.Classify(err))
+	}
+	list, err := ri.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("Applications in %s: %w", ns, k.Classify(err))
 	}
 	apps := make(map[string]*unstructured.Unstructured, len(list.Items))
 	for i := range list.Items {
 		apps[list.Items[i].GetName()] = &list.Items[i]
 	}
-	cs, done := gitops.Children(root, apps, deferred...)
-	return cs, done, nil
+	children, done = gitops.Children(root, apps, deferred...)
+	return root, children, done, nil
 }
 
 // followChildren shows the root's children as a live list until every one is Synced and Healthy.
 func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns string, deferred []string, emit func(Event)) error {
-	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns)
 	var bad []string // the last look's root and children that are not Synced and Healthy, deferred ones aside
 	return e.until(ctx, e.clusterWait(), func() (bool, error) {
-		root, err := apps.Get(ctx, gitops.RootName, metav1.GetOptions{})
-		if err != nil {
-			return false, k.Classify(err)
-		}
-		children, done, err := readChildren(ctx, k, ns, root, deferred...)
+		root, children, done, err := readApps(ctx, k, ns, deferred...)
 		if err != nil {
 			return false, err
 		}
@@ -227,14 +215,10 @@ func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns s
 }
 
 func gitopsRootItem(root *unstructured.Unstructured) Item {
-	sync, _, _ := unstructured.NestedString(root.Object, "status", "sync", "status")
-	h, _, _ := unstructured.NestedString(root.Object, "status", "health", "status")
-	it := Item{Name: gitops.RootName + " (app-of-apps)", State: orDash(sync) + "/" + orDash(h)}
-	it.OK = sync == "Synced" && h == "Healthy"
+	sync, h := health.Str(root, "status", "sync", "status"), health.Str(root, "status", "health", "status")
+	it := Item{Name: gitops.RootName + " (app-of-apps)", State: orDash(sync) + "/" + orDash(h), OK: sync == "Synced" && h == "Healthy"}
 	if !it.OK {
-		if msg, _, _ := unstructured.NestedString(root.Object, "status", "operationState", "message"); msg != "" {
-			it.Detail = msg
-		}
+		it.Detail = health.Str(root, "status", "operationState", "message")
 	}
 	return it
 }

@@ -11,10 +11,8 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/gitops"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
-	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/vcluster"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // HandoffFile is the hand-off summary the last step writes in the config directory.
@@ -43,12 +41,7 @@ func (HandoffStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, err
 		if err != nil {
 			return Outcome{Detail: err.Error()}, nil
 		}
-		ns := p.GitOps.WithDefaults().Namespace
-		root, err := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace(ns).Get(ctx, gitops.RootName, metav1.GetOptions{})
-		if err != nil {
-			return Outcome{Detail: "root Application: " + k.Classify(err).Error()}, nil
-		}
-		children, done, err := readChildren(ctx, k, ns, root)
+		_, children, done, err := readApps(ctx, k, p.GitOps.WithDefaults().Namespace)
 		if err != nil {
 			return Outcome{Detail: err.Error()}, nil
 		}
@@ -106,7 +99,7 @@ func HandoffLines(p plan.Plan) []string {
 			v.Shares, v.Threshold)}
 	if hasGitOps(p) {
 		out = append(out, fmt.Sprintf("- ArgoCD (chart %s %s) at https://%s; root Application %s: %s %s",
-			plan.ArgoCDChart, chartLabel(g.Chart), g.Domain, "root", g.Root.RepoURL, g.Root.Path))
+			plan.ArgoCDChart, chartLabel(g.Chart), g.Domain, gitops.RootName, g.Root.RepoURL, g.Root.Path))
 	}
 	out = append(out, fmt.Sprintf("- Mayastor: %d DiskPools in %s, StorageClass %s (%d replicas, default)", len(pools), s.Namespace, s.Class, s.Replicas))
 	for _, c := range p.VClusters.List() {
@@ -142,11 +135,4 @@ func HandoffLines(p plan.Plan) []string {
 		"- Mayastor backups (never built on this platform)",
 		"", "## Open the console", "    cedille-tui --kubeconfig "+p.Cluster.Kubeconfig)
 	return out
-}
-
-func chartLabel(c plan.Chart) string {
-	if c.File != "" {
-		return "from " + c.File
-	}
-	return c.Version
 }

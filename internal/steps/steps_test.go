@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,11 +11,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/gitops"
+	"github.com/clubcedille/cedille-tui/internal/helmops"
 	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/siderolabs/omni/client/api/omni/specs"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	appsv1 "k8s.io/api/apps/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8sfake "k8s.io/client-go/kubernetes/fake"
 )
 
 func TestResumeAt(t *testing.T) {
@@ -353,6 +366,189 @@ func TestArgoTracking(t *testing.T) {
 	for _, c := range cases {
 		if got := argoTracking(metav1.ObjectMeta{Labels: c.labels, Annotations: c.ann}); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// kubeOnly reaches a fake cluster; Vault is never reached.
+type kubeOnly struct{ k *platform.Kube }
+
+func (f kubeOnly) Kube(context.Context, plan.Plan) (*platform.Kube, error) { return f.k, nil }
+func (kubeOnly) Replicas(context.Context, plan.Plan, *platform.Kube) ([]*vaultops.Replica, error) {
+	return nil, errors.New("no Vault in this test")
+}
+func (kubeOnly) InCluster() bool        { return false }
+func (kubeOnly) Token() vaultops.Secret { return vaultops.Secret{} }
+
+func fakeKube(typed ...runtime.Object) *platform.Kube {
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{platform.ArgoApplication.GVR: "ApplicationList"})
+	return &platform.Kube{Typed: k8sfake.NewClientset(typed...), Dynamic: dyn, Host: "https://fake"}
+}
+
+// TestApplyObject: the object is created, kept while its spec is the same (ArgoCD's status aside), and
+// its spec updated when the plan changes it.
+func TestApplyObject(t *testing.T) {
+	ctx := context.Background()
+	k := fakeKube()
+	root := gitops.RootApplication("argocd", "https://git.example.org/p.git", "HEAD", "apps")
+	for _, want := range []string{"created", "kept"} {
+		if did, err := applyObject(ctx, k, platform.ArgoApplication, root.DeepCopy()); err != nil || did != want {
+			t.Fatalf("%s: got %q %v", want, did, err)
+		}
+	}
+	moved := gitops.RootApplication("argocd", "https://git.example.org/p.git", "main", "apps")
+	if did, err := applyObject(ctx, k, platform.ArgoApplication, moved); err != nil || did != "updated" {
+		t.Fatalf("a new revision: %q %v", did, err)
+	}
+	cur, _ := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace("argocd").Get(ctx, gitops.RootName, metav1.GetOptions{})
+	if !sameSource(cur, plan.RootApp{RepoURL: "https://git.example.org/p.git", Revision: "main", Path: "apps"}) {
+		t.Errorf("the update did not reach the server: %v", cur.Object["spec"])
+	}
+}
+
+// TestArgoAppsChecks: the GitOps step holds while a deferred child (Vault's) is not Healthy; the hand-off
+// does not, for it judges every child; a root pointing elsewhere, or none, does not hold.
+func TestArgoAppsChecks(t *testing.T) {
+	ctx := context.Background()
+	p := plan.New()
+	p.GitOps = plan.GitOps{Chart: plan.Chart{Repo: "https://charts.example.org", Version: "7.7.3"}, Domain: "argocd.example.org",
+		Root: plan.RootApp{RepoURL: "https://git.example.org/p.git", Path: "apps"}}
+	k := fakeKube()
+	e := &Env{Vault: kubeOnly{k}, ConfigDir: t.TempDir()}
+	if err := os.WriteFile(filepath.Join(e.ConfigDir, HandoffFile), []byte("# hand-off\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := (GitOpsStep{}).Check(ctx, e, p); o.Holds || !strings.HasPrefix(o.Detail, "root Application: ") {
+		t.Fatalf("no root: %+v", o)
+	}
+
+	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace("argocd")
+	app := func(u *unstructured.Unstructured, health string, children ...string) {
+		st := map[string]any{"sync": map[string]any{"status": "Synced"}, "health": map[string]any{"status": health}}
+		var res []any
+		for _, c := range children {
+			res = append(res, map[string]any{"kind": "Application", "name": c})
+		}
+		st["resources"] = res
+		u.Object["status"] = st
+		if _, err := apps.Create(ctx, u, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	child := func(name string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+			"metadata": map[string]any{"name": name, "namespace": "argocd"}}}
+	}
+	app(gitops.RootApplication("argocd", p.GitOps.Root.RepoURL, plan.DefaultRootRevision, p.GitOps.Root.Path), "Healthy", "kuma", "vault")
+	app(child("kuma"), "Healthy")
+	app(child("vault"), "Degraded")
+	if o, _ := (GitOpsStep{}).Check(ctx, e, p); !o.Holds {
+		t.Errorf("the GitOps step waits for Vault's child: %+v", o)
+	}
+	if o, _ := (HandoffStep{}).Check(ctx, e, p); o.Holds || o.Detail != "1 of 2 Applications Synced and Healthy" {
+		t.Errorf("the hand-off must judge Vault's child too: %+v", o)
+	}
+	p.GitOps.Root.Path = "elsewhere"
+	if o, _ := (GitOpsStep{}).Check(ctx, e, p); o.Holds || !strings.Contains(o.Detail, "points elsewhere") {
+		t.Errorf("a root at another path: %+v", o)
+	}
+}
+
+// TestEnsureClass: a class already there with the plan's parameters is made the default, once; another
+// default is named; a class with other parameters is refused and left alone.
+func TestEnsureClass(t *testing.T) {
+	ctx := context.Background()
+	s := plan.Storage{}.WithDefaults()
+	class := func(name, repl string, isDefault bool) *storagev1.StorageClass {
+		sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Provisioner: plan.MayastorProvisioner,
+			Parameters: s.ClassParameters()}
+		sc.Parameters["repl"] = repl
+		if isDefault {
+			sc.Annotations = map[string]string{DefaultClassAnnotation: "true"}
+		}
+		return sc
+	}
+	repl := fmt.Sprint(s.Replicas)
+	k := fakeKube(class(s.Class, repl, false), class("local-path", "1", true))
+	var said []string
+	say := func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) }
+	if err := ensureClass(ctx, k, s, say); err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := k.Typed.StorageV1().StorageClasses().Get(ctx, s.Class, metav1.GetOptions{})
+	if sc.Annotations[DefaultClassAnnotation] != "true" {
+		t.Errorf("not made the default: %v", sc.Annotations)
+	}
+	if err := ensureClass(ctx, k, s, say); err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(said, "\n")
+	for _, want := range []string{"StorageClass " + s.Class + " made the default class", "StorageClass " + s.Class + " already there, the default class",
+		"StorageClass local-path is marked default too"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("did not say %q:\n%s", want, joined)
+		}
+	}
+
+	k = fakeKube(class(s.Class, "1", false))
+	if err := ensureClass(ctx, k, s, say); err == nil || !strings.Contains(err.Error(), "a class cannot be changed") {
+		t.Errorf("a class with other parameters: %v", err)
+	}
+	if sc, _ := k.Typed.StorageV1().StorageClasses().Get(ctx, s.Class, metav1.GetOptions{}); sc.Annotations != nil || sc.Parameters["repl"] != "1" {
+		t.Errorf("the other class was changed: %+v", sc)
+	}
+}
+
+// TestWorkloadReady: a Deployment is ready once its controller saw the latest spec and every replica
+// (one when unset) is updated and ready; a StatefulSet once every replica is ready; other kinds are
+// not waited for.
+func TestWorkloadReady(t *testing.T) {
+	three := int32(3)
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "server", Namespace: "argocd", Generation: 2},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, UpdatedReplicas: 1, ReadyReplicas: 1}}
+	stale := dep.DeepCopy()
+	stale.Name, stale.Status.ObservedGeneration = "stale", 1
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "redis", Namespace: "argocd"}, Spec: appsv1.StatefulSetSpec{Replicas: &three},
+		Status: appsv1.StatefulSetStatus{ReadyReplicas: 2}}
+	k := fakeKube(dep, stale, sts)
+	cases := []struct {
+		w           helmops.Workload
+		ready, want int32
+		ok          bool
+	}{
+		{helmops.Workload{Kind: "Deployment", Namespace: "argocd", Name: "server"}, 1, 1, true},
+		{helmops.Workload{Kind: "Deployment", Namespace: "argocd", Name: "stale"}, 1, 1, false},
+		{helmops.Workload{Kind: "StatefulSet", Namespace: "argocd", Name: "redis"}, 2, 3, false},
+		{helmops.Workload{Kind: "DaemonSet", Namespace: "argocd", Name: "agent"}, 0, 0, true},
+	}
+	for _, c := range cases {
+		ready, want, ok, err := workloadReady(context.Background(), k, c.w)
+		if err != nil || ready != c.ready || want != c.want || ok != c.ok {
+			t.Errorf("%s %s: %d/%d ok %v err %v; want %d/%d ok %v", c.w.Kind, c.w.Name, ready, want, ok, err, c.ready, c.want, c.ok)
+		}
+	}
+	if _, _, _, err := workloadReady(context.Background(), k, helmops.Workload{Kind: "Deployment", Namespace: "argocd", Name: "gone"}); err == nil {
+		t.Error("a missing Deployment must be an error")
+	}
+}
+
+// TestPoolItem: a pool's line says its states, its capacity once known, and fails when Mayastor says
+// it is Faulted or Degraded.
+func TestPoolItem(t *testing.T) {
+	cases := []struct {
+		s             poolState
+		state, detail string
+		ok, failed    bool
+	}{
+		{poolState{}, "waiting for Mayastor", "", false, false},
+		{poolState{cr: "Created", pool: "Online", capacity: 1 << 40, used: 1 << 30}, "Created Online", "1.0 TiB, 1.0 GiB used", true, false},
+		{poolState{cr: "Created", pool: "Faulted"}, "Created Faulted", "", false, true},
+	}
+	for _, c := range cases {
+		it := c.s.item("p")
+		if it.State != c.state || it.Detail != c.detail || it.OK != c.ok || it.Failed != c.failed {
+			t.Errorf("%+v: %+v", c.s, it)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -57,11 +58,24 @@ func poolObject(pl plan.PoolSpec) *unstructured.Unstructured {
 
 // poolState is a pool's status as Mayastor reports it.
 type poolState struct {
-	cr, pool                  string
-	capacity, used, available int64
+	cr, pool       string
+	capacity, used int64
 }
 
 func (s poolState) ready() bool { return s.cr == "Created" && s.pool == "Online" }
+
+// item is the pool's line in the live list.
+func (s poolState) item(name string) Item {
+	it := Item{Name: name, State: strings.TrimSpace(s.cr + " " + s.pool), OK: s.ready(),
+		Failed: s.pool == "Faulted" || s.pool == "Degraded"}
+	if it.State == "" {
+		it.State = "waiting for Mayastor"
+	}
+	if s.capacity > 0 {
+		it.Detail = fmt.Sprintf("%s, %s used", units.Binary(uint64(s.capacity)), units.Binary(uint64(s.used)))
+	}
+	return it
+}
 
 func readPoolState(u *unstructured.Unstructured) poolState {
 	var s poolState
@@ -69,7 +83,6 @@ func readPoolState(u *unstructured.Unstructured) poolState {
 	s.pool, _, _ = unstructured.NestedString(u.Object, "status", "pool_status")
 	s.capacity, _, _ = unstructured.NestedInt64(u.Object, "status", "capacity")
 	s.used, _, _ = unstructured.NestedInt64(u.Object, "status", "used")
-	s.available, _, _ = unstructured.NestedInt64(u.Object, "status", "available")
 	return s
 }
 
@@ -123,11 +136,11 @@ func (st StorageStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, 
 		if d := poolDiffers(u, pl); d != "" {
 			return Outcome{Detail: d}, nil
 		}
-		if s := readPoolState(u); !s.ready() {
-			return Outcome{Detail: fmt.Sprintf("DiskPool %s is %s/%s", pl.Name, s.cr, s.pool)}, nil
-		} else {
-			total += s.capacity
+		ps := readPoolState(u)
+		if !ps.ready() {
+			return Outcome{Detail: fmt.Sprintf("DiskPool %s is %s/%s", pl.Name, ps.cr, ps.pool)}, nil
 		}
+		total += ps.capacity
 	}
 	return Outcome{Holds: true, Detail: fmt.Sprintf("%d pools Online (%s), StorageClass %s", len(pools),
 		units.Binary(uint64(total)), s.Class)}, nil
@@ -189,7 +202,7 @@ func (st StorageStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(E
 			return fmt.Errorf("DiskPool %s: %w", pl.Name, k.Classify(err))
 		default:
 			if d := poolDiffers(u, pl); d != "" {
-				return fmt.Errorf("%s", d)
+				return errors.New(d)
 			}
 			say("DiskPool %s already there", pl.Name)
 		}
@@ -222,53 +235,74 @@ func waitServed(ctx context.Context, e *Env, k *platform.Kube, say func(string, 
 	})
 }
 
-// ensureClass creates the StorageClass, or checks the one there, and makes it the default.
+// ensureClass creates the StorageClass, or checks the one there and makes it the default.
 func ensureClass(ctx context.Context, k *platform.Kube, s plan.Storage, say func(string, ...any)) error {
 	classes := k.Typed.StorageV1().StorageClasses()
 	sc, err := classes.Get(ctx, s.Class, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		bind := storagev1.VolumeBindingImmediate
-		expand := true
-		sc = &storagev1.StorageClass{
-			ObjectMeta: metav1.ObjectMeta{Name: s.Class, Annotations: map[string]string{DefaultClassAnnotation: "true"},
-				Labels: map[string]string{"app.kubernetes.io/managed-by": "cedille-tui"}},
-			Provisioner: plan.MayastorProvisioner, Parameters: s.ClassParameters(),
-			VolumeBindingMode: &bind, AllowVolumeExpansion: &expand,
-		}
-		if _, err := classes.Create(ctx, sc, metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("create StorageClass %s: %w", s.Class, k.Classify(err))
-		}
-		say("StorageClass %s created (%d replicas, NVMe-oF), the default class", s.Class, s.Replicas)
-	} else if err != nil {
-		return fmt.Errorf("StorageClass %s: %w", s.Class, k.Classify(err))
-	} else {
-		if d := classDiffers(sc, s); d != "" {
-			return fmt.Errorf("%s", d)
-		}
-		if sc.Annotations[DefaultClassAnnotation] != "true" {
-			if sc.Annotations == nil {
-				sc.Annotations = map[string]string{}
-			}
-			sc.Annotations[DefaultClassAnnotation] = "true"
-			if _, err := classes.Update(ctx, sc, metav1.UpdateOptions{}); err != nil {
-				return fmt.Errorf("make %s the default class: %w", s.Class, k.Classify(err))
-			}
-			say("StorageClass %s made the default class", s.Class)
-		} else {
-			say("StorageClass %s already there, the default class", s.Class)
-		}
+	switch {
+	case apierrors.IsNotFound(err):
+		err = createClass(ctx, k, s, say)
+	case err != nil:
+		err = fmt.Errorf("StorageClass %s: %w", s.Class, k.Classify(err))
+	default:
+		err = makeDefault(ctx, k, sc, s, say)
 	}
-	all, err := classes.List(ctx, metav1.ListOptions{})
 	if err != nil {
+		return err
+	}
+	warnOtherDefaults(ctx, k, s.Class, say)
+	return nil
+}
+
+func createClass(ctx context.Context, k *platform.Kube, s plan.Storage, say func(string, ...any)) error {
+	bind := storagev1.VolumeBindingImmediate
+	expand := true
+	sc := &storagev1.StorageClass{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Class, Annotations: map[string]string{DefaultClassAnnotation: "true"},
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "cedille-tui"}},
+		Provisioner: plan.MayastorProvisioner, Parameters: s.ClassParameters(),
+		VolumeBindingMode: &bind, AllowVolumeExpansion: &expand,
+	}
+	if _, err := k.Typed.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create StorageClass %s: %w", s.Class, k.Classify(err))
+	}
+	say("StorageClass %s created (%d replicas, NVMe-oF), the default class", s.Class, s.Replicas)
+	return nil
+}
+
+// makeDefault checks an existing class against the plan and marks it the default.
+func makeDefault(ctx context.Context, k *platform.Kube, sc *storagev1.StorageClass, s plan.Storage, say func(string, ...any)) error {
+	if d := classDiffers(sc, s); d != "" {
+		return errors.New(d)
+	}
+	if sc.Annotations[DefaultClassAnnotation] == "true" {
+		say("StorageClass %s already there, the default class", s.Class)
 		return nil
 	}
+	if sc.Annotations == nil {
+		sc.Annotations = map[string]string{}
+	}
+	sc.Annotations[DefaultClassAnnotation] = "true"
+	if _, err := k.Typed.StorageV1().StorageClasses().Update(ctx, sc, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("make %s the default class: %w", s.Class, k.Classify(err))
+	}
+	say("StorageClass %s made the default class", s.Class)
+	return nil
+}
+
+// warnOtherDefaults names the other classes marked default. It is advice only: a failed list says
+// nothing, the class being made already.
+func warnOtherDefaults(ctx context.Context, k *platform.Kube, class string, say func(string, ...any)) {
+	all, err := k.Typed.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
 	for _, o := range all.Items {
-		if o.Name != s.Class && o.Annotations[DefaultClassAnnotation] == "true" {
+		if o.Name != class && o.Annotations[DefaultClassAnnotation] == "true" {
 			say("StorageClass %s is marked default too: two defaults make new volumes land on either — remove its %s annotation",
 				o.Name, DefaultClassAnnotation)
 		}
 	}
-	return nil
 }
 
 // waitPools follows the pools until all are Created and Online.
@@ -280,30 +314,18 @@ func waitPools(ctx context.Context, e *Env, k *platform.Kube, pools []plan.PoolS
 		ready = 0
 		var total int64
 		for i, pl := range pools {
-			it := Item{Name: pl.Name + " (" + pl.Node + ")"}
+			name := pl.Name + " (" + pl.Node + ")"
 			u, err := ri.Namespace(pl.Namespace).Get(ctx, pl.Name, metav1.GetOptions{})
 			if err != nil {
-				it.State, it.Failed = k.Classify(err).Error(), true
-				items[i] = it
+				items[i] = Item{Name: name, State: k.Classify(err).Error(), Failed: true}
 				continue
 			}
-			s := readPoolState(u)
-			it.State = strings.TrimSpace(s.cr + " " + s.pool)
-			if it.State == "" {
-				it.State = "waiting for Mayastor"
-			}
-			if s.capacity > 0 {
-				it.Detail = fmt.Sprintf("%s, %s used", units.Binary(uint64(s.capacity)), units.Binary(uint64(s.used)))
-			}
-			if s.ready() {
-				it.OK = true
+			ps := readPoolState(u)
+			items[i] = ps.item(name)
+			if ps.ready() {
 				ready++
-				total += s.capacity
+				total += ps.capacity
 			}
-			if s.pool == "Faulted" || s.pool == "Degraded" {
-				it.Failed = true
-			}
-			items[i] = it
 		}
 		emit(Event{Step: Storage, Items: items, Done: int64(ready), Total: int64(len(pools)), Unit: "pools"})
 		if ready < len(pools) {

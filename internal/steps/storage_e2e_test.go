@@ -127,9 +127,11 @@ func TestStorageStepRealAPIServer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "is left as it is") {
 		t.Errorf("a pool on another disk: %v", err)
 	}
-	if u, _ := pools.Get(ctx, items.Items[0].GetName(), metav1.GetOptions{}); u != nil {
-		if d, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "disks"); strings.Contains(strings.Join(d, ""), "9999") {
-			t.Error("the existing pool was changed")
-		}
+	u, err := pools.Get(ctx, items.Items[0].GetName(), metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the existing pool: %v", err)
+	}
+	if d, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "disks"); strings.Contains(strings.Join(d, ""), "9999") {
+		t.Error("the existing pool was changed")
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // workloadReady reads a Deployment's or StatefulSet's readiness: its controller saw the latest spec and
-// every replica is ready.
+// every replica is ready (a Deployment's also updated). Other kinds are not waited for: ok.
 func workloadReady(ctx context.Context, k *platform.Kube, w helmops.Workload) (ready, want int32, ok bool, err error) {
 	switch w.Kind {
 	case "Deployment":
@@ -18,25 +18,25 @@ func workloadReady(ctx context.Context, k *platform.Kube, w helmops.Workload) (r
 		if err != nil {
 			return 0, 0, false, err
 		}
-		want = 1
-		if d.Spec.Replicas != nil {
-			want = *d.Spec.Replicas
-		}
-		ready = d.Status.ReadyReplicas
+		ready, want = d.Status.ReadyReplicas, replicas(d.Spec.Replicas)
 		return ready, want, d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas >= want && ready >= want, nil
 	case "StatefulSet":
 		s, err := k.Typed.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 		if err != nil {
 			return 0, 0, false, err
 		}
-		want = 1
-		if s.Spec.Replicas != nil {
-			want = *s.Spec.Replicas
-		}
-		ready = s.Status.ReadyReplicas
+		ready, want = s.Status.ReadyReplicas, replicas(s.Spec.Replicas)
 		return ready, want, s.Status.ObservedGeneration >= s.Generation && ready >= want, nil
 	}
 	return 0, 0, true, nil
+}
+
+// replicas is a spec's replica count: unset means one, as the API server defaults it.
+func replicas(n *int32) int32 {
+	if n == nil {
+		return 1
+	}
+	return *n
 }
 
 // waitWorkloads lists the workloads with their ready replicas until all are ready.
