@@ -14,7 +14,7 @@ import (
 // vclusters' syncers) and a Blank demo's install simulator run as goroutines on the Platform's
 // background context; Close stops them all and waits for them.
 
-// startControllers starts the ArgoCD and Mayastor controllers; called once the fakes exist.
+// startControllers starts the ArgoCD, Mayastor and vault-config-operator controllers; called once the fakes exist.
 func (p *Platform) startControllers() {
 	p.bgMu.Lock()
 	if p.bgCtx == nil && !p.bgClosed {
@@ -23,6 +23,7 @@ func (p *Platform) startControllers() {
 	p.bgMu.Unlock()
 	p.goBackground(func(ctx context.Context) { every(ctx, argoPoll, newArgoController(p).pass) })
 	p.goBackground(func(ctx context.Context) { every(ctx, mayastorPoll, newMayastorController(p).pass) })
+	p.goBackground(func(ctx context.Context) { every(ctx, vaultConfigPoll, vaultConfigController{p}.pass) })
 }
 
 // goBackground runs f on the background context unless the platform is closed (or its controllers were

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/siderolabs/omni/client/pkg/client"
 )
@@ -172,17 +173,35 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 	return p, nil
 }
 
-// setUpVault initializes and unseals Vault, as the install does (once).
+// setUpVault leaves Vault as the install does, once: initialized, unsealed and bootstrapped (the
+// kubernetes auth method with role config-admin, the policies and mounts — vaultops.Bootstrap, through
+// the simulated API), its root token then revoked.
 func (p *Platform) setUpVault(ctx context.Context) error {
 	p.vault.mu.Lock()
 	initialized := p.vault.initialized
 	p.vault.mu.Unlock()
-	if !initialized {
-		if _, _, err := p.vault.initialize(5, 3); err != nil {
-			return err
-		}
+	if initialized {
+		return p.vault.unsealAll(ctx)
 	}
-	return p.vault.unsealAll(ctx)
+	_, root, err := p.vault.initialize(5, 3)
+	if err != nil {
+		return err
+	}
+	if err := p.vault.unsealAll(ctx); err != nil {
+		return err
+	}
+	leader := p.vault.replicas[0].name
+	v, err := platform.ConnectVault(platform.VaultOptions{Addr: replicaAddr(leader), HTTPClient: p.vault.client(leader), Token: root})
+	if err != nil {
+		return err
+	}
+	reviewer := vaultops.NewSecret("demo." + randomHex(32))
+	defer reviewer.Wipe()
+	if err := vaultops.Bootstrap(ctx, v, vaultops.BootstrapOptions{KubernetesHost: "https://kubernetes.default.svc",
+		ReviewerJWT: reviewer}, func(vaultops.Step) {}); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	return vaultops.RevokeRoot(ctx, v)
 }
 
 // Targets are the simulated connections, as the hub and `status` take them. They are the same before and

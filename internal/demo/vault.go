@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -29,8 +30,10 @@ type vaultCluster struct {
 	initialized bool
 	shares      int
 	threshold   int
-	keys        []string // hex; a share is valid when it is one of these
-	rootToken   string
+	// keys are the digests of the shares (digest of the hex form): a share is valid when its digest is
+	// one of these. Like a real Vault, the simulated one never keeps a share itself, so neither its memory
+	// nor the demo's world file (world.go) holds one.
+	keys     []string
 	replicas    []*vaultReplica
 	store       *vaultStore     // what the API writes; set up by initialize
 	rootGen     *rootGeneration // a generate-root attempt in progress
@@ -73,14 +76,16 @@ func (c *vaultCluster) initialize(shares, threshold int) ([]string, string, erro
 	if shares < 1 || threshold < 1 || threshold > shares || shares > 255 {
 		return nil, "", fmt.Errorf("invalid seal configuration: threshold must be between 1 and the number of shares (max 255)")
 	}
+	keys := make([]string, shares)
 	c.keys = make([]string, shares)
-	for i := range c.keys {
-		c.keys[i] = randomHex(33)
+	for i := range keys {
+		keys[i] = randomHex(33)
+		c.keys[i] = digest(keys[i])
 	}
 	c.shares, c.threshold, c.initialized = shares, threshold, true
-	c.rootToken = "hvs." + randomHex(12)
-	c.store = newVaultStore(c.rootToken)
-	return append([]string(nil), c.keys...), c.rootToken, nil
+	rootToken := "hvs." + randomHex(12)
+	c.store = newVaultStore(rootToken)
+	return keys, rootToken, nil
 }
 
 // unseal submits one share to a replica; at the threshold the shares are checked together, as Vault does.
@@ -140,7 +145,7 @@ func shareKey(share string) (string, error) {
 // at the threshold).
 func (c *vaultCluster) validSharesLocked(given []string) bool {
 	for _, k := range given {
-		if !slices.Contains(c.keys, k) {
+		if !slices.Contains(c.keys, digest(k)) {
 			return false
 		}
 	}
@@ -307,25 +312,19 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// unsealAll unseals every replica with the kept shares (the demo's "heal").
+// unsealAll unseals every replica (the demo's "heal", and an Installed demo's start). The simulated
+// Vault keeps no share to submit, so this is the simulation's own privilege, not an API call.
 func (c *vaultCluster) unsealAll(ctx context.Context) error {
-	c.mu.Lock()
-	keys := append([]string(nil), c.keys...)
-	threshold := c.threshold
-	names := make([]string, len(c.replicas))
-	for i, r := range c.replicas {
-		names[i] = r.name
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	c.mu.Unlock()
-	for _, n := range names {
-		for _, k := range keys[:threshold] {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if _, err := c.unseal(n, k, false); err != nil {
-				return err
-			}
-		}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.initialized {
+		return fmt.Errorf("Vault is not initialized")
+	}
+	for _, r := range c.replicas {
+		r.sealed, r.progress, r.nonce = false, nil, ""
 	}
 	return nil
 }
@@ -345,6 +344,13 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeErrors(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, map[string]any{"errors": []string{msg}})
+}
+
+// digest is how the simulated Vault keeps what it must recognise but never give back (shares, tokens):
+// their SHA-256, in hex.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 func randomHex(n int) string {

@@ -24,7 +24,14 @@ import (
 // and the root token revoked.
 func TestVaultBootstrapOnDemo(t *testing.T) {
 	ctx := context.Background()
-	d := startDemo(t, Options{Installed: true})
+	d := startDemo(t, Options{})
+	_, root, err := d.vault.initialize(5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.vault.unsealAll(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if env := d.InstallEnv(t.TempDir()); env.Vault == nil {
 		t.Fatal("InstallEnv has no VaultAccess")
 	}
@@ -67,9 +74,7 @@ func TestVaultBootstrapOnDemo(t *testing.T) {
 		t.Fatalf("replicas %v", names)
 	}
 	v := replicas[0].Vault
-	d.vault.mu.Lock()
-	v.Client.SetToken(d.vault.rootToken)
-	d.vault.mu.Unlock()
+	v.Client.SetToken(root)
 	o := vaultops.BootstrapOptions{KubernetesHost: steps.InClusterAPI, ReviewerJWT: jwt}
 	var first, second []vaultops.Step
 	if err := vaultops.Bootstrap(ctx, v, o, func(s vaultops.Step) { first = append(first, s) }); err != nil {
@@ -111,9 +116,7 @@ func TestVaultBootstrapOnDemo(t *testing.T) {
 	if err := vaultops.RevokeRoot(ctx, v); err != nil {
 		t.Fatal(err)
 	}
-	d.vault.mu.Lock()
-	v.Client.SetToken(d.vault.rootToken)
-	d.vault.mu.Unlock()
+	v.Client.SetToken(root)
 	if _, err := v.Client.Sys().ListAuthWithContext(ctx); statusOf(err) != 403 {
 		t.Errorf("the revoked root token: %v, want 403", err)
 	}

@@ -50,7 +50,7 @@ type vaultStore struct {
 	auths    map[string]*vaultMount // by path with its trailing slash: "token/", "kubernetes/"
 	mounts   map[string]*vaultMount // "sys/", "kv/", "kv-system/"
 	policies map[string]*vaultPolicy
-	tokens   map[string]*vaultToken
+	tokens   map[string]*vaultToken // by the token's digest: the store never holds a token
 }
 
 // vaultMount is an auth method or a secrets engine, with the state of the kinds the demo serves.
@@ -104,7 +104,7 @@ func newVaultStore(rootToken string) *vaultStore {
 	s.mounts["identity/"] = newMount("identity", "identity store", nil)
 	rules, _ := parsePolicy(defaultPolicy)
 	s.policies["default"] = &vaultPolicy{text: defaultPolicy, rules: rules}
-	s.tokens[rootToken] = &vaultToken{policies: []string{"root"}, path: "auth/token/root", displayName: "root",
+	s.tokens[digest(rootToken)] = &vaultToken{policies: []string{"root"}, path: "auth/token/root", displayName: "root",
 		issued: time.Now(), accessor: randomHex(12)}
 	return s
 }
@@ -423,7 +423,7 @@ func globMatch(glob, p string) bool {
 // the union of its policies' matching rules grants (a deny wins). Vault picks the most specific rule
 // instead; the demo's policies never need the difference.
 func (s *vaultStore) allowed(token, p, op string) bool {
-	t := s.tokens[token]
+	t := s.tokens[digest(token)]
 	if token == "" || t == nil {
 		return false
 	}
@@ -465,7 +465,7 @@ func (s *vaultStore) isLogin(p string) bool {
 // --- auth/token
 
 func (s *vaultStore) tokenAuth(w http.ResponseWriter, a *apiRequest, rest string) {
-	t := s.tokens[a.token]
+	t := s.tokens[digest(a.token)]
 	switch {
 	case rest == "lookup-self" && a.op == opRead:
 		data := map[string]any{
@@ -479,7 +479,7 @@ func (s *vaultStore) tokenAuth(w http.ResponseWriter, a *apiRequest, rest string
 		}
 		writeJSON(w, 200, secretBody(data))
 	case rest == "revoke-self" && a.op == opWrite:
-		delete(s.tokens, a.token)
+		delete(s.tokens, digest(a.token))
 		w.WriteHeader(204)
 	default:
 		noHandler(w, "auth/token/"+rest)
@@ -601,20 +601,9 @@ func (s *vaultStore) kubernetesRole(w http.ResponseWriter, a *apiRequest, m *vau
 func (s *vaultStore) kubernetesLogin(w http.ResponseWriter, a *apiRequest, mp string, m *vaultMount) {
 	roleName, _ := a.body["role"].(string)
 	jwt, _ := a.body["jwt"].(string)
-	switch {
-	case roleName == "":
-		writeErrors(w, 400, "missing role")
-		return
-	case jwt == "":
-		writeErrors(w, 400, "missing jwt")
-		return
-	case m.k8sConfig == nil:
-		writeErrors(w, 500, "could not load backend configuration")
-		return
-	}
-	role := m.roles[strings.ToLower(roleName)]
+	role, code, msg := loginRole(m, roleName, jwt)
 	if role == nil {
-		writeErrors(w, 400, fmt.Sprintf("invalid role name %q", roleName))
+		writeErrors(w, code, msg)
 		return
 	}
 	policies, _ := role["token_policies"].([]string)
@@ -628,14 +617,33 @@ func (s *vaultStore) kubernetesLogin(w http.ResponseWriter, a *apiRequest, mp st
 	}
 	token := "hvs.demo-" + randomHex(12)
 	meta := map[string]string{"role": roleName}
-	s.tokens[token] = &vaultToken{policies: policies, path: "auth/" + mp + "login", displayName: strings.TrimSuffix(mp, "/"),
+	t := &vaultToken{policies: policies, path: "auth/" + mp + "login", displayName: strings.TrimSuffix(mp, "/"),
 		ttl: lease, issued: time.Now(), accessor: randomHex(12), meta: meta}
+	s.tokens[digest(token)] = t
 	body := secretBody(nil)
 	body["auth"] = map[string]any{
-		"client_token": token, "accessor": s.tokens[token].accessor, "policies": policies, "token_policies": policies,
+		"client_token": token, "accessor": t.accessor, "policies": policies, "token_policies": policies,
 		"metadata": meta, "lease_duration": lease, "renewable": true, "entity_id": "", "token_type": "service", "orphan": true,
 	}
 	writeJSON(w, 200, body)
+}
+
+// loginRole is the role a kubernetes login with that role name and token gets, or Vault's refusal (its
+// HTTP code and message).
+func loginRole(m *vaultMount, roleName, jwt string) (map[string]any, int, string) {
+	switch {
+	case roleName == "":
+		return nil, 400, "missing role"
+	case jwt == "":
+		return nil, 400, "missing jwt"
+	case m.k8sConfig == nil:
+		return nil, 500, "could not load backend configuration"
+	}
+	role := m.roles[strings.ToLower(roleName)]
+	if role == nil {
+		return nil, 400, fmt.Sprintf("invalid role name %q", roleName)
+	}
+	return role, 0, ""
 }
 
 // --- kv

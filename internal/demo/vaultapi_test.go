@@ -18,6 +18,13 @@ import (
 // (vault-1 and vault-2 stay sealed), and the root token.
 func unsealedVault(t *testing.T) (*vaultCluster, string) {
 	t.Helper()
+	c, root, _ := unsealedVaultKeys(t)
+	return c, root
+}
+
+// unsealedVaultKeys is unsealedVault with the shares its init gave.
+func unsealedVaultKeys(t *testing.T) (*vaultCluster, string, []string) {
+	t.Helper()
 	c := newVaultCluster("vault-0", "vault-1", "vault-2")
 	keys, root, err := c.initialize(3, 2)
 	if err != nil {
@@ -28,7 +35,7 @@ func unsealedVault(t *testing.T) (*vaultCluster, string) {
 			t.Fatal(err)
 		}
 	}
-	return c, root
+	return c, root, keys
 }
 
 // vaultClient is the real vault/api client on one replica, with the token given ("" for none).

@@ -131,7 +131,7 @@ func (c *vaultCluster) rootGenUpdateLocked(share, nonce string) (map[string]any,
 		return nil, 400, "root generation aborted: unable to authenticate: failed to decrypt keys from storage: cipher: message authentication failed"
 	}
 	token := "hvs." + randomHex(12) // as long as the password (otpLength)
-	c.store.tokens[token] = &vaultToken{policies: []string{"root"}, path: "auth/token/root", displayName: "root",
+	c.store.tokens[digest(token)] = &vaultToken{policies: []string{"root"}, path: "auth/token/root", displayName: "root",
 		issued: time.Now(), accessor: randomHex(12)}
 	enc := []byte(token)
 	for i := range enc {

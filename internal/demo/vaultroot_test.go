@@ -17,10 +17,7 @@ func TestVaultGenerateRoot(t *testing.T) {
 	t.Parallel()
 
 	ctx := context.Background()
-	c, _ := unsealedVault(t)
-	c.mu.Lock()
-	keys := append([]string(nil), c.keys...)
-	c.mu.Unlock()
+	c, _, keys := unsealedVaultKeys(t)
 	sys := vaultClient(t, c, "vault-0", "").Sys()
 
 	if _, err := vaultClient(t, c, "vault-1", "").Sys().GenerateRootStatusWithContext(ctx); statusOf(err) != 503 {
