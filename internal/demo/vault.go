@@ -2,8 +2,8 @@ package demo
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -34,9 +34,9 @@ type vaultCluster struct {
 	// one of these. Like a real Vault, the simulated one never keeps a share itself, so neither its memory
 	// nor the demo's world file (world.go) holds one.
 	keys     []string
-	replicas    []*vaultReplica
-	store       *vaultStore     // what the API writes; set up by initialize
-	rootGen     *rootGeneration // a generate-root attempt in progress
+	replicas []*vaultReplica
+	store    *vaultStore     // what the API writes; set up by initialize
+	rootGen  *rootGeneration // a generate-root attempt in progress
 	// down: the Vault servers do not exist yet (a blank demo before its cluster is installed); every call
 	// fails as the unresolvable service name it is then.
 	down atomic.Bool
