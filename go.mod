@@ -21,6 +21,7 @@ require (
 	github.com/siderolabs/proto-codec v0.1.4
 	github.com/siderolabs/talos/pkg/machinery v1.14.0-alpha.1
 	github.com/spf13/cobra v1.10.2
+	go.etcd.io/bbolt v1.4.3
 	go.yaml.in/yaml/v3 v3.0.4
 	golang.org/x/sync v0.23.0
 	google.golang.org/grpc v1.85.0

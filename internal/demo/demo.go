@@ -10,6 +10,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -42,6 +44,9 @@ type Options struct {
 	ISORate int
 	// Now is the demo's clock (certificate expiry); time.Now when nil.
 	Now func() time.Time
+	// WorldDir keeps a Blank demo's simulated platform in this directory between runs (world.go): Start
+	// loads what a previous run left there, SaveWorld and Close write it. "" keeps it in memory only.
+	WorldDir string
 }
 
 // Defaults of a Blank demo's install: a 6 MiB ISO at 3 MiB/s (2 s of download), and six machines whose
@@ -86,6 +91,10 @@ type Platform struct {
 	bgClosed bool
 	bgWG     sync.WaitGroup
 
+	// keepWorld: the platform started whole with Options.WorldDir, so Close saves it (a start that
+	// failed half-way must not overwrite the world it could not load).
+	keepWorld bool
+
 	// The simulated Helm's releases (charts.go), by namespace/name.
 	relMu    sync.Mutex
 	releases map[string]*demoRelease
@@ -118,16 +127,30 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 		return nil, fmt.Errorf("demo: kubernetes: %w", err)
 	}
 	p.Kube = p.kube.kube()
-	if p.omni, err = omnisim.New(omnisim.Options{}); err != nil {
-		return nil, fmt.Errorf("demo: omni: %w", err)
+	var saved world
+	var restored bool
+	omniOpts := omnisim.Options{}
+	if o.Blank && o.WorldDir != "" {
+		if err := os.MkdirAll(o.WorldDir, 0o700); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if saved, restored, err = readWorld(o.WorldDir); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		omniOpts.StateFile = filepath.Join(o.WorldDir, worldOmniFile)
+	}
+	if p.omni, err = omnisim.New(omniOpts); err != nil {
+		return nil, fmt.Errorf("demo: omni: %w (is another `cedille-tui demo` running?)", err)
 	}
 	seed := SeedOmni
 	if o.Blank {
 		seed = SeedBlankOmni
 	}
-	if err := seed(ctx, p.omni.State()); err != nil {
-		p.omni.Stop()
-		return nil, fmt.Errorf("demo: omni: %w", err)
+	if !restored {
+		if err := seed(ctx, p.omni.State()); err != nil {
+			p.omni.Stop()
+			return nil, fmt.Errorf("demo: omni: %w", err)
+		}
 	}
 	if p.Omni, err = platform.ConnectOmni(platform.OmniOptions{
 		Endpoint: omnisim.InProcessEndpoint, Extra: []client.Option{p.omni.InProcessOption()},
@@ -158,8 +181,15 @@ func Start(ctx context.Context, o Options) (*Platform, error) {
 		p.Vault = append(p.Vault, watch.VaultTarget{Name: r.name, Vault: v})
 	}
 	if o.Blank {
+		if restored {
+			if err := p.restore(ctx, saved); err != nil {
+				p.Close()
+				return nil, fmt.Errorf("demo: %w (`cedille-tui demo --reset` starts over)", err)
+			}
+		}
 		p.startControllers()
 		p.startInstallSim()
+		p.keepWorld = o.WorldDir != ""
 		return p, nil
 	}
 	if o.Installed {
@@ -216,13 +246,22 @@ func (p *Platform) clusterName() string {
 	return p.cluster
 }
 
-// Close stops the simulated controllers, the install simulator and the simulated servers.
-func (p *Platform) Close() {
+// Close stops the simulated controllers, the install simulator and the simulated servers, and saves
+// the world (Options.WorldDir); Shutdown does the same and says whether the save went well.
+func (p *Platform) Close() { _ = p.Shutdown() }
+
+// Shutdown is Close, with the error of the world's save.
+func (p *Platform) Shutdown() error {
 	p.stopControllers() // the install simulator with them
+	var err error
+	if p.keepWorld {
+		err = p.SaveWorld()
+	}
 	if p.Omni != nil {
 		_ = p.Omni.Close()
 	}
 	if p.omni != nil {
 		p.omni.Stop()
 	}
+	return err
 }

@@ -216,11 +216,13 @@ func (p *Platform) vaultSealed(ctx context.Context, on bool) (string, error) {
 		if err := sealedEvents(ctx, p.Kube.Typed, names, time.Now()); err != nil {
 			return "", err
 		}
+		vaultConfigController{p}.pass(ctx) // vault-config-operator's next reconcile fails at once
 		return "demo: Vault sealed on every replica", nil
 	}
 	if err := p.vault.unsealAll(ctx); err != nil {
 		return "", err
 	}
+	vaultConfigController{p}.pass(ctx)
 	return "demo: Vault unsealed", nil
 }
 

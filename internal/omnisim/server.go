@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"slices"
@@ -21,8 +22,6 @@ import (
 
 	"github.com/cosi-project/runtime/api/v1alpha1"
 	"github.com/cosi-project/runtime/pkg/state"
-	"github.com/cosi-project/runtime/pkg/state/impl/inmem"
-	"github.com/cosi-project/runtime/pkg/state/impl/namespaced"
 	"github.com/cosi-project/runtime/pkg/state/protobuf/server"
 	"github.com/siderolabs/omni/client/api/omni/management"
 	"github.com/siderolabs/omni/client/pkg/client"
@@ -64,6 +63,10 @@ type Options struct {
 	// Empty means the omni client's default image factory URL.
 	PXEBaseURL string
 
+	// StateFile keeps the state in this file (BoltDB, as Omni's own), loaded back by the next server
+	// started on it; "" keeps it in memory only. Stop closes it.
+	StateFile string
+
 	// AllowNonLoopback lets Listen bind a non-loopback address. Off by default: the simulator has
 	// no TLS and, unless AuthorizedKeys is set, no authentication.
 	AllowNonLoopback bool
@@ -72,6 +75,7 @@ type Options struct {
 // Server is a simulated Omni API server. Create it with New; it is safe for concurrent use.
 type Server struct {
 	st             state.State
+	stateFile      io.Closer
 	grpc           *grpc.Server
 	baseKernelArgs []string
 	pxeBaseURL     *url.URL
@@ -109,8 +113,14 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("PXE base URL: %w", err)
 	}
 
+	st, stateFile, err := newState(opts.StateFile)
+	if err != nil {
+		return nil, err
+	}
+
 	s := &Server{
-		st:             state.WrapCore(namespaced.NewState(inmem.Build)),
+		st:             st,
+		stateFile:      stateFile,
 		baseKernelArgs: slices.Clone(base),
 		pxeBaseURL:     pxeURL,
 		allowAnyHost:   opts.AllowNonLoopback,
@@ -320,5 +330,7 @@ func (s *Server) Stop() {
 			s.grpc.Stop()
 			<-done
 		}
+
+		_ = s.stateFile.Close()
 	})
 }
