@@ -18,7 +18,7 @@ import (
 )
 
 type demoFlags struct {
-	installed, skipInstall, reset bool
+	installed, skipInstall, reset, accessible bool
 }
 
 func (c *cli) demoCmd() *cobra.Command {
@@ -34,7 +34,14 @@ steps — preflight, the ISO, the machines' roles, each machine's disks by stabl
 refused), the Omni cluster, ArgoCD and its app-of-apps, Mayastor's pools, Vault's key ceremony, unseal and
 bootstrap, the vclusters registered in ArgoCD, the hand-off — and the console opens on the installed
 platform. Charts are not fetched: the demo's Helm, ArgoCD, Mayastor and vcluster are simulated. Quit whenever you like:
-the demo's install is saved, and the next "cedille-tui demo" resumes it (--reset starts over).
+the demo's install and its simulated platform are saved (under $XDG_STATE_HOME/cedille-tui/demo), and the
+next "cedille-tui demo" resumes at the step you left — the cluster still installed, Vault still
+initialized (keep the key shares the ceremony shows: the unseal asks for them), as a real platform
+outlives the tool. Once the install is done, "cedille-tui demo" opens the console on the platform it
+installed. --reset starts over.
+
+--accessible asks the install's questions as plain numbered prompts, one line at a time (screen
+readers, serial consoles), as "cedille-tui install --accessible" does.
 
 --skip-install opens the console on the freshly installed platform (Vault uninitialized and sealed);
 --installed on a platform in service (Vault unsealed), where the faults below can be practised.
@@ -54,7 +61,8 @@ Faults, toggled while the console runs (also listed under ?):
 	}
 	cmd.Flags().BoolVar(&f.installed, "installed", false, "skip the install: a platform in service, Vault unsealed")
 	cmd.Flags().BoolVar(&f.skipInstall, "skip-install", false, "skip the install: the freshly installed platform, Vault uninitialized")
-	cmd.Flags().BoolVar(&f.reset, "reset", false, "forget the demo's saved install and start it over")
+	cmd.Flags().BoolVar(&f.reset, "reset", false, "forget the demo's saved install and platform and start over")
+	cmd.Flags().BoolVar(&f.accessible, "accessible", false, "the install as plain numbered prompts and line output (screen readers)")
 	return cmd
 }
 
@@ -71,17 +79,22 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 			return fmt.Errorf("reset the demo: %w", err)
 		}
 	}
+	if f.installed || f.skipInstall {
+		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
+	}
 	store := steps.NewStore(dir)
 	saved, found, err := store.Load()
 	if err != nil {
 		return err
 	}
+	worldDir := filepath.Join(dir, "world")
 	installedBefore := found && saved.Steps[steps.Handoff].State == steps.Done
-	if f.installed || f.skipInstall || installedBefore {
-		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
+	if installedBefore && !demo.HasWorld(worldDir) {
+		// Installed by a cedille-tui that did not keep the demo's platform: the one in service.
+		return c.demoConsole(ctx, demo.Options{Installed: true})
 	}
-	if !isTerminal(c.in) {
-		return errors.New("the demo's install wizard needs a terminal; try `cedille-tui demo --skip-install` for the console only")
+	if !installedBefore && !f.accessible && !isTerminal(c.in) {
+		return errors.New("the demo's install wizard needs a terminal; try `cedille-tui demo --accessible` for plain prompts, or `cedille-tui demo --installed` for the console only")
 	}
 	if !found {
 		p := plan.New()
@@ -91,21 +104,44 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 			return err
 		}
 	}
-	d, err := demo.Start(ctx, demo.Options{Blank: true})
+	d, err := demo.Start(ctx, demo.Options{Blank: true, WorldDir: worldDir})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	err = c.demoInstall(ctx, d, f, store, dir, installedBefore)
+	return errors.Join(err, d.Shutdown())
+}
+
+// demoInstall runs (or resumes) the demo's install on its platform, the plan and the platform saved
+// together after every answer and step, then opens the console; once installed, only the console.
+func (c *cli) demoInstall(ctx context.Context, d *demo.Platform, f demoFlags, store steps.Store, dir string, installed bool) error {
+	if installed {
+		return c.runDemoConsole(ctx, d)
+	}
+	store.AfterSave = d.SaveWorld
 	env := d.InstallEnv(filepath.Join(dir, "config"))
+	if f.accessible {
+		res, err := wizard.RunAccessible(ctx, wizard.AccessibleOptions{Steps: installSteps(), Env: env, Store: store,
+			In: c.in, Out: c.out, Report: progressPrinter(c.out)})
+		switch {
+		case err != nil:
+			return err
+		case res.Finished:
+			fmt.Fprintln(c.out, "demo: installed; `cedille-tui demo` opens its console")
+		default:
+			fmt.Fprintln(c.out, "demo: the install is saved; run `cedille-tui demo --accessible` again to resume it (--reset starts over)")
+		}
+		return nil
+	}
 	m := wizard.New(wizard.Options{Steps: installSteps(), Env: env, Store: store,
 		Theme: theme.New(ui.ColorFromEnv(c.lookup), true), DetectBackground: true, Endpoint: "simulated Omni (demo)"})
-	err = ui.Run(ctx, m, c.in, c.out, c.environ)
+	err := ui.Run(ctx, m, c.in, c.out, c.environ)
 	m.Close()
 	if err != nil {
 		return err
 	}
 	if !m.Result().Finished {
-		fmt.Fprintln(c.out, "demo: the install is saved; run `cedille-tui demo` again to resume it (--reset starts over)")
+		fmt.Fprintln(c.out, "demo: the install and its platform are saved; run `cedille-tui demo` again to resume (--reset starts over)")
 		return nil
 	}
 	return c.runDemoConsole(ctx, d)

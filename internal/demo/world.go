@@ -461,3 +461,9 @@ func restoreRole(r map[string]any) map[string]any {
 	}
 	return r
 }
+
+// HasWorld tells whether dir holds a demo's saved platform (Options.WorldDir).
+func HasWorld(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, worldFile))
+	return err == nil
+}

@@ -31,7 +31,12 @@ type Saved struct {
 }
 
 // Store reads and writes the state file.
-type Store struct{ Path string }
+type Store struct {
+	Path string
+	// AfterSave, when set, runs after each save that succeeded, and its error is the save's: the demo
+	// saves its simulated platform beside the plan, so that the two resume together.
+	AfterSave func() error
+}
 
 // NewStore keeps the state in dir/install.yaml.
 func NewStore(dir string) Store { return Store{Path: filepath.Join(dir, StateFile)} }
@@ -82,7 +87,13 @@ func (s Store) Save(sv Saved) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), s.Path)
+	if err := os.Rename(tmp.Name(), s.Path); err != nil {
+		return err
+	}
+	if s.AfterSave != nil {
+		return s.AfterSave()
+	}
+	return nil
 }
 
 // Mark records a step's state in sv.
