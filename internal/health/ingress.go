@@ -203,6 +203,7 @@ func Gateway(g *unstructured.Unstructured) Finding {
 		}
 	case Down:
 		f.Hint = fmt.Sprintf("read its conditions (kubectl describe gateway -n %s %s): listeners, addresses, certificates", g.GetNamespace(), g.GetName())
+		f.demo = demoElsewhere
 	default:
 		f.Hint = "no controller has judged it: check GatewayClass " + gwOr(class, "(none named)") + " and its controller"
 	}
