@@ -197,6 +197,11 @@ metadata: {name: cedille, namespace: contour}
 spec: {gatewayClassName: contour}
 status: {conditions: [{type: Accepted, status: "False", reason: Invalid}, {type: Programmed, status: "False", reason: Invalid}]}`)),
 			"read its conditions (kubectl describe gateway -n contour cedille): listeners, addresses, certificates", elsewhere},
+		{"httpproxy invalid", HTTPProxy(crFromYAML(`apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: grafana, namespace: grafana}
+status: {currentStatus: invalid, description: "Spec.VirtualHost.TLS Secret not found"}`)),
+			"Contour serves nothing for it: fix what the reason says (kubectl describe httpproxy -n grafana grafana)", elsewhere},
 		{"dataplane without connect time", Dataplane(crFromYAML(`apiVersion: kuma.io/v1alpha1
 kind: DataplaneInsight
 metadata: {name: web, namespace: calidum-rotae}

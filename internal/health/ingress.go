@@ -103,6 +103,7 @@ func HTTPProxy(p *unstructured.Unstructured) Finding {
 			f.Reason += ": " + desc
 		}
 		f.Hint = "Contour serves nothing for it: fix what the reason says (" + describe + ")"
+		f.demo = demoElsewhere
 	case "orphaned":
 		f.Status, f.Reason = Degraded, "orphaned: no root HTTPProxy includes it"
 		if desc != "" && !strings.Contains(strings.ToLower(desc), "orphan") {
