@@ -257,7 +257,8 @@ func (a *accessible) form(f *huh.Form) error {
 	if a.in.eof {
 		return errInputEnded
 	}
-	if err := f.WithAccessible(true).WithTheme(huh.ThemeFunc(huh.ThemeBase)).WithInput(a.in).WithOutput(a.o.Out).Run(); err != nil {
+	out := &noBlankLines{w: a.o.Out, atStart: true}
+	if err := f.WithAccessible(true).WithTheme(huh.ThemeFunc(huh.ThemeBase)).WithInput(a.in).WithOutput(out).Run(); err != nil {
 		return err
 	}
 	if a.in.eof {
@@ -271,7 +272,10 @@ func (a *accessible) inventory(ctx context.Context, env *steps.Env) {
 	defer cancel()
 	inv, err := steps.LoadInventory(cctx, env)
 	if err != nil {
-		a.printf("Omni's machines could not be read (%v).\n", err)
+		a.printf("Omni's machines could not be read.\n")
+		for _, l := range a.unsaid(err.Error()) {
+			a.printf("  %s\n", l)
+		}
 		return
 	}
 	a.inv = inv
@@ -366,7 +370,7 @@ func (a *accessible) askPrompt(ctx context.Context, p steps.Prompt) (steps.Answe
 		return steps.Answer{}, err
 	}
 	if p.Title != "" {
-		a.printf("\n-- %s --\n", p.Title)
+		a.printf("-- %s --\n", p.Title)
 	}
 	switch p.Kind {
 	case steps.PromptCustody:
@@ -564,7 +568,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 			a.printf("%s is not connected to Omni: its disks cannot be read.\n", name(pm))
 			continue
 		}
-		a.printf("\nDisks of %s (%s):\n", f.Name(), pm.Role)
+		a.printf("Disks of %s (%s):\n", f.Name(), pm.Role)
 		var installOpts []huh.Option[string]
 		for _, d := range f.Disks {
 			label := fmt.Sprintf("%s  %s  %s  %s/%s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, units.Decimal(d.Size),
@@ -628,7 +632,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 		}
 	}
 	c := &a.sv.Plan.Cluster
-	a.printf("\nDisk encryption is %s\n", steps.EncryptionOffReason)
+	a.printf("Disk encryption is %s\n", steps.EncryptionOffReason)
 	on := c.Encryption
 	if err := a.form(huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Turn disk encryption on?").Value(&on)))); err != nil {
 		return err
@@ -656,7 +660,7 @@ func (a *accessible) askConfirm() error {
 	if err := a.o.Store.Save(a.sv); err != nil {
 		return err
 	}
-	a.printf("\nCreating cluster %s wipes these %s:\n", p.Cluster.Name, plural(countDisks(p), "disk"))
+	a.printf("Creating cluster %s wipes these %s:\n", p.Cluster.Name, plural(countDisks(p), "disk"))
 	for _, l := range WipeList(p, 1<<10) {
 		a.printf("%s\n", l)
 	}
@@ -670,6 +674,28 @@ func (a *accessible) askConfirm() error {
 	}
 	a.confirmed = p.Cluster.Name
 	return nil
+}
+
+// noBlankLines writes what it is given but the blank lines (huh's accessible prompts put one after each
+// field), which a screen reader would read out as such. atStart says the last byte written ended a line.
+type noBlankLines struct {
+	w       io.Writer
+	atStart bool
+}
+
+func (n *noBlankLines) Write(p []byte) (int, error) {
+	kept := make([]byte, 0, len(p))
+	for _, b := range p {
+		if b == '\n' && n.atStart {
+			continue
+		}
+		kept = append(kept, b)
+		n.atStart = b == '\n'
+	}
+	if _, err := n.w.Write(kept); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // lineReader hands out at most one line per Read: huh's accessible prompts each wrap the input in a new

@@ -32,22 +32,12 @@ func printer(out *syncBuffer) func(steps.Update) {
 // failed run, refer to it), the cluster template's nested multi-error one line per problem, no blank
 // line; the run stops at preflight with an error that does not say the problem again.
 func TestAccessibleUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint := "grpc://" + l.Addr().String()
-	l.Close() // nothing listens there any more: connection refused
-	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: endpoint})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer om.Close()
+	endpoint, om := unreachableOmni(t)
 	var out syncBuffer
 	all := []steps.Step{steps.PreflightStep{}, steps.ISOStep{}, steps.MachinesStep{}, steps.DisksStep{}, steps.ClusterStep{},
 		steps.GitOpsStep{}, steps.StorageStep{}, steps.VaultInitStep{}, steps.VaultUnsealStep{}, steps.VaultBootstrapStep{},
 		steps.VClustersStep{}, steps.HandoffStep{}}
-	_, err = RunAccessible(context.Background(), AccessibleOptions{Steps: all,
+	_, err := RunAccessible(context.Background(), AccessibleOptions{Steps: all,
 		Env: &steps.Env{Omni: om, ConfigDir: t.TempDir()}, Store: steps.NewStore(t.TempDir()),
 		In: strings.NewReader(""), Out: &out, Report: printer(&out)})
 	text := out.String()
@@ -80,6 +70,45 @@ func TestAccessibleUnreachable(t *testing.T) {
 	}
 	if strings.Contains(text, "[preflight] checking") {
 		t.Errorf("a checking line before every outcome:\n%s", text)
+	}
+}
+
+// unreachableOmni is a client of an Omni endpoint where nothing listens (connection refused).
+func unreachableOmni(t *testing.T) (string, *platform.Omni) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "grpc://" + l.Addr().String()
+	l.Close()
+	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { om.Close() })
+	return endpoint, om
+}
+
+// TestAccessibleInventoryUnreachable: a step whose questions need Omni's machines says once, plainly, why
+// they could not be read.
+func TestAccessibleInventoryUnreachable(t *testing.T) {
+	_, om := unreachableOmni(t)
+	var out syncBuffer
+	_, err := RunAccessible(context.Background(), AccessibleOptions{Steps: realSteps(), Only: map[steps.ID]bool{steps.ISO: true},
+		Env: &steps.Env{Omni: om, ConfigDir: t.TempDir()}, Store: steps.NewStore(t.TempDir()),
+		In: strings.NewReader(""), Out: &out, Report: printer(&out)})
+	text := out.String()
+	if err == nil {
+		t.Fatalf("the ISO's questions were answered from no input:\n%s", text)
+	}
+	if !strings.Contains(text, "Omni's machines could not be read.\n  omni: ") || strings.Count(text, "connection refused") != 1 {
+		t.Errorf("why the machines could not be read, once:\n%s", text)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			t.Errorf("line %d is blank:\n%s", i+1, text)
+		}
 	}
 }
 
