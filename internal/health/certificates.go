@@ -73,11 +73,11 @@ func Certificate(c *unstructured.Unstructured, now time.Time) Finding {
 			f.Reason += "; expired " + notAfter.UTC().Format(time.DateOnly)
 		}
 		f.Hint = renewHint
-		return f
+		return f.inDemo(demoElsewhere)
 	case ready.Status != "True":
 		f.Status, f.Reason = Unknown, "Ready is "+orNone(ready.Status)+certConditionText(ready)
 		f.Hint = "wait for cert-manager to finish; if it lasts, " + renewHint
-		return f
+		return f.inDemo(demoElsewhere)
 	case !hasNotAfter:
 		f.Status, f.Reason = OK, "Ready (no expiry date reported)"
 		return f
@@ -85,7 +85,7 @@ func Certificate(c *unstructured.Unstructured, now time.Time) Finding {
 		f.Status = Down
 		f.Reason = "expired " + durationText(now.Sub(notAfter)) + " ago (" + notAfter.UTC().Format(time.DateOnly) + "), though Ready"
 		f.Hint = "clients refuse it: " + renewHint
-		return f
+		return f.inDemo(demoElsewhere)
 	}
 
 	left := notAfter.Sub(now)
@@ -93,12 +93,12 @@ func Certificate(c *unstructured.Unstructured, now time.Time) Finding {
 	if renewal, ok := certTime(c, "renewalTime"); ok && renewal.Before(now) {
 		f.Status, f.Reason = Degraded, "Ready, renewal overdue since "+renewal.UTC().Format(time.DateOnly)+", "+expires
 		f.Hint = "renewal is failing: " + renewHint
-		return f
+		return f.inDemo(demoElsewhere)
 	}
 	if left < certExpiryWarning {
 		f.Status, f.Reason = Degraded, "Ready, "+expires
 		f.Hint = "renewal should have happened by now: " + renewHint
-		return f
+		return f.inDemo(demoElsewhere)
 	}
 	f.Status, f.Reason = OK, "Ready, "+expires
 	return f

@@ -21,11 +21,11 @@ func Node(n *corev1.Node) Finding {
 	case ready.Status == corev1.ConditionUnknown:
 		f.Status, f.Reason = Down, "kubelet stopped posting status"+since(ready)
 		f.Hint = "check the machine's power and network; runbook: " + RunbookNodeLost
-		return f
+		return f.inDemo(demoNodeBack)
 	case ready.Status != corev1.ConditionTrue:
 		f.Status, f.Reason = Down, "NotReady"+detail(ready)
 		f.Hint = "look at the node's conditions and kubelet logs (talosctl logs kubelet)"
-		return f
+		return f.inDemo(demoElsewhere)
 	}
 	var pressures []string
 	for _, t := range []corev1.NodeConditionType{
@@ -63,11 +63,11 @@ func machineVerdict(s *specs.MachineStatusSpec, allocated bool) verdict {
 	switch {
 	case !s.GetConnected():
 		return verdict{Down, "not connected to Omni",
-			"check the machine's power and its SideroLink connection; runbook: " + RunbookNodeLost}
+			"check the machine's power and its SideroLink connection; runbook: " + RunbookNodeLost, demoNodeBack}
 	case s.GetLastError() != "":
-		return verdict{Degraded, "last error: " + oneLine(s.GetLastError()), "read the machine's logs in Omni"}
+		return verdict{Degraded, "last error: " + oneLine(s.GetLastError()), "read the machine's logs in Omni", ""}
 	case s.GetMaintenance() && !allocated:
-		return verdict{Degraded, "in maintenance mode (Talos not installed)", "allocate it to a cluster, or finish the install"}
+		return verdict{Degraded, "in maintenance mode (Talos not installed)", "allocate it to a cluster, or finish the install", ""}
 	}
 	reason := "connected"
 	if v := s.GetTalosVersion(); v != "" {

@@ -36,6 +36,7 @@ import (
 type verdict struct {
 	status       Status
 	reason, hint string
+	demo         string // what works in the embedded demo instead of hint (demo.go), or ""
 }
 
 // combine makes one verdict of several about the same object: the worst status; the reasons of the
@@ -54,7 +55,7 @@ func combine(vs ...verdict) verdict {
 			reasons = append(reasons, v.reason)
 		}
 		if out.hint == "" && v.status != OK {
-			out.hint = v.hint
+			out.hint, out.demo = v.hint, v.demo
 		}
 	}
 	sep := "; "
@@ -67,7 +68,7 @@ func combine(vs ...verdict) verdict {
 
 // finding names a verdict.
 func (v verdict) finding(object string) Finding {
-	return Finding{Object: object, Status: v.status, Reason: v.reason, Hint: v.hint}
+	return Finding{Object: object, Status: v.status, Reason: v.reason, Hint: v.hint, demo: v.demo}
 }
 
 // OmniCluster judges one Omni cluster from its ClusterStatus (mapping above).
@@ -84,39 +85,39 @@ func omniClusterVerdict(c *omni.ClusterStatus) verdict {
 	switch {
 	case phase == specs.ClusterStatusSpec_DESTROYING || c.Metadata().Phase() == resource.PhaseTearingDown:
 		return verdict{Degraded, "being destroyed (" + counts + ")",
-			"expected after a cluster delete (omnictl cluster template delete); if not, nothing on it will survive: restore from the templates"}
+			"expected after a cluster delete (omnictl cluster template delete); if not, nothing on it will survive: restore from the templates", demoElsewhere}
 	case total == 0 && requested > 0:
 		return verdict{Down, fmt.Sprintf("no machine allocated (%d requested)", requested),
-			"no free machine matches its machine classes: check the machines' MachineLabels (role, cluster-candidate) and the MachineClasses in Omni"}
+			"no free machine matches its machine classes: check the machines' MachineLabels (role, cluster-candidate) and the MachineClasses in Omni", ""}
 	case total == 0:
 		return verdict{Unknown, "no machine allocated or reported yet",
-			"allocate machines to it in Omni (cluster template sync), or wait for Omni to report them"}
+			"allocate machines to it in Omni (omnictl cluster template sync), or wait for Omni to report them", demoElsewhere}
 	case !s.GetHasConnectedControlPlanes():
 		return verdict{Down, "no control-plane machine connected to Omni (" + counts + ")",
-			"check the power and network of the control-plane machines; runbook: " + RunbookNodeLost}
+			"check the power and network of the control-plane machines; runbook: " + RunbookNodeLost, ""}
 	case !s.GetAvailable():
 		return verdict{Down, "the Talos API (apid) answers on no control plane (" + counts + ")",
-			"read the control-plane Machine findings and their consoles in Omni; runbook: " + RunbookNodeLost}
+			"read the control-plane Machine findings and their consoles in Omni; runbook: " + RunbookNodeLost, ""}
 	case !s.GetKubernetesAPIReady():
 		return verdict{Down, "Kubernetes API not ready (" + counts + ")",
-			"check etcd and kube-apiserver on the control planes: talosctl -n <control plane> service etcd, then the kube-apiserver pod's logs"}
+			"check etcd and kube-apiserver on the control planes: talosctl -n <control plane> service etcd, then the kube-apiserver pod's logs", demoElsewhere}
 	case !s.GetControlplaneReady():
 		return verdict{Degraded, "control plane not ready (" + counts + ")",
-			"a control-plane machine or component is unhealthy: read the control-plane Machine and Pod findings"}
+			"a control-plane machine or component is unhealthy: read the control-plane Machine and Pod findings", ""}
 	case connected < total:
 		return verdict{Degraded, fmt.Sprintf("%d of %d machines connected", connected, total),
-			"read the Machine findings of the disconnected ones; runbook: " + RunbookNodeLost}
+			"read the Machine findings of the disconnected ones; runbook: " + RunbookNodeLost, demoNodeBack}
 	case healthy < total:
 		return verdict{Degraded, fmt.Sprintf("%d of %d machines healthy", healthy, total),
-			"read the Machine findings of the unhealthy ones"}
+			"read the Machine findings of the unhealthy ones", ""}
 	case phase == specs.ClusterStatusSpec_SCALING_UP || phase == specs.ClusterStatusSpec_SCALING_DOWN:
 		return verdict{Degraded, fmt.Sprintf("%s: %d machines allocated, %d requested", phase, total, requested),
-			"machines are being added or removed: wait; if it lasts, check that free machines match its machine classes"}
+			"machines are being added or removed: wait; if it lasts, check that free machines match its machine classes", ""}
 	case phase != specs.ClusterStatusSpec_RUNNING:
-		return verdict{Unknown, "phase " + phase.String() + " (" + counts + ")", "wait for Omni to settle the cluster's phase"}
+		return verdict{Unknown, "phase " + phase.String() + " (" + counts + ")", "wait for Omni to settle the cluster's phase", ""}
 	case !s.GetReady():
 		return verdict{Degraded, "RUNNING but not ready (" + counts + ")",
-			"read the Machine findings; Omni's cluster page says which machine set is not ready"}
+			"read the Machine findings; Omni's cluster page says which machine set is not ready", ""}
 	}
 	reason := "RUNNING, " + counts
 	if v := s.GetKubernetesVersion(); v != "" {
@@ -159,7 +160,7 @@ func ClusterMachine(c *omni.ClusterMachineStatus) Finding {
 	if !connected && !s.GetIsRemoved() && s.GetStage() != specs.ClusterMachineStatusSpec_POWERING_ON &&
 		s.GetStage() != specs.ClusterMachineStatusSpec_POWERED_OFF {
 		return verdict{Down, "not connected to Omni (last known: " + lastKnown(c, cluster) + "); no MachineStatus",
-			"check the machine's power and its SideroLink connection; runbook: " + RunbookNodeLost}.finding(object)
+			"check the machine's power and its SideroLink connection; runbook: " + RunbookNodeLost, ""}.finding(object)
 	}
 	v := membership(c, cluster)
 	v.reason += "; no MachineStatus"
@@ -210,7 +211,7 @@ func membership(c *omni.ClusterMachineStatus, cluster string) verdict {
 	vs := []verdict{stageVerdict(s, inCluster(cluster)), configVerdict(s)}
 	if s.GetIsRemoved() {
 		vs = append(vs, verdict{Down, "removed from Omni but still a member" + inCluster(cluster),
-			"take it out of its machine set in Omni (cluster template sync without it), or register the machine again"})
+			"take it out of its machine set in Omni (omnictl cluster template sync without it), or register the machine again", demoElsewhere})
 	}
 	return combine(vs...)
 }
@@ -226,23 +227,23 @@ func stageVerdict(s *specs.ClusterMachineStatusSpec, in string) verdict {
 			return verdict{status: OK, reason: name + in}
 		}
 		return verdict{Degraded, name + in + " but not ready",
-			"a Talos service is unhealthy: talosctl -n <node> services says which"}
+			"a Talos service is unhealthy: talosctl -n <node> services says which", demoElsewhere}
 	case specs.ClusterMachineStatusSpec_BOOTING, specs.ClusterMachineStatusSpec_INSTALLING,
 		specs.ClusterMachineStatusSpec_CONFIGURING, specs.ClusterMachineStatusSpec_REBOOTING,
 		specs.ClusterMachineStatusSpec_POWERING_ON:
-		return verdict{Degraded, name + in, wait}
+		return verdict{Degraded, name + in, wait, demoElsewhere}
 	case specs.ClusterMachineStatusSpec_UPGRADING:
-		return verdict{Degraded, name + in, "a Talos upgrade is running: " + wait}
+		return verdict{Degraded, name + in, "a Talos upgrade is running: " + wait, demoElsewhere}
 	case specs.ClusterMachineStatusSpec_SHUTTING_DOWN:
 		return verdict{Degraded, name + in,
-			"expected during maintenance; otherwise find out why it shuts down; runbook: " + RunbookNodeLost + " if it does not come back"}
+			"expected during maintenance; otherwise find out why it shuts down; runbook: " + RunbookNodeLost + " if it does not come back", ""}
 	case specs.ClusterMachineStatusSpec_POWERED_OFF:
-		return verdict{Down, name + in, "power it on (infrastructure provider or BMC); runbook: " + RunbookNodeLost}
+		return verdict{Down, name + in, "power it on (infrastructure provider or BMC); runbook: " + RunbookNodeLost, ""}
 	case specs.ClusterMachineStatusSpec_BEFORE_DESTROY, specs.ClusterMachineStatusSpec_DESTROYING:
 		return verdict{Degraded, "leaving the cluster (" + name + ")",
-			"expected when scaling down or deleting the cluster; otherwise put the machine back in its machine set"}
+			"expected when scaling down or deleting the cluster; otherwise put the machine back in its machine set", ""}
 	}
-	return verdict{Unknown, "stage " + name + in, "wait for Omni to reach the machine"}
+	return verdict{Unknown, "stage " + name + in, "wait for Omni to reach the machine", ""}
 }
 
 // configVerdict judges a cluster machine's configuration: OK with no reason when there is nothing to say.
@@ -250,12 +251,12 @@ func configVerdict(s *specs.ClusterMachineStatusSpec) verdict {
 	const fix = "fix or remove the config patch that fails (the machine's or its cluster's ConfigPatches in Omni), then watch it apply"
 	switch {
 	case s.GetLastConfigError() != "":
-		return verdict{Degraded, "config error: " + oneLine(s.GetLastConfigError()), fix}
+		return verdict{Degraded, "config error: " + oneLine(s.GetLastConfigError()), fix, ""}
 	case s.GetConfigApplyStatus() == specs.ConfigApplyStatus_FAILED:
-		return verdict{Degraded, "config apply failed", fix}
+		return verdict{Degraded, "config apply failed", fix, ""}
 	case !s.GetConfigUpToDate() && s.GetStage() == specs.ClusterMachineStatusSpec_RUNNING:
 		return verdict{Degraded, "config not up to date",
-			"Omni is applying a changed config: wait; if it lasts, check the machine's connection and its config patches"}
+			"Omni is applying a changed config: wait; if it lasts, check the machine's connection and its config patches", ""}
 	}
 	return verdict{status: OK}
 }

@@ -261,11 +261,11 @@ func TestCombine(t *testing.T) {
 		want verdict
 	}{
 		{"none is OK", nil, verdict{status: OK}},
-		{"all OK: every reason in order", []verdict{{OK, "connected", ""}, {OK, "RUNNING", ""}}, verdict{OK, "connected, RUNNING", ""}},
-		{"worst first, OK reasons dropped", []verdict{{OK, "connected", ""}, {Unknown, "stage UNKNOWN", "wait"}, {Degraded, "config error", "fix it"}},
-			verdict{Degraded, "config error; stage UNKNOWN", "fix it"}},
-		{"hint of the worst that has one", []verdict{{Down, "off", ""}, {Degraded, "config error", "fix it"}},
-			verdict{Down, "off; config error", "fix it"}},
+		{"all OK: every reason in order", []verdict{{OK, "connected", "", ""}, {OK, "RUNNING", "", ""}}, verdict{OK, "connected, RUNNING", "", ""}},
+		{"worst first, OK reasons dropped", []verdict{{OK, "connected", "", ""}, {Unknown, "stage UNKNOWN", "wait", ""}, {Degraded, "config error", "fix it", ""}},
+			verdict{Degraded, "config error; stage UNKNOWN", "fix it", ""}},
+		{"hint of the worst that has one, with its demo phrasing", []verdict{{Down, "off", "", ""}, {Degraded, "config error", "fix it", demoElsewhere}},
+			verdict{Down, "off; config error", "fix it", demoElsewhere}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

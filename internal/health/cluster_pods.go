@@ -32,14 +32,14 @@ func ControlPlanePod(p *corev1.Pod, now time.Time) Finding {
 	restarts, last, lastWhy := podRestarts(p)
 	if reason, container := stuckContainer(p); reason != "" {
 		f.Status, f.Reason = Down, reason+" ("+container+")"+restartsText(restarts)
-		f.Hint = stuckHint(reason, p)
+		f.Hint, f.demo = stuckHint(reason, p)
 		return f
 	}
 	switch p.Status.Phase {
 	case corev1.PodFailed, corev1.PodSucceeded:
 		f.Status, f.Reason = Down, string(p.Status.Phase)+reasonText(p.Status.Reason, p.Status.Message)
 		f.Hint = "a control-plane pod must keep running: read the kubelet's logs on " + node + " (talosctl -n " + node + " logs kubelet)"
-		return f
+		return f.inDemo(demoElsewhere)
 	case corev1.PodUnknown, "":
 		f.Status, f.Reason = Unknown, "phase unknown: node "+node+" does not report it"
 		f.Hint = "read the finding of Node/" + node + "; runbook: " + RunbookNodeLost
@@ -55,7 +55,7 @@ func ControlPlanePod(p *corev1.Pod, now time.Time) Finding {
 			f.Reason += reasonText(c.Reason, c.Message)
 		}
 		f.Hint = "read its logs: kubectl -n " + p.Namespace + " logs " + p.Name
-		return f
+		return f.inDemo(demoElsewhere)
 	}
 	if restarts >= restartsMany && !last.IsZero() && now.Sub(last) < restartRecent {
 		f.Status = Degraded
@@ -64,7 +64,7 @@ func ControlPlanePod(p *corev1.Pod, now time.Time) Finding {
 			f.Reason += " (" + lastWhy + ")"
 		}
 		f.Hint = "it flaps: read the previous container's logs (kubectl -n " + p.Namespace + " logs " + p.Name + " --previous)"
-		return f
+		return f.inDemo(demoElsewhere)
 	}
 	f.Status, f.Reason = OK, "Running, Ready"
 	if v := podVersion(p); v != "" {
@@ -94,15 +94,17 @@ func cannotRun(reason string) bool {
 	return false
 }
 
-func stuckHint(reason string, p *corev1.Pod) string {
+// stuckHint is the hint for a container that cannot run, and what works in the demo instead when the hint
+// names a tool.
+func stuckHint(reason string, p *corev1.Pod) (hint, demo string) {
 	switch reason {
 	case "CrashLoopBackOff", "RunContainerError":
 		return "read why it exits: kubectl -n " + p.Namespace + " logs " + p.Name + " --previous (or talosctl -n " +
-			orNone(p.Spec.NodeName) + " logs -k); for kube-apiserver check etcd first"
+			orNone(p.Spec.NodeName) + " logs -k); for kube-apiserver check etcd first", demoElsewhere
 	case "ImagePullBackOff", "ErrImagePull", "InvalidImageName":
-		return "node " + orNone(p.Spec.NodeName) + " cannot pull the image: check the image name in the machine config and the node's network"
+		return "node " + orNone(p.Spec.NodeName) + " cannot pull the image: check the image name in the machine config and the node's network", ""
 	}
-	return "the kubelet cannot create the container: read the pod's events and the machine config of node " + orNone(p.Spec.NodeName)
+	return "the kubelet cannot create the container: read the pod's events and the machine config of node " + orNone(p.Spec.NodeName), ""
 }
 
 // podRestarts sums the containers' restarts and returns the latest termination with its reason.

@@ -55,7 +55,7 @@ func KubeletSkew(nodes []*corev1.Node, pods []*corev1.Pod) (f Finding, ok bool) 
 	case len(vs) > 0:
 	case len(keys) > 1:
 		vs = append(vs, verdict{Degraded, "mid-upgrade or skew: " + g.text("nodes"),
-			"if a Kubernetes upgrade is running in Omni, let it finish; otherwise upgrade the stragglers so that every kubelet runs the same version"})
+			"if a Kubernetes upgrade is running in Omni, let it finish; otherwise upgrade the stragglers so that every kubelet runs the same version", ""})
 	default:
 		reason := keys[0] + " on " + allOf(len(g.names[keys[0]]), "node")
 		if hasRef && refName == refAPIServer {
@@ -89,11 +89,11 @@ func kubeletPolicy(g versionGroups, ref semver.Version, refName string) []verdic
 	var vs []verdict
 	if len(newer.names) > 0 {
 		vs = append(vs, verdict{Degraded, "kubelet newer than " + refName + " " + canonical(ref) + " (not allowed): " + newer.text("nodes"),
-			"upgrade the control plane first (Omni's Kubernetes upgrade does it in order): a kubelet must never be newer than kube-apiserver"})
+			"upgrade the control plane first (Omni's Kubernetes upgrade does it in order): a kubelet must never be newer than kube-apiserver", ""})
 	}
 	if len(older.names) > 0 {
 		vs = append(vs, verdict{Degraded, "kubelet too old for " + refName + " " + canonical(ref) + " (not allowed): " + older.text("nodes"),
-			"upgrade Kubernetes on those nodes (Omni upgrades one minor version at a time)"})
+			"upgrade Kubernetes on those nodes (Omni upgrades one minor version at a time)", ""})
 	}
 	return vs
 }
@@ -207,10 +207,10 @@ func talosSkewVerdict(cluster string, g versionGroups, want string) verdict {
 	switch {
 	case len(keys) > 1:
 		v = verdict{Degraded, "mid-upgrade or skew: " + g.text("machines") + wantText,
-			"if Omni is upgrading Talos, let it finish (omnictl get talosupgradestatus " + cluster + "); otherwise upgrade the stragglers to the cluster's version"}
+			"if Omni is upgrading Talos, let it finish (omnictl get talosupgradestatus " + cluster + "); otherwise upgrade the stragglers to the cluster's version", demoElsewhere}
 	case want != "" && !sameVersion(keys[0], want):
 		v = verdict{Degraded, allOf(len(g.names[keys[0]]), "machine") + " on " + keys[0] + wantText + ": upgrade pending or stuck",
-			"read the cluster's upgrade status in Omni (omnictl get talosupgradestatus " + cluster + ")"}
+			"read the cluster's upgrade status in Omni (omnictl get talosupgradestatus " + cluster + ")", demoElsewhere}
 	default:
 		v = verdict{status: OK, reason: keys[0] + " on " + allOf(len(g.names[keys[0]]), "machine") + " of " + cluster}
 	}

@@ -84,16 +84,19 @@ func Application(app *unstructured.Unstructured) Finding {
 		st     Status
 		reason string
 		hint   string
+		demo   string // what works in the demo instead of hint (demo.go)
 	}
 	var parts []part
-	add := func(st Status, reason, hint string) { parts = append(parts, part{st, reason, hint}) }
+	add := func(st Status, reason, hint string) { parts = append(parts, part{st, reason, hint, ""}) }
+	// addTool adds a part whose hint names argocd, which cannot reach the demo.
+	addTool := func(st Status, reason, hint string) { parts = append(parts, part{st, reason, hint, demoElsewhere}) }
 
 	syncHint := fmt.Sprintf("see what drifts (argocd app diff %s) and sync it; runbook: %s", ref, RunbookAppSync)
 	switch sync {
 	case "Synced":
 		add(OK, "Synced", "")
 	case "OutOfSync":
-		add(Degraded, "OutOfSync", syncHint)
+		parts = append(parts, part{Degraded, "OutOfSync", syncHint, demoResync})
 	case "", "Unknown":
 		add(Unknown, "sync Unknown", "ArgoCD could not compare the App with git: check the repo-server and the source"+appSourceNote(app))
 	default:
@@ -117,17 +120,17 @@ func Application(app *unstructured.Unstructured) Finding {
 		}
 		add(OK, h, "")
 	case "Progressing":
-		add(Degraded, withMsg("progressing"), fmt.Sprintf("if it stays Progressing, find the resource that never becomes healthy (argocd app get %s), e.g. an HTTPRoute with no status.parents", ref))
+		addTool(Degraded, withMsg("progressing"), fmt.Sprintf("if it stays Progressing, find the resource that never becomes healthy (argocd app get %s), e.g. an HTTPRoute with no status.parents", ref))
 	case "Suspended":
 		add(Degraded, withMsg("Suspended"), "a resource is paused or suspended: resume it if that was not intended")
 	case "Degraded":
-		add(Down, withMsg("Degraded"), unhealthy)
+		addTool(Down, withMsg("Degraded"), unhealthy)
 	case "Missing":
-		hint := fmt.Sprintf("sync it (argocd app sync %s); runbook: %s", ref, RunbookAppSync)
 		if cannotRender(conds) {
-			hint = renderHint
+			add(Down, withMsg("Missing: its resources do not exist"), renderHint)
+		} else {
+			addTool(Down, withMsg("Missing: its resources do not exist"), fmt.Sprintf("sync it (argocd app sync %s); runbook: %s", ref, RunbookAppSync))
 		}
-		add(Down, withMsg("Missing: its resources do not exist"), hint)
 	case "", "Unknown":
 		add(Unknown, withMsg("health Unknown"), "")
 	default:
@@ -148,7 +151,7 @@ func Application(app *unstructured.Unstructured) Finding {
 	case "Terminating":
 		add(Degraded, withOp("sync being terminated"), "wait for the sync to stop, then sync again")
 	case "Failed", "Error":
-		add(Degraded, withOp("last sync "+phase), fmt.Sprintf("read the sync result (argocd app get %s) and fix the manifests; runbook: %s", ref, RunbookAppSync))
+		addTool(Degraded, withOp("last sync "+phase), fmt.Sprintf("read the sync result (argocd app get %s) and fix the manifests; runbook: %s", ref, RunbookAppSync))
 	default:
 		add(Unknown, withOp("sync operation "+phase), "")
 	}
@@ -160,11 +163,11 @@ func Application(app *unstructured.Unstructured) Finding {
 		}
 		switch {
 		case strings.HasSuffix(c.Type, "Error"):
-			hint := fmt.Sprintf("read the condition (argocd app get %s); runbook: %s", ref, RunbookAppSync)
 			if cannotRender([]Condition{c}) {
-				hint = renderHint
+				add(Degraded, msg, renderHint)
+			} else {
+				addTool(Degraded, msg, fmt.Sprintf("read the condition (argocd app get %s); runbook: %s", ref, RunbookAppSync))
 			}
-			add(Degraded, msg, hint)
 		case c.Type == "SharedResourceWarning":
 			add(Degraded, msg, "two Applications manage the same resource (ApplicationSet name collision?): give each App its own resources")
 		default:
@@ -181,7 +184,7 @@ func Application(app *unstructured.Unstructured) Finding {
 		}
 		reasons = append(reasons, p.reason)
 	}
-	f.Status, f.Reason, f.Hint = parts[worst].st, strings.Join(reasons, ", "), parts[worst].hint
+	f.Status, f.Reason, f.Hint, f.demo = parts[worst].st, strings.Join(reasons, ", "), parts[worst].hint, parts[worst].demo
 	if f.Status == OK {
 		f.Hint = ""
 	}

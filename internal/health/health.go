@@ -112,6 +112,9 @@ type Finding struct {
 	Reason string `json:"reason"`
 	// Hint says what to do next, or which runbook applies; empty when nothing is to be done.
 	Hint string `json:"hint,omitempty"`
+	// demo is what works in the embedded demo instead, when Hint names a tool that cannot reach it or
+	// the problem is one of the demo's faults (demo.go); ForDemo shows it.
+	demo string
 }
 
 // LayerReport is the verdict on one layer: its findings, worst first.

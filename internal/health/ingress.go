@@ -103,6 +103,7 @@ func HTTPProxy(p *unstructured.Unstructured) Finding {
 			f.Reason += ": " + desc
 		}
 		f.Hint = "Contour serves nothing for it: fix what the reason says (" + describe + ")"
+		f.demo = demoElsewhere
 	case "orphaned":
 		f.Status, f.Reason = Degraded, "orphaned: no root HTTPProxy includes it"
 		if desc != "" && !strings.Contains(strings.ToLower(desc), "orphan") {
@@ -203,6 +204,7 @@ func Gateway(g *unstructured.Unstructured) Finding {
 		}
 	case Down:
 		f.Hint = fmt.Sprintf("read its conditions (kubectl describe gateway -n %s %s): listeners, addresses, certificates", g.GetNamespace(), g.GetName())
+		f.demo = demoElsewhere
 	default:
 		f.Hint = "no controller has judged it: check GatewayClass " + gwOr(class, "(none named)") + " and its controller"
 	}

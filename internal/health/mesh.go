@@ -124,7 +124,7 @@ func Dataplane(di *unstructured.Unstructured, now time.Time) Finding {
 	case lastConnect.IsZero():
 		f.Status, f.Reason = Unknown, "latest subscription has no connect time (DataplaneInsight)"
 		f.Hint = "read it with kumactl inspect dataplanes, or in the Kuma GUI"
-		return f
+		return f.inDemo(demoElsewhere)
 	}
 	cp := text(last["controlPlaneInstanceId"])
 	if cp == "" {

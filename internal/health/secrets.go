@@ -15,6 +15,12 @@ import (
 // ending in "."+VaultConfigGroup ("policies.redhatcop.redhat.io", …) are reported by Secrets.
 const VaultConfigGroup = "redhatcop.redhat.io"
 
+// The fixes of a Vault that cannot serve: never initialized, or sealed.
+const (
+	vaultInitHint   = "run `cedille-tui install` (step vault-init)"
+	vaultUnsealHint = "unseal it with a threshold of the key shares: cedille-tui install --only vault-unseal; runbook: " + RunbookVaultSealed
+)
+
 // VaultReplica judges one Vault server from its sys/health answer (nil with err when it did not answer).
 // An uninitialized or sealed Vault is Down: nothing can read a secret from it.
 func VaultReplica(name string, h *vault.HealthResponse, err error) Finding {
@@ -28,10 +34,10 @@ func VaultReplica(name string, h *vault.HealthResponse, err error) Finding {
 		f.Hint = "wait for the next poll of Vault"
 	case !h.Initialized:
 		f.Status, f.Reason = Down, "not initialized"
-		f.Hint = "run `cedille-tui install` (step vault-init)"
+		f.Hint, f.demo = vaultInitHint, demoVaultSetup
 	case h.Sealed:
 		f.Status, f.Reason = Down, "sealed"
-		f.Hint = "unseal it with the key shares; runbook: vault-sealed"
+		f.Hint, f.demo = vaultUnsealHint, demoUnseal
 	case h.Standby:
 		f.Status, f.Reason = OK, "unsealed, standby"
 	default:
@@ -107,11 +113,14 @@ func vaultHA(vs []VaultStatus) []Finding {
 		}
 	}
 	if len(groups) == 0 {
-		return []Finding{{
-			Object: "VaultCluster/vault", Status: Down,
+		f := Finding{Object: "VaultCluster/vault", Status: Down,
 			Reason: fmt.Sprintf("no active replica: none of the %d servers is unsealed and answering", len(vs)),
-			Hint:   "unseal the servers (runbook: " + RunbookVaultSealed + ") or bring their pods back",
-		}}
+			Hint:   "unseal the servers (runbook: " + RunbookVaultSealed + ") or bring their pods back", demo: demoUnseal}
+		// Every server answered that it was never initialized: unsealing is not the next step.
+		if !slices.ContainsFunc(vs, func(v VaultStatus) bool { return v.Err != nil || v.Health == nil || v.Health.Initialized }) {
+			f.Hint, f.demo = "initialize it: "+vaultInitHint, demoVaultSetup
+		}
+		return []Finding{f}
 	}
 	ids := slices.Sorted(maps.Keys(groups))
 	out := make([]Finding, 0, len(groups))
@@ -129,7 +138,7 @@ func vaultHA(vs []VaultStatus) []Finding {
 		case 0:
 			f.Status = Down
 			f.Reason = fmt.Sprintf("no active replica (%d standby: %s)", len(g.standby), strings.Join(g.standby, ", "))
-			f.Hint = "no leader: check Raft quorum (vault operator raft list-peers) and the pods' logs"
+			f.Hint, f.demo = "no leader: check Raft quorum (vault operator raft list-peers) and the pods' logs", demoElsewhere
 		case 1:
 			f.Status = OK
 			f.Reason = fmt.Sprintf("active %s, %d standby", g.active[0], len(g.standby))
@@ -166,7 +175,7 @@ func VaultConfigCR(cr *unstructured.Unstructured) Finding {
 		} else if c.Reason != "" {
 			f.Reason += ": " + c.Reason
 		}
-		f.Hint = vaultConfigHint(c.Message)
+		f.Hint, f.demo = vaultConfigHint(c.Message)
 	default:
 		f.Status, f.Reason = Unknown, "ReconcileSuccessful="+c.Status
 		if msg != "" {
@@ -177,20 +186,21 @@ func VaultConfigCR(cr *unstructured.Unstructured) Finding {
 	return f
 }
 
-// vaultConfigHint recognises the failure messages of KF's vault-config-operator bootstrap runbook.
-func vaultConfigHint(msg string) string {
+// vaultConfigHint recognises the failure messages of KF's vault-config-operator bootstrap runbook; demo is
+// what works in the embedded demo instead, when the hint names a command.
+func vaultConfigHint(msg string) (hint, demo string) {
 	m := strings.ToLower(msg)
 	switch {
 	case strings.Contains(m, "invalid role name"):
-		return "the Kubernetes auth bootstrap is missing (auth/kubernetes role config-admin): run `cedille-tui install` step vault-bootstrap"
+		return "the Kubernetes auth bootstrap is missing (auth/kubernetes role config-admin): run `cedille-tui install` step vault-bootstrap", demoVaultSetup
 	case strings.Contains(m, "no such host"), strings.Contains(m, "dial tcp"), strings.Contains(m, "connection refused"),
 		strings.Contains(m, "i/o timeout"), strings.Contains(m, "no route to host"):
-		return "Vault is unreachable from the operator: check the vault Service, its pods and cluster DNS"
+		return "Vault is unreachable from the operator: check the vault Service, its pods and cluster DNS", ""
 	case strings.Contains(m, "403"), strings.Contains(m, "permission denied"):
-		return "policy/role drift: check the config-admin policy and role in Vault (bound service accounts, audience, token_reviewer_jwt)"
+		return "policy/role drift: check the config-admin policy and role in Vault (bound service accounts, audience, token_reviewer_jwt)", ""
 	case strings.Contains(m, "400"):
-		return "Vault rejected the request: compare the CR with what Vault expects (vault-config-operator logs)"
+		return "Vault rejected the request: compare the CR with what Vault expects (vault-config-operator logs)", ""
 	default:
-		return "read vault-config-operator's logs and the CR's events"
+		return "read vault-config-operator's logs and the CR's events", ""
 	}
 }

@@ -155,7 +155,7 @@ func TestVaultConfigHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.msg, func(t *testing.T) {
-			if h := vaultConfigHint(tt.msg); !strings.Contains(h, tt.hintHas) {
+			if h, _ := vaultConfigHint(tt.msg); !strings.Contains(h, tt.hintHas) {
 				t.Fatalf("hint %q lacks %q", h, tt.hintHas)
 			}
 		})

@@ -130,12 +130,14 @@ func DiskPool(p *unstructured.Unstructured, now time.Time) Finding {
 	case strings.EqualFold(poolStatus, "Faulted"):
 		f.Status, f.Reason = Down, "Faulted: the pool cannot serve its replicas"
 		f.Hint = "the disk " + where + " failed or vanished: check it (talosctl disks) and the io-engine pod there; runbook: " + RunbookPoolDegraded
+		f.demo = demoElsewhere
 	case p.GetDeletionTimestamp() != nil || strings.EqualFold(crState, "Terminating"):
 		f.Status, f.Reason = Degraded, "being deleted"+poolStatusNote(poolStatus)
 		f.Hint = "the pool " + where + " is going away with its replicas: if unintended, check that its volumes have healthy replicas elsewhere; runbook: " + RunbookPoolDegraded
 	case strings.EqualFold(poolStatus, "Degraded"):
 		f.Status, f.Reason = Degraded, "Degraded"+poolUsage(p)
 		f.Hint = "the disk " + where + " reports errors: check it before it faults; runbook: " + RunbookPoolDegraded
+		f.demo = demoPoolBack
 	case strings.EqualFold(crState, "Creating"):
 		created := p.GetCreationTimestamp().Time
 		if age := now.Sub(created); !created.IsZero() && age >= storagePatience {
@@ -170,6 +172,7 @@ func DiskPool(p *unstructured.Unstructured, now time.Time) Finding {
 	default:
 		f.Status, f.Reason = Unknown, "unrecognised pool status "+strconv.Quote(poolStatus)
 		f.Hint = "read the pool with kubectl mayastor get pools"
+		f.demo = demoElsewhere
 	}
 	return f
 }
@@ -215,6 +218,7 @@ func PVC(c *corev1.PersistentVolumeClaim, classes map[string]*storagev1.StorageC
 			f.Hint = "StorageClass " + class + " does not exist: fix storageClassName"
 		case !c.CreationTimestamp.IsZero() && age >= storagePatience:
 			f.Hint = "provisioning is stuck: read the claim's events (kubectl describe pvc); for mayastor check the DiskPools' space and Online count"
+			f.demo = demoElsewhere
 		default:
 			f.Hint = "provisioning in progress; read the claim's events if it lasts"
 		}

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -89,6 +90,7 @@ func judgeVCluster(sts *appsv1.StatefulSet, have map[string]bool, clusterSecrets
 			hints = append(hints, hint)
 		}
 	}
+	demo := "" // what works in the demo instead of the hints (demo.go)
 
 	want := int32(1)
 	if sts.Spec.Replicas != nil {
@@ -98,6 +100,7 @@ func judgeVCluster(sts *appsv1.StatefulSet, have map[string]bool, clusterSecrets
 	switch {
 	case want == 0:
 		worsen(Degraded, "scaled to 0 (paused)", fmt.Sprintf("resume it if the pause was not intended (vcluster resume %s -n %s)", sts.Name, sts.Namespace))
+		demo = demoElsewhere
 	case ready == 0:
 		worsen(Down, fmt.Sprintf("0/%d ready", want), fmt.Sprintf("look at pod %s-0 in %s (k3s and syncer logs)", sts.Name, sts.Namespace))
 	case ready < want:
@@ -115,6 +118,7 @@ func judgeVCluster(sts *appsv1.StatefulSet, have map[string]bool, clusterSecrets
 			worsen(Degraded, "not registered in ArgoCD",
 				fmt.Sprintf("create ArgoCD cluster Secret %s (server %s); runbook: %s",
 					VClusterClusterSecretName(sts.Name), VClusterServer(sts.Name, sts.Namespace), RunbookVClusterRegist))
+			demo = cmp.Or(demo, demoRegister)
 		}
 	}
 
@@ -124,7 +128,7 @@ func judgeVCluster(sts *appsv1.StatefulSet, have map[string]bool, clusterSecrets
 	}
 	f.Reason = strings.Join(problems, "; ")
 	f.Hint = strings.Join(hints, "; ")
-	return f
+	return f.inDemo(demo)
 }
 
 // registeredInArgoCD applies the convention documented above.

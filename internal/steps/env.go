@@ -42,6 +42,10 @@ type Env struct {
 	// CheckRegistration makes a request with an ArgoCD cluster Secret's credentials and returns the user
 	// they authenticate as; nil uses gitops.Check (a real request to the registered server).
 	CheckRegistration func(ctx context.Context, s *corev1.Secret) (string, error)
+	// ConsoleCommand is the command line the hand-off gives to open the console where the install ran;
+	// empty gives a real platform's, `cedille-tui --kubeconfig <the plan's kubeconfig>`. The demo sets
+	// `cedille-tui demo`: the kubeconfig it writes names a cluster that only the demo's process holds.
+	ConsoleCommand string
 }
 
 // Confirmation is a destructive action put to the operator: what it does, everything it touches, and

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -66,7 +67,7 @@ func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 			return err
 		}
 	}
-	lines := HandoffLines(*p)
+	lines := HandoffLines(*p, e.consoleCommand(*p))
 	for _, l := range lines {
 		emit(Event{Step: Handoff, Message: l})
 	}
@@ -84,8 +85,9 @@ func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 	return nil
 }
 
-// HandoffLines is the hand-off summary of a plan, as lines.
-func HandoffLines(p plan.Plan) []string {
+// HandoffLines is the hand-off summary of a plan, as lines; console is the command line that opens the
+// console where the install ran (Env.ConsoleCommand, as consoleCommand fills it).
+func HandoffLines(p plan.Plan, console string) []string {
 	p = p.WithDefaults()
 	g := p.GitOps.WithDefaults()
 	s := p.Storage.WithDefaults()
@@ -133,6 +135,11 @@ func HandoffLines(p plan.Plan) []string {
 		"- write the GitHub App key to Vault at kv-system/github/clubcedille before vault-config-operator reconciles (it panics without it)",
 		"- DNS for "+g.Domain+" and the ingress certificate",
 		"- Mayastor backups (never built on this platform)",
-		"", "## Open the console", "    cedille-tui --kubeconfig "+p.Cluster.Kubeconfig)
+		"", "## Open the console", "    "+console)
 	return out
+}
+
+// consoleCommand is Env.ConsoleCommand, or a real platform's: the console on the plan's kubeconfig.
+func (e *Env) consoleCommand(p plan.Plan) string {
+	return cmp.Or(e.ConsoleCommand, "cedille-tui --kubeconfig "+p.Cluster.Kubeconfig)
 }

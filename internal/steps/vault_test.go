@@ -81,10 +81,10 @@ func TestHandoff(t *testing.T) {
 	p.GitOps = plan.GitOps{Chart: plan.Chart{Repo: "https://charts.example.org", Version: "7.7.3"}, Domain: "argocd.example.org",
 		Root: plan.RootApp{RepoURL: "https://git.example.org/p.git", Path: "apps"}}
 	p.Vault.ReviewerExpires = time.Date(2027, 11, 22, 0, 0, 0, 0, time.UTC)
-	text := strings.Join(HandoffLines(p), "\n")
+	text := strings.Join(HandoffLines(p, "cedille-tui --kubeconfig "+p.Cluster.Kubeconfig), "\n")
 	for _, want := range []string{"ArgoCD (chart argo-cd 7.7.3) at https://argocd.example.org", "vcluster staging in vcluster-staging",
 		"expires on 2027-11-22; renew it before then: cedille-tui install --only vault-bootstrap",
-		"kv-system/sso/argocd → Secret argocd/dex-secret", "Secret vcluster-sandbox/vc-sandbox", "cedille-tui --kubeconfig " + p.Cluster.Kubeconfig} {
+		"kv-system/sso/argocd → Secret argocd/dex-secret", "Secret vcluster-sandbox/vc-sandbox"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("hand-off lacks %q:\n%s", want, text)
 		}
@@ -104,6 +104,39 @@ func TestHandoff(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, HandoffFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("hand-off file: %v %v", fi, err)
+	}
+}
+
+// TestHandoffConsoleCommand: the hand-off ends with the command that opens the console where the install
+// ran — the plan's kubeconfig on a real platform, the demo's own command on the demo.
+func TestHandoffConsoleCommand(t *testing.T) {
+	p := plan.New()
+	p.Cluster.Kubeconfig = "/home/op/.config/cedille-tui/cedille-cluster.kubeconfig"
+	for _, tc := range []struct {
+		name, command, want string
+	}{
+		{"real platform", "", "cedille-tui --kubeconfig /home/op/.config/cedille-tui/cedille-cluster.kubeconfig"},
+		{"demo", "cedille-tui demo", "cedille-tui demo"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var shown []string
+			e := &Env{ConfigDir: dir, ConsoleCommand: tc.command}
+			if err := (HandoffStep{}).Run(context.Background(), e, &p, func(ev Event) { shown = append(shown, ev.Message) }); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, HandoffFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			written := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if got := written[len(written)-2:]; got[0] != "## Open the console" || got[1] != "    "+tc.want {
+				t.Errorf("the hand-off ends with %q, want the console heading then %q", got, tc.want)
+			}
+			if !slices.Contains(shown, "    "+tc.want) {
+				t.Errorf("the step's output lacks %q: %q", tc.want, shown)
+			}
+		})
 	}
 }
 

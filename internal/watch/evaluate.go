@@ -26,7 +26,17 @@ func kubeLayers() []struct {
 // Evaluate applies the health rules to a snapshot's contents. It is pure: the same snapshot gives the
 // same report, which is what `status` and every console share. Layers whose source is not configured
 // are left out; layers whose source failed before it ever synced say so instead of reporting emptiness.
+// The demo's snapshot gets the demo's hints (health.Report.ForDemo): what works there, the tools a real
+// platform's hints name reaching nothing in it.
 func Evaluate(s Snapshot) health.Report {
+	r := evaluate(s)
+	if s.Demo {
+		return r.ForDemo()
+	}
+	return r
+}
+
+func evaluate(s Snapshot) health.Report {
 	var layers []health.LayerReport
 	kube, om, v := s.Source(platform.SourceKubernetes), s.Source(platform.SourceOmni), s.Source(platform.SourceVault)
 

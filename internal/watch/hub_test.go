@@ -10,6 +10,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	vault "github.com/hashicorp/vault/api"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -208,5 +209,29 @@ func TestStripForCache(t *testing.T) {
 	}
 	if _, err := StripForCache("not an object"); err != nil {
 		t.Fatal("non-objects pass through")
+	}
+}
+
+// TestEvaluateDemoHints: a snapshot of the demo gets the demo's hints (what works there first), any other
+// the real platform's; the statuses are the same.
+func TestEvaluateDemoHints(t *testing.T) {
+	sealed := Snapshot{
+		Objects: health.Objects{Vault: []health.VaultStatus{{Name: "vault-0", Health: &vault.HealthResponse{Initialized: true, Sealed: true}}}},
+		Sources: map[platform.Source]SourceState{platform.SourceVault: {Configured: true, Synced: true}}}
+	const real = "unseal it with a threshold of the key shares: cedille-tui install --only vault-unseal; runbook: vault-sealed"
+	for _, tt := range []struct {
+		demo bool
+		want string
+	}{
+		{false, real},
+		{true, "press V again (or H) to unseal the demo's Vault (a real platform: " + real + ")"},
+	} {
+		s := sealed
+		s.Demo = tt.demo
+		r := Evaluate(s)
+		l, _ := r.Layer(health.LayerSecrets)
+		if r.Overall != health.Down || l.Worst().Hint != tt.want {
+			t.Errorf("demo %v: %v, hint %q, want Down and %q", tt.demo, r.Overall, l.Worst().Hint, tt.want)
+		}
 	}
 }

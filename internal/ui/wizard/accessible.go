@@ -2,12 +2,14 @@ package wizard
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +26,8 @@ import (
 // steps run with line output (the unattended printer). The plan is saved after each answer and each
 // step, as in the full-screen wizard. A step's questions during its run (Env.Ask: the key ceremony, an
 // unseal share, a secret, a yes/no) are plain lines too; a share or a secret is read without echo when
-// the input is a terminal.
+// the input is a terminal. Each problem is said once, on a line of its own (a multi-error split into its
+// problems, no blank line); a step that meets a problem already said refers to where it was said.
 
 // AccessibleOptions configure an accessible run.
 type AccessibleOptions struct {
@@ -34,19 +37,25 @@ type AccessibleOptions struct {
 	Only  map[steps.ID]bool
 	In    io.Reader
 	Out   io.Writer
-	// Report prints the runner's updates (the unattended printer).
+	// Report prints the runner's updates (the unattended printer). It is given no "checking" update, and
+	// a problem (a pending or failed step's detail) one line at a time, each once: a step that meets a
+	// problem already said gets a detail that refers to it.
 	Report func(steps.Update)
+	// Command is the command line that runs this install again, which a failed step tells to retry;
+	// empty is `cedille-tui install --accessible`.
+	Command string
 }
 
 // RunAccessible runs the install with plain prompts.
 func RunAccessible(ctx context.Context, o AccessibleOptions) (Result, error) {
-	a := &accessible{o: o, in: &lineReader{r: bufio.NewReader(o.In)}}
+	a := &accessible{o: o, in: &lineReader{r: bufio.NewReader(o.In)}, said: map[string]steps.ID{}}
 	if a.o.Env == nil {
 		a.o.Env = &steps.Env{}
 	}
-	if a.o.Report == nil {
-		a.o.Report = func(steps.Update) {}
+	if a.o.Report == nil { // nothing printed: nothing is said but the failures below
+		a.o.Report, a.said = func(steps.Update) {}, nil
 	}
+	a.o.Command = cmp.Or(a.o.Command, "cedille-tui install --accessible")
 	return a.run(ctx)
 }
 
@@ -56,6 +65,8 @@ type accessible struct {
 	sv        steps.Saved
 	inv       *plan.Inventory
 	confirmed string
+	// said is every problem line Report was given, with the step it was said for (nil when nothing prints).
+	said map[string]steps.ID
 }
 
 func (a *accessible) printf(format string, args ...any) { fmt.Fprintf(a.o.Out, format, args...) }
@@ -82,23 +93,23 @@ func (a *accessible) run(ctx context.Context) (Result, error) {
 		env.Keys = &steps.Keyring{}
 		defer env.Keys.Wipe()
 	}
-	r := &steps.Runner{Steps: a.o.Steps, Env: &env, Store: a.o.Store, Only: a.o.Only, Report: a.o.Report}
+	r := &steps.Runner{Steps: a.o.Steps, Env: &env, Store: a.o.Store, Only: a.o.Only, Report: a.report}
 	a.printf("Checking every step from the top (the install resumes at the first one not done).\n")
 	outcomes := r.CheckAll(ctx, a.sv)
 	start := steps.ResumeAt(steps.Order(a.o.Steps), outcomes, a.o.Only)
 	for i := start; i < len(a.o.Steps); i++ {
 		s := a.o.Steps[i]
 		if !steps.Selected(s.ID(), a.o.Only) {
-			a.o.Report(steps.Update{Step: s.ID(), State: steps.Skipped})
+			a.report(steps.Update{Step: s.ID(), State: steps.Skipped})
 			continue
 		}
 		if i > start { // an earlier step may have made this one hold
 			if o, err := s.Check(ctx, &env, a.sv.Plan); err == nil && o.Holds {
-				a.o.Report(steps.Update{Step: s.ID(), State: steps.Done, Detail: o.Detail})
+				a.report(steps.Update{Step: s.ID(), State: steps.Done, Detail: o.Detail})
 				continue
 			}
 		}
-		a.printf("\n== %s (step %d of %d) ==\n", s.Title(), i+1, len(a.o.Steps))
+		a.printf("== %s (step %d of %d) ==\n", s.Title(), i+1, len(a.o.Steps))
 		if err := a.ask(ctx, &env, s.ID()); err != nil {
 			return Result{}, err
 		}
@@ -106,21 +117,135 @@ func (a *accessible) run(ctx context.Context) (Result, error) {
 			return Result{}, err
 		}
 		if err := r.RunOne(ctx, &a.sv, s); err != nil {
-			a.printf("%s failed:\n", s.Title())
-			if ps := errProblems(err); len(ps) > 0 {
-				for _, p := range ps {
-					a.printf("  %s\n", p)
-				}
-			} else {
-				a.printf("  %v\n", err)
+			a.printf("%s failed.\n", s.Title())
+			for _, l := range a.unsaid(strings.TrimPrefix(err.Error(), "step "+string(s.ID())+": ")) {
+				a.printf("  %s\n", l)
 			}
-			a.printf("The plan is saved: run `cedille-tui install --accessible` again to retry from this step.\n")
-			return Result{}, err
+			a.printf("The plan is saved: run `%s` again to retry from this step.\n", a.o.Command)
+			return Result{}, &stoppedError{step: s.ID(), err: err}
 		}
 	}
 	res := Result{Finished: true, Kubeconfig: a.sv.Plan.Cluster.Kubeconfig}
-	a.printf("\nEvery step's outcome holds. The state is saved to %s.\n", a.o.Store.Path)
+	a.printf("Every step's outcome holds. The state is saved to %s.\n", a.o.Store.Path)
 	return res, nil
+}
+
+// stoppedError ends a run at a failed step whose problem is already printed: its message says only where
+// the install stopped (the command prints it last), and it wraps the step's error.
+type stoppedError struct {
+	step steps.ID
+	err  error
+}
+
+func (e *stoppedError) Error() string {
+	return "the install stopped at step " + string(e.step) + " (its problem is printed above)"
+}
+
+func (e *stoppedError) Unwrap() error { return e.err }
+
+// report passes the runner's updates to Report, for a screen reader: no "checking" line before every
+// outcome; a pending or failed step's problems one update each, and a problem already said replaced by
+// a reference to the step it was said for.
+func (a *accessible) report(u steps.Update) {
+	if u.Event == nil && u.State == steps.Checking {
+		return
+	}
+	if u.Event != nil || (u.State != steps.Pending && u.State != steps.Failed) {
+		a.o.Report(u)
+		return
+	}
+	lines := problemLines(u.Detail)
+	if len(lines) == 0 {
+		a.o.Report(u)
+		return
+	}
+	var refs []string
+	for _, l := range lines {
+		first, said := a.said[l]
+		if !said {
+			if a.said != nil {
+				a.said[l] = u.Step
+			}
+			a.o.Report(steps.Update{Step: u.Step, State: u.State, Detail: l})
+			continue
+		}
+		ref := "same problem as " + string(first) + ", above"
+		if first == u.Step {
+			ref = "the problem its check found, above"
+		}
+		if !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
+			a.o.Report(steps.Update{Step: u.Step, State: u.State, Detail: ref})
+		}
+	}
+}
+
+// unsaid is the problems of an error's text that Report was not given yet.
+func (a *accessible) unsaid(text string) []string {
+	var out []string
+	for _, l := range problemLines(text) {
+		if _, said := a.said[l]; !said {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// problemLines splits an error's text into its problems, one plain line each, every one once: the lines
+// of errors.Join and plan.Problems, and the lists of hashicorp/go-multierror (Omni's template validation:
+// "2 errors occurred:\n\t* a\n\t* b\n\n", a nested one after its context) as a line per problem with the
+// contexts that lead to it. Blank lines and indentation are dropped.
+func problemLines(text string) []string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	var out []string
+	i := 0
+	var item func(prefix string)
+	item = func(prefix string) { // one line, and the list it opens
+		l := lines[i]
+		i++
+		if prefix != "" || strings.HasPrefix(l, "* ") {
+			l = strings.TrimPrefix(l, "* ")
+		}
+		context, n, ok := listHeader(l)
+		if !ok {
+			if l = prefix + l; !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+			return
+		}
+		for k := 0; k < n && i < len(lines); k++ {
+			item(prefix + context)
+		}
+	}
+	for i < len(lines) {
+		item("")
+	}
+	return out
+}
+
+// listHeader reads a go-multierror list's header at the end of a line, "[context: ]N error(s) occurred:":
+// the context with its ": " ("" when none) and N.
+func listHeader(l string) (context string, n int, ok bool) {
+	rest, found := strings.CutSuffix(l, " occurred:")
+	if !found {
+		return "", 0, false
+	}
+	if rest, found = strings.CutSuffix(rest, " errors"); !found {
+		if rest, found = strings.CutSuffix(rest, " error"); !found {
+			return "", 0, false
+		}
+	}
+	j := strings.LastIndexByte(rest, ' ')
+	n, err := strconv.Atoi(rest[j+1:])
+	if err != nil || n < 1 || (j >= 0 && !strings.HasSuffix(rest[:j], ":")) {
+		return "", 0, false
+	}
+	return rest[:j+1], n, true
 }
 
 // errInputEnded: the input ended before a question was answered (huh's prompts would take the default,
@@ -132,7 +257,8 @@ func (a *accessible) form(f *huh.Form) error {
 	if a.in.eof {
 		return errInputEnded
 	}
-	if err := f.WithAccessible(true).WithTheme(huh.ThemeFunc(huh.ThemeBase)).WithInput(a.in).WithOutput(a.o.Out).Run(); err != nil {
+	out := &noBlankLines{w: a.o.Out, atStart: true}
+	if err := f.WithAccessible(true).WithTheme(huh.ThemeFunc(huh.ThemeBase)).WithInput(a.in).WithOutput(out).Run(); err != nil {
 		return err
 	}
 	if a.in.eof {
@@ -146,7 +272,10 @@ func (a *accessible) inventory(ctx context.Context, env *steps.Env) {
 	defer cancel()
 	inv, err := steps.LoadInventory(cctx, env)
 	if err != nil {
-		a.printf("Omni's machines could not be read (%v).\n", err)
+		a.printf("Omni's machines could not be read.\n")
+		for _, l := range a.unsaid(err.Error()) {
+			a.printf("  %s\n", l)
+		}
 		return
 	}
 	a.inv = inv
@@ -241,7 +370,7 @@ func (a *accessible) askPrompt(ctx context.Context, p steps.Prompt) (steps.Answe
 		return steps.Answer{}, err
 	}
 	if p.Title != "" {
-		a.printf("\n-- %s --\n", p.Title)
+		a.printf("-- %s --\n", p.Title)
 	}
 	switch p.Kind {
 	case steps.PromptCustody:
@@ -439,7 +568,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 			a.printf("%s is not connected to Omni: its disks cannot be read.\n", name(pm))
 			continue
 		}
-		a.printf("\nDisks of %s (%s):\n", f.Name(), pm.Role)
+		a.printf("Disks of %s (%s):\n", f.Name(), pm.Role)
 		var installOpts []huh.Option[string]
 		for _, d := range f.Disks {
 			label := fmt.Sprintf("%s  %s  %s  %s/%s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, units.Decimal(d.Size),
@@ -503,7 +632,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 		}
 	}
 	c := &a.sv.Plan.Cluster
-	a.printf("\nDisk encryption is %s\n", steps.EncryptionOffReason)
+	a.printf("Disk encryption is %s\n", steps.EncryptionOffReason)
 	on := c.Encryption
 	if err := a.form(huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Turn disk encryption on?").Value(&on)))); err != nil {
 		return err
@@ -531,7 +660,7 @@ func (a *accessible) askConfirm() error {
 	if err := a.o.Store.Save(a.sv); err != nil {
 		return err
 	}
-	a.printf("\nCreating cluster %s wipes these %s:\n", p.Cluster.Name, plural(countDisks(p), "disk"))
+	a.printf("Creating cluster %s wipes these %s:\n", p.Cluster.Name, plural(countDisks(p), "disk"))
 	for _, l := range WipeList(p, 1<<10) {
 		a.printf("%s\n", l)
 	}
@@ -545,6 +674,28 @@ func (a *accessible) askConfirm() error {
 	}
 	a.confirmed = p.Cluster.Name
 	return nil
+}
+
+// noBlankLines writes what it is given but the blank lines (huh's accessible prompts put one after each
+// field), which a screen reader would read out as such. atStart says the last byte written ended a line.
+type noBlankLines struct {
+	w       io.Writer
+	atStart bool
+}
+
+func (n *noBlankLines) Write(p []byte) (int, error) {
+	kept := make([]byte, 0, len(p))
+	for _, b := range p {
+		if b == '\n' && n.atStart {
+			continue
+		}
+		kept = append(kept, b)
+		n.atStart = b == '\n'
+	}
+	if _, err := n.w.Write(kept); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // lineReader hands out at most one line per Read: huh's accessible prompts each wrap the input in a new
