@@ -122,7 +122,7 @@ func (c *cli) demoInstall(ctx context.Context, d *demo.Platform, f demoFlags, st
 	env := d.InstallEnv(filepath.Join(dir, "config"))
 	if f.accessible {
 		res, err := wizard.RunAccessible(ctx, wizard.AccessibleOptions{Steps: installSteps(), Env: env, Store: store,
-			In: c.in, Out: c.out, Report: progressPrinter(c.out)})
+			In: c.in, Out: c.out, Report: progressPrinter(c.out), Command: "cedille-tui demo --accessible"})
 		switch {
 		case err != nil:
 			return err

@@ -45,6 +45,7 @@ func (p *Platform) InstallEnv(configDir string) *steps.Env {
 		Vault:             p.VaultAccess(),
 		Charts:            p.Charts(),
 		CheckRegistration: p.CheckRegistration,
+		ConsoleCommand:    "cedille-tui demo",
 	}
 }
 

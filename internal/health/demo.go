@@ -14,6 +14,8 @@ const (
 	demoPoolBack = "press P again (or H) to bring the pool back Online"
 	demoUnseal   = "press V again (or H) to unseal the demo's Vault"
 	demoResync   = "press A again (or H) to sync it back"
+	// demoSealed: the demo's Vault sealed by V, or never set up (--skip-install, an install not done).
+	demoSealed = "H unseals the demo's Vault after V; one never set up: `cedille-tui demo` resumes its install (`--reset` starts it over)"
 	// demoVaultSetup: a demo opened with --skip-install has a Vault its install never set up.
 	demoVaultSetup = "quit and run `cedille-tui demo --reset`: its install wizard sets Vault up"
 	// demoRegister: a demo opened with --skip-install has vclusters its install never registered.

@@ -193,6 +193,8 @@ func vaultConfigHint(msg string) (hint, demo string) {
 	switch {
 	case strings.Contains(m, "invalid role name"):
 		return "the Kubernetes auth bootstrap is missing (auth/kubernetes role config-admin): run `cedille-tui install` step vault-bootstrap", demoVaultSetup
+	case strings.Contains(m, "vault is sealed"):
+		return "Vault is sealed (or not initialized): see the Vault findings of this layer; the operator retries by itself once it is unsealed", demoSealed
 	case strings.Contains(m, "no such host"), strings.Contains(m, "dial tcp"), strings.Contains(m, "connection refused"),
 		strings.Contains(m, "i/o timeout"), strings.Contains(m, "no route to host"):
 		return "Vault is unreachable from the operator: check the vault Service, its pods and cluster DNS", ""

@@ -152,6 +152,7 @@ func TestVaultConfigHint(t *testing.T) {
 		{"Code: 403. Errors: * permission denied", "policy/role drift"},
 		{"Code: 400. Errors: * missing client token", "Vault rejected"},
 		{"panic: runtime error", "operator's logs"},
+		{`Put "http://vault.vault.svc.cluster.local:8200/v1/auth/kubernetes/login" Code: 503. Errors: * Vault is sealed`, "Vault is sealed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.msg, func(t *testing.T) {
