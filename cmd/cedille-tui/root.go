@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -13,6 +14,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/version"
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/grpclog"
 	"k8s.io/klog/v2"
 )
 
@@ -101,13 +103,12 @@ No cluster at hand? Try: cedille-tui demo`,
 	return root
 }
 
-// setupLogging routes client-go's klog and the tool's own logs to --log-file, or nowhere: the terminal
-// belongs to the console, and status prints only its verdict.
+// setupLogging routes every library logger — client-go's klog, gRPC's, the standard log package (Helm's
+// warnings, slog's default) — and the tool's own logs to --log-file, or nowhere: the terminal belongs to
+// the console, and status prints only its verdict. Every command runs it before anything else.
 func (c *cli) setupLogging() error {
-	klog.LogToStderr(false)
 	if c.logFile == "" {
-		klog.SetOutput(io.Discard)
-		log.SetOutput(io.Discard) // Helm writes warnings with the standard logger: never on the terminal
+		routeLibraryLogs(io.Discard)
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		return nil
 	}
@@ -115,11 +116,23 @@ func (c *cli) setupLogging() error {
 	if err != nil {
 		return fmt.Errorf("cannot open --log-file: %w", err)
 	}
-	klog.SetOutput(f)
-	log.SetOutput(f)
+	routeLibraryLogs(f)
 	c.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c.closeLog = func() { klog.Flush(); _ = f.Close() }
 	return nil
+}
+
+// routeLibraryLogs sends the libraries' loggers to w. klog also copies errors to stderr unless its
+// stderr threshold is raised (FATAL: the process ends anyway). gRPC's warnings and errors are kept (a
+// GOAWAY, a failed dial), its chatty info lines are not.
+func routeLibraryLogs(w io.Writer) {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(w)
+	log.SetOutput(w)
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, w, io.Discard))
 }
 
 // openPlatform opens every connection the flags and environment describe.
