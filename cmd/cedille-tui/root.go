@@ -63,8 +63,9 @@ func execute(ctx context.Context, args []string, s streams, lookup platform.Look
 			fmt.Fprintln(s.err, "cedille-tui: "+line)
 		}
 	}
-	if platform.IsUnreachable(err) || platform.IsNotConfigured(err) {
-		return 2
+	var ce *platform.ConnError
+	if errors.As(err, &ce) {
+		return 2 // the platform could not be reached: nothing configured, unusable settings, no answer
 	}
 	return 1
 }
@@ -85,7 +86,12 @@ Configuration follows each ecosystem:
   Vault       VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT, VAULT_SKIP_VERIFY (as the vault CLI)
   Display     NO_COLOR turns colour off; state is also shown by symbol (✔ ▲ ✖ ?)
 
-No cluster at hand? Try: cedille-tui demo`,
+No cluster at hand? Try: cedille-tui demo
+
+Exit codes: 0 success; 1 an error (a bad flag, an answers file's problems, a failed step; for status,
+something Degraded or Unknown); 2 the platform could not be reached (nothing configured, a setting that
+cannot be used such as a missing kubeconfig file, a server that did not answer or refused the
+credentials; for status, also something Down).`,
 		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
