@@ -160,3 +160,19 @@ func TestStatusReportWithoutAConnection(t *testing.T) {
 		})
 	}
 }
+
+// TestInstallWithNothingConfiguredSuggestsTheDemo: without Omni, install says what to set and that the
+// demo runs the same wizard on a simulated platform.
+func TestInstallWithNothingConfiguredSuggestsTheDemo(t *testing.T) {
+	for _, args := range [][]string{
+		{"install", "--accessible"},
+		{"install", "--answers", "../../assets/answers.example.yaml", "--only", "preflight"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := runCLI(t, nil, args...)
+			if r.code != 2 || !strings.Contains(r.stderr, "set OMNI_ENDPOINT") || strings.Count(r.stderr, "cedille-tui demo") != 1 {
+				t.Fatalf("exit %d, want 2 naming OMNI_ENDPOINT and the demo once:\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}

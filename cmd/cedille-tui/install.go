@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -111,7 +112,11 @@ func (c *cli) installEnv() (*steps.Env, steps.Dirs, error) {
 	env := &steps.Env{Omni: p.Omni, ConfigDir: dirs.Config, Keys: &steps.Keyring{},
 		Vault:  steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)},
 		Charts: steps.HelmCharts{Log: func(f string, a ...any) { c.logger.Debug("helm", "line", fmt.Sprintf(f, a...)) }}}
-	if p.Omni == nil && p.OmniErr != nil {
+	switch {
+	case p.Omni == nil && platform.IsNotConfigured(p.OmniErr):
+		return env, dirs, errors.Join(p.OmniErr,
+			errors.New("no Omni to install on: `cedille-tui demo` runs the install wizard on a simulated platform"))
+	case p.Omni == nil && p.OmniErr != nil:
 		return env, dirs, p.OmniErr
 	}
 	return env, dirs, nil
@@ -275,7 +280,7 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 			fmt.Fprintf(c.out, "# Omni not read (%v): the plan is checked on its own\n", err)
 		}
 	} else {
-		fmt.Fprintf(c.out, "# Omni not configured (%v): the plan is checked on its own\n", omniErr)
+		fmt.Fprintf(c.out, "# Omni not configured (%s): the plan is checked on its own\n", oneLine(omniErr.Error()))
 	}
 	ps := p.Validate(inv).Only(steps.SelectedFields(ss, only)...)
 	if steps.Selected(steps.VaultInit, only) || steps.Selected(steps.VaultBootstrap, only) {
