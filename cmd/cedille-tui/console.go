@@ -33,6 +33,9 @@ func (c *cli) runConsole(ctx context.Context) error {
 	if !p.Configured() {
 		return errors.Join(append(p.Errors(), errors.New("nothing to watch: no connection could be made (`cedille-tui demo` shows the console on a simulated platform)"))...)
 	}
+	if err := c.needTerminal("the console", "`cedille-tui status` prints the same health as text or JSON"); err != nil {
+		return err
+	}
 	t := watch.TargetsFor(p)
 	return c.runTUI(ctx, t, t.Sources(), nil, "")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,6 +64,10 @@ func (c *cli) demoDirs() string {
 }
 
 func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
+	if err := c.needTerminal("the demo", "run it in one; scripts use `cedille-tui status` and "+
+		"`cedille-tui install --answers FILE` on a real platform"); err != nil {
+		return err
+	}
 	dir := c.demoDirs()
 	if f.reset {
 		if err := os.RemoveAll(dir); err != nil {
@@ -79,9 +82,6 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	installedBefore := found && saved.Steps[steps.Handoff].State == steps.Done
 	if f.installed || f.skipInstall || installedBefore {
 		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
-	}
-	if !isTerminal(c.in) {
-		return errors.New("the demo's install wizard needs a terminal; try `cedille-tui demo --skip-install` for the console only")
 	}
 	if !found {
 		p := plan.New()

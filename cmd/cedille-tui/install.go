@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
@@ -62,7 +61,7 @@ root Application), storage (the pools it will make) and the vclusters, Vault's k
 custodian per screen, each secret shown once and typed back), masked unseal shares and SSO secrets, and
 the hand-off, from which enter opens the console. A failed step keeps the plan: r retries, e edits. q
 quits at any point (asking first while a step runs; during the ceremony q is text and ctrl+c must be
-pressed twice); nothing is lost. It needs a terminal on stdin.
+pressed twice); nothing is lost. It needs a terminal on stdin and stdout.
 
 --accessible asks the same questions as plain numbered prompts, one line at a time (for screen
 readers, serial consoles and braille displays), and prints each step's progress as lines, like the
@@ -197,9 +196,12 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 		return fmt.Errorf("--dry-run describes an answers file: add --answers FILE (see assets/answers.example.yaml)")
 	case f.confirmWipe != "":
 		return fmt.Errorf("--confirm-wipe is for --answers: the wizard asks for the cluster's name on its review screen")
-	case !f.accessible && !isTerminal(c.in):
-		return fmt.Errorf("the interactive install needs a terminal on stdin: run `cedille-tui install --answers FILE` " +
-			"(see assets/answers.example.yaml), or --accessible for plain prompts")
+	}
+	if !f.accessible {
+		if err := c.needTerminal("the install wizard", "run `cedille-tui install --answers FILE` (see "+
+			"assets/answers.example.yaml), or --accessible for plain prompts"); err != nil {
+			return err
+		}
 	}
 	env, dirs, omniErr := c.installEnv()
 	if omniErr != nil {
@@ -240,12 +242,6 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 		fmt.Fprintf(c.out, "install: the plan is saved to %s; run `cedille-tui install` again to resume\n", store.Path)
 	}
 	return nil
-}
-
-// isTerminal tells whether r is a terminal (the wizard reads keys from it).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
 }
 
 func asProblems(err error) (plan.Problems, bool) {

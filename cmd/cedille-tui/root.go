@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/version"
 	"github.com/spf13/cobra"
@@ -169,6 +170,21 @@ func (c *cli) versionCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&short, "short", false, "print only the version number")
 	return cmd
+}
+
+// needTerminal refuses, in one line saying what to use instead, to start a full-screen program without
+// a terminal on stdin (its keys) and stdout (its screen).
+func (c *cli) needTerminal(what, instead string) error {
+	if isTerminal(c.in) && isTerminal(c.out) {
+		return nil
+	}
+	return fmt.Errorf("%s needs a terminal on stdin and stdout: %s", what, instead)
+}
+
+// isTerminal tells whether a stream is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func oneLine(s string) string {
