@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
 	"github.com/clubcedille/cedille-tui/internal/units"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/spf13/cobra"
 )
 
@@ -258,7 +260,9 @@ func asProblems(err error) (plan.Problems, bool) {
 	return nil, false
 }
 
-// dryRun prints the plan, its problems (against Omni when it answers) and what each step would do.
+// dryRun prints the plan, its problems (against Omni when it answers) and what each step would do. A
+// step whose answers have problems is not described (what it would print is derived from them): the
+// dry run names the answers to fix instead.
 func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.Plan, lines *plan.Lines,
 	ss []steps.Step, only map[steps.ID]bool) error {
 	b, err := p.Marshal()
@@ -282,6 +286,9 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 	if steps.Selected(steps.VaultInit, only) || steps.Selected(steps.VaultBootstrap, only) {
 		ps = append(ps, p.ValidateVault(true)...) // unattended: every share encrypted and exported
 	}
+	if steps.Selected(steps.VaultInit, only) {
+		ps = append(ps, publicKeyProblems(p.Vault)...)
+	}
 	if steps.Selected(steps.GitOps, only) {
 		ps = append(ps, p.ValidateGitOps()...)
 	}
@@ -294,14 +301,15 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 	for _, e := range lines.Errors(ps) {
 		fmt.Fprintln(c.out, "problem: "+e.Error())
 	}
+	described := describedPlan(p, inv, env)
 	fmt.Fprintln(c.out, "# steps (dry run: nothing is changed)")
 	for _, s := range ss {
-		mark := ""
 		if !steps.Selected(s.ID(), only) {
-			mark = " (skipped: not in --only)"
+			fmt.Fprintf(c.out, "%s — %s (skipped: not in --only)\n", s.ID(), s.Title())
+			continue
 		}
-		fmt.Fprintf(c.out, "%s — %s%s\n", s.ID(), s.Title(), mark)
-		for _, l := range s.Describe(p) {
+		fmt.Fprintf(c.out, "%s — %s\n", s.ID(), s.Title())
+		for _, l := range describeStep(s, described, ps) {
 			fmt.Fprintln(c.out, "  "+l)
 		}
 	}
@@ -309,6 +317,72 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 		return exitCode(1)
 	}
 	return nil
+}
+
+// describedPlan is the plan as the steps will have completed it when each runs: the disks resolved
+// against Omni's inventory (by-id paths, hostnames) when it was read, and the kubeconfig's path.
+func describedPlan(p plan.Plan, inv *plan.Inventory, env *steps.Env) plan.Plan {
+	if inv != nil {
+		p, _ = steps.Resolve(p, inv)
+		for i, m := range p.Machines {
+			if f, ok := inv.Machines[m.ID]; ok && m.Hostname == "" {
+				p.Machines[i].Hostname = f.Hostname
+			}
+		}
+	}
+	if name := p.WithDefaults().Cluster.Name; p.Cluster.Kubeconfig == "" && name != "" {
+		p.Cluster.Kubeconfig = steps.KubeconfigPath(env, name)
+	}
+	return p
+}
+
+// describeStep is what a step would do, or what keeps it from being said: its answers' problems, or
+// (storage) the facts only the disks step learns from Omni.
+func describeStep(s steps.Step, p plan.Plan, ps plan.Problems) []string {
+	if bad := ps.Only(s.Fields()...); len(bad) > 0 {
+		var paths []string
+		for _, b := range bad {
+			if !slices.Contains(paths, b.Path) {
+				paths = append(paths, b.Path)
+			}
+		}
+		return []string{"not described until these answers are fixed: " + strings.Join(paths, ", ")}
+	}
+	if s.ID() == steps.Storage {
+		if _, unknown := p.DiskPools(); len(unknown) > 0 {
+			n := 0
+			for _, m := range p.Machines {
+				n += len(m.PoolDisks)
+			}
+			return []string{fmt.Sprintf("not described yet: %d pool disks chosen; each DiskPool is named after its "+
+				"machine's hostname and placed on its disk's /dev/disk/by-id path, which the disks step reads from Omni", n)}
+		}
+	}
+	return s.Describe(p)
+}
+
+// publicKeyProblems are the custodians' and the root token's PGP key files that cannot be read as
+// public keys: an unattended init would stop on them.
+func publicKeyProblems(v plan.Vault) plan.Problems {
+	var ps plan.Problems
+	check := func(field, path string) {
+		if path == "" {
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			ps = append(ps, plan.Problem{Path: field, Message: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))})
+			return
+		}
+		if _, err := vaultops.PGPFingerprint(b); err != nil {
+			ps = append(ps, plan.Problem{Path: field, Message: fmt.Sprintf("%s: %v", path, err)})
+		}
+	}
+	for i, cu := range v.Custodians {
+		check(fmt.Sprintf("vault.custodians[%d].pgpKey", i), cu.PGPKey)
+	}
+	check("vault.rootToken.pgpKey", v.RootToken.PGPKey)
+	return ps
 }
 
 // confirmByFlag confirms the wipe when --confirm-wipe names the cluster, after listing what is wiped.
