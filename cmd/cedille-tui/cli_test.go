@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 type cliResult struct {
@@ -42,20 +43,12 @@ func closedPortKubeconfig(t *testing.T) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	p := filepath.Join(t.TempDir(), "kubeconfig")
-	kc := `apiVersion: v1
-kind: Config
-clusters:
-- name: lab
-  cluster: {server: "https://` + addr + `", insecure-skip-tls-verify: true}
-users:
-- name: admin
-  user: {token: not-a-real-token}
-contexts:
-- name: lab-admin
-  context: {cluster: lab, user: admin}
-current-context: lab-admin
-`
-	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["lab"] = &clientcmdapi.Cluster{Server: "https://" + addr, InsecureSkipTLSVerify: true}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: "not-a-real-token"}
+	cfg.Contexts["lab-admin"] = &clientcmdapi.Context{Cluster: "lab", AuthInfo: "admin"}
+	cfg.CurrentContext = "lab-admin"
+	if err := clientcmd.WriteToFile(*cfg, p); err != nil {
 		t.Fatal(err)
 	}
 	return p
