@@ -81,7 +81,7 @@ func (c *cli) runStatus(ctx context.Context, f statusFlags) error {
 		return c.watchStatus(ctx, t, f)
 	}
 	s := watch.Collect(ctx, t, f.timeout, time.Now())
-	c.reportSourceErrors(s, map[string]bool{})
+	c.reportSourceErrors(s, map[platform.Source]string{})
 	s.Report = withoutReconnectHints(s.Report)
 	if err := printReport(c.out, s, f.output, false); err != nil {
 		return err
@@ -114,12 +114,13 @@ func unreadReport(p *platform.Platform) health.Report {
 // outage tells whether a finding is a connection's failure (API/kubernetes, API/omni, API/vault) and
 // which connection.
 func outage(f health.Finding) (platform.Source, bool) {
-	src, ok := strings.CutPrefix(f.Object, "API/")
-	switch s := platform.Source(src); s {
-	case platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault:
-		return s, ok && f.Status != health.OK
+	name, ok := strings.CutPrefix(f.Object, "API/")
+	src := platform.Source(name)
+	if !ok || f.Status == health.OK ||
+		!slices.Contains([]platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault}, src) {
+		return "", false
 	}
-	return "", false
+	return src, true
 }
 
 // withoutReconnectHints drops the console's "reconnects by itself" from the outages: a one-shot status
@@ -139,20 +140,21 @@ func withoutReconnectHints(r health.Report) health.Report {
 	return r
 }
 
-// reportSourceErrors says on stderr, one line each, which configured server could not be read; said
-// holds the lines already said (a --watch says each once).
-func (c *cli) reportSourceErrors(s watch.Snapshot, said map[string]bool) {
+// reportSourceErrors says on stderr, one line each, which configured server could not be read. said
+// holds each source's error last said: a --watch says an error once, and again only after a recovery.
+func (c *cli) reportSourceErrors(s watch.Snapshot, said map[platform.Source]string) {
 	for _, src := range []platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault} {
 		st := s.Source(src)
 		if st.DependsOn != "" && s.Source(st.DependsOn).Err != nil {
 			continue // its outage is the other source's, already said
 		}
-		if st.Configured && st.Err != nil {
-			line := "cedille-tui: " + oneLine(st.Err.Error())
-			if !said[line] {
-				fmt.Fprintln(c.err, line)
-			}
-			said[line] = true
+		if !st.Configured || st.Err == nil {
+			delete(said, src)
+			continue
+		}
+		if line := "cedille-tui: " + oneLine(st.Err.Error()); said[src] != line {
+			fmt.Fprintln(c.err, line)
+			said[src] = line
 		}
 	}
 }
@@ -168,7 +170,7 @@ func (c *cli) watchStatus(ctx context.Context, t watch.Targets, f statusFlags) e
 	defer unsubscribe()
 	var last []byte
 	code := 0
-	said := map[string]bool{}
+	said := map[platform.Source]string{}
 	for {
 		select {
 		case <-ctx.Done():
