@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
@@ -32,7 +31,10 @@ func (c *cli) runConsole(ctx context.Context) error {
 	p := c.openPlatform()
 	defer p.Close()
 	if !p.Configured() {
-		return errors.Join(append(p.Errors(), fmt.Errorf("nothing to watch: no connection is configured (try `cedille-tui demo`)"))...)
+		return errors.Join(append(p.Errors(), errors.New("nothing to watch: no connection could be made (`cedille-tui demo` shows the console on a simulated platform)"))...)
+	}
+	if err := c.needTerminal("the console", "`cedille-tui status` prints the same health as text or JSON"); err != nil {
+		return err
 	}
 	t := watch.TargetsFor(p)
 	return c.runTUI(ctx, t, t.Sources(), nil, "")

@@ -73,6 +73,12 @@ func (c *cli) demoDirs() string {
 }
 
 func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
+	if !f.accessible {
+		if err := c.needTerminal("the demo", "run it in one, or `cedille-tui demo --accessible` for plain prompts; "+
+			"scripts use `cedille-tui status` and `cedille-tui install --answers FILE` on a real platform"); err != nil {
+			return err
+		}
+	}
 	dir := c.demoDirs()
 	if f.reset {
 		if err := os.RemoveAll(dir); err != nil {
@@ -92,9 +98,6 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	if installedBefore && !demo.HasWorld(worldDir) {
 		// Installed by a cedille-tui that did not keep the demo's platform: the one in service.
 		return c.demoConsole(ctx, demo.Options{Installed: true})
-	}
-	if !installedBefore && !f.accessible && !isTerminal(c.in) {
-		return errors.New("the demo's install wizard needs a terminal; try `cedille-tui demo --accessible` for plain prompts, or `cedille-tui demo --installed` for the console only")
 	}
 	if !found {
 		p := plan.New()
@@ -116,6 +119,9 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 // together after every answer and step, then opens the console; once installed, only the console.
 func (c *cli) demoInstall(ctx context.Context, d *demo.Platform, f demoFlags, store steps.Store, dir string, installed bool) error {
 	if installed {
+		if err := c.needTerminal("the demo's console", "the demo is installed; run `cedille-tui demo` in a terminal"); err != nil {
+			return err
+		}
 		return c.runDemoConsole(ctx, d)
 	}
 	store.AfterSave = d.SaveWorld

@@ -2,14 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
@@ -17,6 +18,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
 	"github.com/clubcedille/cedille-tui/internal/units"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/spf13/cobra"
 )
 
@@ -61,7 +63,7 @@ root Application), storage (the pools it will make) and the vclusters, Vault's k
 custodian per screen, each secret shown once and typed back), masked unseal shares and SSO secrets, and
 the hand-off, from which enter opens the console. A failed step keeps the plan: r retries, e edits. q
 quits at any point (asking first while a step runs; during the ceremony q is text and ctrl+c must be
-pressed twice); nothing is lost. It needs a terminal on stdin.
+pressed twice); nothing is lost. It needs a terminal on stdin and stdout.
 
 --accessible asks the same questions as plain numbered prompts, one line at a time (for screen
 readers, serial consoles and braille displays), and prints each step's progress as lines, like the
@@ -111,7 +113,11 @@ func (c *cli) installEnv() (*steps.Env, steps.Dirs, error) {
 	env := &steps.Env{Omni: p.Omni, ConfigDir: dirs.Config, Keys: &steps.Keyring{},
 		Vault:  steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)},
 		Charts: steps.HelmCharts{Log: func(f string, a ...any) { c.logger.Debug("helm", "line", fmt.Sprintf(f, a...)) }}}
-	if p.Omni == nil && p.OmniErr != nil {
+	switch {
+	case p.Omni == nil && platform.IsNotConfigured(p.OmniErr):
+		return env, dirs, errors.Join(p.OmniErr,
+			errors.New("no Omni to install on: `cedille-tui demo` runs the install wizard on a simulated platform"))
+	case p.Omni == nil && p.OmniErr != nil:
 		return env, dirs, p.OmniErr
 	}
 	return env, dirs, nil
@@ -192,9 +198,12 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 		return fmt.Errorf("--dry-run describes an answers file: add --answers FILE (see assets/answers.example.yaml)")
 	case f.confirmWipe != "":
 		return fmt.Errorf("--confirm-wipe is for --answers: the wizard asks for the cluster's name on its review screen")
-	case !f.accessible && !isTerminal(c.in):
-		return fmt.Errorf("the interactive install needs a terminal on stdin: run `cedille-tui install --answers FILE` " +
-			"(see assets/answers.example.yaml), or --accessible for plain prompts")
+	}
+	if !f.accessible {
+		if err := c.needTerminal("the install wizard", "run `cedille-tui install --answers FILE` (see "+
+			"assets/answers.example.yaml), or --accessible for plain prompts"); err != nil {
+			return err
+		}
 	}
 	env, dirs, omniErr := c.installEnv()
 	if omniErr != nil {
@@ -237,12 +246,6 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 	return nil
 }
 
-// isTerminal tells whether r is a terminal (the wizard reads keys from it).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
-}
-
 func asProblems(err error) (plan.Problems, bool) {
 	for e := err; e != nil; {
 		if ps, ok := e.(plan.Problems); ok {
@@ -257,7 +260,9 @@ func asProblems(err error) (plan.Problems, bool) {
 	return nil, false
 }
 
-// dryRun prints the plan, its problems (against Omni when it answers) and what each step would do.
+// dryRun prints the plan, its problems (against Omni when it answers) and what each step would do. A
+// step whose answers have problems is not described (what it would print is derived from them): the
+// dry run names the answers to fix instead.
 func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.Plan, lines *plan.Lines,
 	ss []steps.Step, only map[steps.ID]bool) error {
 	b, err := p.Marshal()
@@ -275,11 +280,14 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 			fmt.Fprintf(c.out, "# Omni not read (%v): the plan is checked on its own\n", err)
 		}
 	} else {
-		fmt.Fprintf(c.out, "# Omni not configured (%v): the plan is checked on its own\n", omniErr)
+		fmt.Fprintf(c.out, "# Omni not configured (%s): the plan is checked on its own\n", oneLine(omniErr.Error()))
 	}
 	ps := p.Validate(inv).Only(steps.SelectedFields(ss, only)...)
 	if steps.Selected(steps.VaultInit, only) || steps.Selected(steps.VaultBootstrap, only) {
 		ps = append(ps, p.ValidateVault(true)...) // unattended: every share encrypted and exported
+	}
+	if steps.Selected(steps.VaultInit, only) {
+		ps = append(ps, publicKeyProblems(p.Vault)...)
 	}
 	if steps.Selected(steps.GitOps, only) {
 		ps = append(ps, p.ValidateGitOps()...)
@@ -293,14 +301,15 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 	for _, e := range lines.Errors(ps) {
 		fmt.Fprintln(c.out, "problem: "+e.Error())
 	}
+	described := describedPlan(p, inv, env)
 	fmt.Fprintln(c.out, "# steps (dry run: nothing is changed)")
 	for _, s := range ss {
-		mark := ""
 		if !steps.Selected(s.ID(), only) {
-			mark = " (skipped: not in --only)"
+			fmt.Fprintf(c.out, "%s — %s (skipped: not in --only)\n", s.ID(), s.Title())
+			continue
 		}
-		fmt.Fprintf(c.out, "%s — %s%s\n", s.ID(), s.Title(), mark)
-		for _, l := range s.Describe(p) {
+		fmt.Fprintf(c.out, "%s — %s\n", s.ID(), s.Title())
+		for _, l := range describeStep(s, described, ps) {
 			fmt.Fprintln(c.out, "  "+l)
 		}
 	}
@@ -308,6 +317,72 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 		return exitCode(1)
 	}
 	return nil
+}
+
+// describedPlan is the plan as the steps will have completed it when each runs: the disks resolved
+// against Omni's inventory (by-id paths, hostnames) when it was read, and the kubeconfig's path.
+func describedPlan(p plan.Plan, inv *plan.Inventory, env *steps.Env) plan.Plan {
+	if inv != nil {
+		p, _ = steps.Resolve(p, inv)
+		for i, m := range p.Machines {
+			if f, ok := inv.Machines[m.ID]; ok && m.Hostname == "" {
+				p.Machines[i].Hostname = f.Hostname
+			}
+		}
+	}
+	if name := p.WithDefaults().Cluster.Name; p.Cluster.Kubeconfig == "" && name != "" {
+		p.Cluster.Kubeconfig = steps.KubeconfigPath(env, name)
+	}
+	return p
+}
+
+// describeStep is what a step would do, or what keeps it from being said: its answers' problems, or
+// (storage) the facts only the disks step learns from Omni.
+func describeStep(s steps.Step, p plan.Plan, ps plan.Problems) []string {
+	if bad := ps.Only(s.Fields()...); len(bad) > 0 {
+		var paths []string
+		for _, b := range bad {
+			if !slices.Contains(paths, b.Path) {
+				paths = append(paths, b.Path)
+			}
+		}
+		return []string{"not described until these answers are fixed: " + strings.Join(paths, ", ")}
+	}
+	if s.ID() == steps.Storage {
+		if _, unknown := p.DiskPools(); len(unknown) > 0 {
+			n := 0
+			for _, m := range p.Machines {
+				n += len(m.PoolDisks)
+			}
+			return []string{fmt.Sprintf("not described yet: %d pool disks chosen; each DiskPool is named after its "+
+				"machine's hostname and placed on its disk's /dev/disk/by-id path, which the disks step reads from Omni", n)}
+		}
+	}
+	return s.Describe(p)
+}
+
+// publicKeyProblems are the custodians' and the root token's PGP key files that cannot be read as
+// public keys: an unattended init would stop on them.
+func publicKeyProblems(v plan.Vault) plan.Problems {
+	var ps plan.Problems
+	check := func(field, path string) {
+		if path == "" {
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			ps = append(ps, plan.Problem{Path: field, Message: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))})
+			return
+		}
+		if _, err := vaultops.PGPFingerprint(b); err != nil {
+			ps = append(ps, plan.Problem{Path: field, Message: fmt.Sprintf("%s: %v", path, err)})
+		}
+	}
+	for i, cu := range v.Custodians {
+		check(fmt.Sprintf("vault.custodians[%d].pgpKey", i), cu.PGPKey)
+	}
+	check("vault.rootToken.pgpKey", v.RootToken.PGPKey)
+	return ps
 }
 
 // confirmByFlag confirms the wipe when --confirm-wipe names the cluster, after listing what is wiped.

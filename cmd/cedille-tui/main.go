@@ -12,7 +12,10 @@ import (
 )
 
 func main() {
+	// SIGINT or SIGTERM cancels every command's context (a full-screen program ends with it); a second
+	// signal ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
 	code := execute(ctx, os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr},
 		platform.OSLookup, os.Environ())
 	stop()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -10,9 +11,11 @@ import (
 	"os"
 	"strings"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/version"
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/grpclog"
 	"k8s.io/klog/v2"
 )
 
@@ -61,8 +64,9 @@ func execute(ctx context.Context, args []string, s streams, lookup platform.Look
 			fmt.Fprintln(s.err, "cedille-tui: "+line)
 		}
 	}
-	if platform.IsUnreachable(err) || platform.IsNotConfigured(err) {
-		return 2
+	var ce *platform.ConnError
+	if errors.As(err, &ce) {
+		return 2 // the platform could not be reached: nothing configured, unusable settings, no answer
 	}
 	return 1
 }
@@ -83,7 +87,12 @@ Configuration follows each ecosystem:
   Vault       VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT, VAULT_SKIP_VERIFY (as the vault CLI)
   Display     NO_COLOR turns colour off; state is also shown by symbol (✔ ▲ ✖ ?)
 
-No cluster at hand? Try: cedille-tui demo`,
+No cluster at hand? Try: cedille-tui demo
+
+Exit codes: 0 success; 1 an error (a bad flag, an answers file's problems, a failed step; for status,
+something Degraded or Unknown); 2 the platform could not be reached (nothing configured, a setting that
+cannot be used such as a missing kubeconfig file, a server that did not answer or refused the
+credentials; for status, also something Down).`,
 		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -101,13 +110,12 @@ No cluster at hand? Try: cedille-tui demo`,
 	return root
 }
 
-// setupLogging routes client-go's klog and the tool's own logs to --log-file, or nowhere: the terminal
-// belongs to the console, and status prints only its verdict.
+// setupLogging routes every library logger — client-go's klog, gRPC's, the standard log package (Helm's
+// warnings, slog's default) — and the tool's own logs to --log-file, or nowhere: the terminal belongs to
+// the console, and status prints only its verdict. Every command runs it before anything else.
 func (c *cli) setupLogging() error {
-	klog.LogToStderr(false)
 	if c.logFile == "" {
-		klog.SetOutput(io.Discard)
-		log.SetOutput(io.Discard) // Helm writes warnings with the standard logger: never on the terminal
+		routeLibraryLogs(io.Discard)
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		return nil
 	}
@@ -115,11 +123,23 @@ func (c *cli) setupLogging() error {
 	if err != nil {
 		return fmt.Errorf("cannot open --log-file: %w", err)
 	}
-	klog.SetOutput(f)
-	log.SetOutput(f)
+	routeLibraryLogs(f)
 	c.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c.closeLog = func() { klog.Flush(); _ = f.Close() }
 	return nil
+}
+
+// routeLibraryLogs sends the libraries' loggers to w. klog also copies errors to stderr unless its
+// stderr threshold is raised (FATAL: the process ends anyway). gRPC's warnings and errors are kept (a
+// GOAWAY, a failed dial), its chatty info lines are not.
+func routeLibraryLogs(w io.Writer) {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(w)
+	log.SetOutput(w)
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, w, io.Discard))
 }
 
 // openPlatform opens every connection the flags and environment describe.
@@ -150,6 +170,21 @@ func (c *cli) versionCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&short, "short", false, "print only the version number")
 	return cmd
+}
+
+// needTerminal refuses, in one line saying what to use instead, to start a full-screen program without
+// a terminal on stdin (its keys) and stdout (its screen).
+func (c *cli) needTerminal(what, instead string) error {
+	if isTerminal(c.in) && isTerminal(c.out) {
+		return nil
+	}
+	return fmt.Errorf("%s needs a terminal on stdin and stdout: %s", what, instead)
+}
+
+// isTerminal tells whether a stream is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func oneLine(s string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,8 +32,10 @@ func (c *cli) statusCmd() *cobra.Command {
 		Long: `Print the platform's health, evaluated by the same rules as the console.
 
 Exit code: 0 when everything is OK, 1 when something is Degraded or Unknown, 2 when something is Down
-or the platform cannot be reached. A connection that cannot be made is reported on stderr in one line
-that says what to set.
+or the platform cannot be reached. A connection that cannot be made or read is said once, on stderr, in
+one line that says what to set or check; the report is printed all the same, the layers it keeps from
+being read Down with the connection (API/kubernetes, API/omni, API/vault) as their finding — with
+nothing configured too (overall Down, exit 2).
 
 -o json prints {"overall": STATUS, "layers": [{"name", "status", "findings": [{"object", "status",
 "reason", "hint"}]}]} with STATUS one of OK, Degraded, Down, Unknown; every object evaluated is a
@@ -59,16 +62,17 @@ document per line with -o json) until interrupted.`,
 func (c *cli) runStatus(ctx context.Context, f statusFlags) error {
 	p := c.openPlatform()
 	defer p.Close()
+	configured := p.Configured()
 	for _, err := range p.Errors() {
-		if f.verbose || !platform.IsNotConfigured(err) {
+		// A connection nothing points at is said with -v, or when none is configured at all.
+		if f.verbose || !configured || !platform.IsNotConfigured(err) {
 			fmt.Fprintln(c.err, "cedille-tui: "+oneLine(err.Error()))
 		}
 	}
-	if !p.Configured() {
-		if !f.verbose {
-			for _, err := range p.Errors() {
-				fmt.Fprintln(c.err, "cedille-tui: "+oneLine(err.Error()))
-			}
+	if !configured {
+		s := watch.Snapshot{At: time.Now(), Platform: p.Name, Report: unreadReport(p)}
+		if err := printReport(c.out, s, f.output, f.watch); err != nil {
+			return err
 		}
 		return exitCode(2)
 	}
@@ -77,22 +81,80 @@ func (c *cli) runStatus(ctx context.Context, f statusFlags) error {
 		return c.watchStatus(ctx, t, f)
 	}
 	s := watch.Collect(ctx, t, f.timeout, time.Now())
-	c.reportSourceErrors(s)
+	c.reportSourceErrors(s, map[platform.Source]string{})
+	s.Report = withoutReconnectHints(s.Report)
 	if err := printReport(c.out, s, f.output, false); err != nil {
 		return err
 	}
 	return exitCode(s.Report.Overall.ExitCode())
 }
 
-// reportSourceErrors says on stderr, one line each, which configured server could not be read.
-func (c *cli) reportSourceErrors(s watch.Snapshot) {
+// unreadReport is the report when no connection could be made: each layer Down, its finding the
+// connection it is read through and what to set. Scripts get a document with overall Down, as for an
+// unreachable platform, and the exit code 2.
+func unreadReport(p *platform.Platform) health.Report {
+	s := watch.Snapshot{Sources: map[platform.Source]watch.SourceState{}}
+	for src, err := range map[platform.Source]error{platform.SourceKubernetes: p.KubeErr, platform.SourceOmni: p.OmniErr,
+		platform.SourceVault: p.VaultErr} {
+		if err != nil {
+			s.Sources[src] = watch.SourceState{Configured: true, Err: err}
+		}
+	}
+	var layers []health.LayerReport
+	for _, l := range watch.Evaluate(s).Layers {
+		fs := slices.Clone(l.Findings)
+		for i := range fs {
+			fs[i].Status = health.Down
+		}
+		layers = append(layers, health.NewLayer(l.Name, fs))
+	}
+	return health.NewReport(layers...)
+}
+
+// outage tells whether a finding is a connection's failure (API/kubernetes, API/omni, API/vault) and
+// which connection.
+func outage(f health.Finding) (platform.Source, bool) {
+	name, ok := strings.CutPrefix(f.Object, "API/")
+	src := platform.Source(name)
+	if !ok || f.Status == health.OK ||
+		!slices.Contains([]platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault}, src) {
+		return "", false
+	}
+	return src, true
+}
+
+// withoutReconnectHints drops the console's "reconnects by itself" from the outages: a one-shot status
+// does not reconnect, and the error names what to check.
+func withoutReconnectHints(r health.Report) health.Report {
+	layers := make([]health.LayerReport, len(r.Layers))
+	for i, l := range r.Layers {
+		l.Findings = slices.Clone(l.Findings)
+		for j, f := range l.Findings {
+			if _, ok := outage(f); ok {
+				l.Findings[j].Hint = ""
+			}
+		}
+		layers[i] = l
+	}
+	r.Layers = layers
+	return r
+}
+
+// reportSourceErrors says on stderr, one line each, which configured server could not be read. said
+// holds each source's error last said: a --watch says an error once, and again only after a recovery.
+func (c *cli) reportSourceErrors(s watch.Snapshot, said map[platform.Source]string) {
 	for _, src := range []platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault} {
 		st := s.Source(src)
 		if st.DependsOn != "" && s.Source(st.DependsOn).Err != nil {
 			continue // its outage is the other source's, already said
 		}
-		if st.Configured && st.Err != nil {
-			fmt.Fprintln(c.err, "cedille-tui: "+oneLine(st.Err.Error()))
+		if !st.Configured || st.Err == nil {
+			delete(said, src)
+			continue
+		}
+		if line := "cedille-tui: " + oneLine(st.Err.Error()); said[src] != line {
+			fmt.Fprintln(c.err, line)
+			said[src] = line
 		}
 	}
 }
@@ -108,6 +170,7 @@ func (c *cli) watchStatus(ctx context.Context, t watch.Targets, f statusFlags) e
 	defer unsubscribe()
 	var last []byte
 	code := 0
+	said := map[platform.Source]string{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -122,6 +185,7 @@ func (c *cli) watchStatus(ctx context.Context, t watch.Targets, f statusFlags) e
 			}
 			last = key
 			code = s.Report.Overall.ExitCode()
+			c.reportSourceErrors(s, said)
 			if err := printReport(c.out, s, f.output, true); err != nil {
 				return err
 			}
@@ -169,7 +233,12 @@ func printTable(w io.Writer, s watch.Snapshot, stream bool) error {
 	fmt.Fprintln(tw, "LAYER\tSTATUS\tOBJECT\tREASON\tHINT")
 	for _, l := range r.Layers {
 		for _, f := range l.Findings {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, statusCell(f.Status), f.Object, f.Reason, f.Hint)
+			reason, hint := f.Reason, f.Hint
+			if src, ok := outage(f); ok {
+				// Said once on stderr, above the table: not once per layer.
+				reason, hint = "the "+string(src)+" connection failed: see its error above", ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, statusCell(f.Status), f.Object, reason, hint)
 		}
 	}
 	if len(r.Layers) == 0 {

@@ -30,6 +30,7 @@ import (
 	_ "github.com/siderolabs/proto-codec/codec" // the vtproto codec the omni client uses
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // the omni client compresses every call with gzip
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/test/bufconn"
 )
 
@@ -70,6 +71,20 @@ type Options struct {
 	// AllowNonLoopback lets Listen bind a non-loopback address. Off by default: the simulator has
 	// no TLS and, unless AuthorizedKeys is set, no authentication.
 	AllowNonLoopback bool
+
+	// Keepalive is the keepalive policy enforced on clients; nil means KeepalivePolicy, Omni's. Tests
+	// pass another one (a zero policy is gRPC-Go's default: a ping at most every 5 minutes).
+	Keepalive *keepalive.EnforcementPolicy
+}
+
+// KeepalivePolicy is what Omni enforces on its clients' keepalive pings: nothing. Omni serves its API
+// through net/http's HTTP/2 server (gRPC's ServeHTTP, where gRPC-Go's own policy does not apply), which
+// answers every ping; the omni client pings every minute while a call or watch is open. gRPC-Go's
+// default policy (at most one ping every 5 minutes, none without a call) would close such a connection
+// with GOAWAY "too_many_pings" after three pings. The closest gRPC-Go policy is any interval, with or
+// without a call.
+func KeepalivePolicy() keepalive.EnforcementPolicy {
+	return keepalive.EnforcementPolicy{MinTime: time.Nanosecond, PermitWithoutStream: true}
 }
 
 // Server is a simulated Omni API server. Create it with New; it is safe for concurrent use.
@@ -128,7 +143,13 @@ func New(opts Options) (*Server, error) {
 		talos:          slices.Clone(opts.Talosconfig),
 	}
 
+	policy := KeepalivePolicy()
+	if opts.Keepalive != nil {
+		policy = *opts.Keepalive
+	}
+
 	grpcOpts := []grpc.ServerOption{
+		grpc.KeepaliveEnforcementPolicy(policy),
 		grpc.MaxRecvMsgSize(constants.GRPCMaxMessageSize),
 		grpc.MaxSendMsgSize(constants.GRPCMaxMessageSize),
 	}

@@ -61,7 +61,7 @@ func ParseAnswers(file string, data []byte) (Plan, *Lines, error) {
 func DecodeAnswers(file string, data []byte) (Plan, *Lines, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return Plan{}, nil, yamlErrors(file, err)
+		return Plan{}, nil, syntaxError(file, data, err)
 	}
 	lines := &Lines{file: file, root: &root}
 	if len(root.Content) == 0 {
@@ -153,6 +153,35 @@ func yamlErrors(file string, err error) error {
 		ae.Message = m[2]
 	}
 	return AnswersErrors{ae}
+}
+
+// syntaxError is a file that is not YAML, on the line its mistake is on. yaml's own line is not that
+// line: most parser errors give the line before it, or the start of the construct it is in.
+func syntaxError(file string, data []byte, err error) error {
+	ae := AnswersError{File: file, Message: strings.TrimPrefix(err.Error(), "yaml: "), Line: syntaxLine(data)}
+	if m := yamlLine.FindStringSubmatch(ae.Message); m != nil {
+		ae.Message = m[2]
+	}
+	return AnswersErrors{ae}
+}
+
+// syntaxLine is the first line from which the file stops being YAML: the smallest n such that the file
+// cut after line n, and after every later line, fails to parse. A construct still open at a cut (a list
+// written over two lines) parses again once it closes, so only the mistake that nothing after it mends
+// is found. 0 when the whole file parses.
+func syntaxLine(data []byte) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	line := 0
+	for n := len(lines); n > 0; n-- {
+		var node yaml.Node
+		if yaml.Unmarshal(bytes.Join(lines[:n], nil), &node) == nil {
+			break
+		}
+		if len(bytes.TrimSpace(lines[n-1])) > 0 {
+			line = n
+		}
+	}
+	return line
 }
 
 // friendly rewords yaml's messages that name Go types.

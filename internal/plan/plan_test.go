@@ -250,7 +250,7 @@ machines:
 			[]string{"answers.yaml:18:", `unknown field "instalDisk" in machine`}},
 		{"wrong type", strings.Replace(good, "talosVersion: 1.11.5", "talosVersion: [1.11.5]", 1),
 			[]string{"answers.yaml:3:", "a list where a string is expected"}},
-		{"syntax", "iso:\n  talosVersion: 1.11.5\n bad indent: x\n", []string{"answers.yaml:2:", "did not find expected key"}},
+		{"syntax", "iso:\n  talosVersion: 1.11.5\n bad indent: x\n", []string{"answers.yaml:3:", "did not find expected key"}},
 		{"empty", "", []string{"empty answers file"}},
 		{"validation mapped to its line", strings.Replace(good, "role: worker", "role: master", 1),
 			[]string{"answers.yaml:17: machines[3].role:", `"master"`, "answers.yaml:6: machines:", "no worker"}},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -56,7 +58,8 @@ func LoadKubeConfig(o KubeOptions, env Lookup) (*rest.Config, string, error) {
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", kubeConfigError(o, err)
+		_, listed := env.get(clientcmd.RecommendedConfigPathEnvVar)
+		return nil, "", kubeConfigError(o, listed, err)
 	}
 	raw, rerr := cc.RawConfig()
 	ctxName := o.Context
@@ -66,8 +69,26 @@ func LoadKubeConfig(o KubeOptions, env Lookup) (*rest.Config, string, error) {
 	return cfg, ctxName, nil
 }
 
-func kubeConfigError(o KubeOptions, err error) error {
+// kubeConfigError says why no configuration could be loaded; listed is KUBECONFIG's value.
+func kubeConfigError(o KubeOptions, listed string, err error) error {
 	switch {
+	case o.Kubeconfig != "" && errors.Is(err, fs.ErrNotExist):
+		return &ConnError{Source: SourceKubernetes, Problem: Invalid,
+			What: "--kubeconfig " + o.Kubeconfig + " does not exist",
+			Fix:  "check the path, or leave --kubeconfig out to use KUBECONFIG or ~/.kube/config"}
+	case clientcmd.IsEmptyConfig(err) && o.Kubeconfig == "" && listed != "":
+		// kubectl's rules skip the files KUBECONFIG names that do not exist; when none does, say so.
+		if missing := missingFiles(filepath.SplitList(listed)); len(missing) > 0 {
+			verb := "does"
+			if len(missing) > 1 {
+				verb = "do"
+			}
+			return &ConnError{Source: SourceKubernetes, Problem: Invalid,
+				What: fmt.Sprintf("KUBECONFIG names %s, which %s not exist", strings.Join(missing, ", "), verb),
+				Fix:  "fix KUBECONFIG, unset it to use ~/.kube/config, or pass --kubeconfig"}
+		}
+		return &ConnError{Source: SourceKubernetes, Problem: Invalid, What: "the files KUBECONFIG names hold no cluster",
+			Fix: "fix KUBECONFIG, or pass --kubeconfig"}
 	case clientcmd.IsEmptyConfig(err):
 		return &ConnError{Source: SourceKubernetes, Problem: NotConfigured, What: "no kubeconfig found",
 			Fix: "set KUBECONFIG or pass --kubeconfig"}
@@ -77,17 +98,27 @@ func kubeConfigError(o KubeOptions, err error) error {
 				What: fmt.Sprintf("context %q is not in the kubeconfig", o.Context),
 				Fix:  "check --context against `kubectl config get-contexts`"}
 		}
-		fix := "check KUBECONFIG"
-		if o.Kubeconfig != "" {
-			fix = "check --kubeconfig"
-		}
-		return &ConnError{Source: SourceKubernetes, Problem: Invalid, What: "kubeconfig unusable", Err: err, Fix: fix}
 	}
 	fix := "check KUBECONFIG"
 	if o.Kubeconfig != "" {
 		fix = "check the file given to --kubeconfig"
 	}
 	return &ConnError{Source: SourceKubernetes, Problem: Invalid, What: "kubeconfig unusable", Err: err, Fix: fix}
+}
+
+// missingFiles are the paths that do not exist, when none of them does (nil otherwise).
+func missingFiles(paths []string) []string {
+	var missing []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		missing = append(missing, p)
+	}
+	return missing
 }
 
 // ConnectKube loads the configuration and builds the clients. It does not contact the server: call Ping.

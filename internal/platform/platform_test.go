@@ -62,10 +62,19 @@ func TestConnectionErrorsNameWhatToSet(t *testing.T) {
 			_, err := ConnectKube(KubeOptions{Context: "prod"}, MapLookup(map[string]string{"KUBECONFIG": good}))
 			return err
 		}, Invalid, []string{`context "prod"`, "--context"}},
-		{"unreadable explicit kubeconfig", func() error {
+		{"missing --kubeconfig file", func() error {
 			_, err := ConnectKube(KubeOptions{Kubeconfig: filepath.Join(empty, "nope")}, MapLookup(nil))
 			return err
-		}, Invalid, []string{"--kubeconfig"}},
+		}, Invalid, []string{"--kubeconfig " + filepath.Join(empty, "nope") + " does not exist"}},
+		{"KUBECONFIG naming a missing file", func() error {
+			_, err := ConnectKube(KubeOptions{}, MapLookup(map[string]string{"HOME": empty, "KUBECONFIG": "/nonexistent"}))
+			return err
+		}, Invalid, []string{"KUBECONFIG names /nonexistent, which does not exist", "unset it"}},
+		{"KUBECONFIG naming missing files", func() error {
+			_, err := ConnectKube(KubeOptions{}, MapLookup(map[string]string{"HOME": empty,
+				"KUBECONFIG": filepath.Join(empty, "a") + string(filepath.ListSeparator) + filepath.Join(empty, "b")}))
+			return err
+		}, Invalid, []string{"KUBECONFIG names " + filepath.Join(empty, "a") + ", " + filepath.Join(empty, "b") + ", which do not exist"}},
 		{"no omni endpoint", func() error {
 			_, err := ConnectOmni(OmniOptionsFromEnv(MapLookup(nil)))
 			return err

@@ -1,0 +1,199 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// buildBinary builds cedille-tui into a temporary directory, as a user runs it.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir() + "/cedille-tui"
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// binaryEnv is a private environment: its own state and config directories, no platform configured.
+func binaryEnv(t *testing.T, extra ...string) []string {
+	home := t.TempDir()
+	return append([]string{"HOME=" + home, "XDG_STATE_HOME=" + home + "/state", "XDG_CONFIG_HOME=" + home + "/config",
+		"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color"}, extra...)
+}
+
+// TestFullScreenCommands runs the built binary: without a terminal, and on one until a signal.
+func TestFullScreenCommands(t *testing.T) {
+	bin := buildBinary(t)
+	t.Run("without a terminal", func(t *testing.T) { withoutATerminal(t, bin) })
+	t.Run("ended by a signal", func(t *testing.T) { endedBySignal(t, bin) })
+}
+
+// withoutATerminal: console, demo and the install wizard say in one line what to use instead when stdin
+// or stdout is not a terminal, and exit — stdin from /dev/null or from a pipe whose writer stays open (a
+// full-screen program would wait on it forever) — never drawing a screen.
+func withoutATerminal(t *testing.T, bin string) {
+	kubeconfig := closedPortKubeconfig(t)
+	commands := []struct {
+		args    []string
+		instead string
+	}{
+		{[]string{"console", "--kubeconfig", kubeconfig}, "cedille-tui status"},
+		{[]string{"--kubeconfig", kubeconfig}, "cedille-tui status"},
+		{[]string{"demo"}, "cedille-tui install --answers FILE"},
+		{[]string{"demo", "--skip-install"}, "cedille-tui install --answers FILE"},
+		{[]string{"demo", "--installed"}, "cedille-tui install --answers FILE"},
+		{[]string{"install"}, "--accessible"},
+	}
+	for _, c := range commands {
+		for _, stdin := range []string{"/dev/null", "pipe"} {
+			t.Run(strings.Join(c.args, " ")+" <"+stdin, func(t *testing.T) {
+				cmd := exec.Command(bin, c.args...)
+				cmd.Env = binaryEnv(t)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				if stdin == "pipe" {
+					w, err := cmd.StdinPipe()
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer w.Close() // held open until the process has ended
+				}
+				stdout, err := cmd.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				// Either the process ends (its stdout closes) or it starts drawing: the first bytes tell.
+				out, _ := bufio.NewReader(stdout).Peek(1)
+				if len(out) > 0 {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+					t.Fatalf("it started a full-screen program without a terminal: %q\nstderr: %s", out, stderr.String())
+				}
+				err = cmd.Wait()
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+					t.Errorf("exit: %v, want code 1", err)
+				}
+				msg := strings.TrimSpace(stderr.String())
+				if strings.Count(msg, "\n") > 0 || !strings.Contains(msg, "needs a terminal") || !strings.Contains(msg, c.instead) {
+					t.Errorf("stderr = %q, want one line saying it needs a terminal and naming %q", msg, c.instead)
+				}
+			})
+		}
+	}
+}
+
+// endedBySignal: the demo's console on a terminal ends, and the process exits, on SIGTERM or SIGINT.
+func endedBySignal(t *testing.T, bin string) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			term := openPTY(t)
+			cmd := exec.Command(bin, "demo", "--skip-install")
+			cmd.Env = binaryEnv(t)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = term.tty, term.tty, term.tty
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			term.waitFor(t, "cedille-cluster")
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("after %v: %v\n%s", sig, err, term.screen())
+			}
+		})
+	}
+}
+
+// pty is a pseudo-terminal: tty is the program's side; everything it writes is kept.
+type pty struct {
+	tty     *os.File
+	mu      sync.Mutex
+	out     bytes.Buffer
+	changed chan struct{}
+	done    chan struct{}
+}
+
+func openPTY(t *testing.T) *pty {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unlock int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		t.Fatal(e)
+	}
+	var n uint32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
+		t.Fatal(e)
+	}
+	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := struct{ rows, cols, x, y uint16 }{24, 80, 0, 0}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, tty.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&size))); e != 0 {
+		t.Fatal(e)
+	}
+	p := &pty{tty: tty, changed: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			p.mu.Lock()
+			p.out.Write(buf[:n])
+			p.mu.Unlock()
+			select {
+			case p.changed <- struct{}{}:
+			default:
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = tty.Close()
+		_ = master.Close()
+		<-p.done
+	})
+	return p
+}
+
+func (p *pty) screen() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// waitFor waits until the program has written s.
+func (p *pty) waitFor(t *testing.T, s string) {
+	t.Helper()
+	for !strings.Contains(p.screen(), s) {
+		select {
+		case <-p.changed:
+		case <-p.done:
+			if !strings.Contains(p.screen(), s) {
+				t.Fatalf("the terminal closed before showing %q:\n%s", s, p.screen())
+			}
+		}
+	}
+}
