@@ -87,8 +87,10 @@ type Model struct {
 
 	filter    string
 	filtering bool
-	sortCol   int // -1: as given
-	sortDesc  bool
+	// blurred hides the cursor while the page's focus is elsewhere.
+	blurred  bool
+	sortCol  int // -1: as given
+	sortDesc bool
 	// Empty is shown when there is no row.
 	Empty string
 }
@@ -131,6 +133,13 @@ func (m *Model) Top() {
 	m.cursor = 0
 	m.clamp()
 }
+
+// Blur hides the cursor (the page has moved its focus elsewhere); Focus shows it again.
+func (m *Model) Blur()  { m.blurred = true }
+func (m *Model) Focus() { m.blurred = false }
+
+// AtBottom tells whether the cursor is on the last row (or there is none).
+func (m Model) AtBottom() bool { return m.cursor >= len(m.rows)-1 }
 
 // Selected is the row under the cursor.
 func (m Model) Selected() (Row, bool) {
@@ -351,6 +360,7 @@ func (m Model) View() string {
 	end := min(m.offset+h, len(m.rows))
 	for idx := m.offset; idx < end; idx++ {
 		r := m.rows[idx]
+		selected := idx == m.cursor && !m.blurred
 		cells := make([]string, len(visible))
 		for j, i := range visible {
 			c := ""
@@ -358,13 +368,13 @@ func (m Model) View() string {
 				c = r.Cells[i]
 			}
 			c = common.Fit(c, widths[j])
-			if idx != m.cursor && i < len(r.Tones) {
+			if !selected && i < len(r.Tones) {
 				c = m.style(r.Tones[i]).Render(c)
 			}
 			cells[j] = c
 		}
 		line := common.Fit(strings.Join(cells, " "), m.width)
-		if idx == m.cursor {
+		if selected {
 			line = m.theme.Selected.Render(line)
 		}
 		b.WriteString("\n" + line)
