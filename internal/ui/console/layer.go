@@ -76,12 +76,13 @@ func OpenFinding(t theme.Theme, l health.Layer, object string, s watch.Snapshot,
 // NewFindingDetail shows one finding live — status, reason, what to do, the object's recent Warning
 // events — and the object's YAML.
 func NewFindingDetail(t theme.Theme, l health.Layer, object string) *Detail {
-	return newDetail(t, object, func(t theme.Theme, s watch.Snapshot) []string {
-		return findingLines(t, l, object, s)
+	return newDetail(t, object, func(t theme.Theme, s watch.Snapshot, w int) []string {
+		return findingLines(t, l, object, s, w)
 	})
 }
 
-func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snapshot) []string {
+// findingLines is a finding's detail at width w: its reason and hint wrapped to it, the YAML as it is.
+func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snapshot, w int) []string {
 	l, _ := s.Report.Layer(layer)
 	var f *health.Finding
 	for i := range l.Findings {
@@ -93,9 +94,10 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 		return []string{t.Subtle.Render(object + " is no longer part of the " + string(layer) + " layer (gone, or healthy and removed)."),
 			t.Subtle.Render("esc goes back.")}
 	}
-	lines := []string{t.Title.Render(f.Object) + "  " + t.Status(f.Status), "", t.Label.Render("Why   ") + f.Reason}
+	lines := append([]string{t.Title.Render(f.Object) + "  " + t.Status(f.Status), ""},
+		common.Labelled(t.Label.Render("Why"), f.Reason, fieldLabel, w)...)
 	if f.Hint != "" {
-		lines = append(lines, t.Label.Render("Do    ")+f.Hint)
+		lines = append(lines, common.Labelled(t.Label.Render("Do"), f.Hint, fieldLabel, w)...)
 	}
 	if refs := EventRefs(f.Object); len(refs) > 0 {
 		lines = append(lines, eventsSection(t, s, refs...)...)
@@ -110,6 +112,9 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 	}
 	return lines
 }
+
+// fieldLabel is the width of a finding's field labels (Why, Do).
+const fieldLabel = 6
 
 // FindObject finds the Kubernetes object a finding names ("Kind/ns/name" or "Kind/name") among the
 // snapshot's objects; nil when it is not one (a Vault server, an API) or is gone.
