@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
@@ -24,6 +25,9 @@ type Column struct {
 	Flex int
 	// Drop orders which columns go first when the terminal is too narrow (higher goes first; 0 never).
 	Drop int
+	// Middle cuts a cell too long for the column in its middle, keeping both ends: for names whose ends
+	// tell them apart (generated suffixes, a shared prefix).
+	Middle bool
 }
 
 // Tone is how a cell is coloured. Rows carry plain text and a tone; only visible cells are styled, so
@@ -98,6 +102,17 @@ type Model struct {
 // New builds a table with the given columns.
 func New(t theme.Theme, cols ...Column) Model {
 	return Model{Keys: DefaultKeys(), theme: t, columns: cols, sortCol: -1, Empty: "Nothing to show."}
+}
+
+// SetColumns replaces the columns (for a page whose columns follow its rows); the sort stays on its
+// column while there is one at that place.
+func (m *Model) SetColumns(cols ...Column) {
+	m.columns = cols
+	if m.sortCol >= len(cols) {
+		m.sortCol = -1
+	}
+	m.apply()
+	m.clamp()
 }
 
 // SetTheme changes the theme.
@@ -367,6 +382,9 @@ func (m Model) View() string {
 			if i < len(r.Cells) {
 				c = r.Cells[i]
 			}
+			if m.columns[i].Middle {
+				c = fitMiddle(c, widths[j])
+			}
 			c = common.Fit(c, widths[j])
 			if !selected && i < len(r.Tones) {
 				c = m.style(r.Tones[i]).Render(c)
@@ -383,6 +401,18 @@ func (m Model) View() string {
 		b.WriteString("\n" + strings.Repeat(" ", m.width))
 	}
 	return b.String()
+}
+
+// fitMiddle shortens s to width cells by cutting its middle ("clickhouse…monitoring"); shorter text is
+// left as it is.
+func fitMiddle(s string, width int) string {
+	w := ansi.StringWidth(s)
+	if w <= width || width < 3 {
+		return s
+	}
+	tail := (width - 1) / 2
+	head := width - 1 - tail
+	return ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, w-tail, "")
 }
 
 func (m Model) style(t Tone) lipgloss.Style {
