@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -193,7 +194,10 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	}
 	if m.help {
-		if key.Matches(k, m.keys.Help, m.keys.Back, m.keys.Quit) {
+		switch {
+		case key.Matches(k, m.keys.Quit):
+			return m, tea.Quit
+		case key.Matches(k, m.keys.Help, m.keys.Back):
 			m.help = false
 		}
 		return m, nil
@@ -273,22 +277,30 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// resolve finds the target a prefix names (exact names win).
+// resolve finds the target a prefix names (an exact name wins, else the first that matches).
 func (m *Model) resolve(text string) string {
 	text = strings.ToLower(strings.TrimSpace(text))
-	if text == "" {
+	found := matching(m.opts.Targets, text)
+	switch {
+	case text == "" || len(found) == 0:
 		return ""
+	case slices.Contains(found, text):
+		return text
 	}
-	found := ""
-	for _, t := range m.opts.Targets {
-		if t == text {
-			return t
-		}
-		if strings.HasPrefix(t, text) && found == "" {
-			found = t
+	return found[0]
+}
+
+// matching lists the targets the `:` prompt's text still names — those it begins — in their order;
+// all of them while nothing is typed.
+func matching(targets []string, text string) []string {
+	text = strings.ToLower(strings.TrimSpace(text))
+	var out []string
+	for _, t := range targets {
+		if strings.HasPrefix(t, text) {
+			out = append(out, t)
 		}
 	}
-	return found
+	return out
 }
 
 func (m *Model) flashNow(text string, isErr bool) tea.Cmd {
@@ -352,8 +364,11 @@ func (m *Model) headerLine() string {
 
 func (m *Model) statusLine() string {
 	if m.jumping {
-		hint := m.theme.Subtle.Render("  " + strings.Join(m.opts.Targets, " "))
-		return common.Fit(m.theme.Key.Render(":"+m.jumpText+"▏")+hint, m.w)
+		hint := "  " + strings.Join(matching(m.opts.Targets, m.jumpText), " ")
+		if strings.TrimSpace(hint) == "" {
+			hint = "  no page starts with “" + m.jumpText + "” (backspace, or esc)"
+		}
+		return common.Fit(m.theme.Key.Render(":"+m.jumpText+"▏")+m.theme.Subtle.Render(hint), m.w)
 	}
 	if since := m.snap.StaleSince(); !since.IsZero() {
 		why := ""
@@ -410,7 +425,7 @@ func (m *Model) layerSummary() string {
 func (m *Model) footer() string {
 	var bs []key.Binding
 	if m.help {
-		bs = []key.Binding{m.keys.Back}
+		bs = []key.Binding{m.keys.Back, m.keys.Quit}
 	} else {
 		if p := m.top(); p != nil {
 			bs = append(bs, p.ShortHelp()...)

@@ -96,3 +96,47 @@ func Join(left, right string, width int) string {
 	}
 	return Fit(left, width-rw-1) + " " + right
 }
+
+// Wrap breaks text to width at spaces, keeping words — paths included, hyphens and all — whole where
+// they fit, and cutting only a word longer than the width. Each "\n" starts a new line.
+func Wrap(s string, width int) []string {
+	if width <= 0 {
+		return nil
+	}
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for i, w := range strings.Split(para, " ") {
+			switch {
+			case i == 0:
+				line = w
+			case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+				line += " " + w
+			default:
+				out = append(out, line)
+				line = w
+			}
+			for ansi.StringWidth(line) > width {
+				out = append(out, ansi.Truncate(line, width, ""))
+				line = ansi.TruncateLeft(line, width, "")
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// Labelled is a text field under a label of labelWidth cells: the text wrapped to what the width leaves,
+// its continuation lines indented under the first.
+func Labelled(label, text string, labelWidth, width int) []string {
+	indent := strings.Repeat(" ", labelWidth)
+	lines := Wrap(text, max(width-labelWidth, 1))
+	for i := range lines {
+		if i == 0 {
+			lines[i] = label + strings.Repeat(" ", max(labelWidth-lipgloss.Width(label), 0)) + lines[i]
+		} else {
+			lines[i] = indent + lines[i]
+		}
+	}
+	return lines
+}

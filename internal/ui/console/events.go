@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
@@ -139,7 +138,7 @@ func (p *Events) View() string {
 	var preview []string
 	if r, ok := p.table.Selected(); ok {
 		e := p.byKey[r.Key]
-		wrapped := strings.Split(ansi.Wrap(OneLine(e.Message), p.w-2, ""), "\n")
+		wrapped := common.Wrap(OneLine(e.Message), p.w-2)
 		if len(wrapped) > n {
 			wrapped[n-1] += " …"
 			wrapped = wrapped[:n]
@@ -248,14 +247,11 @@ func titledEventsSection(t theme.Theme, s watch.Snapshot, title string, refs ...
 	return lines
 }
 
-// messageWidth is the width event messages are wrapped to in the event's detail.
-const messageWidth = 76
-
 // NewEventDetail shows one event live: what it is about, when, how often, who reported it, its whole
 // message, and the other recent events about the same object.
 func NewEventDetail(t theme.Theme, e watch.Event) *Detail {
 	k := e.Key()
-	return newDetail(t, e.Object.Kind+"/"+e.Object.Name+" "+e.Reason, func(t theme.Theme, s watch.Snapshot) []string {
+	return newDetail(t, e.Object.Kind+"/"+e.Object.Name+" "+e.Reason, func(t theme.Theme, s watch.Snapshot, w int) []string {
 		var ev *watch.Event
 		for i := range s.Events {
 			if s.Events[i].Key() == k {
@@ -277,11 +273,7 @@ func NewEventDetail(t theme.Theme, e watch.Event) *Detail {
 			label("Event") + ev.Namespace + "/" + ev.Name,
 			"", t.Label.Render("Message"),
 		}
-		for _, para := range strings.Split(strings.TrimRight(ev.Message, "\n"), "\n") {
-			for _, l := range strings.Split(ansi.Wrap(para, messageWidth, ""), "\n") {
-				lines = append(lines, "  "+l)
-			}
-		}
+		lines = append(lines, common.Labelled("", strings.TrimRight(ev.Message, "\n"), 2, w)...)
 		return append(lines, titledEventsSection(t, s, "Recent Warning events about "+ev.Object.String(), ev.Object)...)
 	})
 }

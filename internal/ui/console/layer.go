@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
@@ -23,21 +24,24 @@ func OpenLayer(t theme.Theme, l health.Layer, s watch.Snapshot, w, h int) common
 type LayerPage struct {
 	tablePage
 	layer health.Layer
+	// objectWidth is the widest object among the rows, from the last snapshot.
+	objectWidth int
 }
 
 // NewLayerPage builds the page of a layer.
 func NewLayerPage(t theme.Theme, l health.Layer) *LayerPage {
-	tb := table.New(t,
-		table.Column{Title: " ", Width: 1},
-		table.Column{Title: "STATUS", Width: 9, Drop: 3},
-		table.Column{Title: "OBJECT", Width: 26, Flex: 1},
-		table.Column{Title: "REASON", Width: 30, Flex: 2},
-	)
+	tb := table.New(t, layerColumns(0, 0)...)
 	tb.Empty = "This layer has no finding yet."
 	return &LayerPage{tablePage: newTablePage(t, tb, "details"), layer: l}
 }
 
 func (p *LayerPage) Title() string { return string(p.layer) }
+
+// SetSize lays the columns out again: the objects' room depends on the width.
+func (p *LayerPage) SetSize(w, h int) {
+	p.tablePage.SetSize(w, h)
+	p.table.SetColumns(layerColumns(p.objectWidth, w)...)
+}
 
 func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -45,19 +49,43 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.snap = msg.Snapshot
 		l, _ := p.snap.Report.Layer(p.layer)
 		rows := make([]table.Row, 0, len(l.Findings))
+		p.objectWidth = 0
 		for _, f := range l.Findings {
+			p.objectWidth = max(p.objectWidth, ansi.StringWidth(f.Object))
 			rows = append(rows, table.Row{Key: f.Object,
 				Cells: []string{f.Status.Symbol(), f.Status.String(), f.Object, f.Reason},
 				Tones: []table.Tone{table.ToneOf(f.Status), table.ToneOf(f.Status)},
 				Sort:  []string{string(rune('9' - int(f.Status)))},
 			})
 		}
+		p.table.SetColumns(layerColumns(p.objectWidth, p.w)...)
 		p.table.SetRows(rows)
 		return p, nil
 	}
 	return p, p.update(msg, func(r table.Row) common.Page {
 		return OpenFinding(p.theme, p.layer, r.Key, p.snap, p.w, p.h)
 	})
+}
+
+// Widths of a layer table's columns.
+const (
+	minObjectWidth = 12
+	minReasonWidth = 16
+)
+
+// layerColumns lays a layer's table out at width w for objects up to objectWidth wide. OBJECT gets the
+// room its longest object needs, as far as the width allows beside REASON's minimum (the STATUS word
+// goes first; the symbol stays); REASON gets the rest. An object still too long is cut in its middle,
+// keeping its kind and the end of its name — where the objects of a layer differ.
+func layerColumns(objectWidth, w int) []table.Column {
+	room := w - 2 - (minReasonWidth + 1) - 1
+	object := max(min(max(objectWidth, len("OBJECT")), room), minObjectWidth)
+	return []table.Column{
+		{Title: " ", Width: 1},
+		{Title: "STATUS", Width: 9, Drop: 3},
+		{Title: "OBJECT", Width: object, Middle: true},
+		{Title: "REASON", Width: minReasonWidth, Flex: 1},
+	}
 }
 
 func (p *LayerPage) View() string {
@@ -76,12 +104,13 @@ func OpenFinding(t theme.Theme, l health.Layer, object string, s watch.Snapshot,
 // NewFindingDetail shows one finding live — status, reason, what to do, the object's recent Warning
 // events — and the object's YAML.
 func NewFindingDetail(t theme.Theme, l health.Layer, object string) *Detail {
-	return newDetail(t, object, func(t theme.Theme, s watch.Snapshot) []string {
-		return findingLines(t, l, object, s)
+	return newDetail(t, object, func(t theme.Theme, s watch.Snapshot, w int) []string {
+		return findingLines(t, l, object, s, w)
 	})
 }
 
-func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snapshot) []string {
+// findingLines is a finding's detail at width w: its reason and hint wrapped to it, the YAML as it is.
+func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snapshot, w int) []string {
 	l, _ := s.Report.Layer(layer)
 	var f *health.Finding
 	for i := range l.Findings {
@@ -93,9 +122,10 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 		return []string{t.Subtle.Render(object + " is no longer part of the " + string(layer) + " layer (gone, or healthy and removed)."),
 			t.Subtle.Render("esc goes back.")}
 	}
-	lines := []string{t.Title.Render(f.Object) + "  " + t.Status(f.Status), "", t.Label.Render("Why   ") + f.Reason}
+	lines := append([]string{t.Title.Render(f.Object) + "  " + t.Status(f.Status), ""},
+		common.Labelled(t.Label.Render("Why"), f.Reason, fieldLabel, w)...)
 	if f.Hint != "" {
-		lines = append(lines, t.Label.Render("Do    ")+f.Hint)
+		lines = append(lines, common.Labelled(t.Label.Render("Do"), f.Hint, fieldLabel, w)...)
 	}
 	if refs := EventRefs(f.Object); len(refs) > 0 {
 		lines = append(lines, eventsSection(t, s, refs...)...)
@@ -110,6 +140,9 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 	}
 	return lines
 }
+
+// fieldLabel is the width of a finding's field labels (Why, Do).
+const fieldLabel = 6
 
 // FindObject finds the Kubernetes object a finding names ("Kind/ns/name" or "Kind/name") among the
 // snapshot's objects; nil when it is not one (a Vault server, an API) or is gone.

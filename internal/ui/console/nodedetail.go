@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
@@ -16,18 +17,19 @@ import (
 // NewNodeDetail opens one node, live: conditions, addresses, versions, taints, its recent Warning events
 // and, when Omni knows the machine, its hardware and disks by stable identity.
 func NewNodeDetail(t theme.Theme, name string) *Detail {
-	return newDetail(t, name, func(t theme.Theme, s watch.Snapshot) []string {
+	return newDetail(t, name, func(t theme.Theme, s watch.Snapshot, w int) []string {
 		for _, n := range s.Nodes {
 			if n.Name == name {
-				return NodeDetailLines(t, n, MachineFor(n, s.Machines), s)
+				return NodeDetailLines(t, n, MachineFor(n, s.Machines), s, w)
 			}
 		}
 		return []string{t.Error.Render("Node " + name + " is gone from the cluster."), t.Subtle.Render("esc goes back to the list.")}
 	})
 }
 
-// NodeDetailLines is the pure rendering of a node's detail.
-func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s watch.Snapshot) []string {
+// NodeDetailLines is the pure rendering of a node's detail at width w: its state and what to do wrapped
+// to it, the tables as they are.
+func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s watch.Snapshot, w int) []string {
 	f := health.Node(n)
 	label := func(k string) string { return t.Label.Render(fmt.Sprintf("%-11s", k)) }
 	info := n.Status.NodeInfo
@@ -43,11 +45,11 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 		}
 		taints = strings.Join(ts, ", ")
 	}
-	lines := []string{
-		t.Title.Render("Node "+n.Name) + "  " + t.Status(f.Status) + " — " + f.Reason,
-	}
+	lines := common.Wrap(t.Title.Render("Node "+n.Name)+"  "+t.Status(f.Status)+" — "+f.Reason, w)
 	if f.Hint != "" {
-		lines = append(lines, t.Subtle.Render("→ "+f.Hint))
+		for _, l := range common.Labelled("→", f.Hint, 2, w) {
+			lines = append(lines, t.Subtle.Render(l))
+		}
 	}
 	lines = append(lines, "",
 		label("Roles")+Roles(n),
@@ -71,7 +73,9 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 		lines = append(lines, fmt.Sprintf("%s %-20s %-8s %-28s %s", t.Symbol(st), c.Type, c.Status, c.Reason,
 			Age(s.At.Sub(c.LastTransitionTime.Time))))
 		if c.Message != "" && bad {
-			lines = append(lines, t.Subtle.Render("    "+c.Message))
+			for _, l := range common.Labelled("", c.Message, 4, w) {
+				lines = append(lines, t.Subtle.Render(l))
+			}
 		}
 	}
 	lines = append(lines, eventsSection(t, s, watch.ObjectRef{Kind: "Node", Name: n.Name})...)

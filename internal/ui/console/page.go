@@ -10,32 +10,44 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
-// Detail is a live, scrollable page whose lines are rebuilt from every snapshot: a node, a finding.
+// Detail is a live, scrollable page whose lines are rebuilt from every snapshot and at every width: a
+// node, a finding, an event. Its text is wrapped to the width; what must not be wrapped (YAML, tables)
+// scrolls sideways.
 type Detail struct {
 	theme   theme.Theme
 	title   string
 	snap    watch.Snapshot
 	view    scroll.Model
-	content func(theme.Theme, watch.Snapshot) []string
+	w       int
+	content func(t theme.Theme, s watch.Snapshot, width int) []string
 }
 
-func newDetail(t theme.Theme, title string, content func(theme.Theme, watch.Snapshot) []string) *Detail {
-	return &Detail{theme: t, title: title, view: scroll.New(), content: content}
+func newDetail(t theme.Theme, title string, content func(theme.Theme, watch.Snapshot, int) []string) *Detail {
+	v := scroll.New()
+	v.Sideways()
+	return &Detail{theme: t, title: title, view: v, content: content}
 }
 
-func (p *Detail) Init() tea.Cmd    { return nil }
-func (p *Detail) Title() string    { return p.title }
-func (p *Detail) SetSize(w, h int) { p.view.SetSize(w, h) }
+func (p *Detail) Init() tea.Cmd { return nil }
+func (p *Detail) Title() string { return p.title }
+
+func (p *Detail) SetSize(w, h int) {
+	p.w = w
+	p.view.SetSize(w, h)
+	p.rebuild()
+}
+
+func (p *Detail) rebuild() { p.view.SetLines(p.content(p.theme, p.snap, p.w)) }
 
 // Update rebuilds the lines on a snapshot or a theme change and scrolls on keys.
 func (p *Detail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.SnapshotMsg:
 		p.snap = msg.Snapshot
-		p.view.SetLines(p.content(p.theme, p.snap))
+		p.rebuild()
 	case common.ThemeMsg:
 		p.theme = msg.Theme
-		p.view.SetLines(p.content(p.theme, p.snap))
+		p.rebuild()
 	case tea.KeyPressMsg:
 		p.view.Update(msg)
 	}

@@ -52,3 +52,55 @@ func TestScroll(t *testing.T) {
 		t.Fatalf("after shrinking, first line %q", got)
 	}
 }
+
+func TestSideways(t *testing.T) {
+	lines := []string{"short", "0123456789abcdefghijklmnopqrstuvwxyz"} // 36 wide
+	right := tea.KeyPressMsg{Code: tea.KeyRight}
+	left := tea.KeyPressMsg{Code: tea.KeyLeft}
+	l := tea.KeyPressMsg{Code: 'l', Text: "l"}
+	tests := []struct {
+		name     string
+		sideways bool
+		keys     []tea.KeyPressMsg
+		want     []string
+	}{
+		{"cut with a mark", true, nil, []string{"short     ", "012345678…"}},
+		{"off unless asked", false, []tea.KeyPressMsg{right, l}, []string{"short     ", "012345678…"}},
+		{"one step right", true, []tea.KeyPressMsg{right}, []string{"          ", "…9abcdefg…"}},
+		{"l as well", true, []tea.KeyPressMsg{l}, []string{"          ", "…9abcdefg…"}},
+		{"stops with the widest line's end in view", true, []tea.KeyPressMsg{right, right, right, right, right}, []string{"          ", "…rstuvwxyz"}},
+		{"and back", true, []tea.KeyPressMsg{right, right, left, left, left}, []string{"short     ", "012345678…"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New()
+			if tt.sideways {
+				m.Sideways()
+			}
+			m.SetSize(10, 2)
+			m.SetLines(lines)
+			for _, k := range tt.keys {
+				m.Update(k)
+			}
+			if got := strings.Split(m.View(), "\n"); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("view %q, want %q", got, tt.want)
+			}
+			help := fmt.Sprint(m.ShortHelp())
+			if offered := strings.Contains(help, "←/→"); offered != tt.sideways {
+				t.Errorf("the help offers ←/→: %v, want %v", offered, tt.sideways)
+			}
+		})
+	}
+	// Nothing wider than the view: no sideways scrolling, and the help does not offer it.
+	m := New()
+	m.Sideways()
+	m.SetSize(10, 2)
+	m.SetLines([]string{"short"})
+	m.Update(right)
+	if got := strings.Split(m.View(), "\n")[0]; got != "short     " {
+		t.Errorf("a narrow page moved sideways: %q", got)
+	}
+	if strings.Contains(fmt.Sprint(m.ShortHelp()), "←/→") {
+		t.Error("the help offers ←/→ with nothing to scroll")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
@@ -24,6 +25,9 @@ type Column struct {
 	Flex int
 	// Drop orders which columns go first when the terminal is too narrow (higher goes first; 0 never).
 	Drop int
+	// Middle cuts a cell too long for the column in its middle, keeping both ends: for names whose ends
+	// tell them apart (generated suffixes, a shared prefix).
+	Middle bool
 }
 
 // Tone is how a cell is coloured. Rows carry plain text and a tone; only visible cells are styled, so
@@ -87,8 +91,10 @@ type Model struct {
 
 	filter    string
 	filtering bool
-	sortCol   int // -1: as given
-	sortDesc  bool
+	// blurred hides the cursor while the page's focus is elsewhere.
+	blurred  bool
+	sortCol  int // -1: as given
+	sortDesc bool
 	// Empty is shown when there is no row.
 	Empty string
 }
@@ -96,6 +102,17 @@ type Model struct {
 // New builds a table with the given columns.
 func New(t theme.Theme, cols ...Column) Model {
 	return Model{Keys: DefaultKeys(), theme: t, columns: cols, sortCol: -1, Empty: "Nothing to show."}
+}
+
+// SetColumns replaces the columns (for a page whose columns follow its rows); the sort stays on its
+// column while there is one at that place.
+func (m *Model) SetColumns(cols ...Column) {
+	m.columns = cols
+	if m.sortCol >= len(cols) {
+		m.sortCol = -1
+	}
+	m.apply()
+	m.clamp()
 }
 
 // SetTheme changes the theme.
@@ -131,6 +148,13 @@ func (m *Model) Top() {
 	m.cursor = 0
 	m.clamp()
 }
+
+// Blur hides the cursor (the page has moved its focus elsewhere); Focus shows it again.
+func (m *Model) Blur()  { m.blurred = true }
+func (m *Model) Focus() { m.blurred = false }
+
+// AtBottom tells whether the cursor is on the last row (or there is none).
+func (m Model) AtBottom() bool { return m.cursor >= len(m.rows)-1 }
 
 // Selected is the row under the cursor.
 func (m Model) Selected() (Row, bool) {
@@ -351,20 +375,24 @@ func (m Model) View() string {
 	end := min(m.offset+h, len(m.rows))
 	for idx := m.offset; idx < end; idx++ {
 		r := m.rows[idx]
+		selected := idx == m.cursor && !m.blurred
 		cells := make([]string, len(visible))
 		for j, i := range visible {
 			c := ""
 			if i < len(r.Cells) {
 				c = r.Cells[i]
 			}
+			if m.columns[i].Middle {
+				c = fitMiddle(c, widths[j])
+			}
 			c = common.Fit(c, widths[j])
-			if idx != m.cursor && i < len(r.Tones) {
+			if !selected && i < len(r.Tones) {
 				c = m.style(r.Tones[i]).Render(c)
 			}
 			cells[j] = c
 		}
 		line := common.Fit(strings.Join(cells, " "), m.width)
-		if idx == m.cursor {
+		if selected {
 			line = m.theme.Selected.Render(line)
 		}
 		b.WriteString("\n" + line)
@@ -373,6 +401,18 @@ func (m Model) View() string {
 		b.WriteString("\n" + strings.Repeat(" ", m.width))
 	}
 	return b.String()
+}
+
+// fitMiddle shortens s to width cells by cutting its middle ("clickhouse…monitoring"); shorter text is
+// left as it is.
+func fitMiddle(s string, width int) string {
+	w := ansi.StringWidth(s)
+	if w <= width || width < 3 {
+		return s
+	}
+	tail := (width - 1) / 2
+	head := width - 1 - tail
+	return ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, w-tail, "")
 }
 
 func (m Model) style(t Tone) lipgloss.Style {

@@ -119,3 +119,37 @@ func TestFilteringCapturesKeys(t *testing.T) {
 		t.Fatalf("status line %q", m.StatusLine())
 	}
 }
+
+func TestFitMiddle(t *testing.T) {
+	tests := []struct {
+		s     string
+		width int
+		want  string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"clickhouse-otel-monitoring", 15, "clickho…itoring"},
+		{"clickhouse-operator", 15, "clickho…perator"},
+		{"abcdef", 2, "abcdef"}, // too narrow to cut in the middle: left to the end cut
+	}
+	for _, tt := range tests {
+		if got := fitMiddle(tt.s, tt.width); got != tt.want {
+			t.Errorf("fitMiddle(%q, %d) = %q, want %q", tt.s, tt.width, got, tt.want)
+		}
+	}
+}
+
+func TestMiddleColumnAndSetColumns(t *testing.T) {
+	m := New(theme.New(false, true), Column{Title: "NAME", Width: 12, Middle: true}, Column{Title: "X", Width: 3})
+	m.SetSize(16, 3)
+	m.SetRows([]Row{{Key: "a", Cells: []string{"clickhouse-operator", "1"}}, {Key: "b", Cells: []string{"clickhouse-otel-monitoring", "2"}}})
+	v := m.View()
+	if !strings.Contains(v, "clickh…rator") || !strings.Contains(v, "clickh…oring") {
+		t.Fatalf("middle cut:\n%s", v)
+	}
+	m = press(m, "s", "s") // sort by the second column
+	m.SetColumns(Column{Title: "ONLY", Width: 10})
+	if v := m.View(); !strings.Contains(v, "ONLY") || strings.Contains(v, "ONLY↑") {
+		t.Fatalf("a sort column gone is forgotten:\n%s", v)
+	}
+}
