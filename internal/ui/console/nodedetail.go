@@ -31,6 +31,9 @@ func NewNodeDetail(t theme.Theme, name string) *Detail {
 // to it, the tables as they are.
 func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s watch.Snapshot, w int) []string {
 	f := health.Node(n)
+	if s.Demo {
+		f = f.ForDemo()
+	}
 	label := func(k string) string { return t.Label.Render(fmt.Sprintf("%-11s", k)) }
 	info := n.Status.NodeInfo
 	var addrs []string
