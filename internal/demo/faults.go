@@ -128,10 +128,56 @@ func (p *Platform) nodeDown(ctx context.Context, on bool) (string, error) {
 	if err := SetMachineConnected(ctx, p.omni.State(), faultNode, !on); err != nil {
 		return "", err
 	}
+	if err := p.poolsOfNodeLost(ctx, faultNode, on); err != nil {
+		return "", err
+	}
 	if on {
 		return "demo: " + faultNode + " lost power", nil
 	}
 	return "demo: " + faultNode + " is back", nil
+}
+
+// poolStatusBefore keeps, on a DiskPool whose node lost power, the pool status it had before.
+const poolStatusBefore = "demo.cedille-tui/pool-status-before-power-loss"
+
+// poolsOfNodeLost is what Mayastor reports of the pools on a node that lost power: their io-engine no
+// longer answers, so their state is Unknown; when the node is back they are as they were.
+func (p *Platform) poolsOfNodeLost(ctx context.Context, node string, lost bool) error {
+	pools := p.Kube.Dynamic.Resource(platform.DiskPool.GVR)
+	list, err := pools.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for i := range list.Items {
+		u := &list.Items[i]
+		if n, _, _ := unstructured.NestedString(u.Object, "spec", "node"); n != node {
+			continue
+		}
+		ann := u.GetAnnotations()
+		before, saved := ann[poolStatusBefore]
+		cur, _, _ := unstructured.NestedString(u.Object, "status", "pool_status")
+		switch {
+		case lost && !saved:
+			if ann == nil {
+				ann = map[string]string{}
+			}
+			ann[poolStatusBefore] = cur
+			cur = "Unknown"
+		case !lost && saved:
+			delete(ann, poolStatusBefore)
+			cur = before
+		default:
+			continue
+		}
+		u.SetAnnotations(ann)
+		if err := unstructured.SetNestedField(u.Object, cur, "status", "pool_status"); err != nil {
+			return err
+		}
+		if _, err := pools.Namespace(u.GetNamespace()).Update(ctx, u, metav1.UpdateOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p *Platform) poolDegraded(ctx context.Context, on bool) (string, error) {

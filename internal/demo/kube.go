@@ -239,6 +239,13 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 		return err
 	}
 	now := o.now()
+	// The nodes joined when the cluster was built: in autumn 2023 (7 minutes apart) for era 1's, a few
+	// seconds ago (2 seconds apart) for those of a Blank demo's install.
+	born, apart := installedAt(), 7*time.Minute
+	if o.Blank {
+		apart = 2 * time.Second
+		born = now.Add(-time.Duration(len(machines)) * apart)
+	}
 	if typed, err = settleEvents(typed, now, o.Installed); err != nil {
 		return err
 	}
@@ -274,7 +281,7 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 		typed = append(typed, regs...)
 	}
 	for i, m := range machines {
-		typed = append(typed, demoNode(m, i, v))
+		typed = append(typed, demoNode(m, i, v, born, apart))
 	}
 	typed = append(typed, serviceAccounts()...)
 	for _, a := range eraOneApplications() {
@@ -514,7 +521,7 @@ func loadScenario(fsys fs.FS, name string) ([]runtime.Object, []*unstructured.Un
 }
 
 // demoNode is the Node a Talos machine registers as, running v's versions.
-func demoNode(m DemoMachine, i int, v versions) *corev1.Node {
+func demoNode(m DemoMachine, i int, v versions, born time.Time, apart time.Duration) *corev1.Node {
 	labels := map[string]string{
 		"kubernetes.io/hostname": m.Hostname, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 	}
@@ -525,7 +532,7 @@ func demoNode(m DemoMachine, i int, v versions) *corev1.Node {
 	} else {
 		labels["openebs.io/engine"] = "mayastor"
 	}
-	created := metav1.NewTime(installedAt().Add(time.Duration(i) * 7 * time.Minute))
+	created := metav1.NewTime(born.Add(time.Duration(i) * apart))
 	kernel, containerd := talosComponents(v.talos)
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: m.Hostname, Labels: labels, CreationTimestamp: created},
