@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/download"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -186,9 +187,7 @@ func (m *Model) doneSummary() []string {
 		if p.ISO.File == "" {
 			return nil
 		}
-		w := m.rightWidth()
-		out := strings.Split(wrap("ISO "+p.ISO.File, w), "\n")
-		return append(out, "SHA-256 (check it with sha256sum -c before writing the key):", t.Label.Render(p.ISO.SHA256))
+		return digestLines(p.ISO.SHA256, m.rightWidth()) // the path is in the log and its commands
 	case steps.Cluster:
 		if p.Cluster.Kubeconfig == "" {
 			return nil
@@ -203,6 +202,17 @@ func (m *Model) doneSummary() []string {
 		return append(wrapLines(handoffSummary(m.st[m.cur], m.o.Env), m.rightWidth()), m.enterNext())
 	}
 	return nil
+}
+
+// digestLines show a SHA-256 whole, in two groups of 32 digits a person compares with sha256sum's output:
+// on one line when it fits, else one group a line.
+func digestLines(sum string, w int) []string {
+	line := "SHA-256 " + steps.SplitDigest(sum)
+	if ansi.StringWidth(line) <= w {
+		return []string{line}
+	}
+	first, second, _ := strings.Cut(steps.SplitDigest(sum), " ")
+	return []string{"SHA-256 " + first, "        " + second}
 }
 
 // enterNext says what enter does on a finished step: open the console (opensConsole), else go on.
@@ -335,13 +345,13 @@ func (m *Model) logLines() []string {
 	if !st.ran && st.state != steps.Running && len(lines) == 0 {
 		lines = m.o.Steps[m.cur].Describe(m.sv.Plan)
 	}
-	return wrapLines(lines, m.rightWidth())
+	return m.stepLines(lines)
 }
 
 func (m *Model) runView() string {
 	head := m.runHeader()
-	lg := m.log // sized for this frame; followLog keeps the stored one at the end of the log
-	lg.SetSize(m.rightWidth(), max(m.paneHeight()-len(head), 1))
+	lg := m.log                                       // sized for this frame; followLog keeps the stored one at the end of the log
+	lg.SetSize(m.w, max(m.paneHeight()-len(head), 1)) // the screen's width: a wide command row is not cut
 	return strings.Join(head, "\n") + "\n" + lg.View()
 }
 
@@ -381,11 +391,16 @@ func (m *Model) outcomeLines() []string {
 	if rec, ok := m.sv.Steps[s.ID()]; ok && rec.State == steps.Failed && st.state != steps.Done {
 		out = append(out, strings.Split(wrap(t.Error.Render("last run failed: ")+rec.Detail, w), "\n")...)
 	}
+	if s.ID() == steps.ISO && st.state == steps.Done && !st.ran {
+		// Downloaded in an earlier session: how to check and write it, as its run said then.
+		out = append(out, "")
+		out = append(out, m.stepLines(steps.USBInstructions(m.sv.Plan.ISO.File))...)
+	}
 	out = append(out, "", t.Subtle.Render("What this step does:"))
-	out = append(out, wrapLines(s.Describe(m.sv.Plan), w)...)
+	out = append(out, m.stepLines(s.Describe(m.sv.Plan))...)
 	if st.ran && len(st.log) > 0 {
 		out = append(out, "", t.Subtle.Render("Its last run said:"))
-		out = append(out, wrapLines(st.log, w)...)
+		out = append(out, m.stepLines(st.log)...)
 	}
 	return out
 }
