@@ -246,7 +246,7 @@ func (m *Model) hint() string {
 		}
 		return "checking every step from the top: the install resumes at the first one not done"
 	case modeForm:
-		return "fill the form: enter next field, shift+tab back; it is saved when submitted"
+		return "fill the form: enter next field, shift+tab back; it is saved when submitted; ctrl+c quits"
 	case modeMachines:
 		return "choose the machines: c control plane, w worker, space not in the cluster"
 	case modeDisks:
@@ -305,8 +305,11 @@ func (m *Model) paneHelp() []key.Binding {
 	k := m.keys
 	switch m.mode {
 	case modeForm:
-		return []key.Binding{withHelp(k.Enter, "next"), key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back")),
-			withHelp(k.Back, "cancel")}
+		bs := []key.Binding{withHelp(k.Enter, "next"), key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back"))}
+		if m.formCancellable() {
+			bs = append(bs, withHelp(k.Back, "cancel"))
+		}
+		return bs
 	case modeMachines:
 		if m.machines.table.Filtering() {
 			return []key.Binding{withHelp(k.Enter, "apply filter"), withHelp(k.Back, "clear")}
