@@ -412,9 +412,7 @@ func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v 
 			}
 			fallthrough
 		default:
-			a, err := e.ask(ctx, Prompt{Kind: PromptSecret, Title: cl.What + " client secret",
-				Lines: []string{fmt.Sprintf("The GitHub OAuth app %s's client secret (client ID %s). It goes to Vault at %s and is "+
-					"never shown or saved here. Leave it empty to keep this client manual.", cl.What, want.ClientID, cl.Path())}})
+			a, err := e.ask(ctx, ssoSecretPrompt(cl, want.ClientID))
 			if err != nil {
 				return err
 			}
@@ -440,6 +438,13 @@ func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v 
 	}
 	say("policy and role %s: the default ServiceAccount of argocd and grafana reads kv-system/sso/* only", vaultops.SSOReader)
 	return reflectSSO(ctx, e, k, stored, say)
+}
+
+// ssoSecretPrompt asks for an SSO client's secret, naming the client and the client ID GitHub gave it.
+func ssoSecretPrompt(cl vaultops.SSOClient, clientID string) Prompt {
+	return Prompt{Kind: PromptSecret, Title: cl.What + " client secret",
+		Lines: []string{fmt.Sprintf("%s: paste the client secret GitHub issued with client ID %s. It goes to Vault at %s and "+
+			"is never shown or saved here; left empty, this client stays manual.", cl.What, clientID, cl.Path())}}
 }
 
 // reflectSSO writes the VaultSecret objects to the GitOps manifests file and, when vault-config-operator

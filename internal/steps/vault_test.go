@@ -152,3 +152,21 @@ func TestRootTokenWithoutVault(t *testing.T) {
 		t.Errorf("prompts %v, want %v", kinds, want)
 	}
 }
+
+// TestSSOSecretPrompt: the question for an SSO client's secret reads as a sentence, naming the client,
+// the client ID GitHub gave it and where the secret goes.
+func TestSSOSecretPrompt(t *testing.T) {
+	cases := []struct{ name, want string }{
+		{"argocd", "ArgoCD Dex GitHub connector: paste the client secret GitHub issued with client ID Ov23li0abc. It goes " +
+			"to Vault at kv-system/sso/argocd and is never shown or saved here; left empty, this client stays manual."},
+		{"grafana", "Grafana GitHub OAuth: paste the client secret GitHub issued with client ID Ov23li0abc. It goes " +
+			"to Vault at kv-system/sso/grafana and is never shown or saved here; left empty, this client stays manual."},
+	}
+	for _, c := range cases {
+		cl, _ := vaultops.SSOClientNamed(c.name)
+		p := ssoSecretPrompt(cl, "Ov23li0abc")
+		if p.Kind != PromptSecret || strings.Join(p.Lines, "\n") != c.want {
+			t.Errorf("%s: %v %q\nwant %q", c.name, p.Kind, p.Lines, c.want)
+		}
+	}
+}
