@@ -170,3 +170,25 @@ func TestSSOSecretPrompt(t *testing.T) {
 		}
 	}
 }
+
+// TestSSOItem: the bootstrap's result says, per client, what became of its secret.
+func TestSSOItem(t *testing.T) {
+	argocd, _ := vaultops.SSOClientNamed("argocd")
+	cases := []struct {
+		id, state string
+		want      Item
+	}{
+		{"Ov23", SSOStored, Item{Name: "ArgoCD Dex GitHub connector", State: "its secret stored in Vault at kv-system/sso/argocd",
+			Detail: "client Ov23", OK: true}},
+		{"Ov23", SSOKept, Item{Name: "ArgoCD Dex GitHub connector", State: "its secret already in Vault, kept at kv-system/sso/argocd",
+			Detail: "client Ov23", OK: true}},
+		{"Ov23", SSONoSecret, Item{Name: "ArgoCD Dex GitHub connector", State: "no secret given: it stays manual, Secret argocd/dex-secret",
+			Detail: "client Ov23"}},
+		{"", SSONoID, Item{Name: "ArgoCD Dex GitHub connector", State: "no client ID: it stays manual"}},
+	}
+	for _, c := range cases {
+		if got := ssoItem(argocd, c.id, c.state); got != c.want {
+			t.Errorf("ssoItem(%q, %q) = %+v, want %+v", c.id, c.state, got, c.want)
+		}
+	}
+}

@@ -68,11 +68,11 @@ func (m *Model) runHeader() []string {
 	return append(out, "")
 }
 
-// shownItems are the current step's live list; a finished hand-off shows its summary in the room instead
-// (its outcome says whether every Application is Synced and Healthy).
+// shownItems are the current step's live list; a finished hand-off or bootstrap shows its summary in the
+// room instead (it says whether every Application is Synced and Healthy, what became of each SSO secret).
 func (m *Model) shownItems() []steps.Item {
 	st := m.st[m.cur]
-	if m.stepID() == steps.Handoff && st.state == steps.Done {
+	if (m.stepID() == steps.Handoff || m.stepID() == steps.VaultBootstrap) && st.state == steps.Done {
 		return nil
 	}
 	return st.items
@@ -195,7 +195,7 @@ func (m *Model) doneSummary() []string {
 		w := m.rightWidth()
 		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"), m.enterNext())
 	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap:
-		return append(wrapLines(vaultSummary(m.stepID(), p), m.rightWidth()), m.enterNext())
+		return append(wrapLines(vaultSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), m.enterNext())
 	case steps.GitOps, steps.Storage, steps.VClusters:
 		return append(wrapLines(platformSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), m.enterNext())
 	case steps.Handoff:
@@ -303,8 +303,9 @@ func handoffSummary(st stepState, env *steps.Env) []string {
 	return append(out, "the summary is below: ↑/↓ scroll it")
 }
 
-// vaultSummary is what a finished Vault step did, from the plan (the secrets are gone by then).
-func vaultSummary(id steps.ID, p plan.Plan) []string {
+// vaultSummary is what a finished Vault step did, from the plan (the secrets are gone by then) and, for
+// the bootstrap, from its result: what became of each SSO client's secret.
+func vaultSummary(id steps.ID, p plan.Plan, st stepState) []string {
 	v := p.Vault.WithDefaults()
 	switch id {
 	case steps.VaultInit:
@@ -326,12 +327,12 @@ func vaultSummary(id steps.ID, p plan.Plan) []string {
 	case steps.VaultBootstrap:
 		out := []string{"Vault bootstrapped: the kubernetes auth method, the config-admin policy and role " +
 			"(vault-config-operator), the kv and kv-system engines"}
-		for _, c := range v.SSO.Clients() {
-			if c.Client.ClientID == "" {
-				out = append(out, "GitHub SSO of "+c.Name+": no client ID, it stays manual")
-			} else {
-				out = append(out, "GitHub SSO of "+c.Name+": client "+c.Client.ClientID+" (the log says whether its secret was stored)")
+		for _, it := range st.items {
+			name := it.Name
+			if it.Detail != "" {
+				name += ", " + it.Detail
 			}
+			out = append(out, name+": "+it.State)
 		}
 		return out
 	}
