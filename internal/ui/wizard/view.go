@@ -246,7 +246,7 @@ func (m *Model) hint() string {
 		}
 		return "checking every step from the top: the install resumes at the first one not done"
 	case modeForm:
-		return "fill the form: enter next field, shift+tab back; it is saved when submitted; ctrl+c quits"
+		return "fill the form: enter next, shift+tab back; saved when submitted; ctrl+c quits"
 	case modeMachines:
 		return "choose the machines: c control plane, w worker, space not in the cluster"
 	case modeDisks:
