@@ -73,9 +73,9 @@ func TestWaitReadyWantsEveryPlannedMachine(t *testing.T) {
 	}
 }
 
-// clusterPlan is a plan of three control planes and two workers (worker-1 with a pool disk), with
+// syncPlan is a plan of three control planes and two workers (worker-1 with a pool disk), with
 // UUID-like machine IDs as Omni's.
-func clusterPlan() plan.Plan {
+func syncPlan() plan.Plan {
 	p := plan.New()
 	p.ISO.TalosVersion, p.Cluster.KubernetesVersion = "1.8.0", "1.31.1"
 	for i, h := range []string{"controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2"} {
@@ -99,7 +99,7 @@ func clusterPlan() plan.Plan {
 func TestSyncLinesSpeakOperator(t *testing.T) {
 	srv, _ := inProcessOmni(t)
 	ctx := context.Background()
-	p := clusterPlan()
+	p := syncPlan()
 	hosts := map[string]string{}
 	for _, m := range p.Machines {
 		hosts[m.ID] = m.Hostname
