@@ -26,9 +26,22 @@ func (HandoffStep) ID() ID           { return Handoff }
 func (HandoffStep) Title() string    { return "Hand-off" }
 func (HandoffStep) Fields() []string { return nil }
 
-func (HandoffStep) Describe(p plan.Plan) []string {
+func (s HandoffStep) Describe(p plan.Plan) []string {
+	return s.describe(filepath.Join("$XDG_CONFIG_HOME/cedille-tui", HandoffFile))
+}
+
+// DescribeIn names the file the hand-off writes with e: in e's config directory (the demo's is under its
+// state directory).
+func (s HandoffStep) DescribeIn(e *Env, p plan.Plan) []string {
+	if e == nil || e.ConfigDir == "" {
+		return s.Describe(p)
+	}
+	return s.describe(filepath.Join(e.ConfigDir, HandoffFile))
+}
+
+func (HandoffStep) describe(path string) []string {
 	return []string{"check that every Application, Vault's included, is Synced and Healthy", "write the hand-off summary (what was installed, where each secret lives, what remains manual) to " +
-		filepath.Join("$XDG_CONFIG_HOME/cedille-tui", HandoffFile), "then the console opens"}
+		path, "then the console opens"}
 }
 
 func (HandoffStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
@@ -66,7 +79,7 @@ func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 			return err
 		}
 	}
-	lines := HandoffLines(*p)
+	lines := HandoffLines(*p, e.ConfigDir)
 	for _, l := range lines {
 		emit(Event{Step: Handoff, Message: l})
 	}
@@ -84,8 +97,9 @@ func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 	return nil
 }
 
-// HandoffLines is the hand-off summary of a plan, as lines.
-func HandoffLines(p plan.Plan) []string {
+// HandoffLines is the hand-off summary of a plan, as lines; configDir is where the install wrote its
+// files ("" names them relative to the config directory).
+func HandoffLines(p plan.Plan, configDir string) []string {
 	p = p.WithDefaults()
 	g := p.GitOps.WithDefaults()
 	s := p.Storage.WithDefaults()
@@ -129,10 +143,18 @@ func HandoffLines(p plan.Plan) []string {
 			c.Namespace, vcluster.KubeconfigSecret(c.Name), g.Namespace, health.VClusterClusterSecretName(c.Name)))
 	}
 	out = append(out, "", "## What remains manual",
-		"- commit "+SSOManifests+" (in the config directory) to the GitOps repository beside the charts",
+		"- commit "+ssoManifestsPath(configDir)+" to the GitOps repository beside the charts",
 		"- write the GitHub App key to Vault at kv-system/github/clubcedille before vault-config-operator reconciles (it panics without it)",
 		"- DNS for "+g.Domain+" and the ingress certificate",
 		"- Mayastor backups (never built on this platform)",
 		"", "## Open the console", "    cedille-tui --kubeconfig "+p.Cluster.Kubeconfig)
 	return out
+}
+
+// ssoManifestsPath is where the bootstrap writes the VaultSecret manifests, as the hand-off names it.
+func ssoManifestsPath(configDir string) string {
+	if configDir == "" {
+		return SSOManifests + " (in the config directory)"
+	}
+	return filepath.Join(configDir, SSOManifests)
 }

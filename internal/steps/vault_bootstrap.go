@@ -510,7 +510,7 @@ func reflectSSO(ctx context.Context, e *Env, k *platform.Kube, cls []vaultops.SS
 		buf.Write(b)
 	}
 	if e.ConfigDir != "" {
-		path := filepath.Join(e.ConfigDir, SSOManifests)
+		path := ssoManifestsPath(e.ConfigDir)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}

@@ -81,7 +81,7 @@ func TestHandoff(t *testing.T) {
 	p.GitOps = plan.GitOps{Chart: plan.Chart{Repo: "https://charts.example.org", Version: "7.7.3"}, Domain: "argocd.example.org",
 		Root: plan.RootApp{RepoURL: "https://git.example.org/p.git", Path: "apps"}}
 	p.Vault.ReviewerExpires = time.Date(2027, 11, 22, 0, 0, 0, 0, time.UTC)
-	text := strings.Join(HandoffLines(p), "\n")
+	text := strings.Join(HandoffLines(p, ""), "\n")
 	for _, want := range []string{"ArgoCD (chart argo-cd 7.7.3) at https://argocd.example.org", "vcluster staging in vcluster-staging",
 		"expires on 2027-11-22; renew it before then: cedille-tui install --only vault-bootstrap",
 		"kv-system/sso/argocd → Secret argocd/dex-secret", "Secret vcluster-sandbox/vc-sandbox", "cedille-tui --kubeconfig " + p.Cluster.Kubeconfig} {

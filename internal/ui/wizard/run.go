@@ -344,7 +344,7 @@ func (m *Model) logLines() []string {
 	st := m.st[m.cur]
 	lines := st.log
 	if !st.ran && st.state != steps.Running && len(lines) == 0 {
-		lines = m.o.Steps[m.cur].Describe(m.sv.Plan)
+		lines = steps.DescribeIn(m.o.Steps[m.cur], m.o.Env, m.sv.Plan)
 	}
 	return m.stepLines(lines)
 }
@@ -398,7 +398,7 @@ func (m *Model) outcomeLines() []string {
 		out = append(out, m.stepLines(steps.USBInstructions(m.sv.Plan.ISO.File))...)
 	}
 	out = append(out, "", t.Subtle.Render("What this step does:"))
-	out = append(out, m.stepLines(s.Describe(m.sv.Plan))...)
+	out = append(out, m.stepLines(steps.DescribeIn(s, m.o.Env, m.sv.Plan))...)
 	if st.ran && len(st.log) > 0 {
 		out = append(out, "", t.Subtle.Render("Its last run said:"))
 		out = append(out, m.stepLines(st.log)...)
