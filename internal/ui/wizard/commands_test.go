@@ -3,15 +3,12 @@ package wizard
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/clubcedille/cedille-tui/internal/download"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 )
@@ -150,16 +147,21 @@ func TestISOCommandsCopyFromTheScreen(t *testing.T) {
 
 var isoBytes = bytes.Repeat([]byte("talos"), 4096)
 
-// writeISO downloads an ISO to path as the ISO step does (its .sha256 beside it); its digest.
+// writeISO writes an ISO at path with its .sha256 beside it, in sha256sum's format (the download package's
+// own is checked against sha256sum in the steps' tests); its digest.
 func writeISO(t testing.TB, path string) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.ServeContent(w, r, "metal-amd64.iso", at, bytes.NewReader(isoBytes))
-	}))
-	defer srv.Close()
-	res, err := download.Get(context.Background(), download.Request{URL: srv.URL + "/metal-amd64.iso", Dest: path})
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, isoBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Base(path)
+	runCopied(t, "sha256sum "+name+" > "+name+".sha256", filepath.Dir(path))
+	b, err := os.ReadFile(path + ".sha256")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.SHA256
+	return strings.Fields(string(b))[0]
 }
