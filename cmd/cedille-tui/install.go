@@ -436,7 +436,7 @@ func progressPrinter(out io.Writer) func(steps.Update) {
 		if ev.Total > 0 && ev.Unit == "B" {
 			pct := ev.Done * 100 / ev.Total
 			if pct/10 != lastPct[u.Step]/10 || pct == 100 && lastPct[u.Step] != 100 {
-				fmt.Fprintf(out, "[%s] %d%% %s of %s\n", u.Step, pct, units.Decimal(uint64(ev.Done)), units.Decimal(uint64(ev.Total)))
+				fmt.Fprintf(out, "[%s] %d%% %s of %s\n", u.Step, pct, units.Binary(uint64(ev.Done)), units.Binary(uint64(ev.Total)))
 				lastPct[u.Step] = pct
 			}
 		}

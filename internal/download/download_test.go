@@ -415,7 +415,7 @@ func TestGetErrors(t *testing.T) {
 			cutFirst(t, o, srv.URL+"/talos.iso", dest, 1234567)
 			srv.Close()
 			return srv.URL + "/talos.iso"
-		}, want: []string{"cannot reach 127.0.0.1:", "the download resumes from 1234567 bytes (1.2 MB) when you retry"}},
+		}, want: []string{"cannot reach 127.0.0.1:", "the download resumes from 1234567 bytes (1.2 MiB) when you retry"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

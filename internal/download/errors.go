@@ -88,10 +88,10 @@ func retryHint(have int64, resumable bool) string {
 	case have == 0:
 		return "nothing was downloaded yet"
 	case resumable:
-		return fmt.Sprintf("the download resumes from %d bytes (%s) when you retry", have, units.Decimal(uint64(have)))
+		return fmt.Sprintf("the download resumes from %d bytes (%s) when you retry", have, units.Binary(uint64(have)))
 	}
 	return fmt.Sprintf("the server gives no ETag or Last-Modified to resume against, so a retry starts over (%s were downloaded)",
-		units.Decimal(uint64(have)))
+		units.Binary(uint64(have)))
 }
 
 // stallError is the watchdog's cause for cancelling a transfer.

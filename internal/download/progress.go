@@ -109,10 +109,10 @@ func FormatProgress(p Progress, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	done := units.Decimal(uint64(p.Done))
+	done := units.Binary(uint64(p.Done))
 	var rate, eta string
 	if p.Rate > 0 {
-		rate = units.Decimal(uint64(int64(p.Rate))) + "/s"
+		rate = units.Binary(uint64(int64(p.Rate))) + "/s"
 	}
 	if p.Total < 0 {
 		return fitFirst(width, join(done, rate), done)
@@ -125,7 +125,7 @@ func FormatProgress(p Progress, width int) string {
 		frac = min(1, max(0, float64(p.Done)/float64(p.Total)))
 	}
 	pct := fmt.Sprintf("%d%%", int(frac*100))
-	sizes := done + "/" + units.Decimal(uint64(p.Total))
+	sizes := done + "/" + units.Binary(uint64(p.Total))
 	full := join(pct, sizes, rate, eta)
 	if n := min(barMax, width-cells(full)-3); n >= barMin {
 		return bar(frac, n) + " " + full

@@ -1,7 +1,6 @@
 package download
 
 import (
-	"github.com/clubcedille/cedille-tui/internal/units"
 	"math"
 	"net/http"
 	"os"
@@ -13,8 +12,9 @@ import (
 )
 
 func TestFormatProgress(t *testing.T) {
-	mid := Progress{Done: 183_200_000, Total: 300_000_000, Rate: 12_400_000, ETA: 9 * time.Second}
-	text := "61% 183.2 MB/300.0 MB 12.4 MB/s ETA 9s"
+	const mib = 1 << 20
+	mid := Progress{Done: 1832 * mib / 10, Total: 300 * mib, Rate: 12.4 * mib, ETA: 9 * time.Second}
+	text := "61% 183.2 MiB/300.0 MiB 12.4 MiB/s ETA 9s"
 	bar := func(filled, n int) string {
 		return "[" + strings.Repeat("█", filled) + strings.Repeat("░", n-filled) + "] "
 	}
@@ -25,19 +25,20 @@ func TestFormatProgress(t *testing.T) {
 		want  string
 	}{
 		{"80: bar at its widest", mid, 80, bar(18, 30) + text},
-		{"50: the bar takes what is left", mid, 50, bar(5, 9) + text},
-		{"40: no room for a bar", mid, 40, text},
-		{"30: rate dropped", mid, 30, "61% 183.2 MB/300.0 MB ETA 9s"},
-		{"20: total dropped", mid, 20, "61% 183.2 MB ETA 9s"},
+		{"50: the bar takes what is left", mid, 50, bar(3, 6) + text},
+		{"41: no room for a bar", mid, 41, text},
+		{"40: rate dropped", mid, 40, "61% 183.2 MiB/300.0 MiB ETA 9s"},
+		{"30: rate dropped", mid, 30, "61% 183.2 MiB/300.0 MiB ETA 9s"},
+		{"20: total dropped", mid, 20, "61% 183.2 MiB ETA 9s"},
 		{"10: size dropped", mid, 10, "61% ETA 9s"},
 		{"3: the percentage alone", mid, 3, "61%"},
 		{"2: cut", mid, 2, "61"},
 		{"0: nothing", mid, 0, ""},
-		{"unknown total", Progress{Done: 183_200_000, Total: -1, Rate: 12_400_000, ETA: -1}, 80, "183.2 MB 12.4 MB/s"},
-		{"unknown total, narrow", Progress{Done: 183_200_000, Total: -1, Rate: 12_400_000, ETA: -1}, 12, "183.2 MB"},
-		{"start: no rate, no ETA", Progress{Total: 300_000_000, ETA: -1}, 40, bar(0, 22) + "0% 0 B/300.0 MB"},
-		{"done", Progress{Done: 300_000_000, Total: 300_000_000, Rate: 12_400_000}, 80,
-			bar(30, 30) + "100% 300.0 MB/300.0 MB 12.4 MB/s ETA 0s"},
+		{"unknown total", Progress{Done: 1832 * mib / 10, Total: -1, Rate: 12.4 * mib, ETA: -1}, 80, "183.2 MiB 12.4 MiB/s"},
+		{"unknown total, narrow", Progress{Done: 1832 * mib / 10, Total: -1, Rate: 12.4 * mib, ETA: -1}, 12, "183.2 MiB"},
+		{"start: no rate, no ETA", Progress{Total: 300 * mib, ETA: -1}, 40, bar(0, 21) + "0% 0 B/300.0 MiB"},
+		{"done", Progress{Done: 300 * mib, Total: 300 * mib, Rate: 12.4 * mib}, 80,
+			bar(30, 30) + "100% 300.0 MiB/300.0 MiB 12.4 MiB/s ETA 0s"},
 		{"empty file", Progress{Total: 0}, 20, "100% 0 B/0 B ETA 0s"},
 	}
 	for _, c := range cases {
@@ -53,14 +54,7 @@ func TestFormatProgress(t *testing.T) {
 	}
 }
 
-func TestFormatUnits(t *testing.T) {
-	bytes := map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 999_949: "999.9 kB", 999_950: "1.0 MB",
-		183_200_000: "183.2 MB", 300_000_000_000: "300.0 GB"}
-	for n, want := range bytes {
-		if got := units.Decimal(uint64(n)); got != want {
-			t.Errorf("units.Decimal(uint64(%d)) = %q, want %q", n, got, want)
-		}
-	}
+func TestFormatETA(t *testing.T) {
 	etas := map[time.Duration]string{0: "0s", 1499 * time.Millisecond: "1s", 9 * time.Second: "9s",
 		65 * time.Second: "1m05s", 62 * time.Minute: "1h02m"}
 	for d, want := range etas {

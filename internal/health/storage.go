@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/units"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -380,7 +381,7 @@ func poolUsage(p *unstructured.Unstructured) string {
 		return ", capacity not reported"
 	}
 	capacity, _ := Num(p, "status", "capacity")
-	return fmt.Sprintf(", %d%% of %s used", int(math.Floor(pct)), iecBytes(capacity))
+	return fmt.Sprintf(", %d%% of %s used", int(math.Floor(pct)), units.Binary(uint64(capacity)))
 }
 
 func poolStatusNote(s string) string {
@@ -397,20 +398,6 @@ func poolLocation(p *unstructured.Unstructured) string {
 		where += " (" + strings.Join(disks, ", ") + ")"
 	}
 	return where
-}
-
-// iecBytes formats a byte count in binary units: "2.7 TiB", "500 GiB".
-func iecBytes(b float64) string {
-	units := [...]string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	i := 0
-	for b >= 1024 && i < len(units)-1 {
-		b /= 1024
-		i++
-	}
-	if i == 0 || b >= 100 {
-		return fmt.Sprintf("%.0f %s", b, units[i])
-	}
-	return fmt.Sprintf("%.1f %s", b, units[i])
 }
 
 // durationText is a short human age: "45s", "12m", "3h5m", "4d".

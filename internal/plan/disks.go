@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// MinInstallBytes is the smallest install disk Talos accepts (its system requirements: 10 GB).
+// MinInstallBytes is the smallest install disk Talos accepts (its system requirements: 10 GB, 9.3 GiB).
 const MinInstallBytes = 10_000_000_000
 
 // Inventory is what Omni reports, against which a plan is checked: the Talos versions it offers and the
@@ -111,7 +111,7 @@ func InstallRefusal(d DiskFacts) string {
 		return why
 	}
 	if d.Size > 0 && d.Size < MinInstallBytes {
-		return fmt.Sprintf("too small: %s, Talos needs at least 10 GB", units.Decimal(d.Size))
+		return fmt.Sprintf("too small: %s, Talos needs at least %s", units.Binary(d.Size), units.Binary(MinInstallBytes))
 	}
 	return ""
 }

@@ -168,7 +168,7 @@ func TestDiskRules(t *testing.T) {
 		{name: "no identity", d: DiskFacts{LinuxName: "/dev/sdz", Size: 100e9, Transport: "sata"},
 			install: "no serial or WWID", pool: "no serial or WWID"},
 		{name: "too small to install on", d: DiskFacts{Serial: "S", Size: 8e9, Transport: "sata", Model: "Tiny"},
-			install: "too small: 8.0 GB", byID: "/dev/disk/by-id/ata-Tiny_S"},
+			install: "too small: 7.5 GiB, Talos needs at least 9.3 GiB", byID: "/dev/disk/by-id/ata-Tiny_S"},
 		{name: "NVMe with an EUI", d: DiskFacts{Serial: "S5", WWID: "eui.0025388b71b21f4c", Transport: "nvme", Size: 1e12},
 			byID: "/dev/disk/by-id/nvme-eui.0025388b71b21f4c"},
 		{name: "NVMe with a vendor WWID", d: DiskFacts{Serial: "S5GX", WWID: "nvme.144d-5335", Model: "Samsung SSD 970 EVO",

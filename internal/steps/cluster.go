@@ -3,16 +3,17 @@ package steps
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/cosi-project/runtime/pkg/resource"
@@ -77,12 +78,12 @@ func (s ClusterStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, e
 	if err != nil {
 		return Outcome{Detail: err.Error()}, nil
 	}
-	pending, err := templateChanges(ctx, om.State(), b)
+	sync, err := templateSync(ctx, om.State(), b)
 	if err != nil {
 		return Outcome{}, om.Classify(err)
 	}
-	if pending > 0 {
-		return Outcome{Detail: fmt.Sprintf("%d Omni resources to create or update", pending)}, nil
+	if pending := changes(sync); pending > 0 {
+		return Outcome{Detail: fmt.Sprintf("%d changes to make in Omni (the cluster, its machine sets, machines and patches)", pending)}, nil
 	}
 	st, err := safe.StateGetByID[*omni.ClusterStatus](ctx, om.State(), p.Cluster.Name)
 	if err != nil {
@@ -100,24 +101,134 @@ func (s ClusterStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, e
 	return Outcome{Holds: true, Detail: "cluster " + p.Cluster.Name + " ready: " + clusterLine(st)}, nil
 }
 
-// templateChanges counts what a sync of the template would create, update or destroy.
-func templateChanges(ctx context.Context, st state.State, tmpl []byte) (int, error) {
+// templateSync is what a sync of the template would create, update or destroy in Omni.
+func templateSync(ctx context.Context, st state.State, tmpl []byte) (*template.SyncResult, error) {
 	t, err := template.Load(bytes.NewReader(tmpl))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := t.Validate(); err != nil {
-		return 0, err
+		return nil, err
 	}
-	r, err := t.Sync(ctx, st)
-	if err != nil {
-		return 0, err
-	}
+	return t.Sync(ctx, st)
+}
+
+// changes counts a sync's creations, updates and destructions.
+func changes(r *template.SyncResult) int {
 	n := len(r.Create) + len(r.Update)
 	for _, d := range r.Destroy {
 		n += len(d)
 	}
-	return n, nil
+	return n
+}
+
+// syncLines say what a sync of the template does in Omni, in an operator's words: the cluster, each
+// role's machine set, each machine by hostname and role, each config patch by its name and machine —
+// never a resource type or a machine's UUID (hosts names the machines). In that order, then by text.
+func syncLines(r *template.SyncResult, cluster string, hosts map[string]string) []string {
+	type line struct {
+		rank int
+		text string
+	}
+	var out []line
+	add := func(op string, res resource.Resource) {
+		rank, text := syncLine(op, res, cluster, hosts)
+		out = append(out, line{rank, text})
+	}
+	for _, c := range r.Create {
+		add("create", c)
+	}
+	for _, u := range r.Update {
+		add("update", u.New)
+	}
+	for _, phase := range r.Destroy {
+		for _, d := range phase {
+			add("remove", d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].rank != out[j].rank {
+			return out[i].rank < out[j].rank
+		}
+		return out[i].text < out[j].text
+	})
+	lines := make([]string, len(out))
+	for i, l := range out {
+		lines[i] = l.text
+	}
+	return lines
+}
+
+// syncLine is one change of a sync (op: create, update or remove) in words, with its rank in syncLines.
+func syncLine(op string, r resource.Resource, cluster string, hosts map[string]string) (int, string) {
+	md := r.Metadata()
+	host := func(id string) string {
+		if h := hosts[id]; h != "" {
+			return h
+		}
+		return "a machine not in the plan (" + shortID(id) + ")"
+	}
+	verb := map[string]string{"create": "creating ", "update": "updating ", "remove": "removing "}[op]
+	switch md.Type() {
+	case omni.ClusterType:
+		return 0, verb + "cluster " + md.ID()
+	case omni.MachineSetType:
+		switch md.ID() {
+		case omni.ControlPlanesResourceID(cluster):
+			return 1, verb + "the control planes' machine set"
+		case omni.WorkersResourceID(cluster):
+			return 1, verb + "the workers' machine set"
+		}
+		return 1, verb + "machine set " + md.ID()
+	case omni.MachineSetNodeType:
+		role := "a worker"
+		if set, _ := md.Labels().Get(omni.LabelMachineSet); set == omni.ControlPlanesResourceID(cluster) {
+			role = "a control plane"
+		}
+		switch op {
+		case "create":
+			return 2, "adding " + host(md.ID()) + " as " + role
+		case "remove":
+			return 2, "removing " + host(md.ID()) + " from the cluster"
+		}
+		return 2, "updating " + host(md.ID()) + " (" + role + ")"
+	case omni.ConfigPatchType:
+		what, _ := md.Annotations().Get(omni.ConfigPatchName)
+		of := "cluster " + cluster
+		if m, ok := md.Labels().Get(omni.LabelClusterMachine); ok {
+			of = host(m)
+		}
+		return 3, verb + "config patch " + cmp.Or(what, "(unnamed)") + " of " + of
+	}
+	// Another kind: its type in words; a machine it belongs to by hostname.
+	text := verb + typeWords(md.Type())
+	if m, ok := md.Labels().Get(omni.LabelClusterMachine); ok {
+		return 4, text + " of " + host(m)
+	}
+	return 4, text + " of cluster " + cluster
+}
+
+// typeWords is a COSI resource type in words: "ExtensionsConfigurations.omni.sidero.dev" → "extensions
+// configuration".
+func typeWords(t resource.Type) string {
+	name, _, _ := strings.Cut(t, ".")
+	name = strings.TrimSuffix(name, "s")
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// shortID is a machine UUID's distinctive end.
+func shortID(id string) string {
+	if i := strings.LastIndex(id, "-"); i >= 0 {
+		return "…" + id[i+1:]
+	}
+	return id
 }
 
 func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
@@ -137,11 +248,18 @@ func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Ev
 	if err != nil {
 		return err
 	}
-	pending, err := templateChanges(ctx, om.State(), b)
+	sync, err := templateSync(ctx, om.State(), b)
 	if err != nil {
 		return om.Classify(err)
 	}
-	if pending > 0 {
+	hosts := map[string]string{} // machine ID → hostname, what the log names machines by
+	for id, f := range inv.Machines {
+		hosts[id] = f.Name()
+	}
+	for _, m := range p.Machines {
+		hosts[m.ID] = name(m)
+	}
+	if changes(sync) > 0 {
 		if e.Confirm == nil {
 			return fmt.Errorf("creating cluster %s wipes disks and needs a typed confirmation: %w", p.Cluster.Name, ErrNotConfirmed)
 		}
@@ -150,15 +268,17 @@ func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Ev
 		if err := e.Confirm(ctx, c); err != nil {
 			return err
 		}
-		out := &lineEmitter{emit: func(l string) { emit(Event{Step: Cluster, Message: l}) }}
-		if err := operations.SyncTemplate(ctx, bytes.NewReader(b), out, om.State(), operations.SyncOptions{}, nil); err != nil {
+		for _, l := range syncLines(sync, p.Cluster.Name, hosts) {
+			emit(Event{Step: Cluster, Message: l})
+		}
+		// Omni's own account of the sync names resource types and machine UUIDs: the lines above say it.
+		if err := operations.SyncTemplate(ctx, bytes.NewReader(b), io.Discard, om.State(), operations.SyncOptions{}, nil); err != nil {
 			return fmt.Errorf("sync the cluster template: %w", om.Classify(err))
 		}
-		out.Flush()
 	} else {
 		emit(Event{Step: Cluster, Message: "the cluster template is already in Omni"})
 	}
-	if err := waitReady(ctx, e, p.Cluster.Name, len(p.Machines), emit); err != nil {
+	if err := waitReady(ctx, e, p.Cluster.Name, len(p.Machines), hosts, emit); err != nil {
 		return err
 	}
 	path, err := saveKubeconfig(ctx, e, p.Cluster.Name)
@@ -172,7 +292,7 @@ func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Ev
 
 // waitReady follows the cluster's and its machines' statuses until the cluster is ready, listing each
 // machine's install stage; a machine's config error is shown and the wait goes on (Omni retries).
-func waitReady(ctx context.Context, e *Env, cluster string, machines int, emit func(Event)) error {
+func waitReady(ctx context.Context, e *Env, cluster string, machines int, hosts map[string]string, emit func(Event)) error {
 	om, _ := e.omni()
 	wait := e.ClusterWait
 	if wait <= 0 {
@@ -186,7 +306,7 @@ func waitReady(ctx context.Context, e *Env, cluster string, machines int, emit f
 		if err != nil {
 			return false, om.Classify(err)
 		}
-		items, ready := stageItems(collect(cms))
+		items, ready := stageItems(collect(cms), hosts)
 		emit(Event{Step: Cluster, Items: items, Done: int64(ready), Total: int64(machines), Unit: "machines"})
 		if cs == nil {
 			line = "no status yet"
@@ -209,18 +329,19 @@ func waitReady(ctx context.Context, e *Env, cluster string, machines int, emit f
 	})
 }
 
-// stageItems is one line per cluster machine: its stage, readiness and last config error.
-func stageItems(cms []*omni.ClusterMachineStatus) ([]Item, int) {
-	sort.Slice(cms, func(i, j int) bool { return cms[i].Metadata().ID() < cms[j].Metadata().ID() })
+// stageItems is one line per cluster machine, by name: its stage, readiness and last config error. A
+// machine is named by its node name, else by its hostname in hosts (by machine ID), never by its UUID
+// when the plan knows it.
+func stageItems(cms []*omni.ClusterMachineStatus, hosts map[string]string) ([]Item, int) {
 	items := make([]Item, 0, len(cms))
 	ready := 0
 	for _, m := range cms {
 		s := m.TypedSpec().Value
-		name := m.Metadata().ID()
+		name := cmp.Or(hosts[m.Metadata().ID()], m.Metadata().ID())
 		if n, ok := m.Metadata().Labels().Get(omni.ClusterMachineStatusLabelNodeName); ok && n != "" {
 			name = n
 		}
-		it := Item{Name: name, State: strings.ToLower(s.GetStage().String())}
+		it := Item{Name: name, State: words(s.GetStage().String())}
 		switch {
 		case s.GetLastConfigError() != "":
 			it.Failed, it.Detail = true, "config error: "+firstLine(s.GetLastConfigError())
@@ -230,14 +351,18 @@ func stageItems(cms []*omni.ClusterMachineStatus) ([]Item, int) {
 		}
 		items = append(items, it)
 	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 	return items, ready
 }
+
+// words is an Omni enum value in words: "POWERING_ON" → "powering on".
+func words(enum string) string { return strings.ToLower(strings.ReplaceAll(enum, "_", " ")) }
 
 func clusterLine(cs *omni.ClusterStatus) string {
 	s := cs.TypedSpec().Value
 	m := s.GetMachines()
 	return fmt.Sprintf("phase %s, %d/%d machines healthy, Kubernetes API ready: %v",
-		strings.ToLower(s.GetPhase().String()), m.GetHealthy(), m.GetTotal(), s.GetKubernetesAPIReady())
+		words(s.GetPhase().String()), m.GetHealthy(), m.GetTotal(), s.GetKubernetesAPIReady())
 }
 
 // saveKubeconfig asks Omni for a service-account kubeconfig of the cluster and writes it 0600.
@@ -261,38 +386,6 @@ func saveKubeconfig(ctx context.Context, e *Env, cluster string) (string, error)
 	}
 	return path, os.Rename(tmp, path)
 }
-
-var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
-
-// lineEmitter turns the template sync's output into one event per line, without colours.
-type lineEmitter struct {
-	emit func(string)
-	buf  []byte
-}
-
-func (w *lineEmitter) Write(b []byte) (int, error) {
-	w.buf = append(w.buf, b...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			return len(b), nil
-		}
-		if l := strings.TrimSpace(ansi.ReplaceAllString(string(w.buf[:i]), "")); l != "" {
-			w.emit(l)
-		}
-		w.buf = w.buf[i+1:]
-	}
-}
-
-// Flush emits a last line without a newline.
-func (w *lineEmitter) Flush() {
-	if l := strings.TrimSpace(ansi.ReplaceAllString(string(w.buf), "")); l != "" {
-		w.emit(l)
-	}
-	w.buf = nil
-}
-
-var _ io.Writer = (*lineEmitter)(nil)
 
 func firstLine(s string) string {
 	sc := bufio.NewScanner(strings.NewReader(s))

@@ -95,14 +95,14 @@ func Resolve(p plan.Plan, inv *plan.Inventory) (plan.Plan, []Item) {
 		if d, ok := f.Disk(m.InstallDisk); ok {
 			m.InstallDisk = d.Identity()
 			items = append(items, Item{Name: f.Name(), State: "install", OK: true,
-				Detail: fmt.Sprintf("%s  (%s, %s %s)", m.InstallDisk.ByID, d.LinuxName, d.Model, units.Decimal(d.Size))})
+				Detail: fmt.Sprintf("%s  (%s, %s %s)", m.InstallDisk.ByID, d.LinuxName, d.Model, units.Binary(d.Size))})
 		}
 		m.PoolDisks = append([]plan.Disk(nil), m.PoolDisks...)
 		for j, pd := range m.PoolDisks {
 			if d, ok := f.Disk(pd); ok {
 				m.PoolDisks[j] = d.Identity()
 				items = append(items, Item{Name: f.Name(), State: "pool", OK: true,
-					Detail: fmt.Sprintf("%s  (%s, %s %s)", m.PoolDisks[j].ByID, d.LinuxName, d.Model, units.Decimal(d.Size))})
+					Detail: fmt.Sprintf("%s  (%s, %s %s)", m.PoolDisks[j].ByID, d.LinuxName, d.Model, units.Binary(d.Size))})
 			}
 		}
 		p.Machines[i] = m

@@ -27,9 +27,22 @@ func (HandoffStep) ID() ID           { return Handoff }
 func (HandoffStep) Title() string    { return "Hand-off" }
 func (HandoffStep) Fields() []string { return nil }
 
-func (HandoffStep) Describe(p plan.Plan) []string {
+func (s HandoffStep) Describe(p plan.Plan) []string {
+	return s.describe(filepath.Join("$XDG_CONFIG_HOME/cedille-tui", HandoffFile))
+}
+
+// DescribeIn names the file the hand-off writes with e: in e's config directory (the demo's is under its
+// state directory).
+func (s HandoffStep) DescribeIn(e *Env, p plan.Plan) []string {
+	if e == nil || e.ConfigDir == "" {
+		return s.Describe(p)
+	}
+	return s.describe(filepath.Join(e.ConfigDir, HandoffFile))
+}
+
+func (HandoffStep) describe(path string) []string {
 	return []string{"check that every Application, Vault's included, is Synced and Healthy", "write the hand-off summary (what was installed, where each secret lives, what remains manual) to " +
-		filepath.Join("$XDG_CONFIG_HOME/cedille-tui", HandoffFile), "then the console opens"}
+		path, "then the console opens"}
 }
 
 func (HandoffStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
@@ -67,7 +80,7 @@ func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 			return err
 		}
 	}
-	lines := HandoffLines(*p, e.consoleCommand(*p))
+	lines := HandoffLines(*p, e.consoleCommand(*p), e.ConfigDir)
 	for _, l := range lines {
 		emit(Event{Step: Handoff, Message: l})
 	}
@@ -86,8 +99,9 @@ func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 }
 
 // HandoffLines is the hand-off summary of a plan, as lines; console is the command line that opens the
-// console where the install ran (Env.ConsoleCommand, as consoleCommand fills it).
-func HandoffLines(p plan.Plan, console string) []string {
+// console where the install ran (Env.ConsoleCommand, as consoleCommand fills it), configDir where the
+// install wrote its files ("" names them relative to the config directory).
+func HandoffLines(p plan.Plan, console, configDir string) []string {
 	p = p.WithDefaults()
 	g := p.GitOps.WithDefaults()
 	s := p.Storage.WithDefaults()
@@ -131,7 +145,7 @@ func HandoffLines(p plan.Plan, console string) []string {
 			c.Namespace, vcluster.KubeconfigSecret(c.Name), g.Namespace, health.VClusterClusterSecretName(c.Name)))
 	}
 	out = append(out, "", "## What remains manual",
-		"- commit "+SSOManifests+" (in the config directory) to the GitOps repository beside the charts",
+		"- commit "+ssoManifestsPath(configDir)+" to the GitOps repository beside the charts",
 		"- write the GitHub App key to Vault at kv-system/github/clubcedille before vault-config-operator reconciles (it panics without it)",
 		"- DNS for "+g.Domain+" and the ingress certificate",
 		"- Mayastor backups (never built on this platform)",
@@ -142,4 +156,12 @@ func HandoffLines(p plan.Plan, console string) []string {
 // consoleCommand is Env.ConsoleCommand, or a real platform's: the console on the plan's kubeconfig.
 func (e *Env) consoleCommand(p plan.Plan) string {
 	return cmp.Or(e.ConsoleCommand, "cedille-tui --kubeconfig "+p.Cluster.Kubeconfig)
+}
+
+// ssoManifestsPath is where the bootstrap writes the VaultSecret manifests, as the hand-off names it.
+func ssoManifestsPath(configDir string) string {
+	if configDir == "" {
+		return SSOManifests + " (in the config directory)"
+	}
+	return filepath.Join(configDir, SSOManifests)
 }

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"github.com/clubcedille/cedille-tui/internal/units"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/download"
 	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"github.com/cosi-project/runtime/pkg/safe"
 	mgmt "github.com/siderolabs/omni/client/api/omni/management"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
@@ -65,7 +65,7 @@ func (s ISOStep) Check(_ context.Context, _ *Env, p plan.Plan) (Outcome, error) 
 	if err != nil || !strings.HasPrefix(string(sum), i.SHA256) {
 		return Outcome{Detail: i.File + ".sha256 is missing or does not match"}, nil
 	}
-	return Outcome{Holds: true, Detail: fmt.Sprintf("%s (%s), sha256 %s", i.File, units.Decimal(uint64(fi.Size())), i.SHA256[:16])}, nil
+	return Outcome{Holds: true, Detail: fmt.Sprintf("%s (%s), SHA-256 %s", i.File, units.Binary(uint64(fi.Size())), SplitDigest(i.SHA256))}, nil
 }
 
 func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
@@ -103,7 +103,10 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	dest := isoPath(p.ISO)
+	dest, err := filepath.Abs(isoPath(p.ISO)) // the instructions' commands work from anywhere
+	if err != nil {
+		return err
+	}
 	emit(Event{Step: ISO, Message: "downloading " + u})
 	res, err := download.Get(ctx, download.Request{URL: u, Dest: dest, HTTPClient: e.HTTP, ExpectSHA256: expect,
 		Progress: func(pr download.Progress) {
@@ -113,7 +116,8 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 		return err
 	}
 	p.ISO.SchematicID, p.ISO.File, p.ISO.SHA256, p.ISO.Built = resp.GetSchematicId(), res.Path, res.SHA256, p.ISO.Choices()
-	emit(Event{Step: ISO, Message: fmt.Sprintf("%s (%s), sha256 %s", res.Path, units.Decimal(uint64(res.Size)), res.SHA256)})
+	emit(Event{Step: ISO, Message: fmt.Sprintf("saved to %s (%s), SHA-256 %s", res.Path, units.Binary(uint64(res.Size)),
+		SplitDigest(res.SHA256))})
 	if err := savePreset(e, p.ISO); err != nil {
 		emit(Event{Step: ISO, Message: "preset not saved: " + err.Error()})
 	} else {
@@ -145,15 +149,47 @@ func imageURL(base, schematic string, i plan.ISO) (string, error) {
 	return u.JoinPath("image", schematic, plan.Canonical(i.TalosVersion), file).String(), nil
 }
 
-// USBInstructions say how to write the ISO to a USB key, naming the key by its stable path.
+// CommandIndent starts a line that is a shell command to copy, as in a Markdown code block: the wizard
+// never wraps such a line inside a word, and the command works from any directory.
+const CommandIndent = "    "
+
+// KeyPlaceholder stands for the USB key in the write command: the operator puts the key's by-id name there.
+const KeyPlaceholder = "/dev/disk/by-id/usb-YOUR-KEY"
+
+// USBInstructions say how to check the ISO and write it to a USB key, naming the key by its stable path.
+// Each command changes to the ISO's directory first (its .sha256 names the file, not its path), so it
+// works from wherever it is pasted; path is the ISO's absolute path.
 func USBInstructions(path string) []string {
+	cd := "cd " + shellQuote(filepath.Dir(path)) + " && "
+	name := shellQuote(filepath.Base(path))
 	return []string{
-		"write it to a USB key (this erases the key): find the key with `ls -l /dev/disk/by-id/usb-*`, then",
-		"  sudo dd if=" + path + " of=/dev/disk/by-id/usb-<your key> bs=4M conv=fsync status=progress",
-		"  check it first: sha256sum -c " + path + ".sha256",
-		"boot each machine from the key; it appears in Omni in maintenance mode. Remove the key after install:",
-		"  the install disk is named by its by-id path, so the key's removal renames nothing that matters",
+		"check the ISO (it prints OK):",
+		CommandIndent + cd + "sha256sum -c " + shellQuote(filepath.Base(path)+".sha256"),
+		"to write it to a USB key (the key is erased), find the key's name with",
+		CommandIndent + "ls -l /dev/disk/by-id/usb-*",
+		"then write it, with the key's name for " + filepath.Base(KeyPlaceholder) + ":",
+		CommandIndent + cd + "sudo dd if=" + name + " of=" + KeyPlaceholder + " bs=4M conv=fsync status=progress",
+		"boot each machine from the key: it joins Omni in maintenance mode. Remove the key after the install: " +
+			"the install disk is named by its by-id path, which the key's removal does not change",
 	}
+}
+
+// shellQuote makes s one word for sh: as it is when it holds nothing sh would read specially, else in
+// single quotes (each quote inside closes them, is escaped, and opens them again).
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:=@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// SplitDigest writes a hex SHA-256 as two groups of 32 digits, which a person compares more easily than
+// 64 in a row, and which fit a narrow screen whole.
+func SplitDigest(sum string) string {
+	if len(sum) != 64 {
+		return sum
+	}
+	return sum[:32] + " " + sum[32:]
 }
 
 // presetPath is where a preset is saved: ConfigDir/presets/NAME.yaml.

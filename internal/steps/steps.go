@@ -115,6 +115,17 @@ type Step interface {
 	Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error
 }
 
+// DescribeIn is what s would do with this plan, told with e where it can be (the files it writes, by
+// their path in e's directories); the others' Describe otherwise.
+func DescribeIn(s Step, e *Env, p plan.Plan) []string {
+	if d, ok := s.(interface {
+		DescribeIn(e *Env, p plan.Plan) []string
+	}); ok {
+		return d.DescribeIn(e, p)
+	}
+	return s.Describe(p)
+}
+
 // Order is the steps' IDs in order.
 func Order(ss []Step) []ID {
 	ids := make([]ID, len(ss))

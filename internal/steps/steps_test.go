@@ -166,17 +166,23 @@ func TestStageItems(t *testing.T) {
 		c.TypedSpec().Value = &specs.ClusterMachineStatusSpec{Stage: stage, Ready: ready, LastConfigError: cfgErr}
 		return c
 	}
+	// Before Talos runs, Omni knows no node name: the machine is named by the plan's hostname, not its UUID.
+	const uuid = "4c4c4544-0048-3610-8059-c3c04f395a32"
 	items, ready := stageItems([]*omni.ClusterMachineStatus{
 		cms("b", "worker-1", specs.ClusterMachineStatusSpec_INSTALLING, false, ""),
 		cms("a", "controlplane-1", specs.ClusterMachineStatusSpec_RUNNING, true, ""),
 		cms("c", "worker-2", specs.ClusterMachineStatusSpec_CONFIGURING, false, "failed to apply: disk /dev/disk/by-id/x not found\nmore"),
-	})
-	if ready != 1 || len(items) != 3 {
+		cms(uuid, "", specs.ClusterMachineStatusSpec_POWERING_ON, false, ""),
+	}, map[string]string{uuid: "worker-3", "a": "controlplane-1"})
+	if ready != 1 || len(items) != 4 {
 		t.Fatalf("ready %d items %+v", ready, items)
 	}
 	if items[0].Name != "controlplane-1" || !items[0].OK || items[1].State != "installing" ||
 		!items[2].Failed || items[2].Detail != "config error: failed to apply: disk /dev/disk/by-id/x not found" {
 		t.Errorf("items = %+v", items)
+	}
+	if items[3].Name != "worker-3" || items[3].State != "powering on" {
+		t.Errorf("the machine without a node name = %+v, want worker-3, powering on", items[3])
 	}
 }
 

@@ -253,7 +253,8 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	}
 	p.Vault.ReviewerExpires = until.UTC()
 
-	if err := bootstrapSSO(ctx, e, *p, c.kube, v, say); err != nil {
+	report := func(items []Item) { emit(Event{Step: VaultBootstrap, Items: items}) }
+	if err := bootstrapSSO(ctx, e, *p, c.kube, v, say, report); err != nil {
 		return err
 	}
 
@@ -384,9 +385,53 @@ func orText(s, alt string) string {
 	return s
 }
 
-// bootstrapSSO keeps the SSO client secrets in Vault and reflects them into the charts' Secrets.
-func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v *platform.Vault, say func(string, ...any)) error {
+// The SSO outcomes a bootstrap reports, one Item per client (its State).
+const (
+	SSOStored   = "its secret stored in Vault at "
+	SSOKept     = "its secret already in Vault, kept at "
+	SSONoSecret = "no secret given: it stays manual, Secret "
+	SSONoID     = "no client ID: it stays manual"
+)
+
+// ssoItem is a client's line in the bootstrap's result: what became of its secret.
+func ssoItem(cl vaultops.SSOClient, clientID, state string) Item {
+	it := Item{Name: cl.What, State: state}
+	if clientID != "" {
+		it.Detail = "client " + clientID
+	}
+	switch {
+	case strings.HasPrefix(state, SSOStored), strings.HasPrefix(state, SSOKept):
+		it.State += cl.Path()
+		it.OK = true
+	case state == SSONoSecret:
+		it.State += cl.Namespace + "/" + cl.Secret
+	}
+	return it
+}
+
+// bootstrapSSO keeps the SSO client secrets in Vault and reflects them into the charts' Secrets; report
+// gets what became of each client's secret (stored, kept, or manual), in the plan's order.
+func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v *platform.Vault, say func(string, ...any),
+	report func([]Item)) error {
 	var stored []vaultops.SSOClient
+	outcome := map[string]Item{}
+	defer func() {
+		var items []Item
+		for _, nc := range p.Vault.SSO.Clients() {
+			cl, ok := vaultops.SSOClientNamed(nc.Name)
+			if !ok {
+				continue
+			}
+			if it, done := outcome[nc.Name]; done {
+				items = append(items, it)
+			} else if nc.Client.ClientID == "" {
+				items = append(items, ssoItem(cl, "", SSONoID))
+			}
+		}
+		if len(items) > 0 {
+			report(items)
+		}
+	}()
 	for _, cl := range configuredSSO(p) {
 		want := ssoClientID(p, cl.Name)
 		id, has, err := vaultops.StoredSSO(ctx, v, cl)
@@ -407,14 +452,13 @@ func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v 
 			}
 			if a.Yes {
 				say("%s: the secret already in Vault is kept", cl.What)
+				outcome[cl.Name] = ssoItem(cl, want.ClientID, SSOKept)
 				stored = append(stored, cl)
 				continue
 			}
 			fallthrough
 		default:
-			a, err := e.ask(ctx, Prompt{Kind: PromptSecret, Title: cl.What + " client secret",
-				Lines: []string{fmt.Sprintf("The GitHub OAuth app %s's client secret (client ID %s). It goes to Vault at %s and is "+
-					"never shown or saved here. Leave it empty to keep this client manual.", cl.What, want.ClientID, cl.Path())}})
+			a, err := e.ask(ctx, ssoSecretPrompt(cl, want.ClientID))
 			if err != nil {
 				return err
 			}
@@ -422,6 +466,7 @@ func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v 
 		}
 		if secret.Empty() {
 			say("%s: no secret given: it stays manual (Secret %s/%s)", cl.What, cl.Namespace, cl.Secret)
+			outcome[cl.Name] = ssoItem(cl, want.ClientID, SSONoSecret)
 			continue
 		}
 		err = vaultops.StoreSSO(ctx, v, cl, want.ClientID, secret)
@@ -430,6 +475,7 @@ func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v 
 			return err
 		}
 		say("%s: client secret stored in Vault at %s", cl.What, cl.Path())
+		outcome[cl.Name] = ssoItem(cl, want.ClientID, SSOStored)
 		stored = append(stored, cl)
 	}
 	if len(stored) == 0 {
@@ -440,6 +486,13 @@ func bootstrapSSO(ctx context.Context, e *Env, p plan.Plan, k *platform.Kube, v 
 	}
 	say("policy and role %s: the default ServiceAccount of argocd and grafana reads kv-system/sso/* only", vaultops.SSOReader)
 	return reflectSSO(ctx, e, k, stored, say)
+}
+
+// ssoSecretPrompt asks for an SSO client's secret, naming the client and the client ID GitHub gave it.
+func ssoSecretPrompt(cl vaultops.SSOClient, clientID string) Prompt {
+	return Prompt{Kind: PromptSecret, Title: cl.What + " client secret",
+		Lines: []string{fmt.Sprintf("%s: paste the client secret GitHub issued with client ID %s. It goes to Vault at %s and "+
+			"is never shown or saved here; left empty, this client stays manual.", cl.What, clientID, cl.Path())}}
 }
 
 // reflectSSO writes the VaultSecret objects to the GitOps manifests file and, when vault-config-operator
@@ -457,7 +510,7 @@ func reflectSSO(ctx context.Context, e *Env, k *platform.Kube, cls []vaultops.SS
 		buf.Write(b)
 	}
 	if e.ConfigDir != "" {
-		path := filepath.Join(e.ConfigDir, SSOManifests)
+		path := ssoManifestsPath(e.ConfigDir)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}

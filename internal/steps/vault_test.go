@@ -81,7 +81,7 @@ func TestHandoff(t *testing.T) {
 	p.GitOps = plan.GitOps{Chart: plan.Chart{Repo: "https://charts.example.org", Version: "7.7.3"}, Domain: "argocd.example.org",
 		Root: plan.RootApp{RepoURL: "https://git.example.org/p.git", Path: "apps"}}
 	p.Vault.ReviewerExpires = time.Date(2027, 11, 22, 0, 0, 0, 0, time.UTC)
-	text := strings.Join(HandoffLines(p, "cedille-tui --kubeconfig "+p.Cluster.Kubeconfig), "\n")
+	text := strings.Join(HandoffLines(p, "cedille-tui --kubeconfig "+p.Cluster.Kubeconfig, ""), "\n")
 	for _, want := range []string{"ArgoCD (chart argo-cd 7.7.3) at https://argocd.example.org", "vcluster staging in vcluster-staging",
 		"expires on 2027-11-22; renew it before then: cedille-tui install --only vault-bootstrap",
 		"kv-system/sso/argocd → Secret argocd/dex-secret", "Secret vcluster-sandbox/vc-sandbox"} {
@@ -183,5 +183,45 @@ func TestRootTokenWithoutVault(t *testing.T) {
 	}
 	if want := []PromptKind{PromptYesNo, PromptSecret, PromptYesNo, PromptSecret}; !slices.Equal(kinds, want) {
 		t.Errorf("prompts %v, want %v", kinds, want)
+	}
+}
+
+// TestSSOSecretPrompt: the question for an SSO client's secret reads as a sentence, naming the client,
+// the client ID GitHub gave it and where the secret goes.
+func TestSSOSecretPrompt(t *testing.T) {
+	cases := []struct{ name, want string }{
+		{"argocd", "ArgoCD Dex GitHub connector: paste the client secret GitHub issued with client ID Ov23li0abc. It goes " +
+			"to Vault at kv-system/sso/argocd and is never shown or saved here; left empty, this client stays manual."},
+		{"grafana", "Grafana GitHub OAuth: paste the client secret GitHub issued with client ID Ov23li0abc. It goes " +
+			"to Vault at kv-system/sso/grafana and is never shown or saved here; left empty, this client stays manual."},
+	}
+	for _, c := range cases {
+		cl, _ := vaultops.SSOClientNamed(c.name)
+		p := ssoSecretPrompt(cl, "Ov23li0abc")
+		if p.Kind != PromptSecret || strings.Join(p.Lines, "\n") != c.want {
+			t.Errorf("%s: %v %q\nwant %q", c.name, p.Kind, p.Lines, c.want)
+		}
+	}
+}
+
+// TestSSOItem: the bootstrap's result says, per client, what became of its secret.
+func TestSSOItem(t *testing.T) {
+	argocd, _ := vaultops.SSOClientNamed("argocd")
+	cases := []struct {
+		id, state string
+		want      Item
+	}{
+		{"Ov23", SSOStored, Item{Name: "ArgoCD Dex GitHub connector", State: "its secret stored in Vault at kv-system/sso/argocd",
+			Detail: "client Ov23", OK: true}},
+		{"Ov23", SSOKept, Item{Name: "ArgoCD Dex GitHub connector", State: "its secret already in Vault, kept at kv-system/sso/argocd",
+			Detail: "client Ov23", OK: true}},
+		{"Ov23", SSONoSecret, Item{Name: "ArgoCD Dex GitHub connector", State: "no secret given: it stays manual, Secret argocd/dex-secret",
+			Detail: "client Ov23"}},
+		{"", SSONoID, Item{Name: "ArgoCD Dex GitHub connector", State: "no client ID: it stays manual"}},
+	}
+	for _, c := range cases {
+		if got := ssoItem(argocd, c.id, c.state); got != c.want {
+			t.Errorf("ssoItem(%q, %q) = %+v, want %+v", c.id, c.state, got, c.want)
+		}
 	}
 }

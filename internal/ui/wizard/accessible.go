@@ -571,7 +571,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 		a.printf("Disks of %s (%s):\n", f.Name(), pm.Role)
 		var installOpts []huh.Option[string]
 		for _, d := range f.Disks {
-			label := fmt.Sprintf("%s  %s  %s  %s/%s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, units.Decimal(d.Size),
+			label := fmt.Sprintf("%s  %s  %s  %s/%s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, units.Binary(d.Size),
 				d.Type, d.Transport, orDash(plan.ByIDPath(d)))
 			if why := plan.InstallRefusal(d); why != "" {
 				a.printf("  not offered as install disk: %s (%s)\n", label, why)
@@ -608,7 +608,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 					pools = append(pools, diskKey(d))
 				}
 				poolOpts = append(poolOpts, huh.NewOption(fmt.Sprintf("%s  %s  %s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"),
-					d.Model, units.Decimal(d.Size), orDash(plan.ByIDPath(d))), diskKey(d)))
+					d.Model, units.Binary(d.Size), orDash(plan.ByIDPath(d))), diskKey(d)))
 			}
 			if len(poolOpts) > 0 {
 				if err := a.form(huh.NewForm(huh.NewGroup(huh.NewMultiSelect[string]().

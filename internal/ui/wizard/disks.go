@@ -38,7 +38,7 @@ func newDisksPane(t theme.Theme) disksPane {
 		table.Column{Title: "MODEL", Width: 10, Flex: 2},
 		table.Column{Title: "SERIAL", Width: 12, Flex: 1, Drop: 4},
 		table.Column{Title: "WWID", Width: 20, Flex: 1, Drop: 5},
-		table.Column{Title: "SIZE", Width: 8},
+		table.Column{Title: "SIZE", Width: 9},
 		table.Column{Title: "TYPE", Width: 4, Drop: 2},
 		table.Column{Title: "TRANSPORT", Width: 9, Drop: 3},
 		table.Column{Title: "BUS PATH", Width: 16, Flex: 2, Drop: 6},
@@ -122,7 +122,7 @@ func (p *disksPane) rows(m *Model) {
 		if wwid == "" {
 			wwid = "—"
 		}
-		cells := []string{use, strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, d.Serial, wwid, units.Decimal(d.Size),
+		cells := []string{use, strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, d.Serial, wwid, units.Binary(d.Size),
 			d.Type, d.Transport, d.BusPath, DiskFlags(d)}
 		tones := make([]table.Tone, len(cells))
 		for i := range tones {
@@ -356,31 +356,49 @@ func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
 		}
 		if pm.Role == plan.RoleWorker {
 			if why := plan.PoolRefusal(d, pm.InstallDisk); why != "" {
-				detail = append(detail, common.Fit(no+"not a pool disk: "+why, w))
+				detail = append(detail, strings.Split(wrap(no+"not a pool disk: "+why, w), "\n")...)
 			} else {
 				detail = append(detail, ok+"can be a pool disk")
 			}
 		}
 	}
 
-	// Bottom: encryption, the plan's disk problems, the last note.
+	// Bottom: encryption, the plan's disk problems, the last note; the encryption's explanation is cut
+	// short when the table would have no room for its rows (refusals and notes are never cut).
+	bottom := m.disksBottom(false)
+	th := m.paneHeight() - len(top) - len(detail) - len(bottom)
+	if th < 3 {
+		bottom = m.disksBottom(true)
+		th = m.paneHeight() - len(top) - len(detail) - len(bottom)
+	}
+	return [3][]string{top, detail, bottom}, max(th, 3)
+}
+
+// disksBottom is the block under the disks: encryption (short: in one line), the plan's first disk
+// problem and the last note, wrapped to the pane.
+func (m *Model) disksBottom(short bool) []string {
+	t := m.theme
+	w := m.rightWidth()
+	p := &m.disks
 	var bottom []string
 	c := m.sv.Plan.Cluster
 	switch {
 	case p.editing:
 		bottom = append(bottom, "", t.Label.Render("Turn disk encryption on?")+" "+t.Subtle.Render(steps.EncryptionOffReason[len("off: "):]),
 			"why is it wanted? "+t.Key.Render(p.reason+"▏"))
+	case c.Encryption && short:
+		bottom = append(bottom, t.StatusStyle(health.Degraded).Render("encryption ON")+" (e turns it off)")
 	case c.Encryption:
 		bottom = append(bottom, "", t.StatusStyle(health.Degraded).Render("encryption ON")+" (e turns it off), because: "+c.EncryptionReason+
 			t.Subtle.Render(" — it never unlocked at first boot here; test a reboot on one machine first"))
+	case short:
+		bottom = append(bottom, "encryption off "+t.Subtle.Render("(e turns it on)"))
 	default:
 		bottom = append(bottom, "", "encryption "+t.Subtle.Render(steps.EncryptionOffReason)+" (e)")
 	}
-	bottom = wrapLines(bottom, w)
 	if ps := m.sv.Plan.Validate(m.inv).Disks(); len(ps) > 0 {
-		line := t.StatusStyle(health.Degraded).Render("▲ ") + plural(len(ps), "problem") + ": " + t.Label.Render(ps[0].Path) + ": " + ps[0].Message
-		bottom = append(bottom, common.Fit(line, w))
-	} else if n > 0 {
+		bottom = append(bottom, t.StatusStyle(health.Degraded).Render("▲ ")+plural(len(ps), "problem")+": "+t.Label.Render(ps[0].Path)+": "+ps[0].Message)
+	} else if len(m.sv.Plan.Machines) > 0 {
 		bottom = append(bottom, t.StatusStyle(health.OK).Render("✔ every machine's disks are chosen: enter runs the step"))
 	}
 	if p.note != "" {
@@ -388,10 +406,9 @@ func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
 		if p.noteErr {
 			style = t.Error
 		}
-		bottom = append(bottom, strings.Split(wrap(style.Render(p.note), w), "\n")...)
+		bottom = append(bottom, style.Render(p.note))
 	}
-	th := m.paneHeight() - len(top) - len(detail) - len(bottom)
-	return [3][]string{top, detail, bottom}, max(th, 3)
+	return wrapLines(bottom, w)
 }
 
 func orDash(s string) string {

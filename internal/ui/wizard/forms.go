@@ -561,18 +561,24 @@ func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// cancelForm leaves a form unsaved: back to the step's outcome when it has one.
-func (m *Model) cancelForm() tea.Cmd {
+// formCancellable tells whether esc leaves the form: only when the step has an outcome to go back to.
+func (m *Model) formCancellable() bool {
 	st := m.st[m.cur]
-	if st.state == steps.Done || st.state == steps.Failed || st.ran {
+	return st.state == steps.Done || st.state == steps.Failed || st.ran
+}
+
+// cancelForm leaves a form unsaved: back to the step's outcome when it has one. Otherwise the form stays,
+// and the flash says what works there: in a form q is typed into the field, ctrl+c quits.
+func (m *Model) cancelForm() tea.Cmd {
+	if m.formCancellable() {
 		m.form = nil
 		m.mode = modeView
-		if st.state == steps.Failed {
+		if m.st[m.cur].state == steps.Failed {
 			m.mode = modeRun
 		}
 		return nil
 	}
-	m.flash, m.flashErr = "this step needs its form: fill it, or q to quit (nothing is lost)", false
+	m.flash, m.flashErr = "this step needs its form: fill it, or ctrl+c to quit (what is saved stays saved)", false
 	return nil
 }
 
@@ -589,6 +595,7 @@ func (m *Model) submitForm() tea.Cmd {
 		m.flash, m.flashErr = ps[0].String(), true
 		return m.openForm(id)
 	}
+	m.flash = "" // what it said was about the form
 	if spec.then != nil {
 		return spec.then(m)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 )
 
 // The machines pane: every machine connected to Omni, refreshed every few seconds, with the role the
@@ -26,11 +27,11 @@ type machinesPane struct {
 
 func newMachinesPane(t theme.Theme) machinesPane {
 	tb := table.New(t,
-		table.Column{Title: "ROLE", Width: 7},
-		table.Column{Title: "HOSTNAME", Width: 12, Flex: 2},
+		table.Column{Title: "ROLE", Width: len("control plane")},
+		table.Column{Title: "HOSTNAME", Width: len("controlplane-1"), Flex: 2},
 		table.Column{Title: "ID", Width: 14, Drop: 2},
 		table.Column{Title: "CPU", Width: 3},
-		table.Column{Title: "MEMORY", Width: 6},
+		table.Column{Title: "MEMORY", Width: 8},
 		table.Column{Title: "DISKS", Width: 5},
 		table.Column{Title: "NICS", Width: 8, Flex: 1, Drop: 3},
 	)
@@ -127,7 +128,7 @@ func (p *machinesPane) rows(m *Model) {
 			tone = table.Plain
 			role = "worker"
 			if pm.Role == plan.RoleControlPlane {
-				role = "control"
+				role = "control plane"
 			}
 		}
 		connected := m.inv != nil
@@ -152,10 +153,7 @@ func memory(mib uint64) string {
 	if mib == 0 {
 		return "?"
 	}
-	if mib%1024 == 0 {
-		return strconv.FormatUint(mib/1024, 10) + " GiB"
-	}
-	return fmt.Sprintf("%.1f GiB", float64(mib)/1024)
+	return units.Binary(mib << 20)
 }
 
 // nicNames keeps each NIC's name and, when it is down, says so.

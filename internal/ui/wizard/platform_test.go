@@ -80,7 +80,7 @@ func platformSteps(configDir string, ran map[steps.ID]*int) []steps.Step {
 	handoff := func(_ context.Context, e *steps.Env, p *plan.Plan, emit func(steps.Event)) error {
 		emit(steps.Event{Items: []steps.Item{{Name: "root (app-of-apps)", State: "Synced/Healthy", OK: true},
 			{Name: "vault", State: "Synced/Healthy", OK: true}}, Done: 1, Total: 1, Unit: "applications"})
-		for _, l := range steps.HandoffLines(*p, "cedille-tui --kubeconfig "+p.Cluster.Kubeconfig) {
+		for _, l := range steps.HandoffLines(*p, "cedille-tui --kubeconfig "+p.Cluster.Kubeconfig, e.ConfigDir) {
 			emit(steps.Event{Message: l})
 		}
 		emit(steps.Event{Message: "written to " + filepath.Join(e.ConfigDir, steps.HandoffFile)})

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/download"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -67,11 +68,11 @@ func (m *Model) runHeader() []string {
 	return append(out, "")
 }
 
-// shownItems are the current step's live list; a finished hand-off shows its summary in the room instead
-// (its outcome says whether every Application is Synced and Healthy).
+// shownItems are the current step's live list; a finished hand-off or bootstrap shows its summary in the
+// room instead (it says whether every Application is Synced and Healthy, what became of each SSO secret).
 func (m *Model) shownItems() []steps.Item {
 	st := m.st[m.cur]
-	if m.stepID() == steps.Handoff && st.state == steps.Done {
+	if (m.stepID() == steps.Handoff || m.stepID() == steps.VaultBootstrap) && st.state == steps.Done {
 		return nil
 	}
 	return st.items
@@ -186,9 +187,7 @@ func (m *Model) doneSummary() []string {
 		if p.ISO.File == "" {
 			return nil
 		}
-		w := m.rightWidth()
-		out := strings.Split(wrap("ISO "+p.ISO.File, w), "\n")
-		return append(out, "SHA-256 (check it with sha256sum -c before writing the key):", t.Label.Render(p.ISO.SHA256))
+		return digestLines(p.ISO.SHA256, m.rightWidth()) // the path is in the log and its commands
 	case steps.Cluster:
 		if p.Cluster.Kubeconfig == "" {
 			return nil
@@ -196,13 +195,24 @@ func (m *Model) doneSummary() []string {
 		w := m.rightWidth()
 		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"), m.enterNext())
 	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap:
-		return append(wrapLines(vaultSummary(m.stepID(), p), m.rightWidth()), m.enterNext())
+		return append(wrapLines(vaultSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), m.enterNext())
 	case steps.GitOps, steps.Storage, steps.VClusters:
 		return append(wrapLines(platformSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), m.enterNext())
 	case steps.Handoff:
 		return append(wrapLines(handoffSummary(m.st[m.cur], m.o.Env), m.rightWidth()), m.enterNext())
 	}
 	return nil
+}
+
+// digestLines show a SHA-256 whole, in two groups of 32 digits a person compares with sha256sum's output:
+// on one line when it fits, else one group a line.
+func digestLines(sum string, w int) []string {
+	line := "SHA-256 " + steps.SplitDigest(sum)
+	if ansi.StringWidth(line) <= w {
+		return []string{line}
+	}
+	first, second, _ := strings.Cut(steps.SplitDigest(sum), " ")
+	return []string{"SHA-256 " + first, "        " + second}
 }
 
 // enterNext says what enter does on a finished step: open the console (opensConsole), else go on.
@@ -293,8 +303,9 @@ func handoffSummary(st stepState, env *steps.Env) []string {
 	return append(out, "the summary is below: ↑/↓ scroll it")
 }
 
-// vaultSummary is what a finished Vault step did, from the plan (the secrets are gone by then).
-func vaultSummary(id steps.ID, p plan.Plan) []string {
+// vaultSummary is what a finished Vault step did, from the plan (the secrets are gone by then) and, for
+// the bootstrap, from its result: what became of each SSO client's secret.
+func vaultSummary(id steps.ID, p plan.Plan, st stepState) []string {
 	v := p.Vault.WithDefaults()
 	switch id {
 	case steps.VaultInit:
@@ -316,12 +327,12 @@ func vaultSummary(id steps.ID, p plan.Plan) []string {
 	case steps.VaultBootstrap:
 		out := []string{"Vault bootstrapped: the kubernetes auth method, the config-admin policy and role " +
 			"(vault-config-operator), the kv and kv-system engines"}
-		for _, c := range v.SSO.Clients() {
-			if c.Client.ClientID == "" {
-				out = append(out, "GitHub SSO of "+c.Name+": no client ID, it stays manual")
-			} else {
-				out = append(out, "GitHub SSO of "+c.Name+": client "+c.Client.ClientID+" (the log says whether its secret was stored)")
+		for _, it := range st.items {
+			name := it.Name
+			if it.Detail != "" {
+				name += ", " + it.Detail
 			}
+			out = append(out, name+": "+it.State)
 		}
 		return out
 	}
@@ -333,15 +344,15 @@ func (m *Model) logLines() []string {
 	st := m.st[m.cur]
 	lines := st.log
 	if !st.ran && st.state != steps.Running && len(lines) == 0 {
-		lines = m.o.Steps[m.cur].Describe(m.sv.Plan)
+		lines = steps.DescribeIn(m.o.Steps[m.cur], m.o.Env, m.sv.Plan)
 	}
-	return wrapLines(lines, m.rightWidth())
+	return m.stepLines(lines)
 }
 
 func (m *Model) runView() string {
 	head := m.runHeader()
-	lg := m.log // sized for this frame; followLog keeps the stored one at the end of the log
-	lg.SetSize(m.rightWidth(), max(m.paneHeight()-len(head), 1))
+	lg := m.log                                       // sized for this frame; followLog keeps the stored one at the end of the log
+	lg.SetSize(m.w, max(m.paneHeight()-len(head), 1)) // the screen's width: a wide command row is not cut
 	return strings.Join(head, "\n") + "\n" + lg.View()
 }
 
@@ -381,11 +392,16 @@ func (m *Model) outcomeLines() []string {
 	if rec, ok := m.sv.Steps[s.ID()]; ok && rec.State == steps.Failed && st.state != steps.Done {
 		out = append(out, strings.Split(wrap(t.Error.Render("last run failed: ")+rec.Detail, w), "\n")...)
 	}
+	if s.ID() == steps.ISO && st.state == steps.Done && !st.ran {
+		// Downloaded in an earlier session: how to check and write it, as its run said then.
+		out = append(out, "")
+		out = append(out, m.stepLines(steps.USBInstructions(m.sv.Plan.ISO.File))...)
+	}
 	out = append(out, "", t.Subtle.Render("What this step does:"))
-	out = append(out, wrapLines(s.Describe(m.sv.Plan), w)...)
+	out = append(out, m.stepLines(steps.DescribeIn(s, m.o.Env, m.sv.Plan))...)
 	if st.ran && len(st.log) > 0 {
 		out = append(out, "", t.Subtle.Render("Its last run said:"))
-		out = append(out, wrapLines(st.log, w)...)
+		out = append(out, m.stepLines(st.log)...)
 	}
 	return out
 }

@@ -154,7 +154,12 @@ func TestWizardOnSimulatedOmni(t *testing.T) {
 	d.typed(isoDir)
 	d.keys("enter", "enter")
 	sum := sha256.Sum256(sim.iso)
-	d.shows("Talos ISO ✔ done", "SHA-256", hex.EncodeToString(sum[:]), "sudo dd", "of=/dev/disk/by-id/usb-<your key>")
+	digest := hex.EncodeToString(sum[:])
+	scr := d.shows("Talos ISO ✔ done", "SHA-256 "+digest[:32], digest[32:], "sudo dd", "of="+steps.KeyPlaceholder)
+	check := copied(t, scr, "cd ", 0) // as a person copies it off the screen, run elsewhere
+	if out := runCopied(t, check, t.TempDir()); !strings.HasSuffix(out, ": OK\n") {
+		t.Errorf("%s said %q", check, out)
+	}
 	isos, _ := filepath.Glob(filepath.Join(isoDir, "*.iso"))
 	if len(isos) != 1 {
 		t.Fatalf("ISO files: %v", isos)
@@ -179,7 +184,7 @@ func TestWizardOnSimulatedOmni(t *testing.T) {
 	d.waitQuit()
 	d = newDriver(t, newReal(sim, stateDir, configDir), 80, 24)
 	// The disks are listed once Omni's inventory is read again: keys pressed before would find no disk.
-	scr := d.shows("step 4/5 · Disks", "Disks of worker-1 (worker) · machine 4/6", "sdc")
+	scr = d.shows("step 4/5 · Disks", "Disks of worker-1 (worker) · machine 4/6", "sdc")
 	if !strings.Contains(scr, "✔ Preflight") || !strings.Contains(scr, "✔ Talos ISO") || !strings.Contains(scr, "✔ Machines") {
 		t.Errorf("the resume must find the first three steps done:\n%s", scr)
 	}

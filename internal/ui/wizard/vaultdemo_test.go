@@ -114,11 +114,17 @@ func TestVaultStepsInWizardOnDemo(t *testing.T) {
 	d.paste("demo-client")
 	d.keys("enter", "enter")
 	kinds = answerQuestions(t, d, &shares, "demo-dex-secret")
-	scr := d.shows("✔ done", "Vault bootstrapped", "GitHub SSO of argocd: client demo-client")
+	scr := d.shows("✔ done", "Vault bootstrapped")
 	if len(kinds) != 2 || kinds[0] != steps.PromptSecret || kinds[1] != steps.PromptYesNo {
 		t.Errorf("the bootstrap asked %v, want the client secret and the revocation", kinds)
 	}
-	_ = scr
+	// The summary says what became of each client's secret, from the step's result.
+	for _, want := range []string{"ArgoCD Dex GitHub connector, client demo-client: its secret stored in Vault at kv-system/sso/argocd",
+		"Grafana GitHub OAuth: no client ID: it stays manual"} {
+		if !strings.Contains(paneText(scr), want) {
+			t.Errorf("the bootstrap's summary must say %q:\n%s", want, d.shown())
+		}
+	}
 	d.key("enter")
 	d.shows("Every step's outcome holds")
 	sv := load(t, dir)

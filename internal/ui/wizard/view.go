@@ -37,13 +37,134 @@ func (m *Model) Render() string {
 	bh := m.bodyHeight()
 	lw := m.leftWidth()
 	left := strings.Split(m.stepList(lw, bh), "\n")
-	right := strings.Split(common.Block(m.pane(), m.rightWidth(), bh), "\n")
+	right := strings.Split(m.pane(), "\n")
 	sep := m.theme.Subtle.Render("│")
 	body := make([]string, bh)
 	for i := range body {
-		body[i] = left[i] + sep + " " + right[i]
+		r := ""
+		if i < len(right) {
+			r = right[i]
+		}
+		if wide, ok := strings.CutPrefix(r, wideMark); ok {
+			body[i] = common.Fit(wide, m.w) // a command wider than the pane: its row is its own
+			continue
+		}
+		body[i] = left[i] + sep + " " + common.Fit(strings.TrimRight(r, " "), m.rightWidth())
 	}
 	return strings.Join([]string{m.header(), m.statusLine(), strings.Join(body, "\n"), m.footer()}, "\n")
+}
+
+// wideMark starts a pane line that takes its whole screen row: a shell command wider than the pane is
+// never wrapped inside a word (a terminal copy of it must give the command), it overflows into a row of
+// its own, over the steps' list.
+const wideMark = "\x1e"
+
+// stepLines lays out a step's lines (its log, what it does) for the pane: prose wrapped to the pane,
+// commands (steps.CommandIndent) by commandRows.
+func (m *Model) stepLines(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if cmd, ok := strings.CutPrefix(l, steps.CommandIndent); ok {
+			out = append(out, commandRows(strings.TrimSpace(cmd), m.rightWidth(), m.w)...)
+			continue
+		}
+		out = append(out, strings.Split(wrap(l, m.rightWidth()), "\n")...)
+	}
+	return out
+}
+
+// commandRows lays out a shell command, indented, so that the rows, copied from the terminal, are the
+// command: on one row in the pane when it fits there, else on one row of its own (wideMark) when it fits
+// the screen, else cut only where sh reads on (after "&&", or at a space before a backslash-newline) —
+// never inside a word — on rows of their own unless all fit the pane. A word wider than the screen alone
+// is the one thing cut, by the screen's edge.
+func commandRows(cmd string, pane, screen int) []string {
+	const indent, more = "  ", "    "
+	if ansi.StringWidth(indent+cmd) <= pane {
+		return []string{indent + cmd}
+	}
+	if ansi.StringWidth(indent+cmd) <= screen {
+		return []string{wideMark + indent + cmd}
+	}
+	var parts [][]string // the command's parts between "&&"s
+	part := []string{}
+	for _, w := range shellWords(cmd) {
+		if w == "&&" {
+			parts, part = append(parts, part), []string{}
+			continue
+		}
+		part = append(part, w)
+	}
+	parts = append(parts, part)
+	var rows []string
+	for i, words := range parts {
+		row := more
+		if i == 0 {
+			row = indent
+		}
+		end := ""
+		if i < len(parts)-1 {
+			end = " &&"
+		}
+		for j, w := range words {
+			tail := " \\" // room to cut after w, if the next word does not fit
+			if j == len(words)-1 {
+				tail = end
+			}
+			switch {
+			case j == 0:
+				row += w
+			case ansi.StringWidth(row+" "+w+tail) > screen && ansi.StringWidth(more+"  "+w+tail) <= screen:
+				rows = append(rows, row+" \\")
+				row = more + "  " + w
+			default:
+				row += " " + w
+			}
+		}
+		rows = append(rows, row+end)
+	}
+	for _, r := range rows {
+		if ansi.StringWidth(r) > pane {
+			for i := range rows {
+				rows[i] = wideMark + rows[i]
+			}
+			break
+		}
+	}
+	return rows
+}
+
+// shellWords splits a command at the spaces sh separates words at: not those inside quotes or escaped.
+func shellWords(cmd string) []string {
+	var words []string
+	var cur strings.Builder
+	var quote rune
+	escaped := false
+	for _, r := range cmd {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped = true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == ' ':
+			if cur.Len() > 0 {
+				words = append(words, cur.String())
+				cur.Reset()
+			}
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	if cur.Len() > 0 {
+		words = append(words, cur.String())
+	}
+	return words
 }
 
 func tooSmall(w, h int) string {
@@ -73,7 +194,7 @@ func (m *Model) resize() {
 	w, h := m.rightWidth(), m.paneHeight()
 	m.machines.table.SetSize(w, m.machinesTableHeight())
 	m.disks.table.SetSize(w, m.disksTableHeight())
-	m.log.SetSize(w, max(h-m.runHeaderHeight(), 1))
+	m.log.SetSize(m.w, max(h-m.runHeaderHeight(), 1)) // the screen's width: a wide command row is not cut
 	if m.form != nil {
 		m.form.WithWidth(w)
 		m.form.Update(tea.WindowSizeMsg{Width: w, Height: max(h-2, 1)})
@@ -125,7 +246,7 @@ func (m *Model) hint() string {
 		}
 		return "checking every step from the top: the install resumes at the first one not done"
 	case modeForm:
-		return "fill the form: enter next field, shift+tab back; it is saved when submitted"
+		return "fill the form: enter next, shift+tab back; saved when submitted; ctrl+c quits"
 	case modeMachines:
 		return "choose the machines: c control plane, w worker, space not in the cluster"
 	case modeDisks:
@@ -184,8 +305,11 @@ func (m *Model) paneHelp() []key.Binding {
 	k := m.keys
 	switch m.mode {
 	case modeForm:
-		return []key.Binding{withHelp(k.Enter, "next"), key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back")),
-			withHelp(k.Back, "cancel")}
+		bs := []key.Binding{withHelp(k.Enter, "next"), key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back"))}
+		if m.formCancellable() {
+			bs = append(bs, withHelp(k.Back, "cancel"))
+		}
+		return bs
 	case modeMachines:
 		if m.machines.table.Filtering() {
 			return []key.Binding{withHelp(k.Enter, "apply filter"), withHelp(k.Back, "clear")}

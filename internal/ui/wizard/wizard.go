@@ -752,7 +752,7 @@ func (m *Model) followLog() {
 		return
 	}
 	lines := m.logLines()
-	m.log.SetSize(m.rightWidth(), max(m.paneHeight()-m.runHeaderHeight(), 1))
+	m.log.SetSize(m.w, max(m.paneHeight()-m.runHeaderHeight(), 1))
 	m.log.SetLines(lines)
 	for range lines {
 		m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
