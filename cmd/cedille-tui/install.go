@@ -309,7 +309,7 @@ func (c *cli) dryRun(ctx context.Context, env *steps.Env, omniErr error, p plan.
 			continue
 		}
 		fmt.Fprintf(c.out, "%s — %s\n", s.ID(), s.Title())
-		for _, l := range describeStep(s, described, ps) {
+		for _, l := range describeStep(s, env, described, ps) {
 			fmt.Fprintln(c.out, "  "+l)
 		}
 	}
@@ -338,7 +338,7 @@ func describedPlan(p plan.Plan, inv *plan.Inventory, env *steps.Env) plan.Plan {
 
 // describeStep is what a step would do, or what keeps it from being said: its answers' problems, or
 // (storage) the facts only the disks step learns from Omni.
-func describeStep(s steps.Step, p plan.Plan, ps plan.Problems) []string {
+func describeStep(s steps.Step, env *steps.Env, p plan.Plan, ps plan.Problems) []string {
 	if bad := ps.Only(s.Fields()...); len(bad) > 0 {
 		var paths []string
 		for _, b := range bad {
@@ -358,7 +358,7 @@ func describeStep(s steps.Step, p plan.Plan, ps plan.Problems) []string {
 				"machine's hostname and placed on its disk's /dev/disk/by-id path, which the disks step reads from Omni", n)}
 		}
 	}
-	return s.Describe(p)
+	return steps.DescribeIn(s, env, p)
 }
 
 // publicKeyProblems are the custodians' and the root token's PGP key files that cannot be read as

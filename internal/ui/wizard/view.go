@@ -512,40 +512,14 @@ func (m *Model) helpView() string {
 	return strings.Join(lines, "\n")
 }
 
-// wrap breaks text to width at spaces, keeping words — paths included, hyphens and all — whole where
-// they fit, and cutting only a word longer than the width.
-func wrap(s string, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	var out []string
-	for _, para := range strings.Split(s, "\n") {
-		line := ""
-		for i, w := range strings.Split(para, " ") {
-			switch {
-			case i == 0:
-				line = w
-			case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
-				line += " " + w
-			default:
-				out = append(out, line)
-				line = w
-			}
-			for ansi.StringWidth(line) > width {
-				out = append(out, ansi.Truncate(line, width, ""))
-				line = ansi.TruncateLeft(line, width, "")
-			}
-		}
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
-}
+// wrap breaks text to width at spaces, as common.Wrap, as one string.
+func wrap(s string, width int) string { return strings.Join(common.Wrap(s, width), "\n") }
 
 // wrapLines wraps each line and returns them all.
 func wrapLines(lines []string, width int) []string {
 	var out []string
 	for _, l := range lines {
-		out = append(out, strings.Split(wrap(l, width), "\n")...)
+		out = append(out, common.Wrap(l, width)...)
 	}
 	return out
 }
