@@ -71,9 +71,13 @@ func ColorFromEnv(lookup func(string) (string, bool)) bool {
 	return true
 }
 
-// Run runs a model on the given terminal until it quits or ctx ends.
+// Run runs a model on the given terminal until it quits or ctx ends. Signals reach it through ctx (the
+// command's signal context), not Bubble Tea's own handler: that handler, given SIGTERM while ctx already
+// ends the program, blocks sending its quit message to an event loop that has stopped, and the program
+// never returns.
 func Run(ctx context.Context, m tea.Model, in io.Reader, out io.Writer, env []string) error {
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithEnvironment(env))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithEnvironment(env),
+		tea.WithoutSignalHandler())
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
