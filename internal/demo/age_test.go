@@ -53,10 +53,7 @@ func TestPoolsOfALostNodeAreUnknown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := startDemo(t, Options{Installed: true})
-	fault := map[string]Fault{}
-	for _, f := range d.Faults() {
-		fault[f.Key] = f
-	}
+	fault := faultsByKey(d)
 	pools := d.Kube.Dynamic.Resource(platform.DiskPool.GVR)
 	states := func() map[string]string {
 		l, err := pools.List(ctx, metav1.ListOptions{})

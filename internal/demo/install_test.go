@@ -169,19 +169,7 @@ func TestInstallOnBlankDemo(t *testing.T) {
 	isoDir, configDir, stateDir := t.TempDir(), t.TempDir(), t.TempDir()
 
 	// The console's hub, started before the cluster exists.
-	hub := watch.NewHub(watch.HubOptions{Platform: d.Targets().Name, Demo: true, MinInterval: 20 * time.Millisecond}, d.Targets().Sources()...)
-	hubCtx, stopHub := context.WithCancel(ctx)
-	hubDone := make(chan struct{})
-
-	go func() {
-		defer close(hubDone)
-		hub.Run(hubCtx)
-	}()
-
-	defer func() {
-		stopHub()
-		<-hubDone
-	}()
+	hub := startHub(ctx, t, d)
 
 	waitHub(t, "the Kubernetes and Omni sources synced", hub, func(s watch.Snapshot) bool {
 		return s.Source(platform.SourceKubernetes).Synced && s.Source(platform.SourceOmni).Synced && len(s.Machines) == 6
@@ -578,6 +566,27 @@ func stateVersions(t *testing.T, st state.State) string {
 	}
 
 	return v
+}
+
+// startHub runs the console's hub on the demo until the test ends.
+func startHub(ctx context.Context, t *testing.T, d *Platform) *watch.Hub {
+	t.Helper()
+
+	hub := watch.NewHub(watch.HubOptions{Platform: d.Targets().Name, Demo: true, MinInterval: 20 * time.Millisecond}, d.Targets().Sources()...)
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+
+	go func() {
+		defer close(hubDone)
+		hub.Run(hubCtx)
+	}()
+
+	t.Cleanup(func() {
+		stopHub()
+		<-hubDone
+	})
+
+	return hub
 }
 
 func waitHub(t *testing.T, what string, h *watch.Hub, cond func(watch.Snapshot) bool) watch.Snapshot {

@@ -259,6 +259,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// faultsByKey are the demo's faults by their key.
+func faultsByKey(d *Platform) map[string]Fault {
+	out := map[string]Fault{}
+	for _, f := range d.Faults() {
+		out[f.Key] = f
+	}
+	return out
+}
+
 // TestCharts: the simulated Helm installs, then upgrades the one release; its workloads are ready as
 // steps read them; an upgrade without Dex removes Dex's Deployment; a local chart's version is its file;
 // an unknown chart is refused by name; a vcluster's Secret comes a moment later.
@@ -383,10 +392,7 @@ func TestArgoCDKeepsFaults(t *testing.T) {
 
 	ctx := context.Background()
 	d := startDemo(t, Options{Installed: true})
-	fault := map[string]Fault{}
-	for _, f := range d.Faults() {
-		fault[f.Key] = f
-	}
+	fault := faultsByKey(d)
 	apps := d.Kube.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace("argocd")
 	syncOf := func(name string) string {
 		u, err := apps.Get(ctx, name, metav1.GetOptions{})

@@ -80,17 +80,7 @@ func TestWorldSurvivesRestart(t *testing.T) {
 		t.Errorf("%d secrets shown: one ceremony (5 shares and the root token) for the whole install, want 6", shown)
 	}
 
-	hub := watch.NewHub(watch.HubOptions{Platform: d.Targets().Name, Demo: true, MinInterval: 20 * time.Millisecond}, d.Targets().Sources()...)
-	hubCtx, stopHub := context.WithCancel(ctx)
-	hubDone := make(chan struct{})
-	go func() {
-		defer close(hubDone)
-		hub.Run(hubCtx)
-	}()
-	defer func() {
-		stopHub()
-		<-hubDone
-	}()
+	hub := startHub(ctx, t, d)
 	s := waitHub(t, "every layer OK on the restarted platform", hub, func(s watch.Snapshot) bool {
 		return s.Source(platform.SourceKubernetes).Synced && s.Report.Overall == health.OK
 	})
