@@ -39,6 +39,43 @@ func TestFullScreenCommands(t *testing.T) {
 	bin := buildBinary(t)
 	t.Run("without a terminal", func(t *testing.T) { withoutATerminal(t, bin) })
 	t.Run("ended by a signal", func(t *testing.T) { endedBySignal(t, bin) })
+	t.Run("the demo as plain prompts", func(t *testing.T) { demoAccessible(t, bin) })
+}
+
+// demoAccessible: `demo --accessible` needs no terminal: it runs the demo's install as plain prompts,
+// one line each (preflight done, the ISO form's questions), and when the input ends it says the answers
+// are saved; the demo's platform is kept beside them for the next run.
+func demoAccessible(t *testing.T, bin string) {
+	env := binaryEnv(t)
+	cmd := exec.Command(bin, "demo", "--accessible")
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil {
+		t.Errorf("the input ended before the questions did: want a failure, got success")
+	}
+	for _, want := range []string{"== Preflight (step 1 of 12) ==", "[preflight] done", "== Talos ISO (step 2 of 12) ==", "Talos version"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "needs a terminal") || strings.Contains(stdout.String(), "\x1b[") {
+		t.Errorf("plain prompts asked for a terminal or drew a screen:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "saved") {
+		t.Errorf("stderr does not say the answers are saved: %q", stderr.String())
+	}
+	state := ""
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "XDG_STATE_HOME="); ok {
+			state = v
+		}
+	}
+	for _, f := range []string{"install.yaml", "world/world.json", "world/omni.db"} {
+		if _, err := os.Stat(state + "/cedille-tui/demo/" + f); err != nil {
+			t.Errorf("the demo kept no %s: %v", f, err)
+		}
+	}
 }
 
 // withoutATerminal: console, demo and the install wizard say in one line what to use instead when stdin

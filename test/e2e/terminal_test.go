@@ -210,10 +210,15 @@ func TestTerminalDemoInstall(t *testing.T) {
 	home := t.TempDir()
 	env := []string{"TERM=xterm-256color", "HOME=" + home}
 	s := newTmux(t, 80, 24, env, "demo")
-	// resume quits the wizard where it stands and runs the demo again, which opens at want.
+	// resume quits the wizard where it stands (q, or ctrl+c in a form, where q is typed) and runs the
+	// demo again, which opens at want.
 	resume := func(want ...string) {
 		t.Helper()
-		s.keys("q")
+		if strings.Contains(s.screen(), "ctrl+c quit") {
+			s.keys("C-c")
+		} else {
+			s.keys("q")
+		}
 		if st := s.exited(15 * time.Second); st != "0" {
 			t.Fatalf("quitting the demo's wizard: exit %s\n%s", st, s.screen())
 		}
