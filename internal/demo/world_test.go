@@ -112,3 +112,25 @@ func TestWorldSurvivesRestart(t *testing.T) {
 		t.Error("the world holds the Dex client secret")
 	}
 }
+
+// BenchmarkSaveWorld: the cost of one SaveWorld on an installed demo's platform (the wizard saves the world
+// with the plan after every answer and step).
+func BenchmarkSaveWorld(b *testing.B) {
+	d, err := Start(context.Background(), Options{Installed: true, WorldDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	d.opts.WorldDir = b.TempDir() // SaveWorld writes wherever WorldDir names, whatever the start
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.SaveWorld(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(filepath.Join(d.opts.WorldDir, worldFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(fi.Size()), "bytes/world")
+}
