@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/atomicfile"
 	"github.com/clubcedille/cedille-tui/internal/helmops"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -173,28 +174,7 @@ func (p *Platform) SaveWorld() error {
 	if err != nil {
 		return fmt.Errorf("save the demo's platform: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, worldFile), b)
-}
-
-// writeFileAtomic replaces path with data (mode 0600) so that a reader sees the old file or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(filepath.Join(dir, worldFile), b, 0o600)
 }
 
 // restore puts a saved world back into a just-built Blank platform (before its controllers start).

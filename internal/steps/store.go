@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/atomicfile"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"go.yaml.in/yaml/v3"
 )
@@ -67,28 +68,8 @@ func (s Store) Save(sv Saved) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.Path), ".install-*.yaml")
-	if err != nil {
+	if err := atomicfile.Write(s.Path, b, 0o600); err != nil {
 		return fmt.Errorf("save the install: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save the install: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), s.Path); err != nil {
-		return err
 	}
 	if s.AfterSave != nil {
 		return s.AfterSave()

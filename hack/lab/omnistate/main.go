@@ -15,10 +15,10 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/clubcedille/cedille-tui/internal/atomicfile"
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
 )
 
@@ -72,30 +72,7 @@ func readOptional(path string) ([]byte, error) {
 // writeAtomic writes data to path through a temporary file in the same directory and a rename, so a
 // reader never sees a partial address.
 func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-
-	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after a successful rename
-
-	if _, err = tmp.Write(data); err != nil {
-		_ = tmp.Close()
-
-		return err
-	}
-
-	if err = tmp.Chmod(0o644); err != nil {
-		_ = tmp.Close()
-
-		return err
-	}
-
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, 0o644)
 }
 
 func run(ctx context.Context, cfg config, logger *log.Logger) error {
