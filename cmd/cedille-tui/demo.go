@@ -73,33 +73,38 @@ func (c *cli) demoDirs() string {
 }
 
 func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
-	if !f.accessible {
-		if err := c.needTerminal("the demo", "run it in one, or `cedille-tui demo --accessible` for plain prompts; "+
+	dir := c.demoDirs()
+	store := steps.NewStore(dir)
+	var saved steps.Saved
+	found := false
+	if !f.reset {
+		var err error
+		if saved, found, err = store.Load(); err != nil {
+			return err
+		}
+	}
+	installed := found && saved.Steps[steps.Handoff].State == steps.Done
+	// Only the install runs as plain prompts: every console needs a terminal. Refused before --reset
+	// removes anything.
+	if !f.accessible || f.installed || f.skipInstall || installed {
+		if err := c.needTerminal("the demo", "run it in one, or `cedille-tui demo --accessible` for its install as plain prompts; "+
 			"scripts use `cedille-tui status` and `cedille-tui install --answers FILE` on a real platform"); err != nil {
 			return err
 		}
 	}
-	dir := c.demoDirs()
 	if f.reset {
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("reset the demo: %w", err)
 		}
 	}
-	if f.installed || f.skipInstall {
-		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
-	}
-	store := steps.NewStore(dir)
-	saved, found, err := store.Load()
-	if err != nil {
-		return err
-	}
 	worldDir := filepath.Join(dir, "world")
-	installedBefore := found && saved.Steps[steps.Handoff].State == steps.Done
-	if installedBefore && !demo.HasWorld(worldDir) {
+	switch {
+	case f.installed || f.skipInstall:
+		return c.demoConsole(ctx, demo.Options{Installed: f.installed})
+	case installed && !demo.HasWorld(worldDir):
 		// Installed by a cedille-tui that did not keep the demo's platform: the one in service.
 		return c.demoConsole(ctx, demo.Options{Installed: true})
-	}
-	if !found {
+	case !found:
 		p := plan.New()
 		p.ISO.Dir = filepath.Join(dir, "iso")
 		demoPlan(&p)
@@ -111,19 +116,17 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	err = c.demoInstall(ctx, d, f, store, dir, installedBefore)
+	if installed {
+		err = c.runDemoConsole(ctx, d)
+	} else {
+		err = c.demoInstall(ctx, d, f, store, dir)
+	}
 	return errors.Join(err, d.Shutdown())
 }
 
 // demoInstall runs (or resumes) the demo's install on its platform, the plan and the platform saved
-// together after every answer and step, then opens the console; once installed, only the console.
-func (c *cli) demoInstall(ctx context.Context, d *demo.Platform, f demoFlags, store steps.Store, dir string, installed bool) error {
-	if installed {
-		if err := c.needTerminal("the demo's console", "the demo is installed; run `cedille-tui demo` in a terminal"); err != nil {
-			return err
-		}
-		return c.runDemoConsole(ctx, d)
-	}
+// together after every answer and step, then opens the console.
+func (c *cli) demoInstall(ctx context.Context, d *demo.Platform, f demoFlags, store steps.Store, dir string) error {
 	store.AfterSave = d.SaveWorld
 	env := d.InstallEnv(filepath.Join(dir, "config"))
 	if f.accessible {

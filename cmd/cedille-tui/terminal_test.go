@@ -92,6 +92,7 @@ func withoutATerminal(t *testing.T, bin string) {
 		{[]string{"demo"}, "cedille-tui install --answers FILE"},
 		{[]string{"demo", "--skip-install"}, "cedille-tui install --answers FILE"},
 		{[]string{"demo", "--installed"}, "cedille-tui install --answers FILE"},
+		{[]string{"demo", "--installed", "--accessible"}, "its install as plain prompts"}, // a console all the same
 		{[]string{"install"}, "--accessible"},
 	}
 	for _, c := range commands {
