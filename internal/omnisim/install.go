@@ -217,23 +217,30 @@ func (s *InstallSim) passCluster(ctx context.Context, cluster *omni.Cluster, ms 
 
 	sort.Strings(ids)
 
-	// A cluster a previous simulator left ready with these machines (a state kept in a file, the
-	// simulator restarted) is settled already: it is not said unready for a moment.
-	prev, err := getOptional(ctx, s.st, omni.NewClusterStatus(name))
-	if err != nil {
-		return err
+	s.mu.Lock()
+	met := s.clusters[name]
+	s.mu.Unlock()
+
+	// A cluster this simulator meets already ready with these machines (left by another one: a state
+	// kept in a file, the simulator restarted) counts as settled since long ago, so it is not said unready
+	// for a moment.
+	since := now
+	if !met {
+		prev, err := getOptional(ctx, s.st, omni.NewClusterStatus(name))
+		if err != nil {
+			return err
+		}
+
+		if prev != nil && prev.TypedSpec().Value.GetReady() && prev.TypedSpec().Value.GetMachines().GetRequested() == uint32(len(ms)) {
+			since = now.Add(-s.o.Settle)
+		}
 	}
 
 	s.mu.Lock()
 	s.clusters[name] = true
 
 	if sig := strings.Join(ids, ","); s.members[name] != sig || s.changed[name].IsZero() {
-		s.members[name], s.changed[name] = sig, now
-
-		if _, seen := s.readied[name]; !seen && prev != nil && prev.TypedSpec().Value.GetReady() &&
-			prev.TypedSpec().Value.GetMachines().GetRequested() == uint32(len(ms)) {
-			s.changed[name] = now.Add(-s.o.Settle)
-		}
+		s.members[name], s.changed[name] = sig, since
 	}
 
 	settled := now.Sub(s.changed[name]) >= s.o.Settle

@@ -302,3 +302,45 @@ func versions(t *testing.T, st state.State) string {
 
 	return v
 }
+
+// TestInstallSimRestartedKeepsReadyCluster: a simulator started on a state whose cluster another one left
+// ready (the demo's kept state, after a restart) does not say it unready while it settles: the first pass
+// keeps it ready.
+func TestInstallSimRestartedKeepsReadyCluster(t *testing.T) {
+	t.Parallel()
+
+	srv, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+
+	ctx := context.Background()
+	st := srv.State()
+	simMachines(t, st)
+	syncTemplate(t, st, simTemplate(true, workerDisk))
+
+	now := time.Unix(1_800_000_000, 0)
+	opts := InstallOptions{Now: func() time.Time { return now }} // stages without delay, the default settle
+	first := NewInstallSim(st, opts)
+
+	for i := 0; clusterStatus(st) == nil || !clusterStatus(st).GetReady(); i++ {
+		if i == 50 {
+			t.Fatalf("the cluster is not ready after %d passes: %+v", i, clusterStatus(st))
+		}
+
+		if err := first.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		now = now.Add(time.Second)
+	}
+
+	if err := NewInstallSim(st, opts).Pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	if cs := clusterStatus(st); !cs.GetReady() {
+		t.Errorf("a restarted simulator's first pass says the ready cluster is not: %+v", cs)
+	}
+}
