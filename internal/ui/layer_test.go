@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,19 +10,13 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
-	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
 // TestLayerTablesTellObjectsApart: at 80×24, on the demo as era 1 left it and as the install leaves it,
 // no two rows of a layer's table read the same, and each row shows its object's name whole.
 func TestLayerTablesTellObjectsApart(t *testing.T) {
 	for _, installed := range []bool{false, true} {
-		d, err := demo.Start(context.Background(), demo.Options{Installed: installed, Now: func() time.Time { return at }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(d.Close)
-		snap := watch.Collect(context.Background(), d.Targets(), 5*time.Second, at)
+		snap := demoSnapshotOf(t, demo.Options{Installed: installed})
 		for _, l := range snap.Report.Layers {
 			t.Run(fmt.Sprintf("%s installed=%v", l.Name, installed), func(t *testing.T) {
 				m := ui.NewConsole(ui.ConsoleOptions{Color: false})

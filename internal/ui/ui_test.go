@@ -29,7 +29,14 @@ var at = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 // demoSnapshot reads the simulated platform once, the way `status` does, at a fixed time.
 func demoSnapshot(t *testing.T) watch.Snapshot {
 	t.Helper()
-	d, err := demo.Start(context.Background(), demo.Options{Now: func() time.Time { return at }})
+	return demoSnapshotOf(t, demo.Options{})
+}
+
+// demoSnapshotOf is demoSnapshot of a demo started with opts (its clock the fixed one).
+func demoSnapshotOf(t *testing.T, opts demo.Options) watch.Snapshot {
+	t.Helper()
+	opts.Now = func() time.Time { return at }
+	d, err := demo.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -364,9 +364,9 @@ func (m *Model) headerLine() string {
 
 func (m *Model) statusLine() string {
 	if m.jumping {
-		hint := "  " + strings.Join(matching(m.opts.Targets, m.jumpText), " ")
-		if strings.TrimSpace(hint) == "" {
-			hint = "  no page starts with “" + m.jumpText + "” (backspace, or esc)"
+		hint := "  no page starts with “" + m.jumpText + "” (backspace, or esc)"
+		if found := matching(m.opts.Targets, m.jumpText); len(found) > 0 {
+			hint = "  " + strings.Join(found, " ")
 		}
 		return common.Fit(m.theme.Key.Render(":"+m.jumpText+"▏")+m.theme.Subtle.Render(hint), m.w)
 	}

@@ -24,8 +24,6 @@ func OpenLayer(t theme.Theme, l health.Layer, s watch.Snapshot, w, h int) common
 type LayerPage struct {
 	tablePage
 	layer health.Layer
-	// objectWidth is the widest object among the rows, from the last snapshot.
-	objectWidth int
 }
 
 // NewLayerPage builds the page of a layer.
@@ -40,7 +38,17 @@ func (p *LayerPage) Title() string { return string(p.layer) }
 // SetSize lays the columns out again: the objects' room depends on the width.
 func (p *LayerPage) SetSize(w, h int) {
 	p.tablePage.SetSize(w, h)
-	p.table.SetColumns(layerColumns(p.objectWidth, w)...)
+	p.layout()
+}
+
+// layout gives the columns the room the layer's objects need at the page's width.
+func (p *LayerPage) layout() {
+	l, _ := p.snap.Report.Layer(p.layer)
+	widest := 0
+	for _, f := range l.Findings {
+		widest = max(widest, ansi.StringWidth(f.Object))
+	}
+	p.table.SetColumns(layerColumns(widest, p.w)...)
 }
 
 func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
@@ -49,16 +57,14 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.snap = msg.Snapshot
 		l, _ := p.snap.Report.Layer(p.layer)
 		rows := make([]table.Row, 0, len(l.Findings))
-		p.objectWidth = 0
 		for _, f := range l.Findings {
-			p.objectWidth = max(p.objectWidth, ansi.StringWidth(f.Object))
 			rows = append(rows, table.Row{Key: f.Object,
 				Cells: []string{f.Status.Symbol(), f.Status.String(), f.Object, f.Reason},
 				Tones: []table.Tone{table.ToneOf(f.Status), table.ToneOf(f.Status)},
 				Sort:  []string{string(rune('9' - int(f.Status)))},
 			})
 		}
-		p.table.SetColumns(layerColumns(p.objectWidth, p.w)...)
+		p.layout()
 		p.table.SetRows(rows)
 		return p, nil
 	}

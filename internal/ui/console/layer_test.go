@@ -1,9 +1,15 @@
 package console
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
 func TestLayerColumns(t *testing.T) {
@@ -42,5 +48,23 @@ func TestLayerColumns(t *testing.T) {
 				t.Errorf("even without STATUS the columns need %d of %d", statusless, tt.w)
 			}
 		})
+	}
+}
+
+// TestLayerPageRelaysOnResize: the OBJECT column follows the width when the page is resized after its
+// snapshot, not only when a snapshot comes.
+func TestLayerPageRelaysOnResize(t *testing.T) {
+	long := "ClusterSecretStore/" + strings.Repeat("x", 60) + "-end"
+	s := watch.Snapshot{Report: health.NewReport(health.NewLayer(health.LayerSecrets,
+		[]health.Finding{{Object: long, Status: health.Down, Reason: "lost"}}))}
+	p := NewLayerPage(theme.New(false, true), health.LayerSecrets)
+	p.SetSize(80, 10)
+	p.Update(common.SnapshotMsg{Snapshot: s})
+	if v := ansi.Strip(p.View()); strings.Contains(v, long) {
+		t.Fatalf("at 80 columns the object should be cut:\n%s", v)
+	}
+	p.SetSize(200, 10)
+	if v := ansi.Strip(p.View()); !strings.Contains(v, long) {
+		t.Fatalf("at 200 columns the object should show whole:\n%s", v)
 	}
 }

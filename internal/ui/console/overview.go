@@ -24,10 +24,12 @@ type Overview struct {
 	// moved is set once the user moves the cursor; until then it stays on the worst layer, at the top.
 	moved bool
 	probs []problem
-	// inList is set while the cursor is in the problems: on probs[sel], the list shown from probs[top].
-	inList   bool
+	// While the cursor is in the problems (inList), it is on probs[sel], the list shown from probs[top].
 	sel, top int
 }
+
+// inList tells whether the cursor is in the problems: the layer table is then blurred.
+func (p *Overview) inList() bool { return p.table.Blurred() }
 
 // problem is a finding that is not OK, with its layer (to open it).
 type problem struct {
@@ -69,7 +71,7 @@ func (p *Overview) resize() {
 
 // follow scrolls the problems so that the one under the cursor shows.
 func (p *Overview) follow() {
-	if !p.inList {
+	if !p.inList() {
 		p.top = 0
 		return
 	}
@@ -121,7 +123,7 @@ func (p *Overview) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 
 // setProblems takes a new list, keeping the cursor on the same problem while it is one.
 func (p *Overview) setProblems(probs []problem) {
-	if p.inList && p.sel < len(p.probs) {
+	if p.inList() && p.sel < len(p.probs) {
 		was := p.probs[p.sel]
 		p.sel = min(p.sel, len(probs)-1)
 		for i, pr := range probs {
@@ -137,12 +139,12 @@ func (p *Overview) setProblems(probs []problem) {
 }
 
 func (p *Overview) focusTable() {
-	p.inList, p.sel, p.top = false, 0, 0
+	p.sel, p.top = 0, 0
 	p.table.Focus()
 }
 
 func (p *Overview) focusList(sel int) {
-	p.inList, p.sel = true, sel
+	p.sel = sel
 	p.table.Blur()
 }
 
@@ -153,7 +155,7 @@ func (p *Overview) listKey(k tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
 	if n == 0 {
 		return nil, false
 	}
-	if !p.inList {
+	if !p.inList() {
 		switch {
 		case key.Matches(k, keys.Down, keys.PageDown) && p.table.AtBottom() && p.table.Len() > 0:
 			p.focusList(0)
@@ -301,14 +303,14 @@ func (p *Overview) View() string {
 	head, pos := "Nothing needs attention.", ""
 	if n := len(p.probs); n > 0 {
 		head = fmt.Sprintf("%d problem(s), worst first", n)
-		if p.inList {
+		if p.inList() {
 			pos = p.theme.Subtle.Render(fmt.Sprintf("%d/%d", p.sel+1, n))
 		}
 	}
 	lines = append(lines, "", common.Join(p.theme.Label.Render(head), pos, p.w))
 	top, end := problemWindow(p.heights(), rest, p.sel, p.top)
 	for i := top; i < end; i++ {
-		lines = append(lines, p.problemLines(p.probs[i].Finding, p.inList && i == p.sel)...)
+		lines = append(lines, p.problemLines(p.probs[i].Finding, p.inList() && i == p.sel)...)
 	}
 	if more := len(p.probs) - end; more > 0 {
 		lines = append(lines, p.theme.Subtle.Render(fmt.Sprintf("… %d more (↓ to reach them)", more)))
@@ -337,7 +339,7 @@ func (p *Overview) problemLines(f health.Finding, selected bool) []string {
 }
 
 func (p *Overview) ShortHelp() []key.Binding {
-	if p.inList {
+	if p.inList() {
 		return []key.Binding{p.openProblem, p.events}
 	}
 	return []key.Binding{p.open, p.events}

@@ -71,8 +71,8 @@ func TestOverviewManyProblems(t *testing.T) {
 		if lines := strings.Split(v, "\n"); len(lines) != 21 {
 			t.Fatalf("%d lines, want 21", len(lines))
 		}
-		if !p.inList || p.sel != i {
-			t.Fatalf("after %d presses the cursor is on problem %d (in the list: %v)", i+2, p.sel, p.inList)
+		if !p.inList() || p.sel != i {
+			t.Fatalf("after %d presses the cursor is on problem %d (in the list: %v)", i+2, p.sel, p.inList())
 		}
 		if !strings.Contains(v, "\x1b[7m"+fs[i].Status.Symbol()+" "+fs[i].Object) {
 			t.Fatalf("problem %d is not shown selected:\n%s", i, ansi.Strip(v))

@@ -64,12 +64,10 @@ func (m *Model) SetLines(lines []string) {
 	m.clamp()
 }
 
+// clamp keeps the offsets in range (x moves only on Left and Right, which match only once Sideways).
 func (m *Model) clamp() {
 	m.offset = min(max(m.offset, 0), max(len(m.lines)-m.h, 0))
 	m.x = min(max(m.x, 0), max(m.widest-m.w, 0))
-	if !m.Right.Enabled() {
-		m.x = 0
-	}
 }
 
 // Update scrolls on the keys.

@@ -149,9 +149,11 @@ func (m *Model) Top() {
 	m.clamp()
 }
 
-// Blur hides the cursor (the page has moved its focus elsewhere); Focus shows it again.
-func (m *Model) Blur()  { m.blurred = true }
-func (m *Model) Focus() { m.blurred = false }
+// Blur hides the cursor (the page has moved its focus elsewhere); Focus shows it again; Blurred tells
+// which of the two was last.
+func (m *Model) Blur()        { m.blurred = true }
+func (m *Model) Focus()       { m.blurred = false }
+func (m Model) Blurred() bool { return m.blurred }
 
 // AtBottom tells whether the cursor is on the last row (or there is none).
 func (m Model) AtBottom() bool { return m.cursor >= len(m.rows)-1 }
