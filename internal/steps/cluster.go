@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -131,26 +132,23 @@ func syncLines(r *template.SyncResult, cluster string, hosts map[string]string) 
 		text string
 	}
 	var out []line
-	add := func(op string, res resource.Resource) {
-		rank, text := syncLine(op, res, cluster, hosts)
+	add := func(verb string, res resource.Resource) {
+		rank, text := syncLine(verb, res, cluster, hosts)
 		out = append(out, line{rank, text})
 	}
 	for _, c := range r.Create {
-		add("create", c)
+		add("creating", c)
 	}
 	for _, u := range r.Update {
-		add("update", u.New)
+		add("updating", u.New)
 	}
 	for _, phase := range r.Destroy {
 		for _, d := range phase {
-			add("remove", d)
+			add("removing", d)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].rank != out[j].rank {
-			return out[i].rank < out[j].rank
-		}
-		return out[i].text < out[j].text
+	slices.SortFunc(out, func(a, b line) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), strings.Compare(a.text, b.text))
 	})
 	lines := make([]string, len(out))
 	for i, l := range out {
@@ -159,8 +157,9 @@ func syncLines(r *template.SyncResult, cluster string, hosts map[string]string) 
 	return lines
 }
 
-// syncLine is one change of a sync (op: create, update or remove) in words, with its rank in syncLines.
-func syncLine(op string, r resource.Resource, cluster string, hosts map[string]string) (int, string) {
+// syncLine is one change of a sync (verb: creating, updating or removing) in words, with its rank in
+// syncLines.
+func syncLine(verb string, r resource.Resource, cluster string, hosts map[string]string) (int, string) {
 	md := r.Metadata()
 	host := func(id string) string {
 		if h := hosts[id]; h != "" {
@@ -168,27 +167,26 @@ func syncLine(op string, r resource.Resource, cluster string, hosts map[string]s
 		}
 		return "a machine not in the plan (" + shortID(id) + ")"
 	}
-	verb := map[string]string{"create": "creating ", "update": "updating ", "remove": "removing "}[op]
 	switch md.Type() {
 	case omni.ClusterType:
-		return 0, verb + "cluster " + md.ID()
+		return 0, verb + " cluster " + md.ID()
 	case omni.MachineSetType:
 		switch md.ID() {
 		case omni.ControlPlanesResourceID(cluster):
-			return 1, verb + "the control planes' machine set"
+			return 1, verb + " the control planes' machine set"
 		case omni.WorkersResourceID(cluster):
-			return 1, verb + "the workers' machine set"
+			return 1, verb + " the workers' machine set"
 		}
-		return 1, verb + "machine set " + md.ID()
+		return 1, verb + " machine set " + md.ID()
 	case omni.MachineSetNodeType:
 		role := "a worker"
 		if set, _ := md.Labels().Get(omni.LabelMachineSet); set == omni.ControlPlanesResourceID(cluster) {
 			role = "a control plane"
 		}
-		switch op {
-		case "create":
+		switch verb {
+		case "creating":
 			return 2, "adding " + host(md.ID()) + " as " + role
-		case "remove":
+		case "removing":
 			return 2, "removing " + host(md.ID()) + " from the cluster"
 		}
 		return 2, "updating " + host(md.ID()) + " (" + role + ")"
@@ -198,10 +196,10 @@ func syncLine(op string, r resource.Resource, cluster string, hosts map[string]s
 		if m, ok := md.Labels().Get(omni.LabelClusterMachine); ok {
 			of = host(m)
 		}
-		return 3, verb + "config patch " + cmp.Or(what, "(unnamed)") + " of " + of
+		return 3, verb + " config patch " + cmp.Or(what, "(unnamed)") + " of " + of
 	}
 	// Another kind: its type in words; a machine it belongs to by hostname.
-	text := verb + typeWords(md.Type())
+	text := verb + " " + typeWords(md.Type())
 	if m, ok := md.Labels().Get(omni.LabelClusterMachine); ok {
 		return 4, text + " of " + host(m)
 	}

@@ -399,11 +399,11 @@ func ssoItem(cl vaultops.SSOClient, clientID, state string) Item {
 	if clientID != "" {
 		it.Detail = "client " + clientID
 	}
-	switch {
-	case strings.HasPrefix(state, SSOStored), strings.HasPrefix(state, SSOKept):
+	switch state {
+	case SSOStored, SSOKept:
 		it.State += cl.Path()
 		it.OK = true
-	case state == SSONoSecret:
+	case SSONoSecret:
 		it.State += cl.Namespace + "/" + cl.Secret
 	}
 	return it
@@ -510,7 +510,7 @@ func reflectSSO(ctx context.Context, e *Env, k *platform.Kube, cls []vaultops.SS
 		buf.Write(b)
 	}
 	if e.ConfigDir != "" {
-		path := ssoManifestsPath(e.ConfigDir)
+		path := filepath.Join(e.ConfigDir, SSOManifests)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}

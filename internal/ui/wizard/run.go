@@ -207,11 +207,11 @@ func (m *Model) doneSummary() []string {
 // digestLines show a SHA-256 whole, in two groups of 32 digits a person compares with sha256sum's output:
 // on one line when it fits, else one group a line.
 func digestLines(sum string, w int) []string {
-	line := "SHA-256 " + steps.SplitDigest(sum)
-	if ansi.StringWidth(line) <= w {
+	split := steps.SplitDigest(sum)
+	if line := "SHA-256 " + split; ansi.StringWidth(line) <= w {
 		return []string{line}
 	}
-	first, second, _ := strings.Cut(steps.SplitDigest(sum), " ")
+	first, second, _ := strings.Cut(split, " ")
 	return []string{"SHA-256 " + first, "        " + second}
 }
 

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,7 +69,7 @@ func (m *Model) stepLines(lines []string) []string {
 			out = append(out, commandRows(strings.TrimSpace(cmd), m.rightWidth(), m.w)...)
 			continue
 		}
-		out = append(out, strings.Split(wrap(l, m.rightWidth()), "\n")...)
+		out = append(out, common.Wrap(l, m.rightWidth())...)
 	}
 	return out
 }
@@ -123,12 +124,9 @@ func commandRows(cmd string, pane, screen int) []string {
 		}
 		rows = append(rows, row+end)
 	}
-	for _, r := range rows {
-		if ansi.StringWidth(r) > pane {
-			for i := range rows {
-				rows[i] = wideMark + rows[i]
-			}
-			break
+	if slices.ContainsFunc(rows, func(r string) bool { return ansi.StringWidth(r) > pane }) {
+		for i := range rows {
+			rows[i] = wideMark + rows[i]
 		}
 	}
 	return rows
