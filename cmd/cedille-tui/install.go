@@ -18,7 +18,6 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
 	"github.com/clubcedille/cedille-tui/internal/units"
-	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/spf13/cobra"
 )
 
@@ -362,20 +361,16 @@ func describeStep(s steps.Step, env *steps.Env, p plan.Plan, ps plan.Problems) [
 }
 
 // publicKeyProblems are the custodians' and the root token's PGP key files that cannot be read as
-// public keys: an unattended init would stop on them.
+// public keys: the init step reads them the same way (steps.ReadPublicKey) and would stop on them.
 func publicKeyProblems(v plan.Vault) plan.Problems {
 	var ps plan.Problems
 	check := func(field, path string) {
 		if path == "" {
 			return
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			ps = append(ps, plan.Problem{Path: field, Message: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))})
-			return
-		}
-		if _, err := vaultops.PGPFingerprint(b); err != nil {
-			ps = append(ps, plan.Problem{Path: field, Message: fmt.Sprintf("%s: %v", path, err)})
+		if _, err := steps.ReadPublicKey(field, path); err != nil {
+			bad, _ := asProblems(err)
+			ps = append(ps, bad...)
 		}
 	}
 	for i, cu := range v.Custodians {

@@ -111,13 +111,16 @@ func unreadReport(p *platform.Platform) health.Report {
 	return health.NewReport(layers...)
 }
 
+// connections are the platform's connections, in the order their errors are said.
+var connections = []platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault}
+
 // outage tells whether a finding is a connection's failure (API/kubernetes, API/omni, API/vault) and
 // which connection.
 func outage(f health.Finding) (platform.Source, bool) {
 	name, ok := strings.CutPrefix(f.Object, "API/")
 	src := platform.Source(name)
 	if !ok || f.Status == health.OK ||
-		!slices.Contains([]platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault}, src) {
+		!slices.Contains(connections, src) {
 		return "", false
 	}
 	return src, true
@@ -143,7 +146,7 @@ func withoutReconnectHints(r health.Report) health.Report {
 // reportSourceErrors says on stderr, one line each, which configured server could not be read. said
 // holds each source's error last said: a --watch says an error once, and again only after a recovery.
 func (c *cli) reportSourceErrors(s watch.Snapshot, said map[platform.Source]string) {
-	for _, src := range []platform.Source{platform.SourceKubernetes, platform.SourceOmni, platform.SourceVault} {
+	for _, src := range connections {
 		st := s.Source(src)
 		if st.DependsOn != "" && s.Source(st.DependsOn).Err != nil {
 			continue // its outage is the other source's, already said

@@ -158,7 +158,7 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		if c.PGPKey == "" {
 			continue
 		}
-		b, err := readPublicKey(fmt.Sprintf("vault.custodians[%d].pgpKey", i), c.PGPKey)
+		b, err := ReadPublicKey(fmt.Sprintf("vault.custodians[%d].pgpKey", i), c.PGPKey)
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	var rootKey []byte
 	if v.RootToken.PGPKey != "" {
 		var err error
-		if rootKey, err = readPublicKey("vault.rootToken.pgpKey", v.RootToken.PGPKey); err != nil {
+		if rootKey, err = ReadPublicKey("vault.rootToken.pgpKey", v.RootToken.PGPKey); err != nil {
 			return err
 		}
 	}
@@ -299,8 +299,8 @@ func short(fp string) string {
 	return fp
 }
 
-// readPublicKey reads a custodian's public key file, naming the field in its errors.
-func readPublicKey(field, path string) ([]byte, error) {
+// ReadPublicKey reads a custodian's public key file, naming the field in its errors (plan.Problems).
+func ReadPublicKey(field, path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, plan.Problems{{Path: field, Message: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}}
