@@ -31,7 +31,9 @@ import (
 
 // AccessibleOptions configure an accessible run.
 type AccessibleOptions struct {
+	// Steps are the install's steps; Flow, when set, the steps with their UI (Steps is then ignored).
 	Steps []steps.Step
+	Flow  []Registration
 	Env   *steps.Env
 	Store steps.Store
 	Only  map[steps.ID]bool
@@ -56,11 +58,13 @@ func RunAccessible(ctx context.Context, o AccessibleOptions) (Result, error) {
 		a.o.Report, a.said = func(steps.Update) {}, nil
 	}
 	a.o.Command = cmp.Or(a.o.Command, "cedille-tui install --accessible")
+	a.uis, a.o.Steps = flowOf(a.o.Flow, a.o.Steps)
 	return a.run(ctx)
 }
 
 type accessible struct {
 	o         AccessibleOptions
+	uis       map[steps.ID]StepUI // the steps' UI halves
 	in        *lineReader
 	sv        steps.Saved
 	inv       *plan.Inventory
@@ -110,7 +114,7 @@ func (a *accessible) run(ctx context.Context) (Result, error) {
 			}
 		}
 		a.printf("== %s (step %d of %d) ==\n", s.Title(), i+1, len(a.o.Steps))
-		if err := a.ask(ctx, &env, s.ID()); err != nil {
+		if err := a.ask(ctx, &env, a.uis[s.ID()]); err != nil {
 			return Result{}, err
 		}
 		if err := r.Store.Save(a.sv); err != nil {
@@ -281,83 +285,29 @@ func (a *accessible) inventory(ctx context.Context, env *steps.Env) {
 	a.inv = inv
 }
 
-// ask fills the plan's part that a step needs, then saves it.
-func (a *accessible) ask(ctx context.Context, env *steps.Env, id steps.ID) error {
-	switch id {
-	case steps.ISO:
-		a.inventory(ctx, env)
-		v := newISOValues(a.sv.Plan.ISO, a.inv)
-		if err := a.form(isoForm(&v, true)); err != nil {
+// ask fills the plan's part that a step needs (its registration says how), then saves it.
+func (a *accessible) ask(ctx context.Context, env *steps.Env, ui StepUI) error {
+	switch {
+	case ui.Picker != nil:
+		return ui.Picker.Ask(a, ctx, env)
+	case ui.Form != nil:
+		if ui.Form.NeedsInventory {
+			a.inventory(ctx, env)
+		}
+		if ui.Form.Intro != nil {
+			for _, l := range ui.Form.Intro(a.sv.Plan) {
+				a.printf("%s\n", l)
+			}
+		}
+		b := ui.Form.Build(a.sv.Plan, a.inv, true)
+		if err := a.form(b.Form); err != nil {
 			return err
 		}
-		a.sv.Plan.ISO = v.applyTo(a.sv.Plan.ISO)
-	case steps.Machines:
-		return a.askMachines(ctx, env)
-	case steps.Disks:
-		return a.askDisks(ctx, env)
-	case steps.Cluster:
-		a.inventory(ctx, env)
-		v := newClusterValues(a.sv.Plan, a.inv)
-		if err := a.form(clusterForm(&v, true)); err != nil {
-			return err
-		}
-		a.sv.Plan.Cluster.Name, a.sv.Plan.Cluster.KubernetesVersion = strings.TrimSpace(v.Name), strings.TrimSpace(v.Kubernetes)
-		return a.askConfirm()
-	case steps.VaultInit:
-		v := newVaultInitValues(a.sv.Plan)
-		if err := a.form(vaultInitForm(&v, true)); err != nil {
-			return err
-		}
-		a.sv.Plan.Vault = v.applyTo(a.sv.Plan.Vault)
-		if ps := vaultInitProblems(a.sv.Plan); len(ps) > 0 {
+		if ps := b.Apply(&a.sv.Plan); len(ps) > 0 {
 			return ps
 		}
-	case steps.VaultBootstrap:
-		v := newVaultBootstrapValues(a.sv.Plan.Vault)
-		if err := a.form(vaultBootstrapForm(&v, true)); err != nil {
-			return err
-		}
-		a.sv.Plan.Vault = v.applyTo(a.sv.Plan.Vault)
-		if ps := a.sv.Plan.ValidateVault(false).Only("vault.sso"); len(ps) > 0 {
-			return ps
-		}
-	case steps.GitOps:
-		v := newGitOpsValues(a.sv.Plan)
-		a.printf("ArgoCD's chart: a repository and a pinned version, or a local .tgz (- clears a value shown).\n")
-		a.printf("GitHub organization: %s.\n", orgDescription)
-		if err := a.form(gitopsForm(&v, true)); err != nil {
-			return err
-		}
-		a.sv.Plan.GitOps = v.applyTo(a.sv.Plan.GitOps)
-		v.applyClient(&a.sv.Plan)
-		if ps := v.problems(); len(ps) > 0 {
-			return ps
-		}
-	case steps.Storage:
-		v := newStorageValues(a.sv.Plan)
-		for _, l := range poolLines(a.sv.Plan, 1<<10) {
-			a.printf("%s\n", l)
-		}
-		for _, p := range v.problems() {
-			a.printf("  problem: %s\n", p)
-		}
-		if err := a.form(storageForm(&v, true)); err != nil {
-			return err
-		}
-		a.sv.Plan.Storage = v.applyTo(a.sv.Plan.Storage)
-		if ps := v.problems().Only("storage"); len(ps) > 0 {
-			return ps
-		}
-	case steps.VClusters:
-		v := newVClustersValues(a.sv.Plan)
-		a.printf("The vcluster chart: a repository and a pinned version, or a local .tgz (- clears a value shown).\n")
-		a.printf("The vclusters: name or name:namespace, comma-separated (namespace default vcluster-<name>).\n")
-		if err := a.form(vclustersForm(&v, true)); err != nil {
-			return err
-		}
-		a.sv.Plan.VClusters = v.applyTo(a.sv.Plan.VClusters)
-		if ps := v.problems(); len(ps) > 0 {
-			return ps
+		if ui.Confirm {
+			return a.askConfirm()
 		}
 	}
 	return nil

@@ -431,3 +431,9 @@ func (m *Model) disksView() string {
 	}
 	return strings.Join(append(lines, blocks[2]...), "\n")
 }
+
+// openDisks shows the disk picker.
+func (m *Model) openDisks() {
+	m.mode = modeDisks
+	m.disks.open(m)
+}

@@ -467,83 +467,46 @@ func (m *Model) startForm(id steps.ID, f *huh.Form) tea.Cmd {
 	return init
 }
 
-// stepForm is a step's form in the full-screen wizard: build reads fresh values from the plan and makes
-// the form over them, with apply, which writes the answers into the plan and returns the problems that
-// send the operator back to the form; then is what follows a valid submission (nil: the step runs, which
-// saves the plan first). needsInv: the form offers Omni's versions, so it waits for the inventory.
-type stepForm struct {
-	needsInv bool
-	build    func(m *Model) (f *huh.Form, apply func() plan.Problems)
-	then     func(m *Model) tea.Cmd
+// The steps' forms, bound to the plan: each builds its form over the plan's values and applies the
+// answers with their checks, the same code for the full screen and --accessible (flow.go registers them).
+
+func isoBound(p plan.Plan, inv *plan.Inventory, accessible bool) BoundForm {
+	v := newISOValues(p.ISO, inv)
+	return BoundForm{Form: isoForm(&v, accessible), Apply: func(p *plan.Plan) plan.Problems {
+		p.ISO = v.applyTo(p.ISO)
+		return p.Validate(inv).Only("iso")
+	}}
 }
 
-// stepForms are the steps' forms by ID: edit opens them, submitForm applies them.
-var stepForms = map[steps.ID]stepForm{
-	steps.ISO: {needsInv: true, build: func(m *Model) (*huh.Form, func() plan.Problems) {
-		v := newISOValues(m.sv.Plan.ISO, m.inv)
-		return isoForm(&v, false), func() plan.Problems {
-			m.sv.Plan.ISO = v.applyTo(m.sv.Plan.ISO)
-			return m.sv.Plan.Validate(m.inv).Only("iso")
-		}
-	}},
-	steps.Cluster: {needsInv: true, build: func(m *Model) (*huh.Form, func() plan.Problems) {
-		v := newClusterValues(m.sv.Plan, m.inv)
-		return clusterForm(&v, false), func() plan.Problems {
-			m.sv.Plan.Cluster.Name = strings.TrimSpace(v.Name)
-			m.sv.Plan.Cluster.KubernetesVersion = strings.TrimSpace(v.Kubernetes)
-			if m.confirmed != m.sv.Plan.Cluster.Name {
-				m.confirmed = ""
-			}
-			return nil
-		}
-	}, then: func(m *Model) tea.Cmd {
-		m.openReview()
-		return m.save()
-	}},
-	steps.VaultInit: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
-		v := newVaultInitValues(m.sv.Plan)
-		return vaultInitForm(&v, false), func() plan.Problems {
-			m.sv.Plan.Vault = v.applyTo(m.sv.Plan.Vault)
-			return vaultInitProblems(m.sv.Plan)
-		}
-	}},
-	steps.VaultBootstrap: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
-		v := newVaultBootstrapValues(m.sv.Plan.Vault)
-		return vaultBootstrapForm(&v, false), func() plan.Problems {
-			m.sv.Plan.Vault = v.applyTo(m.sv.Plan.Vault)
-			return m.sv.Plan.ValidateVault(false).Only("vault.sso")
-		}
-	}},
-	steps.GitOps: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
-		v := newGitOpsValues(m.sv.Plan)
-		return gitopsForm(&v, false), func() plan.Problems {
-			m.sv.Plan.GitOps = v.applyTo(m.sv.Plan.GitOps)
-			v.applyClient(&m.sv.Plan)
-			return v.problems()
-		}
-	}},
-	steps.Storage: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
-		m.storVals = newStorageValues(m.sv.Plan) // the model's: the pools under the form follow the typing
-		return storageForm(&m.storVals, false), func() plan.Problems {
-			m.sv.Plan.Storage = m.storVals.applyTo(m.sv.Plan.Storage)
-			// The pool disks' problems belong to the disks step: the run reports them by their paths.
-			return m.storVals.problems().Only("storage")
-		}
-	}},
-	steps.VClusters: {build: func(m *Model) (*huh.Form, func() plan.Problems) {
-		v := newVClustersValues(m.sv.Plan)
-		return vclustersForm(&v, false), func() plan.Problems {
-			m.sv.Plan.VClusters = v.applyTo(m.sv.Plan.VClusters)
-			return v.problems()
-		}
-	}},
+func clusterBound(p plan.Plan, inv *plan.Inventory, accessible bool) BoundForm {
+	v := newClusterValues(p, inv)
+	return BoundForm{Form: clusterForm(&v, accessible), Apply: func(p *plan.Plan) plan.Problems {
+		p.Cluster.Name = strings.TrimSpace(v.Name)
+		p.Cluster.KubernetesVersion = strings.TrimSpace(v.Kubernetes)
+		return nil
+	}}
+}
+
+func vaultInitBound(p plan.Plan, _ *plan.Inventory, accessible bool) BoundForm {
+	v := newVaultInitValues(p)
+	return BoundForm{Form: vaultInitForm(&v, accessible), Apply: func(p *plan.Plan) plan.Problems {
+		p.Vault = v.applyTo(p.Vault)
+		return vaultInitProblems(*p)
+	}}
+}
+
+func vaultBootstrapBound(p plan.Plan, _ *plan.Inventory, accessible bool) BoundForm {
+	v := newVaultBootstrapValues(p.Vault)
+	return BoundForm{Form: vaultBootstrapForm(&v, accessible), Apply: func(p *plan.Plan) plan.Problems {
+		p.Vault = v.applyTo(p.Vault)
+		return p.ValidateVault(false).Only("vault.sso")
+	}}
 }
 
 // openForm opens the current step's form (id's) over the plan's values.
 func (m *Model) openForm(id steps.ID) tea.Cmd {
-	f, apply := stepForms[id].build(m)
-	m.formApply = apply
-	return m.startForm(id, f)
+	m.bound = m.ui(m.index(id)).Form.Build(m.sv.Plan, m.inv, false)
+	return m.startForm(id, m.bound.Form)
 }
 
 // updateForm passes a message to the form and acts on its submission.
@@ -582,22 +545,26 @@ func (m *Model) cancelForm() tea.Cmd {
 	return nil
 }
 
-// submitForm saves the form's answers in the plan, then runs the step (or what the form says follows);
-// answers with a problem reopen the form, the problem flashed.
+// submitForm saves the form's answers in the plan, then runs the step (or, for a step that wipes,
+// opens its review); answers with a problem reopen the form, the problem flashed.
 func (m *Model) submitForm() tea.Cmd {
-	id, apply := m.formFor, m.formApply
-	m.form, m.formApply = nil, nil
-	spec, ok := stepForms[id]
-	if !ok || apply == nil {
+	id, apply := m.formFor, m.bound.Apply
+	m.form, m.bound = nil, BoundForm{}
+	if apply == nil {
 		return nil
 	}
-	if ps := apply(); len(ps) > 0 {
+	name := m.sv.Plan.Cluster.Name
+	if ps := apply(&m.sv.Plan); len(ps) > 0 {
 		m.flash, m.flashErr = ps[0].String(), true
 		return m.openForm(id)
 	}
 	m.flash = "" // what it said was about the form
-	if spec.then != nil {
-		return spec.then(m)
+	if m.sv.Plan.Cluster.Name != name {
+		m.confirmed = "" // a confirmation names the cluster it was typed for
+	}
+	if m.ui(m.cur).Confirm {
+		m.openReview()
+		return m.save()
 	}
 	return m.startStep(m.cur)
 }
@@ -611,24 +578,22 @@ func (m *Model) formView() string {
 		title += "  " + m.theme.Error.Render("last run failed: ") + rec.Detail
 	}
 	view := title + "\n\n" + m.form.View()
-	if m.formFor == steps.Storage {
-		view += "\n\n" + strings.Join(m.storageNotes(m.paneHeight()-lipgloss.Height(view)-1), "\n")
+	if m.bound.Notes != nil {
+		view += "\n\n" + strings.Join(m.bound.Notes(m.theme, m.rightWidth(), m.paneHeight()-lipgloss.Height(view)-1), "\n")
 	}
 	return view
 }
 
 // storageNotes are what the storage form shows under it, in at most room lines: the DiskPools the plan
 // makes and the problems of the values being typed.
-func (m *Model) storageNotes(room int) []string {
+func storageNotes(v *storageValues, t theme.Theme, w, room int) []string {
 	if room <= 0 {
 		return nil
 	}
-	t := m.theme
-	w := m.rightWidth()
-	p := m.storVals.base
-	p.Storage = m.storVals.applyTo(p.Storage)
+	p := v.base
+	p.Storage = v.applyTo(p.Storage)
 	var probs []string
-	for _, pr := range m.storVals.problems() {
+	for _, pr := range v.problems() {
 		probs = append(probs, styled(t.Error, "✖ "+pr.String(), w)...)
 	}
 	pools := poolLines(p, w)

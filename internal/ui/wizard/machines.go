@@ -328,3 +328,9 @@ func (m *Model) problemLines(ps plan.Problems, n, w int) []string {
 	}
 	return out[:min(len(out), n)]
 }
+
+// openMachines shows the machines table.
+func (m *Model) openMachines() {
+	m.mode = modeMachines
+	m.machines.rows(m)
+}

@@ -210,12 +210,19 @@ func (s *syncBuffer) String() string {
 }
 
 // TestSubmitRefusedReopensTheForm: answers the plan refuses (here a replica count that is not a number,
-// past the field's own check) reopen the step's form with the problem flashed; the step does not run.
+// past the field's own check: the form's apply is given it) reopen the step's form with the problem
+// flashed; the step does not run.
 func TestSubmitRefusedReopensTheForm(t *testing.T) {
-	m := newFake(t, t.TempDir(), nil)
+	o := newFake(t, t.TempDir(), nil).o
+	o.Steps = append(o.Steps, fakeStep{id: steps.Storage, title: "Storage"})
+	m := New(o)
 	m.sv = savedPlan(t, steps.Disks)
 	m.openForm(steps.Storage)
-	m.storVals.Replicas = "many"
+	apply := m.bound.Apply
+	m.bound.Apply = func(p *plan.Plan) plan.Problems {
+		apply(p)
+		return plan.Problems{{Path: "storage.replicas", Message: "many is not a number"}}
+	}
 	m.submitForm()
 	if m.mode != modeForm || m.form == nil || m.formFor != steps.Storage || m.running >= 0 {
 		t.Fatalf("the storage form must reopen: mode %d, form %v, running %d", m.mode, m.form != nil, m.running)

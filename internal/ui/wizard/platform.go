@@ -3,6 +3,7 @@ package wizard
 import (
 	"cmp"
 	"fmt"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"strconv"
 	"strings"
 
@@ -420,4 +421,52 @@ func vclustersForm(v *vclustersValues, accessible bool) *huh.Form {
 		huh.NewGroup(v.Chart.fields("vcluster", "https://charts.example.org/loft", accessible)...),
 		huh.NewGroup(list),
 	)
+}
+
+func gitopsIntro(plan.Plan) []string {
+	return []string{"ArgoCD's chart: a repository and a pinned version, or a local .tgz (- clears a value shown).",
+		"GitHub organization: " + orgDescription + "."}
+}
+
+func gitopsBound(p plan.Plan, _ *plan.Inventory, accessible bool) BoundForm {
+	v := newGitOpsValues(p)
+	return BoundForm{Form: gitopsForm(&v, accessible), Apply: func(p *plan.Plan) plan.Problems {
+		p.GitOps = v.applyTo(p.GitOps)
+		v.applyClient(p)
+		return v.problems()
+	}}
+}
+
+// storageIntro is the pools the plan makes and the problems of its storage values, said before the
+// plain prompts (the full-screen form shows them under it, following the typing: storageNotes).
+func storageIntro(p plan.Plan) []string {
+	out := poolLines(p, 1<<10)
+	for _, pr := range newStorageValues(p).problems() {
+		out = append(out, "  problem: "+pr.String())
+	}
+	return out
+}
+
+func storageBound(p plan.Plan, _ *plan.Inventory, accessible bool) BoundForm {
+	v := newStorageValues(p)
+	return BoundForm{Form: storageForm(&v, accessible),
+		Apply: func(p *plan.Plan) plan.Problems {
+			p.Storage = v.applyTo(p.Storage)
+			// The pool disks' problems belong to the disks step: the run reports them by their paths.
+			return v.problems().Only("storage")
+		},
+		Notes: func(t theme.Theme, width, room int) []string { return storageNotes(&v, t, width, room) }}
+}
+
+func vclustersIntro(plan.Plan) []string {
+	return []string{"The vcluster chart: a repository and a pinned version, or a local .tgz (- clears a value shown).",
+		"The vclusters: name or name:namespace, comma-separated (namespace default vcluster-<name>)."}
+}
+
+func vclustersBound(p plan.Plan, _ *plan.Inventory, accessible bool) BoundForm {
+	v := newVClustersValues(p)
+	return BoundForm{Form: vclustersForm(&v, accessible), Apply: func(p *plan.Plan) plan.Problems {
+		p.VClusters = v.applyTo(p.VClusters)
+		return v.problems()
+	}}
 }

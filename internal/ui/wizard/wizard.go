@@ -34,8 +34,10 @@ const (
 // Options configure the wizard.
 type Options struct {
 	// Steps are the install's steps, in order; Env and Store what they run with (as the unattended
-	// runner); Only selects steps (--only), nil all.
+	// runner); Only selects steps (--only), nil all. Flow, when set, is the steps with their UI
+	// (Steps is then ignored); else the install's UI is registered for Steps.
 	Steps []steps.Step
+	Flow  []Registration
 	Env   *steps.Env
 	Store steps.Store
 	Only  map[steps.ID]bool
@@ -91,6 +93,7 @@ type stepState struct {
 // Model is the wizard's root model.
 type Model struct {
 	o      Options
+	uis    map[steps.ID]StepUI // the steps' UI halves
 	theme  theme.Theme
 	keys   keyMap
 	ctx    context.Context
@@ -123,10 +126,9 @@ type Model struct {
 	refreshGen int
 	spin       spinner.Model
 
-	form      *huh.Form
-	formFor   steps.ID
-	formApply func() plan.Problems // writes the form's answers into the plan (stepForms)
-	storVals  storageValues        // the storage form's, for the pools shown under it
+	form    *huh.Form
+	formFor steps.ID
+	bound   BoundForm // the form's answers' apply, and its notes
 
 	machines   machinesPane
 	disks      disksPane
@@ -162,7 +164,9 @@ func New(o Options) *Model {
 		e.Keys = ring
 		o.Env = &e
 	}
-	m := &Model{o: o, theme: o.Theme, keys: defaultKeys(), ctx: ctx, cancel: cancel, now: now,
+	uis, ss := flowOf(o.Flow, o.Steps)
+	o.Steps = ss
+	m := &Model{o: o, uis: uis, theme: o.Theme, keys: defaultKeys(), ctx: ctx, cancel: cancel, now: now,
 		saver: &saver{store: o.Store}, running: -1, st: make([]stepState, len(o.Steps)),
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), log: scroll.New(), keyring: ring}
 	m.machines = newMachinesPane(m.theme)
@@ -385,11 +389,10 @@ func (m *Model) runDone(msg runDoneMsg) tea.Cmd {
 		m.followLog()
 		return nil
 	}
-	switch m.o.Steps[i].ID() {
-	case steps.Machines, steps.Disks:
-		// Nothing to read in their output: check again and go on.
-		return m.next()
-	case steps.Cluster:
+	if m.ui(i).Quiet {
+		return m.next() // nothing to read in its output: check again and go on
+	}
+	if m.ui(i).Console {
 		m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
 	}
 	m.mode = modeRun
@@ -445,7 +448,7 @@ func (m *Model) stepID() steps.ID {
 }
 
 func (m *Model) stopForms() {
-	m.form, m.formApply = nil, nil
+	m.form, m.bound = nil, BoundForm{}
 	m.refreshGen++ // ends the refresh loop
 	m.waitInv = false
 }
@@ -469,7 +472,7 @@ func (m *Model) open(i int) tea.Cmd {
 	case st.state == steps.Done || st.state == steps.Skipped:
 		m.mode = modeView
 		return nil
-	case m.o.Steps[i].ID() == steps.Preflight:
+	case m.ui(i).Auto:
 		return m.startStep(i)
 	}
 	return m.edit(i)
@@ -479,27 +482,20 @@ func (m *Model) open(i int) tea.Cmd {
 func (m *Model) edit(i int) tea.Cmd {
 	m.stopForms()
 	m.cur = i
-	id := m.o.Steps[i].ID()
-	if f, ok := stepForms[id]; ok {
-		if f.needsInv && m.inv == nil && m.invErr == nil {
+	switch ui := m.ui(i); {
+	case ui.Form != nil:
+		if ui.Form.NeedsInventory && m.inv == nil && m.invErr == nil {
 			m.waitInv, m.mode = true, modeStart
 			return nil
 		}
-		return m.openForm(id)
-	}
-	switch id {
-	case steps.Preflight:
+		return m.openForm(m.o.Steps[i].ID())
+	case ui.Picker != nil:
+		ui.Picker.Open(m)
+		return m.startRefresh()
+	case ui.Auto:
 		return m.startStep(i)
-	case steps.Machines:
-		m.mode = modeMachines
-		m.machines.rows(m)
-		return m.startRefresh()
-	case steps.Disks:
-		m.mode = modeDisks
-		m.disks.open(m)
-		return m.startRefresh()
 	}
-	// Without a form (vault-unseal, handoff): what the step does; enter runs it.
+	// Nothing to ask (vault-unseal, handoff): what the step does; enter runs it.
 	m.mode = modeView
 	return nil
 }
@@ -693,7 +689,7 @@ func (m *Model) runKey(k tea.KeyPressMsg) tea.Cmd {
 			return m.saveAndQuit()
 		}
 		return m.next()
-	case st.state == steps.Done && key.Matches(k, m.keys.Retry) && m.stepID() == steps.Preflight:
+	case st.state == steps.Done && key.Matches(k, m.keys.Retry) && m.ui(m.cur).Auto:
 		return m.startStep(m.cur)
 	}
 	m.log.Update(k)
@@ -716,7 +712,7 @@ func (m *Model) viewKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Edit) && m.editable() && st.state != steps.Skipped:
 		return m.edit(m.cur)
 	case key.Matches(k, m.keys.Retry) && st.state != steps.Skipped:
-		if m.stepID() == steps.Preflight {
+		if m.ui(m.cur).Auto {
 			return m.startStep(m.cur)
 		}
 		return m.next()
@@ -728,7 +724,7 @@ func (m *Model) viewKey(k tea.KeyPressMsg) tea.Cmd {
 // hand-off is done, the kubeconfig saved, and no selected step follows (else enter goes on to the next
 // step, and the console opens from the all-done screen).
 func (m *Model) opensConsole() bool {
-	if id := m.stepID(); (id != steps.Cluster && id != steps.Handoff) || m.sv.Plan.Cluster.Kubeconfig == "" {
+	if !m.ui(m.cur).Console || m.sv.Plan.Cluster.Kubeconfig == "" {
 		return false
 	}
 	for _, s := range m.o.Steps[m.cur+1:] {
@@ -740,10 +736,14 @@ func (m *Model) opensConsole() bool {
 }
 
 // editable tells whether the current step has a form or picker.
-func (m *Model) editable() bool {
-	id := m.stepID()
-	_, form := stepForms[id]
-	return form || id == steps.Machines || id == steps.Disks
+func (m *Model) editable() bool { return m.ui(m.cur).editable() }
+
+// ui is step i's registered UI half (none past the last step).
+func (m *Model) ui(i int) StepUI {
+	if i < 0 || i >= len(m.o.Steps) {
+		return StepUI{}
+	}
+	return m.uis[m.o.Steps[i].ID()]
 }
 
 // followLog shows the current step's log, scrolled to its end.

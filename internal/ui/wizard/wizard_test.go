@@ -118,7 +118,7 @@ func TestDiskPickerRefusesTheUSBKey(t *testing.T) {
 	d.shows("sda cannot be the install disk: USB disk: removable (the", "installer's key?); its removal renames the other disks")
 	d.keys("j", "i")
 	d.shows("install disk  /dev/disk/by-id/wwn-0x5002538e40a1c3f7 (now sdb)", "install sdb")
-	sv := load(t, dir)
+	sv := loadWhen(t, dir, func(sv steps.Saved) bool { return sv.Plan.Machines[0].InstallDisk.ByID != "" })
 	if got := sv.Plan.Machines[0].InstallDisk; got.ByID != "/dev/disk/by-id/wwn-0x5002538e40a1c3f7" || got.WWID == "" {
 		t.Errorf("install disk saved as %+v", got)
 	}
