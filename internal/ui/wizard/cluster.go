@@ -8,7 +8,6 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
-	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 )
 
@@ -87,7 +86,7 @@ func (m *Model) reviewKey(k tea.KeyPressMsg) tea.Cmd {
 	p := m.sv.Plan.WithDefaults()
 	switch k.String() {
 	case "esc":
-		return m.openForm(steps.Cluster)
+		return m.openForm(m.stepID())
 	case "up":
 		r.offset = max(r.offset-1, 0)
 	case "down":

@@ -340,7 +340,7 @@ func (m *Model) paneHelp() []key.Binding {
 				desc = "open the console"
 			}
 			bs := []key.Binding{withHelp(k.Enter, desc)}
-			if m.stepID() == steps.Preflight {
+			if m.ui(m.cur).Auto {
 				bs = append(bs, withHelp(k.Retry, "probe again"))
 			}
 			return append(bs, withHelp(k.Up, "scroll"), k.Prev)
@@ -354,7 +354,7 @@ func (m *Model) paneHelp() []key.Binding {
 		if m.editable() && st.state != steps.Skipped {
 			bs = append(bs, withHelp(k.Edit, "change"))
 		}
-		if m.stepID() == steps.Preflight {
+		if m.ui(m.cur).Auto {
 			bs = append(bs, withHelp(k.Retry, "probe again"))
 		}
 		if len(m.outcomeLines()) > m.paneHeight() {
