@@ -459,7 +459,7 @@ func (a *accessible) askMachines(ctx context.Context, env *steps.Env) error {
 			}
 			continue
 		}
-		m := &Model{inv: a.inv, sv: a.sv}
+		m := &Model{session: &session{inv: a.inv, sv: a.sv}}
 		cands := m.candidates()
 		a.printf("%d machines are connected. Choose %d control planes and at least one worker.\n",
 			len(a.inv.Machines), plan.ControlPlanes)

@@ -266,7 +266,7 @@ func asker(run context.Context, s *stream) func(context.Context, steps.Prompt) (
 }
 
 // env is a copy of the steps' environment (each run sets its own Confirm and Ask; Keys is shared).
-func (m *Model) env() *steps.Env {
+func (m *session) env() *steps.Env {
 	if m.o.Env == nil {
 		return &steps.Env{}
 	}
@@ -296,7 +296,7 @@ func (m *Model) startRefresh() tea.Cmd {
 	return m.loadInventory(m.refreshGen)
 }
 
-func (m *Model) refreshTick(gen int) tea.Cmd {
+func (m *session) refreshTick(gen int) tea.Cmd {
 	d := m.o.Refresh
 	if d <= 0 {
 		d = 3 * time.Second

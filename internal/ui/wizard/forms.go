@@ -525,7 +525,7 @@ func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
 }
 
 // formCancellable tells whether esc leaves the form: only when the step has an outcome to go back to.
-func (m *Model) formCancellable() bool {
+func (m *session) formCancellable() bool {
 	st := m.st[m.cur]
 	return st.state == steps.Done || st.state == steps.Failed || st.ran
 }

@@ -43,7 +43,7 @@ func newMachinesPane(t theme.Theme) machinesPane {
 // lines, three problem lines and a note.
 const machinesReserved = 10
 
-func (m *Model) machinesTableHeight() int { return max(m.paneHeight()-machinesReserved, 3) }
+func (m *session) machinesTableHeight() int { return max(m.paneHeight()-machinesReserved, 3) }
 
 // shortIDs names each machine by the part of its ID that tells it apart: the UUID's segments that are
 // the same on every machine (a vendor's prefix, say) are left out.
@@ -90,7 +90,7 @@ func shortIDs(ids []string) map[string]string {
 
 // candidates are the machines the table lists: the connected ones and those the plan names (connected or
 // not), by hostname.
-func (m *Model) candidates() []plan.MachineFacts {
+func (m *session) candidates() []plan.MachineFacts {
 	seen := map[string]bool{}
 	var out []plan.MachineFacts
 	if m.inv != nil {
@@ -304,7 +304,7 @@ func (m *Model) machinesView() string {
 
 // problemLines lists the problems by field path, wrapped, in n lines at most (the last one then says
 // how many more); "" lines fill the rest.
-func (m *Model) problemLines(ps plan.Problems, n, w int) []string {
+func (m *session) problemLines(ps plan.Problems, n, w int) []string {
 	t := m.theme
 	var out []string
 	for i, p := range ps {

@@ -63,7 +63,7 @@ func (m *Model) openPrompt(msg askMsg) tea.Cmd {
 // newInput is the prompt's text input: masked for a share or a secret, plain for the confirmation
 // characters (a prefix of what is on screen anyway); no colours and a still cursor, so every frame of
 // the same state is the same.
-func (m *Model) newInput(kind steps.PromptKind) textinput.Model {
+func (m *session) newInput(kind steps.PromptKind) textinput.Model {
 	in := textinput.New()
 	in.Prompt = "> "
 	if kind == steps.PromptShare || kind == steps.PromptSecret {
@@ -428,7 +428,7 @@ func (m *Model) promptHelp() []key.Binding {
 }
 
 // custodyQuitHelp is the ceremony's quit key: it takes two presses.
-func (m *Model) custodyQuitHelp() key.Binding {
+func (m *session) custodyQuitHelp() key.Binding {
 	return key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c ×2", "quit (loses the shares not shown yet)"))
 }
 

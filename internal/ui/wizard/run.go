@@ -70,7 +70,7 @@ func (m *Model) runHeader() []string {
 
 // shownItems are the current step's live list; a finished hand-off or bootstrap shows its summary in the
 // room instead (it says whether every Application is Synced and Healthy, what became of each SSO secret).
-func (m *Model) shownItems() []steps.Item {
+func (m *session) shownItems() []steps.Item {
 	st := m.st[m.cur]
 	if (m.stepID() == steps.Handoff || m.stepID() == steps.VaultBootstrap) && st.state == steps.Done {
 		return nil
@@ -135,7 +135,7 @@ func moreItems(hidden []steps.Item) string {
 }
 
 // itemLine is one object's live line: symbol, name, stage, detail.
-func (m *Model) itemLine(it steps.Item) string {
+func (m *session) itemLine(it steps.Item) string {
 	t := m.theme
 	sym := t.Subtle.Render("·")
 	switch {
@@ -340,7 +340,7 @@ func vaultSummary(id steps.ID, p plan.Plan, st stepState) []string {
 }
 
 // logLines is the current step's log, wrapped to the pane.
-func (m *Model) logLines() []string {
+func (m *session) logLines() []string {
 	st := m.st[m.cur]
 	lines := st.log
 	if !st.ran && st.state != steps.Running && len(lines) == 0 {
@@ -372,7 +372,7 @@ func (m *Model) outcomeView() string {
 	return strings.Join(out, "\n")
 }
 
-func (m *Model) outcomeLines() []string {
+func (m *session) outcomeLines() []string {
 	t := m.theme
 	st := m.st[m.cur]
 	s := m.o.Steps[m.cur]
@@ -406,7 +406,7 @@ func (m *Model) outcomeLines() []string {
 	return out
 }
 
-func (m *Model) allDoneView() string {
+func (m *session) allDoneView() string {
 	t := m.theme
 	p := m.sv.Plan
 	head := "✔ Every step's outcome holds"

@@ -62,7 +62,7 @@ const wideMark = "\x1e"
 
 // stepLines lays out a step's lines (its log, what it does) for the pane: prose wrapped to the pane,
 // commands (steps.CommandIndent) by commandRows.
-func (m *Model) stepLines(lines []string) []string {
+func (m *session) stepLines(lines []string) []string {
 	var out []string
 	for _, l := range lines {
 		if cmd, ok := strings.CutPrefix(l, steps.CommandIndent); ok {
@@ -170,10 +170,10 @@ func tooSmall(w, h int) string {
 		": enlarge it, nothing is lost"
 }
 
-func (m *Model) bodyHeight() int { return max(m.h-3, 0) }
+func (m *session) bodyHeight() int { return max(m.h-3, 0) }
 
 // leftWidth fits the longest step title, its symbol and a margin.
-func (m *Model) leftWidth() int {
+func (m *session) leftWidth() int {
 	w := len("Legend") + 3
 	for _, s := range m.o.Steps {
 		w = max(w, ansi.StringWidth(s.Title())+4)
@@ -182,10 +182,10 @@ func (m *Model) leftWidth() int {
 }
 
 // rightWidth is what the current step's pane gets: the rest, after the separator and a space.
-func (m *Model) rightWidth() int { return max(m.w-m.leftWidth()-2, 1) }
+func (m *session) rightWidth() int { return max(m.w-m.leftWidth()-2, 1) }
 
 // paneHeight is the right pane's height.
-func (m *Model) paneHeight() int { return m.bodyHeight() }
+func (m *session) paneHeight() int { return m.bodyHeight() }
 
 // resize gives each component its size.
 func (m *Model) resize() {
@@ -403,7 +403,7 @@ func (m *Model) stepList(w, h int) string {
 }
 
 // symbol is a step's state: · pending, a spinner while checking or running, ✔ done, ✖ failed, – skipped.
-func (m *Model) symbol(i int) string {
+func (m *session) symbol(i int) string {
 	st := m.st[i]
 	switch {
 	case st.checking || st.state == steps.Running || st.state == steps.Checking:
@@ -419,7 +419,7 @@ func (m *Model) symbol(i int) string {
 }
 
 // plainSymbol is the symbol without colour (inside the highlighted line); ▸ while checking or running.
-func (m *Model) plainSymbol(i int) string {
+func (m *session) plainSymbol(i int) string {
 	st := m.st[i]
 	switch {
 	case st.checking || st.state == steps.Running || st.state == steps.Checking:
@@ -464,7 +464,7 @@ func (m *Model) pane() string {
 	return ""
 }
 
-func (m *Model) startView() string {
+func (m *session) startView() string {
 	t := m.theme
 	switch {
 	case m.loadErr != nil:

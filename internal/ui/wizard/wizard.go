@@ -90,18 +90,15 @@ type stepState struct {
 	ran      bool         // ran in this session (its log is worth showing)
 }
 
-// Model is the wizard's root model.
-type Model struct {
-	o      Options
-	uis    map[steps.ID]StepUI // the steps' UI halves
-	theme  theme.Theme
-	keys   keyMap
-	ctx    context.Context
-	cancel context.CancelFunc
-	now    func() time.Time
-	saver  *saver
-	seq    int
-	w, h   int
+// session is what the wizard's screens read: the flow, the plan, each step's state, Omni's inventory,
+// the size of the pane. The root (Model) keeps it current; a screen reads it and asks the root for what
+// changes it (control).
+type session struct {
+	o     Options
+	uis   map[steps.ID]StepUI // the steps' UI halves
+	theme theme.Theme
+	keys  keyMap
+	w, h  int
 
 	loaded  bool
 	loadErr error
@@ -111,11 +108,26 @@ type Model struct {
 	invErr  error
 	waitInv bool
 
-	mode     mode
 	cur      int
 	frontier int // the furthest step the operator may open (where the checks resume)
 	checking bool
 	running  int // index of the running step, -1 when none
+	spin     spinner.Model
+
+	confirmed string // the cluster name typed on the review screen
+}
+
+// Model is the wizard's root model: the engine (the stream of the Check or Run under way, the saver,
+// the keyring, the prompt's routing) and the frame around the current screen.
+type Model struct {
+	*session
+	ctx    context.Context
+	cancel context.CancelFunc
+	now    func() time.Time
+	saver  *saver
+	seq    int
+
+	mode mode
 
 	stream     *stream
 	streamID   int
@@ -124,7 +136,6 @@ type Model struct {
 	keyring    *steps.Keyring // the session's, when New made it (Close wipes it)
 	prompt     *promptPane    // the question a running step waits on
 	refreshGen int
-	spin       spinner.Model
 
 	form    *huh.Form
 	formFor steps.ID
@@ -134,8 +145,7 @@ type Model struct {
 	disks      disksPane
 	review     reviewPane
 	log        scroll.Model
-	confirmed  string // the cluster name typed on the review screen
-	viewOffset int    // the outcome view's scroll
+	viewOffset int // the outcome view's scroll
 
 	help        bool
 	confirmQuit bool
@@ -166,9 +176,9 @@ func New(o Options) *Model {
 	}
 	uis, ss := flowOf(o.Flow, o.Steps)
 	o.Steps = ss
-	m := &Model{o: o, uis: uis, theme: o.Theme, keys: defaultKeys(), ctx: ctx, cancel: cancel, now: now,
-		saver: &saver{store: o.Store}, running: -1, st: make([]stepState, len(o.Steps)),
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), log: scroll.New(), keyring: ring}
+	s := &session{o: o, uis: uis, theme: o.Theme, keys: defaultKeys(), running: -1, st: make([]stepState, len(o.Steps)),
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+	m := &Model{session: s, ctx: ctx, cancel: cancel, now: now, saver: &saver{store: o.Store}, log: scroll.New(), keyring: ring}
 	m.machines = newMachinesPane(m.theme)
 	m.disks = newDisksPane(m.theme)
 	return m
@@ -273,9 +283,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) busy() bool { return m.checking || m.running >= 0 }
+func (m *session) busy() bool { return m.checking || m.running >= 0 }
 
-func (m *Model) spinTick() tea.Cmd {
+func (m *session) spinTick() tea.Cmd {
 	if m.busy() {
 		return nil // already ticking
 	}
@@ -431,7 +441,7 @@ func (m *Model) inventory(msg invMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) index(id steps.ID) int {
+func (m *session) index(id steps.ID) int {
 	for i, s := range m.o.Steps {
 		if s.ID() == id {
 			return i
@@ -440,7 +450,7 @@ func (m *Model) index(id steps.ID) int {
 	return -1
 }
 
-func (m *Model) stepID() steps.ID {
+func (m *session) stepID() steps.ID {
 	if m.cur < 0 || m.cur >= len(m.o.Steps) {
 		return ""
 	}
@@ -723,7 +733,7 @@ func (m *Model) viewKey(k tea.KeyPressMsg) tea.Cmd {
 // opensConsole tells whether enter on the current step's result opens the console: the cluster or the
 // hand-off is done, the kubeconfig saved, and no selected step follows (else enter goes on to the next
 // step, and the console opens from the all-done screen).
-func (m *Model) opensConsole() bool {
+func (m *session) opensConsole() bool {
 	if !m.ui(m.cur).Console || m.sv.Plan.Cluster.Kubeconfig == "" {
 		return false
 	}
@@ -736,10 +746,10 @@ func (m *Model) opensConsole() bool {
 }
 
 // editable tells whether the current step has a form or picker.
-func (m *Model) editable() bool { return m.ui(m.cur).editable() }
+func (m *session) editable() bool { return m.ui(m.cur).editable() }
 
 // ui is step i's registered UI half (none past the last step).
-func (m *Model) ui(i int) StepUI {
+func (m *session) ui(i int) StepUI {
 	if i < 0 || i >= len(m.o.Steps) {
 		return StepUI{}
 	}
