@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/shell"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -69,10 +70,10 @@ type Model struct {
 	snap  watch.Snapshot
 	w, h  int
 	help  bool
-	// jumping holds the `:` prompt open; jumpText is what was typed.
-	jumping  bool
-	jumpText string
-	flash    shell.Flash
+	// jumping holds the `:` prompt open; jump edits what is typed there.
+	jumping bool
+	jump    lineinput.Model
+	flash   shell.Flash
 }
 
 // New builds the shell.
@@ -165,6 +166,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.flash.Set(msg.note, false)
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		if m.jumping {
+			var cmd tea.Cmd
+			m.jump, cmd = m.jump.Update(msg)
+			return m, cmd
+		}
 	}
 	m.flash, _ = m.flash.Update(msg)
 	if p := m.top(); p != nil {
@@ -204,7 +211,7 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.help = true
 		return m, nil
 	case key.Matches(k, m.keys.Jump) && m.opts.Jump != nil:
-		m.jumping, m.jumpText = true, ""
+		m.jumping, m.jump = true, lineinput.New()
 		return m, nil
 	case key.Matches(k, m.keys.Back) && len(m.pages) > 1:
 		m.pages = m.pages[:len(m.pages)-1]
@@ -234,15 +241,12 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch k.String() {
 	case "esc":
 		m.jumping = false
-	case "backspace":
-		if r := []rune(m.jumpText); len(r) > 0 {
-			m.jumpText = string(r[:len(r)-1])
-		}
 	case "enter":
 		m.jumping = false
-		target := m.resolve(m.jumpText)
+		typed := m.jump.Value()
+		target := m.resolve(typed)
 		if target == "" {
-			return m, m.flash.Set("no page named “"+m.jumpText+"” (try "+strings.Join(m.opts.Targets, ", ")+")", true)
+			return m, m.flash.Set("no page named “"+typed+"” (try "+strings.Join(m.opts.Targets, ", ")+")", true)
 		}
 		p, ok := m.opts.Jump(target, m.snap, m.w, m.bodyHeight())
 		if !ok {
@@ -256,9 +260,9 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	default:
-		if t := k.Text; t != "" {
-			m.jumpText += t
-		}
+		var cmd tea.Cmd
+		m.jump, cmd = m.jump.Update(k)
+		return m, cmd
 	}
 	return m, nil
 }
@@ -340,11 +344,12 @@ func (m *Model) headerLine() string {
 func (m *Model) statusLine() string {
 	st := shell.Status{Right: m.layerSummary(), Flash: m.flash, FlashRight: true}
 	if m.jumping {
-		hint := "  no page starts with “" + m.jumpText + "” (backspace, or esc)"
-		if found := matching(m.opts.Targets, m.jumpText); len(found) > 0 {
+		typed := m.jump.Value()
+		hint := "  no page starts with “" + typed + "” (backspace, or esc)"
+		if found := matching(m.opts.Targets, typed); len(found) > 0 {
 			hint = "  " + strings.Join(found, " ")
 		}
-		st.Prompt = m.theme.Key.Render(":"+m.jumpText+"▏") + m.theme.Subtle.Render(hint)
+		st.Prompt = m.theme.Key.Render(":"+m.jump.View()) + m.theme.Subtle.Render(hint)
 	}
 	if since := m.snap.StaleSince(); !since.IsZero() {
 		why := ""

@@ -44,7 +44,7 @@ func (f Flash) Update(msg tea.Msg) (Flash, tea.Cmd) {
 }
 
 // Shown tells whether there is a flash to show; Text and IsErr say what it is.
-func (f Flash) Shown() bool { return f.text != "" }
+func (f Flash) Shown() bool  { return f.text != "" }
 func (f Flash) Text() string { return f.text }
 func (f Flash) IsErr() bool  { return f.isErr }
 
