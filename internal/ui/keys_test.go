@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
@@ -100,4 +101,24 @@ func TestQuitEverywhereButTextInput(t *testing.T) {
 			return strings.Contains(s, "worst first") && !strings.Contains(s, "Everywhere")
 		})
 	}
+}
+
+// TestPasteLandsInLineEditors: a paste from the terminal goes into the `:` prompt and into a table's
+// filter being typed; enter then uses what was pasted.
+func TestPasteLandsInLineEditors(t *testing.T) {
+	m := ui.NewConsole(ui.ConsoleOptions{Color: false})
+	drv := uitest.New(t, m, oneShot(demoSnapshot(t)), 80, 24)
+	drv.Shows(time.Second, "worst first")
+
+	keys(drv, ":")
+	drv.Model.Update(tea.PasteMsg{Content: "node"})
+	if line := statusLine(drv.Screen()); !strings.HasPrefix(line, ":node▏") {
+		t.Fatalf("the paste should be in the prompt: %q", line)
+	}
+	keys(drv, "enter")
+	drv.Shows(time.Second, "Overview › Nodes")
+
+	keys(drv, "/")
+	drv.Model.Update(tea.PasteMsg{Content: "worker-1"})
+	drv.Shows(time.Second, "/worker-1▏", "1/1 of 6")
 }

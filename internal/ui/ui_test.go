@@ -19,6 +19,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/shell"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
@@ -112,8 +113,8 @@ func TestSizeSweepNeverPanics(t *testing.T) {
 				m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 				out := m.Render()
 				assertFits(t, out, w, h)
-				small := w < app.MinWidth || h < app.MinHeight
-				want := common.Fit(fmt.Sprintf("terminal too small (need 80×24), now %d×%d", w, h), w)
+				small := !shell.Fits(w, h)
+				want := common.Fit(fmt.Sprintf("terminal too small (need 80×24), now %d×%d: enlarge it, nothing is lost", w, h), w)
 				if first := strings.Split(out, "\n")[0]; small && first != want {
 					t.Fatalf("%d×%d: first line %q, want the too-small notice %q", w, h, first, want)
 				}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,14 +14,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
+	"github.com/clubcedille/cedille-tui/internal/ui/shell"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
-)
-
-// MinWidth and MinHeight are the smallest terminal the console draws into.
-const (
-	MinWidth  = 80
-	MinHeight = 24
 )
 
 // Action is an extra key the shell offers (the demo's fault injection). Run does I/O and is called from a
@@ -75,12 +70,10 @@ type Model struct {
 	snap  watch.Snapshot
 	w, h  int
 	help  bool
-	// jumping holds the `:` prompt open; jumpText is what was typed.
-	jumping  bool
-	jumpText string
-	flash    string
-	flashErr bool
-	flashID  int
+	// jumping holds the `:` prompt open; jump edits what is typed there.
+	jumping bool
+	jump    lineinput.Model
+	flash   shell.Flash
 }
 
 // New builds the shell.
@@ -96,8 +89,6 @@ type actionDoneMsg struct {
 	note string
 	err  error
 }
-
-type clearFlashMsg struct{ id int }
 
 // waitSnapshot blocks in a command (not in Update) until the hub publishes.
 func waitSnapshot(ch <-chan watch.Snapshot) tea.Cmd {
@@ -132,7 +123,7 @@ func (m *Model) top() common.Page {
 	return m.pages[len(m.pages)-1]
 }
 
-func (m *Model) bodyHeight() int { return max(m.h-3, 0) }
+func (m *Model) bodyHeight() int { return max(m.h-shell.FrameRows, 0) }
 
 func (m *Model) resize() {
 	for _, p := range m.pages {
@@ -170,17 +161,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, msg.Page.Init()
 	case actionDoneMsg:
 		if msg.err != nil {
-			return m, m.flashNow(msg.err.Error(), true)
+			return m, m.flash.Set(msg.err.Error(), true)
 		}
-		return m, m.flashNow(msg.note, false)
-	case clearFlashMsg:
-		if msg.id == m.flashID {
-			m.flash = ""
-		}
-		return m, nil
+		return m, m.flash.Set(msg.note, false)
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		if m.jumping {
+			var cmd tea.Cmd
+			m.jump, cmd = m.jump.Update(msg)
+			return m, cmd
+		}
 	}
+	m.flash, _ = m.flash.Update(msg)
 	if p := m.top(); p != nil {
 		np, cmd := p.Update(msg)
 		m.pages[len(m.pages)-1] = np
@@ -218,7 +211,7 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.help = true
 		return m, nil
 	case key.Matches(k, m.keys.Jump) && m.opts.Jump != nil:
-		m.jumping, m.jumpText = true, ""
+		m.jumping, m.jump = true, lineinput.New()
 		return m, nil
 	case key.Matches(k, m.keys.Back) && len(m.pages) > 1:
 		m.pages = m.pages[:len(m.pages)-1]
@@ -248,15 +241,12 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch k.String() {
 	case "esc":
 		m.jumping = false
-	case "backspace":
-		if r := []rune(m.jumpText); len(r) > 0 {
-			m.jumpText = string(r[:len(r)-1])
-		}
 	case "enter":
 		m.jumping = false
-		target := m.resolve(m.jumpText)
+		typed := m.jump.Value()
+		target := m.resolve(typed)
 		if target == "" {
-			return m, m.flashNow("no page named “"+m.jumpText+"” (try "+strings.Join(m.opts.Targets, ", ")+")", true)
+			return m, m.flash.Set("no page named “"+typed+"” (try "+strings.Join(m.opts.Targets, ", ")+")", true)
 		}
 		p, ok := m.opts.Jump(target, m.snap, m.w, m.bodyHeight())
 		if !ok {
@@ -270,9 +260,9 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	default:
-		if t := k.Text; t != "" {
-			m.jumpText += t
-		}
+		var cmd tea.Cmd
+		m.jump, cmd = m.jump.Update(k)
+		return m, cmd
 	}
 	return m, nil
 }
@@ -303,13 +293,6 @@ func matching(targets []string, text string) []string {
 	return out
 }
 
-func (m *Model) flashNow(text string, isErr bool) tea.Cmd {
-	m.flashID++
-	m.flash, m.flashErr = text, isErr
-	id := m.flashID
-	return tea.Tick(4*time.Second, func(time.Time) tea.Msg { return clearFlashMsg{id: id} })
-}
-
 // View draws the whole screen, exactly the terminal's size.
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
@@ -325,8 +308,8 @@ func (m *Model) render() string {
 	if m.w <= 0 || m.h <= 0 {
 		return ""
 	}
-	if m.w < MinWidth || m.h < MinHeight {
-		return common.Block(tooSmall(m.w, m.h), m.w, m.h)
+	if !shell.Fits(m.w, m.h) {
+		return shell.TooSmallView(m.w, m.h)
 	}
 	body := ""
 	if m.help {
@@ -337,10 +320,6 @@ func (m *Model) render() string {
 	return strings.Join([]string{
 		m.headerLine(), m.statusLine(), common.Block(body, m.w, m.bodyHeight()), m.footer(),
 	}, "\n")
-}
-
-func tooSmall(w, h int) string {
-	return "terminal too small (need 80×24), now " + strconv.Itoa(w) + "×" + strconv.Itoa(h)
 }
 
 func (m *Model) platformName() string {
@@ -359,16 +338,18 @@ func (m *Model) headerLine() string {
 	if !m.snap.At.IsZero() {
 		right += m.theme.Subtle.Render("  " + m.snap.At.Format("15:04:05"))
 	}
-	return common.Join(left, right, m.w)
+	return shell.Header(left, right, m.w)
 }
 
 func (m *Model) statusLine() string {
+	st := shell.Status{Right: m.layerSummary(), Flash: m.flash, FlashRight: true}
 	if m.jumping {
-		hint := "  no page starts with “" + m.jumpText + "” (backspace, or esc)"
-		if found := matching(m.opts.Targets, m.jumpText); len(found) > 0 {
+		typed := m.jump.Value()
+		hint := "  no page starts with “" + typed + "” (backspace, or esc)"
+		if found := matching(m.opts.Targets, typed); len(found) > 0 {
 			hint = "  " + strings.Join(found, " ")
 		}
-		return common.Fit(m.theme.Key.Render(":"+m.jumpText+"▏")+m.theme.Subtle.Render(hint), m.w)
+		st.Prompt = m.theme.Key.Render(":"+m.jump.View()) + m.theme.Subtle.Render(hint)
 	}
 	if since := m.snap.StaleSince(); !since.IsZero() {
 		why := ""
@@ -378,7 +359,7 @@ func (m *Model) statusLine() string {
 				break
 			}
 		}
-		return m.theme.Banner.Render(common.Fit("▲ stale since "+since.Format("15:04:05")+why, m.w))
+		st.Alert = "▲ stale since " + since.Format("15:04:05") + why
 	}
 	crumbs := make([]string, 0, len(m.pages))
 	for _, p := range m.pages {
@@ -387,16 +368,8 @@ func (m *Model) statusLine() string {
 	if m.help {
 		crumbs = append(crumbs, "Help")
 	}
-	right := ""
-	switch {
-	case m.flash != "" && m.flashErr:
-		right = m.theme.Error.Render(m.flash)
-	case m.flash != "":
-		right = m.theme.Flash.Render(m.flash)
-	default:
-		right = m.layerSummary()
-	}
-	return common.Join(m.theme.Subtle.Render(strings.Join(crumbs, " › ")), right, m.w)
+	st.Hint = strings.Join(crumbs, " › ")
+	return shell.StatusLine(m.theme, st, m.w)
 }
 
 // layerSummary names the layers that are not OK, worst first ("secrets ✖  vclusters ▲"), or says all
@@ -423,54 +396,37 @@ func (m *Model) layerSummary() string {
 }
 
 func (m *Model) footer() string {
-	var bs []key.Binding
 	if m.help {
-		bs = []key.Binding{m.keys.Back, m.keys.Quit}
-	} else {
-		if p := m.top(); p != nil {
-			bs = append(bs, p.ShortHelp()...)
-		}
-		if len(m.pages) > 1 {
-			bs = append(bs, m.keys.Back)
-		}
-		if m.opts.Jump != nil {
-			bs = append(bs, m.keys.Jump)
-		}
-		bs = append(bs, m.keys.Help, m.keys.Quit)
+		return shell.Footer(m.theme, []key.Binding{m.keys.Back, m.keys.Quit}, m.w)
 	}
-	parts := make([]string, 0, len(bs))
-	for _, b := range bs {
-		h := b.Help()
-		parts = append(parts, m.theme.Key.Render(h.Key)+" "+m.theme.KeyDesc.Render(h.Desc))
+	var bs []key.Binding
+	if p := m.top(); p != nil {
+		bs = append(bs, p.ShortHelp()...)
 	}
-	return common.Fit(strings.Join(parts, m.theme.Subtle.Render(" • ")), m.w)
+	if len(m.pages) > 1 {
+		bs = append(bs, m.keys.Back)
+	}
+	if m.opts.Jump != nil {
+		bs = append(bs, m.keys.Jump)
+	}
+	return shell.Footer(m.theme, append(bs, m.keys.Help, m.keys.Quit), m.w)
 }
 
+// helpView is the `?` overlay: the page's keys, the shell's, and the extra actions.
 func (m *Model) helpView() string {
-	var lines []string
-	section := func(title string, bs []key.Binding) {
-		if len(bs) == 0 {
-			return
-		}
-		lines = append(lines, m.theme.Label.Render(title))
-		for _, b := range bs {
-			h := b.Help()
-			lines = append(lines, " "+m.theme.Key.Render(common.Fit(h.Key, 7))+" "+h.Desc)
-		}
-		lines = append(lines, "")
-	}
+	var sections []shell.Section
 	if p := m.top(); p != nil {
 		var bs []key.Binding
 		for _, g := range p.FullHelp() {
 			bs = append(bs, g...)
 		}
-		section(p.Title(), bs)
+		sections = append(sections, shell.Section{Title: p.Title(), Keys: bs})
 	}
 	everywhere := []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit, m.keys.ForceQuit}
 	if m.opts.Jump != nil {
 		everywhere = append(everywhere, m.keys.Jump)
 	}
-	section("Everywhere", everywhere)
+	sections = append(sections, shell.Section{Title: "Everywhere", Keys: everywhere})
 	if len(m.opts.Actions) > 0 {
 		var bs []key.Binding
 		for _, a := range m.opts.Actions {
@@ -480,24 +436,10 @@ func (m *Model) helpView() string {
 		if title == "" {
 			title = "Actions"
 		}
-		section(title, bs)
+		sections = append(sections, shell.Section{Title: title, Keys: bs})
 	}
-	legend := m.theme.Subtle.Render("State reads by symbol as well as colour: ✔ OK  ▲ Degraded  ✖ Down  ? Unknown")
-	body := columns(lines, m.bodyHeight()-1, m.w)
-	return strings.Join(append(body, legend), "\n")
-}
-
-// columns flows lines into as many side-by-side columns as the height needs and the width allows.
-func columns(lines []string, h, w int) []string {
-	if h <= 0 || len(lines) <= h {
-		return lines
-	}
-	colW := w / ((len(lines) + h - 1) / h)
-	out := make([]string, h)
-	for i, l := range lines {
-		out[i%h] += common.Fit(l, colW)
-	}
-	return out
+	return shell.Help(m.theme, sections, "State reads by symbol as well as colour: ✔ OK  ▲ Degraded  ✖ Down  ? Unknown",
+		m.w, m.bodyHeight())
 }
 
 // Overall is the overall status shown in the header (for tests and the SSH server's logs).

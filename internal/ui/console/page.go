@@ -49,7 +49,9 @@ func (p *Detail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		p.theme = msg.Theme
 		p.rebuild()
 	case tea.KeyPressMsg:
-		p.view.Update(msg)
+		var cmd tea.Cmd
+		p.view, cmd = p.view.Update(msg)
+		return p, cmd
 	}
 	return p, nil
 }

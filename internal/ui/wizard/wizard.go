@@ -683,7 +683,7 @@ func (m *Model) paneKey(k tea.KeyPressMsg) tea.Cmd {
 // runKey: while running, the log scrolls; after, enter goes on, r retries, e edits.
 func (m *Model) runKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.running >= 0 {
-		m.log.Update(k)
+		m.log, _ = m.log.Update(k)
 		return nil
 	}
 	st := m.st[m.cur]
@@ -702,7 +702,7 @@ func (m *Model) runKey(k tea.KeyPressMsg) tea.Cmd {
 	case st.state == steps.Done && key.Matches(k, m.keys.Retry) && m.ui(m.cur).Auto:
 		return m.startStep(m.cur)
 	}
-	m.log.Update(k)
+	m.log, _ = m.log.Update(k)
 	return nil
 }
 
@@ -765,16 +765,16 @@ func (m *Model) followLog() {
 	m.log.SetSize(m.w, max(m.paneHeight()-m.runHeaderHeight(), 1))
 	m.log.SetLines(lines)
 	for range lines {
-		m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		m.log, _ = m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
 	}
 	if m.stepID() == steps.Handoff && m.st[m.cur].state == steps.Done {
 		// The hand-off's summary reads from its beginning.
 		if at := slices.Index(lines, "## Installed"); at >= 0 {
 			for range lines {
-				m.log.Update(tea.KeyPressMsg{Code: tea.KeyUp})
+				m.log, _ = m.log.Update(tea.KeyPressMsg{Code: tea.KeyUp})
 			}
 			for range at {
-				m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+				m.log, _ = m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
 			}
 		}
 	}

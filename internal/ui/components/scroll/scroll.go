@@ -66,15 +66,15 @@ func (m *Model) SetLines(lines []string) {
 
 // clamp keeps the offsets in range (x moves only on Left and Right, which match only once Sideways).
 func (m *Model) clamp() {
-	m.offset = min(max(m.offset, 0), max(len(m.lines)-m.h, 0))
+	m.offset = min(max(m.offset, 0), m.maxOffset())
 	m.x = min(max(m.x, 0), max(m.widest-m.w, 0))
 }
 
 // Update scrolls on the keys.
-func (m *Model) Update(msg tea.Msg) {
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return
+		return m, nil
 	}
 	switch {
 	case key.Matches(k, m.Up):
@@ -87,7 +87,29 @@ func (m *Model) Update(msg tea.Msg) {
 		m.x += Step
 	}
 	m.clamp()
+	return m, nil
 }
+
+// maxOffset is the offset that shows the last line at the bottom of the view.
+func (m Model) maxOffset() int { return max(len(m.lines)-m.h, 0) }
+
+// Offset is the first line shown (0 at the top).
+func (m Model) Offset() int { return m.offset }
+
+// SetOffset shows line n first, kept in range: never above the top nor past the last full view.
+func (m *Model) SetOffset(n int) {
+	m.offset = n
+	m.clamp()
+}
+
+// GotoTop shows the first line first.
+func (m *Model) GotoTop() { m.offset = 0 }
+
+// GotoBottom shows the last lines, the last one at the bottom of the view (to follow a growing log).
+func (m *Model) GotoBottom() { m.offset = m.maxOffset() }
+
+// AtBottom tells whether the last line is in view.
+func (m Model) AtBottom() bool { return m.offset >= m.maxOffset() }
 
 // wide tells whether some line is wider than the view (and sideways scrolling is on).
 func (m Model) wide() bool { return m.Right.Enabled() && m.widest > m.w }

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
@@ -89,7 +90,9 @@ type Model struct {
 	width   int
 	height  int
 
+	// filter is the text rows are matched against; input edits it while filtering.
 	filter    string
+	input     lineinput.Model
 	filtering bool
 	// blurred hides the cursor while the page's focus is elsewhere.
 	blurred  bool
@@ -101,7 +104,7 @@ type Model struct {
 
 // New builds a table with the given columns.
 func New(t theme.Theme, cols ...Column) Model {
-	return Model{Keys: DefaultKeys(), theme: t, columns: cols, sortCol: -1, Empty: "Nothing to show."}
+	return Model{Keys: DefaultKeys(), theme: t, columns: cols, sortCol: -1, Empty: "Nothing to show.", input: lineinput.New()}
 }
 
 // SetColumns replaces the columns (for a page whose columns follow its rows); the sort stays on its
@@ -178,6 +181,7 @@ func (m Model) Filtering() bool { return m.filtering }
 
 // SetFilter sets the filter text.
 func (m *Model) SetFilter(f string) {
+	m.input.SetValue(f)
 	m.filter = f
 	m.apply()
 	m.clamp()
@@ -241,28 +245,13 @@ func (m *Model) clamp() {
 	m.offset = min(max(m.offset, 0), max(n-h, 0))
 }
 
-// Update handles navigation, sorting and the filter.
+// Update handles navigation, sorting and the filter (typed or pasted).
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if m.filtering {
+		return m.filterUpdate(msg)
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return m, nil
-	}
-	if m.filtering {
-		switch k.String() {
-		case "enter":
-			m.filtering = false
-		case "esc":
-			m.filtering = false
-			m.SetFilter("")
-		case "backspace":
-			if r := []rune(m.filter); len(r) > 0 {
-				m.SetFilter(string(r[:len(r)-1]))
-			}
-		default:
-			if t := k.Text; t != "" {
-				m.SetFilter(m.filter + t)
-			}
-		}
 		return m, nil
 	}
 	h := max(m.bodyHeight(), 1)
@@ -281,6 +270,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.cursor = len(m.rows) - 1
 	case key.Matches(k, m.Keys.Filter):
 		m.filtering = true
+		m.input.SetValue(m.filter)
 	case key.Matches(k, m.Keys.Sort):
 		m.sortCol++
 		if m.sortCol >= len(m.columns) {
@@ -295,6 +285,29 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	}
 	m.clamp()
 	return m, nil
+}
+
+// filterUpdate edits the filter: enter keeps it, esc clears it, the rest goes to the line editor.
+func (m Model) filterUpdate(msg tea.Msg) (Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "enter":
+			m.filtering = false
+			return m, nil
+		case "esc":
+			m.filtering = false
+			m.SetFilter("")
+			return m, nil
+		}
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if f := m.input.Value(); f != m.filter {
+		m.filter = f
+		m.apply()
+		m.clamp()
+	}
+	return m, cmd
 }
 
 // layout decides which columns show and how wide each is.
@@ -431,7 +444,7 @@ func (m Model) style(t Tone) lipgloss.Style {
 func (m Model) StatusLine() string {
 	var parts []string
 	if m.filtering {
-		parts = append(parts, "/"+m.filter+"▏")
+		parts = append(parts, "/"+m.input.View())
 	} else if m.filter != "" {
 		parts = append(parts, "filter: "+m.filter)
 	}

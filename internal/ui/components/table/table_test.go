@@ -1,6 +1,7 @@
 package table
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"fmt"
 	"strings"
 	"testing"
@@ -117,6 +118,29 @@ func TestFilteringCapturesKeys(t *testing.T) {
 	}
 	if !strings.Contains(m.StatusLine(), "/q") {
 		t.Fatalf("status line %q", m.StatusLine())
+	}
+}
+
+// TestPasteLandsInTheFilter: a paste (bracketed, from the terminal) goes into the filter being typed, at
+// the caret; it is not a filter while none is typed.
+func TestPasteLandsInTheFilter(t *testing.T) {
+	m := newTable(40, 6)
+	m.SetRows(rows(100))
+	m, _ = m.Update(tea.PasteMsg{Content: "node-04"})
+	if m.Filter() != "" || m.Len() != 100 {
+		t.Fatalf("a paste outside the filter changed it to %q", m.Filter())
+	}
+	m = press(m, "/", "0", "left")
+	m, _ = m.Update(tea.PasteMsg{Content: "node-04"})
+	if m.Filter() != "node-040" || !strings.Contains(m.StatusLine(), "/node-04▏0") {
+		t.Fatalf("filter %q, status %q", m.Filter(), m.StatusLine())
+	}
+	if m.Len() != 1 {
+		t.Fatalf("%d rows match node-040, want 1", m.Len())
+	}
+	m = press(m, "enter", "/", "backspace", "enter")
+	if m.Filter() != "node-04" || m.Len() != 10 {
+		t.Fatalf("reopened, the filter edits on from its text: %q, %d rows", m.Filter(), m.Len())
 	}
 }
 

@@ -1,0 +1,51 @@
+package lineinput
+
+import (
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+func TestEditing(t *testing.T) {
+	typ := func(s string) tea.Msg { return tea.KeyPressMsg{Code: []rune(s)[0], Text: s} }
+	tests := []struct {
+		name      string
+		msgs      []tea.Msg
+		value     string
+		view      string
+		startWith string
+	}{
+		{"typed", []tea.Msg{typ("n"), typ("o")}, "no", "no▏", ""},
+		{"backspace", []tea.Msg{typ("n"), typ("o"), tea.KeyPressMsg{Code: tea.KeyBackspace}}, "n", "n▏", ""},
+		{"a paste lands at the caret", []tea.Msg{tea.PasteMsg{Content: "storage"}}, "storage", "storage▏", ""},
+		{"a pasted newline is a space", []tea.Msg{tea.PasteMsg{Content: "a\nb"}}, "a b", "a b▏", ""},
+		{"the caret moves", []tea.Msg{tea.KeyPressMsg{Code: tea.KeyLeft}, typ("x")}, "abxc", "abx▏c", "abc"},
+		{"ctrl+v does not read a clipboard", []tea.Msg{tea.KeyPressMsg{Code: 'v', Mod: tea.ModCtrl}}, "", "▏", ""},
+		{"other messages are ignored", []tea.Msg{tea.WindowSizeMsg{Width: 3}}, "", "▏", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New()
+			m.SetValue(tt.startWith)
+			for _, msg := range tt.msgs {
+				var cmd tea.Cmd
+				m, cmd = m.Update(msg)
+				if cmd != nil {
+					t.Fatalf("%T returned a command: the editor does no I/O", msg)
+				}
+			}
+			if m.Value() != tt.value || m.View() != tt.view {
+				t.Fatalf("value %q view %q, want %q %q", m.Value(), m.View(), tt.value, tt.view)
+			}
+		})
+	}
+}
+
+func TestZeroValueEdits(t *testing.T) {
+	var m Model
+	m.SetValue(":")
+	m, _ = m.Update(tea.PasteMsg{Content: "nodes"})
+	if m.Value() != ":nodes" || m.View() != ":nodes▏" {
+		t.Fatalf("value %q view %q", m.Value(), m.View())
+	}
+}
