@@ -146,10 +146,10 @@ func (VaultInitStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, e
 		st.Type, st.T, st.N, sealKind(vaultops.AutoUnseal(st)))}, nil
 }
 
-func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	say := func(f string, a ...any) { emit(Event{Step: VaultInit, Message: fmt.Sprintf(f, a...)}) }
 	if ps := p.ValidateVault(e.Ask == nil).Only("vault.shares", "vault.threshold", "vault.custodians", "vault.rootToken"); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	v := p.Vault.WithDefaults()
 	opts := vaultops.InitOptions{Shares: v.Shares, Threshold: v.Threshold}
@@ -160,7 +160,7 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		}
 		b, err := ReadPublicKey(fmt.Sprintf("vault.custodians[%d].pgpKey", i), c.PGPKey)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		opts.PGPKeys = append(opts.PGPKeys, b)
 		keyFPs[i], _ = vaultops.PGPFingerprint(b)
@@ -169,28 +169,28 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	if v.RootToken.PGPKey != "" {
 		var err error
 		if rootKey, err = ReadPublicKey("vault.rootToken.pgpKey", v.RootToken.PGPKey); err != nil {
-			return err
+			return Result{}, err
 		}
 	}
 	if err := opts.Validate(); err != nil {
-		return err
+		return Result{}, err
 	}
 	if err := checkExports(v); err != nil {
-		return err
+		return Result{}, err
 	}
 
 	c, err := openVault(ctx, e, *p)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	defer c.Close()
 	r, st, err := c.first(ctx)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if st.Initialized {
 		say("Vault is already initialized (%s): nothing to do, no new keys", r.Name)
-		return nil
+		return VaultInitResult(*p), nil
 	}
 	recovery := vaultops.AutoUnseal(st)
 	if recovery {
@@ -200,7 +200,7 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	say("initializing Vault through %s: %d %s shares, %d needed", r.Name, v.Shares, sealKind(recovery), v.Threshold)
 	keys, err := vaultops.Init(ctx, r.Vault, opts)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	defer keys.Wipe()
 	if e.Keys != nil {
@@ -215,11 +215,11 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 			continue
 		}
 		if armored[i], err = vaultops.ArmorShare(sh); err != nil {
-			return fmt.Errorf("share %d: %w", i+1, err)
+			return Result{}, fmt.Errorf("share %d: %w", i+1, err)
 		}
 		if f := v.Custodians[i].ShareFile; f != "" {
 			if err := vaultops.WriteExport(f, armored[i]); err != nil {
-				return err
+				return Result{}, err
 			}
 			say("share %d (%s) encrypted to key %s, written to %s", i+1, v.CustodianName(i), short(keyFPs[i]), f)
 		}
@@ -227,19 +227,22 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	if v.RootToken.File != "" {
 		enc, err := vaultops.EncryptTo(rootKey, keys.RootToken)
 		if err != nil {
-			return fmt.Errorf("encrypt the root token: %w", err)
+			return Result{}, fmt.Errorf("encrypt the root token: %w", err)
 		}
 		if err := vaultops.WriteExport(v.RootToken.File, enc); err != nil {
-			return err
+			return Result{}, err
 		}
 		enc.Wipe()
 		say("root token encrypted to %s, written to %s", v.RootToken.PGPKey, v.RootToken.File)
 	}
 	if e.Ask == nil {
 		say("unattended: %d shares written encrypted to their custodians; no plaintext share left Vault", len(keys.Shares))
-		return nil
+		return VaultInitResult(*p), nil
 	}
-	return ceremony(ctx, e, v, keys, armored, keyFPs, say)
+	if err := ceremony(ctx, e, v, keys, armored, keyFPs, say); err != nil {
+		return Result{}, err
+	}
+	return VaultInitResult(*p), nil
 }
 
 // ceremony hands each share, then the root token, to its holder: shown once, typed back, cleared.
@@ -395,11 +398,11 @@ type unsealing struct {
 	init bool
 }
 
-func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	say := func(f string, a ...any) { emit(Event{Step: VaultUnseal, Message: fmt.Sprintf(f, a...)}) }
 	c, err := openVault(ctx, e, *p)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	defer func() { c.Close() }()
 	rs := make([]*unsealing, len(c.reps))
@@ -413,7 +416,7 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	var files []vaultops.Secret
 	if e.Ask == nil {
 		if files, err = readShareFiles(p.Vault.UnsealShareFiles); err != nil {
-			return err
+			return Result{}, err
 		}
 		defer func() {
 			for i := range files {
@@ -436,12 +439,12 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	problem := ""
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return Result{}, err
 		}
 		unreachable := refresh(ctx, rs, say)
 		emit(Event{Step: VaultUnseal, Items: unsealItems(rs)})
 		if unreachable > 0 && e.now().After(deadline) {
-			return fmt.Errorf("%d Vault replica(s) cannot be reached after %s: see the list; rerun when their pods run", unreachable, wait)
+			return Result{}, fmt.Errorf("%d Vault replica(s) cannot be reached after %s: see the list; rerun when their pods run", unreachable, wait)
 		}
 		var target *unsealing
 		done, auto := true, false
@@ -460,17 +463,17 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		}
 		if len(rs) > 0 && done {
 			say("every replica is unsealed")
-			return nil
+			return VaultUnsealResult(), nil
 		}
 		if target == nil || auto {
 			if rs0 := firstReachable(rs); rs0 != nil && !rs0.init {
-				return fmt.Errorf("Vault is not initialized (%s): run vault-init first", rs0.rep.Name)
+				return Result{}, fmt.Errorf("Vault is not initialized (%s): run vault-init first", rs0.rep.Name)
 			}
 			if e.now().After(deadline) {
-				return fmt.Errorf("Vault did not unseal within %s", wait)
+				return Result{}, fmt.Errorf("Vault did not unseal within %s", wait)
 			}
 			if err := e.wait(ctx); err != nil {
-				return err
+				return Result{}, err
 			}
 			if reopened, err := reopen(ctx, e, *p, c, rs); err == nil {
 				c = reopened
@@ -493,7 +496,7 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		var share vaultops.Secret
 		if e.Ask == nil {
 			if len(files) == 0 {
-				return fmt.Errorf("%s is still sealed (%d of %d shares) and the share files are used up: %s"+
+				return Result{}, fmt.Errorf("%s is still sealed (%d of %d shares) and the share files are used up: %s"+
 					"add more files to vault.unsealShareFiles", target.rep.Name, target.last.Progress, target.last.Threshold,
 					map[bool]string{true: problem + "; ", false: ""}[problem != ""])
 			}
@@ -504,7 +507,7 @@ func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 					"not shown, and it goes to every sealed replica.", target.rep.Name, target.last.Progress, target.last.Threshold)},
 				Items: unsealItems(rs), Problem: problem})
 			if err != nil {
-				return err
+				return Result{}, err
 			}
 			share = a.Secret
 		}

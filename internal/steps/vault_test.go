@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -60,9 +61,12 @@ func TestVaultInitRefusesBeforeVault(t *testing.T) {
 			if !c.unattended {
 				e.Ask = func(context.Context, Prompt) (Answer, error) { return Answer{Yes: true}, nil }
 			}
-			err := VaultInitStep{}.Run(context.Background(), e, &p, func(Event) {})
+			res, err := VaultInitStep{}.Run(context.Background(), e, &p, func(Event) {})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want %q", err, c.want)
+			}
+			if !reflect.DeepEqual(res, Result{}) {
+				t.Errorf("a refused init's result: %+v", res)
 			}
 		})
 	}
@@ -96,13 +100,20 @@ func TestHandoff(t *testing.T) {
 	if o, _ := (HandoffStep{}).Check(context.Background(), e, p); o.Holds {
 		t.Fatal("holds before it ran")
 	}
-	if err := (HandoffStep{}).Run(context.Background(), e, &p, func(Event) {}); err != nil {
+	res, err := (HandoffStep{}).Run(context.Background(), e, &p, func(Event) {})
+	if err != nil {
 		t.Fatal(err)
+	}
+	path := filepath.Join(dir, HandoffFile)
+	want := Result{Summary: []string{"summary written to " + path},
+		Artifacts: []Artifact{{Kind: ArtifactHandoff, Label: "hand-off summary", Path: path}}}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("result %+v, want %+v", res, want)
 	}
 	if o, _ := (HandoffStep{}).Check(context.Background(), e, p); !o.Holds {
 		t.Error("the written summary must make the step hold")
 	}
-	if fi, err := os.Stat(filepath.Join(dir, HandoffFile)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("hand-off file: %v %v", fi, err)
 	}
 }
@@ -122,7 +133,7 @@ func TestHandoffConsoleCommand(t *testing.T) {
 			dir := t.TempDir()
 			var shown []string
 			e := &Env{ConfigDir: dir, ConsoleCommand: tc.command}
-			if err := (HandoffStep{}).Run(context.Background(), e, &p, func(ev Event) { shown = append(shown, ev.Message) }); err != nil {
+			if _, err := (HandoffStep{}).Run(context.Background(), e, &p, func(ev Event) { shown = append(shown, ev.Message) }); err != nil {
 				t.Fatal(err)
 			}
 			b, err := os.ReadFile(filepath.Join(dir, HandoffFile))
