@@ -236,3 +236,38 @@ func TestSSOItem(t *testing.T) {
 		}
 	}
 }
+
+// TestPickTarget: the unseal gives a share to the first replica that is reachable, initialized and
+// sealed; it is done only when every replica is unsealed, and notices a seal that unseals itself.
+func TestPickTarget(t *testing.T) {
+	sealed := func(progress, threshold int) *unsealing {
+		return &unsealing{init: true, last: vaultops.Progress{Sealed: true, Progress: progress, Threshold: threshold}}
+	}
+	unsealed := func() *unsealing { return &unsealing{init: true, last: vaultops.Progress{Threshold: 3}} }
+	down := &unsealing{err: errors.New("connection refused")}
+	blank := &unsealing{}
+	for _, c := range []struct {
+		name   string
+		rs     []*unsealing
+		target int // index in rs; -1 for none
+		done   bool
+		auto   bool
+	}{
+		{"no replica", nil, -1, false, false},
+		{"all unsealed", []*unsealing{unsealed(), unsealed()}, -1, true, false},
+		{"the first sealed one", []*unsealing{unsealed(), sealed(1, 3), sealed(0, 3)}, 1, false, false},
+		{"an unreachable one is passed over, and not done", []*unsealing{down, sealed(0, 3)}, 1, false, false},
+		{"unreachable, the rest unsealed", []*unsealing{down, unsealed()}, -1, false, false},
+		{"not initialized", []*unsealing{blank}, -1, false, false},
+		{"auto-unseal", []*unsealing{sealed(0, 0)}, 0, false, true},
+	} {
+		target, done, auto := pickTarget(c.rs)
+		want := (*unsealing)(nil)
+		if c.target >= 0 {
+			want = c.rs[c.target]
+		}
+		if target != want || done != c.done || auto != c.auto {
+			t.Errorf("%s: target %p done %v auto %v, want %p %v %v", c.name, target, done, auto, want, c.done, c.auto)
+		}
+	}
+}
