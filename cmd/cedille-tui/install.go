@@ -408,11 +408,13 @@ func (c *cli) logUpdates(next func(steps.Update)) func(steps.Update) {
 	}
 }
 
-// progressPrinter prints step states and messages as lines, and byte progress every 10 %.
+// progressPrinter prints step states and messages as lines, byte progress every 10 %, and after a step
+// that ran, the lines of its summary its messages did not say.
 func progressPrinter(out io.Writer) func(steps.Update) {
 	var mu sync.Mutex
 	lastPct := map[steps.ID]int64{}
 	lastItems := map[steps.ID]string{}
+	said := map[steps.ID]map[string]bool{} // each step's messages, for its summary
 	return func(u steps.Update) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -422,11 +424,25 @@ func progressPrinter(out io.Writer) func(steps.Update) {
 				line += ": " + u.Detail
 			}
 			fmt.Fprintln(out, line)
+			if u.Result != nil {
+				for _, l := range u.Result.Summary {
+					if !said[u.Step][l] {
+						fmt.Fprintf(out, "[%s] %s\n", u.Step, l)
+					}
+				}
+			}
+			if u.State == steps.Running {
+				said[u.Step] = map[string]bool{}
+			}
 			return
 		}
 		ev := u.Event
 		if ev.Message != "" {
 			fmt.Fprintf(out, "[%s] %s\n", u.Step, ev.Message)
+			if said[u.Step] == nil {
+				said[u.Step] = map[string]bool{}
+			}
+			said[u.Step][ev.Message] = true
 		}
 		if ev.Total > 0 && ev.Unit == "B" {
 			pct := ev.Done * 100 / ev.Total

@@ -229,26 +229,26 @@ func shortID(id string) string {
 	return id
 }
 
-func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	om, err := e.omni()
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	*p = p.WithDefaults()
 	inv, err := LoadInventory(ctx, e)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if ps := p.Validate(inv); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	b, err := plan.ClusterTemplate(*p)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	sync, err := templateSync(ctx, om.State(), b)
 	if err != nil {
-		return om.Classify(err)
+		return Result{}, om.Classify(err)
 	}
 	hosts := map[string]string{} // machine ID → hostname, what the log names machines by
 	for id, f := range inv.Machines {
@@ -259,33 +259,33 @@ func (s ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Ev
 	}
 	if changes(sync) > 0 {
 		if e.Confirm == nil {
-			return fmt.Errorf("creating cluster %s wipes disks and needs a typed confirmation: %w", p.Cluster.Name, ErrNotConfirmed)
+			return Result{}, fmt.Errorf("creating cluster %s wipes disks and needs a typed confirmation: %w", p.Cluster.Name, ErrNotConfirmed)
 		}
 		c := Confirmation{Action: fmt.Sprintf("create cluster %s in Omni: each machine installs Talos and its disks are wiped",
 			p.Cluster.Name), Touches: WipeLines(*p), Expect: p.Cluster.Name}
 		if err := e.Confirm(ctx, c); err != nil {
-			return err
+			return Result{}, err
 		}
 		for _, l := range syncLines(sync, p.Cluster.Name, hosts) {
 			emit(Event{Step: Cluster, Message: l})
 		}
 		// Omni's own account of the sync names resource types and machine UUIDs: the lines above say it.
 		if err := operations.SyncTemplate(ctx, bytes.NewReader(b), io.Discard, om.State(), operations.SyncOptions{}, nil); err != nil {
-			return fmt.Errorf("sync the cluster template: %w", om.Classify(err))
+			return Result{}, fmt.Errorf("sync the cluster template: %w", om.Classify(err))
 		}
 	} else {
 		emit(Event{Step: Cluster, Message: "the cluster template is already in Omni"})
 	}
 	if err := waitReady(ctx, e, p.Cluster.Name, len(p.Machines), hosts, emit); err != nil {
-		return err
+		return Result{}, err
 	}
 	path, err := saveKubeconfig(ctx, e, p.Cluster.Name)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	p.Cluster.Kubeconfig = path
 	emit(Event{Step: Cluster, Message: "kubeconfig saved to " + path + " (0600)"})
-	return nil
+	return ClusterResult(*p), nil
 }
 
 // waitReady follows the cluster's and its machines' statuses until the cluster is ready, listing each

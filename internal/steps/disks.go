@@ -65,13 +65,13 @@ func (s DisksStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, err
 	return Outcome{Holds: true, Detail: "every disk chosen by stable identity"}, nil
 }
 
-func (s DisksStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s DisksStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	inv, err := LoadInventory(ctx, e)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if ps := p.Validate(inv).Disks(); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	resolved, items := Resolve(*p, inv)
 	*p = resolved
@@ -79,7 +79,7 @@ func (s DisksStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 	for _, line := range s.Describe(*p) {
 		emit(Event{Step: Disks, Message: line})
 	}
-	return nil
+	return Result{}, nil
 }
 
 // Resolve fills every chosen disk's identity and by-id path from the hardware (a disk chosen by serial

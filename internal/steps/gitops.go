@@ -84,19 +84,19 @@ func countOK(cs []gitops.Child) int {
 	return n
 }
 
-func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	say := func(f string, a ...any) { emit(Event{Step: GitOps, Message: fmt.Sprintf(f, a...)}) }
 	if ps := p.ValidateGitOps(); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	g := p.GitOps.WithDefaults()
 	k, err := e.vault().Kube(ctx, *p)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	vals, err := p.ArgoCDValues(assets.FS)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if p.Vault.SSO.ArgoCD.ClientID != "" {
 		c, _ := vaultops.SSOClientNamed("argocd")
@@ -109,7 +109,7 @@ func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Eve
 	res, err := e.charts().InstallOrUpgrade(ctx, k, helmops.Release{Name: ArgoRelease, Namespace: g.Namespace,
 		Timeout: 10 * time.Minute, TakeOwnership: true}, plan.ArgoCDChart, g.Chart, vals)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	verb := "upgraded to"
 	if res.Installed {
@@ -120,15 +120,26 @@ func (s GitOpsStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Eve
 	}
 	say("ArgoCD %s %s %s, revision %d (%s)", verb, res.Chart, res.Version, res.Revision, res.Status)
 	if err := waitWorkloads(ctx, e, k, GitOps, res.Workloads, emit); err != nil {
-		return err
+		return Result{}, err
 	}
 	root := gitops.RootApplication(g.Namespace, g.Root.RepoURL, g.Root.Revision, g.Root.Path)
 	did, err := applyObject(ctx, k, platform.ArgoApplication, root)
 	if err != nil {
-		return fmt.Errorf("the root Application: %w", k.Classify(err))
+		return Result{}, fmt.Errorf("the root Application: %w", k.Classify(err))
 	}
 	say("root Application %s %s: %s at %s, path %s", gitops.RootName, did, g.Root.RepoURL, g.Root.Revision, g.Root.Path)
-	return followChildren(ctx, e, k, GitOps, g.Namespace, g.Deferred, emit)
+	items, err := followChildren(ctx, e, k, GitOps, g.Namespace, g.Deferred, emit)
+	if err != nil {
+		return Result{}, err
+	}
+	children := items[1:] // the root first
+	synced := 0
+	for _, c := range children {
+		if c.OK {
+			synced++
+		}
+	}
+	return GitOpsResult(*p, synced, len(children)-synced), nil
 }
 
 // applyObject creates the object of that kind (the root Application, a VaultSecret), or updates its
@@ -174,10 +185,12 @@ func readApps(ctx context.Context, k *platform.Kube, ns string, deferred ...stri
 	return root, children, done, nil
 }
 
-// followChildren shows the root's children as a live list until every one is Synced and Healthy.
-func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns string, deferred []string, emit func(Event)) error {
+// followChildren shows the root's children as a live list until every one is Synced and Healthy; it
+// returns the list's last items, the root's first.
+func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns string, deferred []string, emit func(Event)) ([]Item, error) {
 	var bad []string // the last look's root and children that are not Synced and Healthy, deferred ones aside
-	return e.until(ctx, e.clusterWait(), func() (bool, error) {
+	var last []Item
+	err := e.until(ctx, e.clusterWait(), func() (bool, error) {
 		root, children, done, err := readApps(ctx, k, ns, deferred...)
 		if err != nil {
 			return false, err
@@ -191,6 +204,7 @@ func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns s
 				deferredN++
 			}
 		}
+		last = items
 		emit(Event{Step: step, Items: items, Done: int64(countOK(children)), Total: int64(len(children)), Unit: "applications"})
 		if !done {
 			bad = bad[:0]
@@ -212,6 +226,7 @@ func followChildren(ctx context.Context, e *Env, k *platform.Kube, step ID, ns s
 		return fmt.Errorf("after %s, not Synced and Healthy: %s; see their messages above (argocd app get NAME)",
 			e.clusterWait(), strings.Join(bad, ", "))
 	})
+	return last, err
 }
 
 func gitopsRootItem(root *unstructured.Unstructured) Item {

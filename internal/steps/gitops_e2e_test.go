@@ -4,6 +4,7 @@ package steps
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,12 @@ func TestGitOpsStepRealAPIServer(t *testing.T) {
 	}
 	env := &Env{Vault: ClusterVault{}, Poll: 100 * time.Millisecond, ClusterWait: 2 * time.Minute}
 	done := make(chan error, 1)
-	go func() { done <- GitOpsStep{}.Run(ctx, env, &p, emit) }()
+	var res Result
+	go func() {
+		var err error
+		res, err = GitOpsStep{}.Run(ctx, env, &p, emit)
+		done <- err
+	}()
 
 	apps := k.Dynamic.Resource(platform.ArgoApplication.GVR).Namespace("argocd")
 	var root *unstructured.Unstructured
@@ -134,13 +140,17 @@ func TestGitOpsStepRealAPIServer(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("gitops step: %v\n%s", err, strings.Join(lines, "\n"))
 	}
+	if want := []string{"ArgoCD installed; 2 Applications Synced and Healthy",
+		"ArgoCD at https://argocd.example.org, the root Application from https://git.example.org/platform.git"}; !slices.Equal(res.Summary, want) || len(res.Artifacts) != 0 {
+		t.Errorf("result %+v, want the summary %q", res, want)
+	}
 	if o, err := (GitOpsStep{}).Check(ctx, env, p); err != nil || !o.Holds {
 		t.Errorf("check after the run: %+v %v", o, err)
 	}
 
 	// A newer chart: the same release upgraded, the root kept.
 	p.GitOps.Chart.Version = "7.8.0"
-	if err := (GitOpsStep{}).Run(ctx, env, &p, emit); err != nil {
+	if _, err := (GitOpsStep{}).Run(ctx, env, &p, emit); err != nil {
 		t.Fatalf("rerun: %v", err)
 	}
 	secrets, _ := k.Typed.CoreV1().Secrets("argocd").List(ctx, metav1.ListOptions{LabelSelector: "owner=helm,name=argocd"})

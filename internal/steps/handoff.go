@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,33 +70,36 @@ func (HandoffStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, err
 // hasGitOps tells whether the plan installs ArgoCD (the hand-off then checks every Application).
 func hasGitOps(p plan.Plan) bool { return p.GitOps.Chart.Version != "" || p.GitOps.Chart.File != "" }
 
-func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
+	allHealthy := false
 	if hasGitOps(*p) {
 		// Vault's Applications were deferred until the Vault steps: now every child must be Healthy.
 		k, err := e.vault().Kube(ctx, *p)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
-		if err := followChildren(ctx, e, k, Handoff, p.GitOps.WithDefaults().Namespace, nil, emit); err != nil {
-			return err
+		items, err := followChildren(ctx, e, k, Handoff, p.GitOps.WithDefaults().Namespace, nil, emit)
+		if err != nil {
+			return Result{}, err
 		}
+		allHealthy = len(items) > 0 && !slices.ContainsFunc(items, func(it Item) bool { return !it.OK })
 	}
 	lines := HandoffLines(*p, e.consoleCommand(*p), e.ConfigDir)
 	for _, l := range lines {
 		emit(Event{Step: Handoff, Message: l})
 	}
 	if e.ConfigDir == "" {
-		return nil
+		return HandoffResult(allHealthy, ""), nil
 	}
 	if err := os.MkdirAll(e.ConfigDir, 0o700); err != nil {
-		return err
+		return Result{}, err
 	}
 	path := filepath.Join(e.ConfigDir, HandoffFile)
 	if err := os.WriteFile(path, []byte("# cedille-tui hand-off\n\n"+strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		return fmt.Errorf("write the hand-off: %w", err)
+		return Result{}, fmt.Errorf("write the hand-off: %w", err)
 	}
 	emit(Event{Step: Handoff, Message: "written to " + path})
-	return nil
+	return HandoffResult(allHealthy, path), nil
 }
 
 // HandoffLines is the hand-off summary of a plan, as lines; console is the command line that opens the

@@ -22,8 +22,8 @@ func (s countingStep) ID() ID                      { return s.id }
 func (s countingStep) Title() string               { return string(s.id) }
 func (s countingStep) Fields() []string            { return nil }
 func (s countingStep) Describe(plan.Plan) []string { return nil }
-func (s countingStep) Run(context.Context, *Env, *plan.Plan, func(Event)) error {
-	return nil
+func (s countingStep) Run(context.Context, *Env, *plan.Plan, func(Event)) (Result, error) {
+	return Result{}, nil
 }
 func (s countingStep) Check(ctx context.Context, e *Env, _ plan.Plan) (Outcome, error) {
 	inv, err := LoadInventory(ctx, e)

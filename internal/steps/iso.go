@@ -68,13 +68,13 @@ func (s ISOStep) Check(_ context.Context, _ *Env, p plan.Plan) (Outcome, error) 
 	return Outcome{Holds: true, Detail: fmt.Sprintf("%s (%s), SHA-256 %s", i.File, units.Binary(uint64(fi.Size())), SplitDigest(i.SHA256))}, nil
 }
 
-func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	if ps := p.Validate(nil).Only("iso"); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	om, err := e.omni()
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	resp, err := om.Client.Management().CreateSchematic(ctx, &mgmt.CreateSchematicRequest{
 		Extensions: p.ISO.Extensions, ExtraKernelArgs: p.ISO.KernelArgs, TalosVersion: plan.Canonical(p.ISO.TalosVersion),
@@ -82,30 +82,30 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 		SiderolinkGrpcTunnelMode: mgmt.CreateSchematicRequest_AUTO,
 	})
 	if err != nil {
-		return fmt.Errorf("create the schematic: %w", om.Classify(err))
+		return Result{}, fmt.Errorf("create the schematic: %w", om.Classify(err))
 	}
 	emit(Event{Step: ISO, Message: "schematic " + resp.GetSchematicId()})
 	fc, err := safe.StateGetByID[*omni.FeaturesConfig](ctx, om.State(), omni.FeaturesConfigID)
 	if err != nil {
-		return fmt.Errorf("read Omni's image factory address: %w", om.Classify(err))
+		return Result{}, fmt.Errorf("read Omni's image factory address: %w", om.Classify(err))
 	}
 	base := fc.TypedSpec().Value.GetImageFactoryBaseUrl()
 	if base == "" {
-		return fmt.Errorf("Omni reports no image factory address (FeaturesConfig): check Omni's --image-factory-address")
+		return Result{}, fmt.Errorf("Omni reports no image factory address (FeaturesConfig): check Omni's --image-factory-address")
 	}
 	u, err := imageURL(base, resp.GetSchematicId(), p.ISO)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	expect := pinnedDigest(e, p.ISO, resp.GetSchematicId())
 	if dir := p.ISO.Dir; dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
+			return Result{}, fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
 	dest, err := filepath.Abs(isoPath(p.ISO)) // the instructions' commands work from anywhere
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	emit(Event{Step: ISO, Message: "downloading " + u})
 	res, err := download.Get(ctx, download.Request{URL: u, Dest: dest, HTTPClient: e.HTTP, ExpectSHA256: expect,
@@ -113,7 +113,7 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 			emit(Event{Step: ISO, Done: pr.Done, Total: pr.Total, Unit: "B", Message: ""})
 		}})
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	p.ISO.SchematicID, p.ISO.File, p.ISO.SHA256, p.ISO.Built = resp.GetSchematicId(), res.Path, res.SHA256, p.ISO.Choices()
 	emit(Event{Step: ISO, Message: fmt.Sprintf("saved to %s (%s), SHA-256 %s", res.Path, units.Binary(uint64(res.Size)),
@@ -126,7 +126,7 @@ func (s ISOStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)
 	for _, l := range USBInstructions(res.Path) {
 		emit(Event{Step: ISO, Message: l})
 	}
-	return nil
+	return ISOResult(*p), nil
 }
 
 func mediaID(i plan.ISO) string {

@@ -38,19 +38,19 @@ func (s MachinesStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, 
 }
 
 // Run waits (up to Env.MachineWait) until every chosen machine is connected, listing each one live.
-func (s MachinesStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s MachinesStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	if len(p.Machines) == 0 {
-		return fmt.Errorf("no machine chosen: choose %d control planes and the workers", plan.ControlPlanes)
+		return Result{}, fmt.Errorf("no machine chosen: choose %d control planes and the workers", plan.ControlPlanes)
 	}
 	if ps := p.Validate(nil).MachineChoice(); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	wait := e.MachineWait
 	if wait <= 0 {
 		wait = 30 * time.Minute
 	}
 	missing := 0
-	return e.until(ctx, wait, func() (bool, error) {
+	return Result{}, e.until(ctx, wait, func() (bool, error) {
 		inv, err := LoadInventory(ctx, e)
 		if err != nil {
 			return false, err

@@ -38,10 +38,10 @@ func (s PreflightStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome,
 	return Outcome{Holds: true, Detail: f.summary()}, nil
 }
 
-func (s PreflightStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s PreflightStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	f, err := probe(ctx, e)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	emit(Event{Step: Preflight, Message: "Omni " + e.Omni.Endpoint + " reachable, service-account key accepted"})
 	emit(Event{Step: Preflight, Message: "Talos versions offered: " + strings.Join(f.talos, ", ")})
@@ -58,7 +58,7 @@ func (s PreflightStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 			emit(Event{Step: Preflight, Message: "Kubernetes version: " + p.Cluster.KubernetesVersion + " (newest for that Talos)"})
 		}
 	}
-	return nil
+	return Result{}, nil
 }
 
 type facts struct {

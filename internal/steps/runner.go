@@ -11,6 +11,8 @@ type Update struct {
 	State  State
 	Detail string
 	Event  *Event
+	// Result is what the step did, on the update that says it is Done after running.
+	Result *Result
 }
 
 // Runner runs the steps in order for the unattended install and the wizard's "run" action, saving the
@@ -76,14 +78,14 @@ func (r *Runner) Run(ctx context.Context, sv *Saved) error {
 	return nil
 }
 
-// RunOne runs one step and saves the outcome.
+// RunOne runs one step and saves the outcome, with the step's Result when it succeeds.
 func (r *Runner) RunOne(ctx context.Context, sv *Saved, s Step) error {
 	r.report(Update{Step: s.ID(), State: Running})
 	sv.Mark(s.ID(), Running, r.Env.now(), "")
 	if err := r.Store.Save(*sv); err != nil {
 		return err
 	}
-	err := s.Run(ctx, r.Env, &sv.Plan, func(ev Event) {
+	res, err := s.Run(ctx, r.Env, &sv.Plan, func(ev Event) {
 		ev.Step = s.ID()
 		r.report(Update{Step: s.ID(), State: Running, Event: &ev})
 	})
@@ -95,7 +97,7 @@ func (r *Runner) RunOne(ctx context.Context, sv *Saved, s Step) error {
 		}
 		return fmt.Errorf("step %s: %w", s.ID(), err)
 	}
-	sv.Mark(s.ID(), Done, r.Env.now(), "")
-	r.report(Update{Step: s.ID(), State: Done})
+	sv.MarkDone(s.ID(), r.Env.now(), res)
+	r.report(Update{Step: s.ID(), State: Done, Result: &res})
 	return r.Store.Save(*sv)
 }

@@ -111,8 +111,9 @@ type Step interface {
 	// Check tells whether the step's outcome already holds on the live system.
 	Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error)
 	// Run makes the outcome hold; running it again when it holds changes nothing. It may record what it
-	// learned in the plan (a schematic ID, a by-id path, the kubeconfig path), never a secret.
-	Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error
+	// learned in the plan (a schematic ID, a by-id path, the kubeconfig path), never a secret. Its Result
+	// says what it did (summary lines, the files it wrote); it is kept in the state file.
+	Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error)
 }
 
 // DescribeIn is what s would do with this plan, told with e where it can be (the files it writes, by

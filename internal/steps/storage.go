@@ -166,28 +166,28 @@ func withHostnames(ctx context.Context, e *Env, p plan.Plan) plan.Plan {
 	return p
 }
 
-func (st StorageStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (st StorageStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	say := func(f string, a ...any) { emit(Event{Step: Storage, Message: fmt.Sprintf(f, a...)}) }
 	*p = withHostnames(ctx, e, *p)
 	if ps := p.ValidateStorage(); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	pools, _ := p.DiskPools()
 	s := p.Storage.WithDefaults()
 	k, err := e.vault().Kube(ctx, *p)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	for _, pl := range pools {
 		if _, err := k.Typed.CoreV1().Nodes().Get(ctx, pl.Node, metav1.GetOptions{}); err != nil {
-			return fmt.Errorf("node %s (machine %s) for pool %s: %w", pl.Node, pl.Machine, pl.Name, k.Classify(err))
+			return Result{}, fmt.Errorf("node %s (machine %s) for pool %s: %w", pl.Node, pl.Machine, pl.Name, k.Classify(err))
 		}
 	}
 	if err := waitServed(ctx, e, k, say); err != nil {
-		return err
+		return Result{}, err
 	}
 	if err := ensureNamespace(ctx, k, s.Namespace); err != nil {
-		return err
+		return Result{}, err
 	}
 	ri := k.Dynamic.Resource(platform.DiskPool.GVR)
 	for _, pl := range pools {
@@ -195,22 +195,26 @@ func (st StorageStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(E
 		switch {
 		case apierrors.IsNotFound(err):
 			if _, err := ri.Namespace(pl.Namespace).Create(ctx, poolObject(pl), metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("create DiskPool %s: %w", pl.Name, k.Classify(err))
+				return Result{}, fmt.Errorf("create DiskPool %s: %w", pl.Name, k.Classify(err))
 			}
 			say("DiskPool %s created on %s: %s", pl.Name, pl.Node, pl.Disk)
 		case err != nil:
-			return fmt.Errorf("DiskPool %s: %w", pl.Name, k.Classify(err))
+			return Result{}, fmt.Errorf("DiskPool %s: %w", pl.Name, k.Classify(err))
 		default:
 			if d := poolDiffers(u, pl); d != "" {
-				return errors.New(d)
+				return Result{}, errors.New(d)
 			}
 			say("DiskPool %s already there", pl.Name)
 		}
 	}
 	if err := ensureClass(ctx, k, s, say); err != nil {
-		return err
+		return Result{}, err
 	}
-	return waitPools(ctx, e, k, pools, emit)
+	capacity, err := waitPools(ctx, e, k, pools, emit)
+	if err != nil {
+		return Result{}, err
+	}
+	return StorageResult(*p, len(pools), capacity), nil
 }
 
 // waitServed waits for Mayastor's DiskPool kind: the GitOps step may be installing Mayastor.
@@ -305,14 +309,15 @@ func warnOtherDefaults(ctx context.Context, k *platform.Kube, class string, say 
 	}
 }
 
-// waitPools follows the pools until all are Created and Online.
-func waitPools(ctx context.Context, e *Env, k *platform.Kube, pools []plan.PoolSpec, emit func(Event)) error {
+// waitPools follows the pools until all are Created and Online; it returns their capacity in bytes.
+func waitPools(ctx context.Context, e *Env, k *platform.Kube, pools []plan.PoolSpec, emit func(Event)) (uint64, error) {
 	ri := k.Dynamic.Resource(platform.DiskPool.GVR)
 	ready := 0
-	return e.until(ctx, e.clusterWait(), func() (bool, error) {
+	var total int64
+	err := e.until(ctx, e.clusterWait(), func() (bool, error) {
 		items := make([]Item, len(pools))
 		ready = 0
-		var total int64
+		total = 0
 		for i, pl := range pools {
 			name := pl.Name + " (" + pl.Node + ")"
 			u, err := ri.Namespace(pl.Namespace).Get(ctx, pl.Name, metav1.GetOptions{})
@@ -331,10 +336,11 @@ func waitPools(ctx context.Context, e *Env, k *platform.Kube, pools []plan.PoolS
 		if ready < len(pools) {
 			return false, nil
 		}
-		emit(Event{Step: Storage, Message: fmt.Sprintf("%d pools Online: %s", ready, units.Binary(uint64(total)))})
+		emit(Event{Step: Storage, Message: poolsOnline(ready, uint64(total))})
 		return true, nil
 	}, func() error {
 		return fmt.Errorf("%d of %d pools Online after %s: see each pool's state (a pool stays Created/Unknown when "+
 			"its node's io-engine is not running or the disk is in use)", ready, len(pools), e.clusterWait())
 	})
+	return uint64(total), err
 }

@@ -5,6 +5,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,12 @@ func TestStorageStepRealAPIServer(t *testing.T) {
 	}
 	env := &Env{Vault: ClusterVault{}, Poll: 50 * time.Millisecond, ClusterWait: time.Minute}
 	done := make(chan error, 1)
-	go func() { done <- StorageStep{}.Run(ctx, env, &p, emit) }()
+	var res Result
+	go func() {
+		var err error
+		res, err = StorageStep{}.Run(ctx, env, &p, emit)
+		done <- err
+	}()
 
 	// Mayastor: the pools appear; one stays Created/Unknown a while, then all go Online.
 	pools := k.Dynamic.Resource(platform.DiskPool.GVR).Namespace("mayastor")
@@ -104,6 +110,9 @@ func TestStorageStepRealAPIServer(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("storage step: %v\n%s", err, strings.Join(lines, "\n"))
 	}
+	if want := []string{"6 pools Online: 15.5 TiB", "StorageClass mayastor (2 replicas per volume), the cluster's default"}; !slices.Equal(res.Summary, want) {
+		t.Errorf("result %+v, want the summary %q", res, want)
+	}
 	sc, err := k.Typed.StorageV1().StorageClasses().Get(ctx, "mayastor", metav1.GetOptions{})
 	if err != nil || sc.Provisioner != plan.MayastorProvisioner || sc.Parameters["repl"] != "2" ||
 		sc.Annotations[DefaultClassAnnotation] != "true" {
@@ -112,7 +121,7 @@ func TestStorageStepRealAPIServer(t *testing.T) {
 	if o, err := (StorageStep{}).Check(ctx, env, p); err != nil || !o.Holds || !strings.Contains(o.Detail, "6 pools Online (15.5 TiB)") {
 		t.Errorf("check after the run: %+v %v", o, err)
 	}
-	if err := (StorageStep{}).Run(ctx, env, &p, emit); err != nil {
+	if _, err := (StorageStep{}).Run(ctx, env, &p, emit); err != nil {
 		t.Fatalf("rerun: %v", err)
 	}
 	if n, _ := pools.List(ctx, metav1.ListOptions{}); len(n.Items) != 6 {
@@ -123,7 +132,7 @@ func TestStorageStepRealAPIServer(t *testing.T) {
 	moved := p
 	moved.Machines = append([]plan.Machine(nil), p.Machines...)
 	moved.Machines[0].PoolDisks = []plan.Disk{{Serial: "WD-A10", ByID: "/dev/disk/by-id/wwn-0x50000000000009999"}}
-	err = StorageStep{}.Run(ctx, env, &moved, emit)
+	_, err = StorageStep{}.Run(ctx, env, &moved, emit)
 	if err == nil || !strings.Contains(err.Error(), "is left as it is") {
 		t.Errorf("a pool on another disk: %v", err)
 	}

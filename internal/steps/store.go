@@ -21,6 +21,8 @@ type Record struct {
 	State  State     `yaml:"state"`
 	At     time.Time `yaml:"at"`
 	Detail string    `yaml:"detail,omitempty"`
+	// Result is what the step's last run did, when it succeeded (no secret: see Result).
+	Result Result `yaml:"result,omitempty"`
 }
 
 // Saved is the state file: the plan (no secrets by construction) and each step's last state. Resuming
@@ -77,11 +79,19 @@ func (s Store) Save(sv Saved) error {
 	return nil
 }
 
-// Mark records a step's state in sv.
+// Mark records a step's state in sv; a Result recorded before is dropped.
 func (sv *Saved) Mark(id ID, st State, at time.Time, detail string) {
 	if sv.Steps == nil {
 		sv.Steps = map[ID]Record{}
 	}
 	sv.Steps[id] = Record{State: st, At: at, Detail: detail}
 	sv.Updated = at
+}
+
+// MarkDone records a step's successful run and what it did.
+func (sv *Saved) MarkDone(id ID, at time.Time, res Result) {
+	sv.Mark(id, Done, at, "")
+	rec := sv.Steps[id]
+	rec.Result = res
+	sv.Steps[id] = rec
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -146,52 +147,90 @@ func (VaultInitStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, e
 		st.Type, st.T, st.N, sealKind(vaultops.AutoUnseal(st)))}, nil
 }
 
-func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	say := func(f string, a ...any) { emit(Event{Step: VaultInit, Message: fmt.Sprintf(f, a...)}) }
 	if ps := p.ValidateVault(e.Ask == nil).Only("vault.shares", "vault.threshold", "vault.custodians", "vault.rootToken"); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	v := p.Vault.WithDefaults()
-	opts := vaultops.InitOptions{Shares: v.Shares, Threshold: v.Threshold}
-	keyFPs := make([]string, len(v.Custodians))
+	pk, err := readInitKeys(v)
+	if err != nil {
+		return Result{}, err
+	}
+	c, err := openVault(ctx, e, *p)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.Close()
+	r, st, err := c.first(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if st.Initialized {
+		say("Vault is already initialized (%s): nothing to do, no new keys", r.Name)
+		return VaultInitResult(*p), nil
+	}
+	keys, err := initialize(ctx, e, r, st, v, pk.opts, say)
+	if err != nil {
+		return Result{}, err
+	}
+	defer keys.Wipe()
+	// The exports first: a ceremony cut short still leaves every encrypted share on disk.
+	armored, err := exportKeys(v, keys, pk, say)
+	if err != nil {
+		return Result{}, err
+	}
+	if e.Ask == nil {
+		say("unattended: %d shares written encrypted to their custodians; no plaintext share left Vault", len(keys.Shares))
+		return VaultInitResult(*p), nil
+	}
+	if err := ceremony(ctx, e, v, keys, armored, pk.fingerprints, say); err != nil {
+		return Result{}, err
+	}
+	return VaultInitResult(*p), nil
+}
+
+// initKeys are the public keys an init encrypts to, read and checked before Vault is touched.
+type initKeys struct {
+	opts         vaultops.InitOptions // the split, and the custodians' keys in share order
+	fingerprints []string             // each custodian's key's fingerprint, "" for a share not encrypted
+	root         []byte               // the key the root token's export is encrypted to, or nil
+}
+
+// readInitKeys reads the custodians' and the root token's public keys, then checks the split and the
+// export files: every refusal comes before the init.
+func readInitKeys(v plan.Vault) (initKeys, error) {
+	k := initKeys{opts: vaultops.InitOptions{Shares: v.Shares, Threshold: v.Threshold}, fingerprints: make([]string, len(v.Custodians))}
 	for i, c := range v.Custodians {
 		if c.PGPKey == "" {
 			continue
 		}
 		b, err := ReadPublicKey(fmt.Sprintf("vault.custodians[%d].pgpKey", i), c.PGPKey)
 		if err != nil {
-			return err
+			return initKeys{}, err
 		}
-		opts.PGPKeys = append(opts.PGPKeys, b)
-		keyFPs[i], _ = vaultops.PGPFingerprint(b)
+		k.opts.PGPKeys = append(k.opts.PGPKeys, b)
+		k.fingerprints[i], _ = vaultops.PGPFingerprint(b)
 	}
-	var rootKey []byte
 	if v.RootToken.PGPKey != "" {
 		var err error
-		if rootKey, err = ReadPublicKey("vault.rootToken.pgpKey", v.RootToken.PGPKey); err != nil {
-			return err
+		if k.root, err = ReadPublicKey("vault.rootToken.pgpKey", v.RootToken.PGPKey); err != nil {
+			return initKeys{}, err
 		}
 	}
-	if err := opts.Validate(); err != nil {
-		return err
+	if err := k.opts.Validate(); err != nil {
+		return initKeys{}, err
 	}
 	if err := checkExports(v); err != nil {
-		return err
+		return initKeys{}, err
 	}
+	return k, nil
+}
 
-	c, err := openVault(ctx, e, *p)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	r, st, err := c.first(ctx)
-	if err != nil {
-		return err
-	}
-	if st.Initialized {
-		say("Vault is already initialized (%s): nothing to do, no new keys", r.Name)
-		return nil
-	}
+// initialize initializes Vault through replica r (whose seal status is st) and keeps the root token in
+// memory for the bootstrap; the caller wipes the keys.
+func initialize(ctx context.Context, e *Env, r *vaultops.Replica, st *vault.SealStatusResponse, v plan.Vault,
+	opts vaultops.InitOptions, say func(string, ...any)) (*vaultops.Keys, error) {
 	recovery := vaultops.AutoUnseal(st)
 	if recovery {
 		say("%s has an auto-unseal seal (%s): it unseals itself; the shares are recovery shares (they authorize "+
@@ -200,46 +239,46 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 	say("initializing Vault through %s: %d %s shares, %d needed", r.Name, v.Shares, sealKind(recovery), v.Threshold)
 	keys, err := vaultops.Init(ctx, r.Vault, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer keys.Wipe()
 	if e.Keys != nil {
 		e.Keys.RootToken = vaultops.NewSecret(keys.RootToken.Reveal())
 	}
 	say("Vault initialized; the root token is kept in memory for the bootstrap")
+	return keys, nil
+}
 
-	// The exports first: a ceremony cut short still leaves every encrypted share on disk.
+// exportKeys armors each encrypted share (returned, in share order, for the ceremony) and writes the
+// exports the plan names: the shares to their custodians' files, the root token encrypted to its key.
+func exportKeys(v plan.Vault, keys *vaultops.Keys, pk initKeys, say func(string, ...any)) ([]vaultops.Secret, error) {
 	armored := make([]vaultops.Secret, len(keys.Shares))
 	for i, sh := range keys.Shares {
 		if !keys.Encrypted {
 			continue
 		}
+		var err error
 		if armored[i], err = vaultops.ArmorShare(sh); err != nil {
-			return fmt.Errorf("share %d: %w", i+1, err)
+			return nil, fmt.Errorf("share %d: %w", i+1, err)
 		}
 		if f := v.Custodians[i].ShareFile; f != "" {
 			if err := vaultops.WriteExport(f, armored[i]); err != nil {
-				return err
+				return nil, err
 			}
-			say("share %d (%s) encrypted to key %s, written to %s", i+1, v.CustodianName(i), short(keyFPs[i]), f)
+			say("share %d (%s) encrypted to key %s, written to %s", i+1, v.CustodianName(i), short(pk.fingerprints[i]), f)
 		}
 	}
 	if v.RootToken.File != "" {
-		enc, err := vaultops.EncryptTo(rootKey, keys.RootToken)
+		enc, err := vaultops.EncryptTo(pk.root, keys.RootToken)
 		if err != nil {
-			return fmt.Errorf("encrypt the root token: %w", err)
+			return nil, fmt.Errorf("encrypt the root token: %w", err)
 		}
 		if err := vaultops.WriteExport(v.RootToken.File, enc); err != nil {
-			return err
+			return nil, err
 		}
 		enc.Wipe()
 		say("root token encrypted to %s, written to %s", v.RootToken.PGPKey, v.RootToken.File)
 	}
-	if e.Ask == nil {
-		say("unattended: %d shares written encrypted to their custodians; no plaintext share left Vault", len(keys.Shares))
-		return nil
-	}
-	return ceremony(ctx, e, v, keys, armored, keyFPs, say)
+	return armored, nil
 }
 
 // ceremony hands each share, then the root token, to its holder: shown once, typed back, cleared.
@@ -395,147 +434,212 @@ type unsealing struct {
 	init bool
 }
 
-func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
-	say := func(f string, a ...any) { emit(Event{Step: VaultUnseal, Message: fmt.Sprintf(f, a...)}) }
-	c, err := openVault(ctx, e, *p)
+func (VaultUnsealStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
+	u, err := startUnseal(ctx, e, *p, emit)
 	if err != nil {
+		return Result{}, err
+	}
+	defer u.close()
+	for {
+		done, err := u.turn(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		if done {
+			return VaultUnsealResult(), nil
+		}
+	}
+}
+
+// unsealRun is one run of the unseal: the replicas, the shares not used yet and the ones Vault accepted.
+type unsealRun struct {
+	e    *Env
+	p    plan.Plan
+	emit func(Event)
+	say  func(string, ...any)
+	c    *vaultConn
+	rs   []*unsealing
+	// files are the unattended run's shares not given yet; known the shares Vault accepted, kept in
+	// memory for the other replicas. close wipes both.
+	files, known []vaultops.Secret
+	problem      string // the last refusal, told with the next question
+	wait         time.Duration
+	deadline     time.Time
+}
+
+// startUnseal finds the replicas and, unattended, reads the share files.
+func startUnseal(ctx context.Context, e *Env, p plan.Plan, emit func(Event)) (*unsealRun, error) {
+	u := &unsealRun{e: e, p: p, emit: emit, wait: e.clusterWait(),
+		say: func(f string, a ...any) { emit(Event{Step: VaultUnseal, Message: fmt.Sprintf(f, a...)}) }}
+	c, err := openVault(ctx, e, p)
+	if err != nil {
+		return nil, err
+	}
+	u.c = c
+	u.rs = make([]*unsealing, len(c.reps))
+	for i, r := range c.reps {
+		u.rs[i] = &unsealing{rep: r}
+		if r.Vault != nil {
+			u.rs[i].u = vaultops.NewUnsealer(r.Name, r.Vault)
+		}
+	}
+	if e.Ask == nil {
+		if u.files, err = readShareFiles(p.Vault.UnsealShareFiles); err != nil {
+			u.close()
+			return nil, err
+		}
+		if len(u.files) > 0 {
+			u.say("read %d shares from files: they are plaintext — remove them now (they must not persist)", len(u.files))
+		}
+	}
+	u.deadline = e.now().Add(u.wait)
+	return u, nil
+}
+
+// close wipes the shares in memory and closes the replicas' connections.
+func (u *unsealRun) close() {
+	for i := range u.known {
+		u.known[i].Wipe()
+	}
+	for i := range u.files {
+		u.files[i].Wipe()
+	}
+	u.c.Close()
+}
+
+// turn reads every replica, then gives the first sealed one a share (one Vault accepted already, else the
+// next file's or the custodian's), or waits for Vault; done tells every replica is unsealed.
+func (u *unsealRun) turn(ctx context.Context) (done bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	unreachable := refresh(ctx, u.rs, u.say)
+	u.emit(Event{Step: VaultUnseal, Items: unsealItems(u.rs)})
+	if unreachable > 0 && u.e.now().After(u.deadline) {
+		return false, fmt.Errorf("%d Vault replica(s) cannot be reached after %s: see the list; rerun when their pods run", unreachable, u.wait)
+	}
+	target, done, auto := pickTarget(u.rs)
+	if done {
+		u.say("every replica is unsealed")
+		return true, nil
+	}
+	if target == nil || auto {
+		return false, u.waitForVault(ctx)
+	}
+	// Shares accepted already (by another replica, or before a restart) go first, without asking.
+	if s, ok := nextKnown(target, u.known); ok {
+		u.giveKnown(ctx, target, s)
+		return false, nil
+	}
+	share, err := u.nextShare(ctx, target)
+	if err != nil || share.Empty() {
+		return false, err
+	}
+	u.give(ctx, target, share)
+	return false, nil
+}
+
+// pickTarget is the replica to give a share to: the first one reachable, initialized and sealed (vault-0
+// first). done tells every replica is reachable, initialized and unsealed; auto that one unseals itself.
+func pickTarget(rs []*unsealing) (target *unsealing, done, auto bool) {
+	done = len(rs) > 0
+	for _, r := range rs {
+		if r.err != nil || !r.init {
+			done = false
+			continue
+		}
+		if r.last.Sealed {
+			done = false
+			if target == nil {
+				target = r
+			}
+		}
+		auto = auto || r.last.Threshold == 0
+	}
+	return target, done, auto
+}
+
+// waitForVault waits a moment when no replica can take a share (none is sealed and initialized, or the
+// seal unseals itself), then finds the replicas again; it fails when Vault is not initialized, or after
+// the wait.
+func (u *unsealRun) waitForVault(ctx context.Context) error {
+	if rs0 := firstReachable(u.rs); rs0 != nil && !rs0.init {
+		return fmt.Errorf("Vault is not initialized (%s): run vault-init first", rs0.rep.Name)
+	}
+	if u.e.now().After(u.deadline) {
+		return fmt.Errorf("Vault did not unseal within %s", u.wait)
+	}
+	if err := u.e.wait(ctx); err != nil {
 		return err
 	}
-	defer func() { c.Close() }()
-	rs := make([]*unsealing, len(c.reps))
-	for i, r := range c.reps {
-		rs[i] = &unsealing{rep: r}
-		if r.Vault != nil {
-			rs[i].u = vaultops.NewUnsealer(r.Name, r.Vault)
-		}
+	if reopened, err := reopen(ctx, u.e, u.p, u.c, u.rs); err == nil {
+		u.c = reopened
 	}
+	return nil
+}
 
-	var files []vaultops.Secret
-	if e.Ask == nil {
-		if files, err = readShareFiles(p.Vault.UnsealShareFiles); err != nil {
-			return err
-		}
-		defer func() {
-			for i := range files {
-				files[i].Wipe()
-			}
-		}()
-		if len(files) > 0 {
-			say("read %d shares from files: they are plaintext — remove them now (they must not persist)", len(files))
-		}
+// giveKnown gives target a share Vault accepted before.
+func (u *unsealRun) giveKnown(ctx context.Context, target *unsealing, s vaultops.Secret) {
+	prog, err := target.u.Submit(ctx, s)
+	target.last = prog
+	if err != nil {
+		u.problem = err.Error()
+		u.say("%s", u.problem)
 	}
+	if !prog.Sealed {
+		u.say("%s unsealed", target.rep.Name)
+	}
+}
 
-	wait := e.clusterWait()
-	deadline := e.now().Add(wait)
-	var known []vaultops.Secret // shares Vault accepted, kept in memory for the other replicas
-	defer func() {
-		for i := range known {
-			known[i].Wipe()
+// nextShare is a new share for target: unattended, the next file's; else the one its custodian types.
+func (u *unsealRun) nextShare(ctx context.Context, target *unsealing) (vaultops.Secret, error) {
+	if u.e.Ask == nil {
+		if len(u.files) == 0 {
+			return vaultops.Secret{}, fmt.Errorf("%s is still sealed (%d of %d shares) and the share files are used up: %s"+
+				"add more files to vault.unsealShareFiles", target.rep.Name, target.last.Progress, target.last.Threshold,
+				map[bool]string{true: u.problem + "; ", false: ""}[u.problem != ""])
 		}
-	}()
-	problem := ""
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+		share := u.files[0]
+		u.files = u.files[1:]
+		return share, nil
+	}
+	a, err := u.e.ask(ctx, Prompt{Kind: PromptShare, Title: "Unseal " + target.rep.Name,
+		Lines: []string{fmt.Sprintf("%s is sealed: %d of %d shares given. Custodian: type or paste your share; it is "+
+			"not shown, and it goes to every sealed replica.", target.rep.Name, target.last.Progress, target.last.Threshold)},
+		Items: unsealItems(u.rs), Problem: u.problem})
+	if err != nil {
+		return vaultops.Secret{}, err
+	}
+	return a.Secret, nil
+}
+
+// give gives target a new share: kept for the other replicas once Vault accepts it, wiped when refused.
+// A refusal after other shares of the attempt means Vault started over: those are forgotten too.
+func (u *unsealRun) give(ctx context.Context, target *unsealing, share vaultops.Secret) {
+	before := target.last.Progress
+	prog, err := target.u.Submit(ctx, share)
+	target.last = prog
+	if prog.Restarted {
+		u.say("%s restarted and came back sealed: the shares it had were sent again", target.rep.Name)
+		before = prog.Progress
+	}
+	if err != nil {
+		u.problem = err.Error()
+		if before > 0 && prog.Progress == 0 && prog.Sealed {
+			u.problem += fmt.Sprintf(" — the %d shares of this attempt did not combine: Vault started over; give %d shares again",
+				before+1, prog.Threshold)
+			u.known = forget(u.known)
 		}
-		unreachable := refresh(ctx, rs, say)
-		emit(Event{Step: VaultUnseal, Items: unsealItems(rs)})
-		if unreachable > 0 && e.now().After(deadline) {
-			return fmt.Errorf("%d Vault replica(s) cannot be reached after %s: see the list; rerun when their pods run", unreachable, wait)
-		}
-		var target *unsealing
-		done, auto := true, false
-		for _, r := range rs {
-			if r.err != nil || !r.init {
-				done = false
-				continue
-			}
-			if r.last.Sealed {
-				done = false
-				if target == nil {
-					target = r
-				}
-			}
-			auto = auto || r.last.Threshold == 0
-		}
-		if len(rs) > 0 && done {
-			say("every replica is unsealed")
-			return nil
-		}
-		if target == nil || auto {
-			if rs0 := firstReachable(rs); rs0 != nil && !rs0.init {
-				return fmt.Errorf("Vault is not initialized (%s): run vault-init first", rs0.rep.Name)
-			}
-			if e.now().After(deadline) {
-				return fmt.Errorf("Vault did not unseal within %s", wait)
-			}
-			if err := e.wait(ctx); err != nil {
-				return err
-			}
-			if reopened, err := reopen(ctx, e, *p, c, rs); err == nil {
-				c = reopened
-			}
-			continue
-		}
-		// Shares accepted already (by another replica, or before a restart) go first, without asking.
-		if s, ok := nextKnown(target, known); ok {
-			prog, err := target.u.Submit(ctx, s)
-			target.last = prog
-			if err != nil {
-				problem = err.Error()
-				say("%s", problem)
-			}
-			if !prog.Sealed {
-				say("%s unsealed", target.rep.Name)
-			}
-			continue
-		}
-		var share vaultops.Secret
-		if e.Ask == nil {
-			if len(files) == 0 {
-				return fmt.Errorf("%s is still sealed (%d of %d shares) and the share files are used up: %s"+
-					"add more files to vault.unsealShareFiles", target.rep.Name, target.last.Progress, target.last.Threshold,
-					map[bool]string{true: problem + "; ", false: ""}[problem != ""])
-			}
-			share, files = files[0], files[1:]
-		} else {
-			a, err := e.ask(ctx, Prompt{Kind: PromptShare, Title: "Unseal " + target.rep.Name,
-				Lines: []string{fmt.Sprintf("%s is sealed: %d of %d shares given. Custodian: type or paste your share; it is "+
-					"not shown, and it goes to every sealed replica.", target.rep.Name, target.last.Progress, target.last.Threshold)},
-				Items: unsealItems(rs), Problem: problem})
-			if err != nil {
-				return err
-			}
-			share = a.Secret
-		}
-		if share.Empty() {
-			continue
-		}
-		before := target.last.Progress
-		prog, err := target.u.Submit(ctx, share)
-		target.last = prog
-		if prog.Restarted {
-			say("%s restarted and came back sealed: the shares it had were sent again", target.rep.Name)
-			before = prog.Progress
-		}
-		if err != nil {
-			problem = err.Error()
-			if before > 0 && prog.Progress == 0 && prog.Sealed {
-				problem += fmt.Sprintf(" — the %d shares of this attempt did not combine: Vault started over; give %d shares again",
-					before+1, prog.Threshold)
-				known = forget(known)
-			}
-			say("%s", problem)
-			share.Wipe()
-			continue
-		}
-		problem = ""
-		known = append(known, share)
-		if prog.Sealed {
-			say("%s accepted a share: %d of %d", target.rep.Name, prog.Progress, prog.Threshold)
-		} else {
-			say("%s unsealed", target.rep.Name)
-		}
+		u.say("%s", u.problem)
+		share.Wipe()
+		return
+	}
+	u.problem = ""
+	u.known = append(u.known, share)
+	if prog.Sealed {
+		u.say("%s accepted a share: %d of %d", target.rep.Name, prog.Progress, prog.Threshold)
+	} else {
+		u.say("%s unsealed", target.rep.Name)
 	}
 }
 

@@ -189,26 +189,26 @@ func vaultSecretsServed(ctx context.Context, k *platform.Kube) (bool, error) {
 	return err == nil, err
 }
 
-func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	say := func(f string, a ...any) { emit(Event{Step: VaultBootstrap, Message: fmt.Sprintf(f, a...)}) }
 	if ps := p.ValidateVault(e.Ask == nil).Only("vault.sso", "vault.kubernetesHost"); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	c, err := openVault(ctx, e, *p)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	defer c.Close()
 	if c.kube == nil {
-		return fmt.Errorf("the bootstrap needs the cluster: no kubeconfig in the plan (the cluster step saves it)")
+		return Result{}, fmt.Errorf("the bootstrap needs the cluster: no kubeconfig in the plan (the cluster step saves it)")
 	}
 	r, err := c.leader(ctx)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	token, from, generated, err := rootToken(ctx, e, *p, r.Vault, say)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	v := r.Vault
 	v.Client.SetToken(token.Reveal())
@@ -228,13 +228,13 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 		}()
 	}
 	if _, err := v.Client.Auth().Token().LookupSelfWithContext(ctx); err != nil {
-		return fmt.Errorf("the token (%s) is refused by Vault: %w", from, v.Classify(err))
+		return Result{}, fmt.Errorf("the token (%s) is refused by Vault: %w", from, v.Classify(err))
 	}
 	say("working on %s with the root token (%s)", r.Name, from)
 
 	jwt, until, err := vaultops.EnsureReviewer(ctx, c.kube.Typed)
 	if err != nil {
-		return c.kube.Classify(err)
+		return Result{}, c.kube.Classify(err)
 	}
 	defer jwt.Wipe()
 	say("ServiceAccount vault/%s bound to system:auth-delegator; reviewer token from the TokenRequest API, valid until %s "+
@@ -249,26 +249,33 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	o := vaultops.BootstrapOptions{KubernetesHost: host, KubernetesCA: c.kube.ClusterCA(), ReviewerJWT: jwt,
 		VaultOutsideCluster: !e.vault().InCluster()}
 	if err := vaultops.Bootstrap(ctx, v, o, func(st vaultops.Step) { say("%s", st.What) }); err != nil {
-		return err
+		return Result{}, err
 	}
 	p.Vault.ReviewerExpires = until.UTC()
 
-	report := func(items []Item) { emit(Event{Step: VaultBootstrap, Items: items}) }
+	var sso []Item // what became of each SSO client's secret
+	report := func(items []Item) {
+		sso = items
+		emit(Event{Step: VaultBootstrap, Items: items})
+	}
 	if err := bootstrapSSO(ctx, e, *p, c.kube, v, say, report); err != nil {
-		return err
+		return Result{}, err
 	}
 
 	admin, who, err := loginAsConfigAdmin(ctx, c.kube, v)
 	if err != nil {
-		return fmt.Errorf("the check failed: %w", err)
+		return Result{}, fmt.Errorf("the check failed: %w", err)
 	}
 	admin.Client.ClearToken()
 	say("checked: ServiceAccount vault/%s logs in with role config-admin, as vault-config-operator will", who)
 
 	if generated {
-		return nil // revoked as the run ends, above
+		return VaultBootstrapResult(sso), nil // revoked as the run ends, above
 	}
-	return offerRevoke(ctx, e, *p, v, from, say)
+	if err := offerRevoke(ctx, e, *p, v, from, say); err != nil {
+		return Result{}, err
+	}
+	return VaultBootstrapResult(sso), nil
 }
 
 // rootToken is the token the bootstrap works with: the init's (in memory), VAULT_TOKEN, or a new one made

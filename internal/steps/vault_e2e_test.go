@@ -56,6 +56,12 @@ func (s *scanner) report(u Update) {
 			s.add(it.Name + " " + it.State + " " + it.Detail)
 		}
 	}
+	if u.Result != nil {
+		s.add(strings.Join(u.Result.Summary, "\n"))
+		for _, a := range u.Result.Artifacts {
+			s.add(string(a.Kind) + " " + a.Label + " " + a.Path)
+		}
+	}
 }
 
 // mustNotContain fails when any secret appears in what the flow said (the secret itself is never printed).
@@ -262,6 +268,20 @@ func TestVaultStepsUnattended(t *testing.T) {
 	if env.Keys.RootToken.Empty() {
 		t.Fatal("the root token is not kept in memory for the bootstrap")
 	}
+	// The init's result names the split and every encrypted export, by path.
+	initRes := sv.Steps[VaultInit].Result
+	if len(initRes.Summary) == 0 || initRes.Summary[0] != "Vault initialized: 5 key shares, 3 of them needed" || len(initRes.Artifacts) != 6 {
+		t.Errorf("the init's result: %+v", initRes)
+	}
+	for i, a := range initRes.Artifacts {
+		want := ArtifactShare
+		if i == 5 {
+			want = ArtifactRootToken
+		}
+		if _, err := os.Stat(a.Path); a.Kind != want || err != nil {
+			t.Errorf("artifact %d: %+v (want a %s written): %v", i, a, want, err)
+		}
+	}
 	var shares []string
 	for i := range 5 {
 		f := p.Vault.Custodians[i].ShareFile
@@ -294,6 +314,16 @@ func TestVaultStepsUnattended(t *testing.T) {
 	for _, id := range []ID{VaultInit, VaultUnseal, VaultBootstrap} {
 		if sv.Steps[id].State != Done {
 			t.Errorf("%s: %v", id, sv.Steps[id])
+		}
+	}
+	if got := sv.Steps[VaultUnseal].Result.Summary; !slices.Equal(got, []string{"every replica unsealed"}) {
+		t.Errorf("the unseal's summary: %q", got)
+	}
+	boot := strings.Join(sv.Steps[VaultBootstrap].Result.Summary, "\n")
+	for _, want := range []string{"Vault bootstrapped: the kubernetes auth method", "client client-argocd: " + SSOStored,
+		"client client-grafana: " + SSOStored} {
+		if !strings.Contains(boot, want) {
+			t.Errorf("the bootstrap's summary lacks %q:\n%s", want, boot)
 		}
 	}
 	v, err := platform.ConnectVault(platform.VaultOptions{Addr: l.VaultAddr()})

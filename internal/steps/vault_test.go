@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -60,9 +61,12 @@ func TestVaultInitRefusesBeforeVault(t *testing.T) {
 			if !c.unattended {
 				e.Ask = func(context.Context, Prompt) (Answer, error) { return Answer{Yes: true}, nil }
 			}
-			err := VaultInitStep{}.Run(context.Background(), e, &p, func(Event) {})
+			res, err := VaultInitStep{}.Run(context.Background(), e, &p, func(Event) {})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want %q", err, c.want)
+			}
+			if !reflect.DeepEqual(res, Result{}) {
+				t.Errorf("a refused init's result: %+v", res)
 			}
 		})
 	}
@@ -96,13 +100,20 @@ func TestHandoff(t *testing.T) {
 	if o, _ := (HandoffStep{}).Check(context.Background(), e, p); o.Holds {
 		t.Fatal("holds before it ran")
 	}
-	if err := (HandoffStep{}).Run(context.Background(), e, &p, func(Event) {}); err != nil {
+	res, err := (HandoffStep{}).Run(context.Background(), e, &p, func(Event) {})
+	if err != nil {
 		t.Fatal(err)
+	}
+	path := filepath.Join(dir, HandoffFile)
+	want := Result{Summary: []string{"summary written to " + path},
+		Artifacts: []Artifact{{Kind: ArtifactHandoff, Label: "hand-off summary", Path: path}}}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("result %+v, want %+v", res, want)
 	}
 	if o, _ := (HandoffStep{}).Check(context.Background(), e, p); !o.Holds {
 		t.Error("the written summary must make the step hold")
 	}
-	if fi, err := os.Stat(filepath.Join(dir, HandoffFile)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("hand-off file: %v %v", fi, err)
 	}
 }
@@ -122,7 +133,7 @@ func TestHandoffConsoleCommand(t *testing.T) {
 			dir := t.TempDir()
 			var shown []string
 			e := &Env{ConfigDir: dir, ConsoleCommand: tc.command}
-			if err := (HandoffStep{}).Run(context.Background(), e, &p, func(ev Event) { shown = append(shown, ev.Message) }); err != nil {
+			if _, err := (HandoffStep{}).Run(context.Background(), e, &p, func(ev Event) { shown = append(shown, ev.Message) }); err != nil {
 				t.Fatal(err)
 			}
 			b, err := os.ReadFile(filepath.Join(dir, HandoffFile))
@@ -222,6 +233,41 @@ func TestSSOItem(t *testing.T) {
 	for _, c := range cases {
 		if got := ssoItem(argocd, c.id, c.state); got != c.want {
 			t.Errorf("ssoItem(%q, %q) = %+v, want %+v", c.id, c.state, got, c.want)
+		}
+	}
+}
+
+// TestPickTarget: the unseal gives a share to the first replica that is reachable, initialized and
+// sealed; it is done only when every replica is unsealed, and notices a seal that unseals itself.
+func TestPickTarget(t *testing.T) {
+	sealed := func(progress, threshold int) *unsealing {
+		return &unsealing{init: true, last: vaultops.Progress{Sealed: true, Progress: progress, Threshold: threshold}}
+	}
+	unsealed := func() *unsealing { return &unsealing{init: true, last: vaultops.Progress{Threshold: 3}} }
+	down := &unsealing{err: errors.New("connection refused")}
+	blank := &unsealing{}
+	for _, c := range []struct {
+		name   string
+		rs     []*unsealing
+		target int // index in rs; -1 for none
+		done   bool
+		auto   bool
+	}{
+		{"no replica", nil, -1, false, false},
+		{"all unsealed", []*unsealing{unsealed(), unsealed()}, -1, true, false},
+		{"the first sealed one", []*unsealing{unsealed(), sealed(1, 3), sealed(0, 3)}, 1, false, false},
+		{"an unreachable one is passed over, and not done", []*unsealing{down, sealed(0, 3)}, 1, false, false},
+		{"unreachable, the rest unsealed", []*unsealing{down, unsealed()}, -1, false, false},
+		{"not initialized", []*unsealing{blank}, -1, false, false},
+		{"auto-unseal", []*unsealing{sealed(0, 0)}, 0, false, true},
+	} {
+		target, done, auto := pickTarget(c.rs)
+		want := (*unsealing)(nil)
+		if c.target >= 0 {
+			want = c.rs[c.target]
+		}
+		if target != want || done != c.done || auto != c.auto {
+			t.Errorf("%s: target %p done %v auto %v, want %p %v %v", c.name, target, done, auto, want, c.done, c.auto)
 		}
 	}
 }

@@ -92,28 +92,28 @@ func registrationProblem(ctx context.Context, e *Env, k *platform.Kube, argo str
 	return ""
 }
 
-func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) error {
+func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
 	say := func(f string, a ...any) { emit(Event{Step: VClusters, Message: fmt.Sprintf(f, a...)}) }
 	if ps := p.ValidateVClusters(); len(ps) > 0 {
-		return ps
+		return Result{}, ps
 	}
 	k, err := e.vault().Kube(ctx, *p)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	argo := p.GitOps.WithDefaults().Namespace
 	if err := ensureNamespace(ctx, k, argo); err != nil {
-		return err
+		return Result{}, err
 	}
 	list := p.VClusters.List()
 	apps, err := deployedByArgo(ctx, k, list)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	for i, app := range apps {
 		if app != "" {
 			if err := leaveToArgo(ctx, e, p, list, i, app, say); err != nil {
-				return err
+				return Result{}, err
 			}
 		}
 	}
@@ -126,12 +126,12 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		}
 		vals, err := vcluster.ValuesFor(c.Name, c.Namespace, c.Server)
 		if err != nil {
-			return fmt.Errorf("vcluster %s: its values: %w", c.Name, err)
+			return Result{}, fmt.Errorf("vcluster %s: its values: %w", c.Name, err)
 		}
 		res, err := e.charts().InstallOrUpgrade(ctx, k, helmops.Release{Name: c.Name, Namespace: c.Namespace, Timeout: 10 * time.Minute, TakeOwnership: true},
 			plan.VClusterChart, p.VClusters.Chart, vals)
 		if err != nil {
-			return fmt.Errorf("vcluster %s: %w", c.Name, err)
+			return Result{}, fmt.Errorf("vcluster %s: %w", c.Name, err)
 		}
 		verb := "upgraded to"
 		if res.Installed {
@@ -140,9 +140,12 @@ func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		say("vcluster %s %s %s %s in %s, revision %d", c.Name, verb, res.Chart, res.Version, c.Namespace, res.Revision)
 	}
 	if err := waitWorkloads(ctx, e, k, VClusters, ws, emit); err != nil {
-		return err
+		return Result{}, err
 	}
-	return registerAll(ctx, e, k, argo, list, emit)
+	if err := registerAll(ctx, e, k, argo, list, emit); err != nil {
+		return Result{}, err
+	}
+	return VClustersResult(*p), nil
 }
 
 // deployedByArgo reads the vcluster StatefulSets of each namespace of list before anything is installed.

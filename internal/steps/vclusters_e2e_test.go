@@ -5,6 +5,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,7 +67,12 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 	}
 	env := &Env{Vault: ClusterVault{}, Poll: 100 * time.Millisecond, ClusterWait: 2 * time.Minute}
 	done := make(chan error, 1)
-	go func() { done <- VClustersStep{}.Run(ctx, env, &p, emit) }()
+	var res Result
+	go func() {
+		var err error
+		res, err = VClustersStep{}.Run(ctx, env, &p, emit)
+		done <- err
+	}()
 
 	// The syncer: once the StatefulSet exists, write vc-<name> with the vcluster's kubeconfig credentials.
 	rc := l.RESTConfig()
@@ -97,6 +103,9 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("vclusters step: %v\n%s", err, strings.Join(lines, "\n"))
 	}
+	if want := []string{"2 vclusters registered in ArgoCD: staging, sandbox"}; !slices.Equal(res.Summary, want) {
+		t.Errorf("result %+v, want the summary %q", res, want)
+	}
 	joined := strings.Join(lines, "\n")
 	if strings.Count(joined, "registered in ArgoCD as "+l.APIServerURL()+" (authenticated as admin)") != 2 {
 		t.Errorf("each registration checked with its credentials:\n%s", joined)
@@ -121,7 +130,7 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 		t.Errorf("a corrupted registration must not hold: %+v", o)
 	}
 	lines = nil
-	if err := (VClustersStep{}).Run(ctx, env, &p, emit); err != nil {
+	if _, err := (VClustersStep{}).Run(ctx, env, &p, emit); err != nil {
 		t.Fatalf("rerun: %v", err)
 	}
 	joined = strings.Join(lines, "\n")
@@ -148,7 +157,7 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines = nil
-	err = (VClustersStep{}).Run(ctx, env, &p, emit)
+	_, err = (VClustersStep{}).Run(ctx, env, &p, emit)
 	var ps plan.Problems
 	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "vclusters.clusters[1].name" ||
 		!strings.Contains(ps[0].Message, "already runs vcluster vcluster-sandbox") || !strings.Contains(ps[0].Message, "ArgoCD Application vcluster-sandbox") {
@@ -180,7 +189,7 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 	}
 	p2 := p
 	p2.VClusters.Clusters = []plan.VCluster{{Name: "vcluster-prod", Namespace: "vcluster-prod", Server: l.APIServerURL()}}
-	err = (VClustersStep{}).Run(ctx, env, &p2, emit)
+	_, err = (VClustersStep{}).Run(ctx, env, &p2, emit)
 	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "vclusters.clusters[0].registerOnly" ||
 		!strings.Contains(ps[0].Message, "deployed by ArgoCD Application vcluster-prod") {
 		t.Fatalf("unattended, an ArgoCD-deployed vcluster: %v", err)
@@ -192,7 +201,7 @@ func TestVClustersStepRealAPIServer(t *testing.T) {
 		return Answer{Yes: true}, nil
 	}
 	lines = nil
-	if err := (VClustersStep{}).Run(ctx, &wizard, &p2, emit); err != nil {
+	if _, err := (VClustersStep{}).Run(ctx, &wizard, &p2, emit); err != nil {
 		t.Fatalf("register only: %v\n%s", err, strings.Join(lines, "\n"))
 	}
 	joined = strings.Join(lines, "\n")

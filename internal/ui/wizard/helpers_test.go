@@ -131,7 +131,9 @@ type fakeStep struct {
 	title string
 	holds func(p plan.Plan) (bool, string)
 	run   func(ctx context.Context, e *steps.Env, p *plan.Plan, emit func(steps.Event)) error
-	runs  *int
+	// result is what a run that succeeded did, as the real step's would say it; nil says nothing.
+	result func(e *steps.Env, p plan.Plan) steps.Result
+	runs   *int
 }
 
 func (f fakeStep) ID() steps.ID                { return f.id }
@@ -142,14 +144,19 @@ func (f fakeStep) Check(_ context.Context, _ *steps.Env, p plan.Plan) (steps.Out
 	ok, d := f.holds(p)
 	return steps.Outcome{Holds: ok, Detail: d}, nil
 }
-func (f fakeStep) Run(ctx context.Context, e *steps.Env, p *plan.Plan, emit func(steps.Event)) error {
+func (f fakeStep) Run(ctx context.Context, e *steps.Env, p *plan.Plan, emit func(steps.Event)) (steps.Result, error) {
 	if f.runs != nil {
 		*f.runs++
 	}
-	if f.run == nil {
-		return nil
+	if f.run != nil {
+		if err := f.run(ctx, e, p, emit); err != nil {
+			return steps.Result{}, err
+		}
 	}
-	return f.run(ctx, e, p, emit)
+	if f.result == nil {
+		return steps.Result{}, nil
+	}
+	return f.result(e, *p), nil
 }
 
 // fakeSteps are the five install steps as doubles whose Checks read the plan the way the real ones do
@@ -194,7 +201,8 @@ func fakeSteps(inv *plan.Inventory) []steps.Step {
 					emit(steps.Event{Message: l})
 				}
 				return nil
-			}},
+			},
+			result: func(_ *steps.Env, p plan.Plan) steps.Result { return steps.ISOResult(p) }},
 		fakeStep{id: steps.Machines, title: "Machines",
 			holds: func(p plan.Plan) (bool, string) { return valid(p, plan.Problems.MachineChoice) }},
 		fakeStep{id: steps.Disks, title: "Disks",
@@ -232,7 +240,8 @@ func fakeSteps(inv *plan.Inventory) []steps.Step {
 				p.Cluster.Kubeconfig = "/home/op/.config/cedille-tui/" + p.Cluster.Name + ".kubeconfig"
 				emit(steps.Event{Message: "kubeconfig saved to " + p.Cluster.Kubeconfig})
 				return nil
-			}},
+			},
+			result: func(_ *steps.Env, p plan.Plan) steps.Result { return steps.ClusterResult(p) }},
 	}
 }
 

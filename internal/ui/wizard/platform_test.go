@@ -14,7 +14,11 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 )
+
+// poolsCapacity is the fake storage step's pools' capacity in bytes: 14.6 TiB.
+const poolsCapacity = 16052869765529
 
 // platformPlan is a plan whose cluster is made (the demo's six machines, two pool disks on each worker).
 func platformPlan(t testing.TB) steps.Saved {
@@ -31,10 +35,11 @@ func platformSteps(configDir string, ran map[steps.ID]*int) []steps.Step {
 	done := func(id steps.ID, title string) fakeStep {
 		return fakeStep{id: id, title: title, holds: func(plan.Plan) (bool, string) { return true, "holds" }}
 	}
-	after := func(id steps.ID, title string, run func(ctx context.Context, e *steps.Env, p *plan.Plan, emit func(steps.Event)) error) fakeStep {
+	after := func(id steps.ID, title string, run func(ctx context.Context, e *steps.Env, p *plan.Plan, emit func(steps.Event)) error,
+		result func(e *steps.Env, p plan.Plan) steps.Result) fakeStep {
 		n := new(int)
 		ran[id] = n
-		return fakeStep{id: id, title: title, runs: n, run: run,
+		return fakeStep{id: id, title: title, runs: n, run: run, result: result,
 			holds: func(plan.Plan) (bool, string) { return *n > 0, "not yet" }}
 	}
 	gitops := func(_ context.Context, _ *steps.Env, p *plan.Plan, emit func(steps.Event)) error {
@@ -62,7 +67,7 @@ func platformSteps(configDir string, ran map[steps.ID]*int) []steps.Step {
 				Detail: "2.7 TiB, 0 B used"})
 		}
 		emit(steps.Event{Items: items, Done: int64(len(pools)), Total: int64(len(pools)), Unit: "pools"})
-		emit(steps.Event{Message: fmt.Sprintf("%d pools Online: 14.6 TiB", len(pools))})
+		emit(steps.Event{Message: fmt.Sprintf("%d pools Online: %s", len(pools), units.Binary(poolsCapacity))})
 		return nil
 	}
 	vclusters := func(_ context.Context, _ *steps.Env, p *plan.Plan, emit func(steps.Event)) error {
@@ -88,9 +93,16 @@ func platformSteps(configDir string, ran map[steps.ID]*int) []steps.Step {
 	}
 	return []steps.Step{done(steps.Preflight, "Preflight"), done(steps.ISO, "Talos ISO"), done(steps.Machines, "Machines"),
 		done(steps.Disks, "Disks"), done(steps.Cluster, "Cluster"),
-		after(steps.GitOps, "GitOps", gitops), after(steps.Storage, "Storage", storage),
+		after(steps.GitOps, "GitOps", gitops, func(_ *steps.Env, p plan.Plan) steps.Result { return steps.GitOpsResult(p, 4, 1) }),
+		after(steps.Storage, "Storage", storage, func(_ *steps.Env, p plan.Plan) steps.Result {
+			pools, _ := p.DiskPools()
+			return steps.StorageResult(p, len(pools), poolsCapacity)
+		}),
 		done(steps.VaultInit, "Vault init"), done(steps.VaultUnseal, "Vault unseal"), done(steps.VaultBootstrap, "Vault bootstrap"),
-		after(steps.VClusters, "vclusters", vclusters), after(steps.Handoff, "Hand-off", handoff)}
+		after(steps.VClusters, "vclusters", vclusters, func(_ *steps.Env, p plan.Plan) steps.Result { return steps.VClustersResult(p) }),
+		after(steps.Handoff, "Hand-off", handoff, func(e *steps.Env, _ plan.Plan) steps.Result {
+			return steps.HandoffResult(true, filepath.Join(e.ConfigDir, steps.HandoffFile))
+		})}
 }
 
 // newPlatform builds a wizard over the twelve doubles, its state in dir.
@@ -466,7 +478,7 @@ type itemsStep struct {
 	failed map[int]bool
 }
 
-func (s itemsStep) Run(ctx context.Context, _ *steps.Env, _ *plan.Plan, emit func(steps.Event)) error {
+func (s itemsStep) Run(ctx context.Context, _ *steps.Env, _ *plan.Plan, emit func(steps.Event)) (steps.Result, error) {
 	items := make([]steps.Item, s.n)
 	for i := range items {
 		items[i] = steps.Item{Name: fmt.Sprintf("app-%02d", i+1), State: "Synced/Healthy", OK: true}
@@ -478,7 +490,7 @@ func (s itemsStep) Run(ctx context.Context, _ *steps.Env, _ *plan.Plan, emit fun
 	emit(steps.Event{Message: "following the root Application's children"})
 	emit(steps.Event{Items: items, Done: int64(s.n - len(s.failed)), Total: int64(s.n), Unit: "applications"})
 	<-ctx.Done()
-	return ctx.Err()
+	return steps.Result{}, ctx.Err()
 }
 
 // TestRunPaneItemsAt80x24: a live list longer than the pane keeps the step's title and counter, a line

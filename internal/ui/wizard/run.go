@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,30 +175,30 @@ func (m *Model) failure(err error, w int) []string {
 	return append(out, t.Subtle.Render(what+"; the plan is kept"))
 }
 
-// doneSummary is the lines a finished step adds above its log.
+// doneSummary is the lines a finished step adds above its log: what its Result says (kept with the
+// step's record in the saved state), styled and wrapped to the pane.
 func (m *Model) doneSummary() []string {
 	t := m.theme
-	p := m.sv.Plan
+	w := m.rightWidth()
+	res := m.sv.Steps[m.stepID()].Result
 	switch m.stepID() {
 	case steps.Preflight:
 		return []string{fmt.Sprintf("terminal %d×%d (the wizard needs %d×%d)", m.w, m.h, MinWidth, MinHeight)}
 	case steps.ISO:
-		if p.ISO.File == "" {
-			return nil
+		if a, ok := res.Find(steps.ArtifactISO); ok {
+			return digestLines(a.SHA256, w) // the path is in the log and its commands
 		}
-		return digestLines(p.ISO.SHA256, m.rightWidth()) // the path is in the log and its commands
+		return nil
 	case steps.Cluster:
-		if p.Cluster.Kubeconfig == "" {
+		a, ok := res.Find(steps.ArtifactKubeconfig)
+		if !ok {
 			return nil
 		}
-		w := m.rightWidth()
-		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(p.Cluster.Kubeconfig), w), "\n"), m.enterNext())
-	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap:
-		return append(wrapLines(vaultSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), m.enterNext())
-	case steps.GitOps, steps.Storage, steps.VClusters:
-		return append(wrapLines(platformSummary(m.stepID(), p, m.st[m.cur]), m.rightWidth()), m.enterNext())
+		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(a.Path), w), "\n"), m.enterNext())
 	case steps.Handoff:
-		return append(wrapLines(handoffSummary(m.st[m.cur], m.o.Env), m.rightWidth()), m.enterNext())
+		return append(wrapLines(slices.Concat(res.Summary, []string{"the summary is below: ↑/↓ scroll it"}), w), m.enterNext())
+	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap, steps.GitOps, steps.Storage, steps.VClusters:
+		return append(wrapLines(res.Summary, w), m.enterNext())
 	}
 	return nil
 }
@@ -221,122 +220,6 @@ func (m *Model) enterNext() string {
 		return m.theme.Key.Render("press enter to open the console")
 	}
 	return m.theme.Key.Render("press enter to go on")
-}
-
-// platformSummary is what a finished gitops, storage or vclusters step did: from its live list and its
-// log, else from the plan.
-func platformSummary(id steps.ID, p plan.Plan, st stepState) []string {
-	switch id {
-	case steps.GitOps:
-		g := p.GitOps.WithDefaults()
-		children := st.items
-		if len(children) > 0 && strings.HasSuffix(children[0].Name, "(app-of-apps)") {
-			children = children[1:]
-		}
-		ok := 0
-		for _, c := range children {
-			if c.OK {
-				ok++
-			}
-		}
-		line := fmt.Sprintf("ArgoCD installed; %s Synced and Healthy", plural(ok, "Application"))
-		if waiting := len(children) - ok; waiting > 0 {
-			line += fmt.Sprintf("; %d wait for the Vault steps (the hand-off checks them)", waiting)
-		}
-		return []string{line, "ArgoCD at https://" + g.Domain + ", the root Application from " + g.Root.RepoURL}
-	case steps.Storage:
-		s := p.Storage.WithDefaults()
-		line := ""
-		for i := len(st.log) - 1; i >= 0 && line == ""; i-- {
-			if strings.Contains(st.log[i], "pools Online") {
-				line = st.log[i]
-			}
-		}
-		if line == "" {
-			ok := 0
-			for _, it := range st.items {
-				if it.OK {
-					ok++
-				}
-			}
-			line = fmt.Sprintf("%d of %d pools Online", ok, len(st.items))
-		}
-		return []string{line, fmt.Sprintf("StorageClass %s (%d replicas per volume), the cluster's default", s.Class, s.Replicas)}
-	case steps.VClusters:
-		var names []string
-		for _, it := range st.items {
-			if it.OK {
-				names = append(names, it.Name)
-			}
-		}
-		if len(names) == 0 {
-			for _, c := range p.VClusters.List() {
-				names = append(names, c.Name)
-			}
-		}
-		return []string{fmt.Sprintf("%s registered in ArgoCD: %s", plural(len(names), "vcluster"), strings.Join(names, ", "))}
-	}
-	return nil
-}
-
-// handoffSummary says where the hand-off summary is (the path the step logged, else the config
-// directory's) and that it scrolls below.
-func handoffSummary(st stepState, env *steps.Env) []string {
-	var out []string
-	if len(st.items) > 0 && !slices.ContainsFunc(st.items, func(it steps.Item) bool { return !it.OK }) {
-		out = append(out, "every Application Synced and Healthy, Vault's included")
-	}
-	path := ""
-	for _, l := range st.log {
-		if p, ok := strings.CutPrefix(l, "written to "); ok {
-			path = p
-		}
-	}
-	if path == "" && env != nil && env.ConfigDir != "" {
-		path = filepath.Join(env.ConfigDir, steps.HandoffFile)
-	}
-	if path != "" {
-		out = append(out, "summary written to "+path)
-	} else {
-		out = append(out, "the summary was not written to a file (no config directory)")
-	}
-	return append(out, "the summary is below: ↑/↓ scroll it")
-}
-
-// vaultSummary is what a finished Vault step did, from the plan (the secrets are gone by then) and, for
-// the bootstrap, from its result: what became of each SSO client's secret.
-func vaultSummary(id steps.ID, p plan.Plan, st stepState) []string {
-	v := p.Vault.WithDefaults()
-	switch id {
-	case steps.VaultInit:
-		out := []string{fmt.Sprintf("Vault initialized: %s, %d of them needed", plural(v.Shares, "key share"), v.Threshold)}
-		if v.Encrypted() {
-			out = append(out, "each share encrypted to its custodian's PGP key")
-			for i, c := range v.Custodians {
-				if c.ShareFile != "" {
-					out = append(out, fmt.Sprintf("%s's share: %s", v.CustodianName(i), c.ShareFile))
-				}
-			}
-		}
-		if v.RootToken.File != "" {
-			out = append(out, "root token, encrypted: "+v.RootToken.File)
-		}
-		return out
-	case steps.VaultUnseal:
-		return []string{"every replica unsealed"}
-	case steps.VaultBootstrap:
-		out := []string{"Vault bootstrapped: the kubernetes auth method, the config-admin policy and role " +
-			"(vault-config-operator), the kv and kv-system engines"}
-		for _, it := range st.items {
-			name := it.Name
-			if it.Detail != "" {
-				name += ", " + it.Detail
-			}
-			out = append(out, name+": "+it.State)
-		}
-		return out
-	}
-	return nil
 }
 
 // logLines is the current step's log, wrapped to the pane.

@@ -99,7 +99,8 @@ func askingStep(id steps.ID, title string, ps []steps.Prompt, rec *answers) fake
 			}
 			rec.end(err)
 			return err
-		}}
+		},
+		result: func(*steps.Env, plan.Plan) steps.Result { return steps.VaultUnsealResult() }}
 }
 
 func newVaultModel(t testing.TB, dir string, ss ...steps.Step) *Model {
@@ -298,7 +299,8 @@ func TestVaultInitForm(t *testing.T) {
 	}
 	runs := 0
 	init := fakeStep{id: steps.VaultInit, title: "Vault init", runs: &runs,
-		holds: func(plan.Plan) (bool, string) { return runs > 0, "not initialized" }}
+		holds:  func(plan.Plan) (bool, string) { return runs > 0, "not initialized" },
+		result: func(_ *steps.Env, p plan.Plan) steps.Result { return steps.VaultInitResult(p) }}
 	d := newDriver(t, newVaultModel(t, dir, init), 80, 24)
 	d.shows("Key shares", "> 5", "Threshold")
 	d.keys("backspace")
@@ -393,7 +395,8 @@ func TestClusterGoesOnToVault(t *testing.T) {
 	m := newFake(t, dir, nil)
 	runs := 0
 	m.o.Steps = append(m.o.Steps, fakeStep{id: steps.VaultInit, title: "Vault init", runs: &runs,
-		holds: func(plan.Plan) (bool, string) { return runs > 0, "not initialized" }})
+		holds:  func(plan.Plan) (bool, string) { return runs > 0, "not initialized" },
+		result: func(_ *steps.Env, p plan.Plan) steps.Result { return steps.VaultInitResult(p) }})
 	m.st = make([]stepState, len(m.o.Steps))
 	d := newDriver(t, m, 80, 24)
 	d.shows("step 5/6 · Cluster", "Cluster name")

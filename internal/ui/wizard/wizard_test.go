@@ -255,10 +255,10 @@ func TestQuitWhileRunningAsks(t *testing.T) {
 // blockingStep runs until it is cancelled.
 type blockingStep struct{ fakeStep }
 
-func (b blockingStep) Run(ctx context.Context, _ *steps.Env, _ *plan.Plan, emit func(steps.Event)) error {
+func (b blockingStep) Run(ctx context.Context, _ *steps.Env, _ *plan.Plan, emit func(steps.Event)) (steps.Result, error) {
 	emit(steps.Event{Message: "waiting for the machines"})
 	<-ctx.Done()
-	return ctx.Err()
+	return steps.Result{}, ctx.Err()
 }
 
 // TestFailureShowsProblemsAndRetries: a failed step shows its problems by field path and offers r and e.
