@@ -154,7 +154,7 @@ func (m *session) itemLine(it steps.Item) string {
 }
 
 // failure is what a failed step says: the error, each plan problem by its field path, what to do.
-func (m *Model) failure(err error, w int) []string {
+func (m *session) failure(err error, w int) []string {
 	if err == nil {
 		return nil
 	}
@@ -177,7 +177,7 @@ func (m *Model) failure(err error, w int) []string {
 
 // doneSummary is the lines a finished step adds above its log: what its Result says (kept with the
 // step's record in the saved state), styled and wrapped to the pane.
-func (m *Model) doneSummary() []string {
+func (m *session) doneSummary() []string {
 	t := m.theme
 	w := m.rightWidth()
 	res := m.sv.Steps[m.stepID()].Result
@@ -215,7 +215,7 @@ func digestLines(sum string, w int) []string {
 }
 
 // enterNext says what enter does on a finished step: open the console (opensConsole), else go on.
-func (m *Model) enterNext() string {
+func (m *session) enterNext() string {
 	if m.opensConsole() {
 		return m.theme.Key.Render("press enter to open the console")
 	}
