@@ -624,7 +624,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 				}
 			}
 		}
-		ms := clonePlan(a.sv.Plan).Machines
+		ms := a.sv.Plan.Clone().Machines
 		ms[i] = pm
 		a.sv.Plan.Machines = ms
 		if err := a.o.Store.Save(a.sv); err != nil {

@@ -183,7 +183,7 @@ func roleCounts(p plan.Plan) string {
 // machines control planes first, then workers, each by hostname.
 func (m *Model) setRole(id string, role plan.Role) {
 	p := &m.sv.Plan
-	ms := clonePlan(*p).Machines
+	ms := p.Clone().Machines
 	i := -1
 	for j, pm := range ms {
 		if pm.ID == id {
