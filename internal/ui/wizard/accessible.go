@@ -509,8 +509,7 @@ func (a *accessible) askMachines(ctx context.Context, env *steps.Env) error {
 			}
 			continue
 		}
-		m := &Model{inv: a.inv, sv: a.sv}
-		cands := m.candidates()
+		cands := plan.Candidates(a.sv.Plan, a.inv)
 		a.printf("%d machines are connected. Choose %d control planes and at least one worker.\n",
 			len(a.inv.Machines), plan.ControlPlanes)
 		roles := make([]string, len(cands))
@@ -533,14 +532,13 @@ func (a *accessible) askMachines(ctx context.Context, env *steps.Env) error {
 		for i, f := range cands {
 			switch roles[i] {
 			case roleCP:
-				m.setRole(f.ID, plan.RoleControlPlane)
+				a.sv.Plan.SetRole(f.ID, plan.RoleControlPlane, a.inv)
 			case roleWorker:
-				m.setRole(f.ID, plan.RoleWorker)
+				a.sv.Plan.SetRole(f.ID, plan.RoleWorker, a.inv)
 			default:
-				m.setRole(f.ID, "")
+				a.sv.Plan.SetRole(f.ID, "", a.inv)
 			}
 		}
-		a.sv.Plan = m.sv.Plan
 		if err := a.o.Store.Save(a.sv); err != nil {
 			return err
 		}
