@@ -128,7 +128,7 @@ func memory(mib uint64) string {
 	if mib == 0 {
 		return "?"
 	}
-	return units.Binary(mib << 20)
+	return units.MiB(mib)
 }
 
 // nicNames keeps each NIC's name and, when it is down, says so.
