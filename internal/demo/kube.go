@@ -14,9 +14,9 @@ import (
 
 	"github.com/clubcedille/cedille-tui/assets"
 	"github.com/clubcedille/cedille-tui/internal/gitops"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vcluster"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -456,7 +456,7 @@ func vclusterRegistrations() ([]runtime.Object, error) {
 		ns := "vcluster-" + name
 		ca, cert, key := vclusterCredentials(name, ns)
 		s, err := gitops.ClusterSecret("argocd", gitops.Registration{Name: name, Namespace: ns,
-			Server: health.VClusterServer(name, ns), CA: ca, Cert: cert, Key: key})
+			Server: vcluster.Server(name, ns), CA: ca, Cert: cert, Key: key})
 		if err != nil {
 			return nil, err
 		}
@@ -475,7 +475,7 @@ func publishVClusterCredentials(objs []runtime.Object) error {
 			continue
 		}
 		name := strings.TrimPrefix(s.Name, "vc-")
-		data, err := vclusterSecretData(name, s.Namespace, health.VClusterServer(name, s.Namespace))
+		data, err := vclusterSecretData(name, s.Namespace, vcluster.Server(name, s.Namespace))
 		if err != nil {
 			return err
 		}

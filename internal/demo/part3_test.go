@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/clubcedille/cedille-tui/internal/gitops"
+	"github.com/clubcedille/cedille-tui/internal/gitops/argocd"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/helmops"
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -178,7 +179,7 @@ func TestPart3OnBlankDemo(t *testing.T) {
 	// vclusters: installed, registered, checked.
 	run(steps.VClustersStep{})
 	for _, name := range []string{"staging", "sandbox"} {
-		sec, err := d.Kube.Typed.CoreV1().Secrets("argocd").Get(ctx, health.VClusterClusterSecretName(name), metav1.GetOptions{})
+		sec, err := d.Kube.Typed.CoreV1().Secrets("argocd").Get(ctx, argocd.ClusterSecretName(name), metav1.GetOptions{})
 		if err != nil {
 			t.Fatalf("vcluster %s not registered: %v", name, err)
 		}

@@ -18,7 +18,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/clubcedille/cedille-tui/internal/gitops"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/vcluster"
 )
 
@@ -35,7 +34,7 @@ func vclusterServer(name, namespace string, vals map[string]any) string {
 	if s, _ := export["server"].(string); s != "" {
 		return s
 	}
-	return health.VClusterServer(name, namespace)
+	return vcluster.Server(name, namespace)
 }
 
 // vclusterCredentials are the demo's stand-ins for what a vcluster's syncer publishes: PEM-framed text

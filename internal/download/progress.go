@@ -118,7 +118,7 @@ func FormatProgress(p Progress, width int) string {
 		return fitFirst(width, join(done, rate), done)
 	}
 	if p.ETA >= 0 {
-		eta = "ETA " + formatETA(p.ETA)
+		eta = "ETA " + units.Duration(p.ETA.Round(time.Second))
 	}
 	frac := 1.0
 	if p.Total > 0 {
@@ -166,15 +166,3 @@ func join(fields ...string) string {
 
 // cells is the width of the strings FormatProgress builds: every rune it uses is one cell wide.
 func cells(s string) int { return utf8.RuneCountInString(s) }
-
-// formatETA writes d to the second: "9s", "4m05s", "1h02m".
-func formatETA(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	}
-	return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-}

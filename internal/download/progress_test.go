@@ -54,16 +54,6 @@ func TestFormatProgress(t *testing.T) {
 	}
 }
 
-func TestFormatETA(t *testing.T) {
-	etas := map[time.Duration]string{0: "0s", 1499 * time.Millisecond: "1s", 9 * time.Second: "9s",
-		65 * time.Second: "1m05s", 62 * time.Minute: "1h02m"}
-	for d, want := range etas {
-		if got := formatETA(d); got != want {
-			t.Errorf("formatETA(%s) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 // fakeClock is advanced by the test; the meter reads it.
 type fakeClock struct{ t time.Time }
 

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/gitops/argocd"
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -76,9 +76,9 @@ func ClusterSecret(argoNamespace string, r Registration) (*corev1.Secret, error)
 		return nil, err
 	}
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: health.VClusterClusterSecretName(r.Name), Namespace: argoNamespace,
-			Labels: map[string]string{health.ArgoCDSecretTypeLabel: "cluster", health.VClusterLabel: r.Name,
-				health.VClusterNamespaceLabel: r.Namespace, "app.kubernetes.io/managed-by": "cedille-tui"}},
+		ObjectMeta: metav1.ObjectMeta{Name: argocd.ClusterSecretName(r.Name), Namespace: argoNamespace,
+			Labels: map[string]string{argocd.SecretTypeLabel: argocd.SecretTypeCluster, argocd.VClusterLabel: r.Name,
+				argocd.VClusterNamespaceLabel: r.Namespace, "app.kubernetes.io/managed-by": "cedille-tui"}},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{"name": []byte(r.Name), "server": []byte(r.Server), "config": cfg},
 	}, nil

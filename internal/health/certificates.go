@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -64,7 +65,7 @@ func Certificate(c *unstructured.Unstructured, now time.Time) Finding {
 		issuing, _ := FindCondition(conds, "Issuing")
 		created := c.GetCreationTimestamp().Time
 		if !hasNotAfter && issuing.Status == "True" && !created.IsZero() && now.Sub(created) < certFirstIssue {
-			f.Status, f.Reason = Unknown, "being issued for the first time ("+durationText(now.Sub(created))+")"
+			f.Status, f.Reason = Unknown, "being issued for the first time ("+units.Duration(now.Sub(created))+")"
 			f.Hint = "wait for the " + issuer + " challenge to complete"
 			return f
 		}
@@ -83,7 +84,7 @@ func Certificate(c *unstructured.Unstructured, now time.Time) Finding {
 		return f
 	case expired:
 		f.Status = Down
-		f.Reason = "expired " + durationText(now.Sub(notAfter)) + " ago (" + notAfter.UTC().Format(time.DateOnly) + "), though Ready"
+		f.Reason = "expired " + units.Duration(now.Sub(notAfter)) + " ago (" + notAfter.UTC().Format(time.DateOnly) + "), though Ready"
 		f.Hint = "clients refuse it: " + renewHint
 		return f.inDemo(demoElsewhere)
 	}
@@ -131,7 +132,7 @@ func certLeft(d time.Duration) string {
 	case days == 1:
 		return "1 day"
 	default:
-		return durationText(d)
+		return units.Duration(d)
 	}
 }
 

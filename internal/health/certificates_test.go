@@ -62,7 +62,7 @@ spec: {secretName: argocd-server-tls, dnsNames: [argocd.omni.cedille.club], issu
   conditions:
   - {type: Ready, status: "False", reason: DoesNotExist, message: Issuing certificate as Secret does not exist}
   - {type: Issuing, status: "True", reason: DoesNotExist, message: Issuing certificate as Secret does not exist}`),
-			Unknown, "being issued for the first time (1m)", "ClusterIssuer/letsencrypt-prod"},
+			Unknown, "being issued for the first time (1m30s)", "ClusterIssuer/letsencrypt-prod"},
 		{"first issuance stuck", cert(`{name: vault-cedille-prod-tls, namespace: vault, creationTimestamp: "2025-08-13T08:00:00Z"}`, prod, `status:
   conditions:
   - {type: Ready, status: "False", reason: DoesNotExist, message: Issuing certificate as Secret does not exist}

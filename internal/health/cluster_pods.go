@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/units"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -59,7 +60,7 @@ func ControlPlanePod(p *corev1.Pod, now time.Time) Finding {
 	}
 	if restarts >= restartsMany && !last.IsZero() && now.Sub(last) < restartRecent {
 		f.Status = Degraded
-		f.Reason = fmt.Sprintf("Ready but restarted %d times, last %s ago", restarts, durationText(now.Sub(last)))
+		f.Reason = fmt.Sprintf("Ready but restarted %d times, last %s ago", restarts, units.Duration(now.Sub(last)))
 		if lastWhy != "" {
 			f.Reason += " (" + lastWhy + ")"
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/units"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -134,14 +135,14 @@ func Dataplane(di *unstructured.Unstructured, now time.Time) Finding {
 		f.Status = Down
 		f.Reason = "offline: disconnected from " + cp
 		if t, err := time.Parse(time.RFC3339, dc); err == nil {
-			f.Reason += " " + durationText(now.Sub(t)) + " ago"
+			f.Reason += " " + units.Duration(now.Sub(t)) + " ago"
 		}
 		f.Reason += mesh + " (DataplaneInsight)"
 		f.Hint = "its pod is gone or its kuma-sidecar lost the control plane: check the pod, then kuma-control-plane in kuma-system"
 		return f
 	}
 	f.Status = OK
-	f.Reason = fmt.Sprintf("online: connected to %s for %s%s (DataplaneInsight)", cp, durationText(now.Sub(lastConnect)), mesh)
+	f.Reason = fmt.Sprintf("online: connected to %s for %s%s (DataplaneInsight)", cp, units.Duration(now.Sub(lastConnect)), mesh)
 	return f
 }
 

@@ -168,7 +168,7 @@ func TestMeshLayer(t *testing.T) {
 		reasonHas string
 	}{
 		{"Mesh/default", OK, "mTLS on (backend ca-1)"},
-		{"Dataplane/calidum-rotae/calidum-rotae-6d8f9c7b54-x2l9q", OK, "online: connected to kuma-control-plane-7b9f6d-abcde for 19h57m"},
+		{"Dataplane/calidum-rotae/calidum-rotae-6d8f9c7b54-x2l9q", OK, "online: connected to kuma-control-plane-7b9f6d-abcde for 19h"},
 		{"Dataplane/calidum-rotae/discord-provider-7c5d8b6f4-9kq2w", OK, "kuma-control-plane-7b9f6d-fghij"},
 		{"Dataplane/calidum-rotae/email-provider-5f7b9d8c6-m4n7p", Down, "offline"},
 		{"Dataplane/calidum-rotae/shell-provider-84c6b9f7d-q8z5t", Unknown, "never connected"},

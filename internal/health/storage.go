@@ -142,7 +142,7 @@ func DiskPool(p *unstructured.Unstructured, now time.Time) Finding {
 	case strings.EqualFold(crState, "Creating"):
 		created := p.GetCreationTimestamp().Time
 		if age := now.Sub(created); !created.IsZero() && age >= storagePatience {
-			f.Status, f.Reason = Degraded, "still Creating after "+durationText(age)
+			f.Status, f.Reason = Degraded, "still Creating after "+units.Duration(age)
 			f.Hint = "the io-engine cannot import the disk " + where + ": check the disk path and the io-engine pod's logs"
 		} else {
 			f.Status, f.Reason = Unknown, "Creating: the pool is being imported"
@@ -207,7 +207,7 @@ func PVC(c *corev1.PersistentVolumeClaim, classes map[string]*storagev1.StorageC
 		}
 		f.Status, f.Reason = Degraded, "Pending"
 		if !c.CreationTimestamp.IsZero() {
-			f.Reason += " for " + durationText(age)
+			f.Reason += " for " + units.Duration(age)
 		}
 		if class != "" {
 			f.Reason += ", class " + class
@@ -398,26 +398,6 @@ func poolLocation(p *unstructured.Unstructured) string {
 		where += " (" + strings.Join(disks, ", ") + ")"
 	}
 	return where
-}
-
-// durationText is a short human age: "45s", "12m", "3h5m", "4d".
-func durationText(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		h := int(d.Hours())
-		if m := int(d.Minutes()) % 60; m != 0 {
-			return fmt.Sprintf("%dh%dm", h, m)
-		}
-		return fmt.Sprintf("%dh", h)
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
 }
 
 func orNone(s string) string {

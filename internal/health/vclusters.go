@@ -3,8 +3,11 @@ package health
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/clubcedille/cedille-tui/internal/gitops/argocd"
+	"github.com/clubcedille/cedille-tui/internal/vcluster"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -15,38 +18,10 @@ const (
 	ResourceSecrets      = "secrets"
 )
 
-// vcluster ↔ ArgoCD cluster Secret convention, shared with the installer's registration step.
-//
-// A vcluster is a StatefulSet labelled app=vcluster (chart 0.16: release name = StatefulSet name) in
-// namespace <ns>; its kubeconfig is the Secret vc-<name> in <ns>. It is registered in ArgoCD when a Secret
-// labelled argocd.argoproj.io/secret-type=cluster (in any namespace, usually argocd) matches it by one of:
-//  1. labels etsmtl.club/vcluster=<name> and etsmtl.club/vcluster-namespace=<ns> (the namespace label may
-//     be left out; when present it must match) — what the installer writes, with the Secret named
-//     cluster-<name> and server https://<name>.<ns>.svc;
-//  2. the name cluster-<name> (the installer's name, for a Secret whose labels were lost);
-//  3. a name starting with cluster-<name>.<ns>.svc, which is how `argocd cluster add` names the Secret of
-//     server https://<name>.<ns>.svc[.cluster.local] (cluster-<host>-<hash>).
-//
-// Only metadata is read: the server URL lives in the Secret's data, which the console never holds.
-const (
-	ArgoCDSecretTypeLabel    = "argocd.argoproj.io/secret-type"
-	VClusterLabel            = "etsmtl.club/vcluster"
-	VClusterNamespaceLabel   = "etsmtl.club/vcluster-namespace"
-	vclusterAppLabelValue    = "vcluster"
-	vclusterKubeconfigPrefix = "vc-"
-)
-
-// VClusterClusterSecretName is the name the installer gives a vcluster's ArgoCD cluster Secret.
-func VClusterClusterSecretName(name string) string { return "cluster-" + name }
-
-// VClusterServer is the in-cluster API server URL the installer registers for a vcluster.
-func VClusterServer(name, namespace string) string {
-	return "https://" + name + "." + namespace + ".svc"
-}
-
-// VClusters builds the vclusters layer: one finding per StatefulSet labelled app=vcluster, the worst of
-// its checks (StatefulSet ready, vc-<name> kubeconfig Secret present, ArgoCD cluster Secret present),
-// its reason listing every check that failed.
+// VClusters builds the vclusters layer: one finding per vcluster StatefulSet (vcluster.IsVCluster), the
+// worst of its checks (StatefulSet ready, vc-<name> kubeconfig Secret present, registered by an ArgoCD
+// cluster Secret as argocd.RegistersVCluster tells from its name and labels: the console holds Secrets'
+// metadata only), its reason listing every check that failed.
 func VClusters(o Objects) LayerReport {
 	fs := make([]Finding, 0, 4)
 	if err := o.Missing(ResourceStatefulSets); err != nil {
@@ -66,13 +41,13 @@ func VClusters(o Objects) LayerReport {
 			continue
 		}
 		have[s.Namespace+"/"+s.Name] = true
-		if s.Labels[ArgoCDSecretTypeLabel] == "cluster" {
+		if argocd.IsClusterSecret(s.Labels) {
 			clusterSecrets = append(clusterSecrets, s)
 		}
 	}
 
 	for _, sts := range o.StatefulSets {
-		if sts == nil || sts.Labels["app"] != vclusterAppLabelValue {
+		if sts == nil || !vcluster.IsVCluster(sts.Labels) {
 			continue
 		}
 		fs = append(fs, judgeVCluster(sts, have, clusterSecrets, secretsErr != nil))
@@ -110,14 +85,14 @@ func judgeVCluster(sts *appsv1.StatefulSet, have map[string]bool, clusterSecrets
 	if secretsUnknown {
 		worsen(Unknown, "kubeconfig and ArgoCD registration not checked (Secrets unreadable)", "")
 	} else {
-		if !have[sts.Namespace+"/"+vclusterKubeconfigPrefix+sts.Name] {
-			worsen(Degraded, "kubeconfig Secret "+vclusterKubeconfigPrefix+sts.Name+" missing",
+		if kubeconfig := vcluster.KubeconfigSecret(sts.Name); !have[sts.Namespace+"/"+kubeconfig] {
+			worsen(Degraded, "kubeconfig Secret "+kubeconfig+" missing",
 				"the vcluster has not finished starting, or its Secret was deleted: restart pod "+sts.Name+"-0")
 		}
 		if !registeredInArgoCD(sts.Name, sts.Namespace, clusterSecrets) {
 			worsen(Degraded, "not registered in ArgoCD",
 				fmt.Sprintf("create ArgoCD cluster Secret %s (server %s); runbook: %s",
-					VClusterClusterSecretName(sts.Name), VClusterServer(sts.Name, sts.Namespace), RunbookVClusterRegist))
+					argocd.ClusterSecretName(sts.Name), vcluster.Server(sts.Name, sts.Namespace), RunbookVClusterRegist))
 			demo = cmp.Or(demo, demoRegister)
 		}
 	}
@@ -131,22 +106,9 @@ func judgeVCluster(sts *appsv1.StatefulSet, have map[string]bool, clusterSecrets
 	return f.inDemo(demo)
 }
 
-// registeredInArgoCD applies the convention documented above.
+// registeredInArgoCD tells whether one of the cluster Secrets registers the vcluster.
 func registeredInArgoCD(name, namespace string, clusterSecrets []*metav1.PartialObjectMetadata) bool {
-	cliPrefix := "cluster-" + name + "." + namespace + ".svc"
-	for _, s := range clusterSecrets {
-		if ns, ok := s.Labels[VClusterNamespaceLabel]; ok && ns != namespace {
-			continue // labelled for a namesake in another namespace
-		}
-		if v, ok := s.Labels[VClusterLabel]; ok {
-			if v == name {
-				return true
-			}
-			continue // labelled for another vcluster
-		}
-		if s.Name == VClusterClusterSecretName(name) || strings.HasPrefix(s.Name, cliPrefix) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(clusterSecrets, func(s *metav1.PartialObjectMetadata) bool {
+		return argocd.RegistersVCluster(s.Name, s.Labels, name, namespace)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/clubcedille/cedille-tui/internal/gitops/argocd"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -26,7 +27,7 @@ func secretMeta(ns, name string, labels map[string]string) *metav1.PartialObject
 }
 
 func clusterSecret(ns, name string, extra map[string]string) *metav1.PartialObjectMetadata {
-	l := map[string]string{ArgoCDSecretTypeLabel: "cluster"}
+	l := map[string]string{argocd.SecretTypeLabel: "cluster"}
 	for k, v := range extra {
 		l[k] = v
 	}
@@ -39,7 +40,7 @@ func TestVClusters(t *testing.T) {
 	staging := vcSts("vcluster-staging", "vcluster-staging", i32(1), 1)
 	stagingKubeconfig := secretMeta("vcluster-staging", "vc-vcluster-staging", nil)
 	registered := clusterSecret("argocd", "cluster-vcluster-staging", map[string]string{
-		VClusterLabel: "vcluster-staging", VClusterNamespaceLabel: "vcluster-staging",
+		argocd.VClusterLabel: "vcluster-staging", argocd.VClusterNamespaceLabel: "vcluster-staging",
 	})
 	tests := []struct {
 		name    string
@@ -51,7 +52,7 @@ func TestVClusters(t *testing.T) {
 			[]*metav1.PartialObjectMetadata{stagingKubeconfig, registered},
 			layerCase{object: "VCluster/vcluster-staging/vcluster-staging", want: OK, reasonHas: []string{"1/1 ready, kubeconfig Secret present, registered in ArgoCD"}}},
 		{"registered by labels under another name", []*appsv1.StatefulSet{staging},
-			[]*metav1.PartialObjectMetadata{stagingKubeconfig, clusterSecret("argocd", "staging-target", map[string]string{VClusterLabel: "vcluster-staging"})},
+			[]*metav1.PartialObjectMetadata{stagingKubeconfig, clusterSecret("argocd", "staging-target", map[string]string{argocd.VClusterLabel: "vcluster-staging"})},
 			layerCase{object: "VCluster/vcluster-staging/vcluster-staging", want: OK, reasonHas: []string{"registered in ArgoCD"}}},
 		{"registered by name only", []*appsv1.StatefulSet{staging},
 			[]*metav1.PartialObjectMetadata{stagingKubeconfig, clusterSecret("argocd", "cluster-vcluster-staging", nil)},
@@ -72,11 +73,11 @@ func TestVClusters(t *testing.T) {
 		{"labelled for a namesake in another namespace", []*appsv1.StatefulSet{vcSts("sandbox-epsot", "sandbox-epsot", i32(1), 1)},
 			[]*metav1.PartialObjectMetadata{
 				secretMeta("sandbox-epsot", "vc-sandbox-epsot", nil),
-				clusterSecret("argocd", "cluster-sandbox-epsot", map[string]string{VClusterLabel: "sandbox-epsot", VClusterNamespaceLabel: "sandbox-old"}),
+				clusterSecret("argocd", "cluster-sandbox-epsot", map[string]string{argocd.VClusterLabel: "sandbox-epsot", argocd.VClusterNamespaceLabel: "sandbox-old"}),
 			},
 			layerCase{object: "VCluster/sandbox-epsot/sandbox-epsot", want: Degraded, reasonHas: []string{"not registered in ArgoCD"}, hintHas: "vcluster-registration"}},
 		{"labelled for another vcluster", []*appsv1.StatefulSet{staging},
-			[]*metav1.PartialObjectMetadata{stagingKubeconfig, clusterSecret("argocd", "cluster-vcluster-staging", map[string]string{VClusterLabel: "vcluster-prod"})},
+			[]*metav1.PartialObjectMetadata{stagingKubeconfig, clusterSecret("argocd", "cluster-vcluster-staging", map[string]string{argocd.VClusterLabel: "vcluster-prod"})},
 			layerCase{object: "VCluster/vcluster-staging/vcluster-staging", want: Degraded, reasonHas: []string{"not registered in ArgoCD"}, hintHas: "vcluster-registration"}},
 		{"kubeconfig Secret missing", []*appsv1.StatefulSet{staging},
 			[]*metav1.PartialObjectMetadata{registered, secretMeta("vcluster-prod", "vc-vcluster-staging", nil)},
@@ -160,13 +161,4 @@ func TestVClustersUnavailable(t *testing.T) {
 			t.Errorf("layer %v with %d findings", l.Status, len(l.Findings))
 		}
 	})
-}
-
-func TestVClusterConventionHelpers(t *testing.T) {
-	if got := VClusterClusterSecretName("vcluster-staging"); got != "cluster-vcluster-staging" {
-		t.Errorf("secret name %q", got)
-	}
-	if got := VClusterServer("vcluster-staging", "vcluster-staging"); got != "https://vcluster-staging.vcluster-staging.svc" {
-		t.Errorf("server %q", got)
-	}
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/gitops"
-	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/gitops/argocd"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/vcluster"
@@ -124,7 +124,7 @@ func HandoffLines(p plan.Plan, console, configDir string) []string {
 	out = append(out, fmt.Sprintf("- Mayastor: %d DiskPools in %s, StorageClass %s (%d replicas, default)", len(pools), s.Namespace, s.Class, s.Replicas))
 	for _, c := range p.VClusters.List() {
 		out = append(out, fmt.Sprintf("- vcluster %s in %s, registered in ArgoCD as %s (%s)", c.Name, c.Namespace, c.Server,
-			health.VClusterClusterSecretName(c.Name)))
+			argocd.ClusterSecretName(c.Name)))
 	}
 	out = append(out, "", "## Where each secret lives",
 		"- Omni service-account key: OMNI_SERVICE_ACCOUNT_KEY, never saved by cedille-tui",
@@ -146,7 +146,7 @@ func HandoffLines(p plan.Plan, console, configDir string) []string {
 	out = append(out, "- Vault's reviewer token: TokenRequest of vault/"+vaultops.ReviewerName+" (one year): "+renew)
 	for _, c := range p.VClusters.List() {
 		out = append(out, fmt.Sprintf("- vcluster %s credentials: Secret %s/%s (written by its syncer), copied into %s/%s", c.Name,
-			c.Namespace, vcluster.KubeconfigSecret(c.Name), g.Namespace, health.VClusterClusterSecretName(c.Name)))
+			c.Namespace, vcluster.KubeconfigSecret(c.Name), g.Namespace, argocd.ClusterSecretName(c.Name)))
 	}
 	out = append(out, "", "## What remains manual",
 		"- commit "+ssoManifestsPath(configDir)+" to the GitOps repository beside the charts",

@@ -83,7 +83,7 @@ func machineItems(p plan.Plan, inv *plan.Inventory) ([]Item, int) {
 		if f, ok := inv.Machines[m.ID]; ok {
 			it.Name = f.Name()
 			it.OK = true
-			it.Detail = fmt.Sprintf("connected, %d cores, %s RAM, %d disks", f.Cores, units.Binary(f.MemoryMiB<<20), len(f.Disks))
+			it.Detail = fmt.Sprintf("connected, %d cores, %s RAM, %d disks", f.Cores, units.MiB(f.MemoryMiB), len(f.Disks))
 			if f.Maintenance {
 				it.Detail += ", maintenance mode"
 			}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/gitops"
-	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/gitops/argocd"
 	"github.com/clubcedille/cedille-tui/internal/helmops"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -40,7 +40,7 @@ func (VClustersStep) Describe(p plan.Plan) []string {
 	}
 	return append(out, "wait for each StatefulSet and its "+vcluster.KubeconfigSecret("<name>")+" Secret",
 		fmt.Sprintf("register each in ArgoCD (Secret %s in %s, server = the URL above, TLS client credentials from the vcluster's Secret)",
-			health.VClusterClusterSecretName("<name>"), p.GitOps.WithDefaults().Namespace),
+			argocd.ClusterSecretName("<name>"), p.GitOps.WithDefaults().Namespace),
 		"check each registration with a real request made with exactly those credentials")
 }
 
@@ -296,7 +296,7 @@ func registerOne(ctx context.Context, e *Env, k *platform.Kube, argo string, c p
 	if err != nil {
 		return it, k.Classify(err)
 	}
-	cur, err := k.Typed.CoreV1().Secrets(argo).Get(ctx, health.VClusterClusterSecretName(c.Name), metav1.GetOptions{})
+	cur, err := k.Typed.CoreV1().Secrets(argo).Get(ctx, argocd.ClusterSecretName(c.Name), metav1.GetOptions{})
 	if err != nil {
 		return it, k.Classify(err)
 	}

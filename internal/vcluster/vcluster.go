@@ -1,5 +1,6 @@
 // Package vcluster builds the values of the platform's vclusters (chart vcluster) with the vcluster
-// project's own configuration types, so a value the chart does not know is refused before Helm runs.
+// project's own configuration types, so a value the chart does not know is refused before Helm runs, and
+// names what a vcluster is made of (its StatefulSet's label, its kubeconfig Secret, its server URL).
 package vcluster
 
 import (
@@ -8,12 +9,7 @@ import (
 
 	vclusterconfig "github.com/loft-sh/vcluster/config"
 	"sigs.k8s.io/yaml"
-
-	"github.com/clubcedille/cedille-tui/internal/health"
 )
-
-// KubeconfigSecret is the Secret the syncer writes the vcluster's kubeconfig and credentials to.
-func KubeconfigSecret(name string) string { return "vc-" + name }
 
 // Values are the chart values of vcluster name in namespace: only what differs from the chart's defaults
 // (so a newer chart's defaults still apply), validated strictly. The syncer is told to write its
@@ -21,7 +17,7 @@ func KubeconfigSecret(name string) string { return "vc-" + name }
 // inside the cluster (the vcluster is private: PLATFORM.md §4.3), and the serving certificate is made to
 // carry that name; telemetry is off.
 func Values(name, namespace string) (map[string]any, error) {
-	return ValuesFor(name, namespace, health.VClusterServer(name, namespace))
+	return ValuesFor(name, namespace, Server(name, namespace))
 }
 
 // ValuesFor is Values with the server URL the syncer writes in its kubeconfig given (a vcluster reached
@@ -36,7 +32,7 @@ func ValuesFor(name, namespace, server string) (map[string]any, error) {
 		return nil, err
 	}
 	cfg.ExportKubeConfig.Server = server
-	host := strings.TrimPrefix(health.VClusterServer(name, namespace), "https://")
+	host := strings.TrimPrefix(Server(name, namespace), "https://")
 	cfg.ControlPlane.Proxy.ExtraSANs = append(cfg.ControlPlane.Proxy.ExtraSANs, host, host+".cluster.local")
 	cfg.Telemetry.Enabled = false
 	diff, err := vclusterconfig.Diff(def, cfg)

@@ -360,16 +360,13 @@ func (s *KubeSource) synced() bool {
 func (s *KubeSource) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state.Err = err
-	if s.state.StaleSince.IsZero() {
-		s.state.StaleSince = s.clock()
-	}
+	s.state.failed(err, s.clock())
 }
 
 func (s *KubeSource) ok() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state.Err, s.state.StaleSince = nil, time.Time{}
+	s.state.recovered()
 }
 
 // Fill copies every kind's cached objects and the newest Warning events, and why the unreadable ones are

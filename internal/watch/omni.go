@@ -120,7 +120,7 @@ func consume[T resource.Resource](ctx context.Context, s *OmniSource, name strin
 			}
 			s.booted[name] = true
 			s.state.Synced = s.booted[watchMachines] && s.booted[watchClusters] && s.booted[watchClusterMachines]
-			s.state.Err, s.state.StaleSince = nil, time.Time{}
+			s.state.recovered()
 			s.mu.Unlock()
 			notify()
 			continue
@@ -143,7 +143,7 @@ func consume[T resource.Resource](ctx context.Context, s *OmniSource, name strin
 		} else {
 			into[r.Metadata().ID()] = r
 		}
-		s.state.Err, s.state.StaleSince = nil, time.Time{}
+		s.state.recovered()
 		s.mu.Unlock()
 		notify()
 	}
@@ -152,10 +152,7 @@ func consume[T resource.Resource](ctx context.Context, s *OmniSource, name strin
 func (s *OmniSource) fail(_ string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state.Err = err
-	if s.state.StaleSince.IsZero() {
-		s.state.StaleSince = s.clock()
-	}
+	s.state.failed(err, s.clock())
 }
 
 // Fill copies the machines (sorted by name), the clusters and the cluster machines (sorted by ID).

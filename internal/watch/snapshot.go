@@ -28,6 +28,18 @@ type SourceState struct {
 // Stale tells whether the source's data is older than what the server has.
 func (s SourceState) Stale() bool { return !s.StaleSince.IsZero() }
 
+// failed records that the source cannot read (err): its data is stale from now on, or from when it first
+// failed if it still fails. Every source marks itself so.
+func (s *SourceState) failed(err error, now time.Time) {
+	s.Err = err
+	if s.StaleSince.IsZero() {
+		s.StaleSince = now
+	}
+}
+
+// recovered records that the source reads again: no error, fresh.
+func (s *SourceState) recovered() { s.Err, s.StaleSince = nil, time.Time{} }
+
 // Snapshot is what the platform looked like at At. It is immutable: the objects in it are shared with
 // the caches and must not be modified.
 type Snapshot struct {

@@ -91,7 +91,7 @@ func (s *VaultSource) poll(ctx context.Context) bool {
 				return false
 			}
 			s.mu.Lock()
-			s.failLocked(err)
+			s.state.failed(err, s.clock())
 			s.mu.Unlock()
 			return true
 		}
@@ -143,18 +143,11 @@ func (s *VaultSource) poll(ctx context.Context) bool {
 		}
 	}
 	if all {
-		s.failLocked(firstErr)
+		s.state.failed(firstErr, s.clock())
 	} else {
-		s.state.Err, s.state.StaleSince = nil, time.Time{}
+		s.state.recovered()
 	}
 	return true
-}
-
-func (s *VaultSource) failLocked(err error) {
-	s.state.Err = err
-	if s.state.StaleSince.IsZero() {
-		s.state.StaleSince = s.clock()
-	}
 }
 
 // Fill copies the last answers.

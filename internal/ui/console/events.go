@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
@@ -106,7 +107,7 @@ func eventRows(s watch.Snapshot) []table.Row {
 		age := s.At.Sub(e.LastSeen)
 		rows = append(rows, table.Row{
 			Key: e.Key(),
-			Cells: []string{Age(age), e.Object.Namespace, e.Object.Kind + "/" + e.Object.Name, e.Reason,
+			Cells: []string{units.Duration(age), e.Object.Namespace, e.Object.Kind + "/" + e.Object.Name, e.Reason,
 				strconv.Itoa(int(e.Count)), OneLine(e.Message)},
 			Tones: []table.Tone{table.Subtle, table.Plain, table.Plain, warn},
 			Sort:  []string{sortableDuration(age), "", "", "", fmt.Sprintf("%010d", e.Count)},
@@ -241,7 +242,7 @@ func titledEventsSection(t theme.Theme, s watch.Snapshot, title string, refs ...
 	}
 	warn := t.StatusStyle(health.Degraded)
 	for _, e := range found {
-		lines = append(lines, fmt.Sprintf("  %s %s %s  %s", t.Subtle.Render(fmt.Sprintf("%-4s", Age(s.At.Sub(e.LastSeen)))),
+		lines = append(lines, fmt.Sprintf("  %s %s %s  %s", t.Subtle.Render(fmt.Sprintf("%-5s", units.Duration(s.At.Sub(e.LastSeen)))),
 			warn.Render(fmt.Sprintf("%-18s", e.Reason)), fmt.Sprintf("%6s", "×"+strconv.Itoa(int(e.Count))), OneLine(e.Message)))
 	}
 	return lines
@@ -267,8 +268,8 @@ func NewEventDetail(t theme.Theme, e watch.Event) *Detail {
 		lines := []string{
 			t.Title.Render("Warning "+ev.Reason) + "  " + t.StatusStyle(health.Degraded).Render("▲") + " " + ev.Object.String(),
 			"",
-			label("Seen") + fmt.Sprintf("%d× — last %s ago (%s), first %s ago", ev.Count, Age(s.At.Sub(ev.LastSeen)),
-				ev.LastSeen.UTC().Format("2006-01-02 15:04:05Z"), Age(s.At.Sub(ev.FirstSeen))),
+			label("Seen") + fmt.Sprintf("%d× — last %s ago (%s), first %s ago", ev.Count, units.Duration(s.At.Sub(ev.LastSeen)),
+				ev.LastSeen.UTC().Format("2006-01-02 15:04:05Z"), units.Duration(s.At.Sub(ev.FirstSeen))),
 			label("Source") + ev.Source,
 			label("Event") + ev.Namespace + "/" + ev.Name,
 			"", t.Label.Render("Message"),

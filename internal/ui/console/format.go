@@ -3,32 +3,13 @@
 package console
 
 import (
-	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	corev1 "k8s.io/api/core/v1"
 )
-
-// Age renders a duration the way kubectl does: 40s, 12m, 3h, 5d, 2y.
-func Age(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	case d < 730*24*time.Hour:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
-	return fmt.Sprintf("%dy", int(d.Hours()/24/365))
-}
 
 // Roles lists a node's roles from its node-role.kubernetes.io/* labels.
 func Roles(n *corev1.Node) string {

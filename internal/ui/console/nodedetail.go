@@ -59,7 +59,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 		label("Addresses")+strings.Join(addrs, ", "),
 		label("Kubelet")+info.KubeletVersion+"   "+t.Label.Render("Runtime ")+info.ContainerRuntimeVersion,
 		label("OS")+info.OSImage+"   "+t.Label.Render("Kernel ")+info.KernelVersion,
-		label("Created")+n.CreationTimestamp.UTC().Format("2006-01-02 15:04")+" ("+Age(s.At.Sub(n.CreationTimestamp.Time))+" ago)",
+		label("Created")+n.CreationTimestamp.UTC().Format("2006-01-02 15:04")+" ("+units.Duration(s.At.Sub(n.CreationTimestamp.Time))+" ago)",
 		label("Taints")+taints,
 		"", t.Label.Render("Conditions"),
 		t.TableHead.Render(fmt.Sprintf("  %-20s %-8s %-28s %s", "TYPE", "STATUS", "REASON", "SINCE")),
@@ -74,7 +74,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 			}
 		}
 		lines = append(lines, fmt.Sprintf("%s %-20s %-8s %-28s %s", t.Symbol(st), c.Type, c.Status, c.Reason,
-			Age(s.At.Sub(c.LastTransitionTime.Time))))
+			units.Duration(s.At.Sub(c.LastTransitionTime.Time))))
 		if c.Message != "" && bad {
 			for _, l := range common.Labelled("", c.Message, 4, w) {
 				lines = append(lines, t.Subtle.Render(l))
@@ -104,7 +104,7 @@ func machineLines(t theme.Theme, m *omni.MachineStatus) []string {
 	for _, mm := range hw.GetMemoryModules() {
 		mem += uint64(mm.GetSizeMb())
 	}
-	lines = append(lines, "  CPU     "+strings.Join(cpus, ", "), fmt.Sprintf("  Memory  %s", units.Binary(mem<<20)))
+	lines = append(lines, "  CPU     "+strings.Join(cpus, ", "), fmt.Sprintf("  Memory  %s", units.MiB(mem)))
 	for _, l := range spec.GetNetwork().GetNetworkLinks() {
 		state := "down"
 		if l.GetLinkUp() {

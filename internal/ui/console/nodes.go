@@ -12,6 +12,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
@@ -27,13 +28,13 @@ func NewNodes(t theme.Theme) *Nodes {
 	tb := table.New(t,
 		table.Column{Title: " ", Width: 1},
 		table.Column{Title: "NAME", Width: 14, Flex: 2},
-		table.Column{Title: "STATUS", Width: 9, Flex: 1},
+		table.Column{Title: "STATUS", Width: 8, Flex: 1},
 		table.Column{Title: "ROLES", Width: 13, Flex: 1, Drop: 3},
 		table.Column{Title: "VERSION", Width: 8, Drop: 4},
 		table.Column{Title: "INTERNAL-IP", Width: 12, Drop: 5},
 		table.Column{Title: "OMNI", Width: 11, Drop: 6},
 		table.Column{Title: "OS-IMAGE", Width: 18, Flex: 1, Drop: 9},
-		table.Column{Title: "AGE", Width: 4, Drop: 2},
+		table.Column{Title: "AGE", Width: 5, Drop: 2},
 	)
 	tb.Empty = "Waiting for nodes…"
 	return &Nodes{tablePage: newTablePage(t, tb, "details")}
@@ -98,7 +99,7 @@ func nodeRows(s watch.Snapshot) ([]table.Row, map[health.Status]int) {
 			Key: n.Name,
 			Cells: []string{
 				f.Status.Symbol(), n.Name, NodeState(n), Roles(n),
-				n.Status.NodeInfo.KubeletVersion, InternalIP(n), omniCell, n.Status.NodeInfo.OSImage, Age(age),
+				n.Status.NodeInfo.KubeletVersion, InternalIP(n), omniCell, n.Status.NodeInfo.OSImage, units.Duration(age),
 			},
 			Tones: []table.Tone{tone, table.Plain, tone, table.Plain, table.Plain, table.Plain, omniTone},
 			Sort:  []string{string(rune('9' - int(f.Status))), "", "", "", "", "", "", "", sortableDuration(age)},

@@ -459,8 +459,7 @@ func (a *accessible) askMachines(ctx context.Context, env *steps.Env) error {
 			}
 			continue
 		}
-		m := &Model{session: &session{inv: a.inv, sv: a.sv}}
-		cands := m.candidates()
+		cands := plan.Candidates(a.sv.Plan, a.inv)
 		a.printf("%d machines are connected. Choose %d control planes and at least one worker.\n",
 			len(a.inv.Machines), plan.ControlPlanes)
 		roles := make([]string, len(cands))
@@ -483,14 +482,13 @@ func (a *accessible) askMachines(ctx context.Context, env *steps.Env) error {
 		for i, f := range cands {
 			switch roles[i] {
 			case roleCP:
-				m.setRole(f.ID, plan.RoleControlPlane)
+				a.sv.Plan.SetRole(f.ID, plan.RoleControlPlane, a.inv)
 			case roleWorker:
-				m.setRole(f.ID, plan.RoleWorker)
+				a.sv.Plan.SetRole(f.ID, plan.RoleWorker, a.inv)
 			default:
-				m.setRole(f.ID, "")
+				a.sv.Plan.SetRole(f.ID, "", a.inv)
 			}
 		}
-		a.sv.Plan = m.sv.Plan
 		if err := a.o.Store.Save(a.sv); err != nil {
 			return err
 		}
@@ -574,7 +572,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 				}
 			}
 		}
-		ms := clonePlan(a.sv.Plan).Machines
+		ms := a.sv.Plan.Clone().Machines
 		ms[i] = pm
 		a.sv.Plan.Machines = ms
 		if err := a.o.Store.Save(a.sv); err != nil {

@@ -163,7 +163,7 @@ func (p *disksPane) cursorDisk(m *Model) (plan.DiskFacts, bool) {
 
 // updateMachine replaces the machine shown in the plan (a fresh slice: saves in flight keep theirs).
 func (m *session) updateMachine(idx int, pm plan.Machine) {
-	ms := clonePlan(m.sv.Plan).Machines
+	ms := m.sv.Plan.Clone().Machines
 	ms[idx] = pm
 	m.sv.Plan.Machines = ms
 }

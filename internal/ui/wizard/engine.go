@@ -3,6 +3,7 @@ package wizard
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -140,28 +141,8 @@ func (s *saver) save(seq int, sv steps.Saved) error {
 // cloneSaved deep-copies what a command goroutine reads while Update goes on changing the plan.
 func cloneSaved(sv steps.Saved) steps.Saved {
 	out := sv
-	out.Plan = clonePlan(sv.Plan)
-	if sv.Steps != nil {
-		out.Steps = make(map[steps.ID]steps.Record, len(sv.Steps))
-		for k, v := range sv.Steps {
-			out.Steps[k] = v
-		}
-	}
+	out.Plan, out.Steps = sv.Plan.Clone(), maps.Clone(sv.Steps)
 	return out
-}
-
-func clonePlan(p plan.Plan) plan.Plan {
-	p.ISO.Extensions = slices.Clone(p.ISO.Extensions)
-	p.ISO.KernelArgs = slices.Clone(p.ISO.KernelArgs)
-	p.Machines = slices.Clone(p.Machines)
-	for i := range p.Machines {
-		p.Machines[i].PoolDisks = slices.Clone(p.Machines[i].PoolDisks)
-	}
-	p.Vault.Custodians = slices.Clone(p.Vault.Custodians)
-	p.Vault.UnsealShareFiles = slices.Clone(p.Vault.UnsealShareFiles)
-	p.GitOps.Deferred = slices.Clone(p.GitOps.Deferred)
-	p.VClusters.Clusters = slices.Clone(p.VClusters.Clusters)
-	return p
 }
 
 // loadCmd reads the saved state.

@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -88,34 +87,10 @@ func shortIDs(ids []string) map[string]string {
 	return out
 }
 
-// candidates are the machines the table lists: the connected ones and those the plan names (connected or
-// not), by hostname.
-func (m *session) candidates() []plan.MachineFacts {
-	seen := map[string]bool{}
-	var out []plan.MachineFacts
-	if m.inv != nil {
-		for _, f := range m.inv.Machines {
-			out = append(out, f)
-			seen[f.ID] = true
-		}
-	}
-	for _, pm := range m.sv.Plan.Machines {
-		if !seen[pm.ID] {
-			out = append(out, plan.MachineFacts{ID: pm.ID, Hostname: pm.Hostname})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name() != out[j].Name() {
-			return out[i].Name() < out[j].Name()
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out
-}
-
-// rows rebuilds the machines table from the inventory and the plan.
+// rows rebuilds the machines table from the inventory and the plan: the connected machines and those the
+// plan names (connected or not), by hostname.
 func (p *machinesPane) rows(m *Model) {
-	cands := m.candidates()
+	cands := plan.Candidates(m.sv.Plan, m.inv)
 	ids := make([]string, len(cands))
 	for i, c := range cands {
 		ids[i] = c.ID
@@ -153,7 +128,7 @@ func memory(mib uint64) string {
 	if mib == 0 {
 		return "?"
 	}
-	return units.Binary(mib << 20)
+	return units.MiB(mib)
 }
 
 // nicNames keeps each NIC's name and, when it is down, says so.
@@ -179,43 +154,13 @@ func roleCounts(p plan.Plan) string {
 		len(p.ByRole(plan.RoleWorker)))
 }
 
-// setRole puts machine id in the plan with role, or takes it out when role is "". The plan keeps its
-// machines control planes first, then workers, each by hostname.
+// setRole puts machine id in the plan with role, or takes it out when role is "" (plan.SetRole), and
+// says when its pool disks were dropped.
 func (m *Model) setRole(id string, role plan.Role) {
-	p := &m.sv.Plan
-	ms := clonePlan(*p).Machines
-	i := -1
-	for j, pm := range ms {
-		if pm.ID == id {
-			i = j
-		}
-	}
 	m.machines.note, m.machines.noteErr = "", false
-	switch {
-	case role == "" && i >= 0:
-		ms = append(ms[:i], ms[i+1:]...)
-	case role == "":
-		return
-	case i < 0:
-		pm := plan.Machine{ID: id, Role: role}
-		if m.inv != nil {
-			pm.Hostname = m.inv.Machines[id].Hostname
-		}
-		ms = append(ms, pm)
-	default:
-		if role == plan.RoleControlPlane && len(ms[i].PoolDisks) > 0 {
-			ms[i].PoolDisks = nil
-			m.machines.note = "its pool disks were dropped: control planes run no Mayastor pool"
-		}
-		ms[i].Role = role
+	if m.sv.Plan.SetRole(id, role, m.inv) {
+		m.machines.note = "its pool disks were dropped: control planes run no Mayastor pool"
 	}
-	sort.SliceStable(ms, func(a, b int) bool {
-		if ms[a].Role != ms[b].Role {
-			return ms[a].Role == plan.RoleControlPlane
-		}
-		return ms[a].Hostname < ms[b].Hostname
-	})
-	p.Machines = ms
 }
 
 func (m *Model) machinesKey(k tea.KeyPressMsg) tea.Cmd {

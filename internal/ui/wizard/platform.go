@@ -215,7 +215,7 @@ type storageValues struct {
 
 func newStorageValues(p plan.Plan) storageValues {
 	s := p.Storage.WithDefaults()
-	return storageValues{Class: s.Class, Replicas: strconv.Itoa(s.Replicas), Namespace: s.Namespace, base: clonePlan(p)}
+	return storageValues{Class: s.Class, Replicas: strconv.Itoa(s.Replicas), Namespace: s.Namespace, base: p.Clone()}
 }
 
 // replicas reads the replica count: the default when empty, -1 when it is not a number.

@@ -297,16 +297,6 @@ func TestPlatformValues(t *testing.T) {
 		{Name: "preview"}}; !reflect.DeepEqual(got.Clusters, want) || got.Chart.File != "/charts/vcluster-0.20.0.tgz" {
 		t.Errorf("vclusters: %+v (a vcluster kept keeps its server URL and registerOnly)", got)
 	}
-
-	orig := plan.Plan{GitOps: plan.GitOps{Deferred: []string{"vault"}}, VClusters: plan.VClusters{Clusters: []plan.VCluster{{Name: "a"}}}}
-	c := clonePlan(orig)
-	c.GitOps.Deferred[0], c.VClusters.Clusters[0].Name = "x", "b"
-	if orig.GitOps.Deferred[0] != "vault" || orig.VClusters.Clusters[0].Name != "a" {
-		t.Error("clonePlan must copy the gitops and vclusters slices")
-	}
-	if clonePlan(plan.Plan{}).GitOps.Deferred != nil {
-		t.Error("clonePlan keeps an unset list unset (its default applies)")
-	}
 }
 
 // TestPoolLines: the pools of a plan, by name, node and by-id path; the directory said once when the

@@ -1,0 +1,21 @@
+package plan
+
+import "slices"
+
+// Clone is a deep copy of the plan: no slice, map or pointer is shared with p, so a command goroutine
+// may read the copy while the UI goes on changing p. An unset list stays unset (nil), so its default
+// still applies. TestCloneSharesNothing fails when a field holding a reference is added and not copied
+// here.
+func (p Plan) Clone() Plan {
+	p.ISO.Extensions = slices.Clone(p.ISO.Extensions)
+	p.ISO.KernelArgs = slices.Clone(p.ISO.KernelArgs)
+	p.Machines = slices.Clone(p.Machines)
+	for i := range p.Machines {
+		p.Machines[i].PoolDisks = slices.Clone(p.Machines[i].PoolDisks)
+	}
+	p.Vault.Custodians = slices.Clone(p.Vault.Custodians)
+	p.Vault.UnsealShareFiles = slices.Clone(p.Vault.UnsealShareFiles)
+	p.GitOps.Deferred = slices.Clone(p.GitOps.Deferred)
+	p.VClusters.Clusters = slices.Clone(p.VClusters.Clusters)
+	return p
+}
