@@ -177,11 +177,27 @@ func (d *Driver[M]) Settle() {
 	d.wait("the model to be idle", d.Idle, true)
 }
 
+// Drain pumps until no message waits and every command is parked, whatever the model says: for input
+// while work of the model is held on purpose (a step blocked until the test lets it go).
+func (d *Driver[M]) Drain() {
+	d.T.Helper()
+	d.wait("the commands to park", func() bool { return d.cmds.parked() && len(d.cmds.msgs) == 0 }, true)
+}
+
+// Post updates the model with msg and runs its command, settling nothing.
+func (d *Driver[M]) Post(msg tea.Msg) { d.update(msg) }
+
 // Send updates the model with msg, runs its command and settles.
 func (d *Driver[M]) Send(msg tea.Msg) {
 	d.T.Helper()
 	d.update(msg)
 	d.Settle()
+}
+
+// Deliver routes a message as a command's result: a batch's commands run, a sequence's in order, any
+// other message is queued for Update. For tests that run a command themselves to look at its messages.
+func (d *Driver[M]) Deliver(msg tea.Msg) {
+	expand(msg, d.cmds.run, func(msg tea.Msg) { d.cmds.msgs <- msg })
 }
 
 // Key presses one key (KeyMsg names it) and settles; it reports whether the model asked to quit.

@@ -127,6 +127,21 @@ func TestDriverSettlesOnState(t *testing.T) {
 	}
 }
 
+func TestDrainWaitsOnlyForCommands(t *testing.T) {
+	m := &toy{started: make(chan struct{}), release: make(chan struct{})}
+	d := New(t, m, 80, 24)
+	d.Post(KeyMsg("w"))
+	d.Drain() // the work's command parks on the release
+	if !m.working {
+		t.Fatal("the work must still be in flight")
+	}
+	close(m.release)
+	d.Settle()
+	if m.working {
+		t.Fatal("Settle must wait for the work the model holds")
+	}
+}
+
 func TestKeyMsg(t *testing.T) {
 	tests := []struct {
 		name string
