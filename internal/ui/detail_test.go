@@ -3,17 +3,17 @@ package ui_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 )
 
 // longFinding opens, at 80×24, the finding of the demo whose reason and hint are the longest (a
 // vault-config-operator object that cannot reconcile), and returns the driver and the finding.
-func longFinding(t *testing.T) (*uitest.Driver, health.Finding) {
+func longFinding(t *testing.T) (*uitest.Driver[*app.Model], health.Finding) {
 	t.Helper()
 	snap := demoSnapshot(t)
 	l, _ := snap.Report.Layer(health.LayerSecrets)
@@ -27,9 +27,9 @@ func longFinding(t *testing.T) (*uitest.Driver, health.Finding) {
 	if len(f.Reason) < 80 || len(f.Hint) < 80 {
 		t.Fatalf("the demo's secrets layer should hold a finding with a long reason and hint: %+v", f)
 	}
-	m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-	drv := uitest.New(t, m, oneShot(snap), 80, 24)
-	drv.Shows(time.Second, "worst first", "secrets")
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+	drv := uitest.New(t, m, 80, 24)
+	drv.Shows("worst first", "secrets")
 	keys(drv, ":")
 	typed(drv, "secrets")
 	keys(drv, "enter")
@@ -37,7 +37,7 @@ func longFinding(t *testing.T) (*uitest.Driver, health.Finding) {
 		drv.Key("j")
 	}
 	keys(drv, "enter")
-	drv.Shows(time.Second, "Why", "YAML")
+	drv.Shows("Why", "YAML")
 	return drv, f
 }
 

@@ -3,21 +3,21 @@ package ui_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 )
 
 // keys sends each key in turn.
-func keys(drv *uitest.Driver, ks ...string) {
+func keys(drv *uitest.Driver[*app.Model], ks ...string) {
 	for _, k := range ks {
 		drv.Key(k)
 	}
 }
 
 // typed sends the characters of s one by one.
-func typed(drv *uitest.Driver, s string) {
+func typed(drv *uitest.Driver[*app.Model], s string) {
 	for _, r := range s {
 		drv.Key(string(r))
 	}
@@ -31,37 +31,37 @@ func TestWarningEventsPage(t *testing.T) {
 	if len(snap.Events) == 0 {
 		t.Fatal("the demo must hold Warning events")
 	}
-	m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-	drv := uitest.New(t, m, oneShot(snap), 80, 24)
-	drv.Shows(time.Second, "worst first", "warning events")
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+	drv := uitest.New(t, m, 80, 24)
+	drv.Shows("worst first", "warning events")
 
 	drv.Key("?")
-	drv.Shows(time.Second, "warning events", "Everywhere")
+	drv.Shows("warning events", "Everywhere")
 	drv.Key("esc")
 
 	drv.Key("e")
-	scr := drv.Shows(time.Second, "Overview › Warning events", "7 Warning events about 7 objects", "1/7",
+	scr := drv.Shows("Overview › Warning events", "7 Warning events about 7 objects", "1/7",
 		"Pod/vault-2", "Unhealthy", "FailedMount", "Node/worker-1", "› Readiness probe failed")
 	assertFits(t, scr, 80, 24)
 
 	// Filter, then open: a Policy event opens the Policy's finding, which lists the event.
 	keys(drv, "/")
 	typed(drv, "config")
-	drv.Shows(time.Second, "/config▏", "1/1 of 7", "ProcessingError")
+	drv.Shows("/config▏", "1/1 of 7", "ProcessingError")
 	keys(drv, "enter", "enter")
-	drv.Shows(time.Second, "Policy/vault/config-admin", "Why", "Recent Warning events", "ProcessingError", "×108", "YAML")
+	drv.Shows("Policy/vault/config-admin", "Why", "Recent Warning events", "ProcessingError", "×108", "YAML")
 	keys(drv, "esc")
-	drv.Shows(time.Second, "filter: config", "1/1 of 7")
+	drv.Shows("filter: config", "1/1 of 7")
 
 	// A node's event opens the node, whose detail lists it.
 	keys(drv, "/", "esc") // clears the filter (esc alone goes back)
-	drv.Shows(time.Second, "1/7")
+	drv.Shows("1/7")
 	keys(drv, "/")
 	typed(drv, "worker-1")
 	keys(drv, "enter")
-	drv.Shows(time.Second, "1/1 of 7", "FreeDiskSpaceFailed")
+	drv.Shows("1/1 of 7", "FreeDiskSpaceFailed")
 	keys(drv, "enter")
-	drv.Shows(time.Second, "Node worker-1", "Recent Warning events", "FreeDiskSpaceFailed", "×9", "Failed to garbage collect")
+	drv.Shows("Node worker-1", "Recent Warning events", "FreeDiskSpaceFailed", "×9", "Failed to garbage collect")
 
 	// A pod the console does not know opens the event itself, via `:events`.
 	keys(drv, ":")
@@ -69,7 +69,7 @@ func TestWarningEventsPage(t *testing.T) {
 	keys(drv, "enter", "/")
 	typed(drv, "calidum")
 	keys(drv, "enter", "enter")
-	scr = drv.Shows(time.Second, "Warning FailedMount", "Pod/calidum-rotae/calidum-rotae-7c9d8f6b5-xk2lp", "61×",
+	scr = drv.Shows("Warning FailedMount", "Pod/calidum-rotae/calidum-rotae-7c9d8f6b5-xk2lp", "61×",
 		"kubelet, worker-3", "Message", "Vault is sealed")
 	assertFits(t, scr, 80, 24)
 	if !strings.Contains(scr, "Overview › Warning events › Pod/calidum-rotae-7c9d8f6b5-") {
@@ -80,30 +80,30 @@ func TestWarningEventsPage(t *testing.T) {
 	keys(drv, ":")
 	typed(drv, "secrets")
 	keys(drv, "enter", "enter")
-	drv.Shows(time.Second, "Vault/vault-0", "Recent Warning events", "Unhealthy", "×1438", "Readiness probe failed")
+	drv.Shows("Vault/vault-0", "Recent Warning events", "Unhealthy", "×1438", "Readiness probe failed")
 
 	// An object without events says so.
 	keys(drv, ":")
 	typed(drv, "nodes")
 	keys(drv, "enter", "enter")
-	drv.Shows(time.Second, "Node controlplane-1", "Recent Warning events", "none — Kubernetes keeps events for about an hour")
+	drv.Shows("Node controlplane-1", "Recent Warning events", "none — Kubernetes keeps events for about an hour")
 }
 
 // TestWarningEventsLive runs the console on the live demo: fault N records NodeNotReady through the fake
 // clientset; the events page shows it, and worker-2's detail counts its recurrences as they come.
 func TestWarningEventsLive(t *testing.T) {
 	drv := liveDemo(t)
-	drv.Shows(5*time.Second, "Overview", "Vault/vault-0")
+	drv.Shows("Overview", "Vault/vault-0")
 	drv.Key("e")
-	drv.Shows(5*time.Second, "7 Warning events")
+	drv.Shows("7 Warning events")
 	drv.Key("N")
-	drv.Shows(10*time.Second, "9 Warning events", "Node/worker-2", "NodeNotReady", "Pod/mayastor-io-")
+	drv.Shows("9 Warning events", "Node/worker-2", "NodeNotReady", "Pod/mayastor-io-")
 	// The newest event is on top: worker-2's NodeNotReady (or its pod's, recorded right after).
 	keys(drv, "/")
 	typed(drv, "node/worker-2")
 	keys(drv, "enter", "enter")
-	drv.Shows(5*time.Second, "Node worker-2", "NotReady", "Recent Warning events", "NodeNotReady", "×1",
+	drv.Shows("Node worker-2", "NotReady", "Recent Warning events", "NodeNotReady", "×1",
 		"Node worker-2 status is now: NodeNotReady")
 	keys(drv, "N", "N") // heal, and lose power again: the event recurs
-	drv.Shows(10*time.Second, "Node worker-2", "×2")
+	drv.Shows("Node worker-2", "×2")
 }

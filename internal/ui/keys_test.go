@@ -3,9 +3,7 @@ package ui_test
 import (
 	"strings"
 	"testing"
-	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
@@ -17,9 +15,9 @@ func statusLine(screen string) string { return ansi.Strip(strings.Split(screen, 
 // TestJumpSuggestionsNarrow: the `:` prompt lists the pages it can open, and each character typed leaves
 // only the names it still matches (a prefix, as enter resolves it).
 func TestJumpSuggestionsNarrow(t *testing.T) {
-	m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-	drv := uitest.New(t, m, oneShot(demoSnapshot(t)), 80, 24)
-	drv.Shows(time.Second, "worst first")
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(demoSnapshot(t)), Color: false})
+	drv := uitest.New(t, m, 80, 24)
+	drv.Shows("worst first")
 	all := ui.JumpTargets()
 	for _, tc := range []struct {
 		typed string
@@ -79,9 +77,9 @@ func TestQuitEverywhereButTextInput(t *testing.T) {
 		{"filter", []string{"enter", "/"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-			drv := uitest.New(t, m, oneShot(snap), 80, 24)
-			drv.Shows(time.Second, "worst first")
+			m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+			drv := uitest.New(t, m, 80, 24)
+			drv.Shows("worst first")
 			keys(drv, tc.keys...)
 			if quit := drv.Key("q"); quit != tc.quit {
 				t.Fatalf("q quit=%v, want %v:\n%s", quit, tc.quit, drv.Screen())
@@ -89,15 +87,15 @@ func TestQuitEverywhereButTextInput(t *testing.T) {
 		})
 	}
 	for _, closeKey := range []string{"esc", "?"} {
-		m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-		drv := uitest.New(t, m, oneShot(snap), 80, 24)
-		drv.Shows(time.Second, "worst first")
+		m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+		drv := uitest.New(t, m, 80, 24)
+		drv.Shows("worst first")
 		keys(drv, "?")
-		drv.Shows(time.Second, "Everywhere")
+		drv.Shows("Everywhere")
 		if drv.Key(closeKey) {
 			t.Fatalf("%s must close the help, not quit", closeKey)
 		}
-		drv.Until(time.Second, "the overview again", func(s string) bool {
+		drv.Until("the overview again", func(s string) bool {
 			return strings.Contains(s, "worst first") && !strings.Contains(s, "Everywhere")
 		})
 	}
@@ -106,19 +104,19 @@ func TestQuitEverywhereButTextInput(t *testing.T) {
 // TestPasteLandsInLineEditors: a paste from the terminal goes into the `:` prompt and into a table's
 // filter being typed; enter then uses what was pasted.
 func TestPasteLandsInLineEditors(t *testing.T) {
-	m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-	drv := uitest.New(t, m, oneShot(demoSnapshot(t)), 80, 24)
-	drv.Shows(time.Second, "worst first")
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(demoSnapshot(t)), Color: false})
+	drv := uitest.New(t, m, 80, 24)
+	drv.Shows("worst first")
 
 	keys(drv, ":")
-	drv.Model.Update(tea.PasteMsg{Content: "node"})
+	drv.Paste("node")
 	if line := statusLine(drv.Screen()); !strings.HasPrefix(line, ":node▏") {
 		t.Fatalf("the paste should be in the prompt: %q", line)
 	}
 	keys(drv, "enter")
-	drv.Shows(time.Second, "Overview › Nodes")
+	drv.Shows("Overview › Nodes")
 
 	keys(drv, "/")
-	drv.Model.Update(tea.PasteMsg{Content: "worker-1"})
-	drv.Shows(time.Second, "/worker-1▏", "1/1 of 6")
+	drv.Paste("worker-1")
+	drv.Shows("/worker-1▏", "1/1 of 6")
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/demo"
@@ -19,13 +18,13 @@ func TestLayerTablesTellObjectsApart(t *testing.T) {
 		snap := demoSnapshotOf(t, demo.Options{Installed: installed})
 		for _, l := range snap.Report.Layers {
 			t.Run(fmt.Sprintf("%s installed=%v", l.Name, installed), func(t *testing.T) {
-				m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-				drv := uitest.New(t, m, oneShot(snap), 80, 24)
-				drv.Shows(time.Second, "LAYER", string(l.Name)) // the snapshot has arrived
+				m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+				drv := uitest.New(t, m, 80, 24)
+				drv.Shows("LAYER", string(l.Name)) // the snapshot has arrived
 				keys(drv, ":")
 				typed(drv, string(l.Name))
 				keys(drv, "enter")
-				scr := ansi.Strip(drv.Shows(time.Second, "› "+string(l.Name)))
+				scr := ansi.Strip(drv.Shows("› " + string(l.Name)))
 				assertFits(t, scr, 80, 24)
 				lines := strings.Split(scr, "\n")
 				rows := lines[3 : 3+len(l.Findings)] // under the header line, one row a finding

@@ -3,7 +3,6 @@ package ui_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui"
@@ -38,9 +37,9 @@ func TestOverviewReachesEveryProblem(t *testing.T) {
 	if len(probs) < 8 {
 		t.Fatalf("the demo should have more problems than fit at 80×24, has %d", len(probs))
 	}
-	m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-	drv := uitest.New(t, m, oneShot(snap), 80, 24)
-	scr := drv.Shows(time.Second, "worst first")
+	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+	drv := uitest.New(t, m, 80, 24)
+	scr := drv.Shows("worst first")
 	assertFits(t, scr, 80, 24)
 	if !strings.Contains(scr, "more") {
 		t.Fatalf("the overview must say that more problems than it shows exist:\n%s", scr)
@@ -67,7 +66,7 @@ func TestOverviewReachesEveryProblem(t *testing.T) {
 		t.Fatalf("↓ on the last problem should stay there: %q", sel)
 	}
 	drv.Key("enter")
-	drv.Shows(time.Second, "Overview › "+probs[len(probs)-1], "Why")
+	drv.Shows("Overview › "+probs[len(probs)-1], "Why")
 	drv.Key("esc")
 	// Back up: the first problem, then the last layer again.
 	for range probs[1:] {

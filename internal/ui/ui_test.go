@@ -138,11 +138,11 @@ func TestSizeSweepNeverPanics(t *testing.T) {
 // watches over gRPC, Vault polling): it must show the six nodes, open one, react to a fault, and quit on q.
 func TestDemoDrivenThroughModel(t *testing.T) {
 	drv := liveDemo(t)
-	drv.Shows(5*time.Second, "Overview", "[demo]", "secrets", "Vault/vault-0")
+	drv.Shows("Overview", "[demo]", "secrets", "Vault/vault-0")
 	// A fault shows on the overview: the cluster layer goes Down.
 	start := time.Now()
 	drv.Key("N")
-	drv.Until(10*time.Second, "the cluster layer Down", func(s string) bool {
+	drv.Until("the cluster layer Down", func(s string) bool {
 		for _, l := range strings.Split(s, "\n") {
 			if strings.Contains(l, "cluster") && strings.Contains(l, "Down") {
 				return true
@@ -152,36 +152,36 @@ func TestDemoDrivenThroughModel(t *testing.T) {
 	})
 	t.Logf("fault N reached the overview in %s", time.Since(start).Round(time.Millisecond))
 	drv.Key("H")
-	drv.Until(10*time.Second, "the fault healed", func(s string) bool { return !strings.Contains(s, "Node/worker-2") })
+	drv.Until("the fault healed", func(s string) bool { return !strings.Contains(s, "Node/worker-2") })
 
 	for _, k := range []string{":", "n", "o", "enter"} {
 		drv.Key(k)
 	}
-	drv.Shows(5*time.Second, "controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2", "worker-3",
+	drv.Shows("controlplane-1", "controlplane-2", "controlplane-3", "worker-1", "worker-2", "worker-3",
 		"6 nodes", "✔ connected")
 
 	drv.Key("j")
 	drv.Key("enter")
-	scr := drv.Shows(5*time.Second, "Node controlplane-2", "Omni machine", "Disks")
+	scr := drv.Shows("Node controlplane-2", "Omni machine", "Disks")
 	if !strings.Contains(scr, "Nodes › controlplane-2") && !strings.Contains(scr, "› controlplane-2") {
 		t.Errorf("breadcrumb missing:\n%s", scr)
 	}
 	drv.Key("esc")
 	drv.Key("N")
-	scr = drv.Shows(10*time.Second, "NotReady", "1 Down", "offline")
+	scr = drv.Shows("NotReady", "1 Down", "offline")
 	if !strings.Contains(scr, "worker-2 lost power") {
 		t.Errorf("the fault's note should flash in the header:\n%s", scr)
 	}
 	drv.Key("H")
-	drv.Until(10*time.Second, "worker-2 healed", func(s string) bool { return !strings.Contains(s, "NotReady") })
+	drv.Until("worker-2 healed", func(s string) bool { return !strings.Contains(s, "NotReady") })
 
 	// : jumps to a layer; enter opens a finding with its YAML.
 	for _, k := range []string{":", "s", "t", "o", "enter"} {
 		drv.Key(k)
 	}
-	drv.Shows(5*time.Second, "DiskPool/mayastor/hdd-worker-2-pkf7", "StorageClass/mayastor")
+	drv.Shows("DiskPool/mayastor/hdd-worker-2-pkf7", "StorageClass/mayastor")
 	drv.Key("enter")
-	drv.Shows(5*time.Second, "Why", "YAML", "pool_status: Online")
+	drv.Shows("Why", "YAML", "pool_status: Online")
 	if quit := drv.Key("q"); !quit {
 		t.Fatal("q must quit")
 	}
@@ -226,13 +226,13 @@ func TestPageGoldens(t *testing.T) {
 		{"event_detail", []string{":", "e", "v", "enter", "j", "j", "j", "j", "enter"}, "Vault is sealed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := ui.NewConsole(ui.ConsoleOptions{Color: false})
-			drv := uitest.New(t, m, oneShot(snap), 80, 24)
-			drv.Shows(time.Second, "worst first") // the snapshot has arrived
+			m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+			drv := uitest.New(t, m, 80, 24)
+			drv.Shows("worst first") // the snapshot has arrived
 			for _, k := range tc.keys {
 				drv.Key(k)
 			}
-			out := drv.Shows(time.Second, tc.want)
+			out := drv.Shows(tc.want)
 			assertFits(t, out, 80, 24)
 			golden.RequireEqual(t, []byte(out))
 		})
@@ -241,7 +241,7 @@ func TestPageGoldens(t *testing.T) {
 
 // liveDemo runs the console on the live simulated platform (hub, informers, Omni watches over gRPC,
 // Vault polling) with the demo's faults as actions, at 100×30; everything stops with the test.
-func liveDemo(t *testing.T) *uitest.Driver {
+func liveDemo(t *testing.T) *uitest.Driver[*app.Model] {
 	t.Helper()
 	d, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
@@ -259,5 +259,5 @@ func liveDemo(t *testing.T) *uitest.Driver {
 		actions = append(actions, keyAction(f))
 	}
 	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false, Actions: actions, ActionsTitle: "Demo faults"})
-	return uitest.New(t, m, ch, 100, 30)
+	return uitest.New(t, m, 100, 30)
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -18,11 +17,11 @@ func TestNodePageLive(t *testing.T) {
 	for _, k := range []string{":", "n", "o", "d", "e", "s", "enter"} {
 		drv.Key(k)
 	}
-	drv.Shows(30*time.Second, "Overview › Nodes")
+	drv.Shows("Overview › Nodes")
 	c := kubeClient(t)
 	createNode(t, c, "e2e-live-node")
-	drv.Shows(30*time.Second, "e2e-live-node")
-	drv.Until(60*time.Second, "the node Ready (set by kwok)", func(s string) bool {
+	drv.Shows("e2e-live-node")
+	drv.Until("the node Ready (set by kwok)", func(s string) bool {
 		for _, l := range strings.Split(s, "\n") {
 			if strings.Contains(l, "e2e-live-node") && strings.Contains(l, "Ready") && !strings.Contains(l, "NotReady") {
 				return true
@@ -33,7 +32,7 @@ func TestNodePageLive(t *testing.T) {
 	if err := c.CoreV1().Nodes().Delete(context.Background(), "e2e-live-node", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	drv.Until(30*time.Second, "the deleted node gone", func(s string) bool { return !strings.Contains(s, "e2e-live-node") })
+	drv.Until("the deleted node gone", func(s string) bool { return !strings.Contains(s, "e2e-live-node") })
 	if !strings.Contains(drv.Screen(), "lab") {
 		t.Fatalf("header lacks the platform name:\n%s", drv.Screen())
 	}

@@ -24,11 +24,11 @@ func TestWarningEventsLive(t *testing.T) {
 	waitNodeReady(t, c, node)
 
 	drv := kubeConsole(t)
-	drv.Shows(30*time.Second, "Overview")
+	drv.Shows("Overview")
 	for _, k := range []string{":", "e", "v", "e", "n", "t", "s", "enter"} {
 		drv.Key(k)
 	}
-	drv.Shows(30*time.Second, "Overview › Warning events", "Warning events about")
+	drv.Shows("Overview › Warning events", "Warning events about")
 
 	about := corev1.ObjectReference{Kind: "Node", Name: node, UID: "", APIVersion: "v1"}
 	now := metav1.NewTime(time.Now().Add(-time.Minute).Truncate(time.Second))
@@ -63,7 +63,7 @@ func TestWarningEventsLive(t *testing.T) {
 		}
 	})
 
-	scr := drv.Shows(30*time.Second, "Node/"+node, "E2EDiskFailing", "E2EProbeFlapping")
+	scr := drv.Shows("Node/"+node, "E2EDiskFailing", "E2EProbeFlapping")
 	if strings.Contains(scr, "E2ENormalThing") {
 		t.Fatalf("a Normal event must not be listed:\n%s", scr)
 	}
@@ -74,9 +74,9 @@ func TestWarningEventsLive(t *testing.T) {
 		drv.Key(string(r))
 	}
 	drv.Key("enter")
-	drv.Shows(10*time.Second, "filter: E2EDisk")
+	drv.Shows("filter: E2EDisk")
 	drv.Key("enter")
-	drv.Shows(10*time.Second, "Node "+node, "Recent Warning events", "E2EProbeFlapping", "×4", "health probe failed 4 times",
+	drv.Shows("Node "+node, "Recent Warning events", "E2EProbeFlapping", "×4", "health probe failed 4 times",
 		"E2EDiskFailing", "×3", "12 reallocated sectors")
 
 	// The section is live: the event recurs, its count moves.
@@ -88,7 +88,7 @@ func TestWarningEventsLive(t *testing.T) {
 	if _, err := c.CoreV1().Events(metav1.NamespaceDefault).Update(ctx, got, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	drv.Shows(30*time.Second, "E2EDiskFailing", "×5")
+	drv.Shows("E2EDiskFailing", "×5")
 	if !drv.Key("q") {
 		t.Fatal("q must quit")
 	}

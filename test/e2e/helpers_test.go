@@ -14,6 +14,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	corev1 "k8s.io/api/core/v1"
@@ -76,7 +77,7 @@ func runCLIWhile(ctx context.Context, t *testing.T, env map[string]string, durin
 
 // kubeConsole opens the console, 120×30, on a hub watching the lab's kube-apiserver (context
 // lab-token); the hub stops at the test's end.
-func kubeConsole(t *testing.T) *uitest.Driver {
+func kubeConsole(t *testing.T) *uitest.Driver[*app.Model] {
 	t.Helper()
 	kube, err := platform.ConnectKube(platform.KubeOptions{Kubeconfig: shared.lab.KubeconfigPath(), Context: "lab-token"},
 		platform.MapLookup(nil))
@@ -89,7 +90,9 @@ func kubeConsole(t *testing.T) *uitest.Driver {
 	go hub.Run(ctx)
 	ch, unsub := hub.Subscribe()
 	t.Cleanup(unsub)
-	return uitest.New(t, ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false}), ch, 120, 30)
+	drv := uitest.New(t, ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false}), 120, 30)
+	drv.Deadline = time.Minute // a live cluster: the guard is generous
+	return drv
 }
 
 // only keeps the named lab variables.

@@ -15,6 +15,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	appsv1 "k8s.io/api/apps/v1"
@@ -99,9 +100,10 @@ func TestLayersStatusAndConsole(t *testing.T) {
 	go hub.Run(hctx)
 	ch, unsub := hub.Subscribe()
 	defer unsub()
-	drv := uitest.New(t, ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false}), ch, 200, 60)
+	drv := uitest.New(t, ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: false}), 200, 60)
+	drv.Deadline = time.Minute // a live cluster: the guard is generous
 
-	scr := drv.Until(60*time.Second, "every layer's status on the overview", func(s string) bool {
+	scr := drv.Until("every layer's status on the overview", func(s string) bool {
 		return overviewMatches(s, want) && strings.Contains(plainScreen(s), "DiskPool/mayastor/e2e-hdd-worker-3 — Faulted")
 	})
 	if !strings.Contains(scr, "lab") {
@@ -109,7 +111,7 @@ func TestLayersStatusAndConsole(t *testing.T) {
 	}
 	for _, layer := range layerOrder {
 		layerJump(drv, string(layer))
-		drv.Until(30*time.Second, "the "+string(layer)+" page with every finding", func(s string) bool {
+		drv.Until("the "+string(layer)+" page with every finding", func(s string) bool {
 			return layerPageMatches(s, want[layer])
 		})
 	}
@@ -119,16 +121,16 @@ func TestLayersStatusAndConsole(t *testing.T) {
 	layerJump(drv, "storage")
 	lw.replaceStatus(layerResDiskPool, "mayastor", "e2e-hdd-worker-2", diskPoolStatus("Online", 3000588304384, 536870912000))
 	want = layersPhase2(now)
-	drv.Until(30*time.Second, "the pool Online and the StorageClass OK on the storage page", func(s string) bool {
+	drv.Until("the pool Online and the StorageClass OK on the storage page", func(s string) bool {
 		return layerPageMatches(s, want[health.LayerStorage])
 	})
 	layerJump(drv, "gitops")
 	lw.replaceStatus(layerResApplication, "argocd", "e2e-garagehq", appStatus(now, "Synced", "Healthy", "", "Succeeded", ""))
-	drv.Until(30*time.Second, "the App Synced and Healthy on the gitops page", func(s string) bool {
+	drv.Until("the App Synced and Healthy on the gitops page", func(s string) bool {
 		return layerPageMatches(s, want[health.LayerGitOps])
 	})
 	layerJump(drv, "overview")
-	drv.Until(30*time.Second, "the overview after the repairs", func(s string) bool {
+	drv.Until("the overview after the repairs", func(s string) bool {
 		return overviewMatches(s, want) && strings.Contains(plainScreen(s), "Application/argocd/e2e-kuma: OutOfSync")
 	})
 	if rep, code := checkLayersStatus(t, "after the pool and App repairs", want); rep.Overall != health.Down || code != 2 {
@@ -152,11 +154,11 @@ func TestLayersStatusAndConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = layersPhase3(now)
-	drv.Until(30*time.Second, "the overview with nothing Down in the layers written", func(s string) bool {
+	drv.Until("the overview with nothing Down in the layers written", func(s string) bool {
 		return overviewMatches(s, want)
 	})
 	layerJump(drv, "storage")
-	drv.Until(30*time.Second, "the StorageClass no longer default on the storage page", func(s string) bool {
+	drv.Until("the StorageClass no longer default on the storage page", func(s string) bool {
 		return layerPageMatches(s, want[health.LayerStorage])
 	})
 	// Nothing written is Down any more: the exit code is 1 unless something this test did not write (the
@@ -487,7 +489,7 @@ func layerPageMatches(screen string, want []layerWant) bool {
 }
 
 // layerJump types `:target` and enter.
-func layerJump(d *uitest.Driver, target string) {
+func layerJump(d *uitest.Driver[*app.Model], target string) {
 	d.T.Helper()
 	d.Key(":")
 	for _, r := range target {

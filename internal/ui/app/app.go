@@ -16,6 +16,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/shell"
+	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
@@ -334,7 +335,7 @@ func (m *Model) headerLine() string {
 	if m.snap.Demo {
 		left += " " + m.theme.Subtle.Render("[demo]")
 	}
-	right := m.theme.Status(m.snap.Report.Overall)
+	right := console.Status(m.theme, m.snap.Report.Overall)
 	if !m.snap.At.IsZero() {
 		right += m.theme.Subtle.Render("  " + m.snap.At.Format("15:04:05"))
 	}
@@ -385,12 +386,12 @@ func (m *Model) layerSummary() string {
 		return ""
 	}
 	if len(bad) == 0 {
-		return m.theme.StatusStyle(health.OK).Render("all layers ✔")
+		return m.theme.Style(theme.Good).Render("all layers ✔")
 	}
 	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Status > bad[j].Status })
 	parts := make([]string, 0, len(bad))
 	for _, l := range bad {
-		parts = append(parts, string(l.Name)+" "+m.theme.Symbol(l.Status))
+		parts = append(parts, string(l.Name)+" "+console.Symbol(m.theme, l.Status))
 	}
 	return strings.Join(parts, "  ")
 }

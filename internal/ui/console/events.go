@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
@@ -102,14 +101,14 @@ func (p *Events) emptyText() string {
 // eventRows is the pure mapping from a snapshot's events (newest first) to table rows.
 func eventRows(s watch.Snapshot) []table.Row {
 	rows := make([]table.Row, 0, len(s.Events))
-	warn := table.ToneOf(health.Degraded)
+	warn := theme.Warn
 	for _, e := range s.Events {
 		age := s.At.Sub(e.LastSeen)
 		rows = append(rows, table.Row{
 			Key: e.Key(),
 			Cells: []string{units.Duration(age), e.Object.Namespace, e.Object.Kind + "/" + e.Object.Name, e.Reason,
 				strconv.Itoa(int(e.Count)), OneLine(e.Message)},
-			Tones: []table.Tone{table.Subtle, table.Plain, table.Plain, warn},
+			Tones: []theme.Tone{theme.Muted, theme.Plain, theme.Plain, warn},
 			Sort:  []string{sortableDuration(age), "", "", "", fmt.Sprintf("%010d", e.Count)},
 		})
 	}
@@ -240,7 +239,7 @@ func titledEventsSection(t theme.Theme, s watch.Snapshot, title string, refs ...
 	if len(found) == 0 {
 		return append(lines, t.Subtle.Render("  none — "+eventsKept))
 	}
-	warn := t.StatusStyle(health.Degraded)
+	warn := t.Style(theme.Warn)
 	for _, e := range found {
 		lines = append(lines, fmt.Sprintf("  %s %s %s  %s", t.Subtle.Render(fmt.Sprintf("%-5s", units.Duration(s.At.Sub(e.LastSeen)))),
 			warn.Render(fmt.Sprintf("%-18s", e.Reason)), fmt.Sprintf("%6s", "×"+strconv.Itoa(int(e.Count))), OneLine(e.Message)))
@@ -266,7 +265,7 @@ func NewEventDetail(t theme.Theme, e watch.Event) *Detail {
 		}
 		label := func(s string) string { return t.Label.Render(fmt.Sprintf("%-9s", s)) }
 		lines := []string{
-			t.Title.Render("Warning "+ev.Reason) + "  " + t.StatusStyle(health.Degraded).Render("▲") + " " + ev.Object.String(),
+			t.Title.Render("Warning "+ev.Reason) + "  " + t.Style(theme.Warn).Render("▲") + " " + ev.Object.String(),
 			"",
 			label("Seen") + fmt.Sprintf("%d× — last %s ago (%s), first %s ago", ev.Count, units.Duration(s.At.Sub(ev.LastSeen)),
 				ev.LastSeen.UTC().Format("2006-01-02 15:04:05Z"), units.Duration(s.At.Sub(ev.FirstSeen))),

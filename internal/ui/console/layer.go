@@ -60,7 +60,7 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		for _, f := range l.Findings {
 			rows = append(rows, table.Row{Key: f.Object,
 				Cells: []string{f.Status.Symbol(), f.Status.String(), f.Object, f.Reason},
-				Tones: []table.Tone{table.ToneOf(f.Status), table.ToneOf(f.Status)},
+				Tones: []theme.Tone{ToneOf(f.Status), ToneOf(f.Status)},
 				Sort:  []string{string(rune('9' - int(f.Status)))},
 			})
 		}
@@ -96,7 +96,7 @@ func layerColumns(objectWidth, w int) []table.Column {
 
 func (p *LayerPage) View() string {
 	l, _ := p.snap.Report.Layer(p.layer)
-	return tableWithStatus(p.theme, p.table, p.theme.Status(l.Status)+"  "+counts(l), p.w, p.h)
+	return tableWithStatus(p.theme, p.table, Status(p.theme, l.Status)+"  "+counts(l), p.w, p.h)
 }
 
 // OpenFinding opens what fits a finding: a node's full detail, or the finding with its object's YAML.
@@ -128,7 +128,7 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 		return []string{t.Subtle.Render(object + " is no longer part of the " + string(layer) + " layer (gone, or healthy and removed)."),
 			t.Subtle.Render("esc goes back.")}
 	}
-	lines := append([]string{t.Title.Render(f.Object) + "  " + t.Status(f.Status), ""},
+	lines := append([]string{t.Title.Render(f.Object) + "  " + Status(t, f.Status), ""},
 		common.Labelled(t.Label.Render("Why"), f.Reason, fieldLabel, w)...)
 	if f.Hint != "" {
 		lines = append(lines, common.Labelled(t.Label.Render("Do"), f.Hint, fieldLabel, w)...)

@@ -48,7 +48,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 		}
 		taints = strings.Join(ts, ", ")
 	}
-	lines := common.Wrap(t.Title.Render("Node "+n.Name)+"  "+t.Status(f.Status)+" — "+f.Reason, w)
+	lines := common.Wrap(t.Title.Render("Node "+n.Name)+"  "+Status(t, f.Status)+" — "+f.Reason, w)
 	if f.Hint != "" {
 		for _, l := range common.Labelled("→", f.Hint, 2, w) {
 			lines = append(lines, t.Subtle.Render(l))
@@ -73,7 +73,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 				st = health.Degraded
 			}
 		}
-		lines = append(lines, fmt.Sprintf("%s %-20s %-8s %-28s %s", t.Symbol(st), c.Type, c.Status, c.Reason,
+		lines = append(lines, fmt.Sprintf("%s %-20s %-8s %-28s %s", Symbol(t, st), c.Type, c.Status, c.Reason,
 			units.Duration(s.At.Sub(c.LastTransitionTime.Time))))
 		if c.Message != "" && bad {
 			for _, l := range common.Labelled("", c.Message, 4, w) {
@@ -91,7 +91,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 func machineLines(t theme.Theme, m *omni.MachineStatus) []string {
 	spec := m.TypedSpec().Value
 	mf := health.Machine(m)
-	lines := []string{"", t.Label.Render("Omni machine ") + m.Metadata().ID() + "  " + t.Status(mf.Status) + " — " + mf.Reason}
+	lines := []string{"", t.Label.Render("Omni machine ") + m.Metadata().ID() + "  " + Status(t, mf.Status) + " — " + mf.Reason}
 	hw := spec.GetHardware()
 	if hw == nil {
 		return append(lines, t.Subtle.Render("  no hardware reported yet"))

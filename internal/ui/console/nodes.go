@@ -82,7 +82,7 @@ func nodeRows(s watch.Snapshot) ([]table.Row, map[health.Status]int) {
 	for _, n := range s.Nodes {
 		f := health.Node(n)
 		counts[f.Status]++
-		omniCell, omniTone := "—", table.Subtle
+		omniCell, omniTone := "—", theme.Muted
 		if m := byHost[n.Name]; m != nil {
 			mf := health.Machine(m)
 			word := "connected"
@@ -91,17 +91,17 @@ func nodeRows(s watch.Snapshot) ([]table.Row, map[health.Status]int) {
 			} else if mf.Status != health.OK {
 				word = "attention"
 			}
-			omniCell, omniTone = mf.Status.Symbol()+" "+word, table.ToneOf(mf.Status)
+			omniCell, omniTone = mf.Status.Symbol()+" "+word, ToneOf(mf.Status)
 		}
 		age := s.At.Sub(n.CreationTimestamp.Time)
-		tone := table.ToneOf(f.Status)
+		tone := ToneOf(f.Status)
 		rows = append(rows, table.Row{
 			Key: n.Name,
 			Cells: []string{
 				f.Status.Symbol(), n.Name, NodeState(n), Roles(n),
 				n.Status.NodeInfo.KubeletVersion, InternalIP(n), omniCell, n.Status.NodeInfo.OSImage, units.Duration(age),
 			},
-			Tones: []table.Tone{tone, table.Plain, tone, table.Plain, table.Plain, table.Plain, omniTone},
+			Tones: []theme.Tone{tone, theme.Plain, tone, theme.Plain, theme.Plain, theme.Plain, omniTone},
 			Sort:  []string{string(rune('9' - int(f.Status))), "", "", "", "", "", "", "", sortableDuration(age)},
 		})
 	}
@@ -124,7 +124,7 @@ func (p *Nodes) View() string {
 	summary := fmt.Sprintf("%d nodes", len(p.snap.Nodes))
 	for _, s := range []health.Status{health.Down, health.Degraded, health.Unknown} {
 		if counts[s] > 0 {
-			summary += "  " + p.theme.StatusStyle(s).Render(fmt.Sprintf("%s %d %s", s.Symbol(), counts[s], s))
+			summary += "  " + p.theme.Style(ToneOf(s)).Render(fmt.Sprintf("%s %d %s", s.Symbol(), counts[s], s))
 		}
 	}
 	return tableWithStatus(p.theme, p.table, summary, p.w, p.h)

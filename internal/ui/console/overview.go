@@ -206,7 +206,7 @@ func layerRows(r health.Report) []table.Row {
 		rows = append(rows, table.Row{
 			Key:   string(l.Name),
 			Cells: []string{l.Status.Symbol(), string(l.Name), l.Status.String(), counts(l), worst},
-			Tones: []table.Tone{table.ToneOf(l.Status), table.Plain, table.ToneOf(l.Status), table.Plain, table.ToneOf(l.Worst().Status)},
+			Tones: []theme.Tone{ToneOf(l.Status), theme.Plain, ToneOf(l.Status), theme.Plain, ToneOf(l.Worst().Status)},
 		})
 	}
 	return rows
@@ -331,7 +331,7 @@ func (p *Overview) problemLines(f health.Finding, selected bool) []string {
 		}
 		return out
 	}
-	out := []string{p.theme.Symbol(f.Status) + " " + line}
+	out := []string{Symbol(p.theme, f.Status) + " " + line}
 	if hint != "" {
 		out = append(out, p.theme.Subtle.Render(hint))
 	}

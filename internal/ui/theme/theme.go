@@ -6,7 +6,24 @@ import (
 	"image/color"
 
 	"charm.land/lipgloss/v2"
-	"github.com/clubcedille/cedille-tui/internal/health"
+)
+
+// Tone is what a piece of text means, for its colour: the screens say good, warn or bad, and the theme
+// decides how that looks. Callers map their own states to tones (the console maps health statuses).
+type Tone uint8
+
+// The tones. Plain is unstyled text.
+const (
+	Plain Tone = iota
+	// Muted is secondary text, or a state not known yet.
+	Muted
+	// Good is a state that holds: done, healthy, valid.
+	Good
+	// Warn needs attention but works: degraded, a choice to review.
+	Warn
+	// Bad is failed, down or destructive.
+	Bad
+	tones
 )
 
 // Theme is a set of styles for one terminal (each SSH session has its own).
@@ -25,7 +42,7 @@ type Theme struct {
 	TableHead lipgloss.Style
 	Selected  lipgloss.Style
 	Label     lipgloss.Style
-	statuses  [4]lipgloss.Style
+	tones     [tones]lipgloss.Style
 }
 
 // New builds the theme. color=false (NO_COLOR, monochrome consoles) keeps only bold, reverse and
@@ -45,10 +62,10 @@ func New(useColor, dark bool) Theme {
 		t.TableHead = plain.Bold(true)
 		t.Selected = plain.Reverse(true)
 		t.Label = plain.Bold(true)
-		for i := range t.statuses {
-			t.statuses[i] = plain
+		for i := range t.tones {
+			t.tones[i] = plain
 		}
-		t.statuses[health.Down] = plain.Bold(true)
+		t.tones[Bad] = plain.Bold(true)
 		return t
 	}
 	ld := lipgloss.LightDark(dark)
@@ -66,25 +83,18 @@ func New(useColor, dark bool) Theme {
 	t.TableHead = plain.Bold(true).Foreground(muted)
 	t.Selected = plain.Bold(true).Foreground(c("#000000", "#FFFFFF")).Background(c("#DCD3FF", "#3E3470"))
 	t.Label = plain.Bold(true)
-	t.statuses[health.OK] = plain.Foreground(c("#1B7F3B", "#5AD17A"))
-	t.statuses[health.Unknown] = plain.Foreground(muted)
-	t.statuses[health.Degraded] = plain.Foreground(c("#9A6200", "#F2C14E"))
-	t.statuses[health.Down] = plain.Bold(true).Foreground(c("#B00020", "#FF6B6B"))
+	t.tones[Plain] = plain
+	t.tones[Muted] = plain.Foreground(muted)
+	t.tones[Good] = plain.Foreground(c("#1B7F3B", "#5AD17A"))
+	t.tones[Warn] = plain.Foreground(c("#9A6200", "#F2C14E"))
+	t.tones[Bad] = plain.Bold(true).Foreground(c("#B00020", "#FF6B6B"))
 	return t
 }
 
-// StatusStyle is the style of a status.
-func (t Theme) StatusStyle(s health.Status) lipgloss.Style {
-	if s < health.OK || s > health.Down {
-		s = health.Unknown
+// Style is the style of a tone; Plain, and any value outside the tones, is unstyled.
+func (t Theme) Style(tn Tone) lipgloss.Style {
+	if tn >= tones {
+		tn = Plain
 	}
-	return t.statuses[s]
+	return t.tones[tn]
 }
-
-// Status renders "✔ OK", "▲ Degraded", "✖ Down" or "? Unknown".
-func (t Theme) Status(s health.Status) string {
-	return t.StatusStyle(s).Render(s.Symbol() + " " + s.String())
-}
-
-// Symbol renders the status's symbol alone.
-func (t Theme) Symbol(s health.Status) string { return t.StatusStyle(s).Render(s.Symbol()) }

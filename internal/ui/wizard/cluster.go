@@ -6,9 +6,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
 // The cluster review: after the cluster form, every disk the cluster step wipes, per machine, by its
@@ -129,7 +129,7 @@ func (m *Model) reviewView() string {
 	head = append(head, strings.Split(wrap(fmt.Sprintf("Kubernetes %s, Talos %s; %d control planes, %d workers; %s",
 		plan.Canonical(p.Cluster.KubernetesVersion), plan.Canonical(p.Cluster.TalosVersion),
 		len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker)), enc), w), "\n")...)
-	head = append(head, t.StatusStyle(health.Down).Render(fmt.Sprintf("✖ These %s will be WIPED", plural(countDisks(p), "disk")))+
+	head = append(head, t.Style(theme.Bad).Render(fmt.Sprintf("✖ These %s will be WIPED", plural(countDisks(p), "disk")))+
 		fmt.Sprintf(" (%s):", plural(len(p.Machines), "machine")))
 	var foot []string
 	if ps := p.Validate(m.inv); len(ps) > 0 {

@@ -8,7 +8,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
@@ -109,14 +108,14 @@ func (p *disksPane) rows(m *Model) {
 	}
 	rows := make([]table.Row, 0, len(f.Disks))
 	for _, d := range f.Disks {
-		use, tone := "", table.Plain
+		use, tone := "", theme.Plain
 		switch {
 		case d.Matches(pm.InstallDisk):
 			use = "install"
 		case slices.ContainsFunc(pm.PoolDisks, d.Matches):
 			use = "pool"
 		case refusedForAll(d, pm):
-			use, tone = "–", table.Subtle
+			use, tone = "–", theme.Muted
 		}
 		wwid := d.WWID
 		if wwid == "" {
@@ -124,7 +123,7 @@ func (p *disksPane) rows(m *Model) {
 		}
 		cells := []string{use, strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, d.Serial, wwid, units.Binary(d.Size),
 			d.Type, d.Transport, d.BusPath, DiskFlags(d)}
-		tones := make([]table.Tone, len(cells))
+		tones := make([]theme.Tone, len(cells))
 		for i := range tones {
 			tones[i] = tone
 		}
@@ -310,7 +309,7 @@ func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
 		}
 		title := t.Label.Render("Disks of "+name) + " (" + role + ") · machine " + strconv.Itoa(p.idx+1) + "/" + strconv.Itoa(n)
 		top = append(top, common.Fit(title, w))
-		install := t.StatusStyle(health.Degraded).Render("none chosen: i on the disk Talos goes on")
+		install := t.Style(theme.Warn).Render("none chosen: i on the disk Talos goes on")
 		if !pm.InstallDisk.Empty() {
 			path := pm.InstallDisk.ByID
 			linux := ""
@@ -347,8 +346,8 @@ func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
 			common.Fit(t.Subtle.Render("serial ")+d.Serial+t.Subtle.Render("  wwid ")+wwid+t.Subtle.Render("  model ")+d.Model, w))
 		detail = append(detail, common.Fit(t.Subtle.Render("bus    ")+d.BusPath, w))
 		detail = append(detail, strings.Split(wrap(t.Subtle.Render("by-id  ")+orDash(plan.ByIDPath(d)), w), "\n")...)
-		ok := t.StatusStyle(health.OK).Render("✔ ")
-		no := t.StatusStyle(health.Down).Render("✖ ")
+		ok := t.Style(theme.Good).Render("✔ ")
+		no := t.Style(theme.Bad).Render("✖ ")
 		if why := plan.InstallRefusal(d); why != "" {
 			detail = append(detail, strings.Split(wrap(no+"not an install disk: "+why, w), "\n")...)
 		} else {
@@ -387,9 +386,9 @@ func (m *Model) disksBottom(short bool) []string {
 		bottom = append(bottom, "", t.Label.Render("Turn disk encryption on?")+" "+t.Subtle.Render(steps.EncryptionOffReason[len("off: "):]),
 			"why is it wanted? "+t.Key.Render(p.reason+"▏"))
 	case c.Encryption && short:
-		bottom = append(bottom, t.StatusStyle(health.Degraded).Render("encryption ON")+" (e turns it off)")
+		bottom = append(bottom, t.Style(theme.Warn).Render("encryption ON")+" (e turns it off)")
 	case c.Encryption:
-		bottom = append(bottom, "", t.StatusStyle(health.Degraded).Render("encryption ON")+" (e turns it off), because: "+c.EncryptionReason+
+		bottom = append(bottom, "", t.Style(theme.Warn).Render("encryption ON")+" (e turns it off), because: "+c.EncryptionReason+
 			t.Subtle.Render(" — it never unlocked at first boot here; test a reboot on one machine first"))
 	case short:
 		bottom = append(bottom, "encryption off "+t.Subtle.Render("(e turns it on)"))
@@ -397,9 +396,9 @@ func (m *Model) disksBottom(short bool) []string {
 		bottom = append(bottom, "", "encryption "+t.Subtle.Render(steps.EncryptionOffReason)+" (e)")
 	}
 	if ps := m.sv.Plan.Validate(m.inv).Disks(); len(ps) > 0 {
-		bottom = append(bottom, t.StatusStyle(health.Degraded).Render("▲ ")+plural(len(ps), "problem")+": "+t.Label.Render(ps[0].Path)+": "+ps[0].Message)
+		bottom = append(bottom, t.Style(theme.Warn).Render("▲ ")+plural(len(ps), "problem")+": "+t.Label.Render(ps[0].Path)+": "+ps[0].Message)
 	} else if len(m.sv.Plan.Machines) > 0 {
-		bottom = append(bottom, t.StatusStyle(health.OK).Render("✔ every machine's disks are chosen: enter runs the step"))
+		bottom = append(bottom, t.Style(theme.Good).Render("✔ every machine's disks are chosen: enter runs the step"))
 	}
 	if p.note != "" {
 		style := t.Flash

@@ -7,7 +7,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
@@ -98,9 +97,9 @@ func (p *machinesPane) rows(m *Model) {
 	short := shortIDs(ids)
 	rows := make([]table.Row, 0, len(cands))
 	for _, f := range cands {
-		role, tone := "—", table.Subtle
+		role, tone := "—", theme.Muted
 		if pm, ok := m.sv.Plan.Machine(f.ID); ok {
-			tone = table.Plain
+			tone = theme.Plain
 			role = "worker"
 			if pm.Role == plan.RoleControlPlane {
 				role = "control plane"
@@ -115,9 +114,9 @@ func (p *machinesPane) rows(m *Model) {
 			cells[3], cells[4], cells[5], cells[6] = strconv.Itoa(f.Cores), memory(f.MemoryMiB), strconv.Itoa(len(f.Disks)), nicNames(f.NICs)
 		} else {
 			cells[6] = "not connected"
-			tone = table.ToneOf(health.Down)
+			tone = theme.Bad
 		}
-		tones := []table.Tone{tone, tone, tone, tone, tone, tone, tone}
+		tones := []theme.Tone{tone, tone, tone, tone, tone, tone, tone}
 		rows = append(rows, table.Row{Key: f.ID, Cells: cells, Tones: tones})
 	}
 	p.table.SetRows(rows)
@@ -205,9 +204,9 @@ func (m *Model) machinesView() string {
 	counts := roleCounts(p)
 	cps, workers := len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))
 	if cps == plan.ControlPlanes && workers > 0 {
-		counts = t.StatusStyle(health.OK).Render("✔ " + counts)
+		counts = t.Style(theme.Good).Render("✔ " + counts)
 	} else {
-		counts = t.StatusStyle(health.Degraded).Render("▲ " + counts)
+		counts = t.Style(theme.Warn).Render("▲ " + counts)
 	}
 	title := t.Label.Render("Machines connected to Omni")
 	if m.invErr != nil {
@@ -233,7 +232,7 @@ func (m *Model) machinesView() string {
 	ps := p.Validate(m.inv).MachineChoice()
 	if len(ps) == 0 {
 		ps = nil
-		lines = append(lines, t.StatusStyle(health.OK).Render("✔ the choice is valid: enter runs the machines step"), "", "")
+		lines = append(lines, t.Style(theme.Good).Render("✔ the choice is valid: enter runs the machines step"), "", "")
 	} else {
 		lines = append(lines, m.problemLines(ps, 3, w)...)
 	}
@@ -253,7 +252,7 @@ func (m *session) problemLines(ps plan.Problems, n, w int) []string {
 	t := m.theme
 	var out []string
 	for i, p := range ps {
-		lines := strings.Split(wrap(t.StatusStyle(health.Degraded).Render("▲ ")+t.Label.Render(p.Path)+": "+p.Message, w), "\n")
+		lines := strings.Split(wrap(t.Style(theme.Warn).Render("▲ ")+t.Label.Render(p.Path)+": "+p.Message, w), "\n")
 		left := n - len(out)
 		if more := len(ps) - i - 1; more > 0 {
 			left-- // keep a line for "… and N more"

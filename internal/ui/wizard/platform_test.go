@@ -503,7 +503,7 @@ func TestRunPaneItemsAt80x24(t *testing.T) {
 			save(t, dir, platformPlan(t))
 			d := newDriver(t, newVaultModel(t, dir, step), 80, 24)
 			d.shows("Hand-off · not done")
-			d.key("enter")
+			d.press("enter")
 			scr := d.shows(append([]string{"applications " + fmt.Sprint(c.n-len(c.failed)) + "/" + fmt.Sprint(c.n),
 				"following the root Application's children"}, c.visible...)...)
 			assertFits(t, d.m.Render(), 80, 24)
@@ -514,7 +514,7 @@ func TestRunPaneItemsAt80x24(t *testing.T) {
 			if c.more != "" && !strings.Contains(scr, c.more) {
 				t.Errorf("the items left out are counted (%q):\n%s", c.more, scr)
 			}
-			d.key("ctrl+c")
+			d.press("ctrl+c")
 			d.waitQuit()
 		})
 	}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/download"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
 // The run pane: a step's live progress (a byte counter with rate and ETA, the per-object items, the
@@ -38,10 +38,10 @@ func (m *Model) runHeader() []string {
 	case steps.Running:
 		out = append(out, t.Label.Render(s.Title())+" "+t.Key.Render(m.spin.View())+" running")
 	case steps.Done:
-		out = append(out, t.Label.Render(s.Title())+" "+t.StatusStyle(health.OK).Render("✔ done"))
+		out = append(out, t.Label.Render(s.Title())+" "+t.Style(theme.Good).Render("✔ done"))
 		out = append(out, m.doneSummary()...)
 	case steps.Failed:
-		out = append(out, t.Label.Render(s.Title())+" "+t.StatusStyle(health.Down).Render("✖ failed"))
+		out = append(out, t.Label.Render(s.Title())+" "+t.Style(theme.Bad).Render("✖ failed"))
 		out = append(out, m.failure(st.err, w)...)
 	default:
 		out = append(out, t.Label.Render(s.Title()))
@@ -139,9 +139,9 @@ func (m *session) itemLine(it steps.Item) string {
 	sym := t.Subtle.Render("·")
 	switch {
 	case it.Failed:
-		sym = t.StatusStyle(health.Down).Render("✖")
+		sym = t.Style(theme.Bad).Render("✖")
 	case it.OK:
-		sym = t.StatusStyle(health.OK).Render("✔")
+		sym = t.Style(theme.Good).Render("✔")
 	}
 	line := " " + sym + " " + it.Name
 	if it.State != "" {
@@ -263,7 +263,7 @@ func (m *session) outcomeLines() []string {
 	var out []string
 	switch st.state {
 	case steps.Done:
-		out = append(out, t.Label.Render(s.Title())+" "+t.StatusStyle(health.OK).Render("✔ its outcome holds"))
+		out = append(out, t.Label.Render(s.Title())+" "+t.Style(theme.Good).Render("✔ its outcome holds"))
 	case steps.Skipped:
 		out = append(out, t.Label.Render(s.Title())+" "+t.Subtle.Render("– skipped: not in --only"))
 	default:
@@ -296,7 +296,7 @@ func (m *session) allDoneView() string {
 	if m.o.Only != nil {
 		head = "✔ Every selected step's outcome holds (--only)"
 	}
-	out := []string{t.StatusStyle(health.OK).Render(head), ""}
+	out := []string{t.Style(theme.Good).Render(head), ""}
 	if len(p.Machines) > 0 {
 		out = append(out, fmt.Sprintf("cluster %s: %d control planes, %d workers", p.Cluster.Name,
 			len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))))

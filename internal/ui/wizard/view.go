@@ -8,9 +8,9 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
 // The screen: a header, a status line, the body (steps on the left, the current step on the right) and
@@ -212,7 +212,7 @@ func (m *Model) header() string {
 	if n := len(m.o.Steps); n > 0 && m.cur < n && m.loaded {
 		right = "step " + strconv.Itoa(m.cur+1) + "/" + strconv.Itoa(n) + " · " + m.o.Steps[m.cur].Title()
 	} else if m.mode == modeAllDone {
-		right = m.theme.StatusStyle(health.OK).Render("✔ install done")
+		right = m.theme.Style(theme.Good).Render("✔ install done")
 	}
 	return common.Join(left, right, m.w)
 }
@@ -409,9 +409,9 @@ func (m *session) symbol(i int) string {
 	case st.checking || st.state == steps.Running || st.state == steps.Checking:
 		return m.theme.Key.Render(m.spin.View())
 	case st.state == steps.Done:
-		return m.theme.StatusStyle(health.OK).Render("✔")
+		return m.theme.Style(theme.Good).Render("✔")
 	case st.state == steps.Failed:
-		return m.theme.StatusStyle(health.Down).Render("✖")
+		return m.theme.Style(theme.Bad).Render("✖")
 	case st.state == steps.Skipped:
 		return m.theme.Subtle.Render("–")
 	}

@@ -779,3 +779,12 @@ func (m *Model) followLog() {
 		}
 	}
 }
+
+// Idle tells whether nothing the wizard started is in flight: the saved install is read (or its read
+// failed), no Check runs, no inventory read is awaited, and no step runs unless it waits on the
+// operator's answer to a question on screen. Background ticks (the spinner, the inventory refresh) do
+// not count: nothing waits on them. Tests settle on it rather than on a clock.
+func (m *Model) Idle() bool {
+	loading := !m.loaded && m.loadErr == nil
+	return !loading && !m.checking && !m.waitInv && (m.running < 0 || m.prompt != nil)
+}

@@ -228,17 +228,17 @@ func TestQuitWhileRunningAsks(t *testing.T) {
 	d := newDriver(t, m, 80, 24)
 	d.shows("Machines connected to Omni")
 	d.keys("c", "j", "c", "j", "c", "j", "w")
-	d.key("enter")
+	d.press("enter")
 	d.shows("Machines", "running", "waiting for the machines")
-	d.key("q")
+	d.press("q")
 	d.shows("a step is running: quit anyway?")
-	d.key("n")
+	d.press("n")
 	d.shows("Machines", "running")
 	if strings.Contains(d.screen(), "quit anyway") {
 		t.Fatal("n must keep the wizard")
 	}
-	d.key("q")
-	d.key("y")
+	d.press("q")
+	d.press("y")
 	d.waitQuit()
 	sv := load(t, dir)
 	if rec := sv.Steps[steps.Machines]; rec.State != steps.Failed || !strings.Contains(rec.Detail, "context canceled") {

@@ -9,9 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
@@ -31,28 +29,15 @@ type Column struct {
 	Middle bool
 }
 
-// Tone is how a cell is coloured. Rows carry plain text and a tone; only visible cells are styled, so
-// building the rows of a 10 000-object table costs no styling at all.
-type Tone uint8
-
-const (
-	Plain Tone = iota
-	Subtle
-	// StatusTone + a health.Status colours the cell as that status.
-	StatusTone
-)
-
-// ToneOf is the tone of a status.
-func ToneOf(s health.Status) Tone { return StatusTone + Tone(s) }
-
 // Row is one line of the table.
 type Row struct {
 	// Key identifies the row across updates, so the cursor stays on the same object.
 	Key string
 	// Cells are plain text; filtering matches them.
 	Cells []string
-	// Tones optionally colour cells (Plain where missing).
-	Tones []Tone
+	// Tones optionally colour cells (theme.Plain where missing). Rows carry plain text and a tone; only
+	// visible cells are styled, so building the rows of a 10 000-object table costs no styling at all.
+	Tones []theme.Tone
 	// Sort optionally gives per-column sort keys (the lower-cased cell is used where missing).
 	Sort []string
 }
@@ -402,7 +387,7 @@ func (m Model) View() string {
 			}
 			c = common.Fit(c, widths[j])
 			if !selected && i < len(r.Tones) {
-				c = m.style(r.Tones[i]).Render(c)
+				c = m.theme.Style(r.Tones[i]).Render(c)
 			}
 			cells[j] = c
 		}
@@ -428,16 +413,6 @@ func fitMiddle(s string, width int) string {
 	tail := (width - 1) / 2
 	head := width - 1 - tail
 	return ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, w-tail, "")
-}
-
-func (m Model) style(t Tone) lipgloss.Style {
-	switch {
-	case t == Subtle:
-		return m.theme.Subtle
-	case t >= StatusTone:
-		return m.theme.StatusStyle(health.Status(t - StatusTone))
-	}
-	return lipgloss.NewStyle()
 }
 
 // StatusLine describes the position and filter, for the page's own footer line.

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"charm.land/lipgloss/v2"
-	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 )
@@ -24,7 +23,7 @@ func rows(n int) []Row {
 	for i := range out {
 		name := fmt.Sprintf("node-%03d", i)
 		out[i] = Row{Key: name, Cells: []string{name, []string{"Ready", "NotReady"}[i%2]},
-			Tones: []Tone{Plain, ToneOf(health.Status(i % 4))}}
+			Tones: []theme.Tone{theme.Plain, theme.Tone(i % 5)}}
 	}
 	return out
 }
