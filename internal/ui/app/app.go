@@ -15,8 +15,8 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
-	"github.com/clubcedille/cedille-tui/internal/ui/shell"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
+	"github.com/clubcedille/cedille-tui/internal/ui/shell"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
