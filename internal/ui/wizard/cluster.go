@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
@@ -15,16 +17,25 @@ import (
 // /dev/disk/by-id path; the operator types the cluster's name to confirm. Only then does the step run,
 // its Env.Confirm answering from that confirmation.
 
-type reviewPane struct {
-	typed   string
+type reviewScreen struct {
+	*session
+	c       control
+	typed   lineinput.Model // the cluster's name, typed (a paste works)
 	note    string
 	noteErr bool
 	offset  int
 }
 
-func (m *Model) openReview() {
-	m.mode = modeReview
-	m.review = reviewPane{}
+func (r *reviewScreen) SetSize(int, int) {}
+func (r *reviewScreen) Capturing() bool  { return true }
+func (r *reviewScreen) Hint() string {
+	return "review what is wiped, then type the cluster name to confirm"
+}
+
+func (r *reviewScreen) ShortHelp() []key.Binding {
+	k := r.keys
+	return []key.Binding{withHelp(k.Enter, "confirm"), withHelp(k.Back, "back to the form"),
+		key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll"))}
 }
 
 // WipeList is the review's list: per machine, each wiped disk's by-id path and use ("install", "pool"),
@@ -81,46 +92,50 @@ func countDisks(p plan.Plan) int {
 	return n
 }
 
-func (m *Model) reviewKey(k tea.KeyPressMsg) tea.Cmd {
-	r := &m.review
-	p := m.sv.Plan.WithDefaults()
+func (r *reviewScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if paste, ok := msg.(tea.PasteMsg); ok {
+		r.typed, _ = r.typed.Update(paste)
+		return r, nil
+	}
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return r, nil
+	}
+	p := r.sv.Plan.WithDefaults()
 	switch k.String() {
 	case "esc":
-		return m.openForm(m.stepID())
+		return r, r.c.editCur()
 	case "up":
 		r.offset = max(r.offset-1, 0)
 	case "down":
-		r.offset = min(r.offset+1, len(WipeList(p, m.rightWidth())))
-	case "backspace":
-		if rs := []rune(r.typed); len(rs) > 0 {
-			r.typed = string(rs[:len(rs)-1])
-		}
+		r.offset = min(r.offset+1, len(WipeList(p, r.rightWidth())))
 	case "enter":
-		if ps := p.Validate(m.inv); len(ps) > 0 {
+		if ps := p.Validate(r.inv); len(ps) > 0 {
 			r.note, r.noteErr = "the plan is not valid yet ("+ps[0].String()+"): fix it first ([ goes back)", true
-			return nil
+			return r, nil
 		}
-		if r.typed != p.Cluster.Name {
+		if typed := r.typed.Value(); typed != p.Cluster.Name {
 			r.note, r.noteErr = fmt.Sprintf("%q is not the cluster name: nothing was wiped. Type %s exactly, or esc to go back.",
-				r.typed, p.Cluster.Name), true
-			return nil
+				typed, p.Cluster.Name), true
+			return r, nil
 		}
-		m.confirmed = p.Cluster.Name
-		return m.startStep(m.cur)
+		r.confirmed = p.Cluster.Name
+		return r, r.c.run()
 	default:
-		if k.Text != "" {
-			r.typed += k.Text
+		before := r.typed.Value()
+		r.typed, _ = r.typed.Update(k)
+		if r.typed.Value() != before {
 			r.note = ""
 		}
 	}
-	return nil
+	return r, nil
 }
 
-func (m *Model) reviewView() string {
+func (r *reviewScreen) View() string {
+	m := r
 	t := m.theme
 	w := m.rightWidth()
 	p := m.sv.Plan.WithDefaults()
-	r := &m.review
 	enc := "disk encryption off"
 	if p.Cluster.Encryption {
 		enc = "disk encryption ON"
@@ -135,7 +150,7 @@ func (m *Model) reviewView() string {
 	if ps := p.Validate(m.inv); len(ps) > 0 {
 		foot = append(foot, m.problemLines(ps, 2, w)...)
 	}
-	foot = append(foot, "", "Type the cluster name to confirm: "+t.Key.Render(r.typed+"▏"))
+	foot = append(foot, "", "Type the cluster name to confirm: "+t.Key.Render(r.typed.View()))
 	if r.note != "" {
 		style := t.Flash
 		if r.noteErr {

@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
@@ -21,16 +22,58 @@ import (
 // /dev/disk/by-id path, which is what the patches carry (never /dev/sdX, which moves when a USB key is
 // pulled). Enter runs the disks step once every machine's choice is valid.
 
-type disksPane struct {
+type disksScreen struct {
+	*session
+	c       control
 	idx     int // the machine shown, in the plan's order
 	table   table.Model
 	note    string
 	noteErr bool
-	editing bool // typing the encryption reason
-	reason  string
+	editing bool            // typing the encryption reason
+	reason  lineinput.Model // the reason (a paste works)
 }
 
-func newDisksPane(t theme.Theme) disksPane {
+// openDisks is the disks step's picker, on the first machine whose disks are not chosen yet.
+func openDisks(s *session, c control) Screen {
+	ds := &disksScreen{session: s, c: c, table: newDisksTable(s.theme)}
+	ds.open()
+	return ds
+}
+
+func (p *disksScreen) inventoryChanged()      { p.rows() }
+func (p *disksScreen) setTheme(t theme.Theme) { p.table.SetTheme(t) }
+func (p *disksScreen) Capturing() bool        { return p.editing || p.table.Filtering() }
+func (p *disksScreen) SetSize(w, _ int)       { p.table.SetSize(w, p.disksTableHeight()) }
+func (p *disksScreen) Hint() string {
+	return "choose each machine's install disk (i) and, on workers, its pool disks (p)"
+}
+
+func (p *disksScreen) ShortHelp() []key.Binding {
+	k := p.keys
+	if p.editing {
+		return []key.Binding{withHelp(k.Enter, "turn encryption on"), withHelp(k.Back, "leave it off")}
+	}
+	return []key.Binding{withHelp(k.NextMachine, "machine"), withHelp(k.Install, "install"), withHelp(k.Pool, "pool"), k.Encrypt,
+		withHelp(k.Enter, "run")}
+}
+
+// Update: a paste goes to the reason or the filter being typed; a key to the picker.
+func (p *disksScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		switch {
+		case p.editing:
+			p.reason, _ = p.reason.Update(msg)
+		case p.table.Filtering():
+			p.table, _ = p.table.Update(msg)
+		}
+	case tea.KeyPressMsg:
+		return p, p.key(msg)
+	}
+	return p, nil
+}
+
+func newDisksTable(t theme.Theme) table.Model {
 	tb := table.New(t,
 		table.Column{Title: "USE", Width: 7},
 		table.Column{Title: "NAME", Width: 8},
@@ -44,7 +87,7 @@ func newDisksPane(t theme.Theme) disksPane {
 		table.Column{Title: "FLAGS", Width: 9, Flex: 1},
 	)
 	tb.Empty = "Omni reports no disk for this machine."
-	return disksPane{table: tb}
+	return tb
 }
 
 // DiskFlags are a disk's flags as the picker shows them.
@@ -63,13 +106,14 @@ func DiskFlags(d plan.DiskFacts) string {
 }
 
 // disksTableHeight is the table's share of the pane (header included), after the fixed blocks.
-func (m *Model) disksTableHeight() int {
+func (m *disksScreen) disksTableHeight() int {
 	_, th := m.disksLayout()
 	return th
 }
 
 // machine is the machine the picker shows, with its facts when it is connected.
-func (p *disksPane) machine(m *Model) (plan.Machine, plan.MachineFacts, bool) {
+func (p *disksScreen) machine() (plan.Machine, plan.MachineFacts, bool) {
+	m := p
 	ms := m.sv.Plan.Machines
 	if len(ms) == 0 {
 		return plan.Machine{}, plan.MachineFacts{}, false
@@ -84,7 +128,8 @@ func (p *disksPane) machine(m *Model) (plan.Machine, plan.MachineFacts, bool) {
 }
 
 // open shows the first machine whose disks are not chosen yet.
-func (p *disksPane) open(m *Model) {
+func (p *disksScreen) open() {
+	m := p
 	p.note, p.noteErr, p.editing = "", false, false
 	p.idx = 0
 	for i, pm := range m.sv.Plan.Machines {
@@ -94,14 +139,15 @@ func (p *disksPane) open(m *Model) {
 		}
 	}
 	p.table.Top()
-	p.rows(m)
+	p.rows()
 }
 
 func diskKey(d plan.DiskFacts) string { return d.LinuxName + "|" + d.Serial + "|" + d.WWID }
 
 // rows rebuilds the table for the machine shown.
-func (p *disksPane) rows(m *Model) {
-	pm, f, ok := p.machine(m)
+func (p *disksScreen) rows() {
+	m := p
+	pm, f, ok := p.machine()
 	if !ok {
 		p.table.SetRows(nil)
 		return
@@ -143,12 +189,12 @@ func refusedForAll(d plan.DiskFacts, pm plan.Machine) bool {
 }
 
 // cursorDisk is the disk under the cursor.
-func (p *disksPane) cursorDisk(m *Model) (plan.DiskFacts, bool) {
+func (p *disksScreen) cursorDisk() (plan.DiskFacts, bool) {
 	row, ok := p.table.Selected()
 	if !ok {
 		return plan.DiskFacts{}, false
 	}
-	_, f, ok := p.machine(m)
+	_, f, ok := p.machine()
 	if !ok {
 		return plan.DiskFacts{}, false
 	}
@@ -167,8 +213,8 @@ func (m *session) updateMachine(idx int, pm plan.Machine) {
 	m.sv.Plan.Machines = ms
 }
 
-func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
-	p := &m.disks
+func (m *disksScreen) key(k tea.KeyPressMsg) tea.Cmd {
+	p := m
 	if p.editing {
 		return m.reasonKey(k)
 	}
@@ -176,29 +222,31 @@ func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
 		p.table, _ = p.table.Update(k)
 		return nil
 	}
-	pm, f, connected := p.machine(m)
+	pm, f, connected := p.machine()
 	n := len(m.sv.Plan.Machines)
 	switch {
 	case key.Matches(k, m.keys.NextMachine) && n > 0:
 		p.idx = (p.idx + 1) % n
 		p.note = ""
 		p.table.Top()
-		p.rows(m)
+		p.rows()
 		return nil
 	case key.Matches(k, m.keys.PrevMachine) && n > 0:
 		p.idx = (p.idx + n - 1) % n
 		p.note = ""
 		p.table.Top()
-		p.rows(m)
+		p.rows()
 		return nil
 	case key.Matches(k, m.keys.Encrypt):
 		c := &m.sv.Plan.Cluster
 		if c.Encryption {
 			c.Encryption = false
 			p.note, p.noteErr = "disk encryption off", false
-			return m.save()
+			return m.c.save()
 		}
-		p.editing, p.reason = true, c.EncryptionReason
+		p.editing = true
+		p.reason = lineinput.New()
+		p.reason.SetValue(c.EncryptionReason)
 		p.note = ""
 		return nil
 	case key.Matches(k, m.keys.Enter):
@@ -206,7 +254,7 @@ func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
 			p.note, p.noteErr = "not yet: "+ps[0].String(), true
 			return nil
 		}
-		return m.startStep(m.cur)
+		return m.c.run()
 	case key.Matches(k, m.keys.Install), key.Matches(k, m.keys.Pool):
 	default:
 		p.table, _ = p.table.Update(k)
@@ -216,7 +264,7 @@ func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
 		p.note, p.noteErr = "this machine is not connected to Omni: its disks cannot be read", true
 		return nil
 	}
-	d, ok := p.cursorDisk(m)
+	d, ok := p.cursorDisk()
 	if !ok {
 		return nil
 	}
@@ -230,8 +278,8 @@ func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
 		pm.PoolDisks = slices.DeleteFunc(slices.Clone(pm.PoolDisks), d.Matches)
 		m.updateMachine(p.idx, pm)
 		p.note, p.noteErr = "install disk of "+f.Name()+": "+pm.InstallDisk.ByID, false
-		p.rows(m)
-		return m.save()
+		p.rows()
+		return m.c.save()
 	}
 	if pm.Role != plan.RoleWorker {
 		p.note, p.noteErr = f.Name()+" is a control plane: pool disks are for workers (control planes run no Mayastor io-engine)", true
@@ -249,19 +297,19 @@ func (m *Model) disksKey(k tea.KeyPressMsg) tea.Cmd {
 		p.note, p.noteErr = name+" is a Mayastor pool disk: it is wiped", false
 	}
 	m.updateMachine(p.idx, pm)
-	p.rows(m)
-	return m.save()
+	p.rows()
+	return m.c.save()
 }
 
 // reasonKey edits the reason for turning encryption on.
-func (m *Model) reasonKey(k tea.KeyPressMsg) tea.Cmd {
-	p := &m.disks
+func (m *disksScreen) reasonKey(k tea.KeyPressMsg) tea.Cmd {
+	p := m
 	switch k.String() {
 	case "esc":
 		p.editing = false
 		p.note, p.noteErr = "disk encryption stays off", false
 	case "enter":
-		r := strings.TrimSpace(p.reason)
+		r := strings.TrimSpace(p.reason.Value())
 		if r == "" {
 			p.note, p.noteErr = "say why encryption is wanted (it never unlocked here), or esc to leave it off", true
 			return nil
@@ -270,25 +318,19 @@ func (m *Model) reasonKey(k tea.KeyPressMsg) tea.Cmd {
 		c := &m.sv.Plan.Cluster
 		c.Encryption, c.EncryptionReason = true, r
 		p.note, p.noteErr = "disk encryption ON: test a reboot on one machine before the others", false
-		return m.save()
-	case "backspace":
-		if r := []rune(p.reason); len(r) > 0 {
-			p.reason = string(r[:len(r)-1])
-		}
+		return m.c.save()
 	default:
-		if k.Text != "" {
-			p.reason += k.Text
-		}
+		p.reason, _ = p.reason.Update(k)
 	}
 	return nil
 }
 
 // disksLayout renders the blocks around the table and says how tall the table may be.
-func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
+func (m *disksScreen) disksLayout() (blocks [3][]string, tableHeight int) {
 	t := m.theme
 	w := m.rightWidth()
-	p := &m.disks
-	pm, f, connected := p.machine(m)
+	p := m
+	pm, f, connected := p.machine()
 	n := len(m.sv.Plan.Machines)
 
 	// Top: the machine, its install disk by by-id path, its pool disks.
@@ -337,7 +379,7 @@ func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
 
 	// Under the table: the disk under the cursor, in full, and whether it may serve.
 	var detail []string
-	if d, ok := p.cursorDisk(m); ok {
+	if d, ok := p.cursorDisk(); ok {
 		wwid := d.WWID
 		if wwid == "" {
 			wwid = "—"
@@ -375,16 +417,16 @@ func (m *Model) disksLayout() (blocks [3][]string, tableHeight int) {
 
 // disksBottom is the block under the disks: encryption (short: in one line), the plan's first disk
 // problem and the last note, wrapped to the pane.
-func (m *Model) disksBottom(short bool) []string {
+func (m *disksScreen) disksBottom(short bool) []string {
 	t := m.theme
 	w := m.rightWidth()
-	p := &m.disks
+	p := m
 	var bottom []string
 	c := m.sv.Plan.Cluster
 	switch {
 	case p.editing:
 		bottom = append(bottom, "", t.Label.Render("Turn disk encryption on?")+" "+t.Subtle.Render(steps.EncryptionOffReason[len("off: "):]),
-			"why is it wanted? "+t.Key.Render(p.reason+"▏"))
+			"why is it wanted? "+t.Key.Render(p.reason.View()))
 	case c.Encryption && short:
 		bottom = append(bottom, t.Style(theme.Warn).Render("encryption ON")+" (e turns it off)")
 	case c.Encryption:
@@ -417,9 +459,9 @@ func orDash(s string) string {
 	return s
 }
 
-func (m *Model) disksView() string {
+func (m *disksScreen) View() string {
 	blocks, th := m.disksLayout()
-	tb := m.disks.table // a copy sized for this frame: View stays pure
+	tb := m.table // a copy sized for this frame: View stays pure
 	tb.SetSize(m.rightWidth(), min(th, max(tb.Len()+1, 2)))
 	lines := append([]string{}, blocks[0]...)
 	lines = append(lines, strings.Split(tb.View(), "\n")...)
@@ -429,10 +471,4 @@ func (m *Model) disksView() string {
 		lines = append(lines, "")
 	}
 	return strings.Join(append(lines, blocks[2]...), "\n")
-}
-
-// openDisks shows the disk picker.
-func (m *Model) openDisks() {
-	m.mode = modeDisks
-	m.disks.open(m)
 }

@@ -67,8 +67,8 @@ type BoundForm struct {
 
 // PickerSpec is a step whose answers are picked in a screen of its own.
 type PickerSpec struct {
-	// Open shows the picker; it refreshes Omni's machines while open.
-	Open func(m *Model)
+	// Open makes the picker's screen; the wizard reads Omni's machines again while it is shown.
+	Open func(s *session, c control) Screen
 	// Ask is the same choice as plain prompts; it saves the plan as it goes.
 	Ask func(a *accessible, ctx context.Context, env *steps.Env) error
 }
@@ -92,12 +92,10 @@ func Flow(ss []steps.Step) []Registration {
 // installUI is the install's steps' UI halves, by ID.
 func installUI() map[steps.ID]StepUI {
 	return map[steps.ID]StepUI{
-		steps.Preflight: {Auto: true},
-		steps.ISO:       {Form: &FormSpec{NeedsInventory: true, Build: isoBound}},
-		steps.Machines: {Quiet: true, Picker: &PickerSpec{Open: func(m *Model) { m.openMachines() },
-			Ask: (*accessible).askMachines}},
-		steps.Disks: {Quiet: true, Picker: &PickerSpec{Open: func(m *Model) { m.openDisks() },
-			Ask: (*accessible).askDisks}},
+		steps.Preflight:      {Auto: true},
+		steps.ISO:            {Form: &FormSpec{NeedsInventory: true, Build: isoBound}},
+		steps.Machines:       {Quiet: true, Picker: &PickerSpec{Open: openMachines, Ask: (*accessible).askMachines}},
+		steps.Disks:          {Quiet: true, Picker: &PickerSpec{Open: openDisks, Ask: (*accessible).askDisks}},
 		steps.Cluster:        {Form: &FormSpec{NeedsInventory: true, Build: clusterBound}, Confirm: true, Console: true},
 		steps.VaultInit:      {Form: &FormSpec{Build: vaultInitBound}},
 		steps.VaultBootstrap: {Form: &FormSpec{Build: vaultBootstrapBound}},

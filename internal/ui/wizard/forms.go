@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
@@ -458,13 +459,49 @@ func huhTheme(t theme.Theme) huh.Theme {
 	})
 }
 
-// startForm embeds f as the current step's form.
-func (m *Model) startForm(id steps.ID, f *huh.Form) tea.Cmd {
-	f = f.WithTheme(huhTheme(m.theme)).WithShowHelp(true).WithWidth(m.rightWidth())
-	m.form, m.formFor, m.mode = f, id, modeForm
-	init := f.Init()
-	f.Update(tea.WindowSizeMsg{Width: m.rightWidth(), Height: max(m.paneHeight()-2, 1)})
+// formScreen is a step's form, embedded in the pane: its answers are applied to the plan when it is
+// submitted, and answers the plan refuses open it again with the problem flashed.
+type formScreen struct {
+	*session
+	c     control
+	spec  *FormSpec
+	id    steps.ID
+	form  *huh.Form
+	bound BoundForm // the form's answers' apply, and its notes
+}
+
+// newFormScreen opens the current step's form over the plan's values.
+func newFormScreen(s *session, c control, spec *FormSpec) (*formScreen, tea.Cmd) {
+	f := &formScreen{session: s, c: c, spec: spec, id: s.stepID()}
+	return f, f.open()
+}
+
+// open builds the form afresh from the plan.
+func (m *formScreen) open() tea.Cmd {
+	m.bound = m.spec.Build(m.sv.Plan, m.inv, false)
+	m.form = m.bound.Form.WithTheme(huhTheme(m.theme)).WithShowHelp(true).WithWidth(m.rightWidth())
+	init := m.form.Init()
+	m.SetSize(m.rightWidth(), m.paneHeight())
 	return init
+}
+
+func (m *formScreen) SetSize(w, h int) {
+	m.form.WithWidth(w)
+	m.form.Update(tea.WindowSizeMsg{Width: w, Height: max(h-2, 1)})
+}
+
+func (m *formScreen) Capturing() bool { return true }
+func (m *formScreen) Hint() string {
+	return "fill the form: enter next, shift+tab back; saved when submitted; ctrl+c quits"
+}
+
+func (m *formScreen) ShortHelp() []key.Binding {
+	k := m.keys
+	bs := []key.Binding{withHelp(k.Enter, "next"), key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back"))}
+	if m.formCancellable() {
+		bs = append(bs, withHelp(k.Back, "cancel"))
+	}
+	return bs
 }
 
 // The steps' forms, bound to the plan: each builds its form over the plan's values and applies the
@@ -503,25 +540,20 @@ func vaultBootstrapBound(p plan.Plan, _ *plan.Inventory, accessible bool) BoundF
 	}}
 }
 
-// openForm opens the current step's form (id's) over the plan's values.
-func (m *Model) openForm(id steps.ID) tea.Cmd {
-	m.bound = m.ui(m.index(id)).Form.Build(m.sv.Plan, m.inv, false)
-	return m.startForm(id, m.bound.Form)
-}
-
-// updateForm passes a message to the form and acts on its submission.
-func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
-	if m.form == nil {
-		return nil
+// Update passes a message to the form and acts on its submission; esc leaves it when the step has an
+// outcome to go back to.
+func (m *formScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.keys.Back) {
+		return m, m.cancel()
 	}
 	fm, cmd := m.form.Update(msg)
 	if f, ok := fm.(*huh.Form); ok {
 		m.form = f
 	}
 	if m.form.State == huh.StateCompleted {
-		return tea.Batch(cmd, m.submitForm())
+		return m, tea.Batch(cmd, m.submit())
 	}
-	return cmd
+	return m, cmd
 }
 
 // formCancellable tells whether esc leaves the form: only when the step has an outcome to go back to.
@@ -530,51 +562,37 @@ func (m *session) formCancellable() bool {
 	return st.state == steps.Done || st.state == steps.Failed || st.ran
 }
 
-// cancelForm leaves a form unsaved: back to the step's outcome when it has one. Otherwise the form stays,
+// cancel leaves the form unsaved: back to the step's outcome when it has one. Otherwise the form stays,
 // and the flash says what works there: in a form q is typed into the field, ctrl+c quits.
-func (m *Model) cancelForm() tea.Cmd {
+func (m *formScreen) cancel() tea.Cmd {
 	if m.formCancellable() {
-		m.form = nil
-		m.mode = modeView
-		if m.st[m.cur].state == steps.Failed {
-			m.mode = modeRun
-		}
-		return nil
+		return m.c.outcome()
 	}
-	m.flash, m.flashErr = "this step needs its form: fill it, or ctrl+c to quit (what is saved stays saved)", false
+	m.c.setFlash("this step needs its form: fill it, or ctrl+c to quit (what is saved stays saved)", false)
 	return nil
 }
 
-// submitForm saves the form's answers in the plan, then runs the step (or, for a step that wipes,
-// opens its review); answers with a problem reopen the form, the problem flashed.
-func (m *Model) submitForm() tea.Cmd {
-	id, apply := m.formFor, m.bound.Apply
-	m.form, m.bound = nil, BoundForm{}
-	if apply == nil {
-		return nil
-	}
+// submit saves the form's answers in the plan, then runs the step (or, for a step that wipes, opens its
+// review); answers with a problem reopen the form, the problem flashed.
+func (m *formScreen) submit() tea.Cmd {
 	name := m.sv.Plan.Cluster.Name
-	if ps := apply(&m.sv.Plan); len(ps) > 0 {
-		m.flash, m.flashErr = ps[0].String(), true
-		return m.openForm(id)
+	if ps := m.bound.Apply(&m.sv.Plan); len(ps) > 0 {
+		m.c.setFlash(ps[0].String(), true)
+		return m.open()
 	}
-	m.flash = "" // what it said was about the form
+	m.c.setFlash("", false) // what it said was about the form
 	if m.sv.Plan.Cluster.Name != name {
 		m.confirmed = "" // a confirmation names the cluster it was typed for
 	}
 	if m.ui(m.cur).Confirm {
-		m.openReview()
-		return m.save()
+		return m.c.review()
 	}
-	return m.startStep(m.cur)
+	return m.c.run()
 }
 
-func (m *Model) formView() string {
-	if m.form == nil {
-		return ""
-	}
+func (m *formScreen) View() string {
 	title := m.theme.Label.Render(m.o.Steps[m.cur].Title())
-	if rec, ok := m.sv.Steps[m.formFor]; ok && rec.State == steps.Failed && m.st[m.cur].state != steps.Done {
+	if rec, ok := m.sv.Steps[m.id]; ok && rec.State == steps.Failed && m.st[m.cur].state != steps.Done {
 		title += "  " + m.theme.Error.Render("last run failed: ") + rec.Detail
 	}
 	view := title + "\n\n" + m.form.View()

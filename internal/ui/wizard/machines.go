@@ -17,13 +17,22 @@ import (
 // The machines pane: every machine connected to Omni, refreshed every few seconds, with the role the
 // plan gives it; c, w and space choose. Enter runs the machines step once the choice is valid.
 
-type machinesPane struct {
+type machinesScreen struct {
+	*session
+	c       control
 	table   table.Model
 	note    string
 	noteErr bool
 }
 
-func newMachinesPane(t theme.Theme) machinesPane {
+// openMachines is the machines step's picker.
+func openMachines(s *session, c control) Screen {
+	ms := &machinesScreen{session: s, c: c, table: newMachinesTable(s.theme)}
+	ms.rows()
+	return ms
+}
+
+func newMachinesTable(t theme.Theme) table.Model {
 	tb := table.New(t,
 		table.Column{Title: "ROLE", Width: len("control plane")},
 		table.Column{Title: "HOSTNAME", Width: len("controlplane-1"), Flex: 2},
@@ -34,7 +43,24 @@ func newMachinesPane(t theme.Theme) machinesPane {
 		table.Column{Title: "NICS", Width: 8, Flex: 1, Drop: 3},
 	)
 	tb.Empty = "No machine is connected to Omni yet: boot them from the ISO (this list refreshes by itself)."
-	return machinesPane{table: tb}
+	return tb
+}
+
+func (p *machinesScreen) inventoryChanged()      { p.rows() }
+func (p *machinesScreen) setTheme(t theme.Theme) { p.table.SetTheme(t) }
+func (p *machinesScreen) Capturing() bool        { return p.table.Filtering() }
+func (p *machinesScreen) SetSize(w, _ int)       { p.table.SetSize(w, p.machinesTableHeight()) }
+func (p *machinesScreen) Hint() string {
+	return "choose the machines: c control plane, w worker, space not in the cluster"
+}
+
+func (p *machinesScreen) ShortHelp() []key.Binding {
+	k := p.keys
+	if p.table.Filtering() {
+		return []key.Binding{withHelp(k.Enter, "apply filter"), withHelp(k.Back, "clear")}
+	}
+	return []key.Binding{k.CP, k.Worker, key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "out")), withHelp(k.Enter, "run"),
+		p.table.Keys.Filter}
 }
 
 // machinesReserved is the pane's lines around the table: title, counts, a blank; a blank, two detail
@@ -88,7 +114,8 @@ func shortIDs(ids []string) map[string]string {
 
 // rows rebuilds the machines table from the inventory and the plan: the connected machines and those the
 // plan names (connected or not), by hostname.
-func (p *machinesPane) rows(m *Model) {
+func (p *machinesScreen) rows() {
+	m := p
 	cands := plan.Candidates(m.sv.Plan, m.inv)
 	ids := make([]string, len(cands))
 	for i, c := range cands {
@@ -155,20 +182,28 @@ func roleCounts(p plan.Plan) string {
 
 // setRole puts machine id in the plan with role, or takes it out when role is "" (plan.SetRole), and
 // says when its pool disks were dropped.
-func (m *Model) setRole(id string, role plan.Role) {
-	m.machines.note, m.machines.noteErr = "", false
+func (m *machinesScreen) setRole(id string, role plan.Role) {
+	m.note, m.noteErr = "", false
 	if m.sv.Plan.SetRole(id, role, m.inv) {
-		m.machines.note = "its pool disks were dropped: control planes run no Mayastor pool"
+		m.note = "its pool disks were dropped: control planes run no Mayastor pool"
 	}
 }
 
-func (m *Model) machinesKey(k tea.KeyPressMsg) tea.Cmd {
-	mp := &m.machines
+func (m *machinesScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	mp := m
+	if _, ok := msg.(tea.PasteMsg); ok && mp.table.Filtering() {
+		mp.table, _ = mp.table.Update(msg)
+		return m, nil
+	}
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
 	if mp.table.Filtering() {
 		mp.table, _ = mp.table.Update(k)
-		return nil
+		return m, nil
 	}
-	row, ok := mp.table.Selected()
+	row, selected := mp.table.Selected()
 	var role plan.Role
 	switch {
 	case key.Matches(k, m.keys.CP):
@@ -181,26 +216,26 @@ func (m *Model) machinesKey(k tea.KeyPressMsg) tea.Cmd {
 		ps := m.sv.Plan.Validate(m.inv).MachineChoice()
 		if len(ps) > 0 {
 			mp.note, mp.noteErr = "not yet: "+ps[0].Message, true
-			return nil
+			return m, nil
 		}
-		return m.startStep(m.cur)
+		return m, m.c.run()
 	default:
 		mp.table, _ = mp.table.Update(k)
-		return nil
+		return m, nil
 	}
-	if !ok {
-		return nil
+	if !selected {
+		return m, nil
 	}
 	m.setRole(row.Key, role)
-	mp.rows(m)
-	return m.save()
+	mp.rows()
+	return m, m.c.save()
 }
 
-func (m *Model) machinesView() string {
+func (m *machinesScreen) View() string {
 	t := m.theme
 	w := m.rightWidth()
 	p := m.sv.Plan
-	mp := &m.machines
+	mp := m
 	counts := roleCounts(p)
 	cps, workers := len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))
 	if cps == plan.ControlPlanes && workers > 0 {
@@ -271,10 +306,4 @@ func (m *session) problemLines(ps plan.Problems, n, w int) []string {
 		out = append(out, "")
 	}
 	return out[:min(len(out), n)]
-}
-
-// openMachines shows the machines table.
-func (m *Model) openMachines() {
-	m.mode = modeMachines
-	m.machines.rows(m)
 }

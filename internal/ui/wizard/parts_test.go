@@ -130,7 +130,6 @@ func TestColourScreensFit(t *testing.T) {
 	save(t, dir, savedPlan(t, steps.Machines))
 	m := newFake(t, dir, nil)
 	m.theme = theme.New(true, true)
-	m.machines, m.disks = newMachinesPane(m.theme), newDisksPane(m.theme)
 	d := newDriver(t, m, 150, 40)
 	d.shows("Disks of controlplane-1", "SERIAL", "WWID", "BUS PATH")
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
@@ -217,15 +216,16 @@ func TestSubmitRefusedReopensTheForm(t *testing.T) {
 	o.Steps = append(o.Steps, fakeStep{id: steps.Storage, title: "Storage"})
 	m := New(o)
 	m.sv = savedPlan(t, steps.Disks)
-	m.openForm(steps.Storage)
-	apply := m.bound.Apply
-	m.bound.Apply = func(p *plan.Plan) plan.Problems {
+	m.edit(m.index(steps.Storage))
+	f := m.pane.(*formScreen)
+	apply := f.bound.Apply
+	f.bound.Apply = func(p *plan.Plan) plan.Problems {
 		apply(p)
 		return plan.Problems{{Path: "storage.replicas", Message: "many is not a number"}}
 	}
-	m.submitForm()
-	if m.mode != modeForm || m.form == nil || m.formFor != steps.Storage || m.running >= 0 {
-		t.Fatalf("the storage form must reopen: mode %d, form %v, running %d", m.mode, m.form != nil, m.running)
+	f.submit()
+	if sc, ok := m.pane.(*formScreen); !ok || sc.id != steps.Storage || sc.bound.Apply == nil || m.running >= 0 {
+		t.Fatalf("the storage form must reopen: screen %T, running %d", m.pane, m.running)
 	}
 	if !m.flashErr || !strings.Contains(m.flash, "storage.replicas") {
 		t.Errorf("the problem must be flashed: %q", m.flash)

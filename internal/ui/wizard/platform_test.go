@@ -377,7 +377,7 @@ func TestGitOpsFormWritesThePlan(t *testing.T) {
 	d.key("esc") // the form of a step not done yet is needed: esc stays
 	d.shows("this step needs its form")
 	d.key("[")
-	if d.m.mode != modeForm {
+	if _, ok := d.m.pane.(*formScreen); !ok {
 		t.Fatal("[ is typed into the form")
 	}
 }

@@ -51,7 +51,7 @@ func (m *Model) openPrompt(msg askMsg) tea.Cmd {
 	m.dropPrompt()
 	pp := &promptPane{p: msg.prompt, reply: msg.reply, input: m.newInput(msg.prompt.Kind)}
 	m.prompt = pp
-	m.mode = modePrompt
+	m.show(&promptScreen{session: m.session, c: m})
 	m.help, m.flash = false, "" // the status line says what the question expects
 	if pp.p.Kind == steps.PromptCustody {
 		m.confirmQuit = false // a quit question would be hidden under the ceremony's screen
@@ -84,9 +84,8 @@ func (m *Model) dropPrompt() {
 	m.prompt.p.Secret.Wipe()
 	m.prompt.input.Reset()
 	m.prompt = nil
-	if m.mode == modePrompt {
-		m.mode = modeRun
-		m.followLog()
+	if _, ok := m.pane.(*promptScreen); ok {
+		m.show(newRunScreen(m.session, m))
 	}
 }
 
@@ -101,11 +100,11 @@ func (m *Model) answer(a steps.Answer) tea.Cmd {
 }
 
 // custody tells whether the key ceremony holds the screen.
-func (m *Model) custody() bool {
-	return m.mode == modePrompt && m.prompt != nil && m.prompt.p.Kind == steps.PromptCustody
+func (m *session) custody() bool {
+	return m.prompt != nil && m.prompt.p.Kind == steps.PromptCustody
 }
 
-func (m *Model) resizePrompt() {
+func (m *session) resizePrompt() {
 	if m.prompt == nil {
 		return
 	}
@@ -116,8 +115,42 @@ func (m *Model) resizePrompt() {
 	m.prompt.input.SetWidth(max(w-lipgloss.Width(m.prompt.input.Prompt)-1, 1))
 }
 
-// promptPaste gives pasted text to the input (a share is usually pasted).
-func (m *Model) promptPaste(msg tea.PasteMsg) tea.Cmd {
+// promptScreen is a question the running step waits on: a share or a secret typed masked, a yes/no, or
+// the key ceremony, which takes the whole screen (custodyView).
+type promptScreen struct {
+	*session
+	c control
+}
+
+func (m *promptScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if m.prompt == nil {
+		return m, nil
+	}
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		return m, m.paste(msg)
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *promptScreen) View() string {
+	if m.prompt == nil {
+		return ""
+	}
+	return m.promptView()
+}
+
+func (m *promptScreen) SetSize(int, int) { m.resizePrompt() }
+func (m *promptScreen) Capturing() bool {
+	return m.prompt != nil && m.prompt.p.Kind != steps.PromptYesNo
+}
+func (m *promptScreen) Hint() string             { return m.promptHint() }
+func (m *promptScreen) ShortHelp() []key.Binding { return m.promptHelp() }
+
+// paste gives pasted text to the input (a share is usually pasted).
+func (m *promptScreen) paste(msg tea.PasteMsg) tea.Cmd {
 	pp := m.prompt
 	if pp.p.Kind == steps.PromptYesNo || (pp.p.Kind == steps.PromptCustody && !pp.shown) {
 		return nil
@@ -128,8 +161,8 @@ func (m *Model) promptPaste(msg tea.PasteMsg) tea.Cmd {
 	return cmd
 }
 
-// promptKey handles a key on a question's screen.
-func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
+// key handles a key on a question's screen.
+func (m *promptScreen) key(k tea.KeyPressMsg) tea.Cmd {
 	pp := m.prompt
 	if pp == nil {
 		return nil
@@ -140,18 +173,18 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 	case steps.PromptYesNo:
 		switch k.String() {
 		case "y", "Y":
-			return m.answer(steps.Answer{Yes: true})
+			return m.c.answer(steps.Answer{Yes: true})
 		case "n", "N":
-			return m.answer(steps.Answer{Yes: false})
+			return m.c.answer(steps.Answer{Yes: false})
 		case "enter":
-			return m.answer(steps.Answer{Yes: pp.p.Default})
+			return m.c.answer(steps.Answer{Yes: pp.p.Default})
 		}
 		return nil
 	}
 	// A share or a secret.
 	switch {
 	case key.Matches(k, m.keys.Back):
-		m.confirmQuit = true // the step waits on this answer: leaving means quitting (it resumes next time)
+		m.c.askQuit() // the step waits on this answer: leaving means quitting (it resumes next time)
 		return nil
 	case key.Matches(k, m.keys.Enter):
 		value := pp.input.Value()
@@ -160,7 +193,7 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		pp.input.Reset()
-		return m.answer(steps.Answer{Secret: vaultops.NewSecret(value)})
+		return m.c.answer(steps.Answer{Secret: vaultops.NewSecret(value)})
 	}
 	pp.note = ""
 	var cmd tea.Cmd
@@ -170,7 +203,7 @@ func (m *Model) promptKey(k tea.KeyPressMsg) tea.Cmd {
 
 // custodyKey: enter shows the secret once the custodian is ready, then checks the characters typed
 // back; ↑/↓ scroll a long secret; everything else is typed text.
-func (m *Model) custodyKey(k tea.KeyPressMsg) tea.Cmd {
+func (m *promptScreen) custodyKey(k tea.KeyPressMsg) tea.Cmd {
 	pp := m.prompt
 	pp.warnQuit = false
 	if !pp.shown {
@@ -188,7 +221,7 @@ func (m *Model) custodyKey(k tea.KeyPressMsg) tea.Cmd {
 			pp.input.Reset()
 			return nil
 		}
-		return tea.Batch(m.answer(steps.Answer{Yes: true}), tea.ClearScreen)
+		return tea.Batch(m.c.answer(steps.Answer{Yes: true}), tea.ClearScreen)
 	case "up":
 		pp.offset = max(pp.offset-1, 0)
 		return nil
@@ -262,7 +295,7 @@ func custodyMatches(p steps.Prompt, typed string) bool {
 }
 
 // custodyView is the whole screen of the key ceremony: the hand-over, then the secret.
-func (m *Model) custodyView() string {
+func (m *session) custodyView() []string {
 	t, p, w := m.theme, m.prompt.p, m.w
 	if !m.prompt.shown {
 		lines := append(m.custodyTitle(), styled(t.Label, "For "+custodyHolder(p), w)...)
@@ -270,7 +303,7 @@ func (m *Model) custodyView() string {
 		lines = append(lines, "")
 		lines = append(lines, styled(t.Key, "Everyone else looks away now; press enter when "+custodyHolder(p)+" is ready.", w)...)
 		lines = append(lines, t.Subtle.Render("Nothing secret is on screen yet."))
-		return m.fullScreen(append(lines, m.custodyWarn()...))
+		return append(lines, m.custodyWarn()...)
 	}
 	top, secret, room := m.custodySecret()
 	if len(secret) > room {
@@ -279,17 +312,17 @@ func (m *Model) custodyView() string {
 		more := t.Subtle.Render(fmt.Sprintf("… lines %d–%d of %d (↑/↓ scroll)", off+1, off+room-1, len(secret)))
 		secret = append(secret[off:off+room-1:off+room-1], more)
 	}
-	return m.fullScreen(slices.Concat(top, secret, m.custodyTail()))
+	return slices.Concat(top, secret, m.custodyTail())
 }
 
 // custodyTitle is the ceremony screen's first lines.
-func (m *Model) custodyTitle() []string {
+func (m *session) custodyTitle() []string {
 	t := m.theme
 	return []string{common.Join(t.Title.Render(cmp.Or(m.prompt.p.Title, "Key ceremony")), t.Subtle.Render("cedille-tui install"), m.w), ""}
 }
 
 // custodySecret lays the shown secret out: the lines above it, its lines and how many of them fit.
-func (m *Model) custodySecret() (top, secret []string, room int) {
+func (m *session) custodySecret() (top, secret []string, room int) {
 	p := m.prompt.p
 	top = append(m.custodyTitle(), styled(m.theme.Label, "For "+custodyHolder(p)+", shown once: write it down or store it now.", m.w)...)
 	top = append(top, "")
@@ -307,7 +340,7 @@ func custodyAsk(p steps.Prompt) string {
 }
 
 // custodyTail is what follows the secret: its fingerprint, the confirmation and its refusal.
-func (m *Model) custodyTail() []string {
+func (m *session) custodyTail() []string {
 	t, pp := m.theme, m.prompt
 	tail := []string{"", "fingerprint " + t.Label.Render(custodyFingerprint(pp.p)), ""}
 	tail = append(tail, strings.Split(wrap(custodyAsk(pp.p), m.w), "\n")...)
@@ -319,7 +352,7 @@ func (m *Model) custodyTail() []string {
 }
 
 // custodyWarn is the warning after a first ctrl+c.
-func (m *Model) custodyWarn() []string {
+func (m *session) custodyWarn() []string {
 	if !m.prompt.warnQuit {
 		return nil
 	}
@@ -334,13 +367,8 @@ func custodyHolder(p steps.Prompt) string {
 	return p.Holder
 }
 
-// fullScreen fits lines above the footer, into the whole terminal.
-func (m *Model) fullScreen(lines []string) string {
-	return common.Block(strings.Join(lines, "\n"), m.w, m.h-1) + "\n" + m.footer()
-}
-
 // promptView is a share, secret or yes/no question in the right pane.
-func (m *Model) promptView() string {
+func (m *session) promptView() string {
 	t := m.theme
 	pp := m.prompt
 	p := pp.p
@@ -385,7 +413,7 @@ func (m *Model) promptView() string {
 }
 
 // promptHint is the status line on a question's screen.
-func (m *Model) promptHint() string {
+func (m *session) promptHint() string {
 	if m.prompt == nil {
 		return ""
 	}
@@ -401,7 +429,7 @@ func (m *Model) promptHint() string {
 }
 
 // promptHelp is a question's keys.
-func (m *Model) promptHelp() []key.Binding {
+func (m *session) promptHelp() []key.Binding {
 	k := m.keys
 	pp := m.prompt
 	if pp == nil {

@@ -20,7 +20,7 @@ import (
 // for the cluster the kubeconfig.
 
 // runHeaderHeight is the lines above the log: title, outcome or progress, the items, a blank.
-func (m *Model) runHeaderHeight() int {
+func (m *session) runHeaderHeight() int {
 	if m.cur < 0 || m.cur >= len(m.st) {
 		return 2
 	}
@@ -28,7 +28,7 @@ func (m *Model) runHeaderHeight() int {
 }
 
 // runHeader is the part of the run pane above the log.
-func (m *Model) runHeader() []string {
+func (m *session) runHeader() []string {
 	t := m.theme
 	st := m.st[m.cur]
 	s := m.o.Steps[m.cur]
@@ -230,29 +230,6 @@ func (m *session) logLines() []string {
 		lines = steps.DescribeIn(m.o.Steps[m.cur], m.o.Env, m.sv.Plan)
 	}
 	return m.stepLines(lines)
-}
-
-func (m *Model) runView() string {
-	head := m.runHeader()
-	lg := m.log                                       // sized for this frame; followLog keeps the stored one at the end of the log
-	lg.SetSize(m.w, max(m.paneHeight()-len(head), 1)) // the screen's width: a wide command row is not cut
-	return strings.Join(head, "\n") + "\n" + lg.View()
-}
-
-// outcomeView is a step that is not running: its Check's outcome and what it does (or did), scrolled.
-func (m *Model) outcomeView() string {
-	t := m.theme
-	out := m.outcomeLines()
-	if h := m.paneHeight(); len(out) > h {
-		off := min(m.viewOffset, len(out)-h+1)
-		more := len(out) - h + 1 - off
-		tail := t.Subtle.Render(fmt.Sprintf("… %d more lines (↑/↓ scroll)", more))
-		if more == 0 {
-			tail = t.Subtle.Render("(end; ↑ scrolls back)")
-		}
-		out = append(out[off:off+h-1:off+h-1], tail)
-	}
-	return strings.Join(out, "\n")
 }
 
 func (m *session) outcomeLines() []string {

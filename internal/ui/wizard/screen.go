@@ -28,11 +28,11 @@ type Screen interface {
 // control is what a screen asks of the root.
 type control interface {
 	// run runs the current step (saving the plan first); next checks every step again and opens where
-	// the install resumes; edit opens the current step's form or picker; review opens the cluster's
+	// the install resumes; editCur opens the current step's form or picker; review opens the cluster's
 	// review; save writes the plan in the background.
 	run() tea.Cmd
 	next() tea.Cmd
-	edit() tea.Cmd
+	editCur() tea.Cmd
 	review() tea.Cmd
 	save() tea.Cmd
 	// outcome leaves a form without submitting it: back to the step's run or outcome.
@@ -43,8 +43,9 @@ type control interface {
 	reload() tea.Cmd
 	// setFlash shows text on the status line until the next screen.
 	setFlash(text string, isErr bool)
-	// answer replies to the running step's question.
+	// answer replies to the running step's question; askQuit asks whether to quit while it waits.
 	answer(a steps.Answer) tea.Cmd
+	askQuit()
 }
 
 // inventoryReader is a screen that lists Omni's machines: the root refreshes the inventory while it is

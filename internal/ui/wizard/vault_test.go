@@ -274,7 +274,7 @@ func TestCancelledRunUnblocksAsk(t *testing.T) {
 			d.quiet = true
 			d.shows("Vault unseal · not done")
 			d.key("enter")
-			d.until(10*time.Second, "the question", func(string) bool { return d.m.mode == modePrompt })
+			d.until(10*time.Second, "the question", func(string) bool { return d.m.prompting() })
 			d.keys(c.keys...)
 			d.waitQuit()
 			got, err := rec.wait(t)

@@ -23,11 +23,11 @@ func answerQuestions(t *testing.T, d *driver, shares *[]string, secret string) [
 	next := 0
 	// The step asks at least once: wait until it runs (a key's consequences may still be on their way).
 	d.until(time.Minute, "the step to start", func(string) bool {
-		return (d.m.mode == modePrompt && d.m.prompt != nil) || d.m.running >= 0
+		return (d.m.prompting() && d.m.prompt != nil) || d.m.running >= 0
 	})
 	for {
 		d.until(time.Minute, "a question or the step's end", func(string) bool {
-			return (d.m.mode == modePrompt && d.m.prompt != nil) || d.m.running < 0
+			return (d.m.prompting() && d.m.prompt != nil) || d.m.running < 0
 		})
 		if d.m.running < 0 {
 			return kinds

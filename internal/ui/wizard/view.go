@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
+	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
@@ -32,13 +33,13 @@ func (m *Model) Render() string {
 	if m.w < MinWidth || m.h < MinHeight {
 		return common.Block(tooSmall(m.w, m.h), m.w, m.h)
 	}
-	if m.custody() {
-		return m.custodyView() // the key ceremony takes the whole screen
+	if m.custody() { // the key ceremony takes the whole screen, above the footer
+		return common.Block(strings.Join(m.custodyView(), "\n"), m.w, m.h-1) + "\n" + m.footer()
 	}
 	bh := m.bodyHeight()
 	lw := m.leftWidth()
 	left := strings.Split(m.stepList(lw, bh), "\n")
-	right := strings.Split(m.pane(), "\n")
+	right := strings.Split(m.paneView(), "\n")
 	sep := m.theme.Subtle.Render("│")
 	body := make([]string, bh)
 	for i := range body {
@@ -187,20 +188,10 @@ func (m *session) rightWidth() int { return max(m.w-m.leftWidth()-2, 1) }
 // paneHeight is the right pane's height.
 func (m *session) paneHeight() int { return m.bodyHeight() }
 
-// resize gives each component its size.
+// resize gives the screen its size.
 func (m *Model) resize() {
-	w, h := m.rightWidth(), m.paneHeight()
-	m.machines.table.SetSize(w, m.machinesTableHeight())
-	m.disks.table.SetSize(w, m.disksTableHeight())
-	m.log.SetSize(m.w, max(h-m.runHeaderHeight(), 1)) // the screen's width: a wide command row is not cut
-	if m.form != nil {
-		m.form.WithWidth(w)
-		m.form.Update(tea.WindowSizeMsg{Width: w, Height: max(h-2, 1)})
-	}
-	if m.mode == modeRun || m.mode == modeView {
-		m.followLog()
-	}
-	m.resizePrompt()
+	m.pane.SetSize(m.rightWidth(), m.paneHeight())
+	m.resizePrompt() // the ceremony's input is the screen's width
 }
 
 func (m *Model) header() string {
@@ -211,7 +202,7 @@ func (m *Model) header() string {
 	right := ""
 	if n := len(m.o.Steps); n > 0 && m.cur < n && m.loaded {
 		right = "step " + strconv.Itoa(m.cur+1) + "/" + strconv.Itoa(n) + " · " + m.o.Steps[m.cur].Title()
-	} else if m.mode == modeAllDone {
+	} else if m.allDone() {
 		right = m.theme.Style(theme.Good).Render("✔ install done")
 	}
 	return common.Join(left, right, m.w)
@@ -231,39 +222,12 @@ func (m *Model) statusLine() string {
 }
 
 // hint is one line on what to do in the current pane.
-func (m *Model) hint() string {
-	switch m.mode {
-	case modeStart:
-		switch {
-		case m.loadErr != nil:
-			return "the saved install could not be read"
-		case !m.loaded:
-			return "reading the saved install…"
-		case m.waitInv:
-			return "reading Omni's machines and versions…"
-		}
-		return "checking every step from the top: the install resumes at the first one not done"
-	case modeForm:
-		return "fill the form: enter next, shift+tab back; saved when submitted; ctrl+c quits"
-	case modeMachines:
-		return "choose the machines: c control plane, w worker, space not in the cluster"
-	case modeDisks:
-		return "choose each machine's install disk (i) and, on workers, its pool disks (p)"
-	case modeReview:
-		return "review what is wiped, then type the cluster name to confirm"
-	case modeRun:
-		if m.running >= 0 {
-			return m.o.Steps[m.running].Title() + ": running…"
-		}
-	case modePrompt:
-		return m.promptHint()
-	case modeAllDone:
-		if m.o.Only != nil {
-			return "every selected step's outcome holds"
-		}
-		return "every step's outcome holds"
-	}
-	return ""
+func (m *Model) hint() string { return m.pane.Hint() }
+
+// allDone tells whether the end screen is shown.
+func (m *Model) allDone() bool {
+	_, ok := m.pane.(*doneScreen)
+	return ok
 }
 
 func (m *Model) footer() string {
@@ -299,82 +263,7 @@ func (m *Model) globalHelp() []key.Binding {
 }
 
 // paneHelp is the current pane's keys, most useful first.
-func (m *Model) paneHelp() []key.Binding {
-	k := m.keys
-	switch m.mode {
-	case modeForm:
-		bs := []key.Binding{withHelp(k.Enter, "next"), key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back"))}
-		if m.formCancellable() {
-			bs = append(bs, withHelp(k.Back, "cancel"))
-		}
-		return bs
-	case modeMachines:
-		if m.machines.table.Filtering() {
-			return []key.Binding{withHelp(k.Enter, "apply filter"), withHelp(k.Back, "clear")}
-		}
-		return []key.Binding{k.CP, k.Worker, key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "out")), withHelp(k.Enter, "run"),
-			m.machines.table.Keys.Filter}
-	case modeDisks:
-		if m.disks.editing {
-			return []key.Binding{withHelp(k.Enter, "turn encryption on"), withHelp(k.Back, "leave it off")}
-		}
-		return []key.Binding{withHelp(k.NextMachine, "machine"), withHelp(k.Install, "install"), withHelp(k.Pool, "pool"), k.Encrypt,
-			withHelp(k.Enter, "run")}
-	case modeReview:
-		return []key.Binding{withHelp(k.Enter, "confirm"), withHelp(k.Back, "back to the form"),
-			key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll"))}
-	case modeRun:
-		if m.running >= 0 {
-			return []key.Binding{withHelp(k.Up, "scroll")}
-		}
-		switch m.st[m.cur].state {
-		case steps.Failed:
-			bs := []key.Binding{k.Retry}
-			if m.editable() {
-				bs = append(bs, k.Edit)
-			}
-			return append(bs, withHelp(k.Up, "scroll"))
-		case steps.Done:
-			desc := "next step"
-			if m.opensConsole() {
-				desc = "open the console"
-			}
-			bs := []key.Binding{withHelp(k.Enter, desc)}
-			if m.ui(m.cur).Auto {
-				bs = append(bs, withHelp(k.Retry, "probe again"))
-			}
-			return append(bs, withHelp(k.Up, "scroll"), k.Prev)
-		}
-	case modeView:
-		st := m.st[m.cur]
-		bs := []key.Binding{withHelp(k.Enter, "next step")}
-		if st.state != steps.Done && st.state != steps.Skipped {
-			bs = []key.Binding{withHelp(k.Enter, "run")}
-		}
-		if m.editable() && st.state != steps.Skipped {
-			bs = append(bs, withHelp(k.Edit, "change"))
-		}
-		if m.ui(m.cur).Auto {
-			bs = append(bs, withHelp(k.Retry, "probe again"))
-		}
-		if len(m.outcomeLines()) > m.paneHeight() {
-			bs = append(bs, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll")))
-		}
-		return append(bs, k.Prev, k.Next)
-	case modePrompt:
-		return m.promptHelp()
-	case modeAllDone:
-		if m.sv.Plan.Cluster.Kubeconfig != "" {
-			return []key.Binding{withHelp(k.Enter, "open the console"), k.Prev}
-		}
-		return []key.Binding{withHelp(k.Enter, "quit"), k.Prev}
-	case modeStart:
-		if m.loadErr != nil {
-			return []key.Binding{k.Retry}
-		}
-	}
-	return nil
-}
+func (m *Model) paneHelp() []key.Binding { return m.pane.ShortHelp() }
 
 func withHelp(b key.Binding, desc string) key.Binding {
 	h := b.Help()
@@ -387,7 +276,7 @@ func (m *Model) stepList(w, h int) string {
 	lines := make([]string, 0, h)
 	for i, s := range m.o.Steps {
 		line := common.Fit(" "+m.symbol(i)+" "+s.Title(), w)
-		if i == m.cur && m.loaded && m.mode != modeAllDone {
+		if i == m.cur && m.loaded && !m.allDone() {
 			line = m.theme.Selected.Render(common.Fit(" "+m.plainSymbol(i)+" "+s.Title(), w))
 		}
 		lines = append(lines, line)
@@ -434,34 +323,12 @@ func (m *session) plainSymbol(i int) string {
 	return "·"
 }
 
-// pane is the right pane's content (Block fits it afterwards).
-func (m *Model) pane() string {
+// paneView is the right pane's content (Block fits it afterwards).
+func (m *Model) paneView() string {
 	if m.help {
 		return m.helpView()
 	}
-	switch m.mode {
-	case modeStart:
-		return m.startView()
-	case modeForm:
-		return m.formView()
-	case modeMachines:
-		return m.machinesView()
-	case modeDisks:
-		return m.disksView()
-	case modeReview:
-		return m.reviewView()
-	case modeRun:
-		return m.runView()
-	case modePrompt:
-		if m.prompt != nil {
-			return m.promptView()
-		}
-	case modeView:
-		return m.outcomeView()
-	case modeAllDone:
-		return m.allDoneView()
-	}
-	return ""
+	return m.pane.View()
 }
 
 func (m *session) startView() string {
@@ -495,7 +362,7 @@ func (m *Model) helpView() string {
 	}{
 		{"Everywhere", []key.Binding{k.Help, k.Quit, k.ForceQuit, k.Prev, k.Next}},
 		{"A step's result", []key.Binding{withHelp(k.Enter, "continue / run"), k.Retry, withHelp(k.Edit, "edit the step's form again")}},
-		{"Machines", []key.Binding{k.CP, k.Worker, k.Out, m.machines.table.Keys.Filter}},
+		{"Machines", []key.Binding{k.CP, k.Worker, k.Out, table.DefaultKeys().Filter}},
 		{"Disks", []key.Binding{k.NextMachine, k.PrevMachine, k.Install, withHelp(k.Pool, "pool disk (workers)"), withHelp(k.Encrypt, "disk encryption")}},
 	}
 	var lines []string

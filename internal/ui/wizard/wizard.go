@@ -12,16 +12,13 @@ package wizard
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/huh/v2"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
-	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
@@ -62,21 +59,6 @@ type Result struct {
 	Kubeconfig string
 }
 
-// mode is what the right pane shows.
-type mode int
-
-const (
-	modeStart    mode = iota // loading the saved install, first checks
-	modeView                 // a step's outcome, or what it will do
-	modeForm                 // a huh form of the current step
-	modeMachines             // the machines table
-	modeDisks                // the disk picker
-	modeReview               // the cluster review and typed confirmation
-	modeRun                  // a step running, or its result
-	modePrompt               // a running step's question (prompt.go)
-	modeAllDone              // every selected step holds
-)
-
 // stepState is what the wizard knows of one step in this session.
 type stepState struct {
 	state    steps.State
@@ -114,7 +96,8 @@ type session struct {
 	running  int // index of the running step, -1 when none
 	spin     spinner.Model
 
-	confirmed string // the cluster name typed on the review screen
+	confirmed string      // the cluster name typed on the review screen
+	prompt    *promptPane // the question a running step waits on (the root routes its answer)
 }
 
 // Model is the wizard's root model: the engine (the stream of the Check or Run under way, the saver,
@@ -127,25 +110,14 @@ type Model struct {
 	saver  *saver
 	seq    int
 
-	mode mode
+	pane Screen // what the pane right of the steps shows
 
 	stream     *stream
 	streamID   int
 	runCancel  context.CancelFunc
 	runEnded   chan struct{}  // closed when the last Run's goroutine returns
 	keyring    *steps.Keyring // the session's, when New made it (Close wipes it)
-	prompt     *promptPane    // the question a running step waits on
 	refreshGen int
-
-	form    *huh.Form
-	formFor steps.ID
-	bound   BoundForm // the form's answers' apply, and its notes
-
-	machines   machinesPane
-	disks      disksPane
-	review     reviewPane
-	log        scroll.Model
-	viewOffset int // the outcome view's scroll
 
 	help        bool
 	confirmQuit bool
@@ -178,9 +150,8 @@ func New(o Options) *Model {
 	o.Steps = ss
 	s := &session{o: o, uis: uis, theme: o.Theme, keys: defaultKeys(), running: -1, st: make([]stepState, len(o.Steps)),
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
-	m := &Model{session: s, ctx: ctx, cancel: cancel, now: now, saver: &saver{store: o.Store}, log: scroll.New(), keyring: ring}
-	m.machines = newMachinesPane(m.theme)
-	m.disks = newDisksPane(m.theme)
+	m := &Model{session: s, ctx: ctx, cancel: cancel, now: now, saver: &saver{store: o.Store}, keyring: ring}
+	m.pane = &startScreen{session: s, c: m}
 	return m
 }
 
@@ -219,8 +190,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.theme = theme.New(m.theme.Color, msg.IsDark())
-		m.machines.table.SetTheme(m.theme)
-		m.disks.table.SetTheme(m.theme)
+		if t, ok := m.pane.(interface{ setTheme(theme.Theme) }); ok {
+			t.setTheme(m.theme)
+		}
 		return m, nil
 	case loadedMsg:
 		return m, m.loadedSaved(msg)
@@ -272,15 +244,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
-	case tea.PasteMsg:
-		if m.mode == modePrompt && m.prompt != nil {
-			return m, m.promptPaste(msg)
-		}
 	}
-	if m.mode == modeForm && m.form != nil {
-		return m, m.updateForm(msg)
+	// The rest is the screen's: a paste, a form's own messages.
+	return m, m.toPane(msg)
+}
+
+// toPane gives msg to the screen.
+func (m *Model) toPane(msg tea.Msg) tea.Cmd {
+	sc := m.pane
+	next, cmd := sc.Update(msg)
+	if m.pane == sc { // else the screen asked the root for another one (control), which stands
+		m.pane = next
 	}
-	return m, nil
+	return cmd
+}
+
+// show makes sc the screen, sized to the pane.
+func (m *Model) show(sc Screen) {
+	m.pane = sc
+	sc.SetSize(m.rightWidth(), m.paneHeight())
 }
 
 func (m *session) busy() bool { return m.checking || m.running >= 0 }
@@ -292,7 +274,11 @@ func (m *session) spinTick() tea.Cmd {
 	return m.spin.Tick
 }
 
-func (m *Model) refreshing() bool { return m.mode == modeMachines || m.mode == modeDisks }
+// refreshing tells whether the screen lists Omni's machines, which are read again while it is shown.
+func (m *Model) refreshing() bool {
+	_, ok := m.pane.(inventoryReader)
+	return ok
+}
 
 // loadedSaved starts the checks once the saved install is read.
 func (m *Model) loadedSaved(msg loadedMsg) tea.Cmd {
@@ -334,8 +320,8 @@ func (m *Model) apply(msg streamMsg) {
 	ev := u.Event
 	if ev.Message != "" {
 		st.log = append(st.log, ev.Message)
-		if i == m.cur {
-			m.followLog()
+		if f, ok := m.pane.(logFollower); ok && i == m.cur {
+			f.follow()
 		}
 	}
 	if len(ev.Items) > 0 {
@@ -395,8 +381,7 @@ func (m *Model) runDone(msg runDoneMsg) tea.Cmd {
 		return tea.Quit
 	}
 	if msg.err != nil {
-		m.mode = modeRun
-		m.followLog()
+		m.show(newRunScreen(m.session, m))
 		return nil
 	}
 	if m.ui(i).Quiet {
@@ -405,15 +390,14 @@ func (m *Model) runDone(msg runDoneMsg) tea.Cmd {
 	if m.ui(i).Console {
 		m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
 	}
-	m.mode = modeRun
-	m.followLog()
+	m.show(newRunScreen(m.session, m))
 	return nil
 }
 
 // next checks every step again and opens where the install now resumes.
 func (m *Model) next() tea.Cmd {
 	m.stopForms()
-	m.mode = modeStart
+	m.show(&startScreen{session: m.session, c: m})
 	return m.startCheck()
 }
 
@@ -429,11 +413,8 @@ func (m *Model) inventory(msg invMsg) tea.Cmd {
 		m.waitInv = false
 		cmds = append(cmds, m.edit(m.cur))
 	}
-	switch m.mode {
-	case modeMachines:
-		m.machines.rows(m)
-	case modeDisks:
-		m.disks.rows(m)
+	if r, ok := m.pane.(inventoryReader); ok {
+		r.inventoryChanged()
 	}
 	if msg.gen == m.refreshGen && m.refreshing() {
 		cmds = append(cmds, m.refreshTick(msg.gen))
@@ -458,7 +439,6 @@ func (m *session) stepID() steps.ID {
 }
 
 func (m *Model) stopForms() {
-	m.form, m.bound = nil, BoundForm{}
 	m.refreshGen++ // ends the refresh loop
 	m.waitInv = false
 }
@@ -469,9 +449,8 @@ func (m *Model) open(i int) tea.Cmd {
 	m.stopForms()
 	m.cur = i
 	m.flash = ""
-	m.viewOffset = 0
 	if i >= len(m.o.Steps) {
-		m.mode = modeAllDone
+		m.show(&doneScreen{session: m.session, c: m})
 		m.result.Finished = true
 		if m.result.Kubeconfig == "" {
 			m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
@@ -480,7 +459,7 @@ func (m *Model) open(i int) tea.Cmd {
 	}
 	switch st := m.st[i]; {
 	case st.state == steps.Done || st.state == steps.Skipped:
-		m.mode = modeView
+		m.show(newOutcomeScreen(m.session, m))
 		return nil
 	case m.ui(i).Auto:
 		return m.startStep(i)
@@ -495,18 +474,21 @@ func (m *Model) edit(i int) tea.Cmd {
 	switch ui := m.ui(i); {
 	case ui.Form != nil:
 		if ui.Form.NeedsInventory && m.inv == nil && m.invErr == nil {
-			m.waitInv, m.mode = true, modeStart
+			m.waitInv = true
+			m.show(&startScreen{session: m.session, c: m})
 			return nil
 		}
-		return m.openForm(m.o.Steps[i].ID())
+		fs, cmd := newFormScreen(m.session, m, ui.Form)
+		m.show(fs)
+		return cmd
 	case ui.Picker != nil:
-		ui.Picker.Open(m)
+		m.show(ui.Picker.Open(m.session, m))
 		return m.startRefresh()
 	case ui.Auto:
 		return m.startStep(i)
 	}
 	// Nothing to ask (vault-unseal, handoff): what the step does; enter runs it.
-	m.mode = modeView
+	m.show(newOutcomeScreen(m.session, m))
 	return nil
 }
 
@@ -514,9 +496,9 @@ func (m *Model) edit(i int) tea.Cmd {
 func (m *Model) startStep(i int) tea.Cmd {
 	m.stopForms()
 	m.cur = i
-	m.mode = modeRun
-	m.log.SetLines(nil)
-	return m.startRun(i)
+	cmd := m.startRun(i)
+	m.show(newRunScreen(m.session, m))
+	return cmd
 }
 
 // errProblems extracts plan problems from a step's error.
@@ -604,7 +586,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if m.capturing() {
-		return m.paneKey(k)
+		return m.toPane(k)
 	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
@@ -627,108 +609,58 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	return m.paneKey(k)
+	return m.toPane(k)
 }
 
-// capturing tells whether the pane is reading text: printable keys (q, ?, [) belong to it then.
-func (m *Model) capturing() bool {
-	switch m.mode {
-	case modeForm:
-		return m.form != nil
-	case modeReview:
-		return true
-	case modePrompt:
-		return m.prompt != nil && m.prompt.p.Kind != steps.PromptYesNo
-	case modeDisks:
-		return m.disks.editing || m.disks.table.Filtering()
-	case modeMachines:
-		return m.machines.table.Filtering()
-	}
-	return false
+// capturing tells whether the screen is reading text: printable keys (q, ?, [) belong to it then.
+func (m *Model) capturing() bool { return m.pane.Capturing() }
+
+// The engine's side of what screens ask (control).
+
+func (m *Model) run() tea.Cmd     { return m.startStep(m.cur) }
+func (m *Model) editCur() tea.Cmd { return m.edit(m.cur) }
+
+// review opens the cluster's review: every disk it wipes, and the name typed to confirm.
+func (m *Model) review() tea.Cmd {
+	m.show(&reviewScreen{session: m.session, c: m})
+	return m.save()
 }
 
-// paneKey gives a key to the current pane.
-func (m *Model) paneKey(k tea.KeyPressMsg) tea.Cmd {
-	switch m.mode {
-	case modeForm:
-		if key.Matches(k, m.keys.Back) {
-			return m.cancelForm()
-		}
-		return m.updateForm(k)
-	case modeMachines:
-		return m.machinesKey(k)
-	case modeDisks:
-		return m.disksKey(k)
-	case modeReview:
-		return m.reviewKey(k)
-	case modeRun:
-		return m.runKey(k)
-	case modePrompt:
-		return m.promptKey(k)
-	case modeView:
-		return m.viewKey(k)
-	case modeAllDone:
-		if key.Matches(k, m.keys.Enter) {
-			return m.saveAndQuit()
-		}
-	case modeStart:
-		if key.Matches(k, m.keys.Retry) && m.loadErr != nil {
-			m.loadErr = nil
-			return loadCmd(m.o.Store)
-		}
+// outcome leaves a form unsubmitted: back to the step's run when it failed, else its outcome.
+func (m *Model) outcome() tea.Cmd {
+	if m.st[m.cur].state == steps.Failed {
+		m.show(newRunScreen(m.session, m))
+	} else {
+		m.show(newOutcomeScreen(m.session, m))
 	}
 	return nil
 }
 
-// runKey: while running, the log scrolls; after, enter goes on, r retries, e edits.
-func (m *Model) runKey(k tea.KeyPressMsg) tea.Cmd {
-	if m.running >= 0 {
-		m.log, _ = m.log.Update(k)
-		return nil
+// finish saves the plan and quits; console: the cluster's kubeconfig goes to the console.
+func (m *Model) finish(console bool) tea.Cmd {
+	if console {
+		m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
+		m.result.Finished = true
 	}
-	st := m.st[m.cur]
-	switch {
-	case st.state == steps.Failed && key.Matches(k, m.keys.Retry):
-		return m.startStep(m.cur)
-	case st.state == steps.Failed && key.Matches(k, m.keys.Edit) && m.editable():
-		return m.edit(m.cur)
-	case st.state == steps.Done && key.Matches(k, m.keys.Enter):
-		if m.opensConsole() {
-			m.result.Kubeconfig = m.sv.Plan.Cluster.Kubeconfig
-			m.result.Finished = true
-			return m.saveAndQuit()
-		}
-		return m.next()
-	case st.state == steps.Done && key.Matches(k, m.keys.Retry) && m.ui(m.cur).Auto:
-		return m.startStep(m.cur)
-	}
-	m.log, _ = m.log.Update(k)
-	return nil
+	return m.saveAndQuit()
 }
 
-// viewKey: a step's outcome; enter goes on (or runs a step without a form), e changes it, r probes again.
-func (m *Model) viewKey(k tea.KeyPressMsg) tea.Cmd {
-	st := m.st[m.cur]
-	switch {
-	case key.Matches(k, m.keys.Up):
-		m.viewOffset = max(m.viewOffset-1, 0)
-	case key.Matches(k, m.keys.Down):
-		m.viewOffset = min(m.viewOffset+1, max(len(m.outcomeLines())-m.paneHeight()+1, 0))
-	case key.Matches(k, m.keys.Enter):
-		if st.state == steps.Done || st.state == steps.Skipped {
-			return m.next()
-		}
-		return m.startStep(m.cur)
-	case key.Matches(k, m.keys.Edit) && m.editable() && st.state != steps.Skipped:
-		return m.edit(m.cur)
-	case key.Matches(k, m.keys.Retry) && st.state != steps.Skipped:
-		if m.ui(m.cur).Auto {
-			return m.startStep(m.cur)
-		}
-		return m.next()
-	}
-	return nil
+// reload reads the saved install again (after it could not be read).
+func (m *Model) reload() tea.Cmd {
+	m.loadErr = nil
+	return loadCmd(m.o.Store)
 }
+
+func (m *Model) setFlash(text string, isErr bool) { m.flash, m.flashErr = text, isErr }
+
+// prompting tells whether a question of the running step is on screen.
+func (m *Model) prompting() bool {
+	_, ok := m.pane.(*promptScreen)
+	return ok
+}
+
+// askQuit asks whether to quit while a step runs (it stops, and resumes next time).
+func (m *Model) askQuit() { m.confirmQuit = true }
 
 // opensConsole tells whether enter on the current step's result opens the console: the cluster or the
 // hand-off is done, the kubeconfig saved, and no selected step follows (else enter goes on to the next
@@ -754,37 +686,4 @@ func (m *session) ui(i int) StepUI {
 		return StepUI{}
 	}
 	return m.uis[m.o.Steps[i].ID()]
-}
-
-// followLog shows the current step's log, scrolled to its end.
-func (m *Model) followLog() {
-	if m.cur < 0 || m.cur >= len(m.st) {
-		return
-	}
-	lines := m.logLines()
-	m.log.SetSize(m.w, max(m.paneHeight()-m.runHeaderHeight(), 1))
-	m.log.SetLines(lines)
-	for range lines {
-		m.log, _ = m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
-	}
-	if m.stepID() == steps.Handoff && m.st[m.cur].state == steps.Done {
-		// The hand-off's summary reads from its beginning.
-		if at := slices.Index(lines, "## Installed"); at >= 0 {
-			for range lines {
-				m.log, _ = m.log.Update(tea.KeyPressMsg{Code: tea.KeyUp})
-			}
-			for range at {
-				m.log, _ = m.log.Update(tea.KeyPressMsg{Code: tea.KeyDown})
-			}
-		}
-	}
-}
-
-// Idle tells whether nothing the wizard started is in flight: the saved install is read (or its read
-// failed), no Check runs, no inventory read is awaited, and no step runs unless it waits on the
-// operator's answer to a question on screen. Background ticks (the spinner, the inventory refresh) do
-// not count: nothing waits on them. Tests settle on it rather than on a clock.
-func (m *Model) Idle() bool {
-	loading := !m.loaded && m.loadErr == nil
-	return !loading && !m.checking && !m.waitInv && (m.running < 0 || m.prompt != nil)
 }
