@@ -102,6 +102,9 @@ func (HandoffStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Even
 	return HandoffResult(allHealthy, path), nil
 }
 
+// HandoffHeading is the first line of the hand-off summary.
+const HandoffHeading = "## Installed"
+
 // HandoffLines is the hand-off summary of a plan, as lines; console is the command line that opens the
 // console where the install ran (Env.ConsoleCommand, as consoleCommand fills it), configDir where the
 // install wrote its files ("" names them relative to the config directory).
@@ -111,7 +114,7 @@ func HandoffLines(p plan.Plan, console, configDir string) []string {
 	s := p.Storage.WithDefaults()
 	v := p.Vault.WithDefaults()
 	pools, _ := p.DiskPools()
-	out := []string{"## Installed",
+	out := []string{HandoffHeading,
 		fmt.Sprintf("- Omni cluster %s: Talos %s, Kubernetes %s, %d control planes, %d workers", p.Cluster.Name,
 			plan.Canonical(p.Cluster.TalosVersion), plan.Canonical(p.Cluster.KubernetesVersion),
 			len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker))),

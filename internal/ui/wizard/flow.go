@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"fmt"
 
 	"charm.land/huh/v2"
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -41,6 +42,15 @@ type StepUI struct {
 	// Console: the step's success hands the cluster's kubeconfig to the console (enter opens it when no
 	// selected step follows).
 	Console bool
+	// Note is a line the wizard adds to the step's result, from what only the screen knows (the
+	// preflight: the terminal's size against what the wizard needs).
+	Note func(w, h int) string
+	// SummaryReplacesItems: once the step is done, its result's summary stands for its live list (the
+	// bootstrap says what became of each SSO secret; the hand-off, whether every Application is healthy).
+	SummaryReplacesItems bool
+	// ReadFrom: once the step is done, its log is shown from the line that starts with it (the hand-off's
+	// summary reads from its beginning), and the result says it scrolls.
+	ReadFrom string
 }
 
 // FormSpec builds a step's form over the plan.
@@ -92,17 +102,19 @@ func Flow(ss []steps.Step) []Registration {
 // installUI is the install's steps' UI halves, by ID.
 func installUI() map[steps.ID]StepUI {
 	return map[steps.ID]StepUI{
-		steps.Preflight:      {Auto: true},
+		steps.Preflight: {Auto: true, Note: func(w, h int) string {
+			return fmt.Sprintf("terminal %d×%d (the wizard needs %d×%d)", w, h, MinWidth, MinHeight)
+		}},
 		steps.ISO:            {Form: &FormSpec{NeedsInventory: true, Build: isoBound}},
 		steps.Machines:       {Quiet: true, Picker: &PickerSpec{Open: openMachines, Ask: (*accessible).askMachines}},
 		steps.Disks:          {Quiet: true, Picker: &PickerSpec{Open: openDisks, Ask: (*accessible).askDisks}},
 		steps.Cluster:        {Form: &FormSpec{NeedsInventory: true, Build: clusterBound}, Confirm: true, Console: true},
 		steps.VaultInit:      {Form: &FormSpec{Build: vaultInitBound}},
-		steps.VaultBootstrap: {Form: &FormSpec{Build: vaultBootstrapBound}},
+		steps.VaultBootstrap: {Form: &FormSpec{Build: vaultBootstrapBound}, SummaryReplacesItems: true},
 		steps.GitOps:         {Form: &FormSpec{Intro: gitopsIntro, Build: gitopsBound}},
 		steps.Storage:        {Form: &FormSpec{Intro: storageIntro, Build: storageBound}},
 		steps.VClusters:      {Form: &FormSpec{Intro: vclustersIntro, Build: vclustersBound}},
-		steps.Handoff:        {Console: true},
+		steps.Handoff:        {Console: true, SummaryReplacesItems: true, ReadFrom: steps.HandoffHeading},
 	}
 }
 

@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -67,11 +66,11 @@ func (m *session) runHeader() []string {
 	return append(out, "")
 }
 
-// shownItems are the current step's live list; a finished hand-off or bootstrap shows its summary in the
-// room instead (it says whether every Application is Synced and Healthy, what became of each SSO secret).
+// shownItems are the current step's live list; once done, a step whose summary stands for it shows that
+// summary in the room instead (SummaryReplacesItems).
 func (m *session) shownItems() []steps.Item {
 	st := m.st[m.cur]
-	if (m.stepID() == steps.Handoff || m.stepID() == steps.VaultBootstrap) && st.state == steps.Done {
+	if m.ui(m.cur).SummaryReplacesItems && st.state == steps.Done {
 		return nil
 	}
 	return st.items
@@ -180,27 +179,28 @@ func (m *session) failure(err error, w int) []string {
 func (m *session) doneSummary() []string {
 	t := m.theme
 	w := m.rightWidth()
+	ui := m.ui(m.cur)
 	res := m.sv.Steps[m.stepID()].Result
-	switch m.stepID() {
-	case steps.Preflight:
-		return []string{fmt.Sprintf("terminal %d×%d (the wizard needs %d×%d)", m.w, m.h, MinWidth, MinHeight)}
-	case steps.ISO:
-		if a, ok := res.Find(steps.ArtifactISO); ok {
-			return digestLines(a.SHA256, w) // the path is in the log and its commands
-		}
-		return nil
-	case steps.Cluster:
-		a, ok := res.Find(steps.ArtifactKubeconfig)
-		if !ok {
-			return nil
-		}
-		return append(strings.Split(wrap("kubeconfig "+t.Label.Render(a.Path), w), "\n"), m.enterNext())
-	case steps.Handoff:
-		return append(wrapLines(slices.Concat(res.Summary, []string{"the summary is below: ↑/↓ scroll it"}), w), m.enterNext())
-	case steps.VaultInit, steps.VaultUnseal, steps.VaultBootstrap, steps.GitOps, steps.Storage, steps.VClusters:
-		return append(wrapLines(res.Summary, w), m.enterNext())
+	var out []string
+	if ui.Note != nil {
+		out = append(out, ui.Note(m.w, m.h))
 	}
-	return nil
+	out = append(out, wrapLines(res.Summary, w)...)
+	if ui.ReadFrom != "" {
+		out = append(out, wrapLines([]string{"the summary is below: ↑/↓ scroll it"}, w)...)
+	}
+	// An ISO by its digest (its path is in the log and its commands); a kubeconfig by its path.
+	if a, ok := res.Find(steps.ArtifactISO); ok {
+		out = append(out, digestLines(a.SHA256, w)...)
+	}
+	a, kubeconfig := res.Find(steps.ArtifactKubeconfig)
+	if kubeconfig {
+		out = append(out, strings.Split(wrap("kubeconfig "+t.Label.Render(a.Path), w), "\n")...)
+	}
+	if len(res.Summary) > 0 || kubeconfig {
+		out = append(out, m.enterNext())
+	}
+	return out
 }
 
 // digestLines show a SHA-256 whole, in two groups of 32 digits a person compares with sha256sum's output:
@@ -252,10 +252,10 @@ func (m *session) outcomeLines() []string {
 	if rec, ok := m.sv.Steps[s.ID()]; ok && rec.State == steps.Failed && st.state != steps.Done {
 		out = append(out, strings.Split(wrap(t.Error.Render("last run failed: ")+rec.Detail, w), "\n")...)
 	}
-	if s.ID() == steps.ISO && st.state == steps.Done && !st.ran {
-		// Downloaded in an earlier session: how to check and write it, as its run said then.
+	if a, ok := m.sv.Steps[s.ID()].Result.Find(steps.ArtifactISO); ok && st.state == steps.Done && !st.ran {
+		// Made in an earlier session: how to check and write it, as its run said then.
 		out = append(out, "")
-		out = append(out, m.stepLines(steps.USBInstructions(m.sv.Plan.ISO.File))...)
+		out = append(out, m.stepLines(steps.USBInstructions(a.Path))...)
 	}
 	out = append(out, "", t.Subtle.Render("What this step does:"))
 	out = append(out, m.stepLines(steps.DescribeIn(s, m.o.Env, m.sv.Plan))...)

@@ -249,8 +249,8 @@ func (s *runScreen) follow() {
 	s.log.SetSize(s.w, max(s.paneHeight()-s.runHeaderHeight(), 1))
 	s.log.SetLines(lines)
 	s.log.GotoBottom()
-	if s.stepID() == steps.Handoff && s.st[s.cur].state == steps.Done {
-		if at := slices.Index(lines, "## Installed"); at >= 0 {
+	if from := s.ui(s.cur).ReadFrom; from != "" && s.st[s.cur].state == steps.Done {
+		if at := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, from) }); at >= 0 {
 			s.log.SetOffset(at)
 		}
 	}
