@@ -36,7 +36,7 @@ func TestTestFlowRuns(t *testing.T) {
 		dir := t.TempDir()
 		d := newDriver(t, New(Options{Flow: testFlow(), Env: &steps.Env{}, Store: steps.NewStore(dir), Theme: theme.New(false, true),
 			Inventory: func(context.Context) (*plan.Inventory, error) { return testInventory(), nil }}), 80, 24)
-		d.shows("step 2/2 · Name", "Name")
+		d.shows("step 2/2 · Name", "Name", "– skipped") // the legend fits beside short titles
 		d.typed("tiny")
 		d.key("enter")
 		d.shows("Name ✔ done")

@@ -173,9 +173,9 @@ func tooSmall(w, h int) string {
 
 func (m *session) bodyHeight() int { return max(m.h-3, 0) }
 
-// leftWidth fits the longest step title, its symbol and a margin.
+// leftWidth fits the longest step title, its symbol and a margin, and the legend's lines.
 func (m *session) leftWidth() int {
-	w := len("Legend") + 3
+	w := ansi.StringWidth(" – skipped") + 1
 	for _, s := range m.o.Steps {
 		w = max(w, ansi.StringWidth(s.Title())+4)
 	}
