@@ -136,7 +136,7 @@ func Help(t theme.Theme, sections []Section, legend string, width, height int) s
 			}
 		}
 	}
-	var lines []string
+	var blocks [][]string
 	for _, s := range sections {
 		var keys []string
 		for _, b := range s.Keys {
@@ -145,35 +145,58 @@ func Help(t theme.Theme, sections []Section, legend string, width, height int) s
 				keys = append(keys, " "+t.Key.Render(common.Fit(h.Key, keyW))+" "+h.Desc)
 			}
 		}
-		if len(keys) == 0 {
-			continue
+		if len(keys) > 0 {
+			blocks = append(blocks, append([]string{t.Label.Render(s.Title)}, keys...))
 		}
-		if len(lines) > 0 {
-			lines = append(lines, "")
-		}
-		lines = append(append(lines, t.Label.Render(s.Title)), keys...)
 	}
 	rows := height
 	if legend != "" {
 		rows = height - 2 // a blank line, then the legend
 	}
-	out := columns(lines, rows, width)
+	out := columns(blocks, rows, width)
 	if legend != "" {
 		out = append(out, "", t.Subtle.Render(legend))
 	}
 	return common.Block(strings.Join(out, "\n"), width, height)
 }
 
-// columns flows lines into as many side-by-side columns as the height needs and the width allows (a
-// column too narrow to read is not drawn: the block's edge cuts it).
-func columns(lines []string, h, w int) []string {
-	if h <= 0 || len(lines) <= h {
-		return lines
+// columns lays the blocks out top to bottom, a blank line between them, into as many side-by-side
+// columns as the height needs: a block starts a new column rather than being split from its title (one
+// taller than the height is split). A column too narrow to read is not drawn: the block's edge cuts it.
+func columns(blocks [][]string, h, w int) []string {
+	var cols [][]string
+	var cur []string
+	for _, b := range blocks {
+		if len(cur) > 0 && h > 0 && len(cur)+1+len(b) > h {
+			cols, cur = append(cols, cur), nil
+		}
+		if len(cur) > 0 {
+			cur = append(cur, "")
+		}
+		cur = append(cur, b...)
+		for h > 0 && len(cur) > h { // a block taller than a column
+			cols, cur = append(cols, cur[:h]), cur[h:]
+		}
 	}
-	colW := max(w/((len(lines)+h-1)/h), 1)
+	if len(cur) > 0 {
+		cols = append(cols, cur)
+	}
+	switch len(cols) {
+	case 0:
+		return nil
+	case 1:
+		return cols[0]
+	}
+	colW := max(w/len(cols), 1)
 	out := make([]string, h)
-	for i, l := range lines {
-		out[i%h] += common.Fit(l, colW)
+	for _, c := range cols {
+		for i := range out {
+			l := ""
+			if i < len(c) {
+				l = c[i]
+			}
+			out[i] += common.Fit(l, colW)
+		}
 	}
 	return out
 }

@@ -132,6 +132,18 @@ func TestHelp(t *testing.T) {
 	if strings.TrimRight(lines[5], " ") != legend {
 		t.Errorf("the legend should be last:\n%s", short)
 	}
+
+	// Five rows: the first section and the blank after it fit, the second's title too, but its keys not:
+	// the title goes with its keys to the next column, never left alone at a column's foot.
+	five := strings.Split(ansi.Strip(Help(plain, sections, legend, 40, 7)), "\n")
+	for i, l := range five[:5] {
+		if strings.HasPrefix(strings.TrimRight(l[:min(len(l), 20)], " "), "Everywhere") && i > 0 {
+			t.Errorf("the second section starts at row %d of the first column, split from its keys:\n%s", i, strings.Join(five, "\n"))
+		}
+	}
+	if !strings.Contains(five[0], "Everywhere") || !strings.Contains(five[2], "ctrl+c") {
+		t.Errorf("the second section should head the second column:\n%s", strings.Join(five, "\n"))
+	}
 }
 
 func TestFlashNewerIsNotClearedByAnOlderTick(t *testing.T) {

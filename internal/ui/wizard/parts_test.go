@@ -227,7 +227,7 @@ func TestSubmitRefusedReopensTheForm(t *testing.T) {
 	if sc, ok := m.pane.(*formScreen); !ok || sc.id != steps.Storage || sc.bound.Apply == nil || m.running >= 0 {
 		t.Fatalf("the storage form must reopen: screen %T, running %d", m.pane, m.running)
 	}
-	if !m.flashErr || !strings.Contains(m.flash, "storage.replicas") {
-		t.Errorf("the problem must be flashed: %q", m.flash)
+	if !m.flash.IsErr() || !strings.Contains(m.flash.Text(), "storage.replicas") {
+		t.Errorf("the problem must be flashed: %q", m.flash.Text())
 	}
 }

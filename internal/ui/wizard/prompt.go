@@ -52,7 +52,8 @@ func (m *Model) openPrompt(msg askMsg) tea.Cmd {
 	pp := &promptPane{p: msg.prompt, reply: msg.reply, input: m.newInput(msg.prompt.Kind)}
 	m.prompt = pp
 	m.show(&promptScreen{session: m.session, c: m})
-	m.help, m.flash = false, "" // the status line says what the question expects
+	m.help = false
+	m.flash.Clear() // the status line says what the question expects
 	if pp.p.Kind == steps.PromptCustody {
 		m.confirmQuit = false // a quit question would be hidden under the ceremony's screen
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
+	"github.com/clubcedille/cedille-tui/internal/ui/shell"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
@@ -30,16 +31,19 @@ func (m *Model) Render() string {
 	if m.w <= 0 || m.h <= 0 {
 		return ""
 	}
-	if m.w < MinWidth || m.h < MinHeight {
-		return common.Block(tooSmall(m.w, m.h), m.w, m.h)
+	if !shell.Fits(m.w, m.h) {
+		return shell.TooSmallView(m.w, m.h)
 	}
 	if m.custody() { // the key ceremony takes the whole screen, above the footer
 		return common.Block(strings.Join(m.custodyView(), "\n"), m.w, m.h-1) + "\n" + m.footer()
 	}
 	bh := m.bodyHeight()
+	if m.help { // the keys take the whole body: two columns of them fit at 80×24
+		return strings.Join([]string{m.header(), m.statusLine(), m.helpView(), m.footer()}, "\n")
+	}
 	lw := m.leftWidth()
 	left := strings.Split(m.stepList(lw, bh), "\n")
-	right := strings.Split(m.paneView(), "\n")
+	right := strings.Split(m.pane.View(), "\n")
 	sep := m.theme.Subtle.Render("│")
 	body := make([]string, bh)
 	for i := range body {
@@ -166,12 +170,7 @@ func shellWords(cmd string) []string {
 	return words
 }
 
-func tooSmall(w, h int) string {
-	return "terminal too small (need 80×24), now " + strconv.Itoa(w) + "×" + strconv.Itoa(h) +
-		": enlarge it, nothing is lost"
-}
-
-func (m *session) bodyHeight() int { return max(m.h-3, 0) }
+func (m *session) bodyHeight() int { return max(m.h-shell.FrameRows, 0) }
 
 // leftWidth fits the longest step title, its symbol and a margin, and the legend's lines.
 func (m *session) leftWidth() int {
@@ -205,20 +204,16 @@ func (m *Model) header() string {
 	} else if m.allDone() {
 		right = m.theme.Style(theme.Good).Render("✔ install done")
 	}
-	return common.Join(left, right, m.w)
+	return shell.Header(left, right, m.w)
 }
 
 // statusLine says what the pane expects, or a flash, or the quit question.
 func (m *Model) statusLine() string {
-	switch {
-	case m.confirmQuit:
-		return m.theme.Banner.Render(common.Fit("a step is running: quit anyway? It stops and resumes next time (y/n)", m.w))
-	case m.flash != "" && m.flashErr:
-		return common.Fit(m.theme.Error.Render("✖ "+m.flash), m.w)
-	case m.flash != "":
-		return common.Fit(m.theme.Flash.Render(m.flash), m.w)
+	st := shell.Status{Hint: m.hint(), Flash: m.flash}
+	if m.confirmQuit {
+		st.Alert = "a step is running: quit anyway? It stops and resumes next time (y/n)"
 	}
-	return common.Fit(m.theme.Subtle.Render(m.hint()), m.w)
+	return shell.StatusLine(m.theme, st, m.w)
 }
 
 // hint is one line on what to do in the current pane.
@@ -231,25 +226,15 @@ func (m *Model) allDone() bool {
 }
 
 func (m *Model) footer() string {
-	var bs []key.Binding
+	bs := append(m.paneHelp(), m.globalHelp()...)
 	switch {
 	case m.confirmQuit:
 		bs = []key.Binding{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "quit")),
 			key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "stay"))}
 	case m.help:
 		bs = []key.Binding{m.keys.Back}
-	default:
-		bs = append(m.paneHelp(), m.globalHelp()...)
 	}
-	parts := make([]string, 0, len(bs))
-	for _, b := range bs {
-		if !b.Enabled() {
-			continue
-		}
-		h := b.Help()
-		parts = append(parts, m.theme.Key.Render(h.Key)+" "+m.theme.KeyDesc.Render(h.Desc))
-	}
-	return common.Fit(strings.Join(parts, m.theme.Subtle.Render(" • ")), m.w)
+	return shell.Footer(m.theme, bs, m.w)
 }
 
 func (m *Model) globalHelp() []key.Binding {
@@ -323,14 +308,6 @@ func (m *session) plainSymbol(i int) string {
 	return "·"
 }
 
-// paneView is the right pane's content (Block fits it afterwards).
-func (m *Model) paneView() string {
-	if m.help {
-		return m.helpView()
-	}
-	return m.pane.View()
-}
-
 func (m *session) startView() string {
 	t := m.theme
 	switch {
@@ -356,25 +333,12 @@ func (m *session) startView() string {
 
 func (m *Model) helpView() string {
 	k := m.keys
-	sections := []struct {
-		title string
-		keys  []key.Binding
-	}{
-		{"Everywhere", []key.Binding{k.Help, k.Quit, k.ForceQuit, k.Prev, k.Next}},
-		{"A step's result", []key.Binding{withHelp(k.Enter, "continue / run"), k.Retry, withHelp(k.Edit, "edit the step's form again")}},
-		{"Machines", []key.Binding{k.CP, k.Worker, k.Out, table.DefaultKeys().Filter}},
-		{"Disks", []key.Binding{k.NextMachine, k.PrevMachine, k.Install, withHelp(k.Pool, "pool disk (workers)"), withHelp(k.Encrypt, "disk encryption")}},
-	}
-	var lines []string
-	for _, s := range sections {
-		lines = append(lines, m.theme.Label.Render(s.title))
-		for _, b := range s.keys {
-			h := b.Help()
-			lines = append(lines, " "+m.theme.Key.Render(common.Fit(h.Key, 12))+" "+h.Desc)
-		}
-	}
-	lines = append(lines, "", m.theme.Subtle.Render("State by symbol: · pending ✔ done ✖ failed – skipped"))
-	return strings.Join(lines, "\n")
+	return shell.Help(m.theme, []shell.Section{
+		{Title: "Everywhere", Keys: []key.Binding{k.Help, k.Quit, k.ForceQuit, k.Prev, k.Next}},
+		{Title: "A step's result", Keys: []key.Binding{withHelp(k.Enter, "continue / run"), k.Retry, withHelp(k.Edit, "edit the step's form again")}},
+		{Title: "Machines", Keys: []key.Binding{k.CP, k.Worker, k.Out, table.DefaultKeys().Filter}},
+		{Title: "Disks", Keys: []key.Binding{k.NextMachine, k.PrevMachine, k.Install, withHelp(k.Pool, "pool disk (workers)"), withHelp(k.Encrypt, "disk encryption")}},
+	}, "State by symbol: · pending ✔ done ✖ failed – skipped", m.w, m.bodyHeight())
 }
 
 // wrap breaks text to width at spaces, as common.Wrap, as one string.

@@ -19,13 +19,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/shell"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 )
 
-// MinWidth and MinHeight are the smallest terminal the wizard draws into.
+// MinWidth and MinHeight are the smallest terminal the wizard draws into: the shell's.
 const (
-	MinWidth  = 80
-	MinHeight = 24
+	MinWidth  = shell.MinWidth
+	MinHeight = shell.MinHeight
 )
 
 // Options configure the wizard.
@@ -122,8 +123,7 @@ type Model struct {
 	help        bool
 	confirmQuit bool
 	quitting    bool
-	flash       string
-	flashErr    bool
+	flash       shell.Flash // until the next screen: the wizard's flashes say what to fix
 	result      Result
 }
 
@@ -227,7 +227,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case savedMsg:
 		if msg.err != nil {
-			m.flash, m.flashErr = "the plan could not be saved: "+msg.err.Error(), true
+			m.flash.Set("the plan could not be saved: "+msg.err.Error(), true)
 		}
 		return m, nil
 	case quitTimeoutMsg:
@@ -448,7 +448,7 @@ func (m *Model) stopForms() {
 func (m *Model) open(i int) tea.Cmd {
 	m.stopForms()
 	m.cur = i
-	m.flash = ""
+	m.flash.Clear()
 	if i >= len(m.o.Steps) {
 		m.show(&doneScreen{session: m.session, c: m})
 		m.result.Finished = true
@@ -569,7 +569,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			if m.runCancel != nil {
 				m.runCancel()
 			}
-			m.flash, m.flashErr = "stopping the step; its state is saved and it resumes next time…", false
+			m.flash.Set("stopping the step; its state is saved and it resumes next time…", false)
 			return tea.Tick(5*time.Second, func(time.Time) tea.Msg { return quitTimeoutMsg{} })
 		case "n", "N", "esc", "q":
 			m.confirmQuit = false
@@ -651,7 +651,13 @@ func (m *Model) reload() tea.Cmd {
 	return loadCmd(m.o.Store)
 }
 
-func (m *Model) setFlash(text string, isErr bool) { m.flash, m.flashErr = text, isErr }
+func (m *Model) setFlash(text string, isErr bool) {
+	if text == "" {
+		m.flash.Clear()
+		return
+	}
+	m.flash.Set(text, isErr) // no tick: it stays until the next screen or flash
+}
 
 // prompting tells whether a question of the running step is on screen.
 func (m *Model) prompting() bool {
