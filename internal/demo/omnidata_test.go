@@ -8,10 +8,10 @@ import (
 
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/siderolabs/omni/client/api/omni/specs"
-	"github.com/siderolabs/omni/client/pkg/client"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
+	"github.com/clubcedille/cedille-tui/internal/omnisim/omnisimtest"
 )
 
 // eraOnePools are the Mayastor pools of PLATFORM.md §2.3: DiskPool → node and disk.
@@ -83,31 +83,16 @@ func TestSeedOmniThroughRealClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	srv, err := omnisim.New(omnisim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv, om := omnisimtest.StartLoopback(t, omnisim.Options{})
 
 	// Twice: seeding again restores rather than fails.
 	for range 2 {
-		if err = SeedOmni(ctx, srv.State()); err != nil {
+		if err := SeedOmni(ctx, srv.State()); err != nil {
 			t.Fatalf("SeedOmni: %v", err)
 		}
 	}
 
-	addr, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	c, err := client.New("grpc://" + addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close() //nolint:errcheck
-
-	st := c.Omni().State()
+	st := om.State()
 
 	statuses, err := safe.StateListAll[*omni.MachineStatus](ctx, st)
 	if err != nil {

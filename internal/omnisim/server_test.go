@@ -18,39 +18,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
+	"github.com/clubcedille/cedille-tui/internal/omnisim/omnisimtest"
 )
-
-func newServer(t *testing.T, opts omnisim.Options) *omnisim.Server {
-	t.Helper()
-
-	srv, err := omnisim.New(opts)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-
-	t.Cleanup(srv.Stop)
-
-	return srv
-}
-
-// dialTCP serves srv on a loopback port and returns a real omni client connected to it.
-func dialTCP(t *testing.T, srv *omnisim.Server, opts ...client.Option) *client.Client {
-	t.Helper()
-
-	addr, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("Listen: %v", err)
-	}
-
-	c, err := client.New("grpc://"+addr.String(), opts...)
-	if err != nil {
-		t.Fatalf("client.New: %v", err)
-	}
-
-	t.Cleanup(func() { _ = c.Close() })
-
-	return c
-}
 
 func testContext(t *testing.T) context.Context {
 	t.Helper()
@@ -79,9 +48,8 @@ func TestStateThroughRealClient(t *testing.T) {
 	t.Parallel()
 
 	ctx := testContext(t)
-	srv := newServer(t, omnisim.Options{})
-	c := dialTCP(t, srv)
-	st := c.Omni().State()
+	srv, om := omnisimtest.StartLoopback(t, omnisim.Options{})
+	st := om.State()
 
 	events := make(chan safe.WrappedStateEvent[*omni.MachineStatus], 16)
 	if err := safe.StateWatchKind(ctx, st, omni.NewMachineStatus("").Metadata(), events, state.WithBootstrapContents(true)); err != nil {
@@ -172,7 +140,7 @@ func TestInProcessClient(t *testing.T) {
 	t.Parallel()
 
 	ctx := testContext(t)
-	srv := newServer(t, omnisim.Options{})
+	srv, _ := omnisimtest.Start(t, omnisim.Options{})
 
 	if err := srv.State().Create(ctx, machineStatus("0003", "worker-2")); err != nil {
 		t.Fatal(err)
@@ -198,8 +166,8 @@ func TestKubeconfigAndTalosconfig(t *testing.T) {
 	t.Parallel()
 
 	ctx := testContext(t)
-	srv := newServer(t, omnisim.Options{Talosconfig: []byte("context: cedille\n")})
-	c := dialTCP(t, srv)
+	srv, om := omnisimtest.StartLoopback(t, omnisim.Options{Talosconfig: []byte("context: cedille\n")})
+	c := om.Client
 	cc := c.Management().WithCluster("cedille-cluster")
 
 	if _, err := cc.Kubeconfig(ctx); status.Code(err) != codes.NotFound {
@@ -272,8 +240,8 @@ func TestCreateSchematic(t *testing.T) {
 	t.Parallel()
 
 	ctx := testContext(t)
-	srv := newServer(t, omnisim.Options{})
-	m := dialTCP(t, srv).Management()
+	_, om := omnisimtest.StartLoopback(t, omnisim.Options{})
+	m := om.Client.Management()
 
 	create := func(exts ...string) *management.CreateSchematicResponse {
 		t.Helper()
@@ -352,7 +320,7 @@ func TestAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := newServer(t, omnisim.Options{AuthorizedKeys: []string{good.PublicKey}})
+	srv, _ := omnisimtest.Start(t, omnisim.Options{AuthorizedKeys: []string{good.PublicKey}})
 	if err = srv.State().Create(ctx, omni.NewCluster("cedille-cluster")); err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +384,7 @@ func TestAuth(t *testing.T) {
 	}
 
 	// RequireAuth alone only wants a signature.
-	loose := newServer(t, omnisim.Options{RequireAuth: true})
+	loose, _ := omnisimtest.Start(t, omnisim.Options{RequireAuth: true})
 	if err = loose.State().Create(ctx, omni.NewCluster("cedille-cluster")); err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +403,7 @@ func TestAuth(t *testing.T) {
 func TestListenRefusesNonLoopback(t *testing.T) {
 	t.Parallel()
 
-	srv := newServer(t, omnisim.Options{})
+	srv, _ := omnisimtest.Start(t, omnisim.Options{})
 
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:0"} {
 		if _, err := srv.Listen(addr); err == nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/omnisim"
+	"github.com/clubcedille/cedille-tui/internal/omnisim/omnisimtest"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/siderolabs/omni/client/pkg/template/operations"
 
@@ -23,7 +25,7 @@ import (
 // machines run is not the end of the wait; the wait ends once all of them run, and a wait that expires
 // says how many of the plan's machines were running.
 func TestWaitReadyWantsEveryPlannedMachine(t *testing.T) {
-	srv, om := inProcessOmni(t)
+	srv, om := omnisimtest.Start(t, omnisim.Options{})
 	ctx := context.Background()
 	st := srv.State()
 
@@ -97,7 +99,7 @@ func syncPlan() plan.Plan {
 // machine set, each machine by hostname with its role, each config patch by its name and machine — never
 // a COSI resource type or a machine's UUID — for a first sync, and for one that removes a worker.
 func TestSyncLinesSpeakOperator(t *testing.T) {
-	srv, _ := inProcessOmni(t)
+	srv, _ := omnisimtest.Start(t, omnisim.Options{})
 	ctx := context.Background()
 	p := syncPlan()
 	hosts := map[string]string{}

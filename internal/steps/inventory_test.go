@@ -5,9 +5,8 @@ import (
 	"testing"
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
+	"github.com/clubcedille/cedille-tui/internal/omnisim/omnisimtest"
 	"github.com/clubcedille/cedille-tui/internal/plan"
-	"github.com/clubcedille/cedille-tui/internal/platform"
-	"github.com/siderolabs/omni/client/pkg/client"
 )
 
 // countingStep is a Check that reads Omni's inventory and records how many machines it saw.
@@ -40,7 +39,7 @@ func (s countingStep) Check(ctx context.Context, e *Env, _ plan.Plan) (Outcome, 
 // TestCheckAllReadsOmniOnce: the checks of one pass share one reading of Omni (a machine that connects
 // in the middle of the pass is seen by the next pass, not half-way through this one).
 func TestCheckAllReadsOmniOnce(t *testing.T) {
-	srv, om := inProcessOmni(t)
+	srv, om := omnisimtest.Start(t, omnisim.Options{})
 	ctx := context.Background()
 	n := 0
 	connect := func() {
@@ -67,21 +66,4 @@ func TestCheckAllReadsOmniOnce(t *testing.T) {
 	if inv, err := LoadInventory(ctx, r.Env); err != nil || len(inv.Machines) != 5 {
 		t.Fatalf("outside a pass, Omni is read afresh: %v %v", inv, err)
 	}
-}
-
-// inProcessOmni is a simulated Omni reached through the real Omni client, in process.
-func inProcessOmni(t *testing.T) (*omnisim.Server, *platform.Omni) {
-	t.Helper()
-	srv, err := omnisim.New(omnisim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: omnisim.InProcessEndpoint,
-		Extra: []client.Option{srv.InProcessOption()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { om.Close() })
-	return srv, om
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
+	"github.com/clubcedille/cedille-tui/internal/omnisim/omnisimtest"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
@@ -22,7 +23,6 @@ import (
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/omni/client/api/omni/specs"
-	"github.com/siderolabs/omni/client/pkg/client"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
 
@@ -39,17 +39,7 @@ type simOmni struct {
 
 func newSimOmni(t *testing.T) *simOmni {
 	t.Helper()
-	srv, err := omnisim.New(omnisim.Options{Kubeconfig: []byte(simKubeconfig)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: omnisim.InProcessEndpoint,
-		Extra: []client.Option{srv.InProcessOption()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { om.Close() })
+	srv, om := omnisimtest.Start(t, omnisim.Options{Kubeconfig: []byte(simKubeconfig)})
 	s := &simOmni{srv: srv, om: om, iso: make([]byte, 3<<20)}
 	rand.Read(s.iso)
 	factory := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
