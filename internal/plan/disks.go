@@ -1,9 +1,12 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
-	"github.com/clubcedille/cedille-tui/internal/units"
+	"slices"
 	"strings"
+
+	"github.com/clubcedille/cedille-tui/internal/units"
 )
 
 // MinInstallBytes is the smallest install disk Talos accepts (its system requirements: 10 GB, 9.3 GiB).
@@ -139,4 +142,82 @@ func commonRefusal(d DiskFacts) string {
 		return "no serial or WWID: it cannot be named by a stable identity"
 	}
 	return ""
+}
+
+// DiskRefusal is why a disk cannot take the use asked of it; it reads "sdb cannot be the install disk:
+// read-only".
+type DiskRefusal struct {
+	Disk DiskFacts
+	Use  string // "the install disk", "a pool disk"
+	Why  string // InstallRefusal's or PoolRefusal's reason
+}
+
+func (r DiskRefusal) Error() string {
+	return strings.TrimPrefix(r.Disk.LinuxName, "/dev/") + " cannot be " + r.Use + ": " + r.Why
+}
+
+// ErrPoolOnControlPlane refuses a pool disk to a control plane; a caller names the machine before it
+// ("controlplane-1 is a control plane: pool disks are for workers …").
+var ErrPoolOnControlPlane = errors.New("pool disks are for workers (control planes run no Mayastor io-engine)")
+
+// WithInstallDisk is the machine installed on d, which stops being one of its pool disks (the install
+// disk is never wiped for a pool). A disk InstallRefusal refuses is a DiskRefusal, the machine unchanged.
+// The machine returned shares no slice with m.
+func (m Machine) WithInstallDisk(d DiskFacts) (Machine, error) {
+	if why := InstallRefusal(d); why != "" {
+		return m, DiskRefusal{Disk: d, Use: "the install disk", Why: why}
+	}
+	m.InstallDisk = d.Identity()
+	m.PoolDisks = slices.DeleteFunc(slices.Clone(m.PoolDisks), d.Matches)
+	return m, nil
+}
+
+// WithPoolDisk is the machine with d among its Mayastor pool disks (on, after the others) or not
+// (off). Only a worker has pool disks: a control plane is refused with ErrPoolOnControlPlane, whether
+// on or off. A disk PoolRefusal refuses cannot be turned on (a DiskRefusal); it can always be turned
+// off. Refused, the machine comes back unchanged; the machine returned shares no slice with m.
+func (m Machine) WithPoolDisk(d DiskFacts, on bool) (Machine, error) {
+	if m.Role != RoleWorker {
+		return m, ErrPoolOnControlPlane
+	}
+	if !on {
+		m.PoolDisks = slices.DeleteFunc(slices.Clone(m.PoolDisks), d.Matches)
+		return m, nil
+	}
+	if why := PoolRefusal(d, m.InstallDisk); why != "" {
+		return m, DiskRefusal{Disk: d, Use: "a pool disk", Why: why}
+	}
+	if !slices.ContainsFunc(m.PoolDisks, d.Matches) {
+		m.PoolDisks = append(slices.Clone(m.PoolDisks), d.Identity())
+	}
+	return m, nil
+}
+
+// SetMachine replaces the plan's machine i with m, in a fresh slice: a copy of the plan taken before (a
+// save in flight) keeps its own.
+func (p *Plan) SetMachine(i int, m Machine) {
+	ms := p.Clone().Machines
+	ms[i] = m
+	p.Machines = ms
+}
+
+// encryptionReasonMissing is the problem of encryption turned on without a reason.
+const encryptionReasonMissing = "disk encryption never unlocked at first boot on this platform " +
+	"(PLATFORM.md §2.1): say why it is wanted, or leave encryption off"
+
+// WithEncryption is the cluster with Talos disk encryption on, for reason (trimmed), or off (the reason
+// kept, offered again when it is turned back on). On without a reason is refused with the problem
+// Validate reports for it, and encryption is then off.
+func (c Cluster) WithEncryption(on bool, reason string) (Cluster, Problems) {
+	if !on {
+		c.Encryption = false
+		return c, nil
+	}
+	r := strings.TrimSpace(reason)
+	if r == "" {
+		c.Encryption = false
+		return c, Problems{{Path: "cluster.encryptionReason", Message: encryptionReasonMissing}}
+	}
+	c.Encryption, c.EncryptionReason = true, r
+	return c, nil
 }

@@ -147,8 +147,7 @@ func (p Plan) validateCluster(inv *Inventory, add adder) {
 		}
 	}
 	if c.Encryption && strings.TrimSpace(c.EncryptionReason) == "" {
-		add("cluster.encryptionReason", "disk encryption never unlocked at first boot on this platform "+
-			"(PLATFORM.md §2.1): say why it is wanted, or leave encryption off")
+		add("cluster.encryptionReason", "%s", encryptionReasonMissing)
 	}
 	if c.HugePages < 0 || (c.HugePages > 0 && c.HugePages < DefaultHugePages && p.hasPools()) {
 		add("cluster.hugePages", "%d: Mayastor's io-engine needs at least %d 2 MiB pages (2 GiB)", c.HugePages, DefaultHugePages)

@@ -517,6 +517,7 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 			continue
 		}
 		a.printf("Disks of %s (%s):\n", f.Name(), pm.Role)
+		var err error
 		var installOpts []huh.Option[string]
 		for _, d := range f.Disks {
 			label := fmt.Sprintf("%s  %s  %s  %s/%s  %s", strings.TrimPrefix(d.LinuxName, "/dev/"), d.Model, units.Binary(d.Size),
@@ -541,10 +542,11 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 		}
 		for _, d := range f.Disks {
 			if diskKey(d) == chosen {
-				pm.InstallDisk = d.Identity()
+				if pm, err = pm.WithInstallDisk(d); err != nil {
+					return err
+				}
 			}
 		}
-		pm.PoolDisks = slices.DeleteFunc(slices.Clone(pm.PoolDisks), func(d plan.Disk) bool { return d.Same(pm.InstallDisk) })
 		if pm.Role == plan.RoleWorker {
 			var poolOpts []huh.Option[string]
 			var pools []string
@@ -568,13 +570,13 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 			pm.PoolDisks = nil
 			for _, d := range f.Disks {
 				if slices.Contains(pools, diskKey(d)) {
-					pm.PoolDisks = append(pm.PoolDisks, d.Identity())
+					if pm, err = pm.WithPoolDisk(d, true); err != nil {
+						return err
+					}
 				}
 			}
 		}
-		ms := a.sv.Plan.Clone().Machines
-		ms[i] = pm
-		a.sv.Plan.Machines = ms
+		a.sv.Plan.SetMachine(i, pm)
 		if err := a.o.Store.Save(a.sv); err != nil {
 			return err
 		}
@@ -585,15 +587,15 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 	if err := a.form(huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Turn disk encryption on?").Value(&on)))); err != nil {
 		return err
 	}
-	c.Encryption = on
+	reason := c.EncryptionReason
 	if on {
-		reason := c.EncryptionReason
 		if err := a.form(huh.NewForm(huh.NewGroup(huh.NewInput().Title("Why is it wanted?").Value(&reason)))); err != nil {
 			return err
 		}
-		c.EncryptionReason = strings.TrimSpace(reason)
 	}
-	if ps := a.sv.Plan.Validate(a.inv).Disks(); len(ps) > 0 {
+	var refused plan.Problems
+	*c, refused = c.WithEncryption(on, reason)
+	if ps := append(refused, a.sv.Plan.Validate(a.inv).Disks()...); len(ps) > 0 {
 		for _, p := range ps {
 			a.printf("  problem: %s\n", p)
 		}

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"errors"
 	"github.com/clubcedille/cedille-tui/internal/units"
 	"slices"
 	"strconv"
@@ -206,13 +207,6 @@ func (p *disksScreen) cursorDisk() (plan.DiskFacts, bool) {
 	return plan.DiskFacts{}, false
 }
 
-// updateMachine replaces the machine shown in the plan (a fresh slice: saves in flight keep theirs).
-func (m *session) updateMachine(idx int, pm plan.Machine) {
-	ms := m.sv.Plan.Clone().Machines
-	ms[idx] = pm
-	m.sv.Plan.Machines = ms
-}
-
 func (m *disksScreen) key(k tea.KeyPressMsg) tea.Cmd {
 	p := m
 	if p.editing {
@@ -240,7 +234,7 @@ func (m *disksScreen) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Encrypt):
 		c := &m.sv.Plan.Cluster
 		if c.Encryption {
-			c.Encryption = false
+			*c, _ = c.WithEncryption(false, "")
 			p.note, p.noteErr = "disk encryption off", false
 			return m.c.save()
 		}
@@ -270,33 +264,31 @@ func (m *disksScreen) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	name := strings.TrimPrefix(d.LinuxName, "/dev/")
 	if key.Matches(k, m.keys.Install) {
-		if why := plan.InstallRefusal(d); why != "" {
-			p.note, p.noteErr = name+" cannot be the install disk: "+why, true
+		pm, err := pm.WithInstallDisk(d)
+		if err != nil {
+			p.note, p.noteErr = err.Error(), true
 			return nil
 		}
-		pm.InstallDisk = d.Identity()
-		pm.PoolDisks = slices.DeleteFunc(slices.Clone(pm.PoolDisks), d.Matches)
-		m.updateMachine(p.idx, pm)
+		m.sv.Plan.SetMachine(p.idx, pm)
 		p.note, p.noteErr = "install disk of "+f.Name()+": "+pm.InstallDisk.ByID, false
 		p.rows()
 		return m.c.save()
 	}
-	if pm.Role != plan.RoleWorker {
-		p.note, p.noteErr = f.Name()+" is a control plane: pool disks are for workers (control planes run no Mayastor io-engine)", true
+	pooled := slices.ContainsFunc(pm.PoolDisks, d.Matches)
+	pm, err := pm.WithPoolDisk(d, !pooled)
+	switch {
+	case errors.Is(err, plan.ErrPoolOnControlPlane):
+		p.note, p.noteErr = f.Name()+" is a control plane: "+err.Error(), true
 		return nil
-	}
-	if i := slices.IndexFunc(pm.PoolDisks, d.Matches); i >= 0 {
-		pm.PoolDisks = slices.Delete(slices.Clone(pm.PoolDisks), i, i+1)
+	case err != nil:
+		p.note, p.noteErr = err.Error(), true
+		return nil
+	case pooled:
 		p.note, p.noteErr = name+" is no longer a pool disk", false
-	} else {
-		if why := plan.PoolRefusal(d, pm.InstallDisk); why != "" {
-			p.note, p.noteErr = name+" cannot be a pool disk: "+why, true
-			return nil
-		}
-		pm.PoolDisks = append(slices.Clone(pm.PoolDisks), d.Identity())
+	default:
 		p.note, p.noteErr = name+" is a Mayastor pool disk: it is wiped", false
 	}
-	m.updateMachine(p.idx, pm)
+	m.sv.Plan.SetMachine(p.idx, pm)
 	p.rows()
 	return m.c.save()
 }
@@ -309,14 +301,13 @@ func (m *disksScreen) reasonKey(k tea.KeyPressMsg) tea.Cmd {
 		p.editing = false
 		p.note, p.noteErr = "disk encryption stays off", false
 	case "enter":
-		r := strings.TrimSpace(p.reason.Value())
-		if r == "" {
+		c, refused := m.sv.Plan.Cluster.WithEncryption(true, p.reason.Value())
+		if len(refused) > 0 {
 			p.note, p.noteErr = "say why encryption is wanted (it never unlocked here), or esc to leave it off", true
 			return nil
 		}
 		p.editing = false
-		c := &m.sv.Plan.Cluster
-		c.Encryption, c.EncryptionReason = true, r
+		m.sv.Plan.Cluster = c
 		p.note, p.noteErr = "disk encryption ON: test a reboot on one machine before the others", false
 		return m.c.save()
 	default:
