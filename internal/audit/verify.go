@@ -50,6 +50,13 @@ type line struct {
 // the last line's hash with a head kept elsewhere (Log.Head) to see them. Verify keeps some 100 bytes
 // per line, never a line's text.
 func Verify(r io.Reader) (n int, err error) {
+	h, err := VerifyHead(r)
+	return int(h.Seq), err
+}
+
+// VerifyHead is Verify returning the head of the chain's intact part: the number of records that hold
+// and the last one's hash (Genesis when none does), to compare with a head kept elsewhere.
+func VerifyHead(r io.Reader) (Head, error) {
 	var lines []line
 	br := bufio.NewReader(r)
 	for {
@@ -61,13 +68,21 @@ func Verify(r io.Reader) (n int, err error) {
 			break
 		}
 		if err != nil {
-			return 0, fmt.Errorf("cannot read the audit log: %w", err)
+			return Head{Hash: Genesis}, fmt.Errorf("cannot read the audit log: %w", err)
 		}
 	}
-	if b := check(lines); b != nil {
-		return b.Line - 1, b
+	holding, b := len(lines), check(lines)
+	if b != nil {
+		holding = b.Line - 1
 	}
-	return len(lines), nil
+	h := Head{Seq: uint64(holding), Hash: Genesis}
+	if holding > 0 {
+		h.Hash = lines[holding-1].hash
+	}
+	if b != nil {
+		return h, b
+	}
+	return h, nil
 }
 
 func readLine(raw []byte) line {

@@ -141,8 +141,8 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-// TestHeadSeesTheEnd: the head a Log reports tells an intact file's last line from an edited one and
-// from a file whose last record was cut off.
+// TestHeadSeesTheEnd: the head a Log reports, compared with VerifyHead's, tells an intact file from one
+// whose last record was edited or cut off.
 func TestHeadSeesTheEnd(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	l, err := Open(path, WithClock(fixedClock()))
@@ -161,8 +161,18 @@ func TestHeadSeesTheEnd(t *testing.T) {
 	if head.Seq != 3 || lineHash([]byte(lines[2])) != head.Hash {
 		t.Fatalf("head %+v is not record 3's hash", head)
 	}
-	if lineHash([]byte(strings.Replace(lines[2], "bob", "eve", 1))) == head.Hash || lineHash([]byte(lines[1])) == head.Hash {
-		t.Fatal("the head does not tell an edited or cut file")
+	for name, text := range map[string]string{
+		"intact":              joinLines(lines),
+		"last record edited":  joinLines([]string{lines[0], lines[1], strings.Replace(lines[2], "bob", "eve", 1)}),
+		"last record cut off": joinLines(lines[:2]),
+	} {
+		got, err := VerifyHead(strings.NewReader(text))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if (got == head) != (name == "intact") {
+			t.Errorf("%s: VerifyHead %+v, Log.Head %+v", name, got, head)
+		}
 	}
 }
 
