@@ -12,7 +12,8 @@
 // its line number. seq lets Verify tell a deleted record (a number skipped) from a reordered one (a
 // number found later) and from an edited one (the number right, the hash not). A hash chain without a
 // key cannot stop someone who rewrites the file from the edited record to its end, nor show that the
-// last records were cut off: for that, keep the head (Log.Head) somewhere else and compare.
+// last records were cut off: for that, keep the head (Log.Head) somewhere else and compare it with
+// VerifyHead's.
 //
 // Never a secret. A Record has typed fields only — the event, who, from where, and for actions and
 // ceremonies a name, a target, a reason and an id — and no field for a share, a token or a map of
