@@ -21,6 +21,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/ssh"
@@ -32,8 +33,8 @@ import (
 type Options struct {
 	// HostKey is the server's key (LoadOrCreateHostKey).
 	HostKey HostKey
-	// Access returns the access file in force (reloaded by its owner); nil or empty lets nobody in.
-	Access func() *access.File
+	// Access is the access file at start (SetAccess replaces it); nil or empty lets nobody in.
+	Access *access.File
 	// Now is the clock the expiry dates are read against; time.Now when nil.
 	Now func() time.Time
 	// HandshakeTimeout ends a connection that has not authenticated in time (default 30 s).
@@ -41,8 +42,11 @@ type Options struct {
 	// Exec are the commands a session may run without a terminal (`ssh host status`), by name; any other
 	// command, and a session with neither a terminal nor a command, is refused.
 	Exec map[string]Command
-	// Terminal handles a session with a terminal and no command (the console); nil refuses them.
-	Terminal func(sess ssh.Session, u access.User)
+	// Terminal handles a session with a terminal and no command (the console); nil refuses them. It
+	// returns when s.Context() ends (the server ended the session) or the person quits.
+	Terminal func(s Session)
+	// MaxPerUser and MaxSessions cap the live sessions (defaults 4 and 64).
+	MaxPerUser, MaxSessions int
 	// Refused is told of each refusal (an unknown or expired key, a session without identity): the audit
 	// trail's hook. It may be nil.
 	Refused func(Refusal)
@@ -51,20 +55,30 @@ type Options struct {
 // Command is an exec command: it writes to the session and returns the exit status.
 type Command func(ctx context.Context, s Session) int
 
-// Session is what a command sees of its session: who, and the streams.
+// Session is what a command or the terminal handler sees of its session: who, and the streams.
 type Session struct {
-	User        access.User
+	ID          string
+	User        access.User // at the session's start; Current has it as it stands now
 	Fingerprint string
 	Remote      net.Addr
 	Args        []string
-	ssh         ssh.Session
+	SSH         ssh.Session
+	ctx         context.Context
+	srv         *Server
 }
 
 // Write writes to the session's output.
-func (s Session) Write(p []byte) (int, error) { return s.ssh.Write(p) }
+func (s Session) Write(p []byte) (int, error) { return s.SSH.Write(p) }
 
-// Stderr is the session's error stream.
-func (s Session) Stderr() interface{ Write([]byte) (int, error) } { return s.ssh.Stderr() }
+// Context ends when the session does: the person leaves, or the server ends it (a key removed, a user
+// expired: context.Cause says why).
+func (s Session) Context() context.Context { return s.ctx }
+
+// Current is the session's user as it stands now: a role lowered in the access file applies at once.
+func (s Session) Current() (access.User, bool) { return s.srv.live.user(s.ID) }
+
+// Presence is every live session, oldest first.
+func (s Session) Presence() []Presence { return s.srv.live.presence() }
 
 // Refusal is an authentication or session refused, for the audit trail: never a key, only its fingerprint.
 type Refusal struct {
@@ -75,8 +89,12 @@ type Refusal struct {
 
 // Server is the SSH server.
 type Server struct {
-	o   Options
-	srv *ssh.Server
+	o    Options
+	srv  *ssh.Server
+	live *sessions
+
+	mu  sync.Mutex
+	acc *access.File
 }
 
 type userKey struct{}
@@ -92,11 +110,18 @@ func New(o Options) (*Server, error) {
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = 30 * time.Second
 	}
-	s := &Server{o: o}
+	if o.MaxPerUser <= 0 {
+		o.MaxPerUser = 4
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 64
+	}
+	s := &Server{o: o, acc: o.Access, live: newSessions(o.MaxPerUser, o.MaxSessions)}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPEM(o.HostKey.PEM),
 		wish.WithPublicKeyAuth(s.mayLogIn),
 		wish.WithMiddleware(s.dispatch, s.identity), // the last runs first: identity before anything
+		ssh.EmulatePty(),                            // the program draws to the channel; no pseudo-terminal device is opened
 		func(srv *ssh.Server) error {
 			srv.HandshakeTimeout = o.HandshakeTimeout
 			// No forwarding, no subsystems (sftp, scp): nil callbacks refuse them.
@@ -126,11 +151,32 @@ func (s *Server) Serve(l net.Listener) error {
 func (s *Server) Close() error { return s.srv.Close() }
 
 func (s *Server) access() *access.File {
-	if s.o.Access == nil {
-		return nil
-	}
-	return s.o.Access()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acc
 }
+
+// SetAccess puts f in force: the sessions of a key or user it removes end at once, a lowered or raised
+// role applies to live sessions at once. It returns what changed (for the audit trail).
+func (s *Server) SetAccess(f *access.File) (access.Changes, []string, []string) {
+	s.mu.Lock()
+	old := s.acc
+	s.acc = f
+	s.mu.Unlock()
+	ch := access.Diff(old, f, s.o.Now())
+	ended, changed := s.live.apply(ch, f)
+	return ch, ended, changed
+}
+
+// Expire ends the sessions of users whose access expired by now (call it every second or so).
+func (s *Server) Expire() []string {
+	f := s.access()
+	ended, _ := s.live.apply(access.Diff(f, f, s.o.Now()), f)
+	return ended
+}
+
+// Sessions is how many sessions are live.
+func (s *Server) Sessions() int { return s.live.count() }
 
 // mayLogIn answers whether an offered key may log in at all. It binds nothing: the offer proves nothing
 // (the client may not hold the private key); identity is resolved after the handshake (identity).
@@ -170,21 +216,30 @@ func (s *Server) identity(next ssh.Handler) ssh.Handler {
 			wish.Fatalln(sess, "refused: "+err.Error())
 			return
 		}
-		sess.Context().SetValue(userKey{}, u)
+		ctx, cancel := context.WithCancelCause(sess.Context())
+		defer cancel(nil)
+		id, err := s.live.add(u, access.Fingerprint(key), sess.RemoteAddr().String(), s.o.Now(), cancel)
+		if err != nil {
+			wish.Fatalln(sess, "refused: "+err.Error())
+			return
+		}
+		defer s.live.remove(id)
+		sess.Context().SetValue(userKey{}, Session{ID: id, User: u, Fingerprint: access.Fingerprint(key),
+			Remote: sess.RemoteAddr(), SSH: sess, ctx: ctx, srv: s})
 		next(sess)
 	}
 }
 
-// UserOf is the session's user, as identity bound it.
-func UserOf(sess ssh.Session) (access.User, bool) {
-	u, ok := sess.Context().Value(userKey{}).(access.User)
-	return u, ok
+// sessionOf is the session as identity bound it.
+func sessionOf(sess ssh.Session) (Session, bool) {
+	v, ok := sess.Context().Value(userKey{}).(Session)
+	return v, ok
 }
 
 // dispatch runs an allowed exec command, or gives a terminal session to Options.Terminal.
 func (s *Server) dispatch(ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		u, ok := UserOf(sess)
+		se, ok := sessionOf(sess)
 		if !ok {
 			wish.Fatalln(sess, "refused: no identity") // identity runs first: never reached
 			return
@@ -196,7 +251,7 @@ func (s *Server) dispatch(ssh.Handler) ssh.Handler {
 				wish.Fatalln(sess, "refused: no terminal and no command; the commands are: "+strings.Join(s.commands(), ", "))
 				return
 			}
-			s.o.Terminal(sess, u)
+			s.o.Terminal(se)
 			return
 		}
 		cmd, ok := s.o.Exec[args[0]]
@@ -204,8 +259,8 @@ func (s *Server) dispatch(ssh.Handler) ssh.Handler {
 			wish.Fatalln(sess, fmt.Sprintf("%q is not a command here; the commands are: %s", args[0], strings.Join(s.commands(), ", ")))
 			return
 		}
-		status := cmd(sess.Context(), Session{User: u, Fingerprint: access.Fingerprint(sess.PublicKey()),
-			Remote: sess.RemoteAddr(), Args: args[1:], ssh: sess})
+		se.Args = args[1:]
+		status := cmd(se.ctx, se)
 		_ = sess.Exit(status)
 	}
 }

@@ -72,14 +72,20 @@ func (r *refusals) list() []Refusal {
 
 // start serves f on 127.0.0.1 with one exec command, whoami, which says who the session is.
 func start(t *testing.T, f *access.File) (string, *refusals) {
+	addr, ref, _ := startServer(t, f, nil)
+	return addr, ref
+}
+
+// startServer is start with the server, and a terminal handler (nil: none).
+func startServer(t *testing.T, f *access.File, terminal func(Session)) (string, *refusals, *Server) {
 	t.Helper()
 	hk, err := LoadOrCreateHostKey(t.TempDir() + "/host_key")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref := &refusals{}
-	srv, err := New(Options{HostKey: hk, Access: func() *access.File { return f }, Now: func() time.Time { return now },
-		Refused: ref.add,
+	srv, err := New(Options{HostKey: hk, Access: f, Now: func() time.Time { return now },
+		Refused: ref.add, Terminal: terminal,
 		Exec: map[string]Command{"whoami": func(_ context.Context, s Session) int {
 			fmt.Fprintf(s, "%s %s %s\n", s.User.Name, s.User.Role, s.Fingerprint)
 			return 0
@@ -99,7 +105,7 @@ func start(t *testing.T, f *access.File) (string, *refusals) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return l.Addr().String(), ref
+	return l.Addr().String(), ref, srv
 }
 
 // run connects as sshUser with the signers, in order, and runs cmd; it returns the output or the error.

@@ -1,0 +1,58 @@
+package serve
+
+import (
+	"errors"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	bm "charm.land/wish/v2/bubbletea"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+)
+
+// maxSide bounds a terminal's width and height as a client reports them (a window-change carries raw
+// 32-bit numbers): past it the console draws as if it were that large.
+const maxSide = 1000
+
+// clampSize is a reported terminal size made safe to draw into: 0 stays 0 (the console says it is too
+// small), more than maxSide is maxSide.
+func clampSize(w, h int) (int, int) {
+	return min(max(w, 0), maxSide), min(max(h, 0), maxSide)
+}
+
+// ConsoleTerminal serves the console to a session with a terminal: a program of its own, sized to the
+// session's terminal and following its window changes, subscribed to the process's one hub (N sessions
+// cost the sources what one does). It ends when the person quits or the server ends the session.
+func ConsoleTerminal(hub *watch.Hub) func(Session) {
+	return func(s Session) {
+		ch, unsubscribe := hub.Subscribe()
+		defer unsubscribe()
+		pty, winCh, _ := s.SSH.Pty()
+		env := append(s.SSH.Environ(), "TERM="+pty.Term)
+		m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true})
+		w, h := clampSize(pty.Window.Width, pty.Window.Height)
+		opts := append(bm.MakeOptions(s.SSH), tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h))
+		p := tea.NewProgram(m, opts...)
+		go func() {
+			for win := range winCh {
+				w, h := clampSize(win.Width, win.Height)
+				p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+			}
+		}()
+		if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+			_, _ = s.SSH.Stderr().Write([]byte("the console stopped: " + err.Error() + "\r\n"))
+		}
+	}
+}
+
+// lookup reads a variable of an environment list (KEY=value), as os.LookupEnv does.
+func lookup(env []string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], k+"="); ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+}

@@ -1,0 +1,181 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/access"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// screen collects what a session receives.
+type screen struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *screen) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.Write(p) }
+func (s *screen) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.String() }
+
+// terminal opens a session with a pseudo-terminal of w×h and a shell (the console), as `ssh -t` does.
+type terminal struct {
+	client  *gossh.Client
+	session *gossh.Session
+	in      io.Writer
+	out     *screen
+	ended   chan error
+}
+
+func openTerminal(t *testing.T, addr string, signer gossh.Signer, w, h int) *terminal {
+	t.Helper()
+	c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &screen{}
+	s.Stdout, s.Stderr = out, out
+	in, err := s.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	tm := &terminal{client: c, session: s, in: in, out: out, ended: make(chan error, 1)}
+	go func() { tm.ended <- s.Wait() }()
+	t.Cleanup(func() { c.Close() })
+	return tm
+}
+
+// waitFor waits until ok holds of the session's output (a state, with a deadline only as a guard).
+func (tm *terminal) waitFor(t *testing.T, what string, ok func(string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok(tm.out.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 20 s for %s; the session showed:\n%q", what, tail(tm.out.String()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return s[len(s)-2000:]
+	}
+	return s
+}
+
+func consoleHub(t *testing.T) *watch.Hub {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	hub := watch.NewHub(watch.HubOptions{Platform: "test platform", MinInterval: 10 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return hub
+}
+
+// TestConsoleOverSSH: a session with a terminal gets the console, sized to it, and q ends it.
+func TestConsoleOverSSH(t *testing.T) {
+	addr, _, srv := startServer(t, accessFile(t, "users:", userLine(t, "victor", "viewer")), ConsoleTerminal(consoleHub(t)))
+	tm := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
+	tm.waitFor(t, "the console's header", func(s string) bool { return strings.Contains(s, "test platform") })
+	if srv.Sessions() != 1 {
+		t.Errorf("one live session, counted %d", srv.Sessions())
+	}
+	if _, err := tm.in.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-tm.ended:
+		if err != nil {
+			t.Errorf("q ends the session cleanly: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("q did not end the session")
+	}
+	waitState(t, "the session unlisted", func() bool { return srv.Sessions() == 0 })
+}
+
+// TestRemovedKeyEndsItsSession: the access file put in force without a key ends that key's live session
+// at once, with the reason; another user's session goes on; a lowered role applies at once.
+func TestRemovedKeyEndsItsSession(t *testing.T) {
+	both := accessFile(t, "users:", userLine(t, "victor", "viewer"), userLine(t, "alice", "admin"))
+	addr, _, srv := startServer(t, both, ConsoleTerminal(consoleHub(t)))
+	victor := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
+	alice := openTerminal(t, addr, keyOf(t, "alice"), 80, 24)
+	victor.waitFor(t, "the console", func(s string) bool { return strings.Contains(s, "test platform") })
+	alice.waitFor(t, "the console", func(s string) bool { return strings.Contains(s, "test platform") })
+
+	_, ended, changed := srv.SetAccess(accessFile(t, "users:", userLine(t, "alice", "operator")))
+	if len(ended) != 1 || len(changed) != 1 {
+		t.Fatalf("one session ended (victor's), one changed (alice's): %v %v", ended, changed)
+	}
+	select {
+	case <-victor.ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the removed key's session must end within 5 s")
+	}
+	select {
+	case err := <-alice.ended:
+		t.Fatalf("alice's session ended too: %v", err)
+	default:
+	}
+	for _, p := range srv.live.presence() {
+		if p.User == "alice" && p.Role != access.Operator {
+			t.Errorf("alice's role lowered to operator at once, is %v", p.Role)
+		}
+		if p.User == "victor" {
+			t.Error("victor's session is still listed")
+		}
+	}
+}
+
+// TestSessionCaps: past the per-user cap a session is refused with a clear message.
+func TestSessionCaps(t *testing.T) {
+	f := accessFile(t, "users:", userLine(t, "alice", "admin"))
+	r := newSessions(2, 3)
+	u, _ := f.User("alice")
+	for i := range 2 {
+		if _, err := r.add(u, "fp", "remote", now, func(error) {}); err != nil {
+			t.Fatalf("session %d refused: %v", i+1, err)
+		}
+	}
+	if _, err := r.add(u, "fp", "remote", now, func(error) {}); err == nil || !strings.Contains(err.Error(), "alice already has 2 sessions open (at most 2)") {
+		t.Errorf("the third of alice's sessions: %v", err)
+	}
+	bob := access.User{Name: "bob"}
+	if _, err := r.add(bob, "fp2", "remote", now, func(error) {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.add(access.User{Name: "carol"}, "fp3", "remote", now, func(error) {}); err == nil || !strings.Contains(err.Error(), "the console is full (3 sessions)") {
+		t.Errorf("past the total: %v", err)
+	}
+}
+
+// waitState waits until ok holds (a deadline only as a guard).
+func waitState(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 20 s for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
