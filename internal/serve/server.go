@@ -27,6 +27,7 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	"github.com/clubcedille/cedille-tui/internal/access"
+	"github.com/clubcedille/cedille-tui/internal/audit"
 )
 
 // Options configure the server.
@@ -47,9 +48,9 @@ type Options struct {
 	Terminal func(s Session)
 	// MaxPerUser and MaxSessions cap the live sessions (defaults 4 and 64).
 	MaxPerUser, MaxSessions int
-	// Refused is told of each refusal (an unknown or expired key, a session without identity): the audit
-	// trail's hook. It may be nil.
-	Refused func(Refusal)
+	// Audit records what happens: logins refused, sessions started and ended (with why). An error from
+	// it refuses what it was recording the start of (a session); nil records nothing.
+	Audit func(audit.Record) error
 }
 
 // Command is an exec command: it writes to the session and returns the exit status.
@@ -79,13 +80,6 @@ func (s Session) Current() (access.User, bool) { return s.srv.live.user(s.ID) }
 
 // Presence is every live session, oldest first.
 func (s Session) Presence() []Presence { return s.srv.live.presence() }
-
-// Refusal is an authentication or session refused, for the audit trail: never a key, only its fingerprint.
-type Refusal struct {
-	Remote      string
-	Fingerprint string
-	Reason      string
-}
 
 // Server is the SSH server.
 type Server struct {
@@ -189,15 +183,21 @@ func (s *Server) mayLogIn(ctx ssh.Context, key ssh.PublicKey) bool {
 	return true
 }
 
-func (s *Server) refused(remote net.Addr, fp, reason string) {
-	if s.o.Refused == nil {
-		return
+// record appends to the audit trail, when there is one.
+func (s *Server) record(r audit.Record) error {
+	if s.o.Audit == nil {
+		return nil
 	}
-	r := Refusal{Fingerprint: fp, Reason: reason}
+	return s.o.Audit(r)
+}
+
+// refused records a login or session refused: the key by its fingerprint, never the key.
+func (s *Server) refused(remote net.Addr, fp, reason string) {
+	r := audit.Record{Event: audit.AuthRefused, Fingerprint: fp, Reason: reason}
 	if remote != nil {
 		r.Remote = remote.String()
 	}
-	s.o.Refused(r)
+	_ = s.record(r) // nothing to refuse more: the login is refused already
 }
 
 // identity resolves the session's user from the key the successful attempt proved, against the access
@@ -224,6 +224,22 @@ func (s *Server) identity(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.live.remove(id)
+		rec := audit.Record{Session: id, User: u.Name, Fingerprint: access.Fingerprint(key), Role: u.Role.String(),
+			Remote: sess.RemoteAddr().String()}
+		connect := rec
+		connect.Event = audit.Connect
+		if err := s.record(connect); err != nil {
+			wish.Fatalln(sess, "refused: the audit trail cannot be written; try again once it is fixed")
+			return
+		}
+		defer func() {
+			end := rec
+			end.Event, end.Reason = audit.Disconnect, "left"
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+				end.Reason = cause.Error()
+			}
+			_ = s.record(end)
+		}()
 		sess.Context().SetValue(userKey{}, Session{ID: id, User: u, Fingerprint: access.Fingerprint(key),
 			Remote: sess.RemoteAddr(), SSH: sess, ctx: ctx, srv: s})
 		next(sess)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/access"
+	"github.com/clubcedille/cedille-tui/internal/audit"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -58,16 +59,34 @@ func userLine(t testing.TB, name, role string) string {
 	return fmt.Sprintf("  - {name: %s, role: %s, keys: [%q]}", name, role, k)
 }
 
+// refusals is an audit sink that keeps the records.
 type refusals struct {
 	mu  sync.Mutex
-	all []Refusal
+	all []audit.Record
 }
 
-func (r *refusals) add(x Refusal) { r.mu.Lock(); r.all = append(r.all, x); r.mu.Unlock() }
-func (r *refusals) list() []Refusal {
+func (r *refusals) add(x audit.Record) error {
+	r.mu.Lock()
+	r.all = append(r.all, x)
+	r.mu.Unlock()
+	return nil
+}
+func (r *refusals) records() []audit.Record {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Refusal(nil), r.all...)
+	return append([]audit.Record(nil), r.all...)
+}
+
+func (r *refusals) list() []audit.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []audit.Record
+	for _, x := range r.all {
+		if x.Event == audit.AuthRefused {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // start serves f on 127.0.0.1 with one exec command, whoami, which says who the session is.
@@ -85,7 +104,7 @@ func startServer(t *testing.T, f *access.File, terminal func(Session)) (string, 
 	}
 	ref := &refusals{}
 	srv, err := New(Options{HostKey: hk, Access: f, Now: func() time.Time { return now },
-		Refused: ref.add, Terminal: terminal,
+		Audit: ref.add, Terminal: terminal,
 		Exec: map[string]Command{"whoami": func(_ context.Context, s Session) int {
 			fmt.Fprintf(s, "%s %s %s\n", s.User.Name, s.User.Role, s.Fingerprint)
 			return 0
@@ -177,7 +196,7 @@ func TestIdentityIsTheKeyThatSigned(t *testing.T) {
 	}
 }
 
-func hasRefusal(rs []Refusal, fp string) bool {
+func hasRefusal(rs []audit.Record, fp string) bool {
 	for _, r := range rs {
 		if r.Fingerprint == fp && r.Remote != "" {
 			return true

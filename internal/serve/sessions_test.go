@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/access"
+	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -20,8 +21,12 @@ type screen struct {
 	buf bytes.Buffer
 }
 
-func (s *screen) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.Write(p) }
-func (s *screen) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.String() }
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+func (s *screen) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.String() }
 
 // terminal opens a session with a pseudo-terminal of w×h and a shell (the console), as `ssh -t` does.
 type terminal struct {
@@ -116,7 +121,7 @@ func TestConsoleOverSSH(t *testing.T) {
 // at once, with the reason; another user's session goes on; a lowered role applies at once.
 func TestRemovedKeyEndsItsSession(t *testing.T) {
 	both := accessFile(t, "users:", userLine(t, "victor", "viewer"), userLine(t, "alice", "admin"))
-	addr, _, srv := startServer(t, both, ConsoleTerminal(consoleHub(t)))
+	addr, trail, srv := startServer(t, both, ConsoleTerminal(consoleHub(t)))
 	victor := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
 	alice := openTerminal(t, addr, keyOf(t, "alice"), 80, 24)
 	victor.waitFor(t, "the console", func(s string) bool { return strings.Contains(s, "test platform") })
@@ -135,6 +140,28 @@ func TestRemovedKeyEndsItsSession(t *testing.T) {
 	case err := <-alice.ended:
 		t.Fatalf("alice's session ended too: %v", err)
 	default:
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("trail: %+v", trail.records())
+		}
+	}()
+	waitState(t, "victor's disconnect recorded", func() bool {
+		for _, r := range trail.records() {
+			if r.Event == audit.Disconnect && r.User == "victor" {
+				return r.Reason == "session ended: user removed from the access file" && r.Fingerprint == access.Fingerprint(keyOf(t, "victor").PublicKey())
+			}
+		}
+		return false
+	})
+	connects := 0
+	for _, r := range trail.records() {
+		if r.Event == audit.Connect {
+			connects++
+		}
+	}
+	if connects != 2 {
+		t.Errorf("two connects recorded, got %d: %+v", connects, trail.records())
 	}
 	for _, p := range srv.live.presence() {
 		if p.User == "alice" && p.Role != access.Operator {
