@@ -19,6 +19,7 @@ import (
 
 type demoFlags struct {
 	installed, skipInstall, reset, accessible bool
+	serve                                     string
 }
 
 func (c *cli) demoCmd() *cobra.Command {
@@ -55,14 +56,32 @@ Faults, toggled while the console runs (also listed under ?):
   P  worker-2's first pool goes Degraded (hdd-worker-htp3; worker-2-htp3 after the demo's install)
   V  Vault sealed on every replica (needs --installed)
   A  Application calidum-rotae drifts OutOfSync
-  H  heal every injected fault`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return c.runDemo(cmd.Context(), f) },
+  H  heal every injected fault
+
+--serve [ADDR] serves the console of the platform in service over SSH instead (default 127.0.0.1:2222), as
+"cedille-tui serve" does, and prints ready ssh command lines with throw-away keys it made for a viewer, an
+operator, an admin and three custodians (kept, with the access file and the audit trail, under
+$XDG_STATE_HOME/cedille-tui/demo/serve).`,
+		// --serve ADDR: the address may follow the flag as an argument (--serve=ADDR works too).
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && cmd.Flags().Changed("serve") {
+				return nil
+			}
+			return cobra.NoArgs(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				f.serve = args[0]
+			}
+			return c.runDemo(cmd.Context(), f)
+		},
 	}
 	cmd.Flags().BoolVar(&f.installed, "installed", false, "skip the install: a platform in service, Vault unsealed")
 	cmd.Flags().BoolVar(&f.skipInstall, "skip-install", false, "skip the install: the freshly installed platform, Vault uninitialized")
 	cmd.Flags().BoolVar(&f.reset, "reset", false, "forget the demo's saved install and platform and start over")
 	cmd.Flags().BoolVar(&f.accessible, "accessible", false, "the install as plain numbered prompts and line output (screen readers)")
+	cmd.Flags().StringVar(&f.serve, "serve", "", "serve the demo's console over SSH on this address, with throw-away keys for each role")
+	cmd.Flags().Lookup("serve").NoOptDefVal = "127.0.0.1:2222"
 	return cmd
 }
 
@@ -74,6 +93,9 @@ func (c *cli) demoDirs() string {
 
 func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	dir := c.demoDirs()
+	if f.serve != "" {
+		return c.demoServe(ctx, f.serve, filepath.Join(dir, "serve"))
+	}
 	store := steps.NewStore(dir)
 	var saved steps.Saved
 	found := false

@@ -90,7 +90,7 @@ func Collect(ctx context.Context, t Targets, timeout time.Duration, now time.Tim
 	var s Snapshot
 	for {
 		s = fill()
-		if settled(s) {
+		if s.Settled() {
 			break
 		}
 		select {
@@ -118,8 +118,9 @@ func Collect(ctx context.Context, t Targets, timeout time.Duration, now time.Tim
 	return s
 }
 
-// settled: every source has its first full picture or has failed (or depends on one that failed).
-func settled(s Snapshot) bool {
+// Settled tells whether every configured source has delivered its first full read (or failed): what the
+// snapshot says is then the platform's state, not the sources still starting.
+func (s Snapshot) Settled() bool {
 	for _, st := range s.Sources {
 		if st.DependsOn != "" && s.Sources[st.DependsOn].Err != nil && !s.Sources[st.DependsOn].Synced {
 			continue

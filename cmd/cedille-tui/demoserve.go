@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clubcedille/cedille-tui/internal/atomicfile"
+	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/serve"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// demoUsers are the throw-away identities `demo --serve` makes: one per role, and three custodians.
+var demoUsers = []struct {
+	name, role string
+	custodian  bool
+}{
+	{"viewer", "viewer", false},
+	{"operator", "operator", false},
+	{"admin", "admin", false},
+	{"custodian-1", "viewer", true},
+	{"custodian-2", "viewer", true},
+	{"custodian-3", "viewer", true},
+}
+
+// demoServe serves the demo's platform in service over SSH, with a key and an access entry for each of
+// demoUsers (made once in dir, kept for the next run), and prints how to log in as each: an ssh_config
+// names each identity as a host alias.
+func (c *cli) demoServe(ctx context.Context, addr, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("--serve %s: %w (an address like 127.0.0.1:2222)", addr, err)
+	}
+	var entries []string
+	for _, u := range demoUsers {
+		pub, err := demoKey(filepath.Join(dir, u.name))
+		if err != nil {
+			return err
+		}
+		entries = append(entries, fmt.Sprintf("  - name: %s\n    role: %s\n    custodian: %t\n    keys: [%q]\n", u.name, u.role, u.custodian, pub))
+	}
+	accessPath := filepath.Join(dir, "access.yaml")
+	if err := atomicfile.Write(accessPath, []byte("# throw-away identities of the demo: one per role, three custodians\nusers:\n"+strings.Join(entries, "")), 0o600); err != nil {
+		return err
+	}
+	d, err := demo.Start(ctx, demo.Options{Installed: true})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	t := d.Targets()
+	return c.serveTargets(ctx, t, t.Sources(), serveFlags{listen: addr, access: accessPath,
+		hostKey: filepath.Join(dir, "ssh_host_ed25519_key"), auditLog: filepath.Join(dir, "audit.jsonl")},
+		func(at net.Addr) error { return c.demoLogins(dir, at) })
+}
+
+// demoLogins writes dir/ssh_config, one host alias per demo identity at the address served, and prints
+// the command line for each.
+func (c *cli) demoLogins(dir string, at net.Addr) error {
+	host, port, err := net.SplitHostPort(at.String())
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	cfg := filepath.Join(dir, "ssh_config")
+	var b strings.Builder
+	var lines []string
+	for _, u := range demoUsers {
+		fmt.Fprintf(&b, "Host %s\n  HostName %s\n  Port %s\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking accept-new\n\n",
+			u.name, host, port, filepath.Join(dir, u.name), filepath.Join(dir, "known_hosts"))
+		what := u.role
+		if u.custodian {
+			what += ", custodian"
+		}
+		lines = append(lines, fmt.Sprintf("  %-20s ssh -F %s %s", what, cfg, u.name))
+	}
+	if err := atomicfile.Write(cfg, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "The demo's platform in service, over SSH. Log in as:\n%s\n(add a command for no terminal: ssh -F %s viewer status)\n\n",
+		strings.Join(lines, "\n"), cfg)
+	return nil
+}
+
+// demoKey makes an Ed25519 key at path (0600, OpenSSH format) unless there is one — made as the server's
+// host key is — and returns its public half as an authorized_keys line.
+func demoKey(path string) (string, error) {
+	k, err := serve.LoadOrCreateHostKey(path)
+	if err != nil {
+		return "", err
+	}
+	signer, err := gossh.ParsePrivateKey(k.PEM)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w (remove it to make a new one)", path, err)
+	}
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey()))) + " " + filepath.Base(path) + "@cedille-tui-demo", nil
+}

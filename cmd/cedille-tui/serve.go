@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/access"
+	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/serve"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+	"github.com/spf13/cobra"
+)
+
+type serveFlags struct {
+	listen, hostKey, access, auditLog string
+}
+
+func (c *cli) serveCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the console over SSH, to the keys the access file lets in",
+		Long: `Serve the live console over SSH: ` + "`ssh -p 2222 HOST`" + ` opens it, sized to the client's terminal.
+Every session shares this process's one watch of the platform: N sessions cost the API server what one does.
+
+Only public keys log in, those the access file lists (YAML, kept in git):
+
+  users:
+    - name: alice
+      keys: ["ssh-ed25519 AAAA… alice@laptop"]
+      role: admin          # viewer | operator | admin
+      custodian: true      # may submit a Vault key share in a ceremony
+      expires: 2027-06-30  # optional: valid through that day (UTC)
+
+The user is the one whose key signed, never the SSH user name. A missing or empty access file lets nobody
+in; a malformed one stops the server from starting (file:line: what to fix). The file is read again when it
+changes: the sessions of a removed or expired key end within seconds, a changed role applies at once, and a
+malformed edit keeps the last good file (the audit trail says so).
+
+Without a terminal, a session may run these commands: status (the platform's health as text).
+
+The audit trail (JSON Lines, hash-chained: cedille-tui audit verify FILE) records every login refused,
+session started and ended, and access reload; a session is refused when it cannot be recorded.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.runServe(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", ":2222", "the address to listen on")
+	fl.StringVar(&f.hostKey, "host-key", "", "the server's SSH host key, made (0600) when missing (default $XDG_STATE_HOME/cedille-tui/ssh_host_ed25519_key)")
+	fl.StringVar(&f.access, "access", "", "the access file (default $XDG_CONFIG_HOME/cedille-tui/access.yaml)")
+	fl.StringVar(&f.auditLog, "audit-log", "", "the audit trail (default $XDG_STATE_HOME/cedille-tui/audit.jsonl)")
+	return cmd
+}
+
+// serveDefaults fills the paths left empty from the XDG directories.
+func (c *cli) serveDefaults(f serveFlags) serveFlags {
+	dirs := steps.DirsFrom(c.lookup)
+	if f.hostKey == "" {
+		f.hostKey = filepath.Join(dirs.State, "ssh_host_ed25519_key")
+	}
+	if f.access == "" {
+		f.access = filepath.Join(dirs.Config, "access.yaml")
+	}
+	if f.auditLog == "" {
+		f.auditLog = filepath.Join(dirs.State, "audit.jsonl")
+	}
+	return f
+}
+
+func (c *cli) runServe(ctx context.Context, f serveFlags) error {
+	p := c.openPlatform()
+	defer p.Close()
+	if !p.Configured() {
+		return errors.Join(append(p.Errors(), errors.New("nothing to serve: no connection could be made (`cedille-tui demo --serve` serves a simulated platform)"))...)
+	}
+	t := watch.TargetsFor(p)
+	return c.serveTargets(ctx, t, t.Sources(), f, nil)
+}
+
+// serveTargets runs one hub over the sources and serves it until ctx ends; ready, when given, is told the
+// address once it listens.
+func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, f serveFlags, ready func(net.Addr) error) error {
+	f = c.serveDefaults(f)
+	follow, acc, err := access.Open(f.access)
+	if err != nil {
+		return fmt.Errorf("the access file cannot be used, so nobody could log in safely: %w", err)
+	}
+	trail, err := audit.Open(f.auditLog)
+	if err != nil {
+		return fmt.Errorf("the audit trail cannot be written, so nothing could be recorded: %w", err)
+	}
+	defer func() {
+		h := trail.Head()
+		_ = trail.Close()
+		fmt.Fprintf(c.out, "audit trail %s: %d records, the last one's SHA-256 %s\n", f.auditLog, h.Seq, h.Hash)
+	}()
+	hk, err := serve.LoadOrCreateHostKey(f.hostKey)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		hub.Run(ctx)
+	}()
+	defer func() { cancel(); <-hubDone }()
+
+	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Audit: trail.Append,
+		Terminal: serve.ConsoleTerminal(hub),
+		Exec:     map[string]serve.Command{"status": statusOverSSH(hub)}})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", f.listen, err)
+	}
+	if ready != nil {
+		if err := ready(l.Addr()); err != nil {
+			l.Close()
+			return err
+		}
+	}
+	fmt.Fprintf(c.out, "serving the console of %s on %s\nhost key %s (%s)\naccess %s: %s\naudit trail %s\n",
+		t.Name, l.Addr(), hk.Fingerprint, f.hostKey, f.access, accessSummary(acc), f.auditLog)
+
+	go follow.Run(ctx, time.Second, func(nf *access.File, err error) {
+		if err != nil {
+			_ = trail.Append(audit.Record{Event: audit.AccessReloaded, Reason: "kept the last good file: " + err.Error()})
+			return
+		}
+		ch, ended, _ := srv.SetAccess(nf)
+		_ = trail.Append(audit.Record{Event: audit.AccessReloaded,
+			Reason: fmt.Sprintf("%d users; %d sessions ended, %d roles lowered, %d raised", len(nf.Users()), len(ended), len(ch.Lowered), len(ch.Raised))})
+	})
+	go func() { // expiry: a user whose date passes is ended within a second
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				srv.Expire()
+			}
+		}
+	}()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		_ = srv.Close()
+		<-served
+		return nil
+	case err := <-served:
+		return err
+	}
+}
+
+// accessSummary says who the access file lets in, or that nobody can log in.
+func accessSummary(f *access.File) string {
+	us := f.Users()
+	if len(us) == 0 {
+		return strings.Join(append([]string{"nobody can log in"}, f.Notes()...), "; ")
+	}
+	names := make([]string, len(us))
+	for i, u := range us {
+		names[i] = u.Name + " (" + u.Role.String() + ")"
+	}
+	return strings.Join(names, ", ")
+}
+
+// statusOverSSH is `ssh HOST status`: the platform's health as the status command prints it.
+func statusOverSSH(hub *watch.Hub) serve.Command {
+	return func(ctx context.Context, s serve.Session) int {
+		ch, unsubscribe := hub.Subscribe()
+		defer unsubscribe()
+		snap := hub.Latest()
+		for snap.At.IsZero() || !snap.Settled() { // what the sources say once they all read, as status does
+			select {
+			case snap = <-ch:
+			case <-ctx.Done():
+				return 1
+			}
+		}
+		if err := printReport(s, snap, "table", false); err != nil {
+			return 1
+		}
+		return 0
+	}
+}
