@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
 	bm "charm.land/wish/v2/bubbletea"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -33,15 +34,35 @@ func ConsoleTerminal(hub *watch.Hub) func(Session) {
 		w, h := clampSize(pty.Window.Width, pty.Window.Height)
 		opts := append(bm.MakeOptions(s.SSH), tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h))
 		p := tea.NewProgram(m, opts...)
-		go func() {
-			for win := range winCh {
-				w, h := clampSize(win.Width, win.Height)
-				p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+		sizes := make(chan tea.WindowSizeMsg, 1)
+		go s.guard("window changes", func() { latestSize(winCh, sizes) })
+		go s.guard("window sizes", func() {
+			for msg := range sizes {
+				p.Send(msg)
 			}
-		}()
-		if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		})
+		_, err := p.Run()
+		switch {
+		case err == nil, errors.Is(err, tea.ErrProgramKilled):
+		case errors.Is(err, tea.ErrProgramPanic): // the program caught it (its stack went to the server's stderr)
+			s.end(ErrInternal)
+		default:
 			_, _ = s.SSH.Stderr().Write([]byte("the console stopped: " + err.Error() + "\r\n"))
 		}
+	}
+}
+
+// latestSize passes the window changes on, clamped, keeping only the latest one not yet taken: a flood
+// of resizes costs the program one redraw per size it gets to, not one per change. out closes with in.
+func latestSize(in <-chan ssh.Window, out chan tea.WindowSizeMsg) {
+	defer close(out)
+	for win := range in {
+		w, h := clampSize(win.Width, win.Height)
+		select {
+		case <-out: // an older size not taken yet: replaced
+		default:
+		}
+		out <- tea.WindowSizeMsg{Width: w, Height: h}
 	}
 }
 

@@ -10,6 +10,12 @@
 // signed one. The identity middleware then looks that key up again in the current access file (it may
 // have changed since) and puts the User in the session's context; every later layer reads it there.
 //
+// Hardening: a handshake timeout; a keyboard-idle timeout counted from the last byte read from the
+// person (the transport's own idle timer is pushed by every redraw) and a maximum lifetime, each ending
+// the session with a line and an audit reason saying why; per-address back-off after failed logins
+// (Backoff); no subsystems, port, agent or X11 forwarding (forwarding.go); window sizes clamped; a panic
+// ends its own session only (ErrInternal), its stack going to Options.Log.
+//
 //	srv, err := serve.New(serve.Options{HostKey: key, Access: store.Current, Now: time.Now, Console: ...})
 //	go srv.Serve(listener)
 package serve
@@ -18,7 +24,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -51,6 +59,16 @@ type Options struct {
 	// Audit records what happens: logins refused, sessions started and ended (with why). An error from
 	// it refuses what it was recording the start of (a session); nil records nothing.
 	Audit func(audit.Record) error
+	// IdleTimeout ends a session the person sent nothing to for that long, however much the screen
+	// redraws (default 15 min; negative: none). MaxLifetime ends a session that long after it started
+	// (default 12 h; negative: none). Both are read against Now.
+	IdleTimeout, MaxLifetime time.Duration
+	// Backoff refuses an address after repeated failed logins (defaults in Backoff).
+	Backoff Backoff
+	// Log receives what the person must not see: a session's panic and its stack (slog.Default when nil).
+	Log *slog.Logger
+
+	tick time.Duration // how often a session's limits are checked (1 s; tests shorten it)
 }
 
 // Command is an exec command: it writes to the session and returns the exit status.
@@ -65,6 +83,7 @@ type Session struct {
 	Args        []string
 	SSH         ssh.Session
 	ctx         context.Context
+	end         context.CancelCauseFunc
 	srv         *Server
 }
 
@@ -86,6 +105,7 @@ type Server struct {
 	o    Options
 	srv  *ssh.Server
 	live *sessions
+	fail *limiter
 
 	mu  sync.Mutex
 	acc *access.File
@@ -110,7 +130,19 @@ func New(o Options) (*Server, error) {
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = 64
 	}
-	s := &Server{o: o, acc: o.Access, live: newSessions(o.MaxPerUser, o.MaxSessions)}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 15 * time.Minute
+	}
+	if o.MaxLifetime == 0 {
+		o.MaxLifetime = 12 * time.Hour
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.tick <= 0 {
+		o.tick = time.Second
+	}
+	s := &Server{o: o, acc: o.Access, live: newSessions(o.MaxPerUser, o.MaxSessions), fail: newLimiter(o.Backoff, o.Now)}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPEM(o.HostKey.PEM),
 		wish.WithPublicKeyAuth(s.mayLogIn),
@@ -118,10 +150,16 @@ func New(o Options) (*Server, error) {
 		ssh.EmulatePty(),                            // the program draws to the channel; no pseudo-terminal device is opened
 		func(srv *ssh.Server) error {
 			srv.HandshakeTimeout = o.HandshakeTimeout
-			// No forwarding, no subsystems (sftp, scp): nil callbacks refuse them.
+			// No forwarding, no subsystems (sftp, scp): nil callbacks refuse them; no global request
+			// (tcpip-forward) is answered yes, no channel but "session" is opened (direct-tcpip), and a
+			// session's agent and X11 forwarding requests are answered no before charm.land/ssh sees them
+			// (it would answer an agent request yes).
 			srv.LocalPortForwardingCallback = nil
 			srv.ReversePortForwardingCallback = nil
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
+			srv.RequestHandlers = map[string]ssh.RequestHandler{}
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": refuseForwarding}
+			srv.ConnectionFailedCallback = func(c net.Conn, _ error) { s.fail.failed(c.RemoteAddr().String()) }
 			return nil
 		},
 	)
@@ -175,6 +213,13 @@ func (s *Server) Sessions() int { return s.live.count() }
 // mayLogIn answers whether an offered key may log in at all. It binds nothing: the offer proves nothing
 // (the client may not hold the private key); identity is resolved after the handshake (identity).
 func (s *Server) mayLogIn(ctx ssh.Context, key ssh.PublicKey) bool {
+	if ok, notice, until := s.fail.allow(ctx.RemoteAddr().String()); !ok {
+		if notice {
+			s.refused(ctx.RemoteAddr(), "", fmt.Sprintf("too many failed logins from %s: refused until %s",
+				host(ctx.RemoteAddr().String()), until.UTC().Format(time.RFC3339)))
+		}
+		return false
+	}
 	_, err := s.access().Lookup(key, s.o.Now())
 	if err != nil {
 		s.refused(ctx.RemoteAddr(), access.Fingerprint(key), err.Error())
@@ -218,7 +263,8 @@ func (s *Server) identity(next ssh.Handler) ssh.Handler {
 		}
 		ctx, cancel := context.WithCancelCause(sess.Context())
 		defer cancel(nil)
-		id, err := s.live.add(u, access.Fingerprint(key), sess.RemoteAddr().String(), s.o.Now(), cancel)
+		since := s.o.Now()
+		id, err := s.live.add(u, access.Fingerprint(key), sess.RemoteAddr().String(), since, cancel)
 		if err != nil {
 			wish.Fatalln(sess, "refused: "+err.Error())
 			return
@@ -240,10 +286,65 @@ func (s *Server) identity(next ssh.Handler) ssh.Handler {
 			}
 			_ = s.record(end)
 		}()
+		r := newReading(sess, s.o.Now)
+		go s.limit(ctx, cancel, r, since)
 		sess.Context().SetValue(userKey{}, Session{ID: id, User: u, Fingerprint: access.Fingerprint(key),
-			Remote: sess.RemoteAddr(), SSH: sess, ctx: ctx, srv: s})
-		next(sess)
+			Remote: sess.RemoteAddr(), SSH: r, ctx: ctx, end: cancel, srv: s})
+		done := make(chan struct{})
+		go closeWhenEnded(ctx, sess, done)
+		s.contain(id, sess, cancel, next)
+		close(done)
+		var ended *ErrEnded
+		if errors.As(context.Cause(ctx), &ended) {
+			wish.Fatalln(sess, ended.Error())
+		}
 	}
+}
+
+// contain runs the rest of the chain; a panic in it ends this session only, with ErrInternal, and goes to
+// the log with its stack (never to the person).
+func (s *Server) contain(id string, sess ssh.Session, end context.CancelCauseFunc, next ssh.Handler) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.o.Log.Error("serve: a session panicked; it ends, the server goes on", "session", id, "panic", v,
+				"stack", string(debug.Stack()))
+			end(ErrInternal)
+		}
+	}()
+	next(sess)
+}
+
+// endGrace is how long a handler has to return once its session was ended before the session is closed
+// under it.
+const endGrace = 5 * time.Second
+
+// closeWhenEnded closes the session when ctx ends and the handler (done) has not returned within endGrace:
+// an exec command that does not watch its context is not left running.
+func closeWhenEnded(ctx context.Context, sess ssh.Session, done <-chan struct{}) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(endGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		_ = sess.Close()
+	}
+}
+
+// guard runs f (a goroutine of the session's); a panic in it ends this session only, with ErrInternal.
+func (s Session) guard(what string, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.srv.o.Log.Error("serve: a session's goroutine panicked; the session ends, the server goes on",
+				"session", s.ID, "in", what, "panic", v, "stack", string(debug.Stack()))
+			s.end(ErrInternal)
+		}
+	}()
+	f()
 }
 
 // sessionOf is the session as identity bound it.

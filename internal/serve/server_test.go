@@ -98,17 +98,30 @@ func start(t *testing.T, f *access.File) (string, *refusals) {
 // startServer is start with the server, and a terminal handler (nil: none).
 func startServer(t *testing.T, f *access.File, terminal func(Session)) (string, *refusals, *Server) {
 	t.Helper()
+	return startWith(t, Options{Access: f, Terminal: terminal})
+}
+
+// startWith serves o on 127.0.0.1, with a host key, the fixed clock, an audit sink and whoami unless o
+// has its own.
+func startWith(t *testing.T, o Options) (string, *refusals, *Server) {
+	t.Helper()
 	hk, err := LoadOrCreateHostKey(t.TempDir() + "/host_key")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref := &refusals{}
-	srv, err := New(Options{HostKey: hk, Access: f, Now: func() time.Time { return now },
-		Audit: ref.add, Terminal: terminal,
-		Exec: map[string]Command{"whoami": func(_ context.Context, s Session) int {
-			fmt.Fprintf(s, "%s %s %s\n", s.User.Name, s.User.Role, s.Fingerprint)
-			return 0
-		}}})
+	o.HostKey, o.Audit = hk, ref.add
+	if o.Now == nil {
+		o.Now = func() time.Time { return now }
+	}
+	if o.Exec == nil {
+		o.Exec = map[string]Command{}
+	}
+	o.Exec["whoami"] = func(_ context.Context, s Session) int {
+		fmt.Fprintf(s, "%s %s %s\n", s.User.Name, s.User.Role, s.Fingerprint)
+		return 0
+	}
+	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

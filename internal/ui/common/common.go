@@ -4,6 +4,7 @@ package common
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -139,4 +140,41 @@ func Labelled(label, text string, labelWidth, width int) []string {
 		}
 	}
 	return lines
+}
+
+// Inert makes text from the cluster (object names, event messages and reasons) safe to draw: every
+// control character but the line feed is shown instead of obeyed — C0 controls and DEL in caret
+// notation (ESC as ^[, BEL as ^G, CR as ^M, tab as a space), C1 controls and invalid UTF-8 as �. An
+// escape sequence in a name (clear the screen, set the clipboard through OSC 52, move the cursor) is
+// then printed as text. Call it on such text before styling it; the styles' own sequences stay.
+func Inert(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || (r < 0x20 && r != '\n') || (r >= 0x7f && r < 0xa0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20:
+			b.WriteByte('^')
+			b.WriteByte(byte(r) + 0x40)
+		case r == 0x7f:
+			b.WriteString("^?")
+		case r >= 0x80 && r < 0xa0, r == utf8.RuneError:
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

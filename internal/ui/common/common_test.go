@@ -51,3 +51,28 @@ func TestLabelled(t *testing.T) {
 		t.Errorf("styled label: %q is %d cells, want 7", l, lipgloss.Width(l))
 	}
 }
+
+func TestInert(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain text unchanged", "vault-0 Back-off restarting", "vault-0 Back-off restarting"},
+		{"accents and wide runes unchanged", "nœud-été 日本", "nœud-été 日本"},
+		{"clear screen", "pod\x1b[2Jx", "pod^[[2Jx"},
+		{"cursor home and colour", "\x1b[H\x1b[31mred", "^[[H^[[31mred"},
+		{"OSC 52 clipboard with BEL", "\x1b]52;c;ZXZpbA==\x07", "^[]52;c;ZXZpbA==^G"},
+		{"OSC title with ST", "\x1b]0;owned\x1b\\", "^[]0;owned^[\\"},
+		{"BEL alone", "ding\a", "ding^G"},
+		{"carriage return cannot overwrite", "ok\rFAKE", "ok^MFAKE"},
+		{"C1 CSI and OSC", "a\u009b2Jb\u009d52;c;x\u009c", "a\uFFFD2Jb\uFFFD52;c;x\uFFFD"},
+		{"DEL and NUL", "a\x7fb\x00", "a^?b^@"},
+		{"tab is a space, newline kept", "a\tb\nc", "a b\nc"},
+		{"invalid UTF-8", "a\xff\xfeb", "a\uFFFD\uFFFDb"},
+	}
+	for _, tt := range tests {
+		if got := Inert(tt.in); got != tt.want {
+			t.Errorf("%s: Inert(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+		if got := Inert(tt.in); strings.ContainsAny(got, "\x1b\a\r\u009b\u009d") {
+			t.Errorf("%s: a control character left in %q", tt.name, got)
+		}
+	}
+}

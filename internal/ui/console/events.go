@@ -106,7 +106,7 @@ func eventRows(s watch.Snapshot) []table.Row {
 		age := s.At.Sub(e.LastSeen)
 		rows = append(rows, table.Row{
 			Key: e.Key(),
-			Cells: []string{units.Duration(age), e.Object.Namespace, e.Object.Kind + "/" + e.Object.Name, e.Reason,
+			Cells: []string{units.Duration(age), common.Inert(e.Object.Namespace), common.Inert(e.Object.Kind + "/" + e.Object.Name), common.Inert(e.Reason),
 				strconv.Itoa(int(e.Count)), OneLine(e.Message)},
 			Tones: []theme.Tone{theme.Muted, theme.Plain, theme.Plain, warn},
 			Sort:  []string{sortableDuration(age), "", "", "", fmt.Sprintf("%010d", e.Count)},
@@ -116,7 +116,8 @@ func eventRows(s watch.Snapshot) []table.Row {
 }
 
 // OneLine flattens a message onto one line (probe output spans many).
-func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// Its control characters are shown, not obeyed (common.Inert).
+func OneLine(s string) string { return strings.Join(strings.Fields(common.Inert(s)), " ") }
 
 // View renders the table, the selected event's message and a status line.
 func (p *Events) View() string {
@@ -242,7 +243,7 @@ func titledEventsSection(t theme.Theme, s watch.Snapshot, title string, refs ...
 	warn := t.Style(theme.Warn)
 	for _, e := range found {
 		lines = append(lines, fmt.Sprintf("  %s %s %s  %s", t.Subtle.Render(fmt.Sprintf("%-5s", units.Duration(s.At.Sub(e.LastSeen)))),
-			warn.Render(fmt.Sprintf("%-18s", e.Reason)), fmt.Sprintf("%6s", "×"+strconv.Itoa(int(e.Count))), OneLine(e.Message)))
+			warn.Render(fmt.Sprintf("%-18s", common.Inert(e.Reason))), fmt.Sprintf("%6s", "×"+strconv.Itoa(int(e.Count))), OneLine(e.Message)))
 	}
 	return lines
 }
@@ -251,7 +252,7 @@ func titledEventsSection(t theme.Theme, s watch.Snapshot, title string, refs ...
 // message, and the other recent events about the same object.
 func NewEventDetail(t theme.Theme, e watch.Event) *Detail {
 	k := e.Key()
-	return newDetail(t, e.Object.Kind+"/"+e.Object.Name+" "+e.Reason, func(t theme.Theme, s watch.Snapshot, w int) []string {
+	return newDetail(t, common.Inert(e.Object.Kind+"/"+e.Object.Name+" "+e.Reason), func(t theme.Theme, s watch.Snapshot, w int) []string {
 		var ev *watch.Event
 		for i := range s.Events {
 			if s.Events[i].Key() == k {
@@ -265,15 +266,15 @@ func NewEventDetail(t theme.Theme, e watch.Event) *Detail {
 		}
 		label := func(s string) string { return t.Label.Render(fmt.Sprintf("%-9s", s)) }
 		lines := []string{
-			t.Title.Render("Warning "+ev.Reason) + "  " + t.Style(theme.Warn).Render("▲") + " " + ev.Object.String(),
+			t.Title.Render("Warning "+common.Inert(ev.Reason)) + "  " + t.Style(theme.Warn).Render("▲") + " " + common.Inert(ev.Object.String()),
 			"",
 			label("Seen") + fmt.Sprintf("%d× — last %s ago (%s), first %s ago", ev.Count, units.Duration(s.At.Sub(ev.LastSeen)),
 				ev.LastSeen.UTC().Format("2006-01-02 15:04:05Z"), units.Duration(s.At.Sub(ev.FirstSeen))),
-			label("Source") + ev.Source,
-			label("Event") + ev.Namespace + "/" + ev.Name,
+			label("Source") + common.Inert(ev.Source),
+			label("Event") + common.Inert(ev.Namespace+"/"+ev.Name),
 			"", t.Label.Render("Message"),
 		}
-		lines = append(lines, common.Labelled("", strings.TrimRight(ev.Message, "\n"), 2, w)...)
-		return append(lines, titledEventsSection(t, s, "Recent Warning events about "+ev.Object.String(), ev.Object)...)
+		lines = append(lines, common.Labelled("", common.Inert(strings.TrimRight(ev.Message, "\n")), 2, w)...)
+		return append(lines, titledEventsSection(t, s, "Recent Warning events about "+common.Inert(ev.Object.String()), ev.Object)...)
 	})
 }

@@ -165,3 +165,24 @@ func BenchmarkEventsPageSnapshot(b *testing.B) {
 		_ = p.View()
 	}
 }
+
+// TestEventsShownInert: an object name and an event message carrying escape sequences (clear the screen,
+// set the clipboard through OSC 52, ring the bell) are drawn as text, in the table and the message pane.
+func TestEventsShownInert(t *testing.T) {
+	ref := watch.ObjectRef{Kind: "Pod", Namespace: "apps", Name: "evil\x1b[2J"}
+	e := ev("evil.1", ref, "BackOff\a", time.Minute, 1)
+	e.Message = "pwned \x1b]52;c;ZXZpbA==\x07 \u009b31m done"
+	s := watch.Snapshot{At: evAt, Events: []watch.Event{e}}
+	p := NewEvents(theme.New(true, true))
+	p.Update(common.SnapshotMsg{Snapshot: s})
+	p.SetSize(160, 20)
+	out := p.View()
+	for _, bad := range []string{"\x1b[2J", "\x1b]52", "\a", "\u009b"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the page obeys %q from the cluster", bad)
+		}
+	}
+	if !strings.Contains(out, "evil^[[2J") || !strings.Contains(out, "^[]52;c;ZXZpbA==^G") {
+		t.Errorf("the sequences are shown as text:\n%s", out)
+	}
+}

@@ -59,7 +59,7 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		rows := make([]table.Row, 0, len(l.Findings))
 		for _, f := range l.Findings {
 			rows = append(rows, table.Row{Key: f.Object,
-				Cells: []string{f.Status.Symbol(), f.Status.String(), f.Object, f.Reason},
+				Cells: []string{f.Status.Symbol(), f.Status.String(), common.Inert(f.Object), common.Inert(f.Reason)},
 				Tones: []theme.Tone{ToneOf(f.Status), ToneOf(f.Status)},
 				Sort:  []string{string(rune('9' - int(f.Status)))},
 			})
@@ -128,8 +128,8 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 		return []string{t.Subtle.Render(object + " is no longer part of the " + string(layer) + " layer (gone, or healthy and removed)."),
 			t.Subtle.Render("esc goes back.")}
 	}
-	lines := append([]string{t.Title.Render(f.Object) + "  " + Status(t, f.Status), ""},
-		common.Labelled(t.Label.Render("Why"), f.Reason, fieldLabel, w)...)
+	lines := append([]string{t.Title.Render(common.Inert(f.Object)) + "  " + Status(t, f.Status), ""},
+		common.Labelled(t.Label.Render("Why"), common.Inert(f.Reason), fieldLabel, w)...)
 	if f.Hint != "" {
 		lines = append(lines, common.Labelled(t.Label.Render("Do"), f.Hint, fieldLabel, w)...)
 	}

@@ -48,7 +48,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 		}
 		taints = strings.Join(ts, ", ")
 	}
-	lines := common.Wrap(t.Title.Render("Node "+n.Name)+"  "+Status(t, f.Status)+" — "+f.Reason, w)
+	lines := common.Wrap(t.Title.Render("Node "+common.Inert(n.Name))+"  "+Status(t, f.Status)+" — "+common.Inert(f.Reason), w)
 	if f.Hint != "" {
 		for _, l := range common.Labelled("→", f.Hint, 2, w) {
 			lines = append(lines, t.Subtle.Render(l))
@@ -73,17 +73,17 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 				st = health.Degraded
 			}
 		}
-		lines = append(lines, fmt.Sprintf("%s %-20s %-8s %-28s %s", Symbol(t, st), c.Type, c.Status, c.Reason,
+		lines = append(lines, fmt.Sprintf("%s %-20s %-8s %-28s %s", Symbol(t, st), c.Type, c.Status, common.Inert(c.Reason),
 			units.Duration(s.At.Sub(c.LastTransitionTime.Time))))
 		if c.Message != "" && bad {
-			for _, l := range common.Labelled("", c.Message, 4, w) {
+			for _, l := range common.Labelled("", common.Inert(c.Message), 4, w) {
 				lines = append(lines, t.Subtle.Render(l))
 			}
 		}
 	}
 	lines = append(lines, eventsSection(t, s, watch.ObjectRef{Kind: "Node", Name: n.Name})...)
 	if m == nil {
-		return append(lines, "", t.Subtle.Render("Omni does not know a machine named "+n.Name+"."))
+		return append(lines, "", t.Subtle.Render("Omni does not know a machine named "+common.Inert(n.Name)+"."))
 	}
 	return append(lines, machineLines(t, m)...)
 }
@@ -91,7 +91,7 @@ func NodeDetailLines(t theme.Theme, n *corev1.Node, m *omni.MachineStatus, s wat
 func machineLines(t theme.Theme, m *omni.MachineStatus) []string {
 	spec := m.TypedSpec().Value
 	mf := health.Machine(m)
-	lines := []string{"", t.Label.Render("Omni machine ") + m.Metadata().ID() + "  " + Status(t, mf.Status) + " — " + mf.Reason}
+	lines := []string{"", t.Label.Render("Omni machine ") + common.Inert(m.Metadata().ID()) + "  " + Status(t, mf.Status) + " — " + common.Inert(mf.Reason)}
 	hw := spec.GetHardware()
 	if hw == nil {
 		return append(lines, t.Subtle.Render("  no hardware reported yet"))
