@@ -8,8 +8,12 @@ import (
 	"charm.land/ssh"
 	bm "charm.land/wish/v2/bubbletea"
 	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
+
+// maxFPS caps a session's redraws per second.
+const maxFPS = 4
 
 // maxSide bounds a terminal's width and height as a client reports them (a window-change carries raw
 // 32-bit numbers): past it the console draws as if it were that large.
@@ -30,10 +34,25 @@ func ConsoleTerminal(hub *watch.Hub) func(Session) {
 		defer unsubscribe()
 		pty, winCh, _ := s.SSH.Pty()
 		env := append(s.SSH.Environ(), "TERM="+pty.Term)
-		m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true})
+		m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true,
+			Presence: true, PageChanged: s.SetPage})
 		w, h := clampSize(pty.Window.Width, pty.Window.Height)
 		opts := append(bm.MakeOptions(s.SSH), tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h))
+		// At most 4 frames a second: a busy platform redraws every session, over every link.
+		opts = append(opts, tea.WithFPS(maxFPS))
 		p := tea.NewProgram(m, opts...)
+		changed, release := s.srv.live.watch()
+		defer release()
+		go func() { // the presence line follows who connects, leaves and moves
+			for {
+				p.Send(app.PresenceMsg{Line: presenceLine(s.ID, s.Presence())})
+				select {
+				case <-changed:
+				case <-s.Context().Done():
+					return
+				}
+			}
+		}()
 		sizes := make(chan tea.WindowSizeMsg, 1)
 		go s.guard("window changes", func() { latestSize(winCh, sizes) })
 		go s.guard("window sizes", func() {

@@ -100,6 +100,9 @@ func (s Session) Current() (access.User, bool) { return s.srv.live.user(s.ID) }
 // Presence is every live session, oldest first.
 func (s Session) Presence() []Presence { return s.srv.live.presence() }
 
+// SetPage records the page the session shows, for the others' presence line.
+func (s Session) SetPage(title string) { s.srv.live.setPage(s.ID, title) }
+
 // Server is the SSH server.
 type Server struct {
 	o    Options

@@ -18,6 +18,7 @@ import (
 type Presence struct {
 	ID, User string
 	Role     access.Role
+	Page     string // the page the session shows ("" before its first)
 	Since    time.Time
 }
 
@@ -28,6 +29,7 @@ type live struct {
 	fingerprint string
 	remote      string
 	since       time.Time
+	page        string
 	cancel      context.CancelCauseFunc
 }
 
@@ -129,13 +131,44 @@ func (r *sessions) apply(ch access.Changes, f *access.File) (ended, changed []st
 	return ended, changed
 }
 
+// setPage records the page a session shows (the presence line says it).
+func (r *sessions) setPage(id, page string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if l, ok := r.byID[id]; ok && l.page != page {
+		l.page = page
+		r.changed()
+	}
+}
+
+// presenceLine is what session self sees of who is here: itself, then the others, oldest first.
+func presenceLine(self string, all []Presence) string {
+	me := "you"
+	var others []string
+	for _, p := range all {
+		if p.ID == self {
+			me = "you: " + p.User + " (" + p.Role.String() + ")"
+			continue
+		}
+		what := p.Role.String()
+		if p.Page != "" {
+			what += ", " + p.Page
+		}
+		others = append(others, p.User+" ("+what+")")
+	}
+	if len(others) == 0 {
+		return me + " · nobody else is connected"
+	}
+	return me + " · also here: " + strings.Join(others, ", ")
+}
+
 // presence is every live session, oldest first.
 func (r *sessions) presence() []Presence {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Presence, 0, len(r.byID))
 	for _, l := range r.byID {
-		out = append(out, Presence{ID: l.id, User: l.user.Name, Role: l.user.Role, Since: l.since})
+		out = append(out, Presence{ID: l.id, User: l.user.Name, Role: l.user.Role, Page: l.page, Since: l.since})
 	}
 	slices.SortFunc(out, func(a, b Presence) int {
 		if c := a.Since.Compare(b.Since); c != 0 {

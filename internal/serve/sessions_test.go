@@ -78,6 +78,29 @@ func (tm *terminal) waitFor(t *testing.T, what string, ok func(string) bool) {
 	}
 }
 
+// seesWhole waits until the screen shows text whole. The renderer rewrites only the cells that change, so
+// a changed line may never be written out in one piece: a resize makes it draw the whole screen, and
+// seesWhole resizes (one column back and forth) until text shows after the last resize, or fails.
+func (tm *terminal) seesWhole(t *testing.T, text string) {
+	t.Helper()
+	for w := 0; ; w++ {
+		n := len(tm.out.String())
+		if err := tm.session.WindowChange(30, 100+w%2); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			if strings.Contains(tm.out.String()[n:], text) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if w > 10 {
+			t.Fatalf("the screen never showed %q whole:\n%q", text, tail(tm.out.String()))
+		}
+	}
+}
+
 func tail(s string) string {
 	if len(s) > 2000 {
 		return s[len(s)-2000:]
@@ -205,4 +228,39 @@ func waitState(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestPresenceLine(t *testing.T) {
+	all := []Presence{{ID: "s1", User: "victor", Role: access.Viewer, Page: "Overview"},
+		{ID: "s2", User: "alice", Role: access.Admin, Page: "Nodes"}, {ID: "s3", User: "bob", Role: access.Operator}}
+	tests := []struct{ self, want string }{
+		{"s1", "you: victor (viewer) · also here: alice (admin, Nodes), bob (operator)"},
+		{"s3", "you: bob (operator) · also here: victor (viewer, Overview), alice (admin, Nodes)"},
+	}
+	for _, tt := range tests {
+		if got := presenceLine(tt.self, all); got != tt.want {
+			t.Errorf("%s sees %q, want %q", tt.self, got, tt.want)
+		}
+	}
+	if got := presenceLine("s1", all[:1]); got != "you: victor (viewer) · nobody else is connected" {
+		t.Errorf("alone: %q", got)
+	}
+}
+
+// TestPresenceOverSSH: each session's console says who else is here, with their page, and follows a
+// departure.
+func TestPresenceOverSSH(t *testing.T) {
+	addr, _, srv := startServer(t, accessFile(t, "users:", userLine(t, "victor", "viewer"), userLine(t, "alice", "admin")),
+		ConsoleTerminal(consoleHub(t)))
+	victor := openTerminal(t, addr, keyOf(t, "victor"), 100, 30)
+	victor.waitFor(t, "victor alone", func(s string) bool { return strings.Contains(s, "nobody else is connected") })
+	alice := openTerminal(t, addr, keyOf(t, "alice"), 100, 30)
+	alice.seesWhole(t, "you: alice (admin) · also here: victor (viewer, Overview)")
+	victor.seesWhole(t, "you: victor (viewer) · also here: alice (admin, Overview)")
+	if _, err := alice.in.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	<-alice.ended
+	waitState(t, "alice's session gone", func() bool { return srv.Sessions() == 1 })
+	victor.seesWhole(t, "you: victor (viewer) · nobody else is connected")
 }

@@ -27,6 +27,9 @@ type ConsoleOptions struct {
 	DetectBackground bool
 	Actions          []app.Action
 	ActionsTitle     string
+	// Presence and PageChanged: the console served over SSH (app.Options).
+	Presence    bool
+	PageChanged func(title string)
 }
 
 // NewConsole builds the console's root model, opening on the overview.
@@ -35,6 +38,7 @@ func NewConsole(o ConsoleOptions) *app.Model {
 	return app.New(app.Options{
 		Theme: t, Snapshots: o.Snapshots, Root: console.NewOverview(t),
 		Actions: o.Actions, ActionsTitle: o.ActionsTitle, DetectBackground: o.DetectBackground,
+		Presence: o.Presence, PageChanged: o.PageChanged,
 		Jump: func(target string, s watch.Snapshot, w, h int) (common.Page, bool) {
 			switch target {
 			case "overview":

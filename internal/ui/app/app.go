@@ -45,7 +45,14 @@ type Options struct {
 	// prompt and the help.
 	Jump    func(target string, s watch.Snapshot, w, h int) (common.Page, bool)
 	Targets []string
+	// Presence draws a line under the header saying who is here (PresenceMsg sets it): the console served
+	// over SSH. PageChanged, when set, is told the page shown whenever it changes (from a tea.Cmd).
+	Presence    bool
+	PageChanged func(title string)
 }
+
+// PresenceMsg sets the presence line: who this session is, and who else is connected.
+type PresenceMsg struct{ Line string }
 
 // KeyMap is the shell's own keys.
 type KeyMap struct {
@@ -75,6 +82,9 @@ type Model struct {
 	jumping bool
 	jump    lineinput.Model
 	flash   shell.Flash
+	// presence is the line under the header (Options.Presence); page is the title PageChanged was told.
+	presence string
+	page     string
 }
 
 // New builds the shell.
@@ -124,7 +134,15 @@ func (m *Model) top() common.Page {
 	return m.pages[len(m.pages)-1]
 }
 
-func (m *Model) bodyHeight() int { return max(m.h-shell.FrameRows, 0) }
+func (m *Model) bodyHeight() int { return max(m.h-shell.FrameRows-m.presenceRows(), 0) }
+
+// presenceRows is the presence line's: one when the console is served to several.
+func (m *Model) presenceRows() int {
+	if m.opts.Presence {
+		return 1
+	}
+	return 0
+}
 
 func (m *Model) resize() {
 	for _, p := range m.pages {
@@ -145,7 +163,36 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 
 // Update routes messages; it never does I/O.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	model, cmd := m.update(msg)
+	return model, tea.Batch(cmd, m.pageChanged())
+}
+
+// pageChanged tells Options.PageChanged the page now shown, when it changed (in a command: Update does
+// no I/O).
+func (m *Model) pageChanged() tea.Cmd {
+	if m.opts.PageChanged == nil {
+		return nil
+	}
+	title := ""
+	if p := m.top(); p != nil {
+		title = p.Title()
+	}
+	if m.help {
+		title = "Help"
+	}
+	if title == m.page {
+		return nil
+	}
+	m.page = title
+	tell := m.opts.PageChanged
+	return func() tea.Msg { tell(title); return nil }
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case PresenceMsg:
+		m.presence = msg.Line
+		return m, nil
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.resize()
@@ -318,9 +365,11 @@ func (m *Model) render() string {
 	} else if p := m.top(); p != nil {
 		body = p.View()
 	}
-	return strings.Join([]string{
-		m.headerLine(), m.statusLine(), common.Block(body, m.w, m.bodyHeight()), m.footer(),
-	}, "\n")
+	rows := []string{m.headerLine()}
+	if m.opts.Presence {
+		rows = append(rows, common.Fit(m.theme.Subtle.Render(common.Inert(m.presence)), m.w))
+	}
+	return strings.Join(append(rows, m.statusLine(), common.Block(body, m.w, m.bodyHeight()), m.footer()), "\n")
 }
 
 func (m *Model) platformName() string {
