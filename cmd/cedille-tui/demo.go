@@ -20,6 +20,7 @@ import (
 type demoFlags struct {
 	installed, skipInstall, reset, accessible bool
 	serve                                     string
+	limits                                    serveFlags // --max-sessions … with --serve
 }
 
 func (c *cli) demoCmd() *cobra.Command {
@@ -82,6 +83,7 @@ $XDG_STATE_HOME/cedille-tui/demo/serve).`,
 	cmd.Flags().BoolVar(&f.accessible, "accessible", false, "the install as plain numbered prompts and line output (screen readers)")
 	cmd.Flags().StringVar(&f.serve, "serve", "", "serve the demo's console over SSH on this address, with throw-away keys for each role")
 	cmd.Flags().Lookup("serve").NoOptDefVal = "127.0.0.1:2222"
+	addSessionFlags(cmd.Flags(), &f.limits)
 	return cmd
 }
 
@@ -94,7 +96,7 @@ func (c *cli) demoDirs() string {
 func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	dir := c.demoDirs()
 	if f.serve != "" {
-		return c.demoServe(ctx, f.serve, filepath.Join(dir, "serve"))
+		return c.demoServe(ctx, f.serve, filepath.Join(dir, "serve"), f.limits)
 	}
 	store := steps.NewStore(dir)
 	var saved steps.Saved

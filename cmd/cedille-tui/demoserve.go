@@ -30,7 +30,7 @@ var demoUsers = []struct {
 // demoServe serves the demo's platform in service over SSH, with a key and an access entry for each of
 // demoUsers (made once in dir, kept for the next run), and prints how to log in as each: an ssh_config
 // names each identity as a host alias.
-func (c *cli) demoServe(ctx context.Context, addr, dir string) error {
+func (c *cli) demoServe(ctx context.Context, addr, dir string, limits serveFlags) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -55,8 +55,9 @@ func (c *cli) demoServe(ctx context.Context, addr, dir string) error {
 	}
 	defer d.Close()
 	t := d.Targets()
-	return c.serveTargets(ctx, t, t.Sources(), serveFlags{listen: addr, access: accessPath,
-		hostKey: filepath.Join(dir, "ssh_host_ed25519_key"), auditLog: filepath.Join(dir, "audit.jsonl")},
+	limits.listen, limits.access = addr, accessPath
+	limits.hostKey, limits.auditLog = filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "audit.jsonl")
+	return c.serveTargets(ctx, t, t.Sources(), limits,
 		func(at net.Addr) error { return c.demoLogins(dir, at) })
 }
 

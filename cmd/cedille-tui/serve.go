@@ -15,10 +15,13 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type serveFlags struct {
 	listen, hostKey, access, auditLog string
+	maxSessions, maxPerUser           int
+	idle, lifetime                    time.Duration
 }
 
 func (c *cli) serveCmd() *cobra.Command {
@@ -55,7 +58,24 @@ session started and ended, and access reload; a session is refused when it canno
 	fl.StringVar(&f.hostKey, "host-key", "", "the server's SSH host key, made (0600) when missing (default $XDG_STATE_HOME/cedille-tui/ssh_host_ed25519_key)")
 	fl.StringVar(&f.access, "access", "", "the access file (default $XDG_CONFIG_HOME/cedille-tui/access.yaml)")
 	fl.StringVar(&f.auditLog, "audit-log", "", "the audit trail (default $XDG_STATE_HOME/cedille-tui/audit.jsonl)")
+	addSessionFlags(fl, &f)
 	return cmd
+}
+
+// addSessionFlags are the session limits serve and demo --serve share.
+func addSessionFlags(fl *pflag.FlagSet, f *serveFlags) {
+	fl.IntVar(&f.maxSessions, "max-sessions", 64, "at most this many sessions at once")
+	fl.IntVar(&f.maxPerUser, "max-per-user", 4, "at most this many sessions per user")
+	fl.DurationVar(&f.idle, "idle-timeout", 15*time.Minute, "end a session after this long without a key pressed (0: never)")
+	fl.DurationVar(&f.lifetime, "max-lifetime", 12*time.Hour, "end a session this long after it started (0: never)")
+}
+
+// never is a flag's 0 as serve.Options has it: negative means none.
+func never(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // serveDefaults fills the paths left empty from the XDG directories.
@@ -116,6 +136,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 	defer func() { cancel(); <-hubDone }()
 
 	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Audit: trail.Append,
+		MaxSessions: f.maxSessions, MaxPerUser: f.maxPerUser, IdleTimeout: never(f.idle), MaxLifetime: never(f.lifetime),
 		Terminal: serve.ConsoleTerminal(hub),
 		Exec:     map[string]serve.Command{"status": statusOverSSH(hub)}})
 	if err != nil {
