@@ -133,10 +133,10 @@ func TestDo(t *testing.T) {
 		{name: "the attempt cannot be recorded: nothing runs", who: admin, action: "cordon", target: node, failAt: 1,
 			wantErr: "the audit trail cannot record it: disk full", wantRefused: true, wantEvents: ""},
 		{name: "the refusal cannot be recorded: still refused, and said", who: viewer, action: "cordon", target: node, failAt: 2,
-			wantErr: "cordon needs operator; you are viewer (and the audit trail could not record the refusal: disk full)",
+			wantErr:     "cordon needs operator; you are viewer (and the audit trail could not record the refusal: disk full)",
 			wantRefused: true, wantEvents: "action_attempted"},
 		{name: "done but not recorded: said", who: operator, action: "cordon", target: node, failAt: 2, wantRun: true,
-			wantErr: "cordon node/worker-2 was done, but the audit trail could not record it: disk full",
+			wantErr:    "cordon node/worker-2 was done, but the audit trail could not record it: disk full",
 			wantEvents: "action_attempted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
