@@ -55,6 +55,9 @@ type SessionsStep struct {
 	// measured), and Published the snapshots the hub published in it.
 	Requests  map[string]int
 	Published int
+	// CPU is this process's CPU time (user + system) over that window: the hub and every session's
+	// program, SSH server and client.
+	CPU time.Duration
 }
 
 // SessionsResult holds the figures Sessions measured.
@@ -207,10 +210,11 @@ func Sessions(ctx context.Context, o SessionsOptions) (*SessionsResult, error) {
 			pubMu.Lock()
 			p0 := published
 			pubMu.Unlock()
-			r0 := log.Detail()
+			r0, cpu0 := log.Detail(), cpuTime()
 			if err := sleep(ctx, o.Idle); err != nil {
 				return nil, err
 			}
+			step.CPU = cpuTime() - cpu0
 			step.Requests = DiffCounts(log.Detail(), r0)
 			pubMu.Lock()
 			step.Published = published - p0
@@ -358,7 +362,8 @@ func PrintSessions(w io.Writer, r *SessionsResult) {
 			for _, v := range s.Requests {
 				total += v
 			}
-			reqs = fmt.Sprintf("%d (%s; %d snapshots published)", total, FormatCounts(s.Requests), s.Published)
+			reqs = fmt.Sprintf("%d (%s; %d snapshots published; CPU %.1f %% of a core)", total, FormatCounts(s.Requests), s.Published,
+				100*s.CPU.Seconds()/r.Idle.Seconds())
 		}
 		ff := s.FirstFrames
 		fmt.Fprintf(w, "%-9d %-36s %-12s %-10s %s\n", s.Sessions,
