@@ -50,12 +50,14 @@ type options struct {
 	baseline, showFrame     bool
 	renderRows, renderIters int
 	profileDir              string
+	sessions                string
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, `usage: loadgen [fill|bench] [flags]
+	fmt.Fprintln(w, `usage: loadgen [fill|bench|sessions] [flags]
   fill (default)  create what is missing of the load; --clean deletes it instead
   bench           measure the console against the filled cluster
+  sessions        measure the console served over SSH (cedille-tui serve) to many sessions at once
 flags:
   --kubeconfig PATH   cluster to use (default: start or reuse the lab in --lab-state)
   --lab-state DIR     the lab's state dir (default ${XDG_STATE_HOME:-$HOME/.local/state}/cedille-tui-lab)
@@ -73,7 +75,10 @@ bench flags:
   --render-rows N     nodes in the render benchmark's snapshot (10000)
   --render-iters N    renders timed (300)
   --profile DIR       write CPU profiles of each phase and a heap profile there
-  --frame             print the first frame`)
+  --frame             print the first frame
+sessions flags:
+  --sessions L        live sessions at each step, ascending (1,10,50): first frame of each new session,
+                      heap after GC, and the hub's API requests in an --idle window at the first and last step`)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -102,6 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.renderRows, "render-rows", 10000, "")
 	fs.IntVar(&o.renderIters, "render-iters", 300, "")
 	fs.StringVar(&o.profileDir, "profile", "", "")
+	fs.StringVar(&o.sessions, "sessions", "1,10,50", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -118,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 		}
 	}
-	if cmd != "fill" && cmd != "bench" {
+	if cmd != "fill" && cmd != "bench" && cmd != "sessions" {
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
@@ -132,6 +138,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	kubeconfig, l, err := target(ctx, o, stderr)
 	if err != nil {
 		return err
+	}
+	if cmd == "sessions" {
+		steps, err := ParseSteps(o.sessions)
+		if err != nil {
+			return err
+		}
+		r, err := Sessions(ctx, SessionsOptions{Kubeconfig: kubeconfig, Steps: steps, Idle: o.idle, Width: 80, Height: 24, Out: stderr})
+		if err != nil {
+			return err
+		}
+		PrintSessions(stdout, r)
+		return nil
 	}
 	if cmd == "bench" {
 		bo := BenchOptions{Kubeconfig: kubeconfig, Idle: o.idle, Baseline: o.baseline, RenderRows: o.renderRows,
