@@ -205,4 +205,3 @@ func TestActionsGoldens(t *testing.T) {
 		})
 	}
 }
-

@@ -275,7 +275,7 @@ func (p *ActionsPage) subtle(text string) []string {
 // listLines lists the actions, each with its blast radius; those the role may not run dimmed, with the
 // role they need.
 func (p *ActionsPage) listLines() []string {
-	lines := []string{p.theme.Title.Render("Actions on "+p.what()), ""}
+	lines := []string{p.theme.Title.Render("Actions on " + p.what()), ""}
 	if len(p.list) == 0 {
 		return append(lines, p.theme.Subtle.Render("No action acts on a "+string(p.target.Kind)+"."))
 	}
