@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 
+	"github.com/clubcedille/cedille-tui/internal/actions"
+	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 )
 
 func (c *cli) consoleCmd() *cobra.Command {
@@ -37,11 +41,41 @@ func (c *cli) runConsole(ctx context.Context) error {
 		return err
 	}
 	t := watch.TargetsFor(p)
-	return c.runTUI(ctx, t, t.Sources(), nil, "")
+	act, closeAct := c.localActions(kubeConfig(p))
+	defer closeAct()
+	return c.runTUI(ctx, t, t.Sources(), act, nil, "")
+}
+
+// localActions are the local console's actions: the dispatcher writing with the kubeconfig's own user
+// (role admin, not impersonated), recording to the default audit trail. Nil without a Kubernetes
+// connection, or when the trail cannot be opened (held by a running serve): no action unrecorded.
+func (c *cli) localActions(kube *rest.Config) (console.Act, func()) {
+	if kube == nil {
+		return nil, func() {}
+	}
+	path := c.serveDefaults(serveFlags{}).auditLog
+	trail, err := audit.Open(path)
+	if err != nil {
+		c.logger.Debug("actions off: the audit trail cannot be written", "path", path, "error", err.Error())
+		return nil, func() {}
+	}
+	d, err := actions.NewDispatcher(actions.NewClients(kube), trail.Append, actions.Builtin()...)
+	if err != nil {
+		_ = trail.Close()
+		return nil, func() {}
+	}
+	user := kube.Username
+	if user == "" {
+		user, _ = c.lookup("USER")
+	}
+	if user == "" {
+		user = "local"
+	}
+	return d.Bind(actions.As(actions.LocalActor(user, "local"))), func() { _ = trail.Close() }
 }
 
 // runTUI runs one hub over the sources and a console subscribed to it, until the console quits.
-func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, actions []app.Action, actionsTitle string) error {
+func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, act console.Act, keys []app.Action, actionsTitle string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
 	done := make(chan struct{})
@@ -57,7 +91,7 @@ func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Sourc
 	defer unsubscribe()
 	m := ui.NewConsole(ui.ConsoleOptions{
 		Snapshots: ch, Color: ui.ColorFromEnv(c.lookup), Dark: true, DetectBackground: true,
-		Actions: actions, ActionsTitle: actionsTitle,
+		Actions: keys, ActionsTitle: actionsTitle, Act: act,
 	})
 	return ui.Run(ctx, m, c.in, c.out, c.environ)
 }

@@ -57,7 +57,7 @@ func (c *cli) demoServe(ctx context.Context, addr, dir string, limits serveFlags
 	t := d.Targets()
 	limits.listen, limits.access = addr, accessPath
 	limits.hostKey, limits.auditLog = filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "audit.jsonl")
-	return c.serveTargets(ctx, t, t.Sources(), limits,
+	return c.serveTargets(ctx, t, t.Sources(), nil, limits,
 		func(at net.Addr) error { return c.demoLogins(dir, at) })
 }
 

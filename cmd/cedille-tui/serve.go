@@ -10,12 +10,15 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/access"
+	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/serve"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
 )
 
 type serveFlags struct {
@@ -100,12 +103,22 @@ func (c *cli) runServe(ctx context.Context, f serveFlags) error {
 		return errors.Join(append(p.Errors(), errors.New("nothing to serve: no connection could be made (`cedille-tui demo --serve` serves a simulated platform)"))...)
 	}
 	t := watch.TargetsFor(p)
-	return c.serveTargets(ctx, t, t.Sources(), f, nil)
+	return c.serveTargets(ctx, t, t.Sources(), kubeConfig(p), f, nil)
+}
+
+// kubeConfig is the platform's Kubernetes REST config, what actions write with; nil without a
+// Kubernetes connection (then the console offers no actions).
+func kubeConfig(p *platform.Platform) *rest.Config {
+	if p.Kube == nil {
+		return nil
+	}
+	return p.Kube.Config
 }
 
 // serveTargets runs one hub over the sources and serves it until ctx ends; ready, when given, is told the
-// address once it listens.
-func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, f serveFlags, ready func(net.Addr) error) error {
+// address once it listens. With kube, the sessions' consoles run actions through one dispatcher writing
+// with it as each session's user (impersonated); without, they offer none.
+func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, kube *rest.Config, f serveFlags, ready func(net.Addr) error) error {
 	f = c.serveDefaults(f)
 	follow, acc, err := access.Open(f.access)
 	if err != nil {
@@ -120,6 +133,12 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		_ = trail.Close()
 		fmt.Fprintf(c.out, "audit trail %s: %d records, the last one's SHA-256 %s\n", f.auditLog, h.Seq, h.Hash)
 	}()
+	var dispatcher *actions.Dispatcher
+	if kube != nil {
+		if dispatcher, err = actions.NewDispatcher(actions.NewClients(kube), trail.Append, actions.Builtin()...); err != nil {
+			return err
+		}
+	}
 	hk, err := serve.LoadOrCreateHostKey(f.hostKey)
 	if err != nil {
 		return err
@@ -137,7 +156,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 
 	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Audit: trail.Append,
 		MaxSessions: f.maxSessions, MaxPerUser: f.maxPerUser, IdleTimeout: never(f.idle), MaxLifetime: never(f.lifetime),
-		Terminal: serve.ConsoleTerminal(hub),
+		Terminal: serve.ConsoleTerminal(hub, dispatcher),
 		Exec:     map[string]serve.Command{"status": statusOverSSH(hub)}})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	bm "charm.land/wish/v2/bubbletea"
+	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -27,15 +28,21 @@ func clampSize(w, h int) (int, int) {
 
 // ConsoleTerminal serves the console to a session with a terminal: a program of its own, sized to the
 // session's terminal and following its window changes, subscribed to the process's one hub (N sessions
-// cost the sources what one does). It ends when the person quits or the server ends the session.
-func ConsoleTerminal(hub *watch.Hub) func(Session) {
+// cost the sources what one does). Its actions run through the process's one dispatcher d as the
+// session's user, with the role the access file gives them at each action (nil d: no actions). It ends
+// when the person quits or the server ends the session.
+func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
 	return func(s Session) {
 		ch, unsubscribe := hub.Subscribe()
 		defer unsubscribe()
 		pty, winCh, _ := s.SSH.Pty()
 		env := append(s.SSH.Environ(), "TERM="+pty.Term)
-		m := ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true,
-			Presence: true, PageChanged: s.SetPage})
+		o := ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true,
+			Presence: true, PageChanged: s.SetPage}
+		if d != nil {
+			o.Act = d.Bind(s.Actor)
+		}
+		m := ui.NewConsole(o)
 		w, h := clampSize(pty.Window.Width, pty.Window.Height)
 		opts := append(bm.MakeOptions(s.SSH), tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h))
 		// At most 4 frames a second: a busy platform redraws every session, over every link.
@@ -95,4 +102,19 @@ func lookup(env []string) func(string) (string, bool) {
 		}
 		return "", false
 	}
+}
+
+// Actor is who the session's actions act as: its user with the role the access file gives them now (a
+// lowered role applies to the next action at once), its key and address; an error once the session has
+// ended.
+func (s Session) Actor() (actions.Actor, error) {
+	u, ok := s.Current()
+	if !ok {
+		return actions.Actor{}, errors.New("the session has ended")
+	}
+	a := actions.Actor{Name: u.Name, Role: u.Role, Fingerprint: s.Fingerprint, Session: s.ID}
+	if s.Remote != nil {
+		a.Remote = s.Remote.String()
+	}
+	return a, nil
 }

@@ -142,7 +142,7 @@ func TestPanicEndsOnlyItsSession(t *testing.T) {
 // TestWindowChanges: sizes of nothing, of 65535 and of 2³²-1, and 10,000 resizes in a row leave the
 // console drawing and answering.
 func TestWindowChanges(t *testing.T) {
-	addr, _, srv := startServer(t, accessFile(t, "users:", userLine(t, "victor", "viewer")), ConsoleTerminal(consoleHub(t)))
+	addr, _, srv := startServer(t, accessFile(t, "users:", userLine(t, "victor", "viewer")), ConsoleTerminal(consoleHub(t), nil))
 	tm := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
 	tm.waitFor(t, "the console's header", func(s string) bool { return strings.Contains(s, "test platform") })
 	for _, size := range [][2]int{{0, 0}, {1, 1}, {65535, 65535}, {math.MaxUint32, math.MaxUint32}, {0, 65535}} {

@@ -120,7 +120,7 @@ func consoleHub(t *testing.T) *watch.Hub {
 
 // TestConsoleOverSSH: a session with a terminal gets the console, sized to it, and q ends it.
 func TestConsoleOverSSH(t *testing.T) {
-	addr, _, srv := startServer(t, accessFile(t, "users:", userLine(t, "victor", "viewer")), ConsoleTerminal(consoleHub(t)))
+	addr, _, srv := startServer(t, accessFile(t, "users:", userLine(t, "victor", "viewer")), ConsoleTerminal(consoleHub(t), nil))
 	tm := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
 	tm.waitFor(t, "the console's header", func(s string) bool { return strings.Contains(s, "test platform") })
 	if srv.Sessions() != 1 {
@@ -144,7 +144,7 @@ func TestConsoleOverSSH(t *testing.T) {
 // at once, with the reason; another user's session goes on; a lowered role applies at once.
 func TestRemovedKeyEndsItsSession(t *testing.T) {
 	both := accessFile(t, "users:", userLine(t, "victor", "viewer"), userLine(t, "alice", "admin"))
-	addr, trail, srv := startServer(t, both, ConsoleTerminal(consoleHub(t)))
+	addr, trail, srv := startServer(t, both, ConsoleTerminal(consoleHub(t), nil))
 	victor := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
 	alice := openTerminal(t, addr, keyOf(t, "alice"), 80, 24)
 	victor.waitFor(t, "the console", func(s string) bool { return strings.Contains(s, "test platform") })
@@ -251,7 +251,7 @@ func TestPresenceLine(t *testing.T) {
 // departure.
 func TestPresenceOverSSH(t *testing.T) {
 	addr, _, srv := startServer(t, accessFile(t, "users:", userLine(t, "victor", "viewer"), userLine(t, "alice", "admin")),
-		ConsoleTerminal(consoleHub(t)))
+		ConsoleTerminal(consoleHub(t), nil))
 	victor := openTerminal(t, addr, keyOf(t, "victor"), 100, 30)
 	victor.waitFor(t, "victor alone", func(s string) bool { return strings.Contains(s, "nobody else is connected") })
 	alice := openTerminal(t, addr, keyOf(t, "alice"), 100, 30)

@@ -30,6 +30,8 @@ type ConsoleOptions struct {
 	// Presence and PageChanged: the console served over SSH (app.Options).
 	Presence    bool
 	PageChanged func(title string)
+	// Act runs actions on the cluster as this console's person (app.Options); nil offers none.
+	Act console.Act
 }
 
 // NewConsole builds the console's root model, opening on the overview.
@@ -38,7 +40,7 @@ func NewConsole(o ConsoleOptions) *app.Model {
 	return app.New(app.Options{
 		Theme: t, Snapshots: o.Snapshots, Root: console.NewOverview(t),
 		Actions: o.Actions, ActionsTitle: o.ActionsTitle, DetectBackground: o.DetectBackground,
-		Presence: o.Presence, PageChanged: o.PageChanged,
+		Presence: o.Presence, PageChanged: o.PageChanged, Act: o.Act,
 		Jump: func(target string, s watch.Snapshot, w, h int) (common.Page, bool) {
 			switch target {
 			case "overview":

@@ -49,6 +49,9 @@ type Options struct {
 	// over SSH. PageChanged, when set, is told the page shown whenever it changes (from a tea.Cmd).
 	Presence    bool
 	PageChanged func(title string)
+	// Act runs actions on the cluster (cordon a node, delete a pod…) as this console's person: the
+	// actions key opens them on the object a page shows. Nil offers none (no cluster connection).
+	Act console.Act
 }
 
 // PresenceMsg sets the presence line: who this session is, and who else is connected.
@@ -56,7 +59,7 @@ type PresenceMsg struct{ Line string }
 
 // KeyMap is the shell's own keys.
 type KeyMap struct {
-	Quit, ForceQuit, Help, Back, Jump key.Binding
+	Quit, ForceQuit, Help, Back, Jump, Act key.Binding
 }
 
 func defaultKeys() KeyMap {
@@ -66,6 +69,7 @@ func defaultKeys() KeyMap {
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Jump:      key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "jump to…")),
+		Act:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "actions")),
 	}
 }
 
@@ -207,6 +211,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		msg.Page.SetSize(m.w, m.bodyHeight())
 		m.pages = append(m.pages, msg.Page)
 		return m, msg.Page.Init()
+	case common.FlashMsg:
+		if msg.Back && len(m.pages) > 1 {
+			m.pages = m.pages[:len(m.pages)-1]
+		}
+		return m, m.flash.Set(msg.Text, msg.Bad)
 	case actionDoneMsg:
 		if msg.err != nil {
 			return m, m.flash.Set(msg.err.Error(), true)
@@ -264,6 +273,8 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Back) && len(m.pages) > 1:
 		m.pages = m.pages[:len(m.pages)-1]
 		return m, nil
+	case key.Matches(k, m.keys.Act) && m.actTarget() != "":
+		return m, m.openActions()
 	}
 	for _, a := range m.opts.Actions {
 		if key.Matches(k, a.Key) {
@@ -282,6 +293,35 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	np, cmd := p.Update(k)
 	m.pages[len(m.pages)-1] = np
 	return m, cmd
+}
+
+// actTarget is the object the actions key would act on: the top page's, when there are actions to run
+// on objects of its kind; "" when the key does nothing here.
+func (m *Model) actTarget() string {
+	if m.opts.Act == nil {
+		return ""
+	}
+	tp, ok := m.top().(common.Targeted)
+	if !ok {
+		return ""
+	}
+	object, ok := tp.Target()
+	if !ok {
+		return ""
+	}
+	if _, ok := console.ActionTarget(object); !ok {
+		return ""
+	}
+	return object
+}
+
+// openActions opens the actions page of the top page's object.
+func (m *Model) openActions() tea.Cmd {
+	t, _ := console.ActionTarget(m.actTarget())
+	p := console.NewActionsPage(m.theme, m.opts.Act, t)
+	p.SetSize(m.w, m.bodyHeight())
+	m.pages = append(m.pages, p)
+	return p.Init()
 }
 
 // jumpKey edits the `:` prompt; enter opens the named page on top of the root, esc cancels.
@@ -453,6 +493,9 @@ func (m *Model) footer() string {
 	if p := m.top(); p != nil {
 		bs = append(bs, p.ShortHelp()...)
 	}
+	if m.actTarget() != "" {
+		bs = append(bs, m.keys.Act)
+	}
 	if len(m.pages) > 1 {
 		bs = append(bs, m.keys.Back)
 	}
@@ -469,6 +512,9 @@ func (m *Model) helpView() string {
 		var bs []key.Binding
 		for _, g := range p.FullHelp() {
 			bs = append(bs, g...)
+		}
+		if m.actTarget() != "" {
+			bs = append(bs, m.keys.Act)
 		}
 		sections = append(sections, shell.Section{Title: p.Title(), Keys: bs})
 	}

@@ -45,6 +45,20 @@ type PushMsg struct{ Page Page }
 // Push returns the command that opens p.
 func Push(p Page) tea.Cmd { return func() tea.Msg { return PushMsg{Page: p} } }
 
+// Targeted is implemented by pages that show a cluster object, or have one selected: Target is its
+// health.Finding-style name ("Node/worker-2", "Pod/web/web-1", "Application/argocd/shop"), what the
+// shell's actions key acts on; false when there is none.
+type Targeted interface {
+	Target() (string, bool)
+}
+
+// FlashMsg asks the shell to flash a line (Bad: as an error); Back also closes the page on top (the
+// page that sent it, its work done).
+type FlashMsg struct {
+	Text      string
+	Bad, Back bool
+}
+
 // ThemeMsg tells pages the theme changed (background detected).
 type ThemeMsg struct{ Theme theme.Theme }
 

@@ -35,6 +35,9 @@ func NewLayerPage(t theme.Theme, l health.Layer) *LayerPage {
 
 func (p *LayerPage) Title() string { return string(p.layer) }
 
+// Target is the selected finding's object.
+func (p *LayerPage) Target() (string, bool) { return p.selected() }
+
 // SetSize lays the columns out again: the objects' room depends on the width.
 func (p *LayerPage) SetSize(w, h int) {
 	p.tablePage.SetSize(w, h)
@@ -110,9 +113,11 @@ func OpenFinding(t theme.Theme, l health.Layer, object string, s watch.Snapshot,
 // NewFindingDetail shows one finding live — status, reason, what to do, the object's recent Warning
 // events — and the object's YAML.
 func NewFindingDetail(t theme.Theme, l health.Layer, object string) *Detail {
-	return newDetail(t, object, func(t theme.Theme, s watch.Snapshot, w int) []string {
+	d := newDetail(t, object, func(t theme.Theme, s watch.Snapshot, w int) []string {
 		return findingLines(t, l, object, s, w)
 	})
+	d.object = object
+	return d
 }
 
 // findingLines is a finding's detail at width w: its reason and hint wrapped to it, the YAML as it is.

@@ -17,7 +17,7 @@ import (
 // NewNodeDetail opens one node, live: conditions, addresses, versions, taints, its recent Warning events
 // and, when Omni knows the machine, its hardware and disks by stable identity.
 func NewNodeDetail(t theme.Theme, name string) *Detail {
-	return newDetail(t, name, func(t theme.Theme, s watch.Snapshot, w int) []string {
+	d := newDetail(t, name, func(t theme.Theme, s watch.Snapshot, w int) []string {
 		for _, n := range s.Nodes {
 			if n.Name == name {
 				return NodeDetailLines(t, n, MachineFor(n, s.Machines), s, w)
@@ -25,6 +25,8 @@ func NewNodeDetail(t theme.Theme, name string) *Detail {
 		}
 		return []string{t.Error.Render("Node " + name + " is gone from the cluster."), t.Subtle.Render("esc goes back to the list.")}
 	})
+	d.object = "Node/" + name
+	return d
 }
 
 // NodeDetailLines is the pure rendering of a node's detail at width w: its state and what to do wrapped

@@ -42,6 +42,12 @@ func NewNodes(t theme.Theme) *Nodes {
 
 func (p *Nodes) Title() string { return "Nodes" }
 
+// Target is the selected node.
+func (p *Nodes) Target() (string, bool) {
+	name, ok := p.selected()
+	return "Node/" + name, ok
+}
+
 // Update handles snapshots and keys.
 func (p *Nodes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {

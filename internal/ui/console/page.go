@@ -20,6 +20,8 @@ type Detail struct {
 	view    scroll.Model
 	w       int
 	content func(t theme.Theme, s watch.Snapshot, width int) []string
+	// object is the cluster object the page shows ("Node/worker-2"), for the actions key; "" for none.
+	object string
 }
 
 func newDetail(t theme.Theme, title string, content func(theme.Theme, watch.Snapshot, int) []string) *Detail {
@@ -55,6 +57,9 @@ func (p *Detail) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	}
 	return p, nil
 }
+
+// Target is the object the page shows, when it shows one.
+func (p *Detail) Target() (string, bool) { return p.object, p.object != "" }
 
 func (p *Detail) View() string              { return p.view.View() }
 func (p *Detail) ShortHelp() []key.Binding  { return p.view.ShortHelp() }
@@ -130,6 +135,12 @@ func (p *tablePage) update(msg tea.Msg, build func(table.Row) common.Page) tea.C
 	var cmd tea.Cmd
 	p.table, cmd = p.table.Update(msg)
 	return cmd
+}
+
+// selected is the selected row's key, when a row is selected.
+func (p *tablePage) selected() (string, bool) {
+	r, ok := p.table.Selected()
+	return r.Key, ok && r.Key != ""
 }
 
 func (p *tablePage) ShortHelp() []key.Binding {
