@@ -158,7 +158,7 @@ func Sessions(ctx context.Context, o SessionsOptions) (*SessionsResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Terminal: serve.ConsoleTerminal(hub),
+	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Terminal: serve.ConsoleTerminal(hub, nil),
 		MaxSessions: max(64, len(signers)), Audit: func(audit.Record) error { return nil }})
 	if err != nil {
 		return nil, err

@@ -6,12 +6,20 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
-	bm "charm.land/wish/v2/bubbletea"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
+
+// noSuspend turns ctrl+z into nothing: suspending would stop the server's program, not the client's.
+func noSuspend(_ tea.Model, msg tea.Msg) tea.Msg {
+	if _, ok := msg.(tea.SuspendMsg); ok {
+		return tea.ResumeMsg{}
+	}
+	return msg
+}
 
 // maxFPS caps a session's redraws per second.
 const maxFPS = 4
@@ -35,7 +43,8 @@ func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
 	return func(s Session) {
 		ch, unsubscribe := hub.Subscribe()
 		defer unsubscribe()
-		pty, winCh, _ := s.SSH.Pty()
+		pty, _, _ := s.SSH.Pty() // read once, before any window change can reach it (forwarding.go)
+		winCh := s.srv.windows.of(s.SSH.Environ())
 		env := append(s.SSH.Environ(), "TERM="+pty.Term)
 		o := ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true,
 			Presence: true, PageChanged: s.SetPage}
@@ -44,7 +53,11 @@ func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
 		}
 		m := ui.NewConsole(o)
 		w, h := clampSize(pty.Window.Width, pty.Window.Height)
-		opts := append(bm.MakeOptions(s.SSH), tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h))
+		// The session's terminal is read once, above: charm.land/ssh writes its size on a window change
+		// without a lock, so every later read of Pty() would race with the client resizing.
+		opts := []tea.ProgramOption{tea.WithInput(s.SSH), tea.WithOutput(s.SSH), tea.WithEnvironment(env),
+			tea.WithColorProfile(colorprofile.Env(env)), tea.WithFilter(noSuspend),
+			tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h)}
 		// At most 4 frames a second: a busy platform redraws every session, over every link.
 		opts = append(opts, tea.WithFPS(maxFPS))
 		p := tea.NewProgram(m, opts...)
@@ -61,12 +74,14 @@ func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
 			}
 		}()
 		sizes := make(chan tea.WindowSizeMsg, 1)
-		go s.guard("window changes", func() { latestSize(winCh, sizes) })
-		go s.guard("window sizes", func() {
-			for msg := range sizes {
-				p.Send(msg)
-			}
-		})
+		if winCh != nil {
+			go s.guard("window changes", func() { latestSize(winCh, sizes) })
+			go s.guard("window sizes", func() {
+				for msg := range sizes {
+					p.Send(msg)
+				}
+			})
+		}
 		_, err := p.Run()
 		switch {
 		case err == nil, errors.Is(err, tea.ErrProgramKilled):

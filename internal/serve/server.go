@@ -108,6 +108,8 @@ type Server struct {
 	o    Options
 	srv  *ssh.Server
 	live *sessions
+	// windows are the session channels' window changes (forwarding.go).
+	windows windows
 	fail *limiter
 
 	mu  sync.Mutex
@@ -161,7 +163,7 @@ func New(o Options) (*Server, error) {
 			srv.ReversePortForwardingCallback = nil
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
 			srv.RequestHandlers = map[string]ssh.RequestHandler{}
-			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": refuseForwarding}
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": refuseForwarding(&s.windows)}
 			srv.ConnectionFailedCallback = func(c net.Conn, _ error) { s.fail.failed(c.RemoteAddr().String()) }
 			return nil
 		},

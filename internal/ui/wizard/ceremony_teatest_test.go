@@ -61,7 +61,7 @@ func TestKeyCeremonyInProgram(t *testing.T) {
 	}
 	press := func(k string) { tm.Send(keyMsg(k)) }
 
-	wait("Vault unseal")
+	wait("Vault unseal · not done", "enter run") // the step's screen, once the checks are done: enter runs it
 	press("enter")
 	wait("custodian 1 of 2 is ready")
 	press("enter")
