@@ -110,7 +110,7 @@ type Server struct {
 	live *sessions
 	// windows are the session channels' window changes (forwarding.go).
 	windows windows
-	fail *limiter
+	fail    *limiter
 
 	mu  sync.Mutex
 	acc *access.File
