@@ -43,7 +43,8 @@ func (c *cli) runConsole(ctx context.Context) error {
 	t := watch.TargetsFor(p)
 	act, closeAct := c.localActions(kubeConfig(p))
 	defer closeAct()
-	return c.runTUI(ctx, t, t.Sources(), act, nil, "")
+	// The local user is the platform's admin: the `:audit` page reads the default trail.
+	return c.runTUI(ctx, t, t.Sources(), act, nil, "", ui.AuditFile(c.serveDefaults(serveFlags{}).auditLog, ui.AuditShown))
 }
 
 // localActions are the local console's actions: the dispatcher writing with the kubeconfig's own user
@@ -74,8 +75,9 @@ func (c *cli) localActions(kube *rest.Config) (console.Act, func()) {
 	return d.Bind(actions.As(actions.LocalActor(user, "local"))), func() { _ = trail.Close() }
 }
 
-// runTUI runs one hub over the sources and a console subscribed to it, until the console quits.
-func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, act console.Act, keys []app.Action, actionsTitle string) error {
+// runTUI runs one hub over the sources and a console subscribed to it, until the console quits; trail,
+// when not nil, gives it the `:audit` page.
+func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, act console.Act, keys []app.Action, actionsTitle string, trail console.AuditSource) error {
 	ctx, cancel := context.WithCancel(ctx)
 	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
 	done := make(chan struct{})
@@ -91,7 +93,7 @@ func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Sourc
 	defer unsubscribe()
 	m := ui.NewConsole(ui.ConsoleOptions{
 		Snapshots: ch, Color: ui.ColorFromEnv(c.lookup), Dark: true, DetectBackground: true,
-		Actions: keys, ActionsTitle: actionsTitle, Act: act,
+		Actions: keys, ActionsTitle: actionsTitle, Act: act, Audit: trail,
 	})
 	return ui.Run(ctx, m, c.in, c.out, c.environ)
 }

@@ -156,7 +156,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 
 	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Audit: trail.Append,
 		MaxSessions: f.maxSessions, MaxPerUser: f.maxPerUser, IdleTimeout: never(f.idle), MaxLifetime: never(f.lifetime),
-		Terminal: serve.ConsoleTerminal(hub, dispatcher),
+		Terminal: serve.ConsoleTerminalAudited(hub, dispatcher, f.auditLog),
 		Exec:     map[string]serve.Command{"status": statusOverSSH(hub)}})
 	if err != nil {
 		return err

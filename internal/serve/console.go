@@ -1,15 +1,18 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
+	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
@@ -40,6 +43,13 @@ func clampSize(w, h int) (int, int) {
 // session's user, with the role the access file gives them at each action (nil d: no actions). It ends
 // when the person quits or the server ends the session.
 func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
+	return ConsoleTerminalAudited(hub, d, "")
+}
+
+// ConsoleTerminalAudited is ConsoleTerminal whose admins also get the `:audit` page, over the audit
+// trail at trail ("" for none). The page exists for a session whose role is admin when it starts, and
+// each read checks the role again: a session lowered since reads nothing more.
+func ConsoleTerminalAudited(hub *watch.Hub, d *actions.Dispatcher, trail string) func(Session) {
 	return func(s Session) {
 		ch, unsubscribe := hub.Subscribe()
 		defer unsubscribe()
@@ -50,6 +60,9 @@ func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
 			Presence: true, PageChanged: s.SetPage}
 		if d != nil {
 			o.Act = d.Bind(s.Actor)
+		}
+		if trail != "" {
+			o.Audit = adminAudit(s.Current, ui.AuditFile(trail, ui.AuditShown))
 		}
 		m := ui.NewConsole(o)
 		w, h := clampSize(pty.Window.Width, pty.Window.Height)
@@ -132,4 +145,18 @@ func (s Session) Actor() (actions.Actor, error) {
 		a.Remote = s.Remote.String()
 	}
 	return a, nil
+}
+
+// adminAudit is read for a session whose current role is admin, nil for anyone else; once the role is
+// lowered (the access file changed), each read is refused.
+func adminAudit(current func() (access.User, bool), read console.AuditSource) console.AuditSource {
+	if u, ok := current(); !ok || u.Role != access.Admin {
+		return nil
+	}
+	return func(ctx context.Context) (console.AuditTrail, error) {
+		if u, ok := current(); !ok || u.Role != access.Admin {
+			return console.AuditTrail{}, errors.New("the audit trail is for admins only")
+		}
+		return read(ctx)
+	}
 }

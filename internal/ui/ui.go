@@ -32,6 +32,8 @@ type ConsoleOptions struct {
 	PageChanged func(title string)
 	// Act runs actions on the cluster as this console's person (app.Options); nil offers none.
 	Act console.Act
+	// Audit reads the audit trail for the `:audit` page; nil (anyone but an admin) offers no such page.
+	Audit console.AuditSource
 }
 
 // NewConsole builds the console's root model, opening on the overview.
@@ -46,17 +48,35 @@ func NewConsole(o ConsoleOptions) *app.Model {
 			case "overview":
 				return nil, true
 			case "nodes":
-				p := console.NewNodes(t)
-				p.SetSize(w, h)
-				p.Update(common.SnapshotMsg{Snapshot: s})
-				return p, true
+				return sized(console.NewNodes(t), s, w, h), true
 			case "events":
 				return console.OpenEvents(t, s, w, h), true
+			case "audit":
+				if o.Audit == nil {
+					return nil, false
+				}
+				return sized(console.NewAudit(t, o.Audit), s, w, h), true
 			}
 			return console.OpenLayer(t, health.Layer(target), s, w, h), true
 		},
-		Targets: JumpTargets(),
+		Targets: targets(o),
 	})
+}
+
+// targets are the console's `:` targets: JumpTargets, and audit when the console reads the trail.
+func targets(o ConsoleOptions) []string {
+	t := JumpTargets()
+	if o.Audit != nil {
+		t = append(t, "audit")
+	}
+	return t
+}
+
+// sized gives a new page its size and the current snapshot.
+func sized(p common.Page, s watch.Snapshot, w, h int) common.Page {
+	p.SetSize(w, h)
+	p.Update(common.SnapshotMsg{Snapshot: s})
+	return p
 }
 
 // JumpTargets are the pages `:` reaches: the overview, the node list, the Warning events and every layer.

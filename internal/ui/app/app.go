@@ -345,6 +345,7 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		if p != nil {
 			m.pages = append(m.pages, p)
+			return m, p.Init()
 		}
 		return m, nil
 	default:
