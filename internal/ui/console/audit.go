@@ -54,12 +54,12 @@ type Audit struct {
 // NewAudit builds the audit page over source.
 func NewAudit(t theme.Theme, source AuditSource) *Audit {
 	tb := table.New(t,
-		table.Column{Title: "TIME", Width: 16},
+		table.Column{Title: "TIME", Width: 15},
 		table.Column{Title: "EVENT", Width: 19},
-		table.Column{Title: "USER", Width: 8, Flex: 1},
+		table.Column{Title: "USER", Width: 7, Flex: 1},
 		table.Column{Title: "ROLE", Width: 9, Drop: 2},
-		table.Column{Title: "ACTION", Width: 12, Flex: 3},
-		table.Column{Title: "REASON", Width: 8, Flex: 3, Drop: 1},
+		table.Column{Title: "ACTION", Width: 20, Flex: 2},
+		table.Column{Title: "REASON", Width: 12, Flex: 3, Drop: 1},
 	)
 	tb.Empty = "Reading the audit trail…"
 	return &Audit{
