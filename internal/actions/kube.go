@@ -2,11 +2,11 @@ package actions
 
 import (
 	"context"
-
 	"encoding/json"
 	"fmt"
-	"github.com/clubcedille/cedille-tui/internal/access"
 
+	"github.com/clubcedille/cedille-tui/internal/access"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -25,30 +25,27 @@ func dryRunAll() []string { return []string{metav1.DryRunAll} }
 
 // Cordon marks a node unschedulable (spec.unschedulable: true), as kubectl cordon does.
 func Cordon() Action {
-	return Action{Name: "cordon", Kind: KindNode, Role: access.Operator,
-		Blast: func(t Target) string {
-			return fmt.Sprintf("%s: no new pod is scheduled on %s; its running pods stay", t, t.Name)
-		},
-		Preview: func(ctx context.Context, c Client, t Target) (Preview, error) {
-			return previewNodePatch(ctx, c, t, true)
-		},
-		Run: func(ctx context.Context, c Client, t Target, expect Precondition) error {
-			return patchNode(ctx, c, t, true, expect, nil)
-		},
-	}
+	return nodeScheduling("cordon", true, func(t Target) string {
+		return fmt.Sprintf("%s: no new pod is scheduled on %s; its running pods stay", t, t.Name)
+	})
 }
 
 // Uncordon lets the scheduler place pods on a node again (spec.unschedulable removed).
 func Uncordon() Action {
-	return Action{Name: "uncordon", Kind: KindNode, Role: access.Operator,
-		Blast: func(t Target) string {
-			return fmt.Sprintf("%s: the scheduler may place new pods on %s again", t, t.Name)
-		},
+	return nodeScheduling("uncordon", false, func(t Target) string {
+		return fmt.Sprintf("%s: the scheduler may place new pods on %s again", t, t.Name)
+	})
+}
+
+// nodeScheduling is the action that cordons (true) or uncordons (false) a node.
+func nodeScheduling(name string, cordon bool, blast func(Target) string) Action {
+	return Action{Name: name, Kind: KindNode, Role: access.Operator, Blast: blast,
 		Preview: func(ctx context.Context, c Client, t Target) (Preview, error) {
-			return previewNodePatch(ctx, c, t, false)
+			return previewNodePatch(ctx, c, t, cordon)
 		},
 		Run: func(ctx context.Context, c Client, t Target, expect Precondition) error {
-			return patchNode(ctx, c, t, false, expect, nil)
+			_, err := patchNode(ctx, c, t, cordon, expect, nil)
+			return err
 		},
 	}
 }
@@ -83,15 +80,15 @@ func bind(expect Precondition) map[string]any {
 	return m
 }
 
-// patchNode sends the cordon/uncordon patch; dryRun set makes it a dry run. A conflict, or the node
-// gone, is a *ChangedError when bound.
-func patchNode(ctx context.Context, c Client, t Target, cordon bool, expect Precondition, dryRun []string) error {
+// patchNode sends the cordon/uncordon patch and returns the node as patched; dryRun set makes it a dry
+// run. A conflict, or the node gone, is a *ChangedError when bound.
+func patchNode(ctx context.Context, c Client, t Target, cordon bool, expect Precondition, dryRun []string) (*corev1.Node, error) {
 	body, err := unschedulablePatch(cordon, expect)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = c.Kube.CoreV1().Nodes().Patch(ctx, t.Name, types.MergePatchType, body, metav1.PatchOptions{DryRun: dryRun})
-	return changed(t, expect, err)
+	n, err := c.Kube.CoreV1().Nodes().Patch(ctx, t.Name, types.MergePatchType, body, metav1.PatchOptions{DryRun: dryRun})
+	return n, changed(t, expect, err)
 }
 
 // previewNodePatch reads the node, dry-runs the patch bound to what it read, and lists the changes.
@@ -101,13 +98,9 @@ func previewNodePatch(ctx context.Context, c Client, t Target, cordon bool) (Pre
 		return Preview{}, err
 	}
 	expect := Precondition{UID: n.UID, ResourceVersion: n.ResourceVersion}
-	body, err := unschedulablePatch(cordon, expect)
+	after, err := patchNode(ctx, c, t, cordon, expect, dryRunAll())
 	if err != nil {
 		return Preview{}, err
-	}
-	after, err := c.Kube.CoreV1().Nodes().Patch(ctx, t.Name, types.MergePatchType, body, metav1.PatchOptions{DryRun: dryRunAll()})
-	if err != nil {
-		return Preview{}, changed(t, expect, err)
 	}
 	changes, err := objectDiff(n, after)
 	if err != nil {
