@@ -457,11 +457,20 @@ func (c *Ceremony) Join(who Actor) error {
 	if !cu.joined.IsZero() {
 		return nil
 	}
-	if err := c.record(audit.CeremonyJoined, who, ""); err != nil {
+	if err := c.joinLocked(cu, who); err != nil {
 		return fmt.Errorf("not joined: the audit trail cannot be written: %w", err)
 	}
-	cu.joined = c.now()
 	c.notifyLocked()
+	return nil
+}
+
+// joinLocked audits who joining and marks cu present; cu stays absent when the audit trail refuses.
+// c.mu is held.
+func (c *Ceremony) joinLocked(cu *custodian, who Actor) error {
+	if err := c.record(audit.CeremonyJoined, who, ""); err != nil {
+		return err
+	}
+	cu.joined = c.now()
 	return nil
 }
 

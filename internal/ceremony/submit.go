@@ -51,10 +51,9 @@ func (c *Ceremony) admitLocked(who Actor, share vaultops.Secret) error {
 		return errors.New("the share is empty")
 	}
 	if cu.joined.IsZero() {
-		if err := c.record(audit.CeremonyJoined, who, ""); err != nil {
+		if err := c.joinLocked(cu, who); err != nil {
 			return fmt.Errorf("refused, nothing was sent to Vault: the audit trail cannot be written: %w", err)
 		}
-		cu.joined = c.now()
 	}
 	if err := c.record(audit.CeremonySubmitted, who, ""); err != nil {
 		return fmt.Errorf("refused, nothing was sent to Vault: the audit trail cannot be written: %w", err)
@@ -81,10 +80,7 @@ func (c *Ceremony) submitUnseal(ctx context.Context, who Actor, share vaultops.S
 	shares := append(append([]vaultops.Secret(nil), c.held...), share)
 	c.mu.Unlock()
 
-	out := fanOut(targets, func(r *replica) outcome {
-		p, err := give(ctx, r, shares)
-		return outcome{p, err}
-	})
+	out := giveAll(ctx, targets, shares)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -183,12 +179,15 @@ func give(ctx context.Context, r *replica, shares []vaultops.Secret) (vaultops.P
 	return p, err
 }
 
-// fanOut runs f for every replica at once and returns their outcomes in order.
-func fanOut(rs []*replica, f func(*replica) outcome) []outcome {
+// giveAll gives the shares to every replica at once and returns their outcomes in order.
+func giveAll(ctx context.Context, rs []*replica, shares []vaultops.Secret) []outcome {
 	out := make([]outcome, len(rs))
 	var wg sync.WaitGroup
 	for i, r := range rs {
-		wg.Go(func() { out[i] = f(r) })
+		wg.Go(func() {
+			p, err := give(ctx, r, shares)
+			out[i] = outcome{p, err}
+		})
 	}
 	wg.Wait()
 	return out
@@ -208,10 +207,7 @@ func (c *Ceremony) Refresh(ctx context.Context) error {
 	reps := append([]*replica(nil), c.replicas...)
 	held := append([]vaultops.Secret(nil), c.held...)
 	c.mu.Unlock()
-	out := fanOut(reps, func(r *replica) outcome {
-		p, err := give(ctx, r, held)
-		return outcome{p, err}
-	})
+	out := giveAll(ctx, reps, held)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer c.notifyLocked()
