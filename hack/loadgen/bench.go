@@ -25,7 +25,6 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 )
 
 // BenchOptions tune Bench.
@@ -188,13 +187,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	stopProfile := startCPUProfile(o.ProfileDir, "firstframe")
 	log := NewRequestLog()
 	t0 := time.Now()
-	hubCfg, ctxName, err := platform.LoadKubeConfig(platform.KubeOptions{Kubeconfig: o.Kubeconfig}, platform.MapLookup(nil))
-	if err != nil {
-		return nil, err
-	}
-	hubCfg = rest.CopyConfig(hubCfg)
-	hubCfg.WrapTransport = log.Wrap // counts the hub's own requests; otherwise what ConnectKube builds
-	kube, err := platform.NewKube(hubCfg, ctxName, "cedille-tui-bench")
+	kube, err := log.Kube(o.Kubeconfig, "cedille-tui-bench") // counts the hub's own requests
 	if err != nil {
 		return nil, err
 	}

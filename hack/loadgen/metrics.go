@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"k8s.io/client-go/rest"
 )
 
@@ -291,6 +292,18 @@ func (l *RequestLog) Wrap(rt http.RoundTripper) http.RoundTripper {
 		l.record(req)
 		return rt.RoundTrip(req)
 	})
+}
+
+// Kube connects to kubeconfig's cluster as ConnectKube would, with userAgent, every request recorded
+// in l.
+func (l *RequestLog) Kube(kubeconfig, userAgent string) (*platform.Kube, error) {
+	cfg, ctxName, err := platform.LoadKubeConfig(platform.KubeOptions{Kubeconfig: kubeconfig}, platform.MapLookup(nil))
+	if err != nil {
+		return nil, err
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.WrapTransport = l.Wrap
+	return platform.NewKube(cfg, ctxName, userAgent)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -26,7 +26,6 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	gossh "golang.org/x/crypto/ssh"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 )
 
 // SessionsOptions tune Sessions.
@@ -89,13 +88,7 @@ func Sessions(ctx context.Context, o SessionsOptions) (*SessionsResult, error) {
 	res.Header = platformName
 
 	log := NewRequestLog()
-	cfg, ctxName, err := platform.LoadKubeConfig(platform.KubeOptions{Kubeconfig: o.Kubeconfig}, platform.MapLookup(nil))
-	if err != nil {
-		return nil, err
-	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.WrapTransport = log.Wrap
-	kube, err := platform.NewKube(cfg, ctxName, "cedille-tui-sessions")
+	kube, err := log.Kube(o.Kubeconfig, "cedille-tui-sessions")
 	if err != nil {
 		return nil, err
 	}
