@@ -2,7 +2,6 @@ package actions
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -38,7 +37,8 @@ func ArgoRefresh() Action {
 			return previewApp(ctx, c, t, refreshPatch())
 		},
 		Run: func(ctx context.Context, c Client, t Target, expect Precondition) error {
-			return patchApp(ctx, c, t, refreshPatch(), expect, nil)
+			_, err := patchApp(ctx, c, t, refreshPatch(), expect, nil)
+			return err
 		},
 	}
 }
@@ -71,7 +71,8 @@ func ArgoSync() Action {
 				}
 				expect = Precondition{UID: app.GetUID(), ResourceVersion: app.GetResourceVersion()}
 			}
-			return patchApp(ctx, c, t, syncPatch(c.User), expect, nil)
+			_, err := patchApp(ctx, c, t, syncPatch(c.User), expect, nil)
+			return err
 		},
 	}
 }
@@ -103,24 +104,10 @@ func apps(d dynamic.Interface, t Target) dynamic.ResourceInterface {
 	return d.Resource(ApplicationsResource()).Namespace(t.Namespace)
 }
 
-// patchApp sends patch bound to expect; dryRun set makes it a dry run.
-func patchApp(ctx context.Context, c Client, t Target, patch map[string]any, expect Precondition, dryRun []string) error {
-	_, err := sendAppPatch(ctx, c, t, patch, expect, dryRun)
-	return err
-}
-
-func sendAppPatch(ctx context.Context, c Client, t Target, patch map[string]any, expect Precondition, dryRun []string) (*unstructured.Unstructured, error) {
-	if m := bind(expect); m != nil {
-		md, _ := patch["metadata"].(map[string]any)
-		if md == nil {
-			md = map[string]any{}
-		}
-		for k, v := range m {
-			md[k] = v
-		}
-		patch["metadata"] = md
-	}
-	body, err := json.Marshal(patch)
+// patchApp sends patch bound to expect and returns the Application as patched; dryRun set makes it a
+// dry run.
+func patchApp(ctx context.Context, c Client, t Target, patch map[string]any, expect Precondition, dryRun []string) (*unstructured.Unstructured, error) {
+	body, err := boundPatch(patch, expect)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +126,7 @@ func previewApp(ctx context.Context, c Client, t Target, patch map[string]any) (
 		return Preview{}, err
 	}
 	expect := Precondition{UID: app.GetUID(), ResourceVersion: app.GetResourceVersion()}
-	after, err := sendAppPatch(ctx, c, t, patch, expect, dryRunAll())
+	after, err := patchApp(ctx, c, t, patch, expect, dryRunAll())
 	if err != nil {
 		return Preview{}, err
 	}

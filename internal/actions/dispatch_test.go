@@ -348,4 +348,9 @@ func TestPatchesAreBound(t *testing.T) {
 	if got := fmt.Sprint(p); got != "map[operation:map[initiatedBy:map[username:cedille:olive] sync:map[syncStrategy:map[hook:map[]]]] status:map[operationState:<nil>]]" {
 		t.Errorf("sync patch %s", got)
 	}
+	// An Application's refresh already has metadata: the binding joins it.
+	b, err := boundPatch(refreshPatch(), seen)
+	if want := `{"metadata":{"annotations":{"argocd.argoproj.io/refresh":"normal"},"resourceVersion":"42","uid":"u1"}}`; err != nil || string(b) != want {
+		t.Errorf("bound refresh patch = %s, %v; want %s", b, err, want)
+	}
 }

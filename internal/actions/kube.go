@@ -57,27 +57,27 @@ func unschedulablePatch(cordon bool, expect Precondition) ([]byte, error) {
 	if cordon {
 		v = true
 	}
-	p := map[string]any{"spec": map[string]any{"unschedulable": v}}
-	if m := bind(expect); m != nil {
-		p["metadata"] = m
-	}
-	return json.Marshal(p)
+	return boundPatch(map[string]any{"spec": map[string]any{"unschedulable": v}}, expect)
 }
 
-// bind is the metadata a merge patch carries to be refused when the object changed: the
-// resourceVersion (optimistic concurrency: 409 Conflict) and the UID (immutable). Nil binds nothing.
-func bind(expect Precondition) map[string]any {
-	if expect.IsZero() {
-		return nil
+// boundPatch is patch as JSON, its metadata carrying what makes the write refused when the object
+// changed: the resourceVersion (optimistic concurrency: 409 Conflict) and the UID (immutable). A zero
+// expect binds nothing.
+func boundPatch(patch map[string]any, expect Precondition) ([]byte, error) {
+	if !expect.IsZero() {
+		md, _ := patch["metadata"].(map[string]any)
+		if md == nil {
+			md = map[string]any{}
+		}
+		if expect.UID != "" {
+			md["uid"] = string(expect.UID)
+		}
+		if expect.ResourceVersion != "" {
+			md["resourceVersion"] = expect.ResourceVersion
+		}
+		patch["metadata"] = md
 	}
-	m := map[string]any{}
-	if expect.UID != "" {
-		m["uid"] = string(expect.UID)
-	}
-	if expect.ResourceVersion != "" {
-		m["resourceVersion"] = expect.ResourceVersion
-	}
-	return m
+	return json.Marshal(patch)
 }
 
 // patchNode sends the cordon/uncordon patch and returns the node as patched; dryRun set makes it a dry
