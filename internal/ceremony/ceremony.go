@@ -425,6 +425,19 @@ func (c *Ceremony) custodianLocked(name string) *custodian {
 	return nil
 }
 
+// stepLocked is who's part in a step of a ceremony still open: refused when it has ended or who is not
+// one of its custodians. c.mu is held.
+func (c *Ceremony) stepLocked(who Actor) (*custodian, error) {
+	if err := c.openLocked(); err != nil {
+		return nil, err
+	}
+	cu := c.custodianLocked(who.Name)
+	if cu == nil {
+		return nil, fmt.Errorf("%s is not a custodian of ceremony %s", who.Name, c.ID)
+	}
+	return cu, nil
+}
+
 // openLocked refuses a step on a ceremony that has ended (or whose time is up: it then expires).
 func (c *Ceremony) openLocked() error {
 	if c.phase == Running && !c.now().Before(c.Deadline) {
@@ -447,12 +460,9 @@ func (c *Ceremony) endedLocked() string {
 func (c *Ceremony) Join(who Actor) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.openLocked(); err != nil {
+	cu, err := c.stepLocked(who)
+	if err != nil {
 		return err
-	}
-	cu := c.custodianLocked(who.Name)
-	if cu == nil {
-		return fmt.Errorf("%s is not a custodian of ceremony %s", who.Name, c.ID)
 	}
 	if !cu.joined.IsZero() {
 		return nil

@@ -36,12 +36,9 @@ func (c *Ceremony) Submit(ctx context.Context, who Actor, share vaultops.Secret)
 
 // admitLocked checks the submission and audits it; c.mu is held.
 func (c *Ceremony) admitLocked(who Actor, share vaultops.Secret) error {
-	if err := c.openLocked(); err != nil {
+	cu, err := c.stepLocked(who)
+	if err != nil {
 		return err
-	}
-	cu := c.custodianLocked(who.Name)
-	if cu == nil {
-		return fmt.Errorf("%s is not a custodian of ceremony %s", who.Name, c.ID)
 	}
 	if !cu.submitted.IsZero() {
 		return fmt.Errorf("%s already submitted a share to ceremony %s, at %s UTC", who.Name, c.ID,
