@@ -286,3 +286,17 @@ func expand(msg tea.Msg, run func(tea.Cmd), send func(tea.Msg)) {
 	}
 	send(msg)
 }
+
+// AssertFits fails the test unless screen is exactly w×h cells: nothing wraps, nothing is missing.
+func AssertFits(t testing.TB, screen string, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	if len(lines) != h {
+		t.Fatalf("%d lines for a terminal of %d:\n%s", len(lines), h, screen)
+	}
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw != w {
+			t.Fatalf("line %d is %d cells wide, terminal is %d: %q", i, lw, w, l)
+		}
+	}
+}
