@@ -111,7 +111,7 @@ func TestViewerSeesActionsDimmedWithTheRoleTheyNeed(t *testing.T) {
 	drv.Key("a")
 	out := drv.Shows("Actions on node/controlplane-1", "cordon    needs operator", "uncordon  needs operator",
 		"Your role runs none of these")
-	assertFits(t, out, 80, 24)
+	uitest.AssertFits(t, out, 80, 24)
 	drv.Key("enter") // asked anyway: the dispatcher refuses it, and says why
 	drv.Shows("refused: cordon needs operator; you are viewer", "Actions on node/controlplane-1")
 	drv.Key("esc")
@@ -200,7 +200,7 @@ func TestActionsGoldens(t *testing.T) {
 			jump(drv, "nodes")
 			drv.Keys(tc.keys...)
 			out := drv.Until(tc.want, func(s string) bool { return strings.Contains(ansi.Strip(s), tc.want) })
-			assertFits(t, out, 80, 24)
+			uitest.AssertFits(t, out, 80, 24)
 			golden.RequireEqual(t, []byte(out))
 		})
 	}

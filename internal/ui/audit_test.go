@@ -69,7 +69,7 @@ func TestAuditPageListsNewestFirst(t *testing.T) {
 	src := &fakeTrail{trail: console.AuditTrail{Entries: someEntries(3), Total: 3}}
 	drv := openAudit(t, src.read)
 	scr := drv.Shows("Overview › Audit trail", "✔ the chain verifies (3 records)", "3 audit records", "user3")
-	assertFits(t, scr, 80, 24)
+	uitest.AssertFits(t, scr, 80, 24)
 	i3, i2, i1 := strings.Index(scr, "user3"), strings.Index(scr, "user2"), strings.Index(scr, "user1")
 	if !(i3 < i2 && i2 < i1) {
 		t.Errorf("records not newest first:\n%s", scr)
@@ -114,7 +114,7 @@ func TestAuditNotATargetWithoutSource(t *testing.T) {
 func TestAuditGolden(t *testing.T) {
 	src := &fakeTrail{trail: console.AuditTrail{Entries: someEntries(30), Total: 812}}
 	out := openAudit(t, src.read).Shows("the newest 30 of 812 audit records")
-	assertFits(t, out, 80, 24)
+	uitest.AssertFits(t, out, 80, 24)
 	golden.RequireEqual(t, []byte(out))
 }
 

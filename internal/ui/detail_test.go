@@ -64,7 +64,7 @@ func field(screen, label string) string {
 func TestFindingDetailWrapsText(t *testing.T) {
 	drv, f := longFinding(t)
 	scr := drv.Screen()
-	assertFits(t, scr, 80, 24)
+	uitest.AssertFits(t, scr, 80, 24)
 	if got := field(scr, "Why   "); got != strings.Join(strings.Fields(f.Reason), " ") {
 		t.Errorf("Why reads %q, want the whole reason %q:\n%s", got, f.Reason, scr)
 	}
@@ -94,7 +94,7 @@ func TestDetailScrollsSideways(t *testing.T) {
 			t.Fatalf("l never brought the end of the long line into view:\n%s", ansi.Strip(drv.Screen()))
 		}
 		drv.Key("l")
-		assertFits(t, drv.Screen(), 80, 24)
+		uitest.AssertFits(t, drv.Screen(), 80, 24)
 	}
 	if strings.Contains(ansi.Strip(drv.Screen()), "  status:") {
 		t.Error("scrolled sideways, the left of the page should be out of view")

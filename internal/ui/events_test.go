@@ -42,7 +42,7 @@ func TestWarningEventsPage(t *testing.T) {
 	drv.Key("e")
 	scr := drv.Shows("Overview › Warning events", "7 Warning events about 7 objects", "1/7",
 		"Pod/vault-2", "Unhealthy", "FailedMount", "Node/worker-1", "› Readiness probe failed")
-	assertFits(t, scr, 80, 24)
+	uitest.AssertFits(t, scr, 80, 24)
 
 	// Filter, then open: a Policy event opens the Policy's finding, which lists the event.
 	keys(drv, "/")
@@ -71,7 +71,7 @@ func TestWarningEventsPage(t *testing.T) {
 	keys(drv, "enter", "enter")
 	scr = drv.Shows("Warning FailedMount", "Pod/calidum-rotae/calidum-rotae-7c9d8f6b5-xk2lp", "61×",
 		"kubelet, worker-3", "Message", "Vault is sealed")
-	assertFits(t, scr, 80, 24)
+	uitest.AssertFits(t, scr, 80, 24)
 	if !strings.Contains(scr, "Overview › Warning events › Pod/calidum-rotae-7c9d8f6b5-") {
 		t.Errorf("breadcrumb of the event's detail:\n%s", scr)
 	}

@@ -25,7 +25,7 @@ func TestLayerTablesTellObjectsApart(t *testing.T) {
 				typed(drv, string(l.Name))
 				keys(drv, "enter")
 				scr := ansi.Strip(drv.Shows("› " + string(l.Name)))
-				assertFits(t, scr, 80, 24)
+				uitest.AssertFits(t, scr, 80, 24)
 				lines := strings.Split(scr, "\n")
 				rows := lines[3 : 3+len(l.Findings)] // under the header line, one row a finding
 				seen := map[string]bool{}

@@ -40,7 +40,7 @@ func TestOverviewReachesEveryProblem(t *testing.T) {
 	m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
 	drv := uitest.New(t, m, 80, 24)
 	scr := drv.Shows("worst first")
-	assertFits(t, scr, 80, 24)
+	uitest.AssertFits(t, scr, 80, 24)
 	if !strings.Contains(scr, "more") {
 		t.Fatalf("the overview must say that more problems than it shows exist:\n%s", scr)
 	}
@@ -56,7 +56,7 @@ func TestOverviewReachesEveryProblem(t *testing.T) {
 	for i, obj := range probs {
 		drv.Key("j")
 		scr := drv.Screen()
-		assertFits(t, scr, 80, 24)
+		uitest.AssertFits(t, scr, 80, 24)
 		if sel := selectedLine(scr); !strings.Contains(sel, obj) {
 			t.Fatalf("problem %d (%s) should be under the cursor, the selected line is %q:\n%s", i+1, obj, sel, scr)
 		}

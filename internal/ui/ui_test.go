@@ -11,7 +11,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
@@ -69,7 +68,7 @@ func TestShellGoldens(t *testing.T) {
 				tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 				final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*app.Model)
 				out := final.Render()
-				assertFits(t, out, size[0], size[1])
+				uitest.AssertFits(t, out, size[0], size[1])
 				if hasColor := colorSGR.MatchString(out); hasColor != color {
 					t.Fatalf("colour=%v but colour codes present=%v", color, hasColor)
 				}
@@ -89,20 +88,6 @@ func TestShellGoldens(t *testing.T) {
 // colorSGR matches a foreground or background colour in an SGR sequence; NO_COLOR keeps bold and reverse.
 var colorSGR = regexp.MustCompile(`\x1b\[[0-9;:]*\b[34]8[;:]`)
 
-// assertFits checks the screen is exactly width×height cells: nothing wraps, nothing is missing.
-func assertFits(t *testing.T, out string, w, h int) {
-	t.Helper()
-	lines := strings.Split(out, "\n")
-	if len(lines) != h {
-		t.Fatalf("%d lines for a terminal of %d", len(lines), h)
-	}
-	for i, l := range lines {
-		if lw := lipgloss.Width(l); lw != w {
-			t.Fatalf("line %d is %d cells wide, terminal is %d: %q", i, lw, w, l)
-		}
-	}
-}
-
 func TestSizeSweepNeverPanics(t *testing.T) {
 	snap := demoSnapshot(t)
 	for _, color := range []bool{true, false} {
@@ -112,7 +97,7 @@ func TestSizeSweepNeverPanics(t *testing.T) {
 			for h := 1; h <= 24; h++ {
 				m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 				out := m.Render()
-				assertFits(t, out, w, h)
+				uitest.AssertFits(t, out, w, h)
 				small := !shell.Fits(w, h)
 				want := common.Fit(fmt.Sprintf("terminal too small (need 80×24), now %d×%d: enlarge it, nothing is lost", w, h), w)
 				if first := strings.Split(out, "\n")[0]; small && first != want {
@@ -233,7 +218,7 @@ func TestPageGoldens(t *testing.T) {
 				drv.Key(k)
 			}
 			out := drv.Shows(tc.want)
-			assertFits(t, out, 80, 24)
+			uitest.AssertFits(t, out, 80, 24)
 			golden.RequireEqual(t, []byte(out))
 		})
 	}

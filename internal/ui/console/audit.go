@@ -130,7 +130,7 @@ func auditKey(e audit.Entry) string { return strconv.FormatUint(e.Seq, 10) }
 func auditTime(s string) string {
 	t, err := time.Parse(audit.TimeFormat, s)
 	if err != nil {
-		return common.Inert(s)
+		return s
 	}
 	return t.UTC().Format("01-02 15:04:05")
 }
@@ -142,7 +142,7 @@ func auditRows(entries []audit.Entry) []table.Row {
 		e := entries[i]
 		rows = append(rows, table.Row{
 			Key:   auditKey(e),
-			Cells: []string{auditTime(e.Time), common.Inert(string(e.Event)), common.Inert(e.User), common.Inert(e.Role), auditWhat(e), OneLine(e.Reason)},
+			Cells: []string{auditTime(e.Time), string(e.Event), e.User, e.Role, auditWhat(e), OneLine(e.Reason)},
 			Tones: []theme.Tone{theme.Muted, auditTone(e.Event)},
 			Sort:  []string{fmt.Sprintf("%020d", e.Seq)},
 		})

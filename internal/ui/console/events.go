@@ -106,7 +106,7 @@ func eventRows(s watch.Snapshot) []table.Row {
 		age := s.At.Sub(e.LastSeen)
 		rows = append(rows, table.Row{
 			Key: e.Key(),
-			Cells: []string{units.Duration(age), common.Inert(e.Object.Namespace), common.Inert(e.Object.Kind + "/" + e.Object.Name), common.Inert(e.Reason),
+			Cells: []string{units.Duration(age), e.Object.Namespace, e.Object.Kind + "/" + e.Object.Name, e.Reason,
 				strconv.Itoa(int(e.Count)), OneLine(e.Message)},
 			Tones: []theme.Tone{theme.Muted, theme.Plain, theme.Plain, warn},
 			Sort:  []string{sortableDuration(age), "", "", "", fmt.Sprintf("%010d", e.Count)},

@@ -62,7 +62,7 @@ func (p *LayerPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		rows := make([]table.Row, 0, len(l.Findings))
 		for _, f := range l.Findings {
 			rows = append(rows, table.Row{Key: f.Object,
-				Cells: []string{f.Status.Symbol(), f.Status.String(), common.Inert(f.Object), common.Inert(f.Reason)},
+				Cells: []string{f.Status.Symbol(), f.Status.String(), f.Object, f.Reason},
 				Tones: []theme.Tone{ToneOf(f.Status), ToneOf(f.Status)},
 				Sort:  []string{string(rune('9' - int(f.Status)))},
 			})

@@ -104,7 +104,7 @@ func nodeRows(s watch.Snapshot) ([]table.Row, map[health.Status]int) {
 		rows = append(rows, table.Row{
 			Key: n.Name,
 			Cells: []string{
-				f.Status.Symbol(), common.Inert(n.Name), NodeState(n), Roles(n),
+				f.Status.Symbol(), n.Name, NodeState(n), Roles(n),
 				n.Status.NodeInfo.KubeletVersion, InternalIP(n), omniCell, n.Status.NodeInfo.OSImage, units.Duration(age),
 			},
 			Tones: []theme.Tone{tone, theme.Plain, tone, theme.Plain, theme.Plain, theme.Plain, omniTone},

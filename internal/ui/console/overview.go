@@ -201,7 +201,7 @@ func layerRows(r health.Report) []table.Row {
 	for _, l := range layers {
 		worst := "—"
 		if w := l.Worst(); w.Status != health.OK && w.Object != "" {
-			worst = common.Inert(w.Object + ": " + w.Reason)
+			worst = w.Object + ": " + w.Reason
 		}
 		rows = append(rows, table.Row{
 			Key:   string(l.Name),

@@ -8,23 +8,10 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 )
 
 var plain = theme.New(false, true)
-
-// assertSize fails unless s is exactly w×h cells.
-func assertSize(t *testing.T, s string, w, h int) {
-	t.Helper()
-	lines := strings.Split(s, "\n")
-	if len(lines) != h {
-		t.Fatalf("%d lines, want %d:\n%s", len(lines), h, s)
-	}
-	for i, l := range lines {
-		if lw := lipgloss.Width(l); lw != w {
-			t.Fatalf("line %d is %d cells, want %d: %q", i, lw, w, l)
-		}
-	}
-}
 
 func TestFits(t *testing.T) {
 	tests := []struct {
@@ -44,7 +31,7 @@ func TestTooSmallView(t *testing.T) {
 	}
 	for _, size := range [][2]int{{79, 24}, {40, 10}, {1, 1}} {
 		out := TooSmallView(size[0], size[1])
-		assertSize(t, out, size[0], size[1])
+		uitest.AssertFits(t, out, size[0], size[1])
 		first := strings.TrimSuffix(strings.TrimRight(strings.Split(out, "\n")[0], " "), "…")
 		if !strings.HasPrefix(TooSmall(size[0], size[1]), first) {
 			t.Errorf("%v: first line %q is not the notice", size, first)
@@ -110,7 +97,7 @@ func TestHelp(t *testing.T) {
 	const legend = "✔ OK ✖ Down"
 
 	tall := Help(plain, sections, legend, 40, 12)
-	assertSize(t, tall, 40, 12)
+	uitest.AssertFits(t, tall, 40, 12)
 	want := []string{"Table", " enter  open", " /      filter", "", "Everywhere", " ?      help", " ctrl+c quit", "", legend}
 	lines := strings.Split(ansi.Strip(tall), "\n")
 	for i, w := range want {
@@ -124,7 +111,7 @@ func TestHelp(t *testing.T) {
 
 	// Four rows for seven lines: two columns, the legend still last.
 	short := ansi.Strip(Help(plain, sections, legend, 40, 6))
-	assertSize(t, short, 40, 6)
+	uitest.AssertFits(t, short, 40, 6)
 	lines = strings.Split(short, "\n")
 	if !strings.HasPrefix(lines[0], "Table") || !strings.Contains(lines[0][20:], "Everywhere") {
 		t.Errorf("the sections should flow into two columns:\n%s", short)

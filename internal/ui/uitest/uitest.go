@@ -235,31 +235,26 @@ func (d *Driver[M]) WaitQuit() {
 	d.wait("the model to quit", func() bool { return d.quit }, false)
 }
 
+// namedKeys are the key presses KeyMsg knows by name.
+var namedKeys = map[string]tea.KeyPressMsg{
+	"enter":     {Code: tea.KeyEnter},
+	"esc":       {Code: tea.KeyEscape},
+	"backspace": {Code: tea.KeyBackspace},
+	"tab":       {Code: tea.KeyTab},
+	"shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
+	"space":     {Code: tea.KeySpace, Text: " "},
+	"up":        {Code: tea.KeyUp},
+	"down":      {Code: tea.KeyDown},
+	"left":      {Code: tea.KeyLeft},
+	"right":     {Code: tea.KeyRight},
+}
+
 // KeyMsg is the key press a person makes for a key name: "enter", "esc", "backspace", "tab",
 // "shift+tab", "space", the arrows ("up", "down", "left", "right"), "ctrl+" and a letter, or one
 // character.
 func KeyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "right":
-		return tea.KeyPressMsg{Code: tea.KeyRight}
+	if msg, ok := namedKeys[k]; ok {
+		return msg
 	}
 	if l, ok := strings.CutPrefix(k, "ctrl+"); ok && len(l) == 1 {
 		return tea.KeyPressMsg{Code: rune(l[0]), Mod: tea.ModCtrl}
@@ -290,4 +285,18 @@ func expand(msg tea.Msg, run func(tea.Cmd), send func(tea.Msg)) {
 		return
 	}
 	send(msg)
+}
+
+// AssertFits fails the test unless screen is exactly w×h cells: nothing wraps, nothing is missing.
+func AssertFits(t testing.TB, screen string, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	if len(lines) != h {
+		t.Fatalf("%d lines for a terminal of %d:\n%s", len(lines), h, screen)
+	}
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw != w {
+			t.Fatalf("line %d is %d cells wide, terminal is %d: %q", i, lw, w, l)
+		}
+	}
 }

@@ -1,12 +1,10 @@
 package wizard
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 )
 
@@ -124,15 +122,4 @@ func (d *driver) waitQuit() {
 func keyMsg(k string) tea.KeyPressMsg { return uitest.KeyMsg(k) }
 
 // assertFits checks the screen is exactly w×h cells.
-func assertFits(t testing.TB, out string, w, h int) {
-	t.Helper()
-	lines := strings.Split(out, "\n")
-	if len(lines) != h {
-		t.Fatalf("%d lines for a terminal of %d:\n%s", len(lines), h, out)
-	}
-	for i, l := range lines {
-		if lw := lipgloss.Width(l); lw != w {
-			t.Fatalf("line %d is %d cells wide, terminal is %d: %q", i, lw, w, l)
-		}
-	}
-}
+var assertFits = uitest.AssertFits

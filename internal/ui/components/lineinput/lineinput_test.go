@@ -4,10 +4,12 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 )
 
 func TestEditing(t *testing.T) {
-	typ := func(s string) tea.Msg { return tea.KeyPressMsg{Code: []rune(s)[0], Text: s} }
+	key := uitest.KeyMsg
 	tests := []struct {
 		name      string
 		msgs      []tea.Msg
@@ -15,12 +17,12 @@ func TestEditing(t *testing.T) {
 		view      string
 		startWith string
 	}{
-		{"typed", []tea.Msg{typ("n"), typ("o")}, "no", "no▏", ""},
-		{"backspace", []tea.Msg{typ("n"), typ("o"), tea.KeyPressMsg{Code: tea.KeyBackspace}}, "n", "n▏", ""},
+		{"typed", []tea.Msg{key("n"), key("o")}, "no", "no▏", ""},
+		{"backspace", []tea.Msg{key("n"), key("o"), key("backspace")}, "n", "n▏", ""},
 		{"a paste lands at the caret", []tea.Msg{tea.PasteMsg{Content: "storage"}}, "storage", "storage▏", ""},
 		{"a pasted newline is a space", []tea.Msg{tea.PasteMsg{Content: "a\nb"}}, "a b", "a b▏", ""},
-		{"the caret moves", []tea.Msg{tea.KeyPressMsg{Code: tea.KeyLeft}, typ("x")}, "abxc", "abx▏c", "abc"},
-		{"ctrl+v does not read a clipboard", []tea.Msg{tea.KeyPressMsg{Code: 'v', Mod: tea.ModCtrl}}, "", "▏", ""},
+		{"the caret moves", []tea.Msg{key("left"), key("x")}, "abxc", "abx▏c", "abc"},
+		{"ctrl+v does not read a clipboard", []tea.Msg{key("ctrl+v")}, "", "▏", ""},
 		{"other messages are ignored", []tea.Msg{tea.WindowSizeMsg{Width: 3}}, "", "▏", ""},
 	}
 	for _, tt := range tests {

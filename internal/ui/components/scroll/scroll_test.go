@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 )
 
 func TestScroll(t *testing.T) {
@@ -13,8 +15,8 @@ func TestScroll(t *testing.T) {
 	for i := range lines {
 		lines[i] = fmt.Sprintf("line %d", i)
 	}
-	down := tea.KeyPressMsg{Code: 'j', Text: "j"}
-	up := tea.KeyPressMsg{Code: 'k', Text: "k"}
+	down := uitest.KeyMsg("j")
+	up := uitest.KeyMsg("k")
 	tests := []struct {
 		name  string
 		keys  []tea.KeyPressMsg
@@ -55,9 +57,9 @@ func TestScroll(t *testing.T) {
 
 func TestSideways(t *testing.T) {
 	lines := []string{"short", "0123456789abcdefghijklmnopqrstuvwxyz"} // 36 wide
-	right := tea.KeyPressMsg{Code: tea.KeyRight}
-	left := tea.KeyPressMsg{Code: tea.KeyLeft}
-	l := tea.KeyPressMsg{Code: 'l', Text: "l"}
+	right := uitest.KeyMsg("right")
+	left := uitest.KeyMsg("left")
+	l := uitest.KeyMsg("l")
 	tests := []struct {
 		name     string
 		sideways bool
@@ -157,7 +159,7 @@ func TestGotoBottomIsWhereKeysEnd(t *testing.T) {
 		m.SetLines(lines)
 	}
 	for range lines {
-		keys, _ = keys.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		keys, _ = keys.Update(uitest.KeyMsg("down"))
 	}
 	jump.GotoBottom()
 	if keys.Offset() != jump.Offset() || keys.View() != jump.View() {

@@ -33,7 +33,8 @@ type Column struct {
 type Row struct {
 	// Key identifies the row across updates, so the cursor stays on the same object.
 	Key string
-	// Cells are plain text; filtering matches them.
+	// Cells are plain text; filtering matches them. They are drawn inert (common.Inert): text from the
+	// cluster goes in as it is.
 	Cells []string
 	// Tones optionally colour cells (theme.Plain where missing). Rows carry plain text and a tone; only
 	// visible cells are styled, so building the rows of a 10 000-object table costs no styling at all.
@@ -380,7 +381,7 @@ func (m Model) View() string {
 		for j, i := range visible {
 			c := ""
 			if i < len(r.Cells) {
-				c = r.Cells[i]
+				c = common.Inert(r.Cells[i])
 			}
 			if m.columns[i].Middle {
 				c = fitMiddle(c, widths[j])

@@ -176,3 +176,17 @@ func TestMiddleColumnAndSetColumns(t *testing.T) {
 		t.Fatalf("a sort column gone is forgotten:\n%s", v)
 	}
 }
+
+// TestCellsDrawnInert: text from the cluster goes into the cells as it is; escape sequences in it (clear
+// the screen, set the clipboard) are drawn as text, never sent to the terminal.
+func TestCellsDrawnInert(t *testing.T) {
+	m := newTable(80, 5)
+	m.SetRows([]Row{{Key: "evil", Cells: []string{"evil\x1b[2J", "ok", "\x1b]52;c;eA==\x07"}}})
+	out := m.View()
+	if strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x1b]52") || strings.Contains(out, "\a") {
+		t.Fatalf("a control character reached the screen: %q", out)
+	}
+	if !strings.Contains(out, "evil^[[2J") || !strings.Contains(out, "^[]52;c;eA==^G") {
+		t.Fatalf("the cells are not drawn as text:\n%s", out)
+	}
+}
