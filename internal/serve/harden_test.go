@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/serve/servetest"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -56,19 +56,6 @@ func echo(s Session) {
 	}
 }
 
-// logBuffer is a logger whose output the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
-
 func ended(t *testing.T, tm *terminal) error {
 	t.Helper()
 	select {
@@ -98,7 +85,7 @@ func disconnectOf(t *testing.T, trail *refusals, user string) audit.Record {
 // TestPanicEndsOnlyItsSession: a panic in one session's terminal handler or exec command ends that
 // session, with a line saying so and the reason recorded; the server and another session go on.
 func TestPanicEndsOnlyItsSession(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &servetest.Buffer{}
 	addr, trail, srv := startWith(t, Options{Access: accessFile(t, "users:", userLine(t, "victor", "viewer"), userLine(t, "alice", "admin")),
 		Terminal: echo, Log: slog.New(slog.NewTextHandler(logs, nil)),
 		Exec: map[string]Command{"boom": func(context.Context, Session) int { panic("injected in a command") }}})
