@@ -183,18 +183,6 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		_ = trail.Append(audit.Record{Event: audit.AccessReloaded,
 			Reason: fmt.Sprintf("%d users; %d sessions ended, %d roles lowered, %d raised", len(nf.Users()), len(ended), len(ch.Lowered), len(ch.Raised))})
 	})
-	go func() { // expiry: a user whose date passes is ended within a second
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				srv.Expire()
-			}
-		}
-	}()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	select {

@@ -354,3 +354,30 @@ func TestOverdue(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredUserEnds: a live session ends, with the reason told and recorded, once its user's expires
+// date has passed; another user's session goes on.
+func TestExpiredUserEnds(t *testing.T) {
+	clk := &clock{t: now}
+	k := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(keyOf(t, "victor").PublicKey())))
+	victorUntilToday := fmt.Sprintf("  - {name: victor, role: viewer, expires: %s, keys: [%q]}", now.Format(time.DateOnly), k)
+	addr, trail, srv := startWith(t, Options{Access: accessFile(t, "users:", victorUntilToday, userLine(t, "alice", "admin")),
+		Terminal: echo, Now: clk.Now, IdleTimeout: -1, MaxLifetime: -1, tick: 2 * time.Millisecond})
+
+	victor := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
+	alice := openTerminal(t, addr, keyOf(t, "alice"), 80, 24)
+	victor.waitFor(t, "ready", func(s string) bool { return strings.Contains(s, "ready") })
+	alice.waitFor(t, "ready", func(s string) bool { return strings.Contains(s, "ready") })
+	clk.add(24 * time.Hour)
+	ended(t, victor)
+	const why = "session ended: access expired"
+	if !strings.Contains(victor.out.String(), why) {
+		t.Errorf("the expired session is told why:\n%q", tail(victor.out.String()))
+	}
+	if r := disconnectOf(t, trail, "victor"); r.Reason != why {
+		t.Errorf("the expired disconnect's reason: %q", r.Reason)
+	}
+	if srv.Sessions() != 1 {
+		t.Errorf("alice's session goes on: %d live", srv.Sessions())
+	}
+}
