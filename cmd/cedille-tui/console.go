@@ -41,20 +41,20 @@ func (c *cli) runConsole(ctx context.Context) error {
 		return err
 	}
 	t := watch.TargetsFor(p)
-	act, closeAct := c.localActions(kubeConfig(p))
+	trail := c.serveDefaults(serveFlags{}).auditLog
+	act, closeAct := c.localActions(kubeConfig(p), trail)
 	defer closeAct()
 	// The local user is the platform's admin: the `:audit` page reads the default trail.
-	return c.runTUI(ctx, t, t.Sources(), act, nil, "", ui.AuditFile(c.serveDefaults(serveFlags{}).auditLog, ui.AuditShown))
+	return c.runTUI(ctx, t, t.Sources(), act, nil, "", ui.AuditFile(trail, ui.AuditShown))
 }
 
 // localActions are the local console's actions: the dispatcher writing with the kubeconfig's own user
-// (role admin, not impersonated), recording to the default audit trail. Nil without a Kubernetes
-// connection, or when the trail cannot be opened (held by a running serve): no action unrecorded.
-func (c *cli) localActions(kube *rest.Config) (console.Act, func()) {
+// (role admin, not impersonated), recording to the audit trail at path. Nil without a Kubernetes
+// connection, or when the trail at path cannot be opened (held by a running serve): no action unrecorded.
+func (c *cli) localActions(kube *rest.Config, path string) (console.Act, func()) {
 	if kube == nil {
 		return nil, func() {}
 	}
-	path := c.serveDefaults(serveFlags{}).auditLog
 	trail, err := audit.Open(path)
 	if err != nil {
 		c.logger.Debug("actions off: the audit trail cannot be written", "path", path, "error", err.Error())

@@ -174,7 +174,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 	fmt.Fprintf(c.out, "serving the console of %s on %s\nhost key %s (%s)\naccess %s: %s\naudit trail %s\n",
 		t.Name, l.Addr(), hk.Fingerprint, f.hostKey, f.access, accessSummary(acc), f.auditLog)
 
-	go follow.Run(ctx, time.Second, func(nf *access.File, err error) {
+	reload := func(nf *access.File, err error) {
 		if err != nil {
 			_ = trail.Append(audit.Record{Event: audit.AccessReloaded, Reason: "kept the last good file: " + err.Error()})
 			return
@@ -182,18 +182,12 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		ch, ended, _ := srv.SetAccess(nf)
 		_ = trail.Append(audit.Record{Event: audit.AccessReloaded,
 			Reason: fmt.Sprintf("%d users; %d sessions ended, %d roles lowered, %d raised", len(nf.Users()), len(ended), len(ch.Lowered), len(ch.Raised))})
-	})
-	go func() { // expiry: a user whose date passes is ended within a second
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				srv.Expire()
-			}
-		}
+	}
+	followed := make(chan struct{})
+	defer func() { cancel(); <-followed }() // no reload recorded once the trail is closed
+	go func() {
+		defer close(followed)
+		follow.Run(ctx, time.Second, reload)
 	}()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()

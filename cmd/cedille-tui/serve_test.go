@@ -7,27 +7,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/serve/servetest"
 	gossh "golang.org/x/crypto/ssh"
 )
-
-// lockedBuffer is an output written by the command's goroutine and read by the test's.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestDemoServe: `demo --serve 127.0.0.1:0` serves the demo's platform; the keys it made log in over
 // SSH as their roles (a real SSH client), `status` runs without a terminal, another command is refused,
@@ -36,7 +23,7 @@ func TestDemoServe(t *testing.T) {
 	state := t.TempDir()
 	vars := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": state, "XDG_CONFIG_HOME": t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedBuffer{}
+	out := &servetest.Buffer{}
 	var errOut bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
@@ -88,21 +75,7 @@ func TestDemoServe(t *testing.T) {
 		}
 		return s
 	}
-	run := func(name, cmd string) (string, error) {
-		c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "anyone", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer(name))},
-			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		s, err := c.NewSession()
-		if err != nil {
-			return "", err
-		}
-		defer s.Close()
-		b, err := s.CombinedOutput(cmd)
-		return string(b), err
-	}
+	run := func(name, cmd string) (string, error) { return servetest.Run(addr, "anyone", cmd, signer(name)) }
 	got, err := run("viewer", "status")
 	if err != nil || !strings.Contains(got, "cedille-cluster") || !strings.Contains(got, "Node/worker-1") {
 		t.Fatalf("status over SSH: %v\n%q\n%s", err, got, out.String())

@@ -43,17 +43,22 @@ func (w *Watcher) Run(ctx context.Context, interval time.Duration, changed func(
 			return
 		case <-t.C:
 		}
-		data, err := read(w.path)
-		if bytes.Equal(data, w.last) && errText(err) == errText(w.lastErr) {
-			continue
-		}
-		w.last, w.lastErr = data, err
-		if err != nil {
-			changed(nil, err)
-			continue
-		}
-		changed(parseRead(w.path, data))
+		w.poll(changed)
 	}
+}
+
+// poll reads the file once and calls changed if what it reads differs from the last read.
+func (w *Watcher) poll(changed func(*File, error)) {
+	data, err := read(w.path)
+	if bytes.Equal(data, w.last) && errText(err) == errText(w.lastErr) {
+		return
+	}
+	w.last, w.lastErr = data, err
+	if err != nil {
+		changed(nil, err)
+		return
+	}
+	changed(parseRead(w.path, data))
 }
 
 // read is the file's bytes; a missing file reads as empty.

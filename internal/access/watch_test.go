@@ -7,15 +7,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/atomicfile"
 )
 
 // TestWatchFollowsTheFile: an edit is read, a malformed edit is reported and changes nothing else, the
 // fix is read, a removed file lets nobody in; an unchanged file is not reported again.
 func TestWatchFollowsTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "access.yaml")
-	write := func(s string) {
+	write := func(s string) { // whole, as an editor saves: the watcher polls while the test writes
 		t.Helper()
-		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		if err := atomicfile.Write(path, []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,9 +68,39 @@ func TestWatchFollowsTheFile(t *testing.T) {
 	if e := next("the removal"); e.err != nil || len(e.f.Users()) != 0 {
 		t.Fatalf("a removed file lets nobody in: %+v", e)
 	}
-	select {
-	case e := <-events:
-		t.Errorf("nothing changed, yet reported: %+v", e)
-	case <-time.After(50 * time.Millisecond): // a quiet spell of ten polls: a report here would be spurious
+}
+
+// TestWatchReportsOnlyChanges: a read that finds the file as it was last read, or the same error, is not
+// reported; an edit is, once.
+func TestWatchReportsOnlyChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.yaml")
+	if err := os.WriteFile(path, []byte("users: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, _, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := 0
+	count := func(*File, error) { reports++ }
+	w.poll(count)
+	if reports != 0 {
+		t.Fatalf("nothing changed, yet reported %d times", reports)
+	}
+	if err := os.WriteFile(path, []byte("users:\n  - name: alice\n    role: boss\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.poll(count)
+	w.poll(count)
+	if reports != 1 {
+		t.Fatalf("a malformed edit is reported once, not again while it stays: %d reports", reports)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	w.poll(count)
+	w.poll(count)
+	if reports != 2 {
+		t.Fatalf("a removal is reported once: %d reports", reports)
 	}
 }

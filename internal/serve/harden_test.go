@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/serve/servetest"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -56,19 +56,6 @@ func echo(s Session) {
 	}
 }
 
-// logBuffer is a logger whose output the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
-
 func ended(t *testing.T, tm *terminal) error {
 	t.Helper()
 	select {
@@ -98,7 +85,7 @@ func disconnectOf(t *testing.T, trail *refusals, user string) audit.Record {
 // TestPanicEndsOnlyItsSession: a panic in one session's terminal handler or exec command ends that
 // session, with a line saying so and the reason recorded; the server and another session go on.
 func TestPanicEndsOnlyItsSession(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &servetest.Buffer{}
 	addr, trail, srv := startWith(t, Options{Access: accessFile(t, "users:", userLine(t, "victor", "viewer"), userLine(t, "alice", "admin")),
 		Terminal: echo, Log: slog.New(slog.NewTextHandler(logs, nil)),
 		Exec: map[string]Command{"boom": func(context.Context, Session) int { panic("injected in a command") }}})
@@ -365,5 +352,32 @@ func TestOverdue(t *testing.T) {
 		if got := overdue(start.Add(tt.at), start, start.Add(tt.lastRead), tt.idle, tt.lifetime); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestExpiredUserEnds: a live session ends, with the reason told and recorded, once its user's expires
+// date has passed; another user's session goes on.
+func TestExpiredUserEnds(t *testing.T) {
+	clk := &clock{t: now}
+	k := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(keyOf(t, "victor").PublicKey())))
+	victorUntilToday := fmt.Sprintf("  - {name: victor, role: viewer, expires: %s, keys: [%q]}", now.Format(time.DateOnly), k)
+	addr, trail, srv := startWith(t, Options{Access: accessFile(t, "users:", victorUntilToday, userLine(t, "alice", "admin")),
+		Terminal: echo, Now: clk.Now, IdleTimeout: -1, MaxLifetime: -1, tick: 2 * time.Millisecond})
+
+	victor := openTerminal(t, addr, keyOf(t, "victor"), 80, 24)
+	alice := openTerminal(t, addr, keyOf(t, "alice"), 80, 24)
+	victor.waitFor(t, "ready", func(s string) bool { return strings.Contains(s, "ready") })
+	alice.waitFor(t, "ready", func(s string) bool { return strings.Contains(s, "ready") })
+	clk.add(24 * time.Hour)
+	ended(t, victor)
+	const why = "session ended: access expired"
+	if !strings.Contains(victor.out.String(), why) {
+		t.Errorf("the expired session is told why:\n%q", tail(victor.out.String()))
+	}
+	if r := disconnectOf(t, trail, "victor"); r.Reason != why {
+		t.Errorf("the expired disconnect's reason: %q", r.Reason)
+	}
+	if srv.Sessions() != 1 {
+		t.Errorf("alice's session goes on: %d live", srv.Sessions())
 	}
 }

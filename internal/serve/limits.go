@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charm.land/ssh"
+	"github.com/clubcedille/cedille-tui/internal/access"
 )
 
 // A session's own time limits. The transport's idle timer is pushed forward by every write, so a console
@@ -64,8 +65,9 @@ func overdue(now, since, lastRead time.Time, idle, lifetime time.Duration) *ErrE
 	return nil
 }
 
-// limit ends the session (end, with the reason) when it is overdue, checking every tick until ctx ends.
-func (s *Server) limit(ctx context.Context, end context.CancelCauseFunc, r *reading, since time.Time) {
+// limit ends the session (end, with the reason) when it is overdue, or when its user's access expired in
+// the file in force, checking every tick until ctx ends.
+func (s *Server) limit(ctx context.Context, end context.CancelCauseFunc, r *reading, user string, since time.Time) {
 	t := time.NewTicker(s.o.tick)
 	defer t.Stop()
 	for {
@@ -74,7 +76,12 @@ func (s *Server) limit(ctx context.Context, end context.CancelCauseFunc, r *read
 			return
 		case <-t.C:
 		}
-		if why := overdue(s.o.Now(), since, r.lastRead(), s.o.IdleTimeout, s.o.MaxLifetime); why != nil {
+		now := s.o.Now()
+		why := overdue(now, since, r.lastRead(), s.o.IdleTimeout, s.o.MaxLifetime)
+		if u, ok := s.access().User(user); why == nil && ok && !u.ValidAt(now) {
+			why = &ErrEnded{Why: access.Expired.String()}
+		}
+		if why != nil {
 			end(why)
 			return
 		}

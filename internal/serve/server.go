@@ -194,7 +194,7 @@ func (s *Server) access() *access.File {
 }
 
 // SetAccess puts f in force: the sessions of a key or user it removes end at once, a lowered or raised
-// role applies to live sessions at once. It returns what changed (for the audit trail).
+// role applies to live sessions at once. A user whose expires date passes is ended within a tick (limit). It returns what changed (for the audit trail).
 func (s *Server) SetAccess(f *access.File) (access.Changes, []string, []string) {
 	s.mu.Lock()
 	old := s.acc
@@ -203,13 +203,6 @@ func (s *Server) SetAccess(f *access.File) (access.Changes, []string, []string) 
 	ch := access.Diff(old, f, s.o.Now())
 	ended, changed := s.live.apply(ch, f)
 	return ch, ended, changed
-}
-
-// Expire ends the sessions of users whose access expired by now (call it every second or so).
-func (s *Server) Expire() []string {
-	f := s.access()
-	ended, _ := s.live.apply(access.Diff(f, f, s.o.Now()), f)
-	return ended
 }
 
 // Sessions is how many sessions are live.
@@ -292,7 +285,7 @@ func (s *Server) identity(next ssh.Handler) ssh.Handler {
 			_ = s.record(end)
 		}()
 		r := newReading(sess, s.o.Now)
-		go s.limit(ctx, cancel, r, since)
+		go s.limit(ctx, cancel, r, u.Name, since)
 		sess.Context().SetValue(userKey{}, Session{ID: id, User: u, Fingerprint: access.Fingerprint(key),
 			Remote: sess.RemoteAddr(), SSH: r, ctx: ctx, end: cancel, srv: s})
 		done := make(chan struct{})

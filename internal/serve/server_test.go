@@ -15,6 +15,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/serve/servetest"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -141,21 +142,7 @@ func startWith(t *testing.T, o Options) (string, *refusals, *Server) {
 }
 
 // run connects as sshUser with the signers, in order, and runs cmd; it returns the output or the error.
-func run(addr, sshUser, cmd string, signers ...gossh.Signer) (string, error) {
-	c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: sshUser, Auth: []gossh.AuthMethod{gossh.PublicKeys(signers...)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		return "", err
-	}
-	defer s.Close()
-	out, err := s.CombinedOutput(cmd)
-	return string(out), err
-}
+var run = servetest.Run
 
 func TestIdentityIsTheKeyThatSigned(t *testing.T) {
 	f := accessFile(t, "users:", userLine(t, "alice", "admin"), userLine(t, "victor", "viewer"))

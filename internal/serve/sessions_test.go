@@ -1,39 +1,25 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/serve/servetest"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	gossh "golang.org/x/crypto/ssh"
 )
-
-// screen collects what a session receives.
-type screen struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-func (s *screen) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.String() }
 
 // terminal opens a session with a pseudo-terminal of w×h and a shell (the console), as `ssh -t` does.
 type terminal struct {
 	client  *gossh.Client
 	session *gossh.Session
 	in      io.Writer
-	out     *screen
+	out     *servetest.Buffer
 	ended   chan error
 }
 
@@ -48,7 +34,7 @@ func openTerminal(t *testing.T, addr string, signer gossh.Signer, w, h int) *ter
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &screen{}
+	out := &servetest.Buffer{}
 	s.Stdout, s.Stderr = out, out
 	in, err := s.StdinPipe()
 	if err != nil {
