@@ -2,6 +2,7 @@ package plan
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -10,14 +11,13 @@ import (
 // every machine the plan names that the inventory lacks (known by its ID and hostname only), ordered by
 // name, then ID.
 func Candidates(p Plan, inv *Inventory) []MachineFacts {
-	var out []MachineFacts
+	var known map[string]MachineFacts
 	if inv != nil {
-		for _, f := range inv.Machines {
-			out = append(out, f)
-		}
+		known = inv.Machines
 	}
+	out := slices.Collect(maps.Values(known))
 	for _, pm := range p.Machines {
-		if inv == nil || !hasMachine(inv, pm.ID) {
+		if _, ok := known[pm.ID]; !ok {
 			out = append(out, MachineFacts{ID: pm.ID, Hostname: pm.Hostname})
 		}
 	}
@@ -25,11 +25,6 @@ func Candidates(p Plan, inv *Inventory) []MachineFacts {
 		return cmp.Or(strings.Compare(a.Name(), b.Name()), strings.Compare(a.ID, b.ID))
 	})
 	return out
-}
-
-func hasMachine(inv *Inventory, id string) bool {
-	_, ok := inv.Machines[id]
-	return ok
 }
 
 // SetRole puts machine id in the plan with role, or takes it out when role is "". A machine new to the

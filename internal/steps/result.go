@@ -2,7 +2,6 @@ package steps
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -70,7 +69,7 @@ func ClusterResult(p plan.Plan) Result {
 // the encrypted exports it names.
 func VaultInitResult(p plan.Plan) Result {
 	v := p.Vault.WithDefaults()
-	r := Result{Summary: []string{fmt.Sprintf("Vault initialized: %s, %d of them needed", count(v.Shares, "key share"), v.Threshold)}}
+	r := Result{Summary: []string{fmt.Sprintf("Vault initialized: %s, %d of them needed", units.Count(v.Shares, "key share"), v.Threshold)}}
 	if v.Encrypted() {
 		r.Summary = append(r.Summary, "each share encrypted to its custodian's PGP key")
 		for i, c := range v.Custodians {
@@ -109,7 +108,7 @@ func VaultBootstrapResult(sso []Item) Result {
 // Synced and Healthy (synced) or wait for the Vault steps (waiting).
 func GitOpsResult(p plan.Plan, synced, waiting int) Result {
 	g := p.GitOps.WithDefaults()
-	line := fmt.Sprintf("ArgoCD installed; %s Synced and Healthy", count(synced, "Application"))
+	line := fmt.Sprintf("ArgoCD installed; %s Synced and Healthy", units.Count(synced, "Application"))
 	if waiting > 0 {
 		line += fmt.Sprintf("; %d wait for the Vault steps (the hand-off checks them)", waiting)
 	}
@@ -134,7 +133,7 @@ func VClustersResult(p plan.Plan) Result {
 	for _, c := range p.VClusters.List() {
 		names = append(names, c.Name)
 	}
-	return Result{Summary: []string{fmt.Sprintf("%s registered in ArgoCD: %s", count(len(names), "vcluster"), strings.Join(names, ", "))}}
+	return Result{Summary: []string{fmt.Sprintf("%s registered in ArgoCD: %s", units.Count(len(names), "vcluster"), strings.Join(names, ", "))}}
 }
 
 // HandoffResult is what the hand-off did: whether every Application was seen Synced and Healthy
@@ -151,12 +150,4 @@ func HandoffResult(allHealthy bool, path string) Result {
 	r.Summary = append(r.Summary, "summary written to "+path)
 	r.Artifacts = append(r.Artifacts, Artifact{Kind: ArtifactHandoff, Label: "hand-off summary", Path: path})
 	return r
-}
-
-// count is "1 thing" or "n things".
-func count(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
 }

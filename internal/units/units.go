@@ -54,3 +54,12 @@ func Duration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%ds", max(d, 0)/time.Second)
 }
+
+// Count writes n things, what being the singular of a noun whose plural takes an s: "1 disk", "6 disks",
+// "0 problems".
+func Count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -77,3 +77,11 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 disks", 1: "1 disk", 6: "6 disks"} {
+		if got := Count(n, "disk"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

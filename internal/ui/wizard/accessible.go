@@ -610,7 +610,7 @@ func (a *accessible) askConfirm() error {
 	if err := a.o.Store.Save(a.sv); err != nil {
 		return err
 	}
-	a.printf("Creating cluster %s wipes these %s:\n", p.Cluster.Name, plural(countDisks(p), "disk"))
+	a.printf("Creating cluster %s wipes these %s:\n", p.Cluster.Name, units.Count(countDisks(p), "disk"))
 	for _, l := range WipeList(p, 1<<10) {
 		a.printf("%s\n", l)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 )
 
 // The cluster review: after the cluster form, every disk the cluster step wipes, per machine, by its
@@ -144,8 +145,8 @@ func (r *reviewScreen) View() string {
 	head = append(head, strings.Split(wrap(fmt.Sprintf("Kubernetes %s, Talos %s; %d control planes, %d workers; %s",
 		plan.Canonical(p.Cluster.KubernetesVersion), plan.Canonical(p.Cluster.TalosVersion),
 		len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker)), enc), w), "\n")...)
-	head = append(head, t.Style(theme.Bad).Render(fmt.Sprintf("✖ These %s will be WIPED", plural(countDisks(p), "disk")))+
-		fmt.Sprintf(" (%s):", plural(len(p.Machines), "machine")))
+	head = append(head, t.Style(theme.Bad).Render(fmt.Sprintf("✖ These %s will be WIPED", units.Count(countDisks(p), "disk")))+
+		fmt.Sprintf(" (%s):", units.Count(len(p.Machines), "machine")))
 	var foot []string
 	if ps := p.Validate(m.inv); len(ps) > 0 {
 		foot = append(foot, m.problemLines(ps, 2, w)...)

@@ -359,7 +359,7 @@ func (m *disksScreen) disksLayout() (blocks [3][]string, tableHeight int) {
 		if pm.Role == plan.RoleWorker {
 			pool = t.Subtle.Render("none (p on a disk to add it; it is wiped)")
 			if k := len(pm.PoolDisks); k > 0 {
-				pool = plural(k, "disk") + t.Subtle.Render(" for Mayastor, wiped")
+				pool = units.Count(k, "disk") + t.Subtle.Render(" for Mayastor, wiped")
 			}
 		}
 		top = append(top, common.Fit("pool disks    "+pool, w))
@@ -429,7 +429,7 @@ func (m *disksScreen) disksBottom(short bool) []string {
 		bottom = append(bottom, "", "encryption "+t.Subtle.Render(steps.EncryptionOffReason)+" (e)")
 	}
 	if ps := m.sv.Plan.Validate(m.inv).Disks(); len(ps) > 0 {
-		bottom = append(bottom, t.Style(theme.Warn).Render("▲ ")+plural(len(ps), "problem")+": "+t.Label.Render(ps[0].Path)+": "+ps[0].Message)
+		bottom = append(bottom, t.Style(theme.Warn).Render("▲ ")+units.Count(len(ps), "problem")+": "+t.Label.Render(ps[0].Path)+": "+ps[0].Message)
 	} else if len(m.sv.Plan.Machines) > 0 {
 		bottom = append(bottom, t.Style(theme.Good).Render("✔ every machine's disks are chosen: enter runs the step"))
 	}

@@ -17,7 +17,7 @@ import (
 //
 // Registering a step of a test flow (the whole change):
 //
-//	flow := append(InstallUI(), Registration{Step: greetStep{}, UI: StepUI{Form: &FormSpec{
+//	flow := append(Flow(installSteps()), Registration{Step: greetStep{}, UI: StepUI{Form: &FormSpec{
 //		Build: func(p plan.Plan, _ *plan.Inventory, accessible bool) BoundForm {
 //			name := p.Cluster.Name
 //			f := huh.NewForm(huh.NewGroup(huh.NewInput().Title("Name").Value(&name)))
@@ -125,7 +125,7 @@ func (u StepUI) editable() bool { return u.Form != nil || u.Picker != nil }
 // install's UI.
 func flowOf(fl []Registration, ss []steps.Step) (map[steps.ID]StepUI, []steps.Step) {
 	if fl == nil {
-		return installUI(), ss
+		return installUI(), ss // all of them, by ID: tests add install steps to the session after New
 	}
 	ui := make(map[steps.ID]StepUI, len(fl))
 	ss = make([]steps.Step, len(fl))

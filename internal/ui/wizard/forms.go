@@ -18,6 +18,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 )
 
 // The ISO, cluster and Vault forms are huh forms embedded in the model (or run on their own in
@@ -349,7 +350,7 @@ func (v *vaultInitValues) checkKeys(s string) error {
 	}
 	if n := max(count(v.Shares), 1); len(keys) != n {
 		return fmt.Errorf("%s for %s: give one per share, in the custodians' order (or none)",
-			plural(len(keys), "key file"), plural(n, "share"))
+			units.Count(len(keys), "key file"), units.Count(n, "share"))
 	}
 	// The files themselves are read by the step (Update does no I/O): one it cannot read fails the
 	// step with the field's path, and e comes back here.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 	"strconv"
 	"strings"
 
@@ -311,7 +312,7 @@ func poolLines(p plan.Plan, width int) []string {
 		disk = func(d string) string { return strings.TrimPrefix(d, byID) }
 		head = "DISK (in " + byID + ")"
 	}
-	out := []string{fmt.Sprintf("%s in %s, one per pool disk:", plural(len(pools), "DiskPool"), ns),
+	out := []string{fmt.Sprintf("%s in %s, one per pool disk:", units.Count(len(pools), "DiskPool"), ns),
 		fmt.Sprintf("  %-*s  %-*s  %s", nw, "POOL", dw, "NODE", head)}
 	for _, pl := range pools {
 		out = append(out, fmt.Sprintf("  %-*s  %-*s  %s", nw, pl.Name, dw, pl.Node, disk(pl.Disk)))

@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/units"
 )
 
 // The run pane: a step's live progress (a byte counter with rate and ETA, the per-object items, the
@@ -160,7 +161,7 @@ func (m *session) failure(err error, w int) []string {
 	t := m.theme
 	var out []string
 	if ps := errProblems(err); len(ps) > 0 {
-		out = append(out, "the plan has "+plural(len(ps), "problem")+":")
+		out = append(out, "the plan has "+units.Count(len(ps), "problem")+":")
 		for _, p := range ps {
 			out = append(out, strings.Split(wrap(t.Error.Render(p.Path)+": "+p.Message, w), "\n")...)
 		}
@@ -288,11 +289,4 @@ func (m *session) allDoneView() string {
 		out = append(out, "", "enter quits")
 	}
 	return strings.Join(out, "\n")
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
 }
