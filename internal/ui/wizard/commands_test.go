@@ -17,13 +17,18 @@ import (
 // each taken from where the command is (the whole row when the command has it to itself, else the pane's
 // part, as a block selection takes it), up to the row that does not continue the command; nth skips the
 // rows holding start before it.
+// startsRow tells whether what precedes a match leaves it at the start of a screen row or of the pane.
+func startsRow(before string) bool {
+	return strings.TrimSpace(before) == "" || strings.HasSuffix(strings.TrimRight(before, " "), "│")
+}
+
 func copied(t testing.TB, scr, start string, nth int) string {
 	t.Helper()
 	rows := strings.Split(scr, "\n")
 	for i, r := range rows {
 		at := strings.Index(r, start)
-		if at < 0 {
-			continue
+		if at < 0 || !startsRow(r[:at]) {
+			continue // not a command's start: e.g. "cd " inside a digest's hex
 		}
 		if nth > 0 {
 			nth--
