@@ -192,6 +192,9 @@ type Options struct {
 	Sink Sink             // required: where every step is recorded
 	Now  func() time.Time // the clock; time.Now when nil
 	Rand io.Reader        // the id's and fingerprint's randomness; crypto/rand when nil
+	// Changed, when set, is called (with the ceremony's lock held: it must not call back into the
+	// ceremony, nor block) at every change Watch reports: a Board relays it to every session.
+	Changed func()
 }
 
 // ErrRecoveryShares is returned by Open for an unseal ceremony on an auto-unseal Vault.
@@ -206,8 +209,9 @@ type Ceremony struct {
 	Opened      time.Time
 	Deadline    time.Time
 
-	sink Sink
-	now  func() time.Time
+	sink    Sink
+	now     func() time.Time
+	changed func()
 
 	op sync.Mutex // one step talks to Vault at a time (an Unsealer is not safe for concurrent use)
 
@@ -220,8 +224,7 @@ type Ceremony struct {
 	root       RootAttempt
 	token      vaultops.Secret
 	notes      []string
-	watchers   map[int]chan struct{}
-	nextWatch  int
+	watch      signal
 }
 
 type custodian struct {
@@ -287,7 +290,7 @@ func Open(kind Kind, owner Actor, replicas []Replica, custodians []string, timeo
 	now := o.Now()
 	c := &Ceremony{ID: hex.EncodeToString(b[:4]), Fingerprint: fp[0:4] + "-" + fp[4:8] + "-" + fp[8:12] + "-" + fp[12:16],
 		Kind: kind, Owner: owner, Opened: now, Deadline: now.Add(timeout), sink: o.Sink, now: o.Now,
-		watchers: map[int]chan struct{}{}}
+		changed: o.Changed, watch: signal{watchers: map[int]chan struct{}{}}}
 	if kind == GenerateRoot {
 		replicas = replicas[:1]
 	}
@@ -316,28 +319,14 @@ func (c *Ceremony) record(ev audit.Event, who Actor, reason string) error {
 
 // Watch returns a channel told (without blocking: one pending signal at most) of every change, and the
 // function that stops it.
-func (c *Ceremony) Watch() (<-chan struct{}, func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan struct{}, 1)
-	id := c.nextWatch
-	c.nextWatch++
-	c.watchers[id] = ch
-	return ch, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		delete(c.watchers, id)
-	}
-}
+func (c *Ceremony) Watch() (<-chan struct{}, func()) { return c.watch.add() }
 
 // notifyLocked tells every watcher; c.mu is held.
 func (c *Ceremony) notifyLocked() {
-	for _, ch := range c.watchers {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	if c.changed != nil {
+		c.changed()
 	}
+	c.watch.notify()
 }
 
 // ReplicaProgress is one replica's progress as everyone sees it.
