@@ -10,7 +10,9 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/atomicfile"
 	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/serve"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -49,16 +51,44 @@ func (c *cli) demoServe(ctx context.Context, addr, dir string, limits serveFlags
 	if err := atomicfile.Write(accessPath, []byte("# throw-away identities of the demo: one per role, three custodians\nusers:\n"+strings.Join(entries, "")), 0o600); err != nil {
 		return err
 	}
-	d, err := demo.Start(ctx, demo.Options{Installed: true})
+	d, err := demo.Start(ctx, demo.Options{Installed: true, PracticeShares: true})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	if err := practiseUnseal(ctx, d, dir); err != nil {
+		return err
+	}
 	t := d.Targets()
 	limits.listen, limits.access = addr, accessPath
 	limits.hostKey, limits.auditLog = filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "audit.jsonl")
-	return c.serveTargets(ctx, t, t.Sources(), nil, limits,
+	vault := d.VaultAccess()
+	replicas := func(ctx context.Context) ([]*vaultops.Replica, error) { return vault.Replicas(ctx, plan.Plan{}, d.Kube) }
+	return c.serveTargets(ctx, t, t.Sources(), nil, replicas, limits,
 		func(at net.Addr) error { return c.demoLogins(dir, at) })
+}
+
+// practiseUnseal seals the demo's Vault, as after a power cut, and gives each demo custodian one of its
+// practice shares in dir/<custodian>.share (0600): the demo's throw-away key shares, for trying a
+// ceremony — a real share never goes to a file in clear.
+func practiseUnseal(ctx context.Context, d *demo.Platform, dir string) error {
+	shares := d.PracticeShares()
+	defer func() {
+		for i := range shares {
+			shares[i].Wipe()
+		}
+	}()
+	i := 0
+	for _, u := range demoUsers {
+		if !u.custodian || i >= len(shares) {
+			continue
+		}
+		if err := atomicfile.Write(filepath.Join(dir, u.name+".share"), []byte(shares[i].Reveal()+"\n"), 0o600); err != nil {
+			return err
+		}
+		i++
+	}
+	return d.SealVault(ctx)
 }
 
 // demoLogins writes dir/ssh_config, one host alias per demo identity at the address served, and prints
@@ -88,6 +118,9 @@ func (c *cli) demoLogins(dir string, at net.Addr) error {
 	}
 	fmt.Fprintf(c.out, "The demo's platform in service, over SSH. Log in as:\n%s\n(add a command for no terminal: ssh -F %s viewer status)\n\n",
 		strings.Join(lines, "\n"), cfg)
+	fmt.Fprintf(c.out, "Vault starts sealed, as after a power cut. To practise the unseal ceremony: the admin opens it\n"+
+		"(:ceremony, then u); each custodian opens :ceremony and pastes their practice share (s), or, without\n"+
+		"a terminal: ssh -F %s custodian-1 ceremony submit ID < %s\n\n", cfg, filepath.Join(dir, "custodian-1.share"))
 	return nil
 }
 

@@ -12,9 +12,12 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/ceremony"
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/serve"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -103,7 +106,40 @@ func (c *cli) runServe(ctx context.Context, f serveFlags) error {
 		return errors.Join(append(p.Errors(), errors.New("nothing to serve: no connection could be made (`cedille-tui demo --serve` serves a simulated platform)"))...)
 	}
 	t := watch.TargetsFor(p)
-	return c.serveTargets(ctx, t, t.Sources(), kubeConfig(p), f, nil)
+	vault := steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)}
+	var replicas vaultFinder
+	if p.Kube != nil || vault.Options.Addr != "" {
+		replicas = func(ctx context.Context) ([]*vaultops.Replica, error) { return vault.Replicas(ctx, plan.Plan{}, p.Kube) }
+	}
+	return c.serveTargets(ctx, t, t.Sources(), kubeConfig(p), replicas, f, nil)
+}
+
+// vaultFinder finds Vault's replicas (their port-forwards, or the one server VAULT_ADDR names).
+type vaultFinder func(ctx context.Context) ([]*vaultops.Replica, error)
+
+// ceremonyReplicas is what a ceremony opens on: every replica find gives, each read (an unreachable one
+// refuses the ceremony), and the release of their port-forwards. Nil find: no Vault, no ceremony.
+func ceremonyReplicas(find vaultFinder) func(ctx context.Context) ([]ceremony.Replica, func(), error) {
+	if find == nil {
+		return nil
+	}
+	return func(ctx context.Context) ([]ceremony.Replica, func(), error) {
+		rs, err := find(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		release := func() {
+			for _, r := range rs {
+				r.Close()
+			}
+		}
+		reps, err := ceremony.Replicas(ctx, rs)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		return reps, release, nil
+	}
 }
 
 // kubeConfig is the platform's Kubernetes REST config, what actions write with; nil without a
@@ -118,7 +154,8 @@ func kubeConfig(p *platform.Platform) *rest.Config {
 // serveTargets runs one hub over the sources and serves it until ctx ends; ready, when given, is told the
 // address once it listens. With kube, the sessions' consoles run actions through one dispatcher writing
 // with it as each session's user (impersonated); without, they offer none.
-func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, kube *rest.Config, f serveFlags, ready func(net.Addr) error) error {
+// Replicas, when given, finds Vault's replicas for the ceremonies the admins open (nil: none).
+func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, kube *rest.Config, replicas vaultFinder, f serveFlags, ready func(net.Addr) error) error {
 	f = c.serveDefaults(f)
 	follow, acc, err := access.Open(f.access)
 	if err != nil {
@@ -143,6 +180,10 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 	if err != nil {
 		return err
 	}
+	var board *ceremony.Board
+	if replicas != nil {
+		board = ceremony.NewBoard(ceremony.BoardOptions{Sink: trail, Replicas: ceremonyReplicas(replicas)})
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -153,11 +194,21 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		hub.Run(ctx)
 	}()
 	defer func() { cancel(); <-hubDone }()
+	exec := map[string]serve.Command{"status": statusOverSSH(hub)}
+	if board != nil {
+		exec["ceremony"] = serve.CeremonyCommand(board)
+		boardDone := make(chan struct{})
+		go func() {
+			defer close(boardDone)
+			board.Run(ctx, ceremonyTick, nil) // a replica's error shows on its row of every screen
+		}()
+		defer func() { cancel(); <-boardDone }() // the ceremonies' last records before the trail closes
+	}
 
 	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Audit: trail.Append,
 		MaxSessions: f.maxSessions, MaxPerUser: f.maxPerUser, IdleTimeout: never(f.idle), MaxLifetime: never(f.lifetime),
-		Terminal: serve.ConsoleTerminalAudited(hub, dispatcher, f.auditLog),
-		Exec:     map[string]serve.Command{"status": statusOverSSH(hub)}})
+		Terminal: serve.ConsoleTerminalWith(hub, serve.Services{Actions: dispatcher, AuditTrail: f.auditLog, Ceremonies: board}),
+		Exec:     exec})
 	if err != nil {
 		return err
 	}
@@ -200,6 +251,10 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		return err
 	}
 }
+
+// ceremonyTick is how often an open ceremony reads Vault's progress (a restarted replica is noticed and
+// given the held shares again) and checks its deadline.
+const ceremonyTick = 2 * time.Second
 
 // accessSummary says who the access file lets in, or that nobody can log in.
 func accessSummary(f *access.File) string {

@@ -47,6 +47,10 @@ type Options struct {
 	// WorldDir keeps a Blank demo's simulated platform in this directory between runs (world.go): Start
 	// loads what a previous run left there, SaveWorld and Close write it. "" keeps it in memory only.
 	WorldDir string
+	// PracticeShares keeps, when Installed, the key shares Vault was initialized with (5, threshold 3),
+	// for PracticeShares to hand over once: `demo --serve` gives them to its custodians to practise a
+	// ceremony. Without it they are dropped at once, as the install's ceremony has them taken.
+	PracticeShares bool
 }
 
 // Defaults of a Blank demo's install: a 6 MiB ISO at 3 MiB/s (2 s of download), and six machines whose
@@ -80,9 +84,11 @@ type Platform struct {
 	installed chan struct{}
 	readyOnce sync.Once
 
-	mu      sync.Mutex
-	faults  map[string]bool
-	cluster string // the cluster the console shows
+	mu     sync.Mutex
+	faults map[string]bool
+	// practice are Vault's key shares kept for Options.PracticeShares, until handed over.
+	practice []vaultops.Secret
+	cluster  string // the cluster the console shows
 
 	// The simulated in-cluster controllers (controllers.go): their context, stopped by Close.
 	bgMu     sync.Mutex
@@ -213,9 +219,16 @@ func (p *Platform) setUpVault(ctx context.Context) error {
 	if initialized {
 		return p.vault.unsealAll(ctx)
 	}
-	_, root, err := p.vault.initialize(5, 3)
+	keys, root, err := p.vault.initialize(5, 3)
 	if err != nil {
 		return err
+	}
+	if p.opts.PracticeShares {
+		p.mu.Lock()
+		for _, k := range keys {
+			p.practice = append(p.practice, vaultops.NewSecret(k))
+		}
+		p.mu.Unlock()
 	}
 	if err := p.vault.unsealAll(ctx); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +39,29 @@ func (p *Platform) Faults() []Fault {
 		{Key: "A", Help: faultApp + " OutOfSync", Run: p.toggle("app", p.appOutOfSync)},
 		{Key: "H", Help: "heal every fault", Run: p.healAll},
 	}
+}
+
+// PracticeShares hands over, once, the key shares Vault was initialized with when Options.PracticeShares
+// asked for them (nil otherwise, and the second time). The caller wipes them.
+func (p *Platform) PracticeShares() []vaultops.Secret {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.practice
+	p.practice = nil
+	return out
+}
+
+// SealVault seals every replica, as the V fault does, unless it is sealed already: `demo --serve` starts
+// so, as after a power cut, for the custodians to practise an unseal ceremony.
+func (p *Platform) SealVault(ctx context.Context) error {
+	p.mu.Lock()
+	on := p.faults["vault"]
+	p.mu.Unlock()
+	if on {
+		return nil
+	}
+	_, err := p.toggle("vault", p.vaultSealed)(ctx)
+	return err
 }
 
 // toggle injects the fault when it is off and repairs it when it is on.

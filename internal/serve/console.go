@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
+	"github.com/clubcedille/cedille-tui/internal/ceremony"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
@@ -37,19 +38,31 @@ func clampSize(w, h int) (int, int) {
 	return min(max(w, 0), maxSide), min(max(h, 0), maxSide)
 }
 
-// ConsoleTerminal serves the console to a session with a terminal: a program of its own, sized to the
-// session's terminal and following its window changes, subscribed to the process's one hub (N sessions
-// cost the sources what one does). Its actions run through the process's one dispatcher d as the
-// session's user, with the role the access file gives them at each action (nil d: no actions). It ends
-// when the person quits or the server ends the session.
-func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
-	return ConsoleTerminalAudited(hub, d, "")
+// Services are what a served console may do besides watching: run actions, read the audit trail, take
+// part in Vault ceremonies. Each is optional.
+type Services struct {
+	// Actions run through the process's one dispatcher as the session's user, with the role the access
+	// file gives them at each action (nil: no actions).
+	Actions *actions.Dispatcher
+	// AuditTrail is the trail's path, for the `:audit` page of admins ("" for none). The page exists for
+	// a session whose role is admin when it starts, and each read checks the role again: a session
+	// lowered since reads nothing more.
+	AuditTrail string
+	// Ceremonies is the process's one ceremony board, for the `:ceremony` page and the notice every
+	// session shows while one is open (nil: none).
+	Ceremonies *ceremony.Board
 }
 
-// ConsoleTerminalAudited is ConsoleTerminal whose admins also get the `:audit` page, over the audit
-// trail at trail ("" for none). The page exists for a session whose role is admin when it starts, and
-// each read checks the role again: a session lowered since reads nothing more.
-func ConsoleTerminalAudited(hub *watch.Hub, d *actions.Dispatcher, trail string) func(Session) {
+// ConsoleTerminal serves the console to a session with a terminal: a program of its own, sized to the
+// session's terminal and following its window changes, subscribed to the process's one hub (N sessions
+// cost the sources what one does), with its actions run through d (nil: none). It ends when the person
+// quits or the server ends the session.
+func ConsoleTerminal(hub *watch.Hub, d *actions.Dispatcher) func(Session) {
+	return ConsoleTerminalWith(hub, Services{Actions: d})
+}
+
+// ConsoleTerminalWith is ConsoleTerminal with the services sv.
+func ConsoleTerminalWith(hub *watch.Hub, sv Services) func(Session) {
 	return func(s Session) {
 		ch, unsubscribe := hub.Subscribe()
 		defer unsubscribe()
@@ -58,11 +71,18 @@ func ConsoleTerminalAudited(hub *watch.Hub, d *actions.Dispatcher, trail string)
 		env := append(s.SSH.Environ(), "TERM="+pty.Term)
 		o := ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true,
 			Presence: true, PageChanged: s.SetPage}
-		if d != nil {
-			o.Act = d.Bind(s.Actor)
+		if sv.Actions != nil {
+			o.Act = sv.Actions.Bind(s.Actor)
 		}
-		if trail != "" {
-			o.Audit = adminAudit(s.Current, ui.AuditFile(trail, ui.AuditShown))
+		if sv.AuditTrail != "" {
+			o.Audit = adminAudit(s.Current, ui.AuditFile(sv.AuditTrail, ui.AuditShown))
+		}
+		var boardChanged <-chan struct{}
+		if sv.Ceremonies != nil {
+			o.Ceremonies = sessionCeremonies{s: s, b: sv.Ceremonies}
+			c, stop := sv.Ceremonies.Watch()
+			defer stop()
+			boardChanged = c
 		}
 		m := ui.NewConsole(o)
 		w, h := clampSize(pty.Window.Width, pty.Window.Height)
@@ -76,11 +96,15 @@ func ConsoleTerminalAudited(hub *watch.Hub, d *actions.Dispatcher, trail string)
 		p := tea.NewProgram(m, opts...)
 		changed, release := s.srv.live.watch()
 		defer release()
-		go func() { // the presence line follows who connects, leaves and moves
+		go func() { // the presence line follows who connects, leaves and moves; the ceremony, its board
 			for {
 				p.Send(app.PresenceMsg{Line: presenceLine(s.ID, s.Presence())})
+				if sv.Ceremonies != nil {
+					p.Send(ceremonyMsg(s, sv.Ceremonies))
+				}
 				select {
 				case <-changed:
+				case <-boardChanged:
 				case <-s.Context().Done():
 					return
 				}

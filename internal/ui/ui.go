@@ -34,6 +34,9 @@ type ConsoleOptions struct {
 	Act console.Act
 	// Audit reads the audit trail for the `:audit` page; nil (anyone but an admin) offers no such page.
 	Audit console.AuditSource
+	// Ceremonies are the server's Vault ceremonies bound to this session, for the `:ceremony` page; nil
+	// (a local console) offers no such page. The board's state comes as console.CeremonyMsg.
+	Ceremonies console.Ceremonies
 }
 
 // NewConsole builds the console's root model, opening on the overview.
@@ -56,6 +59,11 @@ func NewConsole(o ConsoleOptions) *app.Model {
 					return nil, false
 				}
 				return sized(console.NewAudit(t, o.Audit), s, w, h), true
+			case "ceremony":
+				if o.Ceremonies == nil {
+					return nil, false
+				}
+				return sized(console.NewCeremonyPage(t, o.Ceremonies), s, w, h), true
 			}
 			return console.OpenLayer(t, health.Layer(target), s, w, h), true
 		},
@@ -63,11 +71,15 @@ func NewConsole(o ConsoleOptions) *app.Model {
 	})
 }
 
-// targets are the console's `:` targets: JumpTargets, and audit when the console reads the trail.
+// targets are the console's `:` targets: JumpTargets, audit when the console reads the trail, ceremony
+// when it is served with a ceremony board.
 func targets(o ConsoleOptions) []string {
 	t := JumpTargets()
 	if o.Audit != nil {
 		t = append(t, "audit")
+	}
+	if o.Ceremonies != nil {
+		t = append(t, "ceremony")
 	}
 	return t
 }

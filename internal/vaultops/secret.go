@@ -19,6 +19,10 @@ type Secret struct{ v []byte }
 // NewSecret keeps a copy of s.
 func NewSecret(s string) Secret { return Secret{v: []byte(s)} }
 
+// SecretOf takes b as the value, without a copy: wiping the Secret wipes b (a share read into a buffer
+// leaves no second copy behind).
+func SecretOf(b []byte) Secret { return Secret{v: b} }
+
 // Reveal returns the value. Call it only where the value is sent to Vault or shown to its custodian.
 func (s Secret) Reveal() string { return string(s.v) }
 

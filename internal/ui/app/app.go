@@ -89,6 +89,9 @@ type Model struct {
 	// presence is the line under the header (Options.Presence); page is the title PageChanged was told.
 	presence string
 	page     string
+	// cer is the ceremony board as the server last sent it (console.CeremonyMsg); hasCer once it did.
+	cer    console.CeremonyMsg
+	hasCer bool
 }
 
 // New builds the shell.
@@ -197,6 +200,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case PresenceMsg:
 		m.presence = msg.Line
 		return m, nil
+	case console.CeremonyMsg:
+		m.cer, m.hasCer = msg, true
+		return m, m.broadcast(msg)
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.resize()
@@ -344,8 +350,12 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.pages = m.pages[:1]
 		}
 		if p != nil {
+			var told tea.Cmd
+			if m.hasCer { // a new page sees the ceremony board as it is
+				p, told = p.Update(m.cer)
+			}
 			m.pages = append(m.pages, p)
-			return m, p.Init()
+			return m, tea.Batch(p.Init(), told)
 		}
 		return m, nil
 	default:
@@ -408,9 +418,18 @@ func (m *Model) render() string {
 	}
 	rows := []string{m.headerLine()}
 	if m.opts.Presence {
-		rows = append(rows, common.Fit(m.theme.Subtle.Render(common.Inert(m.presence)), m.w))
+		rows = append(rows, m.presenceLine())
 	}
 	return strings.Join(append(rows, m.statusLine(), common.Block(body, m.w, m.bodyHeight()), m.footer()), "\n")
+}
+
+// presenceLine is who is here, after the notice of an open ceremony (first: it must not be cut).
+func (m *Model) presenceLine() string {
+	line := m.theme.Subtle.Render(common.Inert(m.presence))
+	if n := m.cer.Notice(); n != "" {
+		line = m.theme.Style(theme.Warn).Render(common.Inert(n)) + m.theme.Subtle.Render(" · ") + line
+	}
+	return common.Fit(line, m.w)
 }
 
 func (m *Model) platformName() string {

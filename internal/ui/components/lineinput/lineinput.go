@@ -4,6 +4,8 @@
 package lineinput
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
@@ -13,7 +15,10 @@ const Caret = "▏"
 
 // Model is the editor; its owner routes to it the keys and pastes (tea.PasteMsg) while it reads text. The
 // zero value is an empty editor, as New's.
-type Model struct{ in textinput.Model }
+type Model struct {
+	in   textinput.Model
+	mask bool
+}
 
 // New builds an empty editor, ready to type into.
 func New() Model {
@@ -27,13 +32,22 @@ func New() Model {
 	return Model{in: in}
 }
 
+// NewMasked builds an empty editor whose View draws a • for each character typed: a key share typed or
+// pasted never reaches the screen (nor a terminal's scrollback).
+func NewMasked() Model {
+	m := New()
+	m.mask = true
+	return m
+}
+
 // Update edits the text on a key or a paste.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg.(type) {
 	case tea.KeyPressMsg, tea.PasteMsg:
 		if !m.in.Focused() { // the zero value, perhaps given a text
-			v := m.in.Value()
+			v, mask := m.in.Value(), m.mask
 			m = New()
+			m.mask = mask
 			m.SetValue(v)
 		}
 		var cmd tea.Cmd
@@ -55,6 +69,9 @@ func (m *Model) SetValue(s string) {
 // View is the text with the caret where typing goes.
 func (m Model) View() string {
 	r := []rune(m.in.Value())
+	if m.mask {
+		r = []rune(strings.Repeat("•", len(r)))
+	}
 	pos := min(max(m.in.Position(), 0), len(r))
 	return string(r[:pos]) + Caret + string(r[pos:])
 }

@@ -51,3 +51,17 @@ func TestZeroValueEdits(t *testing.T) {
 		t.Fatalf("value %q view %q", m.Value(), m.View())
 	}
 }
+
+func TestMaskedShowsNoCharacter(t *testing.T) {
+	key := uitest.KeyMsg
+	m := NewMasked()
+	for _, msg := range []tea.Msg{tea.PasteMsg{Content: "q1Vh8mZ3"}, key("x"), key("left"), key("backspace")} {
+		m, _ = m.Update(msg)
+	}
+	if m.Value() != "q1Vh8mZx" {
+		t.Fatalf("value %q", m.Value())
+	}
+	if v := m.View(); v != "•••••••▏•" {
+		t.Fatalf("view %q: the masked editor must draw one • per character, the caret where typing goes", v)
+	}
+}
