@@ -512,6 +512,10 @@ func (m *Model) footer() string {
 	var bs []key.Binding
 	if p := m.top(); p != nil {
 		bs = append(bs, p.ShortHelp()...)
+		if c, ok := p.(common.Capturing); ok && c.Capturing() {
+			// The page takes every key (q, ?, : and esc type or cancel there): only its own keys apply.
+			return shell.Footer(m.theme, bs, m.w)
+		}
 	}
 	if m.actTarget() != "" {
 		bs = append(bs, m.keys.Act)
