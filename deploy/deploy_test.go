@@ -202,10 +202,55 @@ func TestRuleProblemsRefusesMoreThanReading(t *testing.T) {
 	}
 }
 
+// consoleSA and consoleNS name the service account the console runs as.
+const consoleSA, consoleNS = "cedille-console", "cedille-console"
+
+// bindingsOf says which ClusterRoles deploy/ binds to the console's service account, and which to each
+// group; it fails on a subject that is neither the service account nor a group.
+func bindingsOf(t *testing.T, objs []*unstructured.Unstructured) (sa map[string]bool, groups map[string][]string) {
+	t.Helper()
+	sa, groups = map[string]bool{}, map[string][]string{}
+	for _, b := range typed[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding") {
+		if b.RoleRef.Kind != "ClusterRole" {
+			t.Errorf("ClusterRoleBinding %s binds a %s", b.Name, b.RoleRef.Kind)
+		}
+		for _, s := range b.Subjects {
+			switch {
+			case s.Kind == rbacv1.ServiceAccountKind && s.Name == consoleSA && s.Namespace == consoleNS:
+				sa[b.RoleRef.Name] = true
+			case s.Kind == rbacv1.GroupKind:
+				groups[s.Name] = append(groups[s.Name], b.RoleRef.Name)
+			default:
+				t.Errorf("ClusterRoleBinding %s binds %s %s/%s: only the console's service account and its groups", b.Name, s.Kind, s.Namespace, s.Name)
+			}
+		}
+	}
+	return sa, groups
+}
+
+// TestClusterRolesReadOnlyButForNamedImpersonation: the roles the console's own token holds read and
+// impersonate named identities, nothing else; the roles of its people's groups are not its own; every
+// role is bound, none aggregates.
 func TestClusterRolesReadOnlyButForNamedImpersonation(t *testing.T) {
-	for _, cr := range typed[rbacv1.ClusterRole](t, rendered(t), "ClusterRole") {
+	objs := rendered(t)
+	sa, groups := bindingsOf(t, objs)
+	ofGroups := map[string]bool{}
+	for _, roles := range groups {
+		for _, r := range roles {
+			ofGroups[r] = true
+		}
+	}
+	for _, cr := range typed[rbacv1.ClusterRole](t, objs, "ClusterRole") {
 		if cr.AggregationRule != nil {
 			t.Errorf("ClusterRole %s aggregates other roles", cr.Name)
+		}
+		switch {
+		case sa[cr.Name] && ofGroups[cr.Name]:
+			t.Errorf("ClusterRole %s is bound to the service account and to people's groups: the console's token would write", cr.Name)
+		case ofGroups[cr.Name]:
+			continue // TestGroupRolesAreWhatTheActionsWrite
+		case !sa[cr.Name]:
+			t.Errorf("ClusterRole %s is bound to no one", cr.Name)
 		}
 		for i, r := range cr.Rules {
 			for _, p := range ruleProblems(r) {
@@ -231,21 +276,12 @@ func allowed(roles []rbacv1.ClusterRole, group, resource, verb string) bool {
 // the service account (a kind left out would show as forbidden on its layer).
 func TestReadRoleCoversWhatTheConsoleWatches(t *testing.T) {
 	objs := rendered(t)
-	roles := typed[rbacv1.ClusterRole](t, objs, "ClusterRole")
-	bound := map[string]bool{}
-	for _, b := range typed[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding") {
-		for _, s := range b.Subjects {
-			if s.Kind == "ServiceAccount" && s.Name == "cedille-console" && s.Namespace == "cedille-console" && b.RoleRef.Kind == "ClusterRole" {
-				bound[b.RoleRef.Name] = true
-			}
-		}
-	}
+	bound, _ := bindingsOf(t, objs)
 	var mine []rbacv1.ClusterRole
-	for _, cr := range roles {
-		if !bound[cr.Name] {
-			t.Errorf("ClusterRole %s is bound to no one", cr.Name)
+	for _, cr := range typed[rbacv1.ClusterRole](t, objs, "ClusterRole") {
+		if bound[cr.Name] {
+			mine = append(mine, cr)
 		}
-		mine = append(mine, cr)
 	}
 	type gr struct{ group, resource string }
 	want := []gr{{"", "nodes"}, {"", "pods"}, {"", "events"}, {"", "persistentvolumeclaims"}, {"", "secrets"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode"
 
 	"github.com/clubcedille/cedille-tui/internal/access"
@@ -237,9 +238,35 @@ func confirmationProblem(t Target, c Confirmation) string {
 // forbidden tells whether err is the API server refusing the write (RBAC, or authentication).
 func forbidden(err error) bool { return apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) }
 
-// forbiddenReason says who the API server refused and what it said.
+// forbiddenReason says who the API server refused and what it said: the person (their group's RBAC),
+// or the console itself, not allowed to act as them (its impersonation does not name them).
 func forbiddenReason(name string, c Client, err error) string {
+	if who, ok := impersonationRefused(err); ok {
+		return fmt.Sprintf("%s: the console may not act as %s: it is not allowed to impersonate %s (list it in ClusterRole cedille-console-impersonate): %v",
+			name, c.User, who, apiMessage(err))
+	}
 	return fmt.Sprintf("%s: the cluster's RBAC refuses %s: %v", name, c.User, apiMessage(err))
+}
+
+// impersonationRefused tells whether err is the API server refusing the console's own identity the
+// right to impersonate someone, and whom ("user cedille:sam"). The API server says so as a Forbidden on
+// resource users, groups (or uids, userextras) of the core group, named after the identity.
+func impersonationRefused(err error) (string, bool) {
+	var st apierrors.APIStatus
+	if !apierrors.IsForbidden(err) || !errors.As(err, &st) {
+		return "", false
+	}
+	s := st.Status()
+	if s.Details == nil || s.Details.Group != "" || !strings.Contains(s.Message, "cannot impersonate") {
+		return "", false
+	}
+	switch kind := s.Details.Kind; {
+	case kind == "users" || kind == "groups" || kind == "uids":
+		return strings.TrimSuffix(kind, "s") + " " + s.Details.Name, true
+	case strings.HasPrefix(kind, "userextras"):
+		return kind + " " + s.Details.Name, true
+	}
+	return "", false
 }
 
 // apiMessage is the API server's own message for err.

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // KubeOptions are the kubectl-style flags.
@@ -26,6 +27,9 @@ type KubeOptions struct {
 	Context string
 	// UserAgent is sent with every request.
 	UserAgent string
+	// ServiceAccountDir is where the in-cluster configuration reads the service account's token and CA
+	// ("" is ServiceAccountDir, the kubelet's mount; tests name their own).
+	ServiceAccountDir string
 }
 
 // Kube is a Kubernetes connection: typed clients for core kinds, dynamic for CRDs.
@@ -42,31 +46,62 @@ type Kube struct {
 	Context string
 	// Host is the API server URL.
 	Host string
+	// InCluster is set when the connection is the pod's own (InClusterConfig); ServiceAccount is then
+	// the service account's "namespace/name" ("" when its token does not say).
+	InCluster      bool
+	ServiceAccount string
+}
+
+// kubeSource is where a configuration came from: a kubeconfig context, or a pod's service account.
+type kubeSource struct {
+	context        string
+	inCluster      bool
+	serviceAccount string
 }
 
 // LoadKubeConfig resolves the REST config with kubectl's loading rules: --kubeconfig, else the KUBECONFIG
-// list, else ~/.kube/config, else the in-cluster service account; --context picks the context.
+// list, else ~/.kube/config, else, in a pod, the service account (InClusterConfig); --context picks the
+// context. The context name is "" in-cluster.
 func LoadKubeConfig(o KubeOptions, env Lookup) (*rest.Config, string, error) {
+	cfg, src, err := loadKubeConfig(o, env)
+	return cfg, src.context, err
+}
+
+// loadKubeConfig is LoadKubeConfig, saying where the configuration came from. The in-cluster
+// configuration is used only when nothing names a kubeconfig or a context, none is found, and env
+// says the process is in a pod; it is decided here from env and o.ServiceAccountDir, never from the
+// process's own environment and fixed paths (client-go's deferred loading would).
+func loadKubeConfig(o KubeOptions, env Lookup) (*rest.Config, kubeSource, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = o.Kubeconfig
-	if _, v := env.get(clientcmd.RecommendedConfigPathEnvVar); v != "" {
-		rules.Precedence = filepath.SplitList(v)
+	_, listed := env.get(clientcmd.RecommendedConfigPathEnvVar)
+	if listed != "" {
+		rules.Precedence = filepath.SplitList(listed)
 	} else if _, home := env.get("HOME"); home != "" {
 		rules.Precedence = []string{filepath.Join(home, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
 	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
-	cfg, err := cc.ClientConfig()
+	raw, err := rules.Load()
 	if err != nil {
-		_, listed := env.get(clientcmd.RecommendedConfigPathEnvVar)
-		return nil, "", kubeConfigError(o, listed, err)
+		return nil, kubeSource{}, kubeConfigError(o, listed, err)
 	}
-	raw, rerr := cc.RawConfig()
+	if clientcmdapi.IsConfigEmpty(raw) && o.Kubeconfig == "" && listed == "" && o.Context == "" && inClusterEnv(env) {
+		dir := o.ServiceAccountDir
+		if dir == "" {
+			dir = ServiceAccountDir
+		}
+		cfg, sa, err := InClusterConfig(dir, env)
+		return cfg, kubeSource{inCluster: true, serviceAccount: sa}, err
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, o.Context, overrides, rules).ClientConfig()
+	if err != nil {
+		return nil, kubeSource{}, kubeConfigError(o, listed, err)
+	}
 	ctxName := o.Context
-	if ctxName == "" && rerr == nil {
+	if ctxName == "" {
 		ctxName = raw.CurrentContext
 	}
-	return cfg, ctxName, nil
+	return cfg, kubeSource{context: ctxName}, nil
 }
 
 // kubeConfigError says why no configuration could be loaded; listed is KUBECONFIG's value.
@@ -123,11 +158,16 @@ func missingFiles(paths []string) []string {
 
 // ConnectKube loads the configuration and builds the clients. It does not contact the server: call Ping.
 func ConnectKube(o KubeOptions, env Lookup) (*Kube, error) {
-	cfg, ctxName, err := LoadKubeConfig(o, env)
+	cfg, src, err := loadKubeConfig(o, env)
 	if err != nil {
 		return nil, err
 	}
-	return NewKube(cfg, ctxName, o.UserAgent)
+	k, err := NewKube(cfg, src.context, o.UserAgent)
+	if err != nil {
+		return nil, err
+	}
+	k.InCluster, k.ServiceAccount = src.inCluster, src.serviceAccount
+	return k, nil
 }
 
 // NewKube builds the clients for a REST config.
@@ -184,6 +224,9 @@ func (k *Kube) Classify(err error) error {
 		where = fmt.Sprintf("%s (context %s)", k.Host, k.Context)
 	}
 	switch {
+	case apierrors.IsUnauthorized(err) && k.InCluster:
+		return &ConnError{Source: SourceKubernetes, Problem: Refused, What: "the service account's token refused by " + where,
+			Fix: "check that " + k.identity() + " still exists; the token is read again as the kubelet renews it"}
 	case apierrors.IsUnauthorized(err):
 		return &ConnError{Source: SourceKubernetes, Problem: Refused, What: "credentials refused by " + where,
 			Fix: "renew the kubeconfig's credentials"}
@@ -195,6 +238,20 @@ func (k *Kube) Classify(err error) error {
 			Err: RootCause(err), Fix: "check the network, or pick another cluster with --context/KUBECONFIG"}
 	}
 	return err
+}
+
+// identity says who the connection reads as, for a person: "service account NS/NAME" in a pod, else
+// the kubeconfig context, else the API server's URL.
+func (k *Kube) identity() string {
+	switch {
+	case k.InCluster && k.ServiceAccount != "":
+		return "service account " + k.ServiceAccount
+	case k.InCluster:
+		return "the pod's service account"
+	case k.Context != "":
+		return k.Context
+	}
+	return k.Host
 }
 
 // RootCause is the innermost error: "connection refused", not a client's wrapping of it.

@@ -48,10 +48,10 @@ func Open(o Options, env Lookup) *Platform {
 	}
 	if p.Name == "" {
 		switch {
-		case p.Kube != nil && p.Kube.Context != "":
-			p.Name = p.Kube.Context
+		case p.Kube != nil && p.Kube.InCluster:
+			p.Name = "in-cluster (" + p.Kube.identity() + ")"
 		case p.Kube != nil:
-			p.Name = p.Kube.Host
+			p.Name = p.Kube.identity()
 		default:
 			p.Name = "no cluster"
 		}

@@ -1,0 +1,173 @@
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/clubcedille/cedille-tui/internal/access"
+	"github.com/clubcedille/cedille-tui/internal/actions"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// grant is one (API group, resource, verb) a request needs or a rule gives.
+type grant struct{ group, resource, verb string }
+
+func (g grant) String() string {
+	if g.group == "" {
+		return g.verb + " " + g.resource
+	}
+	return fmt.Sprintf("%s %s.%s", g.verb, g.resource, g.group)
+}
+
+// fakeTargets are objects of each action kind, as the fake clients hold them.
+var fakeTargets = map[actions.Kind]actions.Target{
+	actions.KindNode:        {Kind: actions.KindNode, Name: "worker-1"},
+	actions.KindPod:         {Kind: actions.KindPod, Namespace: "web", Name: "web-1"},
+	actions.KindApplication: {Kind: actions.KindApplication, Namespace: "argocd", Name: "web"},
+}
+
+// fakeClient is a fresh pair of fake clients holding one object of each kind in fakeTargets, as the
+// API server would serve them.
+func fakeClient() (actions.Client, func() []k8stesting.Action) {
+	meta := func(ns, name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID("uid-" + name), ResourceVersion: "7"}
+	}
+	n, p, a := fakeTargets[actions.KindNode], fakeTargets[actions.KindPod], fakeTargets[actions.KindApplication]
+	kc := fake.NewClientset(
+		&corev1.Node{ObjectMeta: meta("", n.Name)},
+		&corev1.Pod{ObjectMeta: meta(p.Namespace, p.Name), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}},
+	)
+	app := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata": map[string]any{"name": a.Name, "namespace": a.Namespace, "uid": "uid-web", "resourceVersion": "7"},
+		"spec":     map[string]any{"source": map[string]any{"repoURL": "https://example.org/apps", "path": "web", "targetRevision": "HEAD"}},
+	}}
+	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{actions.ApplicationsResource(): "ApplicationList"}, app)
+	return actions.Client{Kube: kc, Dynamic: dc, User: "cedille:test"}, func() []k8stesting.Action {
+		return append(kc.Actions(), dc.Actions()...)
+	}
+}
+
+// requestsOf is what the action asks of the API server, dry runs included: its preview, its run bound
+// to that preview, and its run unbound, each on fresh fake clients, every request recorded.
+func requestsOf(t *testing.T, a actions.Action) []grant {
+	t.Helper()
+	target, ok := fakeTargets[a.Kind]
+	if !ok {
+		t.Fatalf("action %s acts on a %s: add one to fakeTargets", a.Name, a.Kind)
+	}
+	ctx := context.Background()
+	var sent []k8stesting.Action
+	c, recorded := fakeClient()
+	p, err := a.Preview(ctx, c, target)
+	if err != nil {
+		t.Fatalf("%s preview on fake clients: %v", a.Name, err)
+	}
+	sent = append(sent, recorded()...)
+	for _, expect := range []actions.Precondition{p.Expect, {}} {
+		c, recorded := fakeClient()
+		if err := a.Run(ctx, c, target, expect); err != nil {
+			t.Fatalf("%s run (bound to %+v) on fake clients: %v", a.Name, expect, err)
+		}
+		sent = append(sent, recorded()...)
+	}
+	var out []grant
+	for _, r := range sent {
+		res := r.GetResource().Resource
+		if sub := r.GetSubresource(); sub != "" {
+			res += "/" + sub
+		}
+		out = append(out, grant{r.GetResource().Group, res, r.GetVerb()})
+	}
+	return out
+}
+
+// granted expands rules into what they give; a rule that names objects or non-resource URLs is said so,
+// as none of the actions' targets can be known ahead.
+func granted(t *testing.T, role string, rules []rbacv1.PolicyRule) []grant {
+	t.Helper()
+	var out []grant
+	for i, r := range rules {
+		if len(r.ResourceNames) > 0 || len(r.NonResourceURLs) > 0 {
+			t.Errorf("ClusterRole %s rule %d names objects or URLs", role, i)
+		}
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				for _, v := range r.Verbs {
+					out = append(out, grant{g, res, v})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// set sorts and deduplicates grants.
+func set(gs []grant) []grant {
+	slices.SortFunc(gs, func(a, b grant) int { return strings.Compare(a.String(), b.String()) })
+	return slices.Compact(gs)
+}
+
+// TestRequestsOfSeesWhatAnActionSends: the recorder reports each request, dry runs included.
+func TestRequestsOfSeesWhatAnActionSends(t *testing.T) {
+	want := []grant{{"", "nodes", "get"}, {"", "nodes", "patch"}}
+	if got := set(requestsOf(t, actions.Cordon())); !slices.Equal(got, want) {
+		t.Fatalf("cordon sends %v, want %v", got, want)
+	}
+	if got := set(requestsOf(t, actions.ArgoSync())); !slices.Contains(got, grant{"argoproj.io", "applications", "patch"}) {
+		t.Fatalf("argocd-sync sends %v: its patch is missing", got)
+	}
+}
+
+// TestGroupRolesAreWhatTheActionsWrite: what deploy/ grants group cedille:<role> is exactly what the
+// actions that role may do send to the API server (read from the actions themselves, run against fake
+// clients): no verb missing (the action would be refused by the cluster), none more (a person could
+// do with kubectl and the console's impersonation what no action does). cedille:viewer is bound to
+// nothing.
+func TestGroupRolesAreWhatTheActionsWrite(t *testing.T) {
+	objs := rendered(t)
+	_, groups := bindingsOf(t, objs)
+	rules := map[string][]rbacv1.PolicyRule{}
+	for _, cr := range typed[rbacv1.ClusterRole](t, objs, "ClusterRole") {
+		rules[cr.Name] = cr.Rules
+	}
+	known := map[string]bool{}
+	for _, r := range []access.Role{access.Viewer, access.Operator, access.Admin} {
+		group := actions.GroupPrefix + r.String()
+		known[group] = true
+		var want []grant
+		for _, a := range actions.Builtin() {
+			if r.Allows(a.Role) {
+				want = append(want, requestsOf(t, a)...)
+			}
+		}
+		var got []grant
+		for _, role := range groups[group] {
+			got = append(got, granted(t, role, rules[role])...)
+		}
+		if got, want := set(got), set(want); !slices.Equal(got, want) {
+			t.Errorf("group %s is granted %v; its actions send %v", group, got, want)
+		}
+		if r == access.Viewer && len(groups[group]) > 0 {
+			t.Errorf("group %s is bound to %v: a viewer writes nothing", group, groups[group])
+		}
+	}
+	for g := range groups {
+		if !known[g] {
+			t.Errorf("group %s is bound, and is none of the console's", g)
+		}
+	}
+}
