@@ -63,7 +63,9 @@ func (c *cli) demoServe(ctx context.Context, addr, dir string, limits serveFlags
 	limits.listen, limits.access = addr, accessPath
 	limits.hostKey, limits.auditLog = filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "audit.jsonl")
 	vault := d.VaultAccess()
-	replicas := func(ctx context.Context) ([]*vaultops.Replica, error) { return vault.Replicas(ctx, plan.Plan{}, d.Kube) }
+	replicas := func(ctx context.Context) ([]*vaultops.Replica, error) {
+		return vault.Replicas(ctx, plan.Plan{}, d.Kube)
+	}
 	return c.serveTargets(ctx, t, t.Sources(), nil, replicas, limits,
 		func(at net.Addr) error { return c.demoLogins(dir, at) })
 }

@@ -109,7 +109,9 @@ func (c *cli) runServe(ctx context.Context, f serveFlags) error {
 	vault := steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)}
 	var replicas vaultFinder
 	if p.Kube != nil || vault.Options.Addr != "" {
-		replicas = func(ctx context.Context) ([]*vaultops.Replica, error) { return vault.Replicas(ctx, plan.Plan{}, p.Kube) }
+		replicas = func(ctx context.Context) ([]*vaultops.Replica, error) {
+			return vault.Replicas(ctx, plan.Plan{}, p.Kube)
+		}
 	}
 	return c.serveTargets(ctx, t, t.Sources(), kubeConfig(p), replicas, f, nil)
 }
