@@ -52,10 +52,21 @@ in; a malformed one stops the server from starting (file:line: what to fix). The
 changes: the sessions of a removed or expired key end within seconds, a changed role applies at once, and a
 malformed edit keeps the last good file (the audit trail says so).
 
-Without a terminal, a session may run these commands: status (the platform's health as text).
+Without a terminal, a session may run these commands: status (the platform's health as text), and
+ceremony (Vault key ceremonies):
+
+  ssh HOST ceremony status                      the ceremony open, as text
+  gpg -d share.asc | ssh HOST ceremony submit ID [FINGERPRINT]
+                                                a custodian's share, read from stdin
+  ssh HOST ceremony token ID > root.token       a generate-root ceremony's token, to its owner, once
+
+An admin opens a ceremony on the console's :ceremony page (u: unseal the sealed replicas, g: a new root
+token); custodians give their share there (masked) or with ceremony submit. Vault is found as the console
+finds it (VAULT_ADDR, or the cluster's Vault pods).
 
 The audit trail (JSON Lines, hash-chained: cedille-tui audit verify FILE) records every login refused,
-session started and ended, and access reload; a session is refused when it cannot be recorded.`,
+session started and ended, access reload, action and ceremony step (who and when, never a share); a
+session is refused, and an action or a ceremony step too, when it cannot be recorded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return c.runServe(cmd.Context(), f) },
 	}
