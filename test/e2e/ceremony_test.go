@@ -218,7 +218,9 @@ func TestCeremonyOverSSHUnsealsTheLabsVault(t *testing.T) {
 		carolOut, carolErr = runSSH(addr, signers["carol"], "ceremony submit "+id, keys.Shares[3].Reveal()+"\n")
 		outputs.Write([]byte(carolOut))
 	})
-	wg.Go(func() { daveOut, daveErr = openssh("dave", keys.Shares[1].Reveal()+"\n", "ceremony", "submit", id, fingerprint) })
+	wg.Go(func() {
+		daveOut, daveErr = openssh("dave", keys.Shares[1].Reveal()+"\n", "ceremony", "submit", id, fingerprint)
+	})
 	wg.Wait()
 	if carolErr != nil || daveErr != nil {
 		t.Fatalf("carol: %v\n%s\ndave: %v\n%s", carolErr, carolOut, daveErr, daveOut)
