@@ -187,7 +187,8 @@ func submitFromStdin(ctx context.Context, s Session, b *ceremony.Board, args []s
 	if len(args) == 2 && !strings.EqualFold(strings.TrimSpace(args[1]), c.Fingerprint) {
 		return fail("refused, nothing was read: ceremony %s's fingerprint is not %s — you are not in the ceremony you were told of; ask its owner", c.ID, args[1])
 	}
-	fmt.Fprintf(s.SSH.Stderr(), "ceremony %s (%s, opened by %s), fingerprint %s: reading your share from stdin…\n", c.ID, c.Kind, c.Owner.Name, c.Fingerprint)
+	fmt.Fprintf(s.SSH.Stderr(), "ceremony %s (%s, opened by %s), fingerprint %s: reading your share from stdin, to its end (pipe it in; typed at this prompt it would show — the console's :ceremony page masks it)…\n",
+		c.ID, c.Kind, c.Owner.Name, c.Fingerprint)
 	share, err := readShare(s.SSH)
 	if err != nil {
 		return fail("refused, nothing was sent to Vault: %v", err)

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/ceremony"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	vault "github.com/hashicorp/vault/api"
 )
 
 // fakeCeremonies records what the ceremony page asks of the server.
@@ -148,6 +150,15 @@ func TestCeremonyPageRoles(t *testing.T) {
 	drv.Type("ceremony")
 	drv.Keys("enter")
 	drv.Shows("No Vault ceremony has been opened", "u to unseal", "u open an unseal ceremony")
+	// A refusal longer than the status line is kept whole in the page.
+	f.mu.Lock()
+	f.refuse = errors.New("recovery shares cannot unseal: vault-0 has an auto-unseal seal, so the custodians hold recovery shares, which cannot decrypt Vault's key — the KMS is the blocker; recovery shares can make a new root token: open a generate-root ceremony instead")
+	f.mu.Unlock()
+	drv.Keys("u")
+	drv.Shows("✖ recovery shares cannot unseal", "ceremony instead")
+	f.mu.Lock()
+	f.refuse = nil
+	f.mu.Unlock()
 	drv.Keys("u")
 	drv.Shows("unseal ceremony opened")
 	drv.Send(console.CeremonyMsg{View: openView(), Me: alice})
@@ -157,7 +168,7 @@ func TestCeremonyPageRoles(t *testing.T) {
 	drv.Keys("enter")
 	drv.Shows("ceremony 1a2b3c4d aborted")
 	opened, joined, shares, aborts := f.calls()
-	if !slices.Equal(opened, []ceremony.Kind{ceremony.Unseal}) || !slices.Equal(aborts, []string{"1a2b3c4d: wrong replica list"}) ||
+	if !slices.Equal(opened, []ceremony.Kind{ceremony.Unseal, ceremony.Unseal}) || !slices.Equal(aborts, []string{"1a2b3c4d: wrong replica list"}) ||
 		len(joined)+len(shares) != 0 {
 		t.Fatalf("opened %v, aborted %v, joined %v, shares %d", opened, aborts, joined, len(shares))
 	}
@@ -176,39 +187,47 @@ func TestCeremonyPageRoles(t *testing.T) {
 	if strings.Contains(scr, "enter sends it to Vault") {
 		t.Fatal("a custodian who submitted got the share editor again")
 	}
-	if o, _, _, _ := f.calls(); len(o) != 1 {
+	if o, _, _, _ := f.calls(); len(o) != 2 {
 		t.Fatalf("opened %v", o)
 	}
 }
 
 func TestCeremonyLines(t *testing.T) {
+	vaults := []health.VaultStatus{{Name: "vault-0", Health: &vault.HealthResponse{Initialized: true, Sealed: true}},
+		{Name: "vault-1", Health: &vault.HealthResponse{Initialized: true}},
+		{Name: "vault-2", Err: errors.New("dial tcp: connection refused\nmore")}}
 	done := openView()
 	done.Kind, done.Phase, done.TokenReady, done.Reason = ceremony.GenerateRoot, ceremony.Completed, true, "a root token was made"
 	done.Replicas = []ceremony.ReplicaProgress{{Name: "vault-0", Known: true, Progress: 3, Threshold: 3}}
+	aborted := openView()
+	aborted.Phase, aborted.Reason = ceremony.Aborted, "by alice: wrong list"
 	noted := openView()
 	noted.Notes = []string{"vault-0 restarted: its progress was reset; the shares given so far are given again"}
 	for _, tc := range []struct {
 		name      string
 		msg       console.CeremonyMsg
+		vault     []health.VaultStatus
 		want, not []string
 	}{
-		{"none, admin", console.CeremonyMsg{Me: console.Participant{Name: "alice", Admin: true}},
-			[]string{"No Vault ceremony", "u to unseal"}, nil},
-		{"none, viewer", console.CeremonyMsg{Me: console.Participant{Name: "victor"}},
-			[]string{"An admin opens one"}, []string{"u to unseal"}},
-		{"open, custodian due", console.CeremonyMsg{View: openView(), Me: console.Participant{Name: "bob", Custodian: true}},
-			[]string{"sealed ■□□ 1 of 3", "vault-1", "connection refused", "bob", "← you", "ceremony submit 1a2b3c4d 3fa9-01bc-77de-0a12"}, nil},
-		{"open, owner", console.CeremonyMsg{View: openView(), Me: console.Participant{Name: "alice", Admin: true}},
+		{"none, admin", console.CeremonyMsg{Me: console.Participant{Name: "alice", Admin: true}}, vaults,
+			[]string{"No Vault ceremony", "u to unseal", "Vault now: vault-0 sealed, vault-1 unsealed, vault-2 not reached (dial tcp: connection refused)."}, nil},
+		{"none, viewer", console.CeremonyMsg{Me: console.Participant{Name: "victor"}}, nil,
+			[]string{"An admin opens one"}, []string{"u to unseal", "Vault now"}},
+		{"open, custodian due", console.CeremonyMsg{View: openView(), Me: console.Participant{Name: "bob", Custodian: true}}, vaults,
+			[]string{"sealed ■□□ 1 of 3", "vault-1", "connection refused", "bob", "← you", "ceremony submit 1a2b3c4d 3fa9-01bc-77de-0a12"}, []string{"Vault now"}},
+		{"open, owner", console.CeremonyMsg{View: openView(), Me: console.Participant{Name: "alice", Admin: true}}, nil,
 			[]string{"x aborts it", "03:14:00"}, []string{"← you"}},
-		{"a restart noticed", console.CeremonyMsg{View: noted, Me: console.Participant{Name: "victor"}},
+		{"a restart noticed", console.CeremonyMsg{View: noted, Me: console.Participant{Name: "victor"}}, nil,
 			[]string{"▲ vault-0 restarted"}, nil},
-		{"root token for its owner", console.CeremonyMsg{View: done, Me: console.Participant{Name: "alice", Admin: true}},
+		{"root token for its owner", console.CeremonyMsg{View: done, Me: console.Participant{Name: "alice", Admin: true}}, vaults,
 			[]string{"Generate-root ceremony 1a2b3c4d · completed", "root token made ✔", "ceremony token 1a2b3c4d > root.token"}, nil},
-		{"root token, someone else", console.CeremonyMsg{View: done, Me: console.Participant{Name: "bob", Custodian: true}},
+		{"ended, admin", console.CeremonyMsg{View: aborted, Me: console.Participant{Name: "eve", Admin: true}}, vaults,
+			[]string{"· aborted (by alice: wrong list)", "u opens a new unseal ceremony", "Vault now: vault-0 sealed"}, []string{"x aborts"}},
+		{"root token, someone else", console.CeremonyMsg{View: done, Me: console.Participant{Name: "bob", Custodian: true}}, nil,
 			nil, []string{"ceremony token"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			text := strings.Join(console.CeremonyLines(theme.New(false, true), tc.msg, 200), "\n")
+			text := strings.Join(console.CeremonyLines(theme.New(false, true), tc.msg, tc.vault, 200), "\n")
 			for _, w := range tc.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("missing %q in:\n%s", w, text)

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/ceremony"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/scroll"
@@ -89,6 +90,10 @@ type CeremonyPage struct {
 	busy    string // what is on its way to the server ("" for nothing)
 	joined  string // the ceremony this page joined
 	problem string
+	// refused is the last call's refusal, kept in the page's text (a flash is one line, cut at the
+	// terminal's width: "recovery shares cannot unseal…" must be read whole).
+	refused string
+	vault   []health.VaultStatus // Vault's servers as the last snapshot has them
 	w, h    int
 	keys    cerKeys
 }
@@ -125,7 +130,14 @@ func (p *CeremonyPage) layout() {
 		rows = max(p.h-2, 0)
 	}
 	p.view.SetSize(p.w, rows)
-	p.view.SetLines(CeremonyLines(p.theme, p.msg, p.w))
+	lines := CeremonyLines(p.theme, p.msg, p.vault, p.w)
+	if p.refused != "" {
+		lines = append(lines, "")
+		for _, l := range common.Wrap("✖ "+p.refused, max(p.w, 1)) {
+			lines = append(lines, p.theme.Error.Render(l))
+		}
+	}
+	p.view.SetLines(lines)
 }
 
 // ceremonyDoneMsg is a call's answer.
@@ -140,6 +152,9 @@ func (p *CeremonyPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case common.ThemeMsg:
 		p.theme = msg.Theme
 		p.layout()
+	case common.SnapshotMsg:
+		p.vault = msg.Snapshot.Vault
+		p.layout()
 	case CeremonyMsg:
 		p.msg = msg
 		if !p.running() || !p.mayDo() {
@@ -151,9 +166,13 @@ func (p *CeremonyPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		if msg.page != p {
 			return p, nil
 		}
-		p.busy = ""
+		p.busy, p.refused = "", ""
 		if msg.err != nil {
-			return p, flash(common.Inert(msg.err.Error()), true, false)
+			p.refused = common.Inert(msg.err.Error())
+		}
+		p.layout()
+		if msg.err != nil {
+			return p, flash(p.refused, true, false)
 		}
 		return p, flash(common.Inert(msg.note), false, false)
 	case tea.PasteMsg:
@@ -341,8 +360,9 @@ func (p *CeremonyPage) ShortHelp() []key.Binding {
 func (p *CeremonyPage) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
 
 // CeremonyLines is the page's text for the board m, wrapped to width: what is open, its fingerprint,
-// each replica's progress, each custodian's part, what was noticed, and what this person may do.
-func CeremonyLines(t theme.Theme, m CeremonyMsg, width int) []string {
+// each replica's progress, each custodian's part, what was noticed, and what this person may do; while
+// none is open, Vault's servers as the console watches them.
+func CeremonyLines(t theme.Theme, m CeremonyMsg, vault []health.VaultStatus, width int) []string {
 	var lines []string
 	add := func(style func(...string) string, text string) {
 		for _, l := range common.Wrap(common.Inert(text), max(width, 1)) {
@@ -354,6 +374,10 @@ func CeremonyLines(t theme.Theme, m CeremonyMsg, width int) []string {
 	if v == nil {
 		add(t.Title.Render, "No Vault ceremony has been opened.")
 		lines = append(lines, "")
+		if now := vaultNow(vault); now != "" {
+			add(plain, now)
+			lines = append(lines, "")
+		}
 		add(plain, "A ceremony lets the custodians unseal Vault — each gives their own share from their own session, so nobody carries a threshold of shares — or make a new root token.")
 		lines = append(lines, "")
 		if m.Me.Admin {
@@ -417,14 +441,42 @@ func CeremonyLines(t theme.Theme, m CeremonyMsg, width int) []string {
 		}
 	}
 	lines = append(lines, "")
-	for _, s := range nextSteps(v, m.Me) {
+	for _, s := range nextSteps(v, m.Me, vault) {
 		add(t.Subtle.Render, s)
 	}
 	return lines
 }
 
+// vaultNow says in one line which of Vault's servers are sealed, as the console last read them.
+func vaultNow(vault []health.VaultStatus) string {
+	var parts []string
+	for _, s := range vault {
+		switch {
+		case s.Err != nil:
+			parts = append(parts, s.Name+" not reached ("+oneLineOf(s.Err.Error())+")")
+		case s.Health == nil:
+		case !s.Health.Initialized:
+			parts = append(parts, s.Name+" not initialized")
+		case s.Health.Sealed:
+			parts = append(parts, s.Name+" sealed")
+		default:
+			parts = append(parts, s.Name+" unsealed")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Vault now: " + strings.Join(parts, ", ") + "."
+}
+
+// oneLineOf is an error's first line.
+func oneLineOf(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
 // nextSteps says what this person may do now.
-func nextSteps(v *ceremony.View, me Participant) []string {
+func nextSteps(v *ceremony.View, me Participant, vault []health.VaultStatus) []string {
 	st, named := custodianOf(v, me.Name)
 	var out []string
 	switch {
@@ -433,6 +485,9 @@ func nextSteps(v *ceremony.View, me Participant) []string {
 	case v.Phase != ceremony.Running:
 		if me.Admin {
 			out = append(out, "u opens a new unseal ceremony, g a generate-root one.")
+		}
+		if now := vaultNow(vault); now != "" {
+			out = append(out, now)
 		}
 	case named && me.Custodian && st.Submitted.IsZero():
 		out = append(out, "s: type or paste your share (it shows as •), after checking the fingerprint. Without a terminal: gpg -d share.asc | ssh <this server> ceremony submit "+v.ID+" "+v.Fingerprint)
