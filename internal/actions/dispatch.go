@@ -22,6 +22,9 @@ type Actor struct {
 	Remote      string      // the client's address; empty locally
 	// Local runs as the kubeconfig's own user, without impersonation. Never set for an SSH session.
 	Local bool
+	// Run is the runbook run the action is a step of ("" for none): its records carry it, so the run's
+	// incident report finds them.
+	Run string
 }
 
 // LocalActor is the person at the local console: the kubeconfig's user (named user), role admin.
@@ -32,7 +35,7 @@ func LocalActor(user, session string) Actor {
 // record is the audit record of an event about an action asked by a.
 func (a Actor) record(ev audit.Event, action string, t Target, reason string) audit.Record {
 	return audit.Record{Event: ev, Session: a.Session, User: a.Name, Fingerprint: a.Fingerprint,
-		Role: a.Role.String(), Remote: a.Remote, Action: action, Target: t.String(), Reason: reason}
+		Role: a.Role.String(), Remote: a.Remote, Action: action, Target: t.String(), Reason: reason, Run: a.Run}
 }
 
 // Confirmation is what a person gave to go ahead: for a destructive action, the object's name typed

@@ -68,12 +68,17 @@ const (
 	CeremonyCompleted Event = "ceremony_completed" // the ceremony reached its end
 	CeremonyAborted   Event = "ceremony_aborted"   // aborted by its owner or timed out; Reason
 	AccessReloaded    Event = "access_reloaded"    // the access file was read again; Reason holds its error when kept the last good one
+	RunbookStarted    Event = "runbook_started"    // a runbook run started or resumed; Run, Action (the runbook), Target
+	RunbookStep       Event = "runbook_step"       // a step of a run ended; Action (the step), Reason (its verdict or outcome)
+	RunbookLocked     Event = "runbook_locked"     // a run refused: another holds its object; Reason says who and since when
+	RunbookEnded      Event = "runbook_ended"      // a run ended: done, not applicable, aborted (Reason)
 )
 
 // Events lists every event, in the order above.
 func Events() []Event {
 	return []Event{Connect, AuthRefused, Disconnect, ActionAttempted, ActionRefused, ActionDone, ActionFailed,
-		CeremonyOpened, CeremonyJoined, CeremonySubmitted, CeremonyCompleted, CeremonyAborted, AccessReloaded}
+		CeremonyOpened, CeremonyJoined, CeremonySubmitted, CeremonyCompleted, CeremonyAborted, AccessReloaded,
+		RunbookStarted, RunbookStep, RunbookLocked, RunbookEnded}
 }
 
 // Known tells whether e is one of the events above.
@@ -99,6 +104,7 @@ type Record struct {
 	Target      string `json:"target,omitempty"`      // the object acted on (kind/namespace/name)
 	Reason      string `json:"reason,omitempty"`      // why refused, failed, aborted, ended
 	Ceremony    string `json:"ceremony,omitempty"`    // the ceremony's id
+	Run         string `json:"run,omitempty"`         // the runbook run a record belongs to (its steps' actions too)
 }
 
 // Entry is a record as stored: its number, time and the previous line's hash, then the record.
@@ -140,7 +146,7 @@ func (r Record) validate() error {
 
 // redacted returns r with every free field passed through Redact.
 func (r Record) redacted() Record {
-	for _, f := range []*string{&r.Session, &r.User, &r.Role, &r.Remote, &r.Action, &r.Target, &r.Reason, &r.Ceremony} {
+	for _, f := range []*string{&r.Session, &r.User, &r.Role, &r.Remote, &r.Action, &r.Target, &r.Reason, &r.Ceremony, &r.Run} {
 		*f = Redact(*f)
 	}
 	return r

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -195,4 +196,25 @@ func (l *Log) Close() error {
 		l.failed = errors.New("closed")
 	}
 	return l.f.Close()
+}
+
+// Entries reads a trail's records, keeping those keep accepts (all when keep is nil), in order. A line
+// that is not a record is an error naming it; the chain is not checked (Verify does that).
+func Entries(r io.Reader, keep func(Entry) bool) ([]Entry, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	var out []Entry
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		e, err := parseEntry(sc.Bytes())
+		if err != nil {
+			return out, fmt.Errorf("line %d: %w", n, err)
+		}
+		if keep == nil || keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out, sc.Err()
 }

@@ -320,3 +320,29 @@ func BenchmarkAppendParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+func TestEntries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Record{{Event: RunbookStarted, Run: "r1"}, {Event: Connect, User: "bob"}, {Event: RunbookEnded, Run: "r1"}} {
+		if err := l.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	es, err := Entries(f, func(e Entry) bool { return e.Run == "r1" })
+	if err != nil || len(es) != 2 || es[0].Event != RunbookStarted || es[1].Seq != 3 {
+		t.Fatalf("entries %+v, %v", es, err)
+	}
+	if _, err := Entries(strings.NewReader("{\"seq\":1}\nnot json\n"), nil); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("a malformed trail: %v", err)
+	}
+}
