@@ -28,7 +28,6 @@ func (f *fakeActor) Preview(_ context.Context, name string, t actions.Target) (a
 	return actions.Preview{Action: name, Target: t, Expect: actions.Precondition{UID: "u-" + k8stypes.UID(t.Name), ResourceVersion: "1"}}, nil
 }
 
-
 func (f *fakeActor) Do(_ context.Context, name string, t actions.Target, c actions.Confirmation) (actions.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -290,7 +289,7 @@ func TestResumeAfterACrash(t *testing.T) {
 	db := actions.Target{Kind: actions.KindPod, Namespace: "shop", Name: "db-0"}
 	must(s.Act(context.Background(), db, actions.Confirmation{}))
 	// The process dies: a new engine over the same directory.
-	e2 := &Engine{Store: must(OpenStore(f.dir+"/runbooks")), Audit: f.trail.add, Now: f.clock.now}
+	e2 := &Engine{Store: must(OpenStore(f.dir + "/runbooks")), Audit: f.trail.add, Now: f.clock.now}
 	s2 := must(e2.Start(f.rb, shop, alice, World{}, func(string) Actor { return f.act }, false))
 	st, _ := s2.Current()
 	objs := must(s2.Objects(context.Background()))
@@ -437,7 +436,9 @@ func TestTargets(t *testing.T) {
 }
 
 func TestTimes(t *testing.T) {
-	at := func(m int) time.Time { return time.Date(2025, 8, 13, 9, 58, 0, 0, time.UTC).Add(time.Duration(m) * time.Minute) }
+	at := func(m int) time.Time {
+		return time.Date(2025, 8, 13, 9, 58, 0, 0, time.UTC).Add(time.Duration(m) * time.Minute)
+	}
 	r := Run{Started: at(0), Ended: at(127), Steps: []StepState{{Objects: []ObjectState{{Done: true, At: at(46)}, {Done: true, At: at(21)}, {Skipped: "x", At: at(1)}}}}}
 	ts := TimesOf(r)
 	if ts.Failure() != 127*time.Minute || ts.Response() != 21*time.Minute || ts.Repair() != 106*time.Minute {
