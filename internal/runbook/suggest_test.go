@@ -1,0 +1,32 @@
+package runbook
+
+import (
+	"testing"
+
+	"github.com/clubcedille/cedille-tui/internal/health"
+)
+
+func TestSuggested(t *testing.T) {
+	r := health.Report{Layers: []health.LayerReport{
+		{Name: health.LayerCluster, Findings: []health.Finding{
+			{Object: "Node/worker-2", Status: health.Degraded, Hint: "check the machine's power; runbook: node-lost"},
+			{Object: "Node/worker-3", Status: health.OK, Hint: "runbook: node-lost"},
+		}},
+		{Name: health.LayerGitOps, Findings: []health.Finding{
+			{Object: "Application/argocd/shop", Status: health.Down, Hint: "runbook: app-sync"},
+			{Object: "Application/argocd/shop", Status: health.Degraded, Hint: "runbook: app-sync"},
+			{Object: "API/vault", Status: health.Down, Hint: "runbook: vault-sealed"},
+			{Object: "Application/argocd/web", Status: health.Degraded, Hint: "sync it"},
+		}},
+	}}
+	got := Suggested(r)
+	want := []string{"app-sync Application/argocd/shop", "vault-sealed ", "node-lost Node/worker-2"}
+	if len(got) != len(want) {
+		t.Fatalf("%d suggestions: %+v", len(got), got)
+	}
+	for i, s := range got {
+		if s.Runbook+" "+s.Target.String() != want[i] {
+			t.Errorf("%d: %s %s, want %s", i, s.Runbook, s.Target, want[i])
+		}
+	}
+}
