@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
-	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
@@ -55,7 +54,7 @@ func (c *cli) localActions(kube *rest.Config, path string) (console.Act, func())
 	if kube == nil {
 		return nil, func() {}
 	}
-	trail, err := audit.Open(path)
+	trail, err := openTrail(path)
 	if err != nil {
 		c.logger.Debug("actions off: the audit trail cannot be written", "path", path, "error", err.Error())
 		return nil, func() {}
@@ -65,14 +64,7 @@ func (c *cli) localActions(kube *rest.Config, path string) (console.Act, func())
 		_ = trail.Close()
 		return nil, func() {}
 	}
-	user := kube.Username
-	if user == "" {
-		user, _ = c.lookup("USER")
-	}
-	if user == "" {
-		user = "local"
-	}
-	return d.Bind(actions.As(actions.LocalActor(user, "local"))), func() { _ = trail.Close() }
+	return d.Bind(actions.As(c.localActor(kube))), func() { _ = trail.Close() }
 }
 
 // runTUI runs one hub over the sources and a console subscribed to it, until the console quits; trail,

@@ -106,7 +106,7 @@ credentials; for status, also something Down).`,
 	pf.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
 	pf.StringVar(&c.context, "context", "", "the kubeconfig context to use")
 	pf.StringVar(&c.logFile, "log-file", "", "write debug logs to this file (secrets are never logged)")
-	root.AddCommand(c.consoleCmd(), c.demoCmd(), c.statusCmd(), c.installCmd(), c.serveCmd(), c.auditCmd(), c.versionCmd())
+	root.AddCommand(c.consoleCmd(), c.demoCmd(), c.statusCmd(), c.installCmd(), c.recoverCmd(), c.serveCmd(), c.auditCmd(), c.versionCmd())
 	return root
 }
 

@@ -174,7 +174,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 	if err != nil {
 		return fmt.Errorf("the access file cannot be used, so nobody could log in safely: %w", err)
 	}
-	trail, err := audit.Open(f.auditLog)
+	trail, err := openTrail(f.auditLog)
 	if err != nil {
 		return fmt.Errorf("the audit trail cannot be written, so nothing could be recorded: %w", err)
 	}

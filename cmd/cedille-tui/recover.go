@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clubcedille/cedille-tui/internal/actions"
+	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
+	"github.com/clubcedille/cedille-tui/internal/runbooks"
+	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/watch"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+)
+
+type recoverFlags struct {
+	target           string
+	dryRun, takeOver bool
+	timeout          time.Duration
+}
+
+func (c *cli) recoverCmd() *cobra.Command {
+	var f recoverFlags
+	cmd := &cobra.Command{
+		Use:   "recover [RUNBOOK]",
+		Short: "Guided recovery: the runbooks and which apply now, or one run step by step",
+		Long: `Without a runbook: every runbook, and the ones the platform's findings name now, aimed at their objects.
+
+With one: the runbook run step by step on the cluster of the kubeconfig, as its user (the local admin).
+Each step says what it does. A precheck says why the runbook applies, or that it does not (then nothing
+changes). An action shows its server-side dry run first; a destructive one wants the object's name typed,
+and is refused if the object changed since the dry run (it is shown again). A postcheck waits for the
+condition, with progress. A manual step waits for you to type done. "skip" leaves an object alone (with a
+reason), "abort" ends the run (with a reason).
+
+A run is kept in $XDG_STATE_HOME/cedille-tui/runbooks: stopped (ctrl+c, a lost session), the same command
+resumes it. One person at a time per runbook and target: another is refused, naming who holds it and
+since when (--take-over: an admin's). Every step goes to the audit trail; at the end an incident report
+(timeline, systems affected, failure, response and repair times) is written to
+$XDG_STATE_HOME/cedille-tui/incidents.
+
+--dry-run prints every step with its precheck's verdict and its actions' dry runs, and changes nothing.`,
+		Example: `  cedille-tui recover
+  cedille-tui recover app-sync --target Application/argocd/shop --dry-run
+  cedille-tui recover app-sync --target Application/argocd/shop`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.listRunbooks(cmd.Context(), f)
+			}
+			return c.runRunbook(cmd.Context(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.target, "target", "", "what the runbook is aimed at: KIND/NAME or KIND/NAMESPACE/NAME (Node/worker-2)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the steps, the prechecks' verdicts and the actions' dry runs; change nothing")
+	fl.BoolVar(&f.takeOver, "take-over", false, "take over a run another person holds (admin)")
+	fl.DurationVar(&f.timeout, "timeout", 20*time.Second, "how long reading the platform may take")
+	return cmd
+}
+
+// listRunbooks prints every runbook, then what the findings suggest now.
+func (c *cli) listRunbooks(ctx context.Context, f recoverFlags) error {
+	fmt.Fprintln(c.out, "Runbooks:")
+	for _, rb := range runbooks.All() {
+		aim := "the platform"
+		if len(rb.Kinds) > 0 {
+			aim = strings.Join(rb.Kinds, " or ")
+		}
+		fmt.Fprintf(c.out, "  %-22s %s (aimed at: %s)\n", rb.Name, rb.Title, aim)
+	}
+	p := c.openPlatform()
+	defer p.Close()
+	if !p.Configured() {
+		fmt.Fprintln(c.out, "\nNo platform to read (no kubeconfig, Omni or Vault configured): which apply now is not known.")
+		return nil
+	}
+	s := watch.Collect(ctx, watch.TargetsFor(p), f.timeout, time.Now())
+	sug := runbook.Suggested(s.Report)
+	if len(sug) == 0 {
+		fmt.Fprintf(c.out, "\nNone applies now: no finding of %s names a runbook.\n", s.Platform)
+		return nil
+	}
+	fmt.Fprintf(c.out, "\nWhat the findings of %s name now, worst first:\n", s.Platform)
+	for _, g := range sug {
+		cmdline := "cedille-tui recover " + g.Runbook
+		if !g.Target.IsZero() {
+			cmdline += " --target " + g.Target.String()
+		}
+		if _, err := runbooks.Lookup(g.Runbook); err != nil {
+			cmdline = "(not a runbook here yet)"
+		}
+		fmt.Fprintf(c.out, "  %s %s — %s\n    %s\n", g.Finding.Status.Symbol(), g.Finding.Object, oneLine(g.Finding.Reason), cmdline)
+	}
+	return nil
+}
+
+// runRunbook runs (or with --dry-run, looks at) one runbook on the kubeconfig's cluster.
+func (c *cli) runRunbook(ctx context.Context, name string, f recoverFlags) error {
+	rb, err := runbooks.Lookup(name)
+	if err != nil {
+		return err
+	}
+	var t runbook.Target
+	if f.target != "" {
+		if t, err = runbook.ParseTarget(f.target); err != nil {
+			return err
+		}
+	}
+	if err := rb.Aims(t); err != nil {
+		return err
+	}
+	p := c.openPlatform()
+	defer p.Close()
+	if p.Kube == nil {
+		return errors.Join(append(p.Errors(), errors.New("no cluster to recover: a kubeconfig is needed (--kubeconfig, KUBECONFIG)"))...)
+	}
+	dirs := steps.DirsFrom(c.lookup)
+	trailPath := c.serveDefaults(serveFlags{}).auditLog
+	trail, err := openTrail(trailPath)
+	if err != nil {
+		return fmt.Errorf("no step could be recorded, so none is run: %w", err)
+	}
+	defer trail.Close()
+	d, err := actions.NewDispatcher(actions.NewClients(p.Kube.Config), trail.Append, actions.Builtin()...)
+	if err != nil {
+		return err
+	}
+	who := c.localActor(p.Kube.Config)
+	targets := watch.TargetsFor(p)
+	w := runbook.World{Kube: p.Kube.Typed, Dynamic: p.Kube.Dynamic,
+		Snapshot: func() watch.Snapshot { return watch.Collect(ctx, targets, f.timeout, time.Now()) }}
+	destructive := func(action string) bool {
+		for _, a := range d.Actions() {
+			if a.Name == action {
+				return a.Destructive
+			}
+		}
+		return true
+	}
+	if f.dryRun {
+		w.Act = d.Bind(actions.As(who))
+		return c.printDryRun(ctx, rb, t, w, destructive)
+	}
+	store, err := runbook.OpenStore(filepath.Join(dirs.State, "runbooks"))
+	if err != nil {
+		return err
+	}
+	e := &runbook.Engine{Store: store, Audit: trail.Append, Incidents: filepath.Join(dirs.State, "incidents"),
+		Entries: func(run string) ([]audit.Entry, error) { return trailEntries(trailPath, run) }}
+	s, err := e.Start(rb, t, who, w, runbook.DispatchAs(d, actions.As(who)), f.takeOver)
+	if err != nil {
+		return err
+	}
+	r := s.Run()
+	fmt.Fprintf(c.out, "%s — %s\nrun %s, as %s (%s); state in %s\n", rb.Name, rb.Title, r.ID, who.Name, who.Role, store.Dir())
+	return runbook.Drive(ctx, s, &linePrompter{in: bufio.NewReader(c.in), out: c.out}, destructive)
+}
+
+// localActor is the person at this terminal: the kubeconfig's user (else $USER), the platform's admin.
+func (c *cli) localActor(kube *rest.Config) actions.Actor {
+	user := kube.Username
+	if user == "" {
+		user, _ = c.lookup("USER")
+	}
+	if user == "" {
+		user = "local"
+	}
+	return actions.LocalActor(user, "local")
+}
+
+// openTrail opens the audit trail at path, making its directory (0700) first: a fresh machine has none.
+func openTrail(path string) (*audit.Log, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("the audit trail's directory: %w", err)
+	}
+	return audit.Open(path)
+}
+
+// trailEntries reads the records of one run from the trail at path.
+func trailEntries(path, run string) ([]audit.Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return audit.Entries(f, func(e audit.Entry) bool { return e.Run == run })
+}
+
+// printDryRun prints every step as a dry run sees it.
+func (c *cli) printDryRun(ctx context.Context, rb runbook.Runbook, t runbook.Target, w runbook.World, destructive func(string) bool) error {
+	ds, err := runbook.DryRun(ctx, rb, t, w)
+	if err != nil {
+		return err
+	}
+	aim := ""
+	if !t.IsZero() {
+		aim = " on " + t.String()
+	}
+	fmt.Fprintf(c.out, "%s%s — dry run: nothing is changed\n", rb.Name, aim)
+	for i, d := range ds {
+		fmt.Fprintf(c.out, "\n%d. (%s) %s\n", i+1, d.Step.Kind, d.Step.Title)
+		switch {
+		case d.Verdict != nil:
+			verdict := "applies: "
+			if !d.Verdict.Applies {
+				verdict = "does not apply: "
+			}
+			fmt.Fprintf(c.out, "   %s%s\n", verdict, d.Verdict.Why)
+			for _, l := range d.Verdict.Details {
+				fmt.Fprintf(c.out, "     %s\n", l)
+			}
+		case d.Reading != nil:
+			fmt.Fprintf(c.out, "   now: %s (waits up to %s)\n", d.Reading.Line, d.Step.Timeout)
+		case d.Instructions != nil:
+			for _, l := range d.Instructions {
+				fmt.Fprintf(c.out, "   %s\n", l)
+			}
+		}
+		if d.Step.Kind == runbook.Action && len(d.Previews) == 0 && d.Err == nil {
+			fmt.Fprintf(c.out, "   nothing to %s\n", d.Step.Do)
+		}
+		for _, p := range d.Previews {
+			for _, l := range strings.Split(strings.TrimRight(p.String(), "\n"), "\n") {
+				fmt.Fprintf(c.out, "   %s\n", l)
+			}
+			if destructive(d.Step.Do) {
+				fmt.Fprintf(c.out, "   (asks for %s typed)\n", p.Target.Name)
+			}
+		}
+		if d.Err != nil {
+			fmt.Fprintf(c.out, "   ✖ %s\n", oneLine(d.Err.Error()))
+		}
+	}
+	if len(ds) < len(rb.Steps) {
+		fmt.Fprintf(c.out, "\n(the %d steps after a precheck that does not apply are not looked at)\n", len(rb.Steps)-len(ds))
+	}
+	return nil
+}
+
+// linePrompter is the plain terminal's conversation.
+type linePrompter struct {
+	in  *bufio.Reader
+	out io.Writer
+}
+
+func (l *linePrompter) Say(lines ...string) {
+	for _, s := range lines {
+		fmt.Fprintln(l.out, s)
+	}
+}
+
+func (l *linePrompter) Ask(q string) (string, error) {
+	fmt.Fprint(l.out, q+" ")
+	s, err := l.in.ReadString('\n')
+	if err != nil && (s == "" || !errors.Is(err, io.EOF)) {
+		return "", err
+	}
+	return strings.TrimRight(s, "\r\n"), nil
+}
