@@ -5,12 +5,14 @@ import (
 	"errors"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
+	"github.com/clubcedille/cedille-tui/internal/runbooks"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
 )
 
 func (c *cli) consoleCmd() *cobra.Command {
@@ -41,35 +43,55 @@ func (c *cli) runConsole(ctx context.Context) error {
 	}
 	t := watch.TargetsFor(p)
 	trail := c.serveDefaults(serveFlags{}).auditLog
-	act, closeAct := c.localActions(kubeConfig(p), trail)
-	defer closeAct()
+	extras, closeTools := c.localTools(p, trail)
+	defer closeTools()
 	// The local user is the platform's admin: the `:audit` page reads the default trail.
-	return c.runTUI(ctx, t, t.Sources(), act, nil, "", ui.AuditFile(trail, ui.AuditShown))
+	extras.audit = ui.AuditFile(trail, ui.AuditShown)
+	return c.runTUI(ctx, t, t.Sources(), extras)
 }
 
-// localActions are the local console's actions: the dispatcher writing with the kubeconfig's own user
-// (role admin, not impersonated), recording to the audit trail at path. Nil without a Kubernetes
-// connection, or when the trail at path cannot be opened (held by a running serve): no action unrecorded.
-func (c *cli) localActions(kube *rest.Config, path string) (console.Act, func()) {
+// localTools are the local console's actions and runbooks: the dispatcher writing with the kubeconfig's
+// own user (role admin, not impersonated), recording to the audit trail at path. None without a
+// Kubernetes connection, or when the trail at path cannot be opened (held by a running serve): nothing
+// unrecorded.
+func (c *cli) localTools(p *platform.Platform, path string) (consoleExtras, func()) {
+	kube := kubeConfig(p)
 	if kube == nil {
-		return nil, func() {}
+		return consoleExtras{}, func() {}
 	}
 	trail, err := openTrail(path)
 	if err != nil {
 		c.logger.Debug("actions off: the audit trail cannot be written", "path", path, "error", err.Error())
-		return nil, func() {}
+		return consoleExtras{}, func() {}
 	}
+	closeTrail := func() { _ = trail.Close() }
 	d, err := actions.NewDispatcher(actions.NewClients(kube), trail.Append, actions.Builtin()...)
 	if err != nil {
-		_ = trail.Close()
-		return nil, func() {}
+		closeTrail()
+		return consoleExtras{}, func() {}
 	}
-	return d.Bind(actions.As(c.localActor(kube))), func() { _ = trail.Close() }
+	who := actions.As(c.localActor(kube))
+	x := consoleExtras{act: d.Bind(who)}
+	if e, err := c.runbookEngine(trail.Append, path); err == nil {
+		x.recovery = runbooks.Recovery{Engine: e, Dispatcher: d, Who: who,
+			World: runbook.World{Kube: p.Kube.Typed, Dynamic: p.Kube.Dynamic}}
+	}
+	return x, closeTrail
+}
+
+// consoleExtras are what a console offers besides watching: actions, runbooks, extra keys (the demo's
+// faults), the audit page.
+type consoleExtras struct {
+	act       console.Act
+	recovery  console.Recovery
+	keys      []app.Action
+	keysTitle string
+	audit     console.AuditSource
 }
 
 // runTUI runs one hub over the sources and a console subscribed to it, until the console quits; trail,
 // when not nil, gives it the `:audit` page.
-func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, act console.Act, keys []app.Action, actionsTitle string, trail console.AuditSource) error {
+func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, x consoleExtras) error {
 	ctx, cancel := context.WithCancel(ctx)
 	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
 	done := make(chan struct{})
@@ -85,7 +107,7 @@ func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Sourc
 	defer unsubscribe()
 	m := ui.NewConsole(ui.ConsoleOptions{
 		Snapshots: ch, Color: ui.ColorFromEnv(c.lookup), Dark: true, DetectBackground: true,
-		Actions: keys, ActionsTitle: actionsTitle, Act: act, Audit: trail,
+		Actions: x.keys, ActionsTitle: x.keysTitle, Act: x.act, Audit: x.audit, Recovery: x.recovery,
 	})
 	return ui.Run(ctx, m, c.in, c.out, c.environ)
 }

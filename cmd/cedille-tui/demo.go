@@ -205,5 +205,5 @@ func (c *cli) runDemoConsole(ctx context.Context, d *demo.Platform) error {
 		actions = append(actions, ui.KeyAction(f.Key, f.Help, f.Run))
 	}
 	t := d.Targets()
-	return c.runTUI(ctx, t, t.Sources(), nil, actions, "Demo faults", nil)
+	return c.runTUI(ctx, t, t.Sources(), consoleExtras{keys: actions, keysTitle: "Demo faults"})
 }

@@ -123,7 +123,6 @@ func (c *cli) runRunbook(ctx context.Context, name string, f recoverFlags) error
 	if p.Kube == nil {
 		return errors.Join(append(p.Errors(), errors.New("no cluster to recover: a kubeconfig is needed (--kubeconfig, KUBECONFIG)"))...)
 	}
-	dirs := steps.DirsFrom(c.lookup)
 	trailPath := c.serveDefaults(serveFlags{}).auditLog
 	trail, err := openTrail(trailPath)
 	if err != nil {
@@ -138,31 +137,34 @@ func (c *cli) runRunbook(ctx context.Context, name string, f recoverFlags) error
 	targets := watch.TargetsFor(p)
 	w := runbook.World{Kube: p.Kube.Typed, Dynamic: p.Kube.Dynamic,
 		Snapshot: func() watch.Snapshot { return watch.Collect(ctx, targets, f.timeout, time.Now()) }}
-	destructive := func(action string) bool {
-		for _, a := range d.Actions() {
-			if a.Name == action {
-				return a.Destructive
-			}
-		}
-		return true
-	}
-	if f.dryRun {
-		w.Act = d.Bind(actions.As(who))
-		return c.printDryRun(ctx, rb, t, w, destructive)
-	}
-	store, err := runbook.OpenStore(filepath.Join(dirs.State, "runbooks"))
+	e, err := c.runbookEngine(trail.Append, trailPath)
 	if err != nil {
 		return err
 	}
-	e := &runbook.Engine{Store: store, Audit: trail.Append, Incidents: filepath.Join(dirs.State, "incidents"),
-		Entries: func(run string) ([]audit.Entry, error) { return trailEntries(trailPath, run) }}
-	s, err := e.Start(rb, t, who, w, runbook.DispatchAs(d, actions.As(who)), f.takeOver)
+	rec := runbooks.Recovery{Engine: e, Dispatcher: d, Who: actions.As(who), World: w}
+	if f.dryRun {
+		w.Act = d.Bind(actions.As(who))
+		return c.printDryRun(ctx, rb, t, w, rec.Destructive)
+	}
+	s, err := rec.Start(ctx, rb.Name, t, f.takeOver)
 	if err != nil {
 		return err
 	}
 	r := s.Run()
-	fmt.Fprintf(c.out, "%s — %s\nrun %s, as %s (%s); state in %s\n", rb.Name, rb.Title, r.ID, who.Name, who.Role, store.Dir())
-	return runbook.Drive(ctx, s, &linePrompter{in: bufio.NewReader(c.in), out: c.out}, destructive)
+	fmt.Fprintf(c.out, "%s — %s\nrun %s, as %s (%s); state in %s\n", rb.Name, rb.Title, r.ID, who.Name, who.Role, e.Store.Dir())
+	return runbook.Drive(ctx, s, &linePrompter{in: bufio.NewReader(c.in), out: c.out}, rec.Destructive)
+}
+
+// runbookEngine is the runbooks' engine over the state directory, recording with record to the trail
+// at trailPath (whose records of a run make its incident report).
+func (c *cli) runbookEngine(record func(audit.Record) error, trailPath string) (*runbook.Engine, error) {
+	dirs := steps.DirsFrom(c.lookup)
+	store, err := runbook.OpenStore(filepath.Join(dirs.State, "runbooks"))
+	if err != nil {
+		return nil, err
+	}
+	return &runbook.Engine{Store: store, Audit: record, Incidents: filepath.Join(dirs.State, "incidents"),
+		Entries: func(run string) ([]audit.Entry, error) { return trailEntries(trailPath, run) }}, nil
 }
 
 // localActor is the person at this terminal: the kubeconfig's user (else $USER), the platform's admin.

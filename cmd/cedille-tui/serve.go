@@ -15,12 +15,15 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ceremony"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/serve"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
@@ -183,9 +186,15 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		_ = trail.Close()
 		fmt.Fprintf(c.out, "audit trail %s: %d records, the last one's SHA-256 %s\n", f.auditLog, h.Seq, h.Hash)
 	}()
-	var dispatcher *actions.Dispatcher
+	services := serve.Services{AuditTrail: f.auditLog}
 	if kube != nil {
-		if dispatcher, err = actions.NewDispatcher(actions.NewClients(kube), trail.Append, actions.Builtin()...); err != nil {
+		if services.Actions, err = actions.NewDispatcher(actions.NewClients(kube), trail.Append, actions.Builtin()...); err != nil {
+			return err
+		}
+		if services.Runbooks, err = c.runbookEngine(trail.Append, f.auditLog); err != nil {
+			return err
+		}
+		if services.RunbookWorld, err = runbookWorld(kube); err != nil {
 			return err
 		}
 	}
@@ -196,11 +205,13 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 	var board *ceremony.Board
 	if replicas != nil {
 		board = ceremony.NewBoard(ceremony.BoardOptions{Sink: trail, Replicas: ceremonyReplicas(replicas)})
+		services.Ceremonies = board
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
+	services.RunbookWorld.Snapshot = hub.Latest
 	hubDone := make(chan struct{})
 	go func() {
 		defer close(hubDone)
@@ -220,7 +231,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 
 	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Audit: trail.Append,
 		MaxSessions: f.maxSessions, MaxPerUser: f.maxPerUser, IdleTimeout: never(f.idle), MaxLifetime: never(f.lifetime),
-		Terminal: serve.ConsoleTerminalWith(hub, serve.Services{Actions: dispatcher, AuditTrail: f.auditLog, Ceremonies: board}),
+		Terminal: serve.ConsoleTerminalWith(hub, services),
 		Exec:     exec})
 	if err != nil {
 		return err
@@ -263,6 +274,20 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 	case err := <-served:
 		return err
 	}
+}
+
+// runbookWorld is what runbooks read with in a served console: the process's own clients (its writes
+// go through the dispatcher, as each person).
+func runbookWorld(kube *rest.Config) (runbook.World, error) {
+	kc, err := kubernetes.NewForConfig(kube)
+	if err != nil {
+		return runbook.World{}, err
+	}
+	dc, err := dynamic.NewForConfig(kube)
+	if err != nil {
+		return runbook.World{}, err
+	}
+	return runbook.World{Kube: kc, Dynamic: dc}, nil
 }
 
 // ceremonyTick is how often an open ceremony reads Vault's progress (a restarted replica is noticed and

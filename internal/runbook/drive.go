@@ -143,7 +143,7 @@ func driveAction(ctx context.Context, s *Session, p Prompter, st Step, destructi
 		if o.Done || o.Skipped != "" {
 			continue
 		}
-		t, err := parseObject(o.Object)
+		t, err := ParseObject(o.Object)
 		if err != nil {
 			return err
 		}
@@ -232,8 +232,8 @@ func drivePostcheck(ctx context.Context, s *Session, p Prompter) error {
 	return nil
 }
 
-// parseObject reads an actions.Target back from its String form.
-func parseObject(s string) (actions.Target, error) {
+// ParseObject reads an actions.Target back from its String form (the state file keeps objects so).
+func ParseObject(s string) (actions.Target, error) {
 	p := strings.Split(s, "/")
 	switch len(p) {
 	case 2:

@@ -11,6 +11,8 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/ceremony"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
+	"github.com/clubcedille/cedille-tui/internal/runbooks"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
@@ -51,6 +53,11 @@ type Services struct {
 	// Ceremonies is the process's one ceremony board, for the `:ceremony` page and the notice every
 	// session shows while one is open (nil: none).
 	Ceremonies *ceremony.Board
+	// Runbooks is the process's runbook engine: with Actions, r on an object a finding names a runbook
+	// for runs it as the session's user (its locks keep two people off one object). RunbookWorld is
+	// what the runbooks read with (the process's own clients).
+	Runbooks     *runbook.Engine
+	RunbookWorld runbook.World
 }
 
 // ConsoleTerminal serves the console to a session with a terminal: a program of its own, sized to the
@@ -73,6 +80,9 @@ func ConsoleTerminalWith(hub *watch.Hub, sv Services) func(Session) {
 			Presence: true, PageChanged: s.SetPage}
 		if sv.Actions != nil {
 			o.Act = sv.Actions.Bind(s.Actor)
+			if sv.Runbooks != nil {
+				o.Recovery = runbooks.Recovery{Engine: sv.Runbooks, Dispatcher: sv.Actions, Who: s.Actor, World: sv.RunbookWorld}
+			}
 		}
 		if sv.AuditTrail != "" {
 			o.Audit = adminAudit(s.Current, ui.AuditFile(sv.AuditTrail, ui.AuditShown))

@@ -37,6 +37,9 @@ type ConsoleOptions struct {
 	// Ceremonies are the server's Vault ceremonies bound to this session, for the `:ceremony` page; nil
 	// (a local console) offers no such page. The board's state comes as console.CeremonyMsg.
 	Ceremonies console.Ceremonies
+	// Recovery runs runbooks as this console's person (r on an object a finding names one for); nil
+	// offers none.
+	Recovery console.Recovery
 }
 
 // NewConsole builds the console's root model, opening on the overview.
@@ -45,7 +48,7 @@ func NewConsole(o ConsoleOptions) *app.Model {
 	return app.New(app.Options{
 		Theme: t, Snapshots: o.Snapshots, Root: console.NewOverview(t),
 		Actions: o.Actions, ActionsTitle: o.ActionsTitle, DetectBackground: o.DetectBackground,
-		Presence: o.Presence, PageChanged: o.PageChanged, Act: o.Act,
+		Presence: o.Presence, PageChanged: o.PageChanged, Act: o.Act, Recovery: o.Recovery,
 		Jump: func(target string, s watch.Snapshot, w, h int) (common.Page, bool) {
 			switch target {
 			case "overview":

@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/lineinput"
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
@@ -52,6 +53,9 @@ type Options struct {
 	// Act runs actions on the cluster (cordon a node, delete a pod…) as this console's person: the
 	// actions key opens them on the object a page shows. Nil offers none (no cluster connection).
 	Act console.Act
+	// Recovery starts runbooks as this console's person: r on an object a finding's hint names a
+	// runbook for opens it, aimed at that object. Nil offers none.
+	Recovery console.Recovery
 }
 
 // PresenceMsg sets the presence line: who this session is, and who else is connected.
@@ -59,7 +63,7 @@ type PresenceMsg struct{ Line string }
 
 // KeyMap is the shell's own keys.
 type KeyMap struct {
-	Quit, ForceQuit, Help, Back, Jump, Act key.Binding
+	Quit, ForceQuit, Help, Back, Jump, Act, Runbook key.Binding
 }
 
 func defaultKeys() KeyMap {
@@ -70,6 +74,7 @@ func defaultKeys() KeyMap {
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Jump:      key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "jump to…")),
 		Act:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "actions")),
+		Runbook:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "runbook")),
 	}
 }
 
@@ -281,6 +286,10 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(k, m.keys.Act) && m.actTarget() != "":
 		return m, m.openActions()
+	case key.Matches(k, m.keys.Runbook):
+		if s, ok := m.runbookFor(); ok {
+			return m, m.openRunbook(s)
+		}
 	}
 	for _, a := range m.opts.Actions {
 		if key.Matches(k, a.Key) {
@@ -319,6 +328,35 @@ func (m *Model) actTarget() string {
 		return ""
 	}
 	return object
+}
+
+// runbookFor is the runbook a finding names for the top page's object, when runbooks can be run here.
+func (m *Model) runbookFor() (runbook.Suggestion, bool) {
+	if m.opts.Recovery == nil {
+		return runbook.Suggestion{}, false
+	}
+	tp, ok := m.top().(common.Targeted)
+	if !ok {
+		return runbook.Suggestion{}, false
+	}
+	object, ok := tp.Target()
+	if !ok {
+		return runbook.Suggestion{}, false
+	}
+	for _, s := range runbook.Suggested(m.snap.Report) {
+		if s.Finding.Object == object && m.opts.Recovery.Has(s.Runbook) {
+			return s, true
+		}
+	}
+	return runbook.Suggestion{}, false
+}
+
+// openRunbook opens the runbook page of s.
+func (m *Model) openRunbook(s runbook.Suggestion) tea.Cmd {
+	p := console.NewRunbookPage(m.theme, m.opts.Recovery, s.Runbook, s.Target)
+	p.SetSize(m.w, m.bodyHeight())
+	m.pages = append(m.pages, p)
+	return p.Init()
 }
 
 // openActions opens the actions page of the top page's object.
@@ -520,6 +558,9 @@ func (m *Model) footer() string {
 	if m.actTarget() != "" {
 		bs = append(bs, m.keys.Act)
 	}
+	if s, ok := m.runbookFor(); ok {
+		bs = append(bs, key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "runbook "+s.Runbook)))
+	}
 	if len(m.pages) > 1 {
 		bs = append(bs, m.keys.Back)
 	}
@@ -539,6 +580,9 @@ func (m *Model) helpView() string {
 		}
 		if m.actTarget() != "" {
 			bs = append(bs, m.keys.Act)
+		}
+		if s, ok := m.runbookFor(); ok {
+			bs = append(bs, key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "runbook "+s.Runbook)))
 		}
 		sections = append(sections, shell.Section{Title: p.Title(), Keys: bs})
 	}

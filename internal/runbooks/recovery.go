@@ -1,0 +1,48 @@
+package runbooks
+
+import (
+	"context"
+
+	"github.com/clubcedille/cedille-tui/internal/actions"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
+)
+
+// Recovery starts the runbooks of this package as one person — the local kubeconfig's user, or an SSH
+// session's (Who is read at each start and, through the dispatcher, at each action): what a console
+// offers on r (console.Recovery).
+type Recovery struct {
+	Engine     *runbook.Engine
+	Dispatcher *actions.Dispatcher
+	Who        func() (actions.Actor, error)
+	// World is what the steps read (its Act is the dispatcher, set for each run).
+	World runbook.World
+}
+
+// Start begins or resumes the runbook named on t.
+func (r Recovery) Start(_ context.Context, name string, t runbook.Target, takeOver bool) (*runbook.Session, error) {
+	rb, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	who, err := r.Who()
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Start(rb, t, who, r.World, runbook.DispatchAs(r.Dispatcher, r.Who), takeOver)
+}
+
+// Destructive tells whether the action wants its object's name typed (true for one not known: ask).
+func (r Recovery) Destructive(action string) bool {
+	for _, a := range r.Dispatcher.Actions() {
+		if a.Name == action {
+			return a.Destructive
+		}
+	}
+	return true
+}
+
+// Has tells whether a runbook of that name exists.
+func (r Recovery) Has(name string) bool {
+	_, err := Lookup(name)
+	return err == nil
+}
