@@ -74,7 +74,7 @@ func (c *cli) localTools(p *platform.Platform, path string) (consoleExtras, func
 	x := consoleExtras{act: d.Bind(who)}
 	if e, err := c.runbookEngine(trail.Append, path); err == nil {
 		x.recovery = runbooks.Recovery{Engine: e, Dispatcher: d, Who: who,
-			World: runbook.World{Kube: p.Kube.Typed, Dynamic: p.Kube.Dynamic}}
+			World: runbook.World{Kube: p.Kube.Typed, Dynamic: p.Kube.Dynamic, Vault: c.vaultFinder(p)}}
 	}
 	return x, closeTrail
 }

@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/runbooks"
 	"github.com/clubcedille/cedille-tui/internal/steps"
@@ -120,7 +122,8 @@ func (c *cli) runRunbook(ctx context.Context, name string, f recoverFlags) error
 	}
 	p := c.openPlatform()
 	defer p.Close()
-	if p.Kube == nil {
+	acts := slices.ContainsFunc(rb.Steps, func(s runbook.Step) bool { return s.Kind == runbook.Action })
+	if p.Kube == nil && (acts || !p.Configured()) {
 		return errors.Join(append(p.Errors(), errors.New("no cluster to recover: a kubeconfig is needed (--kubeconfig, KUBECONFIG)"))...)
 	}
 	trailPath := c.serveDefaults(serveFlags{}).auditLog
@@ -129,21 +132,26 @@ func (c *cli) runRunbook(ctx context.Context, name string, f recoverFlags) error
 		return fmt.Errorf("no step could be recorded, so none is run: %w", err)
 	}
 	defer trail.Close()
-	d, err := actions.NewDispatcher(actions.NewClients(p.Kube.Config), trail.Append, actions.Builtin()...)
-	if err != nil {
-		return err
-	}
-	who := c.localActor(p.Kube.Config)
+	who := actions.LocalActor(c.localUser(p), "local")
 	targets := watch.TargetsFor(p)
-	w := runbook.World{Kube: p.Kube.Typed, Dynamic: p.Kube.Dynamic,
+	w := runbook.World{Vault: c.vaultFinder(p),
 		Snapshot: func() watch.Snapshot { return watch.Collect(ctx, targets, f.timeout, time.Now()) }}
+	var d *actions.Dispatcher
+	if p.Kube != nil {
+		w.Kube, w.Dynamic = p.Kube.Typed, p.Kube.Dynamic
+		if d, err = actions.NewDispatcher(actions.NewClients(p.Kube.Config), trail.Append, actions.Builtin()...); err != nil {
+			return err
+		}
+	}
 	e, err := c.runbookEngine(trail.Append, trailPath)
 	if err != nil {
 		return err
 	}
 	rec := runbooks.Recovery{Engine: e, Dispatcher: d, Who: actions.As(who), World: w}
 	if f.dryRun {
-		w.Act = d.Bind(actions.As(who))
+		if d != nil {
+			w.Act = d.Bind(actions.As(who))
+		}
 		return c.printDryRun(ctx, rb, t, w, rec.Destructive)
 	}
 	s, err := rec.Start(ctx, rb.Name, t, f.takeOver)
@@ -169,14 +177,30 @@ func (c *cli) runbookEngine(record func(audit.Record) error, trailPath string) (
 
 // localActor is the person at this terminal: the kubeconfig's user (else $USER), the platform's admin.
 func (c *cli) localActor(kube *rest.Config) actions.Actor {
-	user := kube.Username
+	return actions.LocalActor(c.userOf(kube), "local")
+}
+
+// localUser is the person at this terminal's name for the platform p.
+func (c *cli) localUser(p *platform.Platform) string {
+	if p.Kube != nil {
+		return c.userOf(p.Kube.Config)
+	}
+	return c.userOf(nil)
+}
+
+// userOf is the kubeconfig's user, else $USER, else "local".
+func (c *cli) userOf(kube *rest.Config) string {
+	user := ""
+	if kube != nil {
+		user = kube.Username
+	}
 	if user == "" {
 		user, _ = c.lookup("USER")
 	}
 	if user == "" {
 		user = "local"
 	}
-	return actions.LocalActor(user, "local")
+	return user
 }
 
 // openTrail opens the audit trail at path, making its directory (0700) first: a fresh machine has none.

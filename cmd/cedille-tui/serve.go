@@ -120,14 +120,19 @@ func (c *cli) runServe(ctx context.Context, f serveFlags) error {
 		return errors.Join(append(p.Errors(), errors.New("nothing to serve: no connection could be made (`cedille-tui demo --serve` serves a simulated platform)"))...)
 	}
 	t := watch.TargetsFor(p)
+	return c.serveTargets(ctx, t, t.Sources(), kubeConfig(p), c.vaultFinder(p), f, nil)
+}
+
+// vaultFinder finds Vault's servers as the console does: the one VAULT_ADDR names, or the pods of the
+// platform's cluster through port-forwards; nil when there is neither.
+func (c *cli) vaultFinder(p *platform.Platform) vaultFinder {
 	vault := steps.ClusterVault{Options: platform.VaultOptionsFromEnv(c.lookup)}
-	var replicas vaultFinder
-	if p.Kube != nil || vault.Options.Addr != "" {
-		replicas = func(ctx context.Context) ([]*vaultops.Replica, error) {
-			return vault.Replicas(ctx, plan.Plan{}, p.Kube)
-		}
+	if p.Kube == nil && vault.Options.Addr == "" {
+		return nil
 	}
-	return c.serveTargets(ctx, t, t.Sources(), kubeConfig(p), replicas, f, nil)
+	return func(ctx context.Context) ([]*vaultops.Replica, error) {
+		return vault.Replicas(ctx, plan.Plan{}, p.Kube)
+	}
 }
 
 // vaultFinder finds Vault's replicas (their port-forwards, or the one server VAULT_ADDR names).
@@ -197,6 +202,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		if services.RunbookWorld, err = runbookWorld(kube); err != nil {
 			return err
 		}
+		services.RunbookWorld.Vault = replicas
 	}
 	hk, err := serve.LoadOrCreateHostKey(f.hostKey)
 	if err != nil {

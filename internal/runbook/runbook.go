@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -115,7 +116,10 @@ type World struct {
 	Dynamic dynamic.Interface
 	// Act acts as the person at the console.
 	Act Actor
-	Now func() time.Time
+	// Vault finds Vault's servers (VAULT_ADDR's, or the cluster's pods through port-forwards); nil: no
+	// Vault to read. The caller closes each replica.
+	Vault func(ctx context.Context) ([]*vaultops.Replica, error)
+	Now   func() time.Time
 }
 
 // Verdict is a precheck's answer.

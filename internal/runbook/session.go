@@ -308,6 +308,9 @@ func (s *Session) Preview(ctx context.Context, o actions.Target) (actions.Previe
 	if err != nil {
 		return actions.Preview{}, err
 	}
+	if s.w.Act == nil {
+		return actions.Preview{}, errors.New("no cluster to act on: this run has no Kubernetes connection")
+	}
 	return s.w.Act.Preview(ctx, st.Do, o)
 }
 
@@ -320,6 +323,9 @@ func (s *Session) Act(ctx context.Context, o actions.Target, c actions.Confirmat
 	st, state, obj, err := s.objectLocked(o)
 	if err != nil {
 		return actions.Result{}, err
+	}
+	if s.w.Act == nil {
+		return actions.Result{}, errors.New("no cluster to act on: this run has no Kubernetes connection")
 	}
 	res, err := s.w.Act.Do(ctx, st.Do, o, c)
 	if err != nil {

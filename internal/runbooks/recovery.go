@@ -28,11 +28,18 @@ func (r Recovery) Start(_ context.Context, name string, t runbook.Target, takeOv
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Start(rb, t, who, r.World, runbook.DispatchAs(r.Dispatcher, r.Who), takeOver)
+	var act func(string) runbook.Actor
+	if r.Dispatcher != nil { // without a cluster only runbooks that act on nothing run (recover checks)
+		act = runbook.DispatchAs(r.Dispatcher, r.Who)
+	}
+	return r.Engine.Start(rb, t, who, r.World, act, takeOver)
 }
 
 // Destructive tells whether the action wants its object's name typed (true for one not known: ask).
 func (r Recovery) Destructive(action string) bool {
+	if r.Dispatcher == nil {
+		return true
+	}
 	for _, a := range r.Dispatcher.Actions() {
 		if a.Name == action {
 			return a.Destructive
