@@ -222,8 +222,12 @@ func TestTerminalDemoInstall(t *testing.T) {
 		if st := s.exited(15 * time.Second); st != "0" {
 			t.Fatalf("quitting the demo's wizard: exit %s\n%s", st, s.screen())
 		}
-		s.tmux("kill-session", "-t", s.name)
+		// The old session goes only once the new one runs: killing a socket's last session stops its tmux
+		// server, and a session started meanwhile meets a server on its way out.
+		old := s.name + "-quit"
+		s.tmux("rename-session", "-t", s.name, old)
 		s = newTmux(t, 80, 24, env, "demo")
+		s.tmux("kill-session", "-t", old)
 		s.waitFor(60*time.Second, want...)
 	}
 	s.waitFor(20*time.Second, "Preflight ✔ done", "Talos versions offered: 1.5.5, 1.6.7, 1.7.6, 1.8.0")
