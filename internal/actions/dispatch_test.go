@@ -262,11 +262,14 @@ func TestBuiltin(t *testing.T) {
 		role        access.Role
 		destructive bool
 	}{
-		"cordon":         {KindNode, access.Operator, false},
-		"uncordon":       {KindNode, access.Operator, false},
-		"delete-pod":     {KindPod, access.Operator, true},
-		"argocd-refresh": {KindApplication, access.Operator, false},
-		"argocd-sync":    {KindApplication, access.Operator, true},
+		"cordon":                 {KindNode, access.Operator, false},
+		"uncordon":               {KindNode, access.Operator, false},
+		"delete-pod":             {KindPod, access.Operator, true},
+		"argocd-refresh":         {KindApplication, access.Operator, false},
+		"argocd-sync":            {KindApplication, access.Operator, true},
+		"evict-pod":              {KindPod, access.Operator, true},
+		"taint-out-of-service":   {KindNode, access.Operator, true},
+		"untaint-out-of-service": {KindNode, access.Operator, false},
 	}
 	if len(d.Actions()) != len(want) {
 		t.Fatalf("%d actions, want %d", len(d.Actions()), len(want))
@@ -290,7 +293,7 @@ func TestBuiltin(t *testing.T) {
 		want string
 	}{
 		{access.Viewer, KindNode, ""},
-		{access.Operator, KindNode, "cordon,uncordon"},
+		{access.Operator, KindNode, "cordon,uncordon,taint-out-of-service,untaint-out-of-service"},
 		{access.Admin, KindApplication, "argocd-refresh,argocd-sync"},
 		{0, KindPod, ""},
 	} {

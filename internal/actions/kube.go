@@ -16,7 +16,7 @@ import (
 // Builtin is the first actions: cordon and uncordon a node, delete a pod, refresh and sync an Argo CD
 // Application.
 func Builtin() []Action {
-	return []Action{Cordon(), Uncordon(), DeletePod(), ArgoRefresh(), ArgoSync()}
+	return []Action{Cordon(), Uncordon(), DeletePod(), ArgoRefresh(), ArgoSync(), EvictPod(), TaintOutOfService(), UntaintOutOfService()}
 }
 
 // dryRunAll is the DryRun option of a server-side dry run: admission and validation run, nothing is
@@ -129,17 +129,7 @@ func DeletePod() Action {
 
 // deletePod deletes the pod bound to expect.
 func deletePod(ctx context.Context, c Client, t Target, expect Precondition, dryRun []string) error {
-	opts := metav1.DeleteOptions{DryRun: dryRun}
-	if !expect.IsZero() {
-		opts.Preconditions = &metav1.Preconditions{}
-		if expect.UID != "" {
-			opts.Preconditions.UID = &expect.UID
-		}
-		if expect.ResourceVersion != "" {
-			opts.Preconditions.ResourceVersion = &expect.ResourceVersion
-		}
-	}
-	return changed(t, expect, c.Kube.CoreV1().Pods(t.Namespace).Delete(ctx, t.Name, opts))
+	return changed(t, expect, c.Kube.CoreV1().Pods(t.Namespace).Delete(ctx, t.Name, *expect.deleteOptions(dryRun)))
 }
 
 // previewPodDelete reads the pod and dry-runs its deletion bound to what it read.

@@ -109,7 +109,7 @@ func TestViewerSeesActionsDimmedWithTheRoleTheyNeed(t *testing.T) {
 	jump(drv, "nodes")
 	drv.Shows("a actions") // the footer offers it on a node
 	drv.Key("a")
-	out := drv.Shows("Actions on node/controlplane-1", "cordon    needs operator", "uncordon  needs operator",
+	out := drv.Shows("Actions on node/controlplane-1", "cordon                  needs operator", "uncordon                needs operator",
 		"Your role runs none of these")
 	uitest.AssertFits(t, out, 80, 24)
 	drv.Key("enter") // asked anyway: the dispatcher refuses it, and says why
