@@ -217,6 +217,8 @@ func (d *Dispatcher) Do(ctx context.Context, who Actor, name string, t Target, c
 		return res, nil
 	case errors.Is(err, ErrChanged):
 		return Result{}, d.refuse(who, name, t, err.Error(), err)
+	case errors.As(err, new(*DisruptionError)): // the cluster's own guard rail said no: a refusal, not a failure
+		return Result{}, d.refuse(who, name, t, err.Error(), err)
 	case forbidden(err):
 		return Result{}, d.refuse(who, name, t, forbiddenReason(name, c, err), err)
 	}

@@ -13,8 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Builtin is the first actions: cordon and uncordon a node, delete a pod, refresh and sync an Argo CD
-// Application.
+// Builtin is every action the console offers: cordon and uncordon a node, delete or evict a pod, refresh
+// and sync an Argo CD Application, and the out-of-service taint put on a node that is really off (and
+// taken away when it is back).
 func Builtin() []Action {
 	return []Action{Cordon(), Uncordon(), DeletePod(), ArgoRefresh(), ArgoSync(), EvictPod(), TaintOutOfService(), UntaintOutOfService()}
 }
