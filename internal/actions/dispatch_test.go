@@ -267,6 +267,10 @@ func TestBuiltin(t *testing.T) {
 		"delete-pod":     {KindPod, access.Operator, true},
 		"argocd-refresh": {KindApplication, access.Operator, false},
 		"argocd-sync":    {KindApplication, access.Operator, true},
+
+		"remove-finalizers":   {KindObject, access.Operator, true},
+		"argocd-pause-sync":   {KindApplication, access.Operator, false},
+		"argocd-restore-sync": {KindApplication, access.Operator, false},
 	}
 	if len(d.Actions()) != len(want) {
 		t.Fatalf("%d actions, want %d", len(d.Actions()), len(want))
@@ -291,7 +295,7 @@ func TestBuiltin(t *testing.T) {
 	}{
 		{access.Viewer, KindNode, ""},
 		{access.Operator, KindNode, "cordon,uncordon"},
-		{access.Admin, KindApplication, "argocd-refresh,argocd-sync"},
+		{access.Admin, KindApplication, "argocd-refresh,argocd-sync,argocd-pause-sync,argocd-restore-sync"},
 		{0, KindPod, ""},
 	} {
 		var names []string

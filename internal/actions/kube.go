@@ -16,7 +16,7 @@ import (
 // Builtin is the first actions: cordon and uncordon a node, delete a pod, refresh and sync an Argo CD
 // Application.
 func Builtin() []Action {
-	return []Action{Cordon(), Uncordon(), DeletePod(), ArgoRefresh(), ArgoSync()}
+	return []Action{Cordon(), Uncordon(), DeletePod(), ArgoRefresh(), ArgoSync(), RemoveFinalizers(), ArgoPauseSync(), ArgoRestoreSync()}
 }
 
 // dryRunAll is the DryRun option of a server-side dry run: admission and validation run, nothing is
