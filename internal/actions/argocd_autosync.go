@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -91,9 +92,9 @@ func pausePatch(app *unstructured.Unstructured, user string) (map[string]any, []
 	automated, on := AutomatedOf(app)
 	switch {
 	case !on && paused:
-		return nil, nil, fmt.Errorf("application %s/%s: its automated sync is paused already (by %s): nothing to pause", app.GetNamespace(), app.GetName(), rec.By)
+		return nil, nil, fmt.Errorf("its automated sync is paused already (by %s): nothing to pause", rec.By)
 	case !on:
-		return nil, nil, fmt.Errorf("application %s/%s has no automated sync: nothing to pause", app.GetNamespace(), app.GetName())
+		return nil, nil, errors.New("it has no automated sync: nothing to pause")
 	}
 	show, _ := json.Marshal(automated)
 	notes := []string{"automated sync now: " + string(show)}
@@ -118,7 +119,7 @@ func restorePatch(app *unstructured.Unstructured, _ string) (map[string]any, []s
 		return nil, nil, err
 	}
 	if !paused {
-		return nil, nil, fmt.Errorf("application %s/%s carries no pause record (%s): nothing to restore", app.GetNamespace(), app.GetName(), PausedSyncAnnotation)
+		return nil, nil, fmt.Errorf("it carries no pause record (%s): nothing to restore", PausedSyncAnnotation)
 	}
 	automated, ok := rec.SyncPolicy["automated"]
 	if !ok {

@@ -97,8 +97,8 @@ type ConsumerError struct {
 }
 
 func (e *ConsumerError) Error() string {
-	return fmt.Sprintf("%s: its finalizers stay while a live consumer uses it — %s; wait until none is left (a pod whose node is lost ends only through node-lost)",
-		e.Target, strings.Join(e.Consumers, "; "))
+	return fmt.Sprintf("its finalizers stay while a live consumer uses it — %s; wait until none is left (a pod whose node is lost ends only through node-lost)",
+		strings.Join(e.Consumers, "; "))
 }
 
 // Is makes errors.Is(err, ErrLiveConsumer) true.
@@ -158,7 +158,7 @@ func consumerRule(t Target) string {
 	if f.kind == "PersistentVolumeClaim" {
 		what = "mounts it, and no node has its volume attached"
 	}
-	return fmt.Sprintf("no pod that has not ended %s (and, the namespace being deleted, none left in %s at all)", what, t.Namespace)
+	return fmt.Sprintf("no pod that has not ended %s; and none at all is left in %s if it is being deleted", what, t.Namespace)
 }
 
 // removeFinalizers reads the object, refuses one not being deleted, without finalizers, or with a live
@@ -176,16 +176,16 @@ func removeFinalizers(ctx context.Context, c Client, t Target, expect Preconditi
 	}
 	switch {
 	case obj.GetDeletionTimestamp() == nil:
-		return nil, nil, fmt.Errorf("%s is not being deleted: its finalizers protect it; only an object stuck Terminating is released", t)
+		return nil, nil, errors.New("it is not being deleted: its finalizers protect it; only an object stuck Terminating is released")
 	case len(obj.GetFinalizers()) == 0:
-		return nil, nil, fmt.Errorf("%s has no finalizer left: nothing holds it", t)
+		return nil, nil, errors.New("it has no finalizer left: nothing holds it")
 	}
 	if expect.IsZero() {
 		expect = Precondition{UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion()}
 	}
 	users, err := consumersOf(ctx, c.Kube, f, obj)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: cannot check it has no live consumer, so its finalizers stay: %w", t, err)
+		return nil, nil, fmt.Errorf("cannot check that no live consumer uses it, so its finalizers stay: %w", err)
 	}
 	if len(users) > 0 {
 		return nil, nil, &ConsumerError{Target: t, Consumers: users}

@@ -176,7 +176,7 @@ func TestRemoveFinalizers(t *testing.T) {
 		{name: "a pod of another namespace does not count", target: cm, obj: held("ConfigMap", []string{"example.com/a"}, true, nil),
 			others: []runtime.Object{&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "web"}, Spec: reader.Spec}}},
 		{name: "not being deleted", target: cm, obj: held("ConfigMap", []string{"example.com/a"}, false, nil),
-			wantErr: "object/shop/configmap/settings is not being deleted: its finalizers protect it"},
+			wantErr: "it is not being deleted: its finalizers protect it"},
 		{name: "no finalizer", target: cm, obj: held("ConfigMap", nil, true, nil), wantErr: "has no finalizer left"},
 		{name: "a pod reads it", target: cm, obj: held("ConfigMap", []string{"example.com/a"}, true, nil), others: []runtime.Object{&reader},
 			wantErr: "its finalizers stay while a live consumer uses it — pod shop/web (Running) mounts it as volume cfg", consumer: true},
