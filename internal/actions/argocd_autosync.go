@@ -49,32 +49,27 @@ func AutomatedOf(app *unstructured.Unstructured) (map[string]any, bool) {
 // automated sync is already off. An Application paused before and switched on again since (its
 // parent Application synced it back) keeps its first record: that is what was there.
 func ArgoPauseSync() Action {
-	return Action{Name: "argocd-pause-sync", Kind: KindApplication, Role: access.Operator,
-		Blast: func(t Target) string {
-			return fmt.Sprintf("%s: Argo CD stops syncing it by itself (no self-heal, no auto-prune) until argocd-restore-sync; a sync by hand still works", t)
-		},
-		Preview: func(ctx context.Context, c Client, t Target) (Preview, error) {
-			return previewAutosync(ctx, c, t, pausePatch)
-		},
-		Run: func(ctx context.Context, c Client, t Target, expect Precondition) error {
-			return runAutosync(ctx, c, t, expect, pausePatch)
-		},
-	}
+	return autosyncAction("argocd-pause-sync", pausePatch,
+		"Argo CD stops syncing it by itself (no self-heal, no auto-prune) until argocd-restore-sync; a sync by hand still works")
 }
 
 // ArgoRestoreSync puts back the automated sync that argocd-pause-sync recorded on an Application,
 // exactly (spec.syncPolicy.automated as recorded), and removes the record. Refused when there is no
 // record.
 func ArgoRestoreSync() Action {
-	return Action{Name: "argocd-restore-sync", Kind: KindApplication, Role: access.Operator,
-		Blast: func(t Target) string {
-			return fmt.Sprintf("%s: Argo CD syncs it by itself again as before the pause: what git declares is applied (and re-created) within minutes", t)
-		},
+	return autosyncAction("argocd-restore-sync", restorePatch,
+		"Argo CD syncs it by itself again as before the pause: what git declares is applied (and re-created) within minutes")
+}
+
+// autosyncAction is an operator's action that patches an Application's syncPolicy as build says.
+func autosyncAction(name string, build autosyncPatch, blast string) Action {
+	return Action{Name: name, Kind: KindApplication, Role: access.Operator,
+		Blast: func(t Target) string { return t.String() + ": " + blast },
 		Preview: func(ctx context.Context, c Client, t Target) (Preview, error) {
-			return previewAutosync(ctx, c, t, restorePatch)
+			return previewAutosync(ctx, c, t, build)
 		},
 		Run: func(ctx context.Context, c Client, t Target, expect Precondition) error {
-			return runAutosync(ctx, c, t, expect, restorePatch)
+			return runAutosync(ctx, c, t, expect, build)
 		},
 	}
 }
