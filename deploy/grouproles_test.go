@@ -36,6 +36,13 @@ var fakeTargets = map[actions.Kind]actions.Target{
 	actions.KindNode:        {Kind: actions.KindNode, Name: "worker-1"},
 	actions.KindPod:         {Kind: actions.KindPod, Namespace: "web", Name: "web-1"},
 	actions.KindApplication: {Kind: actions.KindApplication, Namespace: "argocd", Name: "web"},
+	actions.KindObject:      {Kind: actions.KindObject, Namespace: "web", Name: "configmap/web"},
+}
+
+// moreTargets are further objects of a kind whose action sends other requests for each (one kind of
+// object each), as the fake clients hold them.
+var moreTargets = map[actions.Kind][]actions.Target{
+	actions.KindObject: {{Kind: actions.KindObject, Namespace: "web", Name: "persistentvolumeclaim/data"}},
 }
 
 // fakeClient is a fresh pair of fake clients holding one object of each kind in fakeTargets, as the
@@ -48,14 +55,25 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 	kc := fake.NewClientset(
 		&corev1.Node{ObjectMeta: meta("", n.Name)},
 		&corev1.Pod{ObjectMeta: meta(p.Namespace, p.Name), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}},
+		&corev1.Namespace{ObjectMeta: meta("", p.Namespace)},
 	)
 	app := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
 		"metadata": map[string]any{"name": a.Name, "namespace": a.Namespace, "uid": "uid-web", "resourceVersion": "7"},
 		"spec":     map[string]any{"source": map[string]any{"repoURL": "https://example.org/apps", "path": "web", "targetRevision": "HEAD"}},
 	}}
+	// Automated sync on, and a pause record: both argocd-pause-sync and argocd-restore-sync act on it.
+	_ = unstructured.SetNestedField(app.Object, map[string]any{"selfHeal": true}, "spec", "syncPolicy", "automated")
+	app.SetAnnotations(map[string]string{actions.PausedSyncAnnotation: `{"by":"cedille:ada","syncPolicy":{"automated":{"selfHeal":true}}}`})
+	// A ConfigMap and a bound claim being deleted, held by finalizers: remove-finalizers acts on them.
+	held := func(kind, name string, spec map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": kind, "spec": spec,
+			"metadata": map[string]any{"name": name, "namespace": "web", "uid": "uid-" + name, "resourceVersion": "7",
+				"deletionTimestamp": "2026-12-07T03:12:00Z", "finalizers": []any{"example.com/hold"}}}}
+	}
 	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{actions.ApplicationsResource(): "ApplicationList"}, app)
+		map[schema.GroupVersionResource]string{actions.ApplicationsResource(): "ApplicationList"}, app,
+		held("ConfigMap", "web", nil), held("PersistentVolumeClaim", "data", map[string]any{"volumeName": "pv-data"}))
 	return actions.Client{Kube: kc, Dynamic: dc, User: "cedille:test"}, func() []k8stesting.Action {
 		return append(kc.Actions(), dc.Actions()...)
 	}
@@ -71,18 +89,20 @@ func requestsOf(t *testing.T, a actions.Action) []grant {
 	}
 	ctx := context.Background()
 	var sent []k8stesting.Action
-	c, recorded := fakeClient()
-	p, err := a.Preview(ctx, c, target)
-	if err != nil {
-		t.Fatalf("%s preview on fake clients: %v", a.Name, err)
-	}
-	sent = append(sent, recorded()...)
-	for _, expect := range []actions.Precondition{p.Expect, {}} {
+	for _, target := range append([]actions.Target{target}, moreTargets[a.Kind]...) {
 		c, recorded := fakeClient()
-		if err := a.Run(ctx, c, target, expect); err != nil {
-			t.Fatalf("%s run (bound to %+v) on fake clients: %v", a.Name, expect, err)
+		p, err := a.Preview(ctx, c, target)
+		if err != nil {
+			t.Fatalf("%s preview on fake clients: %v", a.Name, err)
 		}
 		sent = append(sent, recorded()...)
+		for _, expect := range []actions.Precondition{p.Expect, {}} {
+			c, recorded := fakeClient()
+			if err := a.Run(ctx, c, target, expect); err != nil {
+				t.Fatalf("%s run (bound to %+v) on fake clients: %v", a.Name, expect, err)
+			}
+			sent = append(sent, recorded()...)
+		}
 	}
 	var out []grant
 	for _, r := range sent {

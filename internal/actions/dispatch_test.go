@@ -270,6 +270,9 @@ func TestBuiltin(t *testing.T) {
 		"evict-pod":              {KindPod, access.Operator, true},
 		"taint-out-of-service":   {KindNode, access.Operator, true},
 		"untaint-out-of-service": {KindNode, access.Operator, false},
+		"remove-finalizers":      {KindObject, access.Operator, true},
+		"argocd-pause-sync":      {KindApplication, access.Operator, false},
+		"argocd-restore-sync":    {KindApplication, access.Operator, false},
 	}
 	if len(d.Actions()) != len(want) {
 		t.Fatalf("%d actions, want %d", len(d.Actions()), len(want))
@@ -294,7 +297,7 @@ func TestBuiltin(t *testing.T) {
 	}{
 		{access.Viewer, KindNode, ""},
 		{access.Operator, KindNode, "cordon,uncordon,taint-out-of-service,untaint-out-of-service"},
-		{access.Admin, KindApplication, "argocd-refresh,argocd-sync"},
+		{access.Admin, KindApplication, "argocd-refresh,argocd-sync,argocd-pause-sync,argocd-restore-sync"},
 		{0, KindPod, ""},
 	} {
 		var names []string

@@ -17,7 +17,8 @@ import (
 // and sync an Argo CD Application, and the out-of-service taint put on a node that is really off (and
 // taken away when it is back).
 func Builtin() []Action {
-	return []Action{Cordon(), Uncordon(), DeletePod(), ArgoRefresh(), ArgoSync(), EvictPod(), TaintOutOfService(), UntaintOutOfService()}
+	return []Action{Cordon(), Uncordon(), DeletePod(), EvictPod(), TaintOutOfService(), UntaintOutOfService(),
+		ArgoRefresh(), ArgoSync(), ArgoPauseSync(), ArgoRestoreSync(), RemoveFinalizers()}
 }
 
 // dryRunAll is the DryRun option of a server-side dry run: admission and validation run, nothing is

@@ -17,6 +17,8 @@ const (
 	RunbookAppSync        = "app-sync"
 	RunbookVClusterRegist = "vcluster-registration"
 	RunbookCertExpiring   = "cert-renewal"
+
+	RunbookStuckTerminating = "stuck-terminating"
 )
 
 // Condition is a Kubernetes-style status condition read leniently from an unstructured object.
