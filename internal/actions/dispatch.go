@@ -217,7 +217,7 @@ func (d *Dispatcher) Do(ctx context.Context, who Actor, name string, t Target, c
 		return res, nil
 	case errors.Is(err, ErrChanged):
 		return Result{}, d.refuse(who, name, t, err.Error(), err)
-	case errors.As(err, new(*DisruptionError)): // the cluster's own guard rail said no: a refusal, not a failure
+	case guardRail(err): // the action's own guard rail, or the cluster's, said no: a refusal, not a failure
 		return Result{}, d.refuse(who, name, t, err.Error(), err)
 	case forbidden(err):
 		return Result{}, d.refuse(who, name, t, forbiddenReason(name, c, err), err)
@@ -227,6 +227,12 @@ func (d *Dispatcher) Do(ctx context.Context, who Actor, name string, t Target, c
 		return Result{}, fmt.Errorf("%w (and the audit trail could not record the failure: %v)", err, rerr)
 	}
 	return Result{}, err
+}
+
+// guardRail tells whether err is a guard rail's no rather than a failure: a PodDisruptionBudget refusing
+// an eviction, a live consumer of what a finalizer protects, the out-of-service taint on a Ready node.
+func guardRail(err error) bool {
+	return errors.As(err, new(*DisruptionError)) || errors.Is(err, ErrLiveConsumer) || errors.Is(err, ErrNodeReady)
 }
 
 // confirmationProblem says what a destructive action's confirmation lacks, or "".

@@ -371,3 +371,20 @@ func TestPatchesAreBound(t *testing.T) {
 		t.Errorf("bound refresh patch = %s, %v; want %s", b, err, want)
 	}
 }
+
+func TestGuardRailsAreRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"a budget", fmt.Errorf("evict: %w", &DisruptionError{Budget: "db"}), true},
+		{"a live consumer", fmt.Errorf("x: %w", ErrLiveConsumer), true},
+		{"a Ready node", fmt.Errorf("worker-2 is Ready: %w", ErrNodeReady), true},
+		{"a timeout", errors.New("context deadline exceeded"), false},
+	} {
+		if got := guardRail(tc.err); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
