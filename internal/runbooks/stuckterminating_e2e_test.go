@@ -379,7 +379,7 @@ func TestStuckTerminatingOnTheLabsAPIServer(t *testing.T) {
 	}
 	var consumerRecorded, changedRecorded bool
 	for _, e := range all {
-		consumerRecorded = consumerRecorded || (e.Event == audit.ActionFailed && strings.Contains(e.Reason, "live consumer"))
+		consumerRecorded = consumerRecorded || (e.Event == audit.ActionRefused && strings.Contains(e.Reason, "live consumer"))
 		changedRecorded = changedRecorded || (e.Event == audit.ActionRefused && strings.Contains(e.Reason, "changed since you looked"))
 	}
 	if !consumerRecorded || !changedRecorded {
