@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,33 +76,8 @@ func TestAppSyncOnTheLabsAPIServer(t *testing.T) {
 	}
 	bindOperators(ctx, t, kc)
 
-	dir := t.TempDir()
-	trailPath := filepath.Join(dir, "audit.jsonl")
-	trail, err := audit.Open(trailPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trail.Close()
-	clients := actions.NewClients(l.RESTConfig()) // the lab's admin may impersonate
-	d, err := actions.NewDispatcher(clients, trail.Append, actions.Builtin()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries := func(run string) ([]audit.Entry, error) {
-		f, err := os.Open(trailPath)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return audit.Entries(f, func(e audit.Entry) bool { return e.Run == run })
-	}
-	engine := func() *runbook.Engine {
-		st, err := runbook.OpenStore(filepath.Join(dir, "runbooks"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &runbook.Engine{Store: st, Audit: trail.Append, Entries: entries, Incidents: filepath.Join(dir, "incidents")}
-	}
+	bed := newTestbed(t, l.RESTConfig())
+	trailPath, clients, d, engine := bed.trailPath, bed.clients, bed.d, bed.engine
 	world := runbook.World{Kube: kc, Dynamic: dc}
 	rb := AppSync()
 	target := runbook.Target{Kind: "Application", Namespace: "argocd", Name: "shop"}

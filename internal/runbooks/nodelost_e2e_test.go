@@ -70,33 +70,8 @@ func TestNodeLostOnTheLabsAPIServer(t *testing.T) {
 	lostSetUp(ctx, t, kc, lost, ns)
 	lostBindDeployedRoles(ctx, t, kc)
 
-	dir := t.TempDir()
-	trailPath := filepath.Join(dir, "audit.jsonl")
-	trail, err := audit.Open(trailPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trail.Close()
-	clients := actions.NewClients(l.RESTConfig()) // the lab's admin may impersonate
-	d, err := actions.NewDispatcher(clients, trail.Append, actions.Builtin()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries := func(run string) ([]audit.Entry, error) {
-		f, err := os.Open(trailPath)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return audit.Entries(f, func(e audit.Entry) bool { return e.Run == run })
-	}
-	engine := func() *runbook.Engine {
-		st, err := runbook.OpenStore(filepath.Join(dir, "runbooks"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &runbook.Engine{Store: st, Audit: trail.Append, Entries: entries, Incidents: filepath.Join(dir, "incidents")}
-	}
+	bed := newTestbed(t, l.RESTConfig())
+	trailPath, clients, d, engine := bed.trailPath, bed.clients, bed.d, bed.engine
 	world := runbook.World{Kube: kc}
 	target := runbook.Target{Kind: "Node", Name: lost}
 	node := actions.Target{Kind: actions.KindNode, Name: lost}
@@ -361,7 +336,7 @@ func TestNodeLostOnTheLabsAPIServer(t *testing.T) {
 	}
 	for _, want := range []string{"A node lost: its kubelet stopped posting status — Node/lab-lost",
 		"| olive | run of node-lost started: resumed at step 4 |",
-		"| olive | evict-pod pod/shop/db-0 failed: ", "eviction refused by PodDisruptionBudget shop/db",
+		"| olive | evict-pod pod/shop/db-0 refused: ", "eviction refused by PodDisruptionBudget shop/db",
 		"- pod/shop/db-0 (left alone: PodDisruptionBudget shop/db allows no disruption",
 		"| olive | step powered-off: done by hand: Proxmox: VM lab-lost stopped |",
 		"taint-out-of-service node/lab-lost refused: node/lab-lost was modified",

@@ -4,7 +4,6 @@ package runbooks
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
-	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -70,17 +68,7 @@ func TestPoolDegradedOnTheLabsAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dir := t.TempDir()
-	trail, err := audit.Open(filepath.Join(dir, "audit.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trail.Close()
-	st, err := runbook.OpenStore(filepath.Join(dir, "runbooks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &runbook.Engine{Store: st, Audit: trail.Append, Incidents: filepath.Join(dir, "incidents")}
+	e := newTestbed(t, l.RESTConfig()).engine()
 	w := runbook.World{Kube: kc, Dynamic: dc}
 	vic := actions.Actor{Name: "vic", Role: access.Viewer, Session: "s-vic"}
 	rb := PoolDegraded()

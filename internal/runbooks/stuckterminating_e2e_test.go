@@ -139,33 +139,8 @@ func TestStuckTerminatingOnTheLabsAPIServer(t *testing.T) {
 		return ok && c.Status == "True"
 	})
 
-	dir := t.TempDir()
-	trailPath := filepath.Join(dir, "audit.jsonl")
-	trail, err := audit.Open(trailPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trail.Close()
-	clients := actions.NewClients(l.RESTConfig())
-	d, err := actions.NewDispatcher(clients, trail.Append, actions.Builtin()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries := func(run string) ([]audit.Entry, error) {
-		f, err := os.Open(trailPath)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return audit.Entries(f, func(e audit.Entry) bool { return e.Run == run })
-	}
-	engine := func() *runbook.Engine {
-		st, err := runbook.OpenStore(filepath.Join(dir, "runbooks"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &runbook.Engine{Store: st, Audit: trail.Append, Entries: entries, Incidents: filepath.Join(dir, "incidents")}
-	}
+	bed := newTestbed(t, l.RESTConfig())
+	trailPath, clients, d, entries, engine := bed.trailPath, bed.clients, bed.d, bed.entries, bed.engine
 	world := runbook.World{Kube: kc, Dynamic: dc}
 	rb := StuckTerminating()
 	target := runbook.Target{Kind: "Namespace", Name: "shop"}

@@ -14,10 +14,10 @@ import (
 	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
-	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	"k8s.io/client-go/rest"
 )
 
 // TestVaultSealedOnTheLabsVault runs `vault-sealed` against the lab's real Vault, initialized 5/3 and so
@@ -41,18 +41,8 @@ func TestVaultSealedOnTheLabsVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer keys.Wipe()
-	dir := t.TempDir()
-	trailPath := filepath.Join(dir, "audit.jsonl")
-	trail, err := audit.Open(trailPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trail.Close()
-	st, err := runbook.OpenStore(filepath.Join(dir, "runbooks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &runbook.Engine{Store: st, Audit: trail.Append, Incidents: filepath.Join(dir, "incidents")}
+	bed := newTestbed(t, &rest.Config{Host: "https://127.0.0.1:1"}) // no cluster: the runbook acts on none
+	e, dir, trailPath := bed.engine(), bed.dir, bed.trailPath
 	w := runbook.World{Vault: func(context.Context) ([]*vaultops.Replica, error) {
 		return []*vaultops.Replica{{Name: "vault-0", Vault: connect()}}, nil
 	}}
