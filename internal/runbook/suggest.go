@@ -24,29 +24,56 @@ var runbookHint = regexp.MustCompile(`runbook: ([a-z][a-z0-9-]*)`)
 func Suggested(r health.Report) []Suggestion {
 	var out []Suggestion
 	seen := map[string]bool{}
+	for _, f := range worstFirst(r) {
+		s, ok := Suggest(f)
+		if !ok || seen[s.Runbook+"\x00"+s.Target.String()] {
+			continue
+		}
+		seen[s.Runbook+"\x00"+s.Target.String()] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// SuggestedFor is the runbook the worst not-OK finding about object names, if any.
+func SuggestedFor(r health.Report, object string) (Suggestion, bool) {
+	for _, f := range worstFirst(r) {
+		if f.Object != object {
+			continue
+		}
+		if s, ok := Suggest(f); ok {
+			return s, true
+		}
+	}
+	return Suggestion{}, false
+}
+
+func worstFirst(r health.Report) []health.Finding {
 	var findings []health.Finding
 	for _, l := range r.Layers {
 		findings = append(findings, l.Findings...)
 	}
 	slices.SortStableFunc(findings, func(a, b health.Finding) int { return int(b.Status) - int(a.Status) })
-	for _, f := range findings {
-		if f.Status == health.OK {
-			continue
-		}
-		m := runbookHint.FindStringSubmatch(f.Hint)
-		if m == nil {
-			continue
-		}
-		t, err := ParseTarget(f.Object)
-		if err != nil || strings.HasPrefix(f.Object, "API/") || strings.HasPrefix(f.Object, "CRD/") {
-			t = Target{}
-		}
-		k := m[1] + "\x00" + t.String()
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, Suggestion{Runbook: m[1], Target: t, Finding: f})
+	return findings
+}
+
+// Suggest reads the runbook one finding's hint names, aimed at its object; false when it is OK or names
+// none. An Omni machine's node-lost is aimed at its node (a machine is named by its hostname, its
+// node's name): one run, one lock, for both.
+func Suggest(f health.Finding) (Suggestion, bool) {
+	if f.Status == health.OK {
+		return Suggestion{}, false
 	}
-	return out
+	m := runbookHint.FindStringSubmatch(f.Hint)
+	if m == nil {
+		return Suggestion{}, false
+	}
+	t, err := ParseTarget(f.Object)
+	switch {
+	case err != nil || strings.HasPrefix(f.Object, "API/") || strings.HasPrefix(f.Object, "CRD/"):
+		t = Target{}
+	case t.Kind == "Machine" && m[1] == health.RunbookNodeLost:
+		t.Kind = "Node"
+	}
+	return Suggestion{Runbook: m[1], Target: t, Finding: f}, true
 }

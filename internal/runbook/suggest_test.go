@@ -11,6 +11,8 @@ func TestSuggested(t *testing.T) {
 		{Name: health.LayerCluster, Findings: []health.Finding{
 			{Object: "Node/worker-2", Status: health.Degraded, Hint: "check the machine's power; runbook: node-lost"},
 			{Object: "Node/worker-3", Status: health.OK, Hint: "runbook: node-lost"},
+			{Object: "Machine/worker-2", Status: health.Down, Hint: "power it on; runbook: node-lost"},
+			{Object: "Machine/worker-4", Status: health.Down, Hint: "power it on; runbook: node-lost"},
 		}},
 		{Name: health.LayerGitOps, Findings: []health.Finding{
 			{Object: "Application/argocd/shop", Status: health.Down, Hint: "runbook: app-sync"},
@@ -20,13 +22,33 @@ func TestSuggested(t *testing.T) {
 		}},
 	}}
 	got := Suggested(r)
-	want := []string{"app-sync Application/argocd/shop", "vault-sealed ", "node-lost Node/worker-2"}
+	// worker-2's machine and node are one target (the worst finding names it); worker-4's machine aims
+	// at its node.
+	want := []string{"node-lost Node/worker-2", "node-lost Node/worker-4", "app-sync Application/argocd/shop", "vault-sealed "}
 	if len(got) != len(want) {
 		t.Fatalf("%d suggestions: %+v", len(got), got)
 	}
 	for i, s := range got {
 		if s.Runbook+" "+s.Target.String() != want[i] {
 			t.Errorf("%d: %s %s, want %s", i, s.Runbook, s.Target, want[i])
+		}
+	}
+}
+
+func TestSuggestedFor(t *testing.T) {
+	r := health.Report{Layers: []health.LayerReport{{Name: health.LayerCluster, Findings: []health.Finding{
+		{Object: "Node/worker-2", Status: health.Degraded, Hint: "runbook: node-lost"},
+		{Object: "Machine/worker-2", Status: health.Down, Hint: "runbook: node-lost"},
+		{Object: "Node/worker-3", Status: health.OK, Hint: "runbook: node-lost"},
+	}}}}
+	for object, want := range map[string]string{"Node/worker-2": "node-lost Node/worker-2", "Machine/worker-2": "node-lost Node/worker-2", "Node/worker-3": ""} {
+		s, ok := SuggestedFor(r, object)
+		got := ""
+		if ok {
+			got = s.Runbook + " " + s.Target.String()
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", object, got, want)
 		}
 	}
 }

@@ -343,12 +343,11 @@ func (m *Model) runbookFor() (runbook.Suggestion, bool) {
 	if !ok {
 		return runbook.Suggestion{}, false
 	}
-	for _, s := range runbook.Suggested(m.snap.Report) {
-		if s.Finding.Object == object && m.opts.Recovery.Has(s.Runbook) {
-			return s, true
-		}
+	s, ok := runbook.SuggestedFor(m.snap.Report, object)
+	if !ok || !m.opts.Recovery.Has(s.Runbook) {
+		return runbook.Suggestion{}, false
 	}
-	return runbook.Suggestion{}, false
+	return s, true
 }
 
 // openRunbook opens the runbook page of s.
