@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
@@ -167,5 +169,39 @@ func TestInstallWithNothingConfiguredSuggestsTheDemo(t *testing.T) {
 				t.Fatalf("exit %d, want 2 naming OMNI_ENDPOINT and the demo once:\n%s", r.code, r.stderr)
 			}
 		})
+	}
+}
+
+// TestRecoverRuns: `recover --runs` lists the runs kept in the state directory, newest first: where an
+// unfinished one stands, how an ended one ended and its report.
+func TestRecoverRuns(t *testing.T) {
+	state := t.TempDir()
+	env := map[string]string{"XDG_STATE_HOME": state}
+	if r := runCLI(t, env, "recover", "--runs"); r.code != 0 || !strings.Contains(r.stdout, "No run is kept here") {
+		t.Fatalf("no runs: %+v", r)
+	}
+	st, err := runbook.OpenStore(filepath.Join(state, "cedille-tui", "runbooks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 7, 3, 12, 0, 0, time.UTC)
+	for _, r := range []runbook.Run{
+		{ID: "aaaa0001", Runbook: "node-lost", Target: "Node/worker-2", Owner: "alice", Started: at,
+			Steps: []runbook.StepState{{ID: "lost", Done: true}, {ID: "cordon"}, {ID: "drain"}}},
+		{ID: "aaaa0002", Runbook: "app-sync", Target: "Application/argocd/shop", Owner: "bob", Started: at.Add(time.Hour),
+			Ended: at.Add(2 * time.Hour), Outcome: "done", Report: "/r.md", Steps: []runbook.StepState{{ID: "drift", Done: true}}},
+	} {
+		if err := st.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCLI(t, env, "recover", "--runs")
+	want := "2026-12-07 04:12  aaaa0002  app-sync on Application/argocd/shop, by bob: done; report /r.md\n" +
+		"2026-12-07 03:12  aaaa0001  node-lost on Node/worker-2, by alice: in progress at step 2 of 3\n"
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("recover --runs: %d\n%s\nwant:\n%s", r.code, r.stdout, want)
+	}
+	if r := runCLI(t, env, "recover", "--runs", "app-sync"); r.code == 0 || !strings.Contains(r.stderr, "takes no runbook") {
+		t.Fatalf("--runs with a runbook: %+v", r)
 	}
 }

@@ -24,9 +24,9 @@ import (
 )
 
 type recoverFlags struct {
-	target           string
-	dryRun, takeOver bool
-	timeout          time.Duration
+	target                 string
+	dryRun, takeOver, runs bool
+	timeout                time.Duration
 }
 
 func (c *cli) recoverCmd() *cobra.Command {
@@ -49,13 +49,21 @@ since when (--take-over: an admin's). Every step goes to the audit trail; at the
 (timeline, systems affected, failure, response and repair times) is written to
 $XDG_STATE_HOME/cedille-tui/incidents.
 
---dry-run prints every step with its precheck's verdict and its actions' dry runs, and changes nothing.`,
+--dry-run prints every step with its precheck's verdict and its actions' dry runs, and changes nothing.
+--runs lists the runs kept here: those in progress (resume one with the same command line), and where
+each ended, with its report.`,
 		Example: `  cedille-tui recover
+  cedille-tui recover --runs
   cedille-tui recover app-sync --target Application/argocd/shop --dry-run
   cedille-tui recover app-sync --target Application/argocd/shop`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			switch {
+			case f.runs && len(args) > 0:
+				return errors.New("--runs lists every run: it takes no runbook")
+			case f.runs:
+				return c.listRuns()
+			case len(args) == 0:
 				return c.listRunbooks(cmd.Context(), f)
 			}
 			return c.runRunbook(cmd.Context(), args[0], f)
@@ -66,6 +74,7 @@ $XDG_STATE_HOME/cedille-tui/incidents.
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the steps, the prechecks' verdicts and the actions' dry runs; change nothing")
 	fl.BoolVar(&f.takeOver, "take-over", false, "take over a run another person holds (admin)")
 	fl.DurationVar(&f.timeout, "timeout", 20*time.Second, "how long reading the platform may take")
+	fl.BoolVar(&f.runs, "runs", false, "list the runs kept here, newest first: who holds those in progress, where each ended, its report")
 	return cmd
 }
 
@@ -103,6 +112,39 @@ func (c *cli) listRunbooks(ctx context.Context, f recoverFlags) error {
 		fmt.Fprintf(c.out, "  %s %s — %s\n    %s\n", g.Finding.Status.Symbol(), g.Finding.Object, oneLine(g.Finding.Reason), cmdline)
 	}
 	return nil
+}
+
+// listRuns prints the runs kept in the state directory, newest first.
+func (c *cli) listRuns() error {
+	st, err := runbook.OpenStore(filepath.Join(steps.DirsFrom(c.lookup).State, "runbooks"))
+	if err != nil {
+		return err
+	}
+	runs, err := st.Runs()
+	if len(runs) == 0 {
+		fmt.Fprintln(c.out, "No run is kept here ("+st.Dir()+").")
+		return err
+	}
+	for _, r := range runs {
+		fmt.Fprintln(c.out, runLine(r))
+	}
+	return err
+}
+
+// runLine is one run in a line: when, which runbook on what, who, and where it is or how it ended.
+func runLine(r runbook.Run) string {
+	aim := ""
+	if r.Target != "" {
+		aim = " on " + r.Target
+	}
+	state := fmt.Sprintf("in progress at step %d of %d", r.Cursor()+1, len(r.Steps))
+	if r.IsEnded() {
+		state = r.Outcome
+		if r.Report != "" {
+			state += "; report " + r.Report
+		}
+	}
+	return fmt.Sprintf("%s  %s  %s%s, by %s: %s", r.Started.UTC().Format("2006-01-02 15:04"), r.ID, r.Runbook, aim, r.Owner, state)
 }
 
 // runRunbook runs (or with --dry-run, looks at) one runbook on the kubeconfig's cluster.
