@@ -122,11 +122,7 @@ func certDetails(f certFacts) []string {
 			out = append(out, field+": "+ts.UTC().Format(certExpiryDetailsFormat))
 		}
 	}
-	state := "not Ready"
-	if f.issuerOK {
-		state = "Ready"
-	}
-	out = append(out, fmt.Sprintf("issuer %s %s (%s)", f.issuer, state, f.issuerWhy))
+	out = append(out, fmt.Sprintf("issuer %s: %s", f.issuer, f.issuerWhy))
 	for _, l := range f.chain {
 		mark := "not ready"
 		if l.ready {
@@ -200,10 +196,12 @@ func readIssuer(ctx context.Context, w runbook.World, crt *unstructured.Unstruct
 		return ref, true, "an external issuer (group " + health.Str(crt, "spec", "issuerRef", "group") + "): its readiness is not read", nil
 	}
 	u, err := r.Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	switch {
+	case apierrors.IsNotFound(err):
 		return ref, false, "not found", nil
-	}
-	if err != nil {
+	case apierrors.IsForbidden(err): // not the blocker for all that is known: said, and the run goes on
+		return ref, true, "its readiness could not be read (" + err.Error() + ")", nil
+	case err != nil:
 		return ref, false, "", fmt.Errorf("read %s: %w", ref, err)
 	}
 	c, ok := health.FindCondition(health.Conditions(u), "Ready")
@@ -267,8 +265,11 @@ func readChain(ctx context.Context, w runbook.World, crt *unstructured.Unstructu
 		{"Challenge", certResource(acmeCertManager, "challenges"), acmeLink("Challenge")},
 	} {
 		objs, err := ownedNewest(ctx, w, step.r, crt.GetNamespace(), owner)
-		if apierrors.IsNotFound(err) {
+		switch {
+		case apierrors.IsNotFound(err):
 			return chain, []string{"the cluster serves no " + step.r.GroupResource().String() + ": the chain is read no further"}, nil
+		case apierrors.IsForbidden(err):
+			return chain, []string{"cannot list " + step.r.GroupResource().String() + " (" + err.Error() + "): the chain is read no further"}, nil
 		}
 		if err != nil {
 			return chain, nil, fmt.Errorf("list the %ss: %w", step.kind, err)

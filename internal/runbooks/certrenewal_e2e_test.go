@@ -183,7 +183,7 @@ func TestCertRenewalOnTheLabsAPIServer(t *testing.T) {
 		}
 	}
 	details := strings.Join(v.Details, "\n")
-	for _, want := range []string{"issuer ClusterIssuer/letsencrypt Ready (Ready True: ACMEAccountRegistered", "notAfter: ", "renewalTime: ",
+	for _, want := range []string{"issuer ClusterIssuer/letsencrypt: Ready True: ACMEAccountRegistered", "notAfter: ", "renewalTime: ",
 		"a renewal is in progress already"} {
 		if !strings.Contains(details, want) {
 			t.Errorf("the precheck's details lack %q:\n%s", want, details)

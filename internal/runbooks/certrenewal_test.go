@@ -1,12 +1,19 @@
 package runbooks
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/runbook"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // certificate is Certificate shop/web-tls, Ready as given, expiring at notAfter (renewal 30 days
@@ -43,7 +50,7 @@ func TestJudgeCert(t *testing.T) {
 		{name: "due, chain pending", f: certFacts{crt: certificate("True", now.Add(3*24*time.Hour)), issuer: "ClusterIssuer/letsencrypt", issuerOK: true,
 			issuerWhy: "Ready True", chain: pending}, applies: true,
 			why:     []string{"renewal overdue", "first not ready: CertificateRequest web-tls-2: Ready False: Pending; under it Order web-tls-2-1: state pending; under it Challenge web-tls-2-1-0"},
-			details: []string{"notAfter: 2026-12-10 03:00 UTC", "issuer ClusterIssuer/letsencrypt Ready (Ready True)", "not ready: Challenge web-tls-2-1-0"}},
+			details: []string{"notAfter: 2026-12-10 03:00 UTC", "issuer ClusterIssuer/letsencrypt: Ready True", "not ready: Challenge web-tls-2-1-0"}},
 		{name: "issuer not ready", f: certFacts{crt: certificate("False", now.Add(24*time.Hour)), issuer: "ClusterIssuer/letsencrypt",
 			issuerWhy: "Ready False: ErrRegisterACMEAccount (account key lost)", chain: pending},
 			why: []string{"its issuer ClusterIssuer/letsencrypt is the blocker (Ready False: ErrRegisterACMEAccount (account key lost)): renewing would fail the same way"}},
@@ -113,5 +120,53 @@ func TestChainLinks(t *testing.T) {
 		if tc.l.ready != tc.ready || tc.l.why != tc.why {
 			t.Errorf("%s: %+v, want ready %v why %q", tc.name, tc.l, tc.ready, tc.why)
 		}
+	}
+}
+
+// TestReadCertFacts: the chain is followed by owner, the newest request by revision, the first Challenge
+// not valid; an issuer the console may not read is said so and does not block the run.
+func TestReadCertFacts(t *testing.T) {
+	now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	crt := certificate("True", now.Add(2*24*time.Hour))
+	crt.SetUID("uid-crt")
+	obj := func(apiVersion, kind, name, owner, revision string, status map[string]any) runtime.Object {
+		md := map[string]any{"name": name, "namespace": "shop", "uid": "uid-" + name,
+			"ownerReferences": []any{map[string]any{"apiVersion": "v1", "kind": "X", "name": "o", "uid": owner}}}
+		if revision != "" {
+			md["annotations"] = map[string]any{certRevisionAnnotation: revision}
+		}
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": md, "status": status}}
+	}
+	notReady := map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "False", "reason": "Pending"}}}
+	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
+		certResource(certManager, "certificaterequests"): "CertificateRequestList",
+		certResource(acmeCertManager, "orders"):          "OrderList",
+		certResource(acmeCertManager, "challenges"):      "ChallengeList",
+	}, crt,
+		obj("cert-manager.io/v1", "CertificateRequest", "web-tls-1", "uid-crt", "1", notReady),
+		obj("cert-manager.io/v1", "CertificateRequest", "web-tls-2", "uid-crt", "2", notReady),
+		obj("cert-manager.io/v1", "CertificateRequest", "other-9", "uid-other", "9", notReady),
+		obj("acme.cert-manager.io/v1", "Order", "web-tls-2-1", "uid-web-tls-2", "", map[string]any{"state": "pending"}),
+		obj("acme.cert-manager.io/v1", "Challenge", "web-tls-2-1-0", "uid-web-tls-2-1", "", map[string]any{"state": "valid"}),
+		obj("acme.cert-manager.io/v1", "Challenge", "web-tls-2-1-1", "uid-web-tls-2-1", "", map[string]any{"state": "pending"}))
+	dc.PrependReactor("get", "clusterissuers", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: certManager, Resource: "clusterissuers"}, "letsencrypt", errors.New("no rule"))
+	})
+	f, err := readCertFacts(context.Background(), runbook.World{Dynamic: dc}, runbook.Target{Kind: "Certificate", Namespace: "shop", Name: "web-tls"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range f.chain {
+		names = append(names, l.name)
+	}
+	if got := strings.Join(names, " "); got != "web-tls-2 web-tls-2-1 web-tls-2-1-1" {
+		t.Errorf("chain %q", got)
+	}
+	if !f.issuerOK || !strings.Contains(f.issuerWhy, "could not be read") {
+		t.Errorf("issuer %v %q", f.issuerOK, f.issuerWhy)
+	}
+	if v := judgeCert(f, now); !v.Applies || !strings.Contains(v.Why, "first not ready: CertificateRequest web-tls-2") {
+		t.Errorf("verdict %+v", v)
 	}
 }
