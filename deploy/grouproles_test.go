@@ -37,6 +37,7 @@ var fakeTargets = map[actions.Kind]actions.Target{
 	actions.KindPod:         {Kind: actions.KindPod, Namespace: "web", Name: "web-1"},
 	actions.KindApplication: {Kind: actions.KindApplication, Namespace: "argocd", Name: "web"},
 	actions.KindObject:      {Kind: actions.KindObject, Namespace: "web", Name: "configmap/web"},
+	actions.KindCertificate: {Kind: actions.KindCertificate, Namespace: "web", Name: "web-tls"},
 }
 
 // moreTargets are further objects of a kind whose action sends other requests for each (one kind of
@@ -71,9 +72,13 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 			"metadata": map[string]any{"name": name, "namespace": "web", "uid": "uid-" + name, "resourceVersion": "7",
 				"deletionTimestamp": "2026-12-07T03:12:00Z", "finalizers": []any{"example.com/hold"}}}}
 	}
+	// A Certificate due for renewal: renew-certificate acts on it.
+	crt := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+		"metadata": map[string]any{"name": "web-tls", "namespace": "web", "uid": "uid-web-tls", "resourceVersion": "7"},
+		"status":   map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True"}}}}}
 	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
 		map[schema.GroupVersionResource]string{actions.ApplicationsResource(): "ApplicationList"}, app,
-		held("ConfigMap", "web", nil), held("PersistentVolumeClaim", "data", map[string]any{"volumeName": "pv-data"}))
+		held("ConfigMap", "web", nil), held("PersistentVolumeClaim", "data", map[string]any{"volumeName": "pv-data"}), crt)
 	return actions.Client{Kube: kc, Dynamic: dc, User: "cedille:test"}, func() []k8stesting.Action {
 		return append(kc.Actions(), dc.Actions()...)
 	}

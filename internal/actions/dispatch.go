@@ -230,9 +230,11 @@ func (d *Dispatcher) Do(ctx context.Context, who Actor, name string, t Target, c
 }
 
 // guardRail tells whether err is a guard rail's no rather than a failure: a PodDisruptionBudget refusing
-// an eviction, a live consumer of what a finalizer protects, the out-of-service taint on a Ready node.
+// an eviction, a live consumer of what a finalizer protects, the out-of-service taint on a Ready node, a
+// certificate's renewal already in progress.
 func guardRail(err error) bool {
-	return errors.As(err, new(*DisruptionError)) || errors.Is(err, ErrLiveConsumer) || errors.Is(err, ErrNodeReady)
+	return errors.As(err, new(*DisruptionError)) || errors.Is(err, ErrLiveConsumer) || errors.Is(err, ErrNodeReady) ||
+		errors.Is(err, ErrRenewalInProgress)
 }
 
 // confirmationProblem says what a destructive action's confirmation lacks, or "".

@@ -18,7 +18,8 @@ import (
 // taken away when it is back).
 func Builtin() []Action {
 	return []Action{Cordon(), Uncordon(), DeletePod(), EvictPod(), TaintOutOfService(), UntaintOutOfService(),
-		ArgoRefresh(), ArgoSync(), ArgoPauseSync(), ArgoRestoreSync(), RemoveFinalizers()}
+		ArgoRefresh(), ArgoSync(), ArgoPauseSync(), ArgoRestoreSync(), RemoveFinalizers(),
+		RenewCertificate()}
 }
 
 // dryRunAll is the DryRun option of a server-side dry run: admission and validation run, nothing is
