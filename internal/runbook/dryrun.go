@@ -28,12 +28,15 @@ func DryRun(ctx context.Context, rb Runbook, t Target, w World) ([]DryStep, erro
 		return nil, err
 	}
 	var out []DryStep
+	earlier := map[string]StepState{}
+	w.Earlier = func(id string) StepState { return earlier[id] }
 	for _, st := range rb.Steps {
 		d := DryStep{Step: st}
 		switch st.Kind {
 		case Precheck:
 			v, err := st.Check(ctx, w, t)
 			d.Verdict, d.Err = &v, err
+			earlier[st.ID] = StepState{ID: st.ID, Summary: v.Why, Facts: v.Facts}
 			out = append(out, d)
 			if err == nil && !v.Applies {
 				return out, nil

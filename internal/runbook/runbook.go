@@ -120,6 +120,9 @@ type World struct {
 	// Vault to read. The caller closes each replica.
 	Vault func(ctx context.Context) ([]*vaultops.Replica, error)
 	Now   func() time.Time
+	// Earlier is what an earlier step of the run came to — its summary, its facts, the objects it acted
+	// on — as the run stood when the current step's function was called (set by the engine).
+	Earlier func(stepID string) StepState
 }
 
 // Verdict is a precheck's answer.
@@ -127,6 +130,9 @@ type Verdict struct {
 	Applies bool
 	Why     string   // one line: why it applies, or why not
 	Details []string // what was read, for the screen and the report
+	// Facts are what later steps may read of it (World.Earlier): the notAfter the precheck saw, to tell
+	// a new certificate from it. Kept in the run's state file: never a secret.
+	Facts map[string]string
 }
 
 // Progress is a postcheck's reading.

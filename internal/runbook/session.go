@@ -167,6 +167,18 @@ func (s *Session) currentLocked() (Step, bool) {
 	return s.rb.Steps[i], true
 }
 
+// worldLocked is the World a step's function is called with: Earlier reads the run as it stands now (a
+// copy: the function may run without the session's lock). s.mu is held.
+func (s *Session) worldLocked() World {
+	w := s.w
+	steps := make(map[string]StepState, len(s.run.Steps))
+	for _, st := range s.run.Steps {
+		steps[st.ID] = st
+	}
+	w.Earlier = func(id string) StepState { return steps[id] }
+	return w
+}
+
 // ErrWrongStep is returned when a call does not fit the current step's kind.
 var ErrWrongStep = errors.New("not what the current step does")
 
@@ -216,7 +228,7 @@ func (s *Session) Check(ctx context.Context) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, err
 	}
-	v, err := st.Check(ctx, s.w, s.t)
+	v, err := st.Check(ctx, s.worldLocked(), s.t)
 	if err != nil {
 		return v, fmt.Errorf("%s: %w", st.Title, err)
 	}
@@ -227,6 +239,7 @@ func (s *Session) Check(ctx context.Context) (Verdict, error) {
 		state.At, state.By, state.Summary = s.e.now(), s.who.Name, "does not apply: "+v.Why
 		return v, s.endLocked("not applicable: " + v.Why)
 	}
+	state.Facts = v.Facts
 	return v, s.doneLocked(st, state, v.Why)
 }
 
@@ -261,7 +274,7 @@ func (s *Session) Objects(ctx context.Context) ([]ObjectState, error) {
 
 func (s *Session) objects(ctx context.Context, st Step) ([]actions.Target, error) {
 	if st.Objects != nil {
-		return st.Objects(ctx, s.w, s.t)
+		return st.Objects(ctx, s.worldLocked(), s.t)
 	}
 	t, err := ActionTarget(s.t)
 	if err != nil {
@@ -377,6 +390,7 @@ func (s *Session) afterObjectLocked(st Step, state *StepState) error {
 func (s *Session) Wait(ctx context.Context, progress func(Progress)) error {
 	s.mu.Lock()
 	st, _, err := s.step(Postcheck)
+	w := s.worldLocked()
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -391,7 +405,7 @@ func (s *Session) Wait(ctx context.Context, progress func(Progress)) error {
 	defer t.Stop()
 	var last Progress
 	for {
-		p, err := st.Wait(ctx, s.w, s.t)
+		p, err := st.Wait(ctx, w, s.t)
 		if err != nil && ctx.Err() == nil {
 			p.Line = "cannot read: " + err.Error()
 		}

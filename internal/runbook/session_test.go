@@ -448,3 +448,32 @@ func TestTimes(t *testing.T) {
 		t.Fatal("an unfinished run has times")
 	}
 }
+
+// TestLaterStepsReadEarlierFacts: a precheck's facts are kept in the state file and read by a later
+// step, after a resume too; a dry run gives them as well.
+func TestLaterStepsReadEarlierFacts(t *testing.T) {
+	f := newFixture(t)
+	var seen []string
+	f.rb = Runbook{Name: "cert", Kinds: []string{"Namespace"}, Steps: []Step{
+		{ID: "due", Kind: Precheck, Check: func(context.Context, World, Target) (Verdict, error) {
+			return Verdict{Applies: true, Why: "due", Facts: map[string]string{"notAfter": "2026-12-10T00:00:00Z"}}, nil
+		}},
+		{ID: "look", Kind: Manual, Instructions: func(Target) []string { return nil }},
+		{ID: "issued", Kind: Postcheck, Timeout: time.Minute, Every: time.Millisecond,
+			Wait: func(_ context.Context, w World, _ Target) (Progress, error) {
+				seen = append(seen, w.Earlier("due").Facts["notAfter"])
+				return Progress{Done: true, Line: "issued"}, nil
+			}},
+	}}
+	s := must(f.start(t, alice, false))
+	must(s.Check(context.Background()))
+	noErr(t, s.Tick(""))
+	// A new engine over the same state: the facts come from the state file.
+	e2 := &Engine{Store: must(OpenStore(f.dir + "/runbooks")), Now: f.clock.now}
+	s2 := must(e2.Start(f.rb, shop, alice, World{}, nil, false))
+	noErr(t, s2.Wait(context.Background(), nil))
+	ds := must(DryRun(context.Background(), f.rb, shop, World{}))
+	if len(ds) != 3 || len(seen) != 2 || seen[0] != "2026-12-10T00:00:00Z" || seen[1] != seen[0] {
+		t.Fatalf("the postcheck read %q", seen)
+	}
+}

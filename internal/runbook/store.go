@@ -33,13 +33,14 @@ type Run struct {
 
 // StepState is one step's part of a run.
 type StepState struct {
-	ID      string        `json:"id"`
-	Done    bool          `json:"done,omitempty"`
-	At      time.Time     `json:"at,omitzero"` // when it was done
-	By      string        `json:"by,omitempty"`
-	Summary string        `json:"summary,omitempty"`
-	Objects []ObjectState `json:"objects,omitempty"` // an action step's objects, read when it started
-	Listed  bool          `json:"listed,omitempty"`  // Objects was read (it may be empty: nothing to do)
+	ID      string            `json:"id"`
+	Done    bool              `json:"done,omitempty"`
+	At      time.Time         `json:"at,omitzero"` // when it was done
+	By      string            `json:"by,omitempty"`
+	Summary string            `json:"summary,omitempty"`
+	Facts   map[string]string `json:"facts,omitempty"`   // a precheck's Verdict.Facts, for the later steps
+	Objects []ObjectState     `json:"objects,omitempty"` // an action step's objects, read when it started
+	Listed  bool              `json:"listed,omitempty"`  // Objects was read (it may be empty: nothing to do)
 }
 
 // ObjectState is one object of an action step.

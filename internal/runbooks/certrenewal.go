@@ -141,7 +141,11 @@ func certChainCheck(ctx context.Context, w runbook.World, t runbook.Target) (run
 	if err != nil {
 		return runbook.Verdict{}, err
 	}
-	return judgeCert(f, stuckNow(w)), nil
+	v := judgeCert(f, stuckNow(w))
+	if f.crt != nil { // the postcheck tells the new certificate from this one by it
+		v.Facts = map[string]string{"notAfter": health.Str(f.crt, "status", "notAfter")}
+	}
+	return v, nil
 }
 
 // readCertificate reads the run's Certificate; nil when it does not exist.
@@ -353,14 +357,21 @@ func certInstructions(t runbook.Target) []string {
 	}
 }
 
+// laterThan tells whether RFC 3339 time a is after b (false when either does not parse).
+func laterThan(a, b string) bool {
+	ta, err1 := time.Parse(time.RFC3339, a)
+	tb, err2 := time.Parse(time.RFC3339, b)
+	return err1 == nil && err2 == nil && ta.After(tb)
+}
+
 // certObjects is the run's Certificate, for renew-certificate.
 func certObjects(_ context.Context, _ runbook.World, t runbook.Target) ([]actions.Target, error) {
 	return []actions.Target{{Kind: actions.KindCertificate, Namespace: t.Namespace, Name: t.Name}}, nil
 }
 
-// certIssued reads whether the Certificate is issued again: Ready True, no Issuing condition left,
-// and its certificate not due (renewal time ahead, 14 days or more left) — so its notAfter is later
-// than that of the certificate that was due. Meanwhile the line names the chain's first link not ready.
+// certIssued reads whether the Certificate is issued again: Ready True, no Issuing condition left, its
+// certificate not due (renewal time ahead, 14 days or more left), and its notAfter later than the one
+// the precheck saw (World.Earlier). Meanwhile the line names the chain's first link not ready.
 func certIssued(ctx context.Context, w runbook.World, t runbook.Target) (runbook.Progress, error) {
 	crt, err := readCertificate(ctx, w, t)
 	if err != nil {
@@ -372,10 +383,19 @@ func certIssued(ctx context.Context, w runbook.World, t runbook.Target) (runbook
 	now := stuckNow(w)
 	finding := health.Certificate(crt, now)
 	issuing, _ := health.FindCondition(health.Conditions(crt), actions.CertIssuing)
-	if finding.Status == health.OK && issuing.Status != "True" {
-		return runbook.Progress{Done: true, Line: fmt.Sprintf("%s is %s (notAfter %s)", t, finding.Reason, health.Str(crt, "status", "notAfter"))}, nil
+	notAfter := health.Str(crt, "status", "notAfter")
+	before := ""
+	if w.Earlier != nil {
+		before = w.Earlier("chain").Facts["notAfter"]
+	}
+	renewed := before == "" || laterThan(notAfter, before)
+	if finding.Status == health.OK && issuing.Status != "True" && renewed {
+		return runbook.Progress{Done: true, Line: fmt.Sprintf("%s is %s (notAfter %s, was %s)", t, finding.Reason, notAfter, orUnknown(before))}, nil
 	}
 	line := finding.Reason
+	if !renewed {
+		line += "; notAfter still " + notAfter
+	}
 	if issuing.Status == "True" {
 		line = "issuing (" + issuing.Reason + "); " + line
 	}

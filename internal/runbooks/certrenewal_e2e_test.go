@@ -293,7 +293,7 @@ func TestCertRenewalOnTheLabsAPIServer(t *testing.T) {
 		t.Errorf("the postcheck never said it was issuing: %q", lines)
 	}
 	last := lines[len(lines)-1]
-	if !strings.Contains(last, "Ready, expires in 89 days") || !strings.Contains(last, newNotAfter) {
+	if !strings.Contains(last, "Ready, expires in 89 days") || !strings.Contains(last, newNotAfter) || !strings.Contains(last, "was "+oldNotAfter) {
 		t.Errorf("the postcheck's last line: %q", last)
 	}
 	// The real state: Ready, a later notAfter, no Issuing.
