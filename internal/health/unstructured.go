@@ -17,6 +17,11 @@ const (
 	RunbookAppSync        = "app-sync"
 	RunbookVClusterRegist = "vcluster-registration"
 	RunbookCertExpiring   = "cert-renewal"
+	// RunbookColdStart: after a power loss, pods stuck on their volumes (FailedMount, Multi-Attach)
+	// and crash loops that wait on storage.
+	RunbookColdStart = "cold-start"
+	// RunbookStuckTerminating: an object Terminating far past its grace period.
+	RunbookStuckTerminating = "stuck-terminating"
 )
 
 // Condition is a Kubernetes-style status condition read leniently from an unstructured object.
