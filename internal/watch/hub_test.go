@@ -141,7 +141,7 @@ func TestEvaluateSources(t *testing.T) {
 	unreachable := &platform.ConnError{Source: platform.SourceKubernetes, Problem: platform.Unreachable, What: "API server unreachable"}
 	forbidden := &platform.ConnError{Source: platform.SourceKubernetes, Problem: platform.Refused, What: "forbidden"}
 	kubeLayers := []health.Layer{health.LayerCluster, health.LayerStorage, health.LayerMesh, health.LayerGitOps,
-		health.LayerVClusters, health.LayerCertificates, health.LayerIngress, health.LayerSecrets}
+		health.LayerVClusters, health.LayerCertificates, health.LayerIngress, health.LayerSecrets, health.LayerWorkloads}
 	tests := []struct {
 		name       string
 		snap       Snapshot
