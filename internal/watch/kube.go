@@ -336,8 +336,17 @@ func servedResources(d discovery.DiscoveryInterface) (map[string]schema.GroupVer
 	return out, err
 }
 
+// Synced tells whether every readable kind has had its first full list (the hub publishes that at once).
+func (s *KubeSource) Synced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Synced
+}
+
+// waitSynced marks the source synced once every informer is, checking often: the first complete picture
+// waits on it.
 func (s *KubeSource) waitSynced(ctx context.Context, notify func()) {
-	deadline := time.NewTicker(100 * time.Millisecond)
+	deadline := time.NewTicker(10 * time.Millisecond)
 	defer deadline.Stop()
 	for {
 		if s.synced() {
@@ -384,7 +393,9 @@ func (s *KubeSource) ok() {
 }
 
 // Fill copies every kind's cached objects and the newest Warning events, and why the unreadable ones are
-// unknown.
+// unknown. A kind still reading its first list is left out until it has it whole: half a list would be
+// judged as if it were the cluster, and sorting and judging it again and again while 10 000 pods stream
+// in would only delay the first complete picture.
 func (s *KubeSource) Fill(snap *Snapshot) {
 	s.mu.Lock()
 	st := s.state
@@ -398,7 +409,7 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 		kinds = append(kinds, w)
 		if w.err != nil {
 			errs[w.key] = w.err
-		} else {
+		} else if w.inf.HasSynced() {
 			lists[w] = w.items()
 		}
 	}
@@ -417,10 +428,9 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 		snap.Unavailable[k] = e
 	}
 	for _, w := range kinds {
-		if errs[w.key] != nil {
-			continue
+		if items, ok := lists[w]; ok {
+			w.put(&snap.Objects, items)
 		}
-		w.put(&snap.Objects, lists[w])
 	}
 	sortByName(snap.VaultConfigCRs)
 	if errs[EventsKey] == nil {

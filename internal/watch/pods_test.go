@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -242,5 +243,22 @@ func TestKubeSourceIgnoresHeartbeats(t *testing.T) {
 	})
 	if got := gen(); got != before+1 {
 		t.Fatalf("nodes changed %d times, want once: the heartbeat alone is no change", got-before)
+	}
+}
+
+// TestFillLeavesOutKindsStillListing: a kind whose first list is not complete contributes nothing to a
+// snapshot, not half a list.
+func TestFillLeavesOutKindsStillListing(t *testing.T) {
+	kube, _ := fakeKube()
+	src := NewKubeSource(kube)
+	inf := informers.NewSharedInformerFactory(kube.Typed, 0).Core().V1().Nodes().Informer() // never started
+	if err := inf.GetStore().Add(readyNode("worker-1", true)); err != nil {
+		t.Fatal(err)
+	}
+	src.add("nodes", inf, builtins()[0].put, func() {}, StripForCache, nil)
+	s := Snapshot{Sources: map[platform.Source]SourceState{}}
+	src.Fill(&s)
+	if len(s.Nodes) != 0 || s.Unavailable["nodes"] != nil {
+		t.Fatalf("a kind still listing gave %d nodes (unavailable: %v)", len(s.Nodes), s.Unavailable["nodes"])
 	}
 }
