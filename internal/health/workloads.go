@@ -123,11 +123,14 @@ func newPodContext(o Objects) podContext {
 // Running but not Ready past ReadyGrace → Degraded; Ready but restarted often lately → Degraded;
 // otherwise OK.
 func WorkloadPod(p *Pod, o Objects) (Finding, string) {
-	return judgePod(p, newPodContext(o))
+	f, why := judgePod(p, newPodContext(o))
+	f.Object = p.Object()
+	return f, why
 }
 
+// judgePod is WorkloadPod without the finding's object, which only a failing pod's finding needs.
 func judgePod(p *Pod, c podContext) (Finding, string) {
-	f := Finding{Object: p.Object()}
+	var f Finding
 	node := orNone(p.Node)
 	ns, known := nodeState{ready: true}, false
 	if c.nodes != nil && p.Node != "" {
@@ -614,6 +617,7 @@ func Workloads(o Objects) LayerReport {
 		if f.Status == OK {
 			continue
 		}
+		f.Object = p.Object()
 		failing = append(failing, failingPod{f, why})
 		if p.OwnerKind != "" {
 			k := ownerKey{p.Namespace, p.OwnerKind, p.OwnerName}

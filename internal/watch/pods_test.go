@@ -130,14 +130,8 @@ func TestKubeSourcePods(t *testing.T) {
 // their entries.
 func TestPodsCacheHoldsSummaries(t *testing.T) {
 	kube, cs := fakeKube(controlPlanePod("kube-apiserver-cp-1"), clubPod("club", "web-1", running()))
-	src := NewKubeSource(kube)
-	src.ProbeEvery = time.Hour
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hub := NewHub(HubOptions{MinInterval: time.Millisecond, Clock: func() time.Time { return evNow }}, src)
-	go hub.Run(ctx)
-	ch, unsub := hub.Subscribe()
-	defer unsub()
+	ctx := context.Background()
+	src, ch := hubOver(t, kube)
 	waitFor(t, ch, "the new pod", func(s Snapshot) bool { return len(s.Pods) == 2 && s.Source(platform.SourceKubernetes).Synced })
 	if _, err := cs.CoreV1().Pods("club").Create(ctx, clubPod("club", "web-2", running()), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -153,6 +147,20 @@ func TestPodsCacheHoldsSummaries(t *testing.T) {
 	}
 }
 
+// hubOver runs a hub over a Kubernetes source on kube until the test ends, and subscribes to it.
+func hubOver(t *testing.T, kube *platform.Kube) (*KubeSource, <-chan Snapshot) {
+	src := NewKubeSource(kube)
+	src.ProbeEvery = time.Hour // a fake clientset's discovery cannot answer the probe
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	hub := NewHub(HubOptions{MinInterval: time.Millisecond, Clock: func() time.Time { return evNow }}, src)
+	go hub.Run(ctx)
+	ch, unsub := hub.Subscribe()
+	t.Cleanup(unsub)
+	return src, ch
+}
+
+// waitFor reads snapshots until one is ok, for at most 10 s.
 func waitFor(t *testing.T, ch <-chan Snapshot, what string, ok func(Snapshot) bool) Snapshot {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
@@ -210,14 +218,8 @@ func TestHeartbeatOnly(t *testing.T) {
 // the next real change does.
 func TestKubeSourceIgnoresHeartbeats(t *testing.T) {
 	kube, cs := fakeKube(readyNode("worker-1", true))
-	src := NewKubeSource(kube)
-	src.ProbeEvery = time.Hour
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hub := NewHub(HubOptions{MinInterval: time.Millisecond, Clock: func() time.Time { return evNow }}, src)
-	go hub.Run(ctx)
-	ch, unsub := hub.Subscribe()
-	defer unsub()
+	ctx := context.Background()
+	src, ch := hubOver(t, kube)
 	waitFor(t, ch, "the synced node", func(s Snapshot) bool { return len(s.Nodes) == 1 && s.Source(platform.SourceKubernetes).Synced })
 	gen := func() uint64 {
 		src.mu.Lock()
