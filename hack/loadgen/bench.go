@@ -10,12 +10,14 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
@@ -57,10 +59,17 @@ type BenchResult struct {
 	FrameWork                                     time.Duration // Update + Render of that snapshot
 	SnapshotsBefore                               int
 	Frame                                         string
+	// PodsJudged is how many pods the first frame's snapshot judged (its workloads layer's Pods/all), and
+	// Census that finding's reason.
+	PodsJudged int
+	Census     string
 
 	RSSKiB, PeakRSSKiB     int64
 	RSSAnonKiB, RSSFileKiB int64
-	HeapInuse              uint64
+	// FilePmdKiB is the part of RSSFileKiB the kernel maps in 2 MiB pages (large folios of the page cache):
+	// the whole 2 MiB counts as soon as a byte of it is touched.
+	FilePmdKiB int64
+	HeapInuse  uint64
 
 	Idle             time.Duration
 	Window, Baseline RequestCounts
@@ -106,6 +115,13 @@ func (r *notifyRecorder) Fill(s *watch.Snapshot) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// Synced passes the source's own report on, so that the hub publishes its first synced snapshot at once
+// as it does for the source unwrapped.
+func (r *notifyRecorder) Synced() bool {
+	s, ok := r.Source.(interface{ Synced() bool })
+	return ok && s.Synced()
 }
 
 // syncedAt is the last notification before the first synced Fill: the source's sync.
@@ -227,6 +243,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 				res.SnapshotReceived = recv.Sub(t0)
 				res.FrameWork = synced.Sub(recv)
 				res.Frame = frame
+				res.PodsJudged, res.Census = judged(s)
 				if st.Err != nil {
 					res.Warning = "Kubernetes source error at sync: " + st.Err.Error()
 				}
@@ -264,6 +281,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	res.PeakRSSKiB, _ = procStatusKiB("VmHWM")
 	res.RSSAnonKiB, _ = procStatusKiB("RssAnon")
 	res.RSSFileKiB, _ = procStatusKiB("RssFile")
+	res.FilePmdKiB, _ = procFileKiB("/proc/self/smaps_rollup", "FilePmdMapped")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.HeapInuse = ms.HeapInuse
@@ -319,6 +337,19 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	res.LoadAfter = loadAvg()
 	return res, nil
+}
+
+// judged is how many pods a snapshot's workloads layer judged, from its Pods/all finding ("10000 pods:
+// …"), and that finding's reason.
+func judged(s watch.Snapshot) (int, string) {
+	l, _ := s.Report.Layer(health.LayerWorkloads)
+	for _, f := range l.Findings {
+		if f.Object == health.PodsObject {
+			n, _ := strconv.Atoi(strings.Fields(f.Reason)[0])
+			return n, f.Reason
+		}
+	}
+	return 0, ""
 }
 
 // bigSnapshot is base with rows nodes: its nodes cloned under new names, every layer evaluated again.
@@ -403,12 +434,21 @@ func writeHeapProfile(dir, name string) {
 	_ = pprof.WriteHeapProfile(f)
 }
 
-// Targets of the issue.
+// Targets of the issues: the first frame against the floor, RSS (100 MB with 10 000 pods watched, 150 MB
+// with 30 000), idle CPU, the render of a big table.
 const (
 	targetRatio    = 1.5
-	targetRSSMB    = 150.0
 	targetRenderMS = 5.0
+	targetIdleCPU  = 1.0 // % of one core
 )
+
+// targetRSSMB is the RSS target for a cluster of pods pods.
+func targetRSSMB(pods int) float64 {
+	if pods <= 10000 {
+		return 100
+	}
+	return 150
+}
 
 // PrintBench writes the result as a table and the details under it.
 func PrintBench(w io.Writer, r *BenchResult) {
@@ -421,7 +461,9 @@ func PrintBench(w io.Writer, r *BenchResult) {
 		return "MISSED " + miss
 	}
 	ratio := float64(r.FirstFrame) / float64(r.Floor)
-	rssMiB := float64(r.RSSKiB) / 1024
+	rssMiB, anonMiB := float64(r.RSSKiB)/1024, float64(r.RSSAnonKiB)/1024
+	targetRSS := targetRSSMB(r.Pods)
+	idleCPU := 100 * r.CPU.Seconds() / r.Idle.Seconds()
 	hubTotal := 0
 	for _, v := range r.HubRequests {
 		hubTotal += v
@@ -438,19 +480,23 @@ func PrintBench(w io.Writer, r *BenchResult) {
 	rows := [][4]string{
 		{"cluster", fmt.Sprintf("%d nodes, %d pods", r.Nodes, r.Pods), "", ""},
 		{"floor: one LIST of all pods (protobuf, Limit 0)", ms(r.Floor), "reference", ""},
-		{"first frame (hub + console, 80×24, Kubernetes synced)", ms(r.FirstFrame), "", ""},
+		{"first frame (hub + console, 80×24, Kubernetes synced, every pod judged)", ms(r.FirstFrame), "", ""},
 		{"first frame / floor", fmt.Sprintf("%.2f×", ratio), "≤ 1.5×",
 			verdict(ratio <= targetRatio, fmt.Sprintf("by %.2f× (%s over 1.5× floor)", ratio-targetRatio,
 				ms(r.FirstFrame-time.Duration(targetRatio*float64(r.Floor)))))},
-		{"RSS after sync (GC'd, VmRSS)", fmt.Sprintf("%.1f MiB", rssMiB), "≤ 150 MB",
-			verdict(rssMiB*1.048576 <= targetRSSMB, fmt.Sprintf("by %.1f MB", rssMiB*1.048576-targetRSSMB))},
+		{"pods judged in the first frame (workloads layer)", fmt.Sprintf("%d of %d", r.PodsJudged, r.Pods), "all",
+			verdict(r.PodsJudged == r.Pods, fmt.Sprintf("by %d", r.Pods-r.PodsJudged))},
+		{"RSS after sync (GC'd, VmRSS)", fmt.Sprintf("%.1f MiB = %.1f MB", rssMiB, rssMiB*1.048576), fmt.Sprintf("≤ %.0f MB", targetRSS),
+			verdict(rssMiB*1.048576 <= targetRSS, fmt.Sprintf("by %.1f MB", rssMiB*1.048576-targetRSS))},
+		{"  of which anonymous (the process's own memory)", fmt.Sprintf("%.1f MiB = %.1f MB", anonMiB, anonMiB*1.048576), "", ""},
 		{"API requests, steady state (hub, counted client-side)", fmt.Sprintf("%.0f/min", float64(hubTotal)*perMin), "", ""},
 		{"API requests, steady state (apiserver, all clients)", serverAll, "", ""},
 		{"GET+LIST+WATCH (apiserver, window − baseline)", serverHub, "", ""},
 		{"LIST after sync (hub, counted client-side)", fmt.Sprintf("%d", r.ListsAfterSync), "0",
 			verdict(r.ListsAfterSync == 0, fmt.Sprintf("by %d", r.ListsAfterSync))},
 		{"LIST in the idle window (apiserver, window − baseline)", listLine, "0", ""},
-		{"CPU while idle (% of one core)", fmt.Sprintf("%.2f %%", 100*r.CPU.Seconds()/r.Idle.Seconds()), "", ""},
+		{"CPU while idle (% of one core)", fmt.Sprintf("%.2f %%", idleCPU), "≤ 1 %",
+			verdict(idleCPU <= targetIdleCPU, fmt.Sprintf("by %.2f %%", idleCPU-targetIdleCPU))},
 		{fmt.Sprintf("render, node table of %d rows (p50 / p95 / max)", r.RenderRows),
 			ms(r.RenderP50) + " / " + ms(r.RenderP95) + " / " + ms(r.RenderMax), "≤ 5 ms",
 			verdict(float64(r.RenderP95)/float64(time.Millisecond) <= targetRenderMS, fmt.Sprintf("by %s (p95)", ms(r.RenderP95-5*time.Millisecond)))},
@@ -474,8 +520,9 @@ func PrintBench(w io.Writer, r *BenchResult) {
 	fmt.Fprintf(w, "floor runs: %s\n", joinDurations(r.FloorRuns))
 	fmt.Fprintf(w, "first frame timeline: source synced %s, synced snapshot built %s, received %s, drawn %s (Update+Render %s); %d earlier snapshots drawn\n",
 		ms(r.SourceSynced), ms(r.SnapshotBuilt), ms(r.SnapshotReceived), ms(r.FirstFrame), ms(r.FrameWork), r.SnapshotsBefore-1)
-	fmt.Fprintf(w, "memory: VmRSS %.1f MiB = anonymous %.1f + file-backed (binary text) %.1f; Go heap in use %.1f MiB; VmHWM %.1f MiB (peak, includes the floor LISTs)\n",
-		rssMiB, float64(r.RSSAnonKiB)/1024, float64(r.RSSFileKiB)/1024, float64(r.HeapInuse)/(1<<20), float64(r.PeakRSSKiB)/1024)
+	fmt.Fprintf(w, "workloads census in the first frame: %s\n", r.Census)
+	fmt.Fprintf(w, "memory: VmRSS %.1f MiB = anonymous %.1f + file-backed (binary text) %.1f, of which %.1f mapped in 2 MiB pages; Go heap in use %.1f MiB; VmHWM %.1f MiB (peak, includes the floor LISTs)\n",
+		rssMiB, float64(r.RSSAnonKiB)/1024, float64(r.RSSFileKiB)/1024, float64(r.FilePmdKiB)/1024, float64(r.HeapInuse)/(1<<20), float64(r.PeakRSSKiB)/1024)
 	fmt.Fprintf(w, "idle window %s, hub requests (client-side): %s\n", r.Idle, FormatCounts(r.HubRequests))
 	fmt.Fprintf(w, "  by resource: %s\n", FormatCounts(r.HubDetail))
 	fmt.Fprintf(w, "  apiserver, window: %s\n", FormatCounts(win))

@@ -90,6 +90,9 @@ func TestLoadgenOnLab(t *testing.T) {
 	if !strings.Contains(r.HeaderLine, "lab") {
 		t.Errorf("first frame header %q does not name the platform", r.HeaderLine)
 	}
+	if r.PodsJudged != r.Pods {
+		t.Errorf("the first frame judged %d pods of the %d listed (%s)", r.PodsJudged, r.Pods, r.Census)
+	}
 
 	out.Reset()
 	if _, err := Clean(ctx, c, 8, 3*time.Minute, &out); err != nil {

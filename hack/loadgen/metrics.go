@@ -336,7 +336,12 @@ func FormatCounts[V int | float64](m map[string]V) string {
 
 // procStatusKiB reads a "Name:   N kB" field of /proc/self/status.
 func procStatusKiB(field string) (int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
+	return procFileKiB("/proc/self/status", field)
+}
+
+// procFileKiB reads a "Name:   N kB" field of a /proc file (status, smaps_rollup).
+func procFileKiB(path, field string) (int64, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}

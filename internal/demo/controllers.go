@@ -14,7 +14,8 @@ import (
 // vclusters' syncers) and a Blank demo's install simulator run as goroutines on the Platform's
 // background context; Close stops them all and waits for them.
 
-// startControllers starts the ArgoCD, Mayastor and vault-config-operator controllers; called once the fakes exist.
+// startControllers starts the ArgoCD, Mayastor and vault-config-operator controllers and the kubelets
+// and controllers of the workloads (workloads.go); called once the fakes exist.
 func (p *Platform) startControllers() {
 	p.bgMu.Lock()
 	if p.bgCtx == nil && !p.bgClosed {
@@ -24,6 +25,7 @@ func (p *Platform) startControllers() {
 	p.goBackground(func(ctx context.Context) { every(ctx, argoPoll, newArgoController(p).pass) })
 	p.goBackground(func(ctx context.Context) { every(ctx, mayastorPoll, newMayastorController(p).pass) })
 	p.goBackground(func(ctx context.Context) { every(ctx, vaultConfigPoll, vaultConfigController{p}.pass) })
+	p.goBackground(func(ctx context.Context) { every(ctx, workloadsPoll, workloadsController{p}.pass) })
 }
 
 // goBackground runs f on the background context unless the platform is closed (or its controllers were

@@ -601,7 +601,16 @@ func waitHub(t *testing.T, what string, h *watch.Hub, cond func(watch.Snapshot) 
 		}
 
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %d nodes, %d machines, sources %+v", what, len(s.Nodes), len(s.Machines), s.Sources)
+			var problems []string
+			for _, l := range s.Report.Layers {
+				for _, f := range l.Findings {
+					if f.Status != health.OK {
+						problems = append(problems, fmt.Sprintf("%s: %s %s: %s", l.Name, f.Object, f.Status, f.Reason))
+					}
+				}
+			}
+			t.Fatalf("timed out waiting for %s: %d nodes, %d machines, sources %+v; problems:\n%s", what, len(s.Nodes),
+				len(s.Machines), s.Sources, strings.Join(problems, "\n"))
 		}
 
 		time.Sleep(20 * time.Millisecond)

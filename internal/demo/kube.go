@@ -283,6 +283,12 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 	for i, m := range machines {
 		typed = append(typed, demoNode(m, i, v, born, apart))
 	}
+	for _, d := range demoDaemonSets(machines) {
+		typed = append(typed, d)
+	}
+	typed = append(typed, demoCoreDNS())
+	typed = append(typed, demoPods(typed, machines, born.Add(time.Duration(len(machines))*apart+time.Minute), now, o.Installed)...)
+	settleControllers(typed)
 	typed = append(typed, serviceAccounts()...)
 	for _, a := range eraOneApplications() {
 		dyn = append(dyn, a)

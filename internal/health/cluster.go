@@ -111,7 +111,7 @@ func Cluster(o Objects) LayerReport {
 	}
 	if err := o.Missing(ResourcePods); err != nil {
 		fs = append(fs, MissingFinding("API/"+ResourcePods, err,
-			"grant list and watch on pods in kube-system to the console's user (control-plane pods)"))
+			"grant list and watch on pods in every namespace to the console's user (the control plane's among them)"))
 	}
 	for _, p := range o.ControlPlanePods {
 		if p != nil {

@@ -101,6 +101,7 @@ const (
 	LayerVClusters    Layer = "vclusters"
 	LayerCertificates Layer = "certificates"
 	LayerIngress      Layer = "ingress"
+	LayerWorkloads    Layer = "workloads"
 )
 
 // Finding is the verdict on one object.

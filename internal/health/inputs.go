@@ -28,8 +28,8 @@ type Objects struct {
 	Machines        []*omni.MachineStatus
 	ClusterStatuses []*omni.ClusterStatus
 	ClusterMachines []*omni.ClusterMachineStatus
-	// ControlPlanePods are the kube-system pods of the control plane (label tier=control-plane, or
-	// k8s-app kube-apiserver/kube-controller-manager/kube-scheduler).
+	// ControlPlanePods are the kube-system pods of the control plane (label tier=control-plane), whole:
+	// the pods watch keeps these few as they are beside every pod's summary.
 	ControlPlanePods []*corev1.Pod
 
 	// storage
@@ -40,7 +40,7 @@ type Objects struct {
 	// mesh
 	Meshes            []*unstructured.Unstructured // kuma.io/v1alpha1 Mesh (cluster-scoped)
 	DataplaneInsights []*unstructured.Unstructured // kuma.io/v1alpha1 DataplaneInsight (data in top-level status)
-	// Deployments are the Deployments of the platform's namespaces (kuma-system, argocd, …).
+	// Deployments are every namespace's Deployments (the mesh layer reads kuma-system's).
 	Deployments []*appsv1.Deployment
 
 	// gitops
@@ -55,6 +55,14 @@ type Objects struct {
 	// Secrets are metadata only: vc-<name> kubeconfig Secrets and ArgoCD cluster Secrets
 	// (label argocd.argoproj.io/secret-type=cluster).
 	Secrets []*metav1.PartialObjectMetadata
+
+	// workloads
+	// Pods are every pod, summarised (Pod): the pods watch keeps no *corev1.Pod but the control plane's.
+	Pods       []*Pod
+	DaemonSets []*appsv1.DaemonSet
+	// MountProblems are, by pod ("namespace/name"), the newest Warning about its volumes, taken from the
+	// Warning events: it explains a pod the rules judge waiting, never makes a finding by itself.
+	MountProblems map[string]MountProblem
 
 	// certificates
 	Certificates []*unstructured.Unstructured // cert-manager.io/v1 Certificate

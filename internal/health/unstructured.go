@@ -18,6 +18,10 @@ const (
 	RunbookVClusterRegist = "vcluster-registration"
 	RunbookCertExpiring   = "cert-renewal"
 
+	// RunbookColdStart: after a power loss, pods stuck on their volumes (FailedMount, Multi-Attach)
+	// and crash loops that wait on storage.
+	RunbookColdStart = "cold-start"
+	// RunbookStuckTerminating: an object Terminating far past its grace period.
 	RunbookStuckTerminating = "stuck-terminating"
 )
 

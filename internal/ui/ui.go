@@ -98,7 +98,7 @@ func sized(p common.Page, s watch.Snapshot, w, h int) common.Page {
 func JumpTargets() []string {
 	return []string{"overview", "nodes", "events", string(health.LayerCluster), string(health.LayerStorage), string(health.LayerMesh),
 		string(health.LayerGitOps), string(health.LayerVClusters), string(health.LayerCertificates),
-		string(health.LayerIngress), string(health.LayerSecrets)}
+		string(health.LayerIngress), string(health.LayerSecrets), string(health.LayerWorkloads)}
 }
 
 // ColorFromEnv tells whether colour is wanted: not under NO_COLOR (any value) nor TERM=dumb.

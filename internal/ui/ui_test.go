@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/app"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
@@ -198,20 +200,31 @@ func TestAdaptsToLightBackground(t *testing.T) {
 // detail at 80×24, reached by keys.
 func TestPageGoldens(t *testing.T) {
 	snap := demoSnapshot(t)
+	// Without the workloads layer no finding names the pods: an event about one opens the event itself.
+	unjudged := snap
+	unjudged.Report = health.NewReport(slices.DeleteFunc(slices.Clone(snap.Report.Layers),
+		func(l health.LayerReport) bool { return l.Name == health.LayerWorkloads })...)
 	for _, tc := range []struct {
 		name string
 		keys []string
 		want string
+		snap *watch.Snapshot
 	}{
-		{"nodes", []string{":", "n", "o", "enter"}, "6 nodes"},
-		{"layer_storage", []string{":", "s", "t", "o", "enter"}, "StorageClass/mayastor"},
-		{"finding_diskpool", []string{":", "s", "t", "o", "enter", "enter"}, "YAML"},
-		{"layer_secrets", []string{"enter"}, "Vault/vault-0"},
-		{"events", []string{"e"}, "Warning events about"},
-		{"event_detail", []string{":", "e", "v", "enter", "j", "j", "j", "j", "enter"}, "Vault is sealed"},
+		{"nodes", []string{":", "n", "o", "enter"}, "6 nodes", nil},
+		{"layer_storage", []string{":", "s", "t", "o", "enter"}, "StorageClass/mayastor", nil},
+		{"finding_diskpool", []string{":", "s", "t", "o", "enter", "enter"}, "YAML", nil},
+		{"layer_workloads", []string{":", "w", "o", "enter"}, "StatefulSet/vault/vault", nil},
+		{"finding_pod", []string{":", "w", "o", "enter", "j", "j", "enter"}, "the summary the console keeps", nil},
+		{"layer_secrets", []string{"enter"}, "Vault/vault-0", nil},
+		{"events", []string{"e"}, "Warning events about", nil},
+		{"event_detail", []string{":", "e", "v", "enter", "j", "j", "j", "j", "enter"}, "Vault is sealed", &unjudged},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(snap), Color: false})
+			s := snap
+			if tc.snap != nil {
+				s = *tc.snap
+			}
+			m := ui.NewConsole(ui.ConsoleOptions{Snapshots: oneShot(s), Color: false})
 			drv := uitest.New(t, m, 80, 24)
 			drv.Shows("worst first") // the snapshot has arrived
 			for _, k := range tc.keys {

@@ -5,7 +5,8 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/platform"
 )
 
-// kubeLayers are the layers read from the Kubernetes API, in the overview's order.
+// kubeLayers are the layers read from the Kubernetes API, in the overview's order; the workloads layer
+// comes last, after secrets (workloadsLayer).
 func kubeLayers() []struct {
 	name health.Layer
 	rule func(health.Objects) health.LayerReport
@@ -45,17 +46,26 @@ func evaluate(s Snapshot) health.Report {
 	}
 	if kube.Configured {
 		for _, l := range kubeLayers() {
-			if failedBeforeSync(kube) {
-				layers = append(layers, unavailable(l.name, "API/kubernetes", kube.Err))
-				continue
-			}
-			layers = append(layers, withSourceError(l.rule(s.Objects), "API/kubernetes", kube))
+			layers = append(layers, kubeLayer(s, kube, l.name, l.rule))
 		}
 	}
 	if v.Configured || kube.Configured {
 		layers = append(layers, secretsLayer(s, kube, v))
 	}
+	// The pods last: among problems of equal severity the overview lists the platform's (a sealed Vault,
+	// a lost node) before the pods they stop.
+	if kube.Configured {
+		layers = append(layers, kubeLayer(s, kube, health.LayerWorkloads, health.Workloads))
+	}
 	return health.NewReport(layers...)
+}
+
+// kubeLayer is a layer read from the Kubernetes API: its rule's report, or why the API was never read.
+func kubeLayer(s Snapshot, kube SourceState, name health.Layer, rule func(health.Objects) health.LayerReport) health.LayerReport {
+	if failedBeforeSync(kube) {
+		return unavailable(name, "API/kubernetes", kube.Err)
+	}
+	return withSourceError(rule(s.Objects), "API/kubernetes", kube)
 }
 
 func failedBeforeSync(st SourceState) bool { return st.Configured && st.Err != nil && !st.Synced }

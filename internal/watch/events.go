@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/health"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -158,6 +159,9 @@ type eventStore struct {
 	items  map[string]Event
 	synced bool
 	sorted []Event // newest first; nil when items changed since
+	// mounts are the pods' mount problems taken from sorted (mountProblems); valid while mountsOf is sorted.
+	mounts   map[string]health.MountProblem
+	mountsOf []Event
 }
 
 var (
@@ -292,6 +296,21 @@ func (s *eventStore) Newest() []Event {
 		SortEvents(s.sorted)
 	}
 	return s.sorted
+}
+
+// MountProblems are the newest Warning about each pod's volumes among the kept events (shared between
+// snapshots: never modify).
+func (s *eventStore) MountProblems() map[string]health.MountProblem {
+	es := s.Newest()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(es) == 0 {
+		return nil
+	}
+	if len(s.mountsOf) != len(es) || &s.mountsOf[0] != &es[0] {
+		s.mounts, s.mountsOf = mountProblems(es), es
+	}
+	return s.mounts
 }
 
 // runEvents keeps the Warning events cluster-wide until ctx ends: one reflector over core/v1 Events with

@@ -16,6 +16,11 @@ type Source interface {
 	Fill(s *Snapshot)
 }
 
+// syncReporter is a source that can say, without a Fill, whether it has had its first full read.
+type syncReporter interface {
+	Synced() bool
+}
+
 // HubOptions tune a hub.
 type HubOptions struct {
 	Platform string
@@ -79,19 +84,35 @@ func (h *Hub) Run(ctx context.Context) {
 			return
 		case <-heartbeat.C:
 		case <-h.dirty:
-			// Coalesce: whatever else changes before the interval is over rides along.
-			if wait := h.opts.MinInterval - h.opts.Clock().Sub(last); wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
+			if !h.coalesce(ctx, h.opts.MinInterval-h.opts.Clock().Sub(last)) {
+				return
 			}
 		}
 		h.publish()
 		last = h.opts.Clock()
+	}
+}
+
+// coalesce waits out the rest of the interval between two publishes, so that whatever else changes
+// meanwhile rides along — unless a source completes its first read: the first complete picture is what
+// people wait for, it goes at once. It returns false when ctx ends.
+func (h *Hub) coalesce(ctx context.Context, wait time.Duration) bool {
+	if wait <= 0 || h.newlySynced() {
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		case <-h.dirty: // rides along with the publish to come
+			if h.newlySynced() {
+				return true
+			}
+		}
 	}
 }
 
@@ -135,6 +156,20 @@ func (h *Hub) Latest() Snapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.latest
+}
+
+// newlySynced tells whether a source says it has had its first full read while the latest snapshot
+// says it had not.
+func (h *Hub) newlySynced() bool {
+	h.mu.Lock()
+	latest := h.latest
+	h.mu.Unlock()
+	for _, src := range h.sources {
+		if r, ok := src.(syncReporter); ok && r.Synced() && !latest.Sources[src.Name()].Synced {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *Hub) build() Snapshot {

@@ -59,6 +59,43 @@ func readyNode(name string, ready bool) *corev1.Node {
 		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: s}}}}
 }
 
+// syncingSource is a fakeSource that reports its sync without a Fill, as KubeSource does.
+type syncingSource struct{ *fakeSource }
+
+func (s syncingSource) Synced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Synced
+}
+
+// TestHubPublishesTheFirstSyncAtOnce: the change that completes a source's first read is published
+// without waiting for the coalescing interval (an hour here).
+func TestHubPublishesTheFirstSyncAtOnce(t *testing.T) {
+	src := syncingSource{newFakeSource()}
+	src.state.Synced = false
+	hub := NewHub(HubOptions{MinInterval: time.Hour, Heartbeat: time.Hour}, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, unsub := hub.Subscribe()
+	defer unsub()
+	go hub.Run(ctx)
+	<-src.ready
+	for s := range ch { // the primed snapshot, then Run's first publish
+		if s.Seq == 1 {
+			break
+		}
+	}
+	src.set([]*corev1.Node{readyNode("worker-1", true)}, SourceState{Configured: true, Synced: true})
+	select {
+	case s := <-ch:
+		if !s.Source(platform.SourceKubernetes).Synced || len(s.Nodes) != 1 {
+			t.Fatalf("published %+v", s.Sources)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first synced snapshot waited for the coalescing interval")
+	}
+}
+
 func TestHubCoalescesAndFansOut(t *testing.T) {
 	src := newFakeSource()
 	hub := NewHub(HubOptions{Platform: "lab", MinInterval: 200 * time.Millisecond, Heartbeat: time.Hour}, src)
@@ -141,7 +178,7 @@ func TestEvaluateSources(t *testing.T) {
 	unreachable := &platform.ConnError{Source: platform.SourceKubernetes, Problem: platform.Unreachable, What: "API server unreachable"}
 	forbidden := &platform.ConnError{Source: platform.SourceKubernetes, Problem: platform.Refused, What: "forbidden"}
 	kubeLayers := []health.Layer{health.LayerCluster, health.LayerStorage, health.LayerMesh, health.LayerGitOps,
-		health.LayerVClusters, health.LayerCertificates, health.LayerIngress, health.LayerSecrets}
+		health.LayerVClusters, health.LayerCertificates, health.LayerIngress, health.LayerSecrets, health.LayerWorkloads}
 	tests := []struct {
 		name       string
 		snap       Snapshot

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -65,6 +66,8 @@ func typed[T any](items []any) []T {
 type builtin struct {
 	gvr schema.GroupVersionResource
 	put func(o *health.Objects, items []any)
+	// same tells an update that changes nothing the rules read (nil: every update counts).
+	same func(old, new any) bool
 }
 
 func builtins() []builtin {
@@ -72,22 +75,52 @@ func builtins() []builtin {
 		{corev1.SchemeGroupVersion.WithResource("nodes"), func(o *health.Objects, items []any) {
 			o.Nodes = typed[*corev1.Node](items)
 			sortByName(o.Nodes)
-		}},
+		}, HeartbeatOnly},
 		{corev1.SchemeGroupVersion.WithResource("persistentvolumeclaims"), func(o *health.Objects, items []any) {
 			o.PVCs = typed[*corev1.PersistentVolumeClaim](items)
 			sortByName(o.PVCs)
-		}},
+		}, nil},
 		{storagev1.SchemeGroupVersion.WithResource("storageclasses"), func(o *health.Objects, items []any) {
 			o.StorageClasses = typed[*storagev1.StorageClass](items)
 			sortByName(o.StorageClasses)
-		}},
+		}, nil},
 		{appsv1.SchemeGroupVersion.WithResource("statefulsets"), func(o *health.Objects, items []any) {
 			o.StatefulSets = typed[*appsv1.StatefulSet](items)
 			sortByName(o.StatefulSets)
-		}},
+		}, nil},
 		{appsv1.SchemeGroupVersion.WithResource("deployments"), func(o *health.Objects, items []any) {
 			o.Deployments = typed[*appsv1.Deployment](items)
 			sortByName(o.Deployments)
-		}},
+		}, nil},
+		{appsv1.SchemeGroupVersion.WithResource("daemonsets"), func(o *health.Objects, items []any) {
+			o.DaemonSets = typed[*appsv1.DaemonSet](items)
+			sortByName(o.DaemonSets)
+		}, nil},
 	}
+}
+
+// HeartbeatOnly tells a Node update that only renews its heartbeat (the conditions' lastHeartbeatTime,
+// the resourceVersion, managed fields): nothing a rule or a page reads changes, so it makes no new
+// snapshot. A kubelet renews its status this way every few minutes, kwok much more often; with hundreds
+// of nodes those updates would otherwise rebuild and judge every snapshot several times a second.
+func HeartbeatOnly(before, after any) bool {
+	o, ok1 := before.(*corev1.Node)
+	n, ok2 := after.(*corev1.Node)
+	if !ok1 || !ok2 || len(o.Status.Conditions) != len(n.Status.Conditions) {
+		return false
+	}
+	oc, nc := *o, *n
+	oc.ResourceVersion, nc.ResourceVersion = "", ""
+	oc.ManagedFields, nc.ManagedFields = nil, nil
+	oc.Status.Conditions, nc.Status.Conditions = withoutHeartbeats(o.Status.Conditions), withoutHeartbeats(n.Status.Conditions)
+	return equality.Semantic.DeepEqual(&oc, &nc)
+}
+
+func withoutHeartbeats(cs []corev1.NodeCondition) []corev1.NodeCondition {
+	out := make([]corev1.NodeCondition, len(cs))
+	for i, c := range cs {
+		c.LastHeartbeatTime = metav1.Time{}
+		out[i] = c
+	}
+	return out
 }

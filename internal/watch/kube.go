@@ -62,7 +62,10 @@ type watchedKind struct {
 	// put copies the informer's items into the snapshot's objects; group kinds (vault-config-operator)
 	// append instead of replacing.
 	put func(o *health.Objects, items []any)
-	err error // forbidden, not found: the kind is unknown until an event proves it readable again
+	// same, when set, tells an update that changes nothing the rules read (a node's heartbeat): it makes
+	// no new snapshot.
+	same func(old, new any) bool
+	err  error // forbidden, not found: the kind is unknown until an event proves it readable again
 	// gen counts the informer's events; sorted holds its items ordered by namespace and name as of
 	// sortedGen, so a snapshot re-sorts only the kinds that changed (most snapshots change one kind).
 	gen, sortedGen uint64
@@ -78,9 +81,7 @@ func (w *watchedKind) items() []any {
 	items := w.inf.GetStore().List()
 	keys := make([]string, len(items))
 	for i, it := range items {
-		if m, err := meta.Accessor(it); err == nil {
-			keys[i] = m.GetNamespace() + "/" + m.GetName()
-		}
+		keys[i] = storeKey(it)
 	}
 	idx := make([]int, len(items))
 	for i := range idx {
@@ -93,6 +94,17 @@ func (w *watchedKind) items() []any {
 	}
 	w.sorted, w.sortedGen = out, w.gen
 	return out
+}
+
+// storeKey is a cached item's namespace/name.
+func storeKey(it any) string {
+	if e, ok := it.(*podEntry); ok {
+		return e.Namespace + "/" + e.Name
+	}
+	if m, err := meta.Accessor(it); err == nil {
+		return m.GetNamespace() + "/" + m.GetName()
+	}
+	return ""
 }
 
 // KubeSource watches every Kubernetes kind the rules read: typed informers for built-in kinds, metadata
@@ -127,8 +139,6 @@ func (s *KubeSource) Name() platform.Source { return platform.SourceKubernetes }
 // Run starts the informers and keeps the source's state true until ctx ends.
 func (s *KubeSource) Run(ctx context.Context, notify func()) {
 	typedF := informers.NewSharedInformerFactory(s.kube.Typed, 0)
-	cpF := informers.NewSharedInformerFactoryWithOptions(s.kube.Typed, 0, informers.WithNamespace("kube-system"),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = "tier=control-plane" }))
 	dynF := dynamicinformer.NewDynamicSharedInformerFactory(s.kube.Dynamic, 0)
 	var metaF metadatainformer.SharedInformerFactory
 	if s.kube.Metadata != nil {
@@ -136,7 +146,6 @@ func (s *KubeSource) Run(ctx context.Context, notify func()) {
 	}
 	defer func() {
 		typedF.Shutdown()
-		cpF.Shutdown()
 		dynF.Shutdown()
 		if metaF != nil {
 			metaF.Shutdown()
@@ -148,22 +157,19 @@ func (s *KubeSource) Run(ctx context.Context, notify func()) {
 		if err != nil {
 			continue
 		}
-		s.add(builtinKey(b.gvr), gi.Informer(), b.put, notify)
+		s.add(builtinKey(b.gvr), gi.Informer(), b.put, notify, StripForCache, b.same)
 	}
-	s.add("pods", cpF.Core().V1().Pods().Informer(), func(o *health.Objects, items []any) {
-		o.ControlPlanePods = typed[*corev1.Pod](items)
-		sortByName(o.ControlPlanePods)
-	}, notify)
+	pods := &podsPut{}
+	s.add(health.ResourcePods, typedF.Core().V1().Pods().Informer(), pods.put, notify, SummarizePod, nil)
 	if metaF != nil {
 		s.add("secrets", metaF.ForResource(corev1.SchemeGroupVersion.WithResource("secrets")).Informer(),
 			func(o *health.Objects, items []any) {
 				o.Secrets = typed[*metav1.PartialObjectMetadata](items)
 				sortByName(o.Secrets)
-			}, notify)
+			}, notify, StripForCache, nil)
 	}
 	s.discover(ctx, dynF, notify)
 	typedF.Start(ctx.Done())
-	cpF.Start(ctx.Done())
 	dynF.Start(ctx.Done())
 	if metaF != nil {
 		metaF.Start(ctx.Done())
@@ -213,10 +219,12 @@ func (s *KubeSource) probe(ctx context.Context, notify func()) {
 	}
 }
 
-// add registers an informer: transform, handlers, error handler.
-func (s *KubeSource) add(key string, inf cache.SharedIndexInformer, put func(*health.Objects, []any), notify func()) {
-	w := &watchedKind{key: key, inf: inf, put: put}
-	_ = inf.SetTransform(StripForCache)
+// add registers an informer: transform, handlers, error handler. An update same says changes nothing
+// is kept by the informer but makes no new snapshot.
+func (s *KubeSource) add(key string, inf cache.SharedIndexInformer, put func(*health.Objects, []any), notify func(),
+	transform cache.TransformFunc, same func(old, new any) bool) {
+	w := &watchedKind{key: key, inf: inf, put: put, same: same}
+	_ = inf.SetTransform(transform)
 	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		switch {
 		case apierrors.IsResourceExpired(err) || apierrors.IsGone(err):
@@ -238,7 +246,13 @@ func (s *KubeSource) add(key string, inf cache.SharedIndexInformer, put func(*he
 		notify()
 	}
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { seen() }, UpdateFunc: func(any, any) { seen() }, DeleteFunc: func(any) { seen() },
+		AddFunc: func(any) { seen() },
+		UpdateFunc: func(old, new any) {
+			if w.same == nil || !w.same(old, new) {
+				seen()
+			}
+		},
+		DeleteFunc: func(any) { seen() },
 	})
 	s.mu.Lock()
 	s.kinds[key] = w
@@ -275,7 +289,7 @@ func (s *KubeSource) discover(ctx context.Context, dynF dynamicinformer.DynamicS
 			us := typed[*unstructured.Unstructured](items)
 			sortByName(us)
 			put(o, us)
-		}, notify)
+		}, notify, StripForCache, nil)
 		added = true
 	}
 	for key, gvr := range served {
@@ -284,7 +298,7 @@ func (s *KubeSource) discover(ctx context.Context, dynF dynamicinformer.DynamicS
 		}
 		s.add(key, dynF.ForResource(gvr).Informer(), func(o *health.Objects, items []any) {
 			o.VaultConfigCRs = append(o.VaultConfigCRs, typed[*unstructured.Unstructured](items)...)
-		}, notify)
+		}, notify, StripForCache, nil)
 		added = true
 	}
 	return added
@@ -322,8 +336,17 @@ func servedResources(d discovery.DiscoveryInterface) (map[string]schema.GroupVer
 	return out, err
 }
 
+// Synced tells whether every readable kind has had its first full list (the hub publishes that at once).
+func (s *KubeSource) Synced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Synced
+}
+
+// waitSynced marks the source synced once every informer is, checking often: the first complete picture
+// waits on it.
 func (s *KubeSource) waitSynced(ctx context.Context, notify func()) {
-	deadline := time.NewTicker(100 * time.Millisecond)
+	deadline := time.NewTicker(10 * time.Millisecond)
 	defer deadline.Stop()
 	for {
 		if s.synced() {
@@ -370,7 +393,9 @@ func (s *KubeSource) ok() {
 }
 
 // Fill copies every kind's cached objects and the newest Warning events, and why the unreadable ones are
-// unknown.
+// unknown. A kind still reading its first list is left out until it has it whole: half a list would be
+// judged as if it were the cluster, and sorting and judging it again and again while 10 000 pods stream
+// in would only delay the first complete picture.
 func (s *KubeSource) Fill(snap *Snapshot) {
 	s.mu.Lock()
 	st := s.state
@@ -384,7 +409,7 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 		kinds = append(kinds, w)
 		if w.err != nil {
 			errs[w.key] = w.err
-		} else {
+		} else if w.inf.HasSynced() {
 			lists[w] = w.items()
 		}
 	}
@@ -403,13 +428,12 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 		snap.Unavailable[k] = e
 	}
 	for _, w := range kinds {
-		if errs[w.key] != nil {
-			continue
+		if items, ok := lists[w]; ok {
+			w.put(&snap.Objects, items)
 		}
-		w.put(&snap.Objects, lists[w])
 	}
 	sortByName(snap.VaultConfigCRs)
 	if errs[EventsKey] == nil {
-		snap.Events = s.events.Newest()
+		snap.Events, snap.MountProblems = s.events.Newest(), s.events.MountProblems()
 	}
 }

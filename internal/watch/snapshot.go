@@ -51,7 +51,8 @@ type Snapshot struct {
 	// Objects is what the rules read (Objects.Now is At).
 	health.Objects
 	// Events are the newest Kubernetes Warning events (at most MaxEvents), newest first. They are shown,
-	// never judged: no health rule reads them. Shared between snapshots: never modify.
+	// never judged: no health rule reads them (Objects.MountProblems, taken from them, only explains a pod
+	// judged from its status). Shared between snapshots: never modify.
 	Events []Event
 
 	Sources map[platform.Source]SourceState

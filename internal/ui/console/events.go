@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
@@ -160,7 +161,8 @@ func (p *Events) View() string {
 }
 
 // OpenEvent opens what an event is about when the console knows it — a node's detail, a finding's
-// detail — and else the event itself.
+// detail — and else the event itself. The workloads layer's pod findings come last: a finding that names
+// the pod through what it serves (a Vault server) says more.
 func OpenEvent(t theme.Theme, e watch.Event, s watch.Snapshot, w, h int) common.Page {
 	if e.Object.Kind == "Node" {
 		for _, n := range s.Nodes {
@@ -169,11 +171,16 @@ func OpenEvent(t theme.Theme, e watch.Event, s watch.Snapshot, w, h int) common.
 			}
 		}
 	}
-	for _, l := range s.Report.Layers {
-		for _, f := range l.Findings {
-			for _, ref := range EventRefs(f.Object) {
-				if ref == e.Object {
-					return OpenFinding(t, l.Name, f.Object, s, w, h)
+	for _, workloads := range []bool{false, true} {
+		for _, l := range s.Report.Layers {
+			if (l.Name == health.LayerWorkloads) != workloads {
+				continue
+			}
+			for _, f := range l.Findings {
+				for _, ref := range EventRefs(f.Object) {
+					if ref == e.Object {
+						return OpenFinding(t, l.Name, f.Object, s, w, h)
+					}
 				}
 			}
 		}

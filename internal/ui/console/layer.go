@@ -1,6 +1,8 @@
 package console
 
 import (
+	"cmp"
+	"sort"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -141,15 +143,47 @@ func findingLines(t theme.Theme, layer health.Layer, object string, s watch.Snap
 	if refs := EventRefs(f.Object); len(refs) > 0 {
 		lines = append(lines, eventsSection(t, s, refs...)...)
 	}
+	var shown any
+	title := "YAML"
 	if obj := FindObject(s.Objects, f.Object); obj != nil {
-		if b, err := yaml.Marshal(obj); err == nil {
-			lines = append(lines, "", t.Label.Render("YAML"))
+		shown = obj
+	} else if p := FindPod(s.Objects, f.Object); p != nil {
+		shown, title = p, "Pod (the summary the console keeps)"
+	}
+	if shown != nil {
+		if b, err := yaml.Marshal(shown); err == nil {
+			lines = append(lines, "", t.Label.Render(title))
 			for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
 				lines = append(lines, "  "+line)
 			}
 		}
 	}
 	return lines
+}
+
+// FindPod finds the pod a finding names ("Pod/namespace/name") among the snapshot's pod summaries; nil
+// when it is not one or is gone.
+func FindPod(o health.Objects, object string) *health.Pod {
+	rest, ok := strings.CutPrefix(object, "Pod/")
+	if !ok {
+		return nil
+	}
+	ns, name, ok := strings.Cut(rest, "/")
+	if !ok {
+		return nil
+	}
+	i, found := sort.Find(len(o.Pods), func(i int) int {
+		return cmp.Or(strings.Compare(ns, o.Pods[i].Namespace), strings.Compare(name, o.Pods[i].Name))
+	})
+	if found {
+		return o.Pods[i]
+	}
+	for _, p := range o.Pods { // not sorted (a snapshot built by hand)
+		if p.Namespace == ns && p.Name == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // fieldLabel is the width of a finding's field labels (Why, Do).
@@ -196,6 +230,18 @@ func FindObject(o health.Objects, object string) runtime.Object {
 		for _, d := range o.Deployments {
 			if match(d.Namespace, d.Name) {
 				return d
+			}
+		}
+	case "DaemonSet":
+		for _, d := range o.DaemonSets {
+			if match(d.Namespace, d.Name) {
+				return d
+			}
+		}
+	case "Pod":
+		for _, p := range o.ControlPlanePods {
+			if match(p.Namespace, p.Name) {
+				return p
 			}
 		}
 	case "StatefulSet", "VCluster":

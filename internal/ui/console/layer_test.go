@@ -68,3 +68,24 @@ func TestLayerPageRelaysOnResize(t *testing.T) {
 		t.Fatalf("at 200 columns the object should show whole:\n%s", v)
 	}
 }
+
+// TestPodFindingShowsItsSummary: a pod's finding shows what the console keeps of it (the watch holds no
+// whole pod), found in the sorted summaries or, in a snapshot built by hand, among unsorted ones.
+func TestPodFindingShowsItsSummary(t *testing.T) {
+	pods := []*health.Pod{
+		{Namespace: "club", Name: "web-1", Node: "worker-1", Phase: "Running"},
+		{Namespace: "club", Name: "db-0", Node: "worker-2", Phase: "Pending", Claims: []string{"data-db-0"},
+			Containers: []health.Container{{Name: "postgres", Waiting: "ContainerCreating"}}},
+	}
+	s := watch.Snapshot{Objects: health.Objects{Pods: pods}, Report: health.NewReport(health.NewLayer(health.LayerWorkloads,
+		[]health.Finding{{Object: "Pod/club/db-0", Status: health.Down, Reason: "still ContainerCreating after 12m"}}))}
+	lines := ansi.Strip(strings.Join(findingLines(theme.New(false, true), health.LayerWorkloads, "Pod/club/db-0", s, 80), "\n"))
+	for _, want := range []string{"Pod (the summary the console keeps)", "name: db-0", "node: worker-2", "- data-db-0", "waiting: ContainerCreating"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("detail lacks %q:\n%s", want, lines)
+		}
+	}
+	if FindPod(s.Objects, "Pod/club/web-1") != pods[0] || FindPod(s.Objects, "Pod/club/gone") != nil || FindPod(s.Objects, "Node/x") != nil {
+		t.Error("FindPod finds the named pod, and only it")
+	}
+}
