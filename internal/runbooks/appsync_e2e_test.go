@@ -95,20 +95,7 @@ func TestAppSyncOnTheLabsAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := sv.Check(ctx); err != nil || !v.Applies {
-		t.Fatalf("the viewer's precheck: %+v %v", v, err)
-	}
-	if _, err := sv.Objects(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, err = sv.Preview(ctx, shop)
-	var refused *actions.RefusedError
-	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "argocd-sync needs operator; you are viewer") {
-		t.Fatalf("a viewer's sync: %v", err)
-	}
-	if err := sv.Abort("a viewer cannot sync; handing it to an operator"); err != nil {
-		t.Fatal(err)
-	}
+	viewerRefused(ctx, t, sv, shop, "argocd-sync needs operator; you are viewer")
 
 	// The operator's run: the precheck says what drifts.
 	e := engine()

@@ -172,20 +172,7 @@ func TestStuckTerminatingOnTheLabsAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := sv.Check(ctx); err != nil || !v.Applies {
-		t.Fatalf("the viewer's precheck: %+v %v", v, err)
-	}
-	if _, err := sv.Objects(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, err = sv.Preview(ctx, root)
-	var refused *actions.RefusedError
-	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "argocd-pause-sync needs operator; you are viewer") {
-		t.Fatalf("a viewer's pause: %v", err)
-	}
-	if err := sv.Abort("a viewer cannot pause; handing it to an operator"); err != nil {
-		t.Fatal(err)
-	}
+	viewerRefused(ctx, t, sv, root, "argocd-pause-sync needs operator; you are viewer")
 
 	// The operator's precheck: the deletion conditions, what holds the namespace, who still uses it,
 	// which Applications deploy it.
@@ -352,14 +339,7 @@ func TestStuckTerminatingOnTheLabsAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var consumerRecorded, changedRecorded bool
-	for _, e := range all {
-		consumerRecorded = consumerRecorded || (e.Event == audit.ActionRefused && strings.Contains(e.Reason, "live consumer"))
-		changedRecorded = changedRecorded || (e.Event == audit.ActionRefused && strings.Contains(e.Reason, "changed since you looked"))
-	}
-	if !consumerRecorded || !changedRecorded {
-		t.Errorf("the trail lacks the live consumer's refusal (%v) or the stale preview's (%v)", consumerRecorded, changedRecorded)
-	}
+	refusalsRecorded(t, all, "live consumer", "changed since you looked")
 	report, err := os.ReadFile(run.Report)
 	if err != nil {
 		t.Fatal(err)

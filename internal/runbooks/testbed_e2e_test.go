@@ -3,8 +3,12 @@
 package runbooks
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
@@ -64,4 +68,53 @@ func (b *testbed) engine() *runbook.Engine {
 // start starts (or resumes) rb on target as who, acting through the testbed's dispatcher.
 func (b *testbed) start(e *runbook.Engine, rb runbook.Runbook, target runbook.Target, who actions.Actor, w runbook.World) (*runbook.Session, error) {
 	return e.Start(rb, target, who, w, runbook.DispatchAs(b.d, actions.As(who)), false)
+}
+
+// viewerRefused walks a viewer's run up to its first action — prechecks read (each must apply), manual
+// steps ticked — and wants the dispatcher to refuse the preview of that action on object, saying want;
+// the viewer then aborts, handing the object over.
+func viewerRefused(ctx context.Context, t *testing.T, s *runbook.Session, object actions.Target, want string) {
+	t.Helper()
+	for {
+		st, ok := s.Current()
+		if !ok {
+			t.Fatalf("the viewer's run ended before an action: %s", s.Run().Outcome)
+		}
+		switch st.Kind {
+		case runbook.Precheck:
+			if v, err := s.Check(ctx); err != nil || !v.Applies {
+				t.Fatalf("the viewer's precheck: %+v %v", v, err)
+			}
+			continue
+		case runbook.Manual:
+			if err := s.Tick("looked"); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		break
+	}
+	if _, err := s.Objects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Preview(ctx, object)
+	var refused *actions.RefusedError
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("the viewer's %s: %v, want a refusal saying %q", object, err, want)
+	}
+	if err := s.Abort("a viewer cannot act; handing it to an operator"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// refusalsRecorded wants, among a run's audit records, a refusal whose reason says each of reasons.
+func refusalsRecorded(t *testing.T, entries []audit.Entry, reasons ...string) {
+	t.Helper()
+	for _, r := range reasons {
+		if !slices.ContainsFunc(entries, func(e audit.Entry) bool {
+			return e.Event == audit.ActionRefused && strings.Contains(e.Reason, r)
+		}) {
+			t.Errorf("the trail holds no refusal saying %q", r)
+		}
+	}
 }
