@@ -318,23 +318,39 @@ func (p *CeremonyPage) entryKey(k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (p *CeremonyPage) View() string {
-	if p.w <= 0 || p.h <= 0 {
+	if p.entry == enterNothing {
+		return withEditor(p.theme, p.view.View(), nil, p.w, p.h)
+	}
+	e := editor{label: "share ", hint: "enter sends it to Vault · esc cancels", input: p.input, problem: p.problem,
+		note: "typed characters show as •; the share goes to Vault only, never to a log"}
+	if p.entry == enterReason {
+		e.label, e.hint, e.note = "reason ", "enter aborts the ceremony · esc cancels", ""
+	}
+	return withEditor(p.theme, p.view.View(), &e, p.w, p.h)
+}
+
+// editor is the line editor a page shows under its text while something is typed: a label, what is
+// typed, what enter and esc do, and under it what is wrong with it (else a note).
+type editor struct {
+	label, hint   string
+	input         lineinput.Model
+	problem, note string
+}
+
+// withEditor is a page's text above its open editor (e nil: the text alone), exactly w×h.
+func withEditor(t theme.Theme, body string, e *editor, w, h int) string {
+	if w <= 0 || h <= 0 {
 		return ""
 	}
-	body := p.view.View()
-	if p.entry == enterNothing {
-		return common.Block(body, p.w, p.h)
+	if e == nil {
+		return common.Block(body, w, h)
 	}
-	label, hint := "share ", "  enter sends it to Vault · esc cancels"
-	if p.entry == enterReason {
-		label, hint = "reason ", "  enter aborts the ceremony · esc cancels"
+	line := t.Key.Render(e.label) + common.Inert(e.input.View()) + t.Subtle.Render("  "+e.hint)
+	status := t.Subtle.Render(e.note)
+	if e.problem != "" {
+		status = t.Error.Render(e.problem)
 	}
-	line := p.theme.Key.Render(label) + common.Inert(p.input.View()) + p.theme.Subtle.Render(hint)
-	status := p.theme.Subtle.Render("typed characters show as •; the share goes to Vault only, never to a log")
-	if p.problem != "" {
-		status = p.theme.Error.Render(p.problem)
-	}
-	return common.Block(body+"\n"+common.Fit(line, p.w)+"\n"+common.Fit(status, p.w), p.w, p.h)
+	return common.Block(body+"\n"+common.Fit(line, w)+"\n"+common.Fit(status, w), w, h)
 }
 
 func (p *CeremonyPage) ShortHelp() []key.Binding {

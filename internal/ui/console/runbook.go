@@ -452,20 +452,12 @@ func (p *RunbookPage) lines() []string {
 }
 
 func (p *RunbookPage) View() string {
-	if p.w <= 0 || p.h <= 0 {
-		return ""
-	}
-	body := p.view.View()
 	if p.entering == rbNoInput {
-		return common.Block(body, p.w, p.h)
+		return withEditor(p.theme, p.view.View(), nil, p.w, p.h)
 	}
 	label := map[rbInput]string{rbTypedName: "name ", rbSkipReason: "why left alone ", rbAbortReason: "why aborted "}[p.entering]
-	line := p.theme.Key.Render(label) + common.Inert(p.input.View()) + p.theme.Subtle.Render("  enter sends · esc cancels")
-	status := ""
-	if p.problem != "" {
-		status = p.theme.Error.Render(p.problem)
-	}
-	return common.Block(body+"\n"+common.Fit(line, p.w)+"\n"+common.Fit(status, p.w), p.w, p.h)
+	return withEditor(p.theme, p.view.View(), &editor{label: label, hint: "enter sends · esc cancels", input: p.input,
+		problem: p.problem}, p.w, p.h)
 }
 
 func (p *RunbookPage) ShortHelp() []key.Binding {
