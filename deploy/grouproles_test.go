@@ -38,12 +38,15 @@ var fakeTargets = map[actions.Kind]actions.Target{
 	actions.KindApplication: {Kind: actions.KindApplication, Namespace: "argocd", Name: "web"},
 	actions.KindObject:      {Kind: actions.KindObject, Namespace: "web", Name: "configmap/web"},
 	actions.KindCertificate: {Kind: actions.KindCertificate, Namespace: "web", Name: "web-tls"},
+	actions.KindVCluster:    {Kind: actions.KindVCluster, Namespace: "vcluster-web", Name: "web"},
 }
 
 // moreTargets are further objects of a kind whose action sends other requests for each (one kind of
 // object each), as the fake clients hold them.
 var moreTargets = map[actions.Kind][]actions.Target{
 	actions.KindObject: {{Kind: actions.KindObject, Namespace: "web", Name: "persistentvolumeclaim/data"}},
+	// A vcluster not registered yet: register-vcluster creates its cluster Secret (web's it updates).
+	actions.KindVCluster: {{Kind: actions.KindVCluster, Namespace: "vcluster-web", Name: "docs"}},
 }
 
 // fakeClient is a fresh pair of fake clients holding one object of each kind in fakeTargets, as the
@@ -57,6 +60,12 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 		&corev1.Node{ObjectMeta: meta("", n.Name)},
 		&corev1.Pod{ObjectMeta: meta(p.Namespace, p.Name), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}},
 		&corev1.Namespace{ObjectMeta: meta("", p.Namespace)},
+		// Two vclusters' own Secrets, and web's stale ArgoCD registration: register-vcluster acts on them.
+		&corev1.Secret{ObjectMeta: meta("vcluster-web", "vc-web"), Data: map[string][]byte{"certificate-authority": []byte("CA"),
+			"client-certificate": []byte("CERT"), "client-key": []byte("KEY")}},
+		&corev1.Secret{ObjectMeta: meta("vcluster-web", "vc-docs"), Data: map[string][]byte{"certificate-authority": []byte("CA"),
+			"client-certificate": []byte("CERT"), "client-key": []byte("KEY")}},
+		&corev1.Secret{ObjectMeta: meta(actions.ArgoNamespace, "cluster-web"), Data: map[string][]byte{"server": []byte("https://old")}},
 	)
 	app := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
