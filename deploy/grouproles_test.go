@@ -205,3 +205,36 @@ func TestGroupRolesAreWhatTheActionsWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsAreWrittenNamespaceByNamespace: no ClusterRoleBinding gives people's groups any right on
+// Secrets (they hold credentials): register-vcluster's are given by RoleBindings, in ArgoCD's namespace
+// and the vclusters'.
+func TestSecretsAreWrittenNamespaceByNamespace(t *testing.T) {
+	objs := rendered(t)
+	roles := map[string][]rbacv1.PolicyRule{}
+	for _, cr := range typed[rbacv1.ClusterRole](t, objs, "ClusterRole") {
+		roles[cr.Name] = cr.Rules
+	}
+	for _, b := range typed[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding") {
+		for _, s := range b.Subjects {
+			if s.Kind != rbacv1.GroupKind {
+				continue
+			}
+			for _, g := range granted(t, b.RoleRef.Name, roles[b.RoleRef.Name]) {
+				if g.group == "" && g.resource == "secrets" {
+					t.Errorf("ClusterRoleBinding %s gives group %s %s cluster-wide", b.Name, s.Name, g)
+				}
+			}
+		}
+	}
+	var where []string
+	for _, rb := range typed[rbacv1.RoleBinding](t, objs, "RoleBinding") {
+		if rb.RoleRef.Name == "cedille-console-register-vcluster" {
+			where = append(where, rb.Namespace)
+		}
+	}
+	slices.Sort(where)
+	if want := []string{actions.ArgoNamespace, "vcluster-prod", "vcluster-sandbox", "vcluster-staging"}; !slices.Equal(where, want) {
+		t.Fatalf("register-vcluster's rights are bound in %v, want %v", where, want)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
@@ -78,6 +79,7 @@ func TestVClusterRegistrationOnTheLabsAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	applyOperatorRole(ctx, t, dc)
+	applyDeployed(ctx, t, dc, "rolebindings-register-vcluster.yaml")
 
 	bed := newTestbed(t, rc)
 	world := runbook.World{Kube: kc}
@@ -87,7 +89,14 @@ func TestVClusterRegistrationOnTheLabsAPIServer(t *testing.T) {
 	vic := actions.Actor{Name: "vic", Role: access.Viewer, Session: "s-vic"}
 	olive := actions.Actor{Name: "olive", Role: access.Operator, Session: "s-olive"}
 	otto := actions.Actor{Name: "otto", Role: access.Operator, Session: "s-otto"}
-	waitAllowed(ctx, t, bed.clients, olive, "update", "", "secrets")
+	waitAllowedIn(ctx, t, bed.clients, olive, "update", "", "secrets", actions.ArgoNamespace)
+	waitAllowedIn(ctx, t, bed.clients, olive, "get", "", "secrets", ns)
+	// Secrets are written namespace by namespace: nowhere else.
+	if c, err := bed.clients.For(olive); err != nil {
+		t.Fatal(err)
+	} else if _, err := c.Kube.CoreV1().Secrets(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("an operator lists kube-system's Secrets: %v", err)
+	}
 	var shown []string // everything the runbook showed a person
 
 	// A viewer: the precheck reads, register-vcluster is refused by the dispatcher; the viewer aborts.
