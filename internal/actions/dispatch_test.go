@@ -274,6 +274,8 @@ func TestBuiltin(t *testing.T) {
 		"argocd-pause-sync":      {KindApplication, access.Operator, false},
 		"argocd-restore-sync":    {KindApplication, access.Operator, false},
 		"renew-certificate":      {KindCertificate, access.Operator, false},
+
+		"delete-volumeattachment": {KindVolumeAttachment, access.Operator, true},
 	}
 	if len(d.Actions()) != len(want) {
 		t.Fatalf("%d actions, want %d", len(d.Actions()), len(want))
