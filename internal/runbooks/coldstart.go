@@ -315,8 +315,11 @@ func (v volumes) cannotAttach(p *corev1.Pod) string {
 		case c == nil:
 			why = append(why, "claim "+name+" does not exist")
 			continue
-		case c.Status.Phase != corev1.ClaimBound || c.Spec.VolumeName == "":
+		case c.Status.Phase != corev1.ClaimBound:
 			why = append(why, fmt.Sprintf("claim %s is %s, not Bound", name, orUnknown(string(c.Status.Phase))))
+			continue
+		case c.Spec.VolumeName == "":
+			why = append(why, fmt.Sprintf("claim %s names no volume", name))
 			continue
 		}
 		pv := v.pvs[c.Spec.VolumeName]
@@ -427,9 +430,7 @@ type survey struct {
 	vault        []string // servers not unsealed; nil when read and all unsealed
 	vaultRead    string   // "", or why Vault was not read
 	apps         []string // not Synced and Healthy
-	appsServed   bool
 	certs        []string // not Ready
-	certsServed  bool
 	podsTotal    int
 	appsTotal    int
 	certsTotal   int
@@ -485,16 +486,16 @@ func readSurvey(ctx context.Context, w runbook.World) (survey, error) {
 		s.stale = append(s.stale, va.why)
 	}
 	s.vault, s.vaultServers, s.vaultRead = readVault(ctx, w)
-	apps, served, err := listCustom(ctx, w, platform.ArgoApplication.GVR)
+	apps, _, err := listCustom(ctx, w, platform.ArgoApplication.GVR)
 	if err != nil {
 		return s, err
 	}
-	s.apps, s.appsServed, s.appsTotal = appsNotSynced(apps), served, len(apps)
-	certs, served, err := listCustom(ctx, w, platform.CertManagerCert.GVR)
+	s.apps, s.appsTotal = appsNotSynced(apps), len(apps)
+	certs, _, err := listCustom(ctx, w, platform.CertManagerCert.GVR)
 	if err != nil {
 		return s, err
 	}
-	s.certs, s.certsServed, s.certsTotal = certsNotReady(certs), served, len(certs)
+	s.certs, s.certsTotal = certsNotReady(certs), len(certs)
 	return s, nil
 }
 
@@ -644,10 +645,10 @@ func (s survey) backLine() string {
 	if s.vaultRead == "" {
 		parts = append(parts, fmt.Sprintf("Vault unsealed (%s)", count(s.vaultServers, "server")))
 	}
-	if s.appsServed {
+	if s.appsTotal > 0 {
 		parts = append(parts, count(s.appsTotal, "Application")+" Synced and Healthy")
 	}
-	if s.certsServed {
+	if s.certsTotal > 0 {
 		parts = append(parts, count(s.certsTotal, "certificate")+" Ready")
 	}
 	return strings.Join(parts, ", ")
@@ -987,37 +988,37 @@ func vaultBack(ctx context.Context, w runbook.World, _ runbook.Target) (runbook.
 
 // platformSynced: every Application Synced and Healthy, every certificate Ready.
 func platformSynced(ctx context.Context, w runbook.World, _ runbook.Target) (runbook.Progress, error) {
-	apps, appsServed, err := listCustom(ctx, w, platform.ArgoApplication.GVR)
+	apps, _, err := listCustom(ctx, w, platform.ArgoApplication.GVR)
 	if err != nil {
 		return runbook.Progress{}, err
 	}
-	certs, certsServed, err := listCustom(ctx, w, platform.CertManagerCert.GVR)
+	certs, _, err := listCustom(ctx, w, platform.CertManagerCert.GVR)
 	if err != nil {
 		return runbook.Progress{}, err
 	}
-	return syncedProgress(apps, appsServed, certs, certsServed), nil
+	return syncedProgress(apps, certs), nil
 }
 
-func syncedProgress(apps []unstructured.Unstructured, appsServed bool, certs []unstructured.Unstructured, certsServed bool) runbook.Progress {
+func syncedProgress(apps, certs []unstructured.Unstructured) runbook.Progress {
 	badApps, badCerts := appsNotSynced(apps), certsNotReady(certs)
 	var parts []string
-	if appsServed {
+	if len(apps) > 0 {
 		p := fmt.Sprintf("%d of %s Synced and Healthy", len(apps)-len(badApps), count(len(apps), "Application"))
 		if len(badApps) > 0 {
 			p += "; not: " + firstFew(badApps) + " (runbook " + health.RunbookAppSync + ")"
 		}
 		parts = append(parts, p)
 	} else {
-		parts = append(parts, "no Argo CD Applications served: not checked")
+		parts = append(parts, "no Argo CD Application: not checked")
 	}
-	if certsServed {
+	if len(certs) > 0 {
 		p := fmt.Sprintf("%d of %s Ready", len(certs)-len(badCerts), count(len(certs), "certificate"))
 		if len(badCerts) > 0 {
 			p += "; not: " + firstFew(badCerts) + " (runbook " + health.RunbookCertExpiring + ")"
 		}
 		parts = append(parts, p)
 	} else {
-		parts = append(parts, "no cert-manager Certificates served: not checked")
+		parts = append(parts, "no cert-manager Certificate: not checked")
 	}
 	return runbook.Progress{Done: len(badApps) == 0 && len(badCerts) == 0, Line: strings.Join(parts, "; ")}
 }
