@@ -814,20 +814,23 @@ func (v volumes) mountsVolume(p *corev1.Pod, pv string) bool {
 	})
 }
 
-// staleAttachments are the stale-attachments step's objects.
-func staleAttachments(ctx context.Context, w runbook.World, _ runbook.Target) ([]actions.Target, error) {
-	if err := needKube(w); err != nil {
-		return nil, err
-	}
+// readScene reads what the steps after the storage read: the nodes, every pod judged, the volumes.
+func readScene(ctx context.Context, w runbook.World) ([]corev1.Node, []judgedPod, volumes, error) {
 	nodes, err := listNodes(ctx, w)
 	if err != nil {
-		return nil, err
+		return nil, nil, volumes{}, err
 	}
 	pods, _, err := readPods(ctx, w, nodes)
 	if err != nil {
-		return nil, err
+		return nil, nil, volumes{}, err
 	}
 	vols, err := readVolumes(ctx, w)
+	return nodes, pods, vols, err
+}
+
+// staleAttachments are the stale-attachments step's objects.
+func staleAttachments(ctx context.Context, w runbook.World, _ runbook.Target) ([]actions.Target, error) {
+	nodes, pods, vols, err := readScene(ctx, w)
 	if err != nil {
 		return nil, err
 	}
@@ -858,18 +861,7 @@ func restartable(pods []judgedPod, vols volumes) (ready []judgedPod, cannot []st
 // now. A pod whose volume cannot attach yet is never among them: deleting it would only make another
 // that waits the same (the pods postcheck names it, with why).
 func restartablePods(ctx context.Context, w runbook.World, _ runbook.Target) ([]actions.Target, error) {
-	if err := needKube(w); err != nil {
-		return nil, err
-	}
-	nodes, err := listNodes(ctx, w)
-	if err != nil {
-		return nil, err
-	}
-	pods, _, err := readPods(ctx, w, nodes)
-	if err != nil {
-		return nil, err
-	}
-	vols, err := readVolumes(ctx, w)
+	_, pods, vols, err := readScene(ctx, w)
 	if err != nil {
 		return nil, err
 	}
@@ -887,9 +879,6 @@ func restartablePods(ctx context.Context, w runbook.World, _ runbook.Target) ([]
 // name by its controller); its line also names the pods still stuck on a mount whose volume cannot attach
 // (with why) and those still crash-looping now that the storage is back.
 func podsBack(ctx context.Context, w runbook.World, _ runbook.Target) (runbook.Progress, error) {
-	if err := needKube(w); err != nil {
-		return runbook.Progress{}, err
-	}
 	var deleted []string
 	if w.Earlier != nil {
 		for _, o := range w.Earlier("restart-pods").Objects {
@@ -898,15 +887,7 @@ func podsBack(ctx context.Context, w runbook.World, _ runbook.Target) (runbook.P
 			}
 		}
 	}
-	nodes, err := listNodes(ctx, w)
-	if err != nil {
-		return runbook.Progress{}, err
-	}
-	pods, _, err := readPods(ctx, w, nodes)
-	if err != nil {
-		return runbook.Progress{}, err
-	}
-	vols, err := readVolumes(ctx, w)
+	_, pods, vols, err := readScene(ctx, w)
 	if err != nil {
 		return runbook.Progress{}, err
 	}
