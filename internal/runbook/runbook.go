@@ -156,8 +156,9 @@ type Step struct {
 	Wait    func(ctx context.Context, w World, t Target) (Progress, error)
 	Every   time.Duration
 	Timeout time.Duration
-	// Manual: what only a person can do.
-	Instructions func(t Target) []string
+	// Manual: what only a person can do, said from what earlier steps came to (earlier("survey").Facts:
+	// the machines still off). Pure: it is called to draw a screen.
+	Instructions func(t Target, earlier func(stepID string) StepState) []string
 }
 
 // Runbook is a named recovery procedure.

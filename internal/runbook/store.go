@@ -31,6 +31,17 @@ type Run struct {
 	Report  string      `json:"report,omitempty"` // the incident report's path, once written
 }
 
+// Earlier is what the run's step id came to (the zero StepState for an unknown id), as a manual step's
+// Instructions read it.
+func (r Run) Earlier(id string) StepState {
+	for _, st := range r.Steps {
+		if st.ID == id {
+			return st
+		}
+	}
+	return StepState{}
+}
+
 // StepState is one step's part of a run.
 type StepState struct {
 	ID      string            `json:"id"`

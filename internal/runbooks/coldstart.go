@@ -686,9 +686,13 @@ func operatorOwner(p *corev1.Pod) string {
 
 // ---- the manual step ----
 
-func powerInstructions(runbook.Target) []string {
+func powerInstructions(_ runbook.Target, earlier func(string) runbook.StepState) []string {
+	first := "The next step names the nodes still not back as it waits."
+	if down := earlier("survey").Facts[factNodesDown]; down != "" {
+		first = "Not Ready when the run began: " + strings.Join(strings.Fields(down), ", ") + ". " + first
+	}
 	return []string{
-		"Step 1 named the nodes not Ready; the next step names those still not back as it waits.",
+		first,
 		"Power: is the room powered, the UPS back, each host on? Start the Proxmox hosts first, then their VMs (qm start <vmid>); set each VM to start on boot (qm set <vmid> --onboot 1) — on 2025-08-13 only a third of the VMs came back by themselves.",
 		"BIOS: set \"power on after power loss\" (Restore on AC power loss: Power On) on every host, the VPN's too — the VPN stayed down for an hour for want of it.",
 		"Network: the switches, the router, the VPN; reach the machines another way if the VPN is down (a machine on site).",

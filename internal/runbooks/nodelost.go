@@ -316,7 +316,7 @@ func evictablePods(ctx context.Context, w runbook.World, t runbook.Target) ([]ac
 }
 
 // poweredOff is what a person checks before the out-of-service taint.
-func poweredOff(t runbook.Target) []string {
+func poweredOff(t runbook.Target, _ func(string) runbook.StepState) []string {
 	return []string{
 		fmt.Sprintf("Find the machine behind node %s: in Omni (Machines, hostname %s), in Proxmox (its VM), or on its BMC.", t.Name, t.Name),
 		"See with your own eyes that it is powered off: Proxmox says the VM is stopped (qm status <vmid>), the BMC says power off, or Omni says POWERED_OFF — \"disconnected\" alone is not enough.",

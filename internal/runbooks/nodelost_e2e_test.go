@@ -249,7 +249,7 @@ func TestNodeLostOnTheLabsAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st, ok := s.Current(); !ok || st.ID != "powered-off" ||
-		!strings.Contains(strings.Join(st.Instructions(target), "\n"), "If it is not completely shut down, do not proceed: filesystem corruption can occur") {
+		!strings.Contains(strings.Join(st.Instructions(target, s.Run().Earlier), "\n"), "If it is not completely shut down, do not proceed: filesystem corruption can occur") {
 		t.Fatalf("resumed at %+v", st.ID)
 	}
 	if err := s.Tick("Proxmox: VM lab-lost stopped"); err != nil {

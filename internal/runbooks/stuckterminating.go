@@ -349,7 +349,7 @@ func stuckGone(ctx context.Context, w runbook.World, t runbook.Target) (runbook.
 }
 
 // finalizerInstructions say what the finalizers the platform meets would have done.
-func finalizerInstructions(t runbook.Target) []string {
+func finalizerInstructions(t runbook.Target, _ func(string) runbook.StepState) []string {
 	return []string{
 		"Each finalizer the precheck listed on " + t.String() + " is a controller's promise to clean up before the object goes; once removed, that cleanup never happens.",
 		"kubernetes.io/pvc-protection: the claim is in use — the release step itself checks no pod mounts it and its volume is detached.",

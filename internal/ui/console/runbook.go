@@ -411,7 +411,7 @@ func (p *RunbookPage) lines() []string {
 	if st, ok := p.sess.Current(); ok && p.busy == "" {
 		switch st.Kind {
 		case runbook.Manual:
-			for _, l := range st.Instructions(p.target) {
+			for _, l := range st.Instructions(p.target, r.Earlier) {
 				add(plain, "  "+l)
 			}
 			add(t.Subtle.Render, "enter once it is done.")
