@@ -103,7 +103,8 @@ func testRunbook(w *world) Runbook {
 			if !w.applies {
 				return Verdict{Why: "no pod waits on a volume"}, nil
 			}
-			return Verdict{Applies: true, Why: "2 pods wait on their volumes", Facts: map[string]string{"node": "worker-2"}}, nil
+			return Verdict{Applies: true, Why: "2 pods wait on their volumes", Facts: map[string]string{"node": "worker-2"},
+				Systems: []string{"2 pods stuck on a mount"}}, nil
 		}},
 		{ID: "power", Kind: Manual, Title: "Check the storage node's power", Instructions: func(_ Target, earlier func(string) StepState) []string {
 			return []string{"look at " + earlier("stuck").Facts["node"]}
@@ -227,7 +228,7 @@ func TestRunToTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"# Incident 2026-12-07: Pods stuck on their volumes — Namespace/shop", "- pod/shop/db-0 (step delete, as cedille:alice)",
-		"| 03:12:00 | alice | step power: done by hand: the node is on |", "| 7m | 1m | 6m |"} {
+		"- 2 pods stuck on a mount (found by step stuck)", "| 03:12:00 | alice | step power: done by hand: the node is on |", "| 7m | 1m | 6m |"} {
 		if !strings.Contains(string(report), w) {
 			t.Errorf("the report lacks %q:\n%s", w, report)
 		}

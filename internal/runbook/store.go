@@ -50,6 +50,7 @@ type StepState struct {
 	By      string            `json:"by,omitempty"`
 	Summary string            `json:"summary,omitempty"`
 	Facts   map[string]string `json:"facts,omitempty"`   // a precheck's Verdict.Facts, for the later steps
+	Systems []string          `json:"systems,omitempty"` // a precheck's Verdict.Systems, for the report
 	Objects []ObjectState     `json:"objects,omitempty"` // an action step's objects, read when it started
 	Listed  bool              `json:"listed,omitempty"`  // Objects was read (it may be empty: nothing to do)
 }

@@ -619,7 +619,7 @@ func judgeSurvey(s survey) runbook.Verdict {
 		v.Why = "the platform is back: " + s.backLine()
 		return v
 	}
-	v.Applies, v.Why = true, "not back: "+strings.Join(not, "; ")
+	v.Applies, v.Why, v.Systems = true, "not back: "+strings.Join(not, "; "), not
 	v.Facts = map[string]string{}
 	for k, names := range map[string][]string{factNodesDown: s.nodes.notBack, factStuckOnMount: keys(s.stuck), factCrashLooping: keys(s.crashing)} {
 		if len(names) > 0 {

@@ -323,7 +323,7 @@ func TestColdStartOnTheLabsAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Cold start after a power loss", "## Systems affected", "- the platform",
+	for _, want := range []string{"Cold start after a power loss", "## Systems affected", "- the platform", "nodes not Ready (lab-a) (found by step survey)",
 		"- volumeattachment/csi-db (step stale-attachments, as cedille:olive)", "- pod/shop/db-0 (step restart-pods, as cedille:olive)",
 		"- pod/shop/web-0 (step restart-pods, as cedille:olive)", "| olive | run of cold-start started: resumed at step 7 |",
 		"delete-volumeattachment volumeattachment/csi-db refused: volumeattachment/csi-db was modified",
