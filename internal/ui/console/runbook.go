@@ -134,6 +134,7 @@ func (p *RunbookPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		if msg.err != nil {
 			p.problem = common.Inert(msg.err.Error())
 		} else {
+			p.target = msg.sess.Target() // a runbook about the whole platform is aimed at nothing
 			r := msg.sess.Run()
 			p.said = []string{fmt.Sprintf("Run %s, started by %s at %s UTC.", r.ID, r.Owner, r.Started.UTC().Format("15:04"))}
 		}
