@@ -176,6 +176,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			RenderIters: o.renderIters, ProfileDir: o.profileDir, ShowFrame: o.showFrame, TextPages: textPages, Out: stderr}
 		if l != nil {
 			bo.Servers = func() string { return serverMemory(l) }
+			for _, c := range l.Status() {
+				if c.Component == lab.KubeAPIServer && c.Running {
+					bo.APIServerPID = c.PID
+				}
+			}
 		}
 		r, err := Bench(ctx, bo)
 		if err != nil {
