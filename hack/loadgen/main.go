@@ -24,6 +24,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/hack/lab"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/textpages"
 	"k8s.io/client-go/rest"
 )
 
@@ -51,6 +52,9 @@ type options struct {
 	renderRows, renderIters int
 	profileDir              string
 	sessions                string
+	// hugeText leaves the binary's text as the kernel maps it (2 MiB pages where it can), to compare
+	// with what cedille-tui does at start (textpages.MapSmall).
+	hugeText bool
 }
 
 func usage(w io.Writer) {
@@ -76,6 +80,8 @@ bench flags:
   --render-iters N    renders timed (300)
   --profile DIR       write CPU profiles of each phase and a heap profile there
   --frame             print the first frame
+  --huge-text         leave the binary's code mapped as the kernel chose (2 MiB pages where it can);
+                      by default loadgen maps it in small pages at start, as cedille-tui does
 sessions flags:
   --sessions L        live sessions at each step, ascending (1,10,50): first frame of each new session,
                       heap after GC, and the hub's API requests in an --idle window at the first and last step`)
@@ -108,6 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.renderIters, "render-iters", 300, "")
 	fs.StringVar(&o.profileDir, "profile", "", "")
 	fs.StringVar(&o.sessions, "sessions", "1,10,50", "")
+	fs.BoolVar(&o.hugeText, "huge-text", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -134,6 +141,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := o.sizes.Validate(); err != nil {
 		return err
 	}
+	textPages := "as the kernel maps them (--huge-text)"
+	if !o.hugeText {
+		start := time.Now()
+		r, err := textpages.MapSmall()
+		textPages = fmt.Sprintf("small pages only: %.1f MiB advised at start in %s, %.1f MiB of it had been mapped in 2 MiB pages",
+			float64(r.Advised)/(1<<20), time.Since(start).Round(10*time.Microsecond), float64(r.Huge)/(1<<20))
+		if r.Dropped {
+			textPages += " (so the page cache was asked to drop it: read again from the disk in small folios)"
+		}
+		if err != nil {
+			textPages = "textpages.MapSmall failed, and the bench goes on as cedille-tui does: " + err.Error()
+		}
+	}
 
 	kubeconfig, l, err := target(ctx, o, stderr)
 	if err != nil {
@@ -153,9 +173,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cmd == "bench" {
 		bo := BenchOptions{Kubeconfig: kubeconfig, Idle: o.idle, Baseline: o.baseline, RenderRows: o.renderRows,
-			RenderIters: o.renderIters, ProfileDir: o.profileDir, ShowFrame: o.showFrame, Out: stderr}
+			RenderIters: o.renderIters, ProfileDir: o.profileDir, ShowFrame: o.showFrame, TextPages: textPages, Out: stderr}
 		if l != nil {
 			bo.Servers = func() string { return serverMemory(l) }
+			for _, c := range l.Status() {
+				if c.Component == lab.KubeAPIServer && c.Running {
+					bo.APIServerPID = c.PID
+				}
+			}
 		}
 		r, err := Bench(ctx, bo)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 const sampleMetrics = `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
@@ -134,5 +135,26 @@ func TestCheckFrame(t *testing.T) {
 	}
 	if err := checkFrame(strings.Replace(full, line, "\x1b[1m"+line[:79]+"\x1b[0m", 1), 80, 24); err == nil {
 		t.Error("a short line accepted")
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		name, stat string
+		want       time.Duration
+	}{
+		{name: "utime 150 + stime 25 ticks", want: 1750 * time.Millisecond,
+			stat: "4242 (kube-apiserver) S 1 4242 4242 0 -1 4194560 183 0 0 0 150 25 0 0 20 0 12 0 100 0 0"},
+		{name: "a command name with spaces and parentheses", want: 30 * time.Millisecond,
+			stat: "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 2 1 0 0 20 0 1 0 5 0 0"},
+		{name: "cut short", stat: "7 (x) R 1 7"},
+		{name: "not a stat line", stat: "hello"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseStatCPU(tt.stat); got != tt.want {
+				t.Errorf("parseStatCPU = %s, want %s", got, tt.want)
+			}
+		})
 	}
 }

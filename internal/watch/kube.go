@@ -138,11 +138,12 @@ func (s *KubeSource) Name() platform.Source { return platform.SourceKubernetes }
 
 // Run starts the informers and keeps the source's state true until ctx ends.
 func (s *KubeSource) Run(ctx context.Context, notify func()) {
-	typedF := informers.NewSharedInformerFactory(s.kube.Typed, 0)
-	dynF := dynamicinformer.NewDynamicSharedInformerFactory(s.kube.Dynamic, 0)
+	typedC, dynC, metaC := streamingClients(s.kube)
+	typedF := informers.NewSharedInformerFactory(typedC, 0)
+	dynF := dynamicinformer.NewDynamicSharedInformerFactory(dynC, 0)
 	var metaF metadatainformer.SharedInformerFactory
-	if s.kube.Metadata != nil {
-		metaF = metadatainformer.NewSharedInformerFactory(s.kube.Metadata, 0)
+	if metaC != nil {
+		metaF = metadatainformer.NewSharedInformerFactory(metaC, 0)
 	}
 	defer func() {
 		typedF.Shutdown()
