@@ -20,6 +20,7 @@ import (
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -60,6 +61,7 @@ type kubeFakes struct {
 
 	up      atomic.Bool
 	version atomic.Pointer[string] // the /version answer
+	rv      *versions64            // the resourceVersions of every write (apiserver.go)
 }
 
 // kubeHost is the simulated API server's address (never dialled).
@@ -83,13 +85,17 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 		dyn:   dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds),
 		md:    metadatafake.NewSimpleMetadataClient(sch),
 		gvrOf: gvrOf,
+		rv:    &versions64{},
 	}
+	typedWrites := writes{tracker: f.typed.Tracker(), scratch: typedScratch, rv: f.rv, now: time.Now}
+	typedWrites.serve(f.typed.PrependReactor)
+	writes{tracker: f.dyn.Tracker(), scratch: dynamicScratch, rv: f.rv, now: time.Now}.serve(f.dyn.PrependReactor)
 	// Discovery serves the platform's CRDs, as the real cluster does once they are installed.
 	if fd, ok := f.typed.Discovery().(*fakediscovery.FakeDiscovery); ok {
 		fd.Resources = append(fd.Resources, crdDiscovery()...)
 	}
 	serveTokenRequests(f.typed)
-	mirrorSecretMetadata(f.typed, f.md.Tracker())
+	mirrorSecretMetadata(f.typed, typedWrites.react, f.md.Tracker())
 	copyWatchedObjects(f.typed.PrependWatchReactor, f.typed.Tracker())
 	copyWatchedObjects(f.dyn.PrependWatchReactor, f.dyn.Tracker())
 	copyWatchedObjects(f.md.PrependWatchReactor, f.md.Tracker())
@@ -138,8 +144,7 @@ func serveTokenRequests(c *fake.Clientset) {
 // mirrorSecretMetadata keeps the metadata fake's Secrets (what the console reads) in step with the
 // typed fake's (what the install writes: the vclusters' vc-<name> Secrets, their ArgoCD registrations):
 // each write of a Secret through the typed clientset is also made to its metadata.
-func mirrorSecretMetadata(c *fake.Clientset, md k8stesting.ObjectTracker) {
-	react := k8stesting.ObjectReaction(c.Tracker())
+func mirrorSecretMetadata(c *fake.Clientset, react k8stesting.ReactionFunc, md k8stesting.ObjectTracker) {
 	gvr := corev1.SchemeGroupVersion.WithResource("secrets")
 	c.PrependReactor("*", "secrets", func(action k8stesting.Action) (bool, runtime.Object, error) {
 		verb := action.GetVerb()
@@ -147,7 +152,7 @@ func mirrorSecretMetadata(c *fake.Clientset, md k8stesting.ObjectTracker) {
 			return false, nil, nil
 		}
 		handled, obj, err := react(action)
-		if err != nil || !handled {
+		if err != nil || !handled || isDryRun(action) {
 			return handled, obj, err
 		}
 		ns := action.GetNamespace()
@@ -299,11 +304,15 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 		if !ok {
 			return fmt.Errorf("demo scenario: %s %s is not a kind the console reads", u.GetKind(), u.GetName())
 		}
+		f.rv.stamp(u)
 		if err := f.dyn.Tracker().Create(gvr, u, u.GetNamespace()); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("demo scenario: %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
 	}
 	for _, obj := range typed {
+		if m, err := meta.Accessor(obj); err == nil {
+			f.rv.stamp(m)
+		}
 		if err := f.typed.Tracker().Add(obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("demo scenario: %T: %w", obj, err)
 		}
