@@ -76,6 +76,10 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 		listKinds[k.GVR] = k.ListKind()
 		gvrOf[k.GVR.GroupVersion().WithKind(k.Kind)] = k.GVR
 	}
+	typedRes := typedResources()
+	for gvr, gvk := range typedRes {
+		listKinds[gvr] = gvk.Kind + "List"
+	}
 	sch := runtime.NewScheme()
 	if err := metav1.AddMetaToScheme(sch); err != nil {
 		return nil, err
@@ -93,9 +97,11 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 	// Discovery serves the platform's CRDs, as the real cluster does once they are installed.
 	if fd, ok := f.typed.Discovery().(*fakediscovery.FakeDiscovery); ok {
 		fd.Resources = append(fd.Resources, crdDiscovery()...)
+		fd.Resources = append(fd.Resources, coreDiscovery()...)
 	}
 	serveTokenRequests(f.typed)
 	mirrorSecretMetadata(f.typed, typedWrites.react, f.md.Tracker())
+	f.serveTypedThroughDynamic(typedRes)
 	copyWatchedObjects(f.typed.PrependWatchReactor, f.typed.Tracker())
 	copyWatchedObjects(f.dyn.PrependWatchReactor, f.dyn.Tracker())
 	copyWatchedObjects(f.md.PrependWatchReactor, f.md.Tracker())
@@ -110,7 +116,22 @@ func dynamicKinds() []platform.Kind {
 	if !slices.Contains(kinds, platform.VaultSecret) {
 		kinds = append(kinds, platform.VaultSecret)
 	}
-	return kinds
+	return append(kinds, certManagerChain()...)
+}
+
+// certManagerChain are cert-manager's other kinds: the issuers, and the chain a Certificate's issuance
+// goes through (what cert-renewal follows).
+func certManagerChain() []platform.Kind {
+	k := func(group, resource, kind string, namespaced bool) platform.Kind {
+		return platform.Kind{GVR: schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}, Kind: kind, Namespaced: namespaced}
+	}
+	return []platform.Kind{
+		k("cert-manager.io", "clusterissuers", "ClusterIssuer", false),
+		k("cert-manager.io", "issuers", "Issuer", true),
+		k("cert-manager.io", "certificaterequests", "CertificateRequest", true),
+		k("acme.cert-manager.io", "orders", "Order", true),
+		k("acme.cert-manager.io", "challenges", "Challenge", true),
+	}
 }
 
 // serveTokenRequests answers the TokenRequest API (ServiceAccounts(ns).CreateToken), which the fake's
