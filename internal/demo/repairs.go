@@ -314,6 +314,13 @@ func (c repairsController) newPod(ns, name string, t corev1.PodTemplateSpec, nod
 	return p
 }
 
+// annRetryMount is when the kubelet tries a pod's failed mount again (RFC 3339): after a Multi-Attach it
+// backs off for mountBackoff.
+const annRetryMount = "demo.cedille-tui/retry-mount-after"
+
+// mountBackoff is the kubelet's longest wait between two mount attempts (2m2s upstream).
+const mountBackoff = 2*time.Minute + 2*time.Second
+
 // annWaitsOnMount marks a pod whose volumes do not mount yet (why, in its value).
 const annWaitsOnMount = "demo.cedille-tui/waits-on-mount"
 
@@ -415,8 +422,12 @@ func (c repairsController) attachments(ctx context.Context) {
 				}
 			}
 		}
+		retry, _ := time.Parse(time.RFC3339, p.Annotations[annRetryMount])
 		switch wait := p.Annotations[annWaitsOnMount]; {
+		case wait != "" && mounted && now.Before(retry):
+			// The kubelet backs off after a failed mount: it tries again later (deleting the pod is quicker).
 		case wait != "" && mounted:
+			delete(p.Annotations, annRetryMount)
 			delete(p.Annotations, annWaitsOnMount)
 			startWhenVaultServes(p, now)
 			if isVaultServer(p) {
@@ -425,13 +436,17 @@ func (c repairsController) attachments(ctx context.Context) {
 			_, _ = core.Pods(p.Namespace).Update(ctx, p, metav1.UpdateOptions{})
 		case !mounted && wait != why:
 			waitOnMount(p, why)
+			if strings.Contains(why, "Multi-Attach") {
+				p.Annotations[annRetryMount] = now.Add(mountBackoff).UTC().Format(time.RFC3339)
+			}
 			_, _ = core.Pods(p.Namespace).Update(ctx, p, metav1.UpdateOptions{})
 			_ = recordWarning(ctx, c.p.kube.typed, corev1.ObjectReference{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name, UID: p.UID},
 				"FailedMount", why, "kubelet", now)
 		}
 	}
 	for _, va := range vas.Items {
-		if !used[va.Name] && !nodes.down[va.Spec.NodeName] && va.Spec.Attacher == mayastorDriver {
+		down, known := nodes.down[va.Spec.NodeName]
+		if !used[va.Name] && known && !down && va.Spec.Attacher == mayastorDriver {
 			_ = storage.VolumeAttachments().Delete(ctx, va.Name, metav1.DeleteOptions{})
 		}
 	}
