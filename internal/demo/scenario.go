@@ -265,6 +265,9 @@ func (p *Platform) GuardWithBudget(ctx context.Context, ns, name string, match m
 	return nil
 }
 
+// nodeMonitorGrace is how long the node controller waits for a heartbeat before it says Unknown.
+const nodeMonitorGrace = 40 * time.Second
+
 // nodePower powers the node's machine off (on false) or back on.
 func (p *Platform) nodePower(ctx context.Context, node string, on bool) (string, error) {
 	nodes := p.Kube.Typed.CoreV1().Nodes()
@@ -278,6 +281,8 @@ func (p *Platform) nodePower(ctx context.Context, node string, on bool) (string,
 		c := &n.Status.Conditions[i]
 		if !on {
 			c.Status, c.Reason, c.Message = corev1.ConditionUnknown, "NodeStatusUnknown", "Kubelet stopped posting node status."
+			// Its last heartbeat: the node controller says Unknown 40 s (its grace period) after it.
+			c.LastHeartbeatTime = metav1.NewTime(now.Add(-nodeMonitorGrace))
 		} else {
 			for _, rc := range readyConditions(now) {
 				if rc.Type == c.Type {

@@ -76,7 +76,9 @@ func TestBanner(t *testing.T) {
 		{"running", Progress{Injected: t0, Run: "r1", Marks: []Mark{{Step: "cordon"}}}, []string{"step cordon done", "42s since the fault"}},
 		{"over", Progress{Injected: t0, Run: "r1", Detected: t0.Add(5 * time.Second), Responded: t0.Add(9 * time.Second),
 			Repaired: t0.Add(20 * time.Second), Ended: t0.Add(21 * time.Second), Outcome: "done"},
-			[]string{"over (done)", "detection 5s · response 9s · repair 20s", "q quits"}},
+			[]string{"DRILL node-lost: done: detection 5s, response 9s, repair 20s — q: the report"}},
+		{"aborted", Progress{Injected: t0, Run: "r1", Ended: t0.Add(21 * time.Second), Outcome: "aborted: wrong node"},
+			[]string{"over, aborted: wrong node — q: the report"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

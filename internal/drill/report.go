@@ -80,8 +80,10 @@ func oneLine(s string) string {
 func Banner(s Scenario, p Progress, now time.Time) string {
 	head := "DRILL " + s.Name + ": "
 	switch {
+	case !p.Ended.IsZero() && p.Outcome != "done":
+		return head + "over, " + p.Outcome + " — q: the report"
 	case !p.Ended.IsZero():
-		return head + "over (" + p.Outcome + ") — " + Report{Scenario: s, Progress: p}.Times() + " — q quits and shows the report"
+		return fmt.Sprintf("%sdone: detection %s, response %s, repair %s — q: the report", head, dur(p.Detection()), dur(p.Response()), dur(p.Repair()))
 	case p.Run != "":
 		last := "runbook " + s.Runbook + " started"
 		if n := len(p.Marks); n > 0 {

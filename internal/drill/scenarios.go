@@ -38,6 +38,9 @@ type Scenario struct {
 	Look string
 	// Inject breaks the platform and says what the runbook is aimed at (the zero Target: the platform).
 	Inject func(ctx context.Context, s Sim) (runbook.Target, error)
+	// NoFinding: no finding names the runbook on the broken object (a Terminating namespace is not
+	// watched), so the console opens it with ctrl+r, as the banner says.
+	NoFinding bool
 	// Hands are what the simulation does, after a short boot, when the runbook's manual step of that ID
 	// is ticked (on the run's target).
 	Hands map[string]func(ctx context.Context, s Sim, t runbook.Target) error
@@ -115,7 +118,7 @@ func Scenarios() []Scenario {
 				},
 			}},
 		{Name: "stuck-terminating", Title: "a namespace deleted and stuck Terminating", Runbook: "stuck-terminating",
-			Look: "namespace " + stuckNS + " will not go: find it (:events or the overview), r on it",
+			Look: "namespace " + stuckNS + " was deleted and will not go: ctrl+r opens its runbook", NoFinding: true,
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				return runbook.Target{Kind: "Namespace", Name: stuckNS}, s.StickNamespace(ctx, stuckNS, stuckCM, stuckHold)
 			}},
