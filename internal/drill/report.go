@@ -89,7 +89,21 @@ func Banner(s Scenario, p Progress, now time.Time) string {
 		if n := len(p.Marks); n > 0 {
 			last = "step " + p.Marks[n-1].Step + " done"
 		}
-		return fmt.Sprintf("%s%s, %s since the fault", head, last, dur(since(p.Injected, now).Truncate(time.Second)))
+		line := fmt.Sprintf("%s%s · %s", head, last, dur(since(p.Injected, now).Truncate(time.Second)))
+		if s.Tick != "" && !ticked(s, p) {
+			line += " · " + s.Tick
+		}
+		return line
 	}
 	return fmt.Sprintf("%s%s · %s", head, s.Look, dur(since(p.Injected, now).Truncate(time.Second)))
+}
+
+// ticked tells whether a manual step the simulation plays was ticked.
+func ticked(s Scenario, p Progress) bool {
+	for _, m := range p.Marks {
+		if s.Hands[m.Step] != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -38,6 +38,8 @@ type Scenario struct {
 	Look string
 	// Inject breaks the platform and says what the runbook is aimed at (the zero Target: the platform).
 	Inject func(ctx context.Context, s Sim) (runbook.Target, error)
+	// Tick says, once the runbook runs, what ticking its manual step makes the simulation do.
+	Tick string
 	// NoFinding: no finding names the runbook on the broken object (a Terminating namespace is not
 	// watched), so the console opens it with ctrl+r, as the banner says.
 	NoFinding bool
@@ -70,12 +72,12 @@ func coldStartOff() []string { return []string{"worker-2", "worker-3"} }
 func Scenarios() []Scenario {
 	return []Scenario{
 		{Name: "app-sync", Title: "an Application drifted OutOfSync and Degraded", Runbook: "app-sync",
-			Look: "Application " + driftApp + " drifted: find it (:gitops), r on it",
+			Look: "an Application drifted: find it (:gitops), r on it",
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				return runbook.Target{Kind: "Application", Namespace: "argocd", Name: driftApp}, s.DriftApplication(ctx, driftApp)
 			}},
 		{Name: "cert-renewal", Title: "a certificate whose renewal failed expires in 6 days", Runbook: "cert-renewal",
-			Look: "a certificate expires soon: find it (:certificates), r on it",
+			Look: "a certificate expires soon: find it, r on it",
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				if err := s.EnsureClusterIssuer(ctx, certIssuer); err != nil {
 					return runbook.Target{}, err
@@ -84,7 +86,8 @@ func Scenarios() []Scenario {
 					s.ExpireCertificate(ctx, certNamespace, certName, 6*24*time.Hour)
 			}},
 		{Name: "cold-start", Title: "the power came back: a third of the machines stay off, pods fail their mounts", Runbook: "cold-start",
-			Look:   "after a power loss: :runbooks, then cold-start; tick the power step to boot the machines",
+			Look:   "power's back, not all is: a pod stuck on a mount, r",
+			Tick:   "tick power: the machines boot",
 			Inject: injectColdStart,
 			Hands: map[string]func(context.Context, Sim, runbook.Target) error{
 				"power": func(ctx context.Context, s Sim, _ runbook.Target) error {
@@ -108,6 +111,7 @@ func Scenarios() []Scenario {
 			}},
 		{Name: "pool-degraded", Title: "a storage pool's disk reports errors", Runbook: "pool-degraded",
 			Look: "a DiskPool is Degraded: find it (:storage), r on it",
+			Tick: "tick disk: the disk is seen to",
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				ns, name, err := s.DegradePool(ctx)
 				return runbook.Target{Kind: "DiskPool", Namespace: ns, Name: name}, err
@@ -118,12 +122,13 @@ func Scenarios() []Scenario {
 				},
 			}},
 		{Name: "stuck-terminating", Title: "a namespace deleted and stuck Terminating", Runbook: "stuck-terminating",
-			Look: "namespace " + stuckNS + " was deleted and will not go: ctrl+r opens its runbook", NoFinding: true,
+			Look: "namespace " + stuckNS + " won't go: ctrl+r opens it", NoFinding: true,
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				return runbook.Target{Kind: "Namespace", Name: stuckNS}, s.StickNamespace(ctx, stuckNS, stuckCM, stuckHold)
 			}},
 		{Name: "vault-sealed", Title: "Vault sealed on every server", Runbook: "vault-sealed",
-			Look:   "Vault is sealed: find it (:secrets), r on it; ticking the unseal step plays the custodians",
+			Look:   "Vault is sealed: find it (:secrets), r on it",
+			Tick:   "tick unseal: the custodians come",
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) { return runbook.Target{}, s.SealVault(ctx) },
 			Hands: map[string]func(context.Context, Sim, runbook.Target) error{
 				"unseal": func(ctx context.Context, s Sim, _ runbook.Target) error { return s.UnsealVault(ctx) },
