@@ -410,7 +410,7 @@ func (c repairsController) attachments(ctx context.Context) {
 			switch {
 			case elsewhere != "":
 				mounted = false
-				why = fmt.Sprintf(`Multi-Attach error for volume "%s" Volume is already exclusively attached to one node (%s) and can't be attached to another`, pv, elsewhere)
+				why = multiAttach(pv, elsewhere)
 			case !here:
 				va := &storagev1.VolumeAttachment{ObjectMeta: metav1.ObjectMeta{Name: attachmentName(pv, node)},
 					Spec: storagev1.VolumeAttachmentSpec{Attacher: mayastorDriver, NodeName: node,

@@ -313,16 +313,16 @@ func (p *Platform) nodePower(ctx context.Context, node string, on bool) (string,
 }
 
 // StrandVolume leaves the pod's volume held by a stale VolumeAttachment on goneNode (a node no longer in
-// the cluster, whose detach nobody can confirm) and deletes the pod: its controller makes it again on
-// another node, where it waits on its mount (Multi-Attach) until the stale attachment is deleted and
-// the pod is made again.
-func (p *Platform) StrandVolume(ctx context.Context, ns, pod, goneNode string) error {
+// the cluster, whose detach nobody can confirm), the pod made again by its controller, ago, on a
+// schedulable node, where it waits on its mount (Multi-Attach; the kubelet backing off) until the stale
+// attachment is deleted and the pod is made again.
+func (p *Platform) StrandVolume(ctx context.Context, ns, pod, goneNode string, ago time.Duration) error {
 	core, storage := p.Kube.Typed.CoreV1(), p.Kube.Typed.StorageV1()
-	po, err := core.Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+	old, err := core.Pods(ns).Get(ctx, pod, metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
-	claims := claimsOfPod(po)
+	claims := claimsOfPod(old)
 	if len(claims) == 0 {
 		return fmt.Errorf("demo: pod %s/%s mounts no volume to strand", ns, pod)
 	}
@@ -349,12 +349,39 @@ func (p *Platform) StrandVolume(ctx context.Context, ns, pod, goneNode string) e
 		return err
 	}
 	zero := int64(0)
-	return core.Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	if err := core.Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		return err
+	}
+	nodes, err := repairsController{p}.readNodes(ctx)
+	if err != nil {
+		return err
+	}
+	node := pickNode(nodes, nil)
+	if node == "" {
+		return fmt.Errorf("demo: no schedulable node to make %s/%s again on", ns, pod)
+	}
+	now := time.Now()
+	made := demoPod(ns, pod, corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: old.Labels}, Spec: old.Spec}, node, now.Add(-ago))
+	made.UID, made.OwnerReferences = "", old.OwnerReferences
+	why := multiAttach(pv, goneNode)
+	waitOnMount(made, why)
+	made.Annotations[annRetryMount] = now.Add(mountBackoff).UTC().Format(time.RFC3339)
+	made, err = core.Pods(ns).Create(ctx, made, metav1.CreateOptions{})
+	if err != nil {
+		return err
+	}
+	return recordWarning(ctx, p.Kube.Typed, corev1.ObjectReference{APIVersion: "v1", Kind: "Pod", Namespace: ns, Name: pod, UID: made.UID},
+		"FailedMount", why, "kubelet", now)
 }
 
-// FailSecretsMount leaves the namespace's pods waiting on their secrets-store CSI volume (Vault does
-// not serve their secrets: sealed), a FailedMount event each, until Vault serves again.
-func (p *Platform) FailSecretsMount(ctx context.Context, ns string) error {
+// multiAttach is the kubelet's words for a volume held on another node.
+func multiAttach(pv, node string) string {
+	return fmt.Sprintf(`Multi-Attach error for volume "%s" Volume is already exclusively attached to one node (%s) and can't be attached to another`, pv, node)
+}
+
+// FailSecretsMount leaves the namespace's pods, made again ago, waiting on their secrets-store CSI volume
+// (Vault does not serve their secrets: sealed), a FailedMount event each, until Vault serves again.
+func (p *Platform) FailSecretsMount(ctx context.Context, ns string, ago time.Duration) error {
 	core := p.Kube.Typed.CoreV1()
 	pods, err := core.Pods(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -364,7 +391,7 @@ func (p *Platform) FailSecretsMount(ctx context.Context, ns string) error {
 	for i := range pods.Items {
 		po := &pods.Items[i]
 		waitOnSecretsVolume(po, now)
-		restartedAt(po, now)
+		restartedAt(po, now.Add(-ago))
 		if _, err := core.Pods(ns).Update(ctx, po, metav1.UpdateOptions{}); err != nil {
 			return err
 		}

@@ -24,8 +24,8 @@ type Sim interface {
 	StickNamespace(ctx context.Context, namespace, configMap, finalizer string) error
 	GiveVolumes(ctx context.Context, namespace, statefulSet string) error
 	GuardWithBudget(ctx context.Context, namespace, name string, match map[string]string, maxUnavailable int) error
-	StrandVolume(ctx context.Context, namespace, pod, goneNode string) error
-	FailSecretsMount(ctx context.Context, namespace string) error
+	StrandVolume(ctx context.Context, namespace, pod, goneNode string, ago time.Duration) error
+	FailSecretsMount(ctx context.Context, namespace string, ago time.Duration) error
 }
 
 // Scenario is one drill: the fault it injects, the runbook that repairs it, and what the simulation
@@ -61,6 +61,9 @@ const (
 	// goneNode is the node a stale VolumeAttachment of the cold start names: retired, no longer in the
 	// cluster.
 	goneNode = "worker-0"
+	// powerBackSince is how long ago the power came back when the cold start's drill begins: its pods
+	// have waited on their mounts that long.
+	powerBackSince = 12 * time.Minute
 	// rebuildTakes is how long the simulated Mayastor takes to rebuild a pool's replicas.
 	rebuildTakes = 8 * time.Second
 )
@@ -141,16 +144,15 @@ func Scenarios() []Scenario {
 // stale VolumeAttachment still holds on a retired node (Multi-Attach), calidum-rotae's secrets volume
 // failing to mount, an Application out of sync.
 func injectColdStart(ctx context.Context, s Sim) (runbook.Target, error) {
-	steps := []func() error{
-		func() error { return s.GiveVolumes(ctx, "vault", "vault") },
-		func() error { return s.StrandVolume(ctx, "vault", "vault-0", goneNode) },
-		func() error { return s.SealVault(ctx) },
-		func() error { return s.FailSecretsMount(ctx, "calidum-rotae") },
-		func() error { return s.DriftApplication(ctx, driftApp) },
-	}
+	steps := []func() error{func() error { return s.GiveVolumes(ctx, "vault", "vault") }}
 	for _, n := range coldStartOff() {
 		steps = append(steps, func() error { return s.PowerOff(ctx, n) })
 	}
+	steps = append(steps,
+		func() error { return s.StrandVolume(ctx, "vault", "vault-0", goneNode, powerBackSince) },
+		func() error { return s.SealVault(ctx) },
+		func() error { return s.FailSecretsMount(ctx, "calidum-rotae", powerBackSince) },
+		func() error { return s.DriftApplication(ctx, driftApp) })
 	for _, f := range steps {
 		if err := f(); err != nil {
 			return runbook.Target{}, err
