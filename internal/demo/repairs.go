@@ -161,6 +161,18 @@ func (c repairsController) nodeLifecycle(ctx context.Context) {
 	}
 }
 
+// markManaged marks a controller whose pods the simulation makes again; it tells whether it was not yet.
+func markManaged(m *metav1.ObjectMeta) bool {
+	if m.Annotations[annManaged] == "true" {
+		return false
+	}
+	if m.Annotations == nil {
+		m.Annotations = map[string]string{}
+	}
+	m.Annotations[annManaged] = "true"
+	return true
+}
+
 // templateHash is the pod-template-hash of a Deployment's pods (demoPods names them so).
 func templateHash(d *appsv1.Deployment) string {
 	if names, ok := podNames()[d.Namespace+"/"+d.Name]; ok {
@@ -212,16 +224,6 @@ func (c repairsController) replicas(ctx context.Context) {
 		}
 		return len(mine) > 0
 	}
-	mark := func(m *metav1.ObjectMeta) bool {
-		if m.Annotations[annManaged] == "true" {
-			return false
-		}
-		if m.Annotations == nil {
-			m.Annotations = map[string]string{}
-		}
-		m.Annotations[annManaged] = "true"
-		return true
-	}
 	if ds, err := apps.Deployments("").List(ctx, metav1.ListOptions{}); err == nil {
 		for i := range ds.Items {
 			d := &ds.Items[i]
@@ -239,7 +241,7 @@ func (c repairsController) replicas(ctx context.Context) {
 			if !managed(&d.ObjectMeta, mine) {
 				continue
 			}
-			if mark(&d.ObjectMeta) {
+			if markManaged(&d.ObjectMeta) {
 				_, _ = apps.Deployments(d.Namespace).Update(ctx, d, metav1.UpdateOptions{})
 			}
 			for ; active < replicasOf(d.Spec.Replicas); active++ {
@@ -271,7 +273,7 @@ func (c repairsController) replicas(ctx context.Context) {
 			if !managed(&s.ObjectMeta, mine) {
 				continue
 			}
-			if mark(&s.ObjectMeta) {
+			if markManaged(&s.ObjectMeta) {
 				_, _ = apps.StatefulSets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{})
 			}
 			for k := range replicasOf(s.Spec.Replicas) {

@@ -105,6 +105,7 @@ func demoPods(objs []runtime.Object, machines []DemoMachine, created, now time.T
 	for _, o := range objs {
 		switch w := o.(type) {
 		case *appsv1.Deployment:
+			markManaged(&w.ObjectMeta)
 			n := replicasOf(w.Spec.Replicas)
 			hash, suffix := hashName(w.Namespace+"/"+w.Name, 10), ""
 			if names, ok := podNames()[w.Namespace+"/"+w.Name]; ok {
@@ -121,6 +122,7 @@ func demoPods(objs []runtime.Object, machines []DemoMachine, created, now time.T
 				add(p)
 			}
 		case *appsv1.StatefulSet:
+			markManaged(&w.ObjectMeta)
 			for i := range replicasOf(w.Spec.Replicas) {
 				p := demoPod(w.Namespace, fmt.Sprintf("%s-%d", w.Name, i), w.Spec.Template, workers[int(i)%len(workers)], created)
 				p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: w.Name, Controller: &yes}}

@@ -307,16 +307,16 @@ func TestColdStartScenario(t *testing.T) {
 			t.Errorf("%s: ready %t, %v; want it off", n, ready, err)
 		}
 	}
-	// vault-0 is made again, on worker-1, and waits on its volume: a stale attachment holds it on a
+	// staging-0 is made again, on worker-1, and waits on its volume: a stale attachment holds it on a
 	// retired node (Multi-Attach).
-	waitFor(t, ctx, "vault-0 waiting on a Multi-Attach", func() (bool, error) {
-		ev, err := cs.CoreV1().Events("vault").List(ctx, metav1.ListOptions{})
+	waitFor(t, ctx, "staging-0 waiting on a Multi-Attach", func() (bool, error) {
+		ev, err := cs.CoreV1().Events("vcluster-staging").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
 		}
 		for _, e := range ev.Items {
-			if e.InvolvedObject.Name == "vault-0" && e.Reason == "FailedMount" && strings.Contains(e.Message, "Multi-Attach") {
-				pod, err := cs.CoreV1().Pods("vault").Get(ctx, "vault-0", metav1.GetOptions{})
+			if e.InvolvedObject.Name == "staging-0" && e.Reason == "FailedMount" && strings.Contains(e.Message, "Multi-Attach") {
+				pod, err := cs.CoreV1().Pods("vcluster-staging").Get(ctx, "staging-0", metav1.GetOptions{})
 				return err == nil && pod.Status.Phase == corev1.PodPending, err
 			}
 		}
@@ -350,18 +350,21 @@ func TestColdStartScenario(t *testing.T) {
 	if err := cs.StorageV1().VolumeAttachments().Delete(ctx, stale, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := cs.CoreV1().Pods("vault").Delete(ctx, "vault-0", metav1.DeleteOptions{}); err != nil {
+	if err := cs.CoreV1().Pods("vcluster-staging").Delete(ctx, "staging-0", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "vault-0 mounted on a Ready node", func() (bool, error) {
-		pod, err := cs.CoreV1().Pods("vault").Get(ctx, "vault-0", metav1.GetOptions{})
+	waitFor(t, ctx, "staging-0 mounted on a Ready node", func() (bool, error) {
+		pod, err := cs.CoreV1().Pods("vcluster-staging").Get(ctx, "staging-0", metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
-		return pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil, nil
+		return pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil && pod.Status.Conditions[len(pod.Status.Conditions)-1].Status == corev1.ConditionTrue, nil
 	})
 	// Ticking the power step boots the machines.
 	if err := sc.Hands["power"](ctx, p, target); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Hands["vault-sealed/unseal"](ctx, p, target); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"worker-2", "worker-3"} {

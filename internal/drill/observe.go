@@ -50,11 +50,13 @@ func since(a, b time.Time) time.Duration {
 type Observer struct {
 	rb runbook.Runbook
 	p  Progress
+	// others are the runs of other runbooks the person started meanwhile, by id: their runbook's name.
+	others map[string]string
 }
 
 // NewObserver watches for runs of rb from the injection at injected.
 func NewObserver(rb runbook.Runbook, injected time.Time) *Observer {
-	return &Observer{rb: rb, p: Progress{Injected: injected}}
+	return &Observer{rb: rb, p: Progress{Injected: injected}, others: map[string]string{}}
 }
 
 // Progress is what was observed so far.
@@ -85,12 +87,22 @@ func (o *Observer) lastPostcheck() string {
 	return last
 }
 
-// Observe takes one record, at the time it was written; it returns the ID of the manual step it says
-// was ticked ("" for any other record). Records of other runbooks, or of an earlier run, are ignored.
+// Observe takes one record, at the time it was written; it returns the manual step it says was ticked:
+// its ID for the drill's runbook, RUNBOOK/ID for another runbook's run ("" for any other record). The
+// drill's times are its runbook's first run's; other runs only tell their manual steps.
 func (o *Observer) Observe(r audit.Record, at time.Time) (ticked string) {
+	if rb, ok := o.others[r.Run]; ok {
+		if r.Event == audit.RunbookStep && strings.HasPrefix(r.Reason, "done by hand") {
+			return rb + "/" + r.Action
+		}
+		return ""
+	}
 	switch r.Event {
 	case audit.RunbookStarted:
-		if r.Action != o.rb.Name || (o.p.Run != "" && !o.p.Ended.IsZero()) || (o.p.Run != "" && r.Run != o.p.Run) {
+		if r.Action != o.rb.Name || (o.p.Run != "" && r.Run != o.p.Run) {
+			if r.Run != "" && r.Run != o.p.Run {
+				o.others[r.Run] = r.Action
+			}
 			return ""
 		}
 		if o.p.Run == "" {

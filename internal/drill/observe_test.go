@@ -42,6 +42,10 @@ func TestObserver(t *testing.T) {
 			detection: 10 * time.Second, response: 20 * time.Second, repair: 40 * time.Second, run: "r1"},
 		{name: "another run's records are not the drill's", records: []audit.Record{started, {Event: audit.ActionDone, Run: "r2"},
 			{Event: audit.RunbookStarted, Action: "node-lost", Run: "r2"}}, detection: 10 * time.Second, run: "r1"},
+		{name: "another runbook's manual steps are ticked by its name", records: []audit.Record{started,
+			{Event: audit.RunbookStarted, Action: "vault-sealed", Run: "v1"}, {Event: audit.RunbookStep, Action: "seal", Run: "v1", Reason: "sealed"},
+			{Event: audit.RunbookStep, Action: "unseal", Run: "v1", Reason: "done by hand"}},
+			detection: 10 * time.Second, ticked: []string{"vault-sealed/unseal"}, run: "r1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

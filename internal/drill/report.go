@@ -85,7 +85,7 @@ func Banner(s Scenario, p Progress, now time.Time) string {
 	case !p.Ended.IsZero():
 		return fmt.Sprintf("%sdone: detection %s, response %s, repair %s — q: the report", head, dur(p.Detection()), dur(p.Response()), dur(p.Repair()))
 	case p.Run != "":
-		last := "runbook " + s.Runbook + " started"
+		last := "runbook started"
 		if n := len(p.Marks); n > 0 {
 			last = "step " + p.Marks[n-1].Step + " done"
 		}
@@ -101,7 +101,7 @@ func Banner(s Scenario, p Progress, now time.Time) string {
 // ticked tells whether a manual step the simulation plays was ticked.
 func ticked(s Scenario, p Progress) bool {
 	for _, m := range p.Marks {
-		if s.Hands[m.Step] != nil {
+		if _, ok := s.Hands[m.Step]; ok {
 			return true
 		}
 	}

@@ -44,7 +44,8 @@ type Scenario struct {
 	// watched), so the console opens it with ctrl+r, as the banner says.
 	NoFinding bool
 	// Hands are what the simulation does, after a short boot, when the runbook's manual step of that ID
-	// is ticked (on the run's target).
+	// is ticked (on the run's target) — or, keyed RUNBOOK/ID, another runbook's the person runs meanwhile
+	// (cold-start waits for Vault, which vault-sealed unseals).
 	Hands map[string]func(ctx context.Context, s Sim, t runbook.Target) error
 }
 
@@ -100,6 +101,7 @@ func Scenarios() []Scenario {
 					}
 					return errors.Join(errs...)
 				},
+				"vault-sealed/unseal": func(ctx context.Context, s Sim, _ runbook.Target) error { return s.UnsealVault(ctx) },
 			}},
 		{Name: "node-lost", Title: "a worker lost its power", Runbook: "node-lost",
 			Look: lostNode + " stopped answering: find it (:nodes), r on it",
@@ -140,16 +142,19 @@ func Scenarios() []Scenario {
 }
 
 // injectColdStart is the 2025-08-13 power loss as it was found once the power came back: a third of the
-// machines still off, Vault sealed, vault-1 made again on another node and waiting on its volume, which a
-// stale VolumeAttachment still holds on a retired node (Multi-Attach), calidum-rotae's secrets volume
-// failing to mount, an Application out of sync.
+// machines still off, Vault sealed, the staging vcluster's pod made again and waiting on its volume,
+// which a stale VolumeAttachment still holds on a retired node (Multi-Attach), calidum-rotae's secrets
+// volume failing to mount, an Application out of sync.
 func injectColdStart(ctx context.Context, s Sim) (runbook.Target, error) {
-	steps := []func() error{func() error { return s.GiveVolumes(ctx, "vault", "vault") }}
+	steps := []func() error{
+		func() error { return s.GiveVolumes(ctx, "vault", "vault") },
+		func() error { return s.GiveVolumes(ctx, "vcluster-staging", "staging") },
+	}
 	for _, n := range coldStartOff() {
 		steps = append(steps, func() error { return s.PowerOff(ctx, n) })
 	}
 	steps = append(steps,
-		func() error { return s.StrandVolume(ctx, "vault", "vault-0", goneNode, powerBackSince) },
+		func() error { return s.StrandVolume(ctx, "vcluster-staging", "staging-0", goneNode, powerBackSince) },
 		func() error { return s.SealVault(ctx) },
 		func() error { return s.FailSecretsMount(ctx, "calidum-rotae", powerBackSince) },
 		func() error { return s.DriftApplication(ctx, driftApp) })
