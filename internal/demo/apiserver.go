@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -39,6 +41,17 @@ func (v *versions64) next() string { return strconv.FormatInt(v.n.Add(1)+1000, 1
 func (v *versions64) stamp(m metav1.Object) {
 	if m.GetUID() == "" {
 		m.SetUID(uuid.NewUUID())
+	}
+	m.SetResourceVersion(v.next())
+}
+
+// stampSeeded is stamp for an object of the seeded platform: its UID derived from what it is (kind,
+// namespace, name), the same at every start (the screens that show it stay the same).
+func (v *versions64) stampSeeded(m metav1.Object, kind string) {
+	if m.GetUID() == "" {
+		sum := sha1.Sum([]byte(kind + "/" + m.GetNamespace() + "/" + m.GetName()))
+		h := hex.EncodeToString(sum[:16])
+		m.SetUID(types.UID(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]))
 	}
 	m.SetResourceVersion(v.next())
 }

@@ -325,14 +325,14 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 		if !ok {
 			return fmt.Errorf("demo scenario: %s %s is not a kind the console reads", u.GetKind(), u.GetName())
 		}
-		f.rv.stamp(u)
+		f.rv.stampSeeded(u, u.GetKind())
 		if err := f.dyn.Tracker().Create(gvr, u, u.GetNamespace()); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("demo scenario: %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
 	}
 	for _, obj := range typed {
 		if m, err := meta.Accessor(obj); err == nil {
-			f.rv.stamp(m)
+			f.rv.stampSeeded(m, fmt.Sprintf("%T", obj))
 		}
 		if err := f.typed.Tracker().Add(obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("demo scenario: %T: %w", obj, err)

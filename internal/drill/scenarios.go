@@ -90,7 +90,7 @@ func Scenarios() []Scenario {
 					s.ExpireCertificate(ctx, certNamespace, certName, 6*24*time.Hour)
 			}},
 		{Name: "cold-start", Title: "the power came back: a third of the machines stay off, pods fail their mounts", Runbook: "cold-start",
-			Look:   "power's back, not all is: a pod stuck on a mount, r",
+			Look:   "power's back; staging-0 can't mount (:workloads), r",
 			Tick:   "tick power: the machines boot",
 			Inject: injectColdStart,
 			Hands: map[string]func(context.Context, Sim, runbook.Target) error{
