@@ -58,11 +58,14 @@ func (c *cli) runDrill(ctx context.Context, name string) error {
 		return fmt.Errorf("the drill needs its audit trail: %w", err)
 	}
 	x.presence = true
-	m := drillModel{d: d}
-	if sc.NoFinding {
-		th, rec := theme.New(ui.ColorFromEnv(c.lookup), true), x.recovery
-		m.open = func() tea.Cmd { return common.Push(console.NewRunbookPage(th, rec, sc.Runbook, d.Target())) }
-	}
+	th, rec := theme.New(ui.ColorFromEnv(c.lookup), true), x.recovery
+	m := drillModel{d: d, open: func() tea.Cmd {
+		// Once the run started (back to it from another page), or when no finding names the runbook.
+		if !sc.NoFinding && d.Progress().Run == "" {
+			return nil
+		}
+		return common.Push(console.NewRunbookPage(th, rec, sc.Runbook, d.Target()))
+	}}
 	x.wrap = func(inner tea.Model) tea.Model { m.inner = inner; return m }
 	t := p.Targets()
 	t.Demo = false // the findings' hints as on a real platform: the demo's fault keys are not offered
@@ -99,7 +102,8 @@ func incidentOf(store, run string) string {
 }
 
 // drillModel is the console with the drill's banner on its presence line, drawn again as the drill
-// moves on (and every second, for its clock); ctrl+r opens the drill's runbook when no finding does.
+// moves on (and every second, for its clock); ctrl+r opens the drill's runbook when no finding does, or
+// goes back to its run once started.
 type drillModel struct {
 	inner tea.Model
 	d     *drill.Drill
@@ -137,8 +141,10 @@ func (m drillModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case drillTick:
 		return m, tea.Batch(m.banner(), m.wait())
 	case tea.KeyPressMsg:
-		if m.open != nil && msg.String() == "ctrl+r" {
-			return m, m.open()
+		if msg.String() == "ctrl+r" {
+			if cmd := m.open(); cmd != nil {
+				return m, cmd
+			}
 		}
 	}
 	var cmd tea.Cmd

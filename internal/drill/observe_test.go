@@ -70,7 +70,7 @@ func TestObserver(t *testing.T) {
 
 func TestBanner(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
-	s := Scenario{Name: "node-lost", Runbook: "node-lost", Look: "worker-2 stopped answering"}
+	s := Scenario{Name: "node-lost", Runbook: "node-lost", Look: "worker-2 stopped answering", Next: map[string]string{"off": "wait for it"}}
 	cases := []struct {
 		name string
 		p    Progress
@@ -78,6 +78,7 @@ func TestBanner(t *testing.T) {
 	}{
 		{"looking", Progress{Injected: t0}, []string{"DRILL node-lost: worker-2 stopped answering", "42s"}},
 		{"running", Progress{Injected: t0, Run: "r1", Marks: []Mark{{Step: "cordon"}}}, []string{"step cordon done · 42s"}},
+		{"what next", Progress{Injected: t0, Run: "r1", Marks: []Mark{{Step: "off"}}}, []string{"DRILL node-lost: 42s · wait for it"}},
 		{"over", Progress{Injected: t0, Run: "r1", Detected: t0.Add(5 * time.Second), Responded: t0.Add(9 * time.Second),
 			Repaired: t0.Add(20 * time.Second), Ended: t0.Add(21 * time.Second), Outcome: "done"},
 			[]string{"DRILL node-lost: done: detection 5s, response 9s, repair 20s — q: the report"}},
@@ -101,7 +102,14 @@ func TestEveryDrillNamesARunbookAndHands(t *testing.T) {
 		if s.Name == "" || s.Runbook == "" || s.Look == "" || s.Inject == nil {
 			t.Errorf("drill %q is incomplete", s.Name)
 		}
-		if n := len([]rune(Banner(s, Progress{Injected: time.Time{}.Add(time.Second)}, time.Time{}.Add(10*time.Minute)))); n > 80 {
+		start := time.Time{}.Add(time.Second)
+		for step := range s.Next {
+			p := Progress{Injected: start, Run: "r", Marks: []Mark{{Step: step}}}
+			if n := len([]rune(Banner(s, p, start.Add(10*time.Minute)))); n > 80 {
+				t.Errorf("drill %s's banner after step %s is %d wide, more than the console's 80", s.Name, step, n)
+			}
+		}
+		if n := len([]rune(Banner(s, Progress{Injected: start}, start.Add(10*time.Minute)))); n > 80 {
 			t.Errorf("drill %s's banner is %d wide, more than the console's 80", s.Name, n)
 		}
 	}

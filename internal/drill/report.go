@@ -85,25 +85,15 @@ func Banner(s Scenario, p Progress, now time.Time) string {
 	case !p.Ended.IsZero():
 		return fmt.Sprintf("%sdone: detection %s, response %s, repair %s — q: the report", head, dur(p.Detection()), dur(p.Response()), dur(p.Repair()))
 	case p.Run != "":
-		last := "runbook started"
+		last, step := "runbook started", ""
 		if n := len(p.Marks); n > 0 {
-			last = "step " + p.Marks[n-1].Step + " done"
+			last, step = "step "+p.Marks[n-1].Step+" done", p.Marks[n-1].Step
 		}
-		line := fmt.Sprintf("%s%s · %s", head, last, dur(since(p.Injected, now).Truncate(time.Second)))
-		if s.Tick != "" && !ticked(s, p) {
-			line += " · " + s.Tick
+		elapsed := dur(since(p.Injected, now).Truncate(time.Second))
+		if next := s.Next[step]; next != "" {
+			return fmt.Sprintf("%s%s · %s", head, elapsed, next)
 		}
-		return line
+		return fmt.Sprintf("%s%s · %s", head, last, elapsed)
 	}
 	return fmt.Sprintf("%s%s · %s", head, s.Look, dur(since(p.Injected, now).Truncate(time.Second)))
-}
-
-// ticked tells whether a manual step the simulation plays was ticked.
-func ticked(s Scenario, p Progress) bool {
-	for _, m := range p.Marks {
-		if _, ok := s.Hands[m.Step]; ok {
-			return true
-		}
-	}
-	return false
 }

@@ -38,8 +38,9 @@ type Scenario struct {
 	Look string
 	// Inject breaks the platform and says what the runbook is aimed at (the zero Target: the platform).
 	Inject func(ctx context.Context, s Sim) (runbook.Target, error)
-	// Tick says, once the runbook runs, what ticking its manual step makes the simulation do.
-	Tick string
+	// Next is what the banner adds once the runbook's step of that ID is done ("" for the run's start):
+	// what ticking a manual step makes the simulation do, or where to go next.
+	Next map[string]string
 	// NoFinding: no finding names the runbook on the broken object (a Terminating namespace is not
 	// watched), so the console opens it with ctrl+r, as the banner says.
 	NoFinding bool
@@ -75,7 +76,7 @@ func coldStartOff() []string { return []string{"worker-2", "worker-3"} }
 // Scenarios lists every drill, by name.
 func Scenarios() []Scenario {
 	return []Scenario{
-		{Name: "app-sync", Title: "an Application drifted OutOfSync and Degraded", Runbook: "app-sync",
+		{Name: "app-sync", Title: "an Application drifted OutOfSync (changed by hand)", Runbook: "app-sync",
 			Look: "an Application drifted: find it (:gitops), r on it",
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				return runbook.Target{Kind: "Application", Namespace: "argocd", Name: driftApp}, s.DriftApplication(ctx, driftApp)
@@ -90,8 +91,10 @@ func Scenarios() []Scenario {
 					s.ExpireCertificate(ctx, certNamespace, certName, 6*24*time.Hour)
 			}},
 		{Name: "cold-start", Title: "the power came back: a third of the machines stay off, pods fail their mounts", Runbook: "cold-start",
-			Look:   "power's back; staging-0 can't mount (:workloads), r",
-			Tick:   "tick power: the machines boot",
+			Look: "power's back; staging-0 can't mount (:workloads), r",
+			Next: map[string]string{"survey": "tick power: the machines boot",
+				"pods":  "unseal Vault: r on vault-0 (:secrets)",
+				"vault": "sync the drifted app (:gitops); ctrl+r: back"},
 			Inject: injectColdStart,
 			Hands: map[string]func(context.Context, Sim, runbook.Target) error{
 				"power": func(ctx context.Context, s Sim, _ runbook.Target) error {
@@ -116,7 +119,7 @@ func Scenarios() []Scenario {
 			}},
 		{Name: "pool-degraded", Title: "a storage pool's disk reports errors", Runbook: "pool-degraded",
 			Look: "a DiskPool is Degraded: find it (:storage), r on it",
-			Tick: "tick disk: the disk is seen to",
+			Next: map[string]string{"pool": "tick disk: the disk is seen to"},
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				ns, name, err := s.DegradePool(ctx)
 				return runbook.Target{Kind: "DiskPool", Namespace: ns, Name: name}, err
@@ -133,7 +136,7 @@ func Scenarios() []Scenario {
 			}},
 		{Name: "vault-sealed", Title: "Vault sealed on every server", Runbook: "vault-sealed",
 			Look:   "Vault is sealed: find it (:secrets), r on it",
-			Tick:   "tick unseal: the custodians come",
+			Next:   map[string]string{"seal": "tick unseal: the custodians come"},
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) { return runbook.Target{}, s.SealVault(ctx) },
 			Hands: map[string]func(context.Context, Sim, runbook.Target) error{
 				"unseal": func(ctx context.Context, s Sim, _ runbook.Target) error { return s.UnsealVault(ctx) },
