@@ -93,8 +93,8 @@ func Scenarios() []Scenario {
 		{Name: "cold-start", Title: "the power came back: a third of the machines stay off, pods fail their mounts", Runbook: "cold-start",
 			Look: "power's back; staging-0 can't mount (:workloads), r",
 			Next: map[string]string{"survey": "tick power: the machines boot",
-				"pods":  "unseal Vault: r on vault-0 (:secrets)",
-				"vault": "sync the drifted app (:gitops); ctrl+r: back"},
+				"pods":  "unseal Vault: r on vault-0 (:secrets), then ctrl+r",
+				"vault": "sync the drifted app (:gitops), then ctrl+r"},
 			Inject: injectColdStart,
 			Hands: map[string]func(context.Context, Sim, runbook.Target) error{
 				"power": func(ctx context.Context, s Sim, _ runbook.Target) error {
