@@ -206,11 +206,20 @@ func TestRuleProblemsRefusesMoreThanReading(t *testing.T) {
 const consoleSA, consoleNS = "cedille-console", "cedille-console"
 
 // bindingsOf says which ClusterRoles deploy/ binds to the console's service account, and which to each
-// group; it fails on a subject that is neither the service account nor a group.
+// group — cluster-wide or, through a RoleBinding, in a namespace; it fails on a subject that is neither
+// the service account nor a group.
 func bindingsOf(t *testing.T, objs []*unstructured.Unstructured) (sa map[string]bool, groups map[string][]string) {
 	t.Helper()
 	sa, groups = map[string]bool{}, map[string][]string{}
-	for _, b := range typed[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding") {
+	var bindings []rbacv1.ClusterRoleBinding
+	bindings = append(bindings, typed[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding")...)
+	for _, rb := range typed[rbacv1.RoleBinding](t, objs, "RoleBinding") {
+		if rb.RoleRef.Kind != "ClusterRole" {
+			continue // a namespace's own Role (the Vault port-forward's): not a ClusterRole's grant
+		}
+		bindings = append(bindings, rbacv1.ClusterRoleBinding{ObjectMeta: rb.ObjectMeta, RoleRef: rb.RoleRef, Subjects: rb.Subjects})
+	}
+	for _, b := range bindings {
 		if b.RoleRef.Kind != "ClusterRole" {
 			t.Errorf("ClusterRoleBinding %s binds a %s", b.Name, b.RoleRef.Kind)
 		}

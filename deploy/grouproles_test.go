@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -33,17 +34,21 @@ func (g grant) String() string {
 
 // fakeTargets are objects of each action kind, as the fake clients hold them.
 var fakeTargets = map[actions.Kind]actions.Target{
-	actions.KindNode:        {Kind: actions.KindNode, Name: "worker-1"},
-	actions.KindPod:         {Kind: actions.KindPod, Namespace: "web", Name: "web-1"},
-	actions.KindApplication: {Kind: actions.KindApplication, Namespace: "argocd", Name: "web"},
-	actions.KindObject:      {Kind: actions.KindObject, Namespace: "web", Name: "configmap/web"},
-	actions.KindCertificate: {Kind: actions.KindCertificate, Namespace: "web", Name: "web-tls"},
+	actions.KindNode:             {Kind: actions.KindNode, Name: "worker-1"},
+	actions.KindPod:              {Kind: actions.KindPod, Namespace: "web", Name: "web-1"},
+	actions.KindApplication:      {Kind: actions.KindApplication, Namespace: "argocd", Name: "web"},
+	actions.KindObject:           {Kind: actions.KindObject, Namespace: "web", Name: "configmap/web"},
+	actions.KindCertificate:      {Kind: actions.KindCertificate, Namespace: "web", Name: "web-tls"},
+	actions.KindVCluster:         {Kind: actions.KindVCluster, Namespace: "vcluster-web", Name: "web"},
+	actions.KindVolumeAttachment: {Kind: actions.KindVolumeAttachment, Name: "csi-web"},
 }
 
 // moreTargets are further objects of a kind whose action sends other requests for each (one kind of
 // object each), as the fake clients hold them.
 var moreTargets = map[actions.Kind][]actions.Target{
 	actions.KindObject: {{Kind: actions.KindObject, Namespace: "web", Name: "persistentvolumeclaim/data"}},
+	// A vcluster not registered yet: register-vcluster creates its cluster Secret (web's it updates).
+	actions.KindVCluster: {{Kind: actions.KindVCluster, Namespace: "vcluster-web", Name: "docs"}},
 }
 
 // fakeClient is a fresh pair of fake clients holding one object of each kind in fakeTargets, as the
@@ -53,10 +58,21 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 		return metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID("uid-" + name), ResourceVersion: "7"}
 	}
 	n, p, a := fakeTargets[actions.KindNode], fakeTargets[actions.KindPod], fakeTargets[actions.KindApplication]
+	pvWeb := "pv-web"
 	kc := fake.NewClientset(
 		&corev1.Node{ObjectMeta: meta("", n.Name)},
 		&corev1.Pod{ObjectMeta: meta(p.Namespace, p.Name), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}},
 		&corev1.Namespace{ObjectMeta: meta("", p.Namespace)},
+		// Two vclusters' own Secrets, and web's stale ArgoCD registration: register-vcluster acts on them.
+		&corev1.Secret{ObjectMeta: meta("vcluster-web", "vc-web"), Data: map[string][]byte{"certificate-authority": []byte("CA"),
+			"client-certificate": []byte("CERT"), "client-key": []byte("KEY")}},
+		&corev1.Secret{ObjectMeta: meta("vcluster-web", "vc-docs"), Data: map[string][]byte{"certificate-authority": []byte("CA"),
+			"client-certificate": []byte("CERT"), "client-key": []byte("KEY")}},
+		&corev1.Secret{ObjectMeta: meta(actions.ArgoNamespace, "cluster-web"), Data: map[string][]byte{"server": []byte("https://old")}},
+		// A volume attached to worker-1, not Ready: delete-volumeattachment acts on it.
+		&storagev1.VolumeAttachment{ObjectMeta: meta("", "csi-web"), Spec: storagev1.VolumeAttachmentSpec{NodeName: n.Name,
+			Source: storagev1.VolumeAttachmentSource{PersistentVolumeName: &pvWeb}}},
+		&corev1.PersistentVolume{ObjectMeta: meta("", pvWeb), Spec: corev1.PersistentVolumeSpec{ClaimRef: &corev1.ObjectReference{Namespace: p.Namespace, Name: "data"}}},
 	)
 	app := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
@@ -194,5 +210,38 @@ func TestGroupRolesAreWhatTheActionsWrite(t *testing.T) {
 		if !known[g] {
 			t.Errorf("group %s is bound, and is none of the console's", g)
 		}
+	}
+}
+
+// TestSecretsAreWrittenNamespaceByNamespace: no ClusterRoleBinding gives people's groups any right on
+// Secrets (they hold credentials): register-vcluster's are given by RoleBindings, in ArgoCD's namespace
+// and the vclusters'.
+func TestSecretsAreWrittenNamespaceByNamespace(t *testing.T) {
+	objs := rendered(t)
+	roles := map[string][]rbacv1.PolicyRule{}
+	for _, cr := range typed[rbacv1.ClusterRole](t, objs, "ClusterRole") {
+		roles[cr.Name] = cr.Rules
+	}
+	for _, b := range typed[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding") {
+		for _, s := range b.Subjects {
+			if s.Kind != rbacv1.GroupKind {
+				continue
+			}
+			for _, g := range granted(t, b.RoleRef.Name, roles[b.RoleRef.Name]) {
+				if g.group == "" && g.resource == "secrets" {
+					t.Errorf("ClusterRoleBinding %s gives group %s %s cluster-wide", b.Name, s.Name, g)
+				}
+			}
+		}
+	}
+	var where []string
+	for _, rb := range typed[rbacv1.RoleBinding](t, objs, "RoleBinding") {
+		if rb.RoleRef.Name == "cedille-console-register-vcluster" {
+			where = append(where, rb.Namespace)
+		}
+	}
+	slices.Sort(where)
+	if want := []string{actions.ArgoNamespace, "vcluster-prod", "vcluster-sandbox", "vcluster-staging"}; !slices.Equal(where, want) {
+		t.Fatalf("register-vcluster's rights are bound in %v, want %v", where, want)
 	}
 }

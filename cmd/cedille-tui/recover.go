@@ -101,14 +101,23 @@ func (c *cli) listRunbooks(ctx context.Context, f recoverFlags) error {
 		return nil
 	}
 	fmt.Fprintf(c.out, "\nWhat the findings of %s name now, worst first:\n", s.Platform)
+	said := map[string]bool{}
 	for _, g := range sug {
 		cmdline := "cedille-tui recover " + g.Runbook
+		rb, err := runbooks.Lookup(g.Runbook)
+		if err == nil {
+			g.Target = runbooks.AimOf(rb, g.Target)
+		}
 		if !g.Target.IsZero() {
 			cmdline += " --target " + g.Target.String()
 		}
-		if _, err := runbooks.Lookup(g.Runbook); err != nil {
+		if err != nil {
 			cmdline = "(not a runbook here yet)"
 		}
+		if err == nil && said[cmdline] { // every pod stuck on a mount names the one cold-start
+			continue
+		}
+		said[cmdline] = true
 		fmt.Fprintf(c.out, "  %s %s — %s\n    %s\n", g.Finding.Status.Symbol(), g.Finding.Object, oneLine(g.Finding.Reason), cmdline)
 	}
 	return nil

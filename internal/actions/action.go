@@ -23,7 +23,7 @@ const (
 )
 
 // namespaced tells whether objects of kind k live in a namespace.
-func (k Kind) namespaced() bool { return k != KindNode }
+func (k Kind) namespaced() bool { return k != KindNode && k != KindVolumeAttachment }
 
 // Target is the object an action acts on.
 type Target struct {

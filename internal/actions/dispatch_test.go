@@ -262,18 +262,20 @@ func TestBuiltin(t *testing.T) {
 		role        access.Role
 		destructive bool
 	}{
-		"cordon":                 {KindNode, access.Operator, false},
-		"uncordon":               {KindNode, access.Operator, false},
-		"delete-pod":             {KindPod, access.Operator, true},
-		"argocd-refresh":         {KindApplication, access.Operator, false},
-		"argocd-sync":            {KindApplication, access.Operator, true},
-		"evict-pod":              {KindPod, access.Operator, true},
-		"taint-out-of-service":   {KindNode, access.Operator, true},
-		"untaint-out-of-service": {KindNode, access.Operator, false},
-		"remove-finalizers":      {KindObject, access.Operator, true},
-		"argocd-pause-sync":      {KindApplication, access.Operator, false},
-		"argocd-restore-sync":    {KindApplication, access.Operator, false},
-		"renew-certificate":      {KindCertificate, access.Operator, false},
+		"cordon":                  {KindNode, access.Operator, false},
+		"uncordon":                {KindNode, access.Operator, false},
+		"delete-pod":              {KindPod, access.Operator, true},
+		"argocd-refresh":          {KindApplication, access.Operator, false},
+		"argocd-sync":             {KindApplication, access.Operator, true},
+		"evict-pod":               {KindPod, access.Operator, true},
+		"taint-out-of-service":    {KindNode, access.Operator, true},
+		"untaint-out-of-service":  {KindNode, access.Operator, false},
+		"remove-finalizers":       {KindObject, access.Operator, true},
+		"argocd-pause-sync":       {KindApplication, access.Operator, false},
+		"argocd-restore-sync":     {KindApplication, access.Operator, false},
+		"renew-certificate":       {KindCertificate, access.Operator, false},
+		"register-vcluster":       {KindVCluster, access.Operator, false},
+		"delete-volumeattachment": {KindVolumeAttachment, access.Operator, true},
 	}
 	if len(d.Actions()) != len(want) {
 		t.Fatalf("%d actions, want %d", len(d.Actions()), len(want))

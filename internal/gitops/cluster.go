@@ -94,7 +94,7 @@ func Register(ctx context.Context, k kubernetes.Interface, argoNamespace string,
 	secrets := k.CoreV1().Secrets(argoNamespace)
 	cur, err := secrets.Get(ctx, want.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		if _, err := secrets.Create(ctx, want, metav1.CreateOptions{}); err != nil {
+		if _, err := WriteClusterSecret(ctx, k, want, nil, nil); err != nil {
 			return "", fmt.Errorf("create ArgoCD cluster Secret %s: %w", want.Name, err)
 		}
 		return "created", nil
@@ -105,9 +105,7 @@ func Register(ctx context.Context, k kubernetes.Interface, argoNamespace string,
 	if SameRegistration(cur, want) {
 		return "", nil
 	}
-	cur.Labels, cur.Type = want.Labels, want.Type
-	cur.Data, cur.StringData = want.Data, nil
-	if _, err := secrets.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+	if _, err := WriteClusterSecret(ctx, k, want, cur, nil); err != nil {
 		return "", fmt.Errorf("repair ArgoCD cluster Secret %s: %w", want.Name, err)
 	}
 	return "repaired", nil

@@ -105,7 +105,7 @@ func drivePrecheck(ctx context.Context, s *Session, p Prompter) error {
 }
 
 func driveManual(s *Session, p Prompter, st Step) error {
-	for _, l := range st.Instructions(s.Target()) {
+	for _, l := range st.Instructions(s.Target(), s.Run().Earlier) {
 		p.Say("  " + l)
 	}
 	for {

@@ -36,7 +36,7 @@ func TestDrive(t *testing.T) {
 	}
 	conv := strings.Join(p.said, "\n")
 	for _, want := range []string{"Step 1 of 4 (precheck): Find the stuck pods", "✔ 2 pods wait on their volumes",
-		"Step 2 of 4 (manual)", "  look", "delete-pod cannot be undone: type db-0 to run it", "> wrong name\nNothing done.",
+		"Step 2 of 4 (manual)", "  look at worker-2", "delete-pod cannot be undone: type db-0 to run it", "> wrong name\nNothing done.",
 		"✔ delete-pod pod/shop/db-0: done (as cedille:alice)", "changed since you looked; look again\nLooking at it again:",
 		"? Why is it left alone?", "✔ pods Ready", "The run ended: done.", "Incident report: "} {
 		if !strings.Contains(conv, want) {

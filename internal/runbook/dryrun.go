@@ -62,7 +62,7 @@ func DryRun(ctx context.Context, rb Runbook, t Target, w World) ([]DryStep, erro
 			p, err := st.Wait(ctx, w, t)
 			d.Reading, d.Err = &p, err
 		case Manual:
-			d.Instructions = st.Instructions(t)
+			d.Instructions = st.Instructions(t, w.Earlier)
 		}
 		out = append(out, d)
 	}

@@ -65,6 +65,11 @@ func Report(rb Runbook, r Run, entries []audit.Entry) string {
 		b.WriteString("- the platform\n")
 	}
 	for _, s := range r.Steps {
+		for _, sys := range s.Systems {
+			fmt.Fprintf(&b, "- %s (found by step %s)\n", sys, s.ID)
+		}
+	}
+	for _, s := range r.Steps {
 		for _, o := range s.Objects {
 			switch {
 			case o.Done:

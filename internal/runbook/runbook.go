@@ -133,6 +133,9 @@ type Verdict struct {
 	// Facts are what later steps may read of it (World.Earlier): the notAfter the precheck saw, to tell
 	// a new certificate from it. Kept in the run's state file: never a secret.
 	Facts map[string]string
+	// Systems are what the precheck found affected, one line each ("2 of 7 nodes not Ready (worker-2,
+	// worker-5)"), for the incident report of a run aimed at the whole platform. Never a secret.
+	Systems []string
 }
 
 // Progress is a postcheck's reading.
@@ -156,8 +159,9 @@ type Step struct {
 	Wait    func(ctx context.Context, w World, t Target) (Progress, error)
 	Every   time.Duration
 	Timeout time.Duration
-	// Manual: what only a person can do.
-	Instructions func(t Target) []string
+	// Manual: what only a person can do, said from what earlier steps came to (earlier("survey").Facts:
+	// the machines still off). Pure: it is called to draw a screen.
+	Instructions func(t Target, earlier func(stepID string) StepState) []string
 }
 
 // Runbook is a named recovery procedure.

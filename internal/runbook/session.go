@@ -239,7 +239,7 @@ func (s *Session) Check(ctx context.Context) (Verdict, error) {
 		state.At, state.By, state.Summary = s.e.now(), s.who.Name, "does not apply: "+v.Why
 		return v, s.endLocked("not applicable: " + v.Why)
 	}
-	state.Facts = v.Facts
+	state.Facts, state.Systems = v.Facts, v.Systems
 	return v, s.doneLocked(st, state, v.Why)
 }
 

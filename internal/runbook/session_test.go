@@ -103,9 +103,12 @@ func testRunbook(w *world) Runbook {
 			if !w.applies {
 				return Verdict{Why: "no pod waits on a volume"}, nil
 			}
-			return Verdict{Applies: true, Why: "2 pods wait on their volumes"}, nil
+			return Verdict{Applies: true, Why: "2 pods wait on their volumes", Facts: map[string]string{"node": "worker-2"},
+				Systems: []string{"2 pods stuck on a mount"}}, nil
 		}},
-		{ID: "power", Kind: Manual, Title: "Check the storage node's power", Instructions: func(Target) []string { return []string{"look"} }},
+		{ID: "power", Kind: Manual, Title: "Check the storage node's power", Instructions: func(_ Target, earlier func(string) StepState) []string {
+			return []string{"look at " + earlier("stuck").Facts["node"]}
+		}},
 		{ID: "delete", Kind: Action, Title: "Delete them, one at a time", Do: "delete-pod",
 			Objects: func(_ context.Context, _ World, t Target) ([]actions.Target, error) {
 				return []actions.Target{{Kind: actions.KindPod, Namespace: t.Name, Name: "db-0"}, {Kind: actions.KindPod, Namespace: t.Name, Name: "web-1"}}, nil
@@ -225,7 +228,7 @@ func TestRunToTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"# Incident 2026-12-07: Pods stuck on their volumes — Namespace/shop", "- pod/shop/db-0 (step delete, as cedille:alice)",
-		"| 03:12:00 | alice | step power: done by hand: the node is on |", "| 7m | 1m | 6m |"} {
+		"- 2 pods stuck on a mount (found by step stuck)", "| 03:12:00 | alice | step power: done by hand: the node is on |", "| 7m | 1m | 6m |"} {
 		if !strings.Contains(string(report), w) {
 			t.Errorf("the report lacks %q:\n%s", w, report)
 		}
@@ -458,7 +461,7 @@ func TestLaterStepsReadEarlierFacts(t *testing.T) {
 		{ID: "due", Kind: Precheck, Check: func(context.Context, World, Target) (Verdict, error) {
 			return Verdict{Applies: true, Why: "due", Facts: map[string]string{"notAfter": "2026-12-10T00:00:00Z"}}, nil
 		}},
-		{ID: "look", Kind: Manual, Instructions: func(Target) []string { return nil }},
+		{ID: "look", Kind: Manual, Instructions: func(Target, func(string) StepState) []string { return nil }},
 		{ID: "issued", Kind: Postcheck, Timeout: time.Minute, Every: time.Millisecond,
 			Wait: func(_ context.Context, w World, _ Target) (Progress, error) {
 				seen = append(seen, w.Earlier("due").Facts["notAfter"])

@@ -31,6 +31,17 @@ type Run struct {
 	Report  string      `json:"report,omitempty"` // the incident report's path, once written
 }
 
+// Earlier is what the run's step id came to (the zero StepState for an unknown id), as a manual step's
+// Instructions read it.
+func (r Run) Earlier(id string) StepState {
+	for _, st := range r.Steps {
+		if st.ID == id {
+			return st
+		}
+	}
+	return StepState{}
+}
+
 // StepState is one step's part of a run.
 type StepState struct {
 	ID      string            `json:"id"`
@@ -39,6 +50,7 @@ type StepState struct {
 	By      string            `json:"by,omitempty"`
 	Summary string            `json:"summary,omitempty"`
 	Facts   map[string]string `json:"facts,omitempty"`   // a precheck's Verdict.Facts, for the later steps
+	Systems []string          `json:"systems,omitempty"` // a precheck's Verdict.Systems, for the report
 	Objects []ObjectState     `json:"objects,omitempty"` // an action step's objects, read when it started
 	Listed  bool              `json:"listed,omitempty"`  // Objects was read (it may be empty: nothing to do)
 }

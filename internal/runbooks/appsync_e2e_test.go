@@ -239,17 +239,24 @@ func bindOperators(ctx context.Context, t *testing.T, kc kubernetes.Interface) {
 // waitAllowed waits until the API server's authorizer sees the new binding for who.
 func waitAllowed(ctx context.Context, t *testing.T, clients *actions.Clients, who actions.Actor, verb, group, resource string) {
 	t.Helper()
+	waitAllowedIn(ctx, t, clients, who, verb, group, resource, "")
+}
+
+// waitAllowedIn waits until the API server's authorizer sees the new binding for who in namespace ns
+// ("": cluster-wide).
+func waitAllowedIn(ctx context.Context, t *testing.T, clients *actions.Clients, who actions.Actor, verb, group, resource, ns string) {
+	t.Helper()
 	c, err := clients.For(who)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		r, err := c.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authzv1.SelfSubjectAccessReview{
-			Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{Verb: verb, Group: group, Resource: resource}},
+			Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{Verb: verb, Group: group, Resource: resource, Namespace: ns}},
 		}, metav1.CreateOptions{})
 		return err == nil && r.Status.Allowed, nil
 	})
 	if err != nil {
-		t.Fatalf("%s may not %s %s: %v", c.User, verb, resource, err)
+		t.Fatalf("%s may not %s %s in %q: %v", c.User, verb, resource, ns, err)
 	}
 }

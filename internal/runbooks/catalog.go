@@ -12,7 +12,8 @@ import (
 
 // All lists every runbook, by name.
 func All() []runbook.Runbook {
-	all := []runbook.Runbook{AppSync(), CertRenewal(), NodeLost(), NodeReturned(), PoolDegraded(), StuckTerminating(), VaultSealed()}
+	all := []runbook.Runbook{AppSync(), CertRenewal(), ColdStart(), NodeLost(), NodeReturned(), PoolDegraded(), StuckTerminating(),
+		VClusterRegistration(), VaultSealed()}
 	slices.SortFunc(all, func(a, b runbook.Runbook) int { return strings.Compare(a.Name, b.Name) })
 	return all
 }

@@ -3,6 +3,8 @@ package runbooks
 import (
 	"strings"
 	"testing"
+
+	"github.com/clubcedille/cedille-tui/internal/runbook"
 )
 
 // TestCatalog: every runbook can run (Validate), is found by its name, and names are unique.
@@ -22,5 +24,29 @@ func TestCatalog(t *testing.T) {
 	}
 	if _, err := Lookup("no-such"); err == nil || !strings.Contains(err.Error(), "the runbooks are: app-sync") {
 		t.Fatalf("an unknown name: %v", err)
+	}
+}
+
+// TestAimOf: a finding's object aims a runbook that takes targets; one about the whole platform is aimed
+// at nothing, whatever finding named it.
+func TestAimOf(t *testing.T) {
+	pod := runbook.Target{Kind: "Pod", Namespace: "shop", Name: "db-0"}
+	node := runbook.Target{Kind: "Node", Name: "worker-2"}
+	for _, tc := range []struct {
+		rb   runbook.Runbook
+		t    runbook.Target
+		want runbook.Target
+	}{
+		{ColdStart(), pod, runbook.Target{}},
+		{VaultSealed(), runbook.Target{Kind: "Vault", Name: "vault-0"}, runbook.Target{}},
+		{NodeLost(), node, node},
+	} {
+		got := AimOf(tc.rb, tc.t)
+		if got != tc.want {
+			t.Errorf("%s on %s: aimed at %q, want %q", tc.rb.Name, tc.t, got, tc.want)
+		}
+		if err := tc.rb.Aims(got); err != nil {
+			t.Errorf("%s cannot be aimed at what AimOf gives: %v", tc.rb.Name, err)
+		}
 	}
 }

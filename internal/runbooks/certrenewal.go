@@ -346,7 +346,7 @@ func acmeLink(kind string) func(u *unstructured.Unstructured) link {
 }
 
 // certInstructions are what only a person can do about a stuck chain.
-func certInstructions(t runbook.Target) []string {
+func certInstructions(t runbook.Target, _ func(string) runbook.StepState) []string {
 	return []string{
 		"Read the precheck's first link not ready; kubectl describe it (-n " + t.Namespace + ") for the events.",
 		"An HTTP-01 Challenge pending: the domain must reach the solver from the internet — check DNS points at the ingress, and that http://DOMAIN/.well-known/acme-challenge/ is routed (Contour's HTTPProxy, no redirect to HTTPS blocking it).",

@@ -23,10 +23,11 @@ import (
 // its link to the API server is down). Then, as upstream's non-graceful node shutdown prescribes: cordon
 // it, evict its pods within their PodDisruptionBudgets, have a person confirm the machine is really off,
 // and only then taint it out of service, so that its pods are deleted and its volumes detach to attach
-// elsewhere; wait for both. Its return is NodeReturned.
+// elsewhere; wait for both, then for their controllers' pods to be Ready on other nodes. Its return is
+// NodeReturned.
 func NodeLost() runbook.Runbook {
 	return runbook.Runbook{Name: health.RunbookNodeLost, Title: "A node lost: its kubelet stopped posting status",
-		Summary: "cordon it, drain it within the disruption budgets, confirm the machine is off, taint it out of service, wait for its pods and volumes to leave",
+		Summary: "cordon it, drain it within the disruption budgets, confirm the machine is off, taint it out of service, wait for its pods and volumes to leave and its workloads to be Ready elsewhere",
 		Kinds:   []string{"Node"},
 		Steps: []runbook.Step{
 			{ID: "lost", Kind: runbook.Precheck, Title: "Read the node and its machine: lost, or only its kubelet?", Check: nodeLost},
@@ -40,6 +41,8 @@ func NodeLost() runbook.Runbook {
 				Every: 3 * time.Second, Timeout: 10 * time.Minute},
 			{ID: "volumes-detached", Kind: runbook.Postcheck, Title: "Wait for its volumes to detach", Wait: volumesDetached,
 				Every: 3 * time.Second, Timeout: 10 * time.Minute},
+			{ID: "rescheduled", Kind: runbook.Postcheck, Title: "Wait for their controllers' pods to be Ready elsewhere", Wait: rescheduled,
+				Every: 3 * time.Second, Timeout: 15 * time.Minute},
 		}}
 }
 
@@ -223,6 +226,14 @@ func nodeLost(ctx context.Context, w runbook.World, t runbook.Target) (runbook.V
 		return v, err
 	}
 	v.Details = append(v.Details, podsSummary(t.Name, pods))
+	cs, bare, err := controllersOf(ctx, w, t.Name, pods)
+	if err != nil {
+		return v, err
+	}
+	v.Facts = map[string]string{factControllers: encodeControllers(cs), factBarePods: strings.Join(bare, ",")}
+	if len(bare) > 0 {
+		v.Details = append(v.Details, "no controller recreates "+firstFew(bare)+": once removed, it must be recreated from its manifest")
+	}
 	vas, err := attachedTo(ctx, w, t.Name)
 	if err != nil {
 		return v, err
@@ -305,7 +316,7 @@ func evictablePods(ctx context.Context, w runbook.World, t runbook.Target) ([]ac
 }
 
 // poweredOff is what a person checks before the out-of-service taint.
-func poweredOff(t runbook.Target) []string {
+func poweredOff(t runbook.Target, _ func(string) runbook.StepState) []string {
 	return []string{
 		fmt.Sprintf("Find the machine behind node %s: in Omni (Machines, hostname %s), in Proxmox (its VM), or on its BMC.", t.Name, t.Name),
 		"See with your own eyes that it is powered off: Proxmox says the VM is stopped (qm status <vmid>), the BMC says power off, or Omni says POWERED_OFF — \"disconnected\" alone is not enough.",

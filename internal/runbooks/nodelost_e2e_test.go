@@ -249,7 +249,7 @@ func TestNodeLostOnTheLabsAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st, ok := s.Current(); !ok || st.ID != "powered-off" ||
-		!strings.Contains(strings.Join(st.Instructions(target), "\n"), "If it is not completely shut down, do not proceed: filesystem corruption can occur") {
+		!strings.Contains(strings.Join(st.Instructions(target, s.Run().Earlier), "\n"), "If it is not completely shut down, do not proceed: filesystem corruption can occur") {
 		t.Fatalf("resumed at %+v", st.ID)
 	}
 	if err := s.Tick("Proxmox: VM lab-lost stopped"); err != nil {
@@ -325,6 +325,20 @@ func TestNodeLostOnTheLabsAPIServer(t *testing.T) {
 	}
 	if lines[0] != "1 volume attachment still on lab-lost: csi-db (PV pv-db, csi.lab.example, attached)" || lines[len(lines)-1] != "no volume attached to lab-lost" {
 		t.Fatalf("volumes-detached read %q", lines)
+	}
+	// The scheduler's and the kubelet's part: the ReplicaSet's new pods are placed on lab-spare and Ready.
+	lines = nil
+	if err := s.Wait(ctx, func(p runbook.Progress) {
+		lines = append(lines, p.Line)
+		if !p.Done {
+			lostPlaceReplacements(ctx, t, kc, ns, "lab-spare")
+		}
+	}); err != nil {
+		t.Fatalf("rescheduled: %v (read %q)", err, lines)
+	}
+	if !strings.HasPrefix(lines[0], "ReplicaSet shop/web 0 of 2 Ready elsewhere") ||
+		lines[len(lines)-1] != "the pods of 1 controller are Ready again elsewhere; not recreated by any controller (recreate from its manifest): shop/db-0" {
+		t.Fatalf("rescheduled read %q", lines)
 	}
 	run := s.Run()
 	if run.Outcome != "done" {
@@ -491,6 +505,34 @@ func lostSetUp(ctx context.Context, t *testing.T, kc kubernetes.Interface, lost,
 	va.Status.Attached = true
 	if _, err := kc.StorageV1().VolumeAttachments().UpdateStatus(ctx, va, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// lostPlaceReplacements plays the scheduler and the kubelets: every pod of ns not bound to a node is bound
+// to node, Running and Ready.
+func lostPlaceReplacements(ctx context.Context, t *testing.T, kc kubernetes.Interface, ns, node string) {
+	t.Helper()
+	l, err := kc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range l.Items {
+		if p.Spec.NodeName != "" || p.DeletionTimestamp != nil {
+			continue
+		}
+		if err := kc.CoreV1().Pods(ns).Bind(ctx, &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: p.Name},
+			Target: corev1.ObjectReference{Kind: "Node", Name: node}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := kc.CoreV1().Pods(ns).Get(ctx, p.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Status = corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}}
+		if _, err := kc.CoreV1().Pods(ns).UpdateStatus(ctx, got, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

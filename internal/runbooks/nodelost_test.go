@@ -366,7 +366,7 @@ func TestNodeLostDryRun(t *testing.T) {
 		}
 		ids = append(ids, s.Step.ID)
 	}
-	if want := []string{"lost", "cordon", "drain", "powered-off", "out-of-service", "pods-gone", "volumes-detached"}; !slices.Equal(ids, want) {
+	if want := []string{"lost", "cordon", "drain", "powered-off", "out-of-service", "pods-gone", "volumes-detached", "rescheduled"}; !slices.Equal(ids, want) {
 		t.Fatalf("steps %v, want %v", ids, want)
 	}
 	if p := steps[2].Previews; len(p) != 1 || p[0].Target.Name != "db-0" || p[0].Action != "evict-pod" {
@@ -378,6 +378,9 @@ func TestNodeLostDryRun(t *testing.T) {
 	}
 	if steps[5].Reading == nil || steps[5].Reading.Done {
 		t.Fatalf("pods-gone reads %+v before anything was done", steps[5].Reading)
+	}
+	if r := steps[7].Reading; r == nil || !r.Done || !strings.Contains(r.Line, "not recreated by any controller (recreate from its manifest): shop/db-0") {
+		t.Fatalf("rescheduled reads %+v: db-0 has no controller, the DaemonSet's pod stays", r)
 	}
 
 	steps, err = runbook.DryRun(context.Background(), NodeLost(), target, lostWorld(node("worker-3", corev1.ConditionTrue)))

@@ -131,7 +131,7 @@ func mayastorVolumes(ctx context.Context, w runbook.World) ([]string, error) {
 	return out, nil
 }
 
-func poolDiskInstructions(t runbook.Target) []string {
+func poolDiskInstructions(t runbook.Target, _ func(string) runbook.StepState) []string {
 	return []string{
 		"Step 1 named the pool's disk by its /dev/disk/by-id path (and, when Omni knows it, its serial).",
 		"Degraded: the disk reports errors. Check it on its node (talosctl -n NODE disks; its SMART data) and the io-engine pod there; plan its replacement before it faults.",

@@ -24,6 +24,7 @@ func (r Recovery) Start(_ context.Context, name string, t runbook.Target, takeOv
 	if err != nil {
 		return nil, err
 	}
+	t = AimOf(rb, t)
 	who, err := r.Who()
 	if err != nil {
 		return nil, err
@@ -52,4 +53,13 @@ func (r Recovery) Destructive(action string) bool {
 func (r Recovery) Has(name string) bool {
 	_, err := Lookup(name)
 	return err == nil
+}
+
+// AimOf is what a run of rb named by a finding about t is aimed at: t, or the whole platform for a
+// runbook that takes no target (a pod stuck on a mount names cold-start, which is about the platform).
+func AimOf(rb runbook.Runbook, t runbook.Target) runbook.Target {
+	if len(rb.Kinds) == 0 {
+		return runbook.Target{}
+	}
+	return t
 }

@@ -349,7 +349,7 @@ func stuckGone(ctx context.Context, w runbook.World, t runbook.Target) (runbook.
 }
 
 // finalizerInstructions say what the finalizers the platform meets would have done.
-func finalizerInstructions(t runbook.Target) []string {
+func finalizerInstructions(t runbook.Target, _ func(string) runbook.StepState) []string {
 	return []string{
 		"Each finalizer the precheck listed on " + t.String() + " is a controller's promise to clean up before the object goes; once removed, that cleanup never happens.",
 		"kubernetes.io/pvc-protection: the claim is in use — the release step itself checks no pod mounts it and its volume is detached.",
@@ -510,10 +510,10 @@ func appsToPause(ctx context.Context, w runbook.World, t runbook.Target) ([]acti
 	return out, err
 }
 
-// appsToRestore are the target's Applications carrying a pause record, innermost first. (The engine
-// gives a step no view of what an earlier step did: the record on each Application is what says it
-// was paused. One paused by someone else before this run is restored too — its preview names who
-// paused it: leave it alone with a reason if it must stay paused.)
+// appsToRestore are the target's Applications carrying a pause record, innermost first: the record on
+// each Application, not this run's pause step, says it was paused, so that an Application left paused by
+// an earlier run cut short (the precheck says "paused already by …: restored at the end") is restored
+// too. Its preview names who paused it: leave it alone with a reason if it must stay paused.
 func appsToRestore(ctx context.Context, w runbook.World, t runbook.Target) ([]actions.Target, error) {
 	u, err := readStuck(ctx, w, t)
 	if err != nil {

@@ -359,11 +359,19 @@ func TestStuckTerminatingOnTheLabsAPIServer(t *testing.T) {
 // operators write with, and its bindings to groups cedille:operator and cedille:admin.
 func applyOperatorRole(ctx context.Context, t *testing.T, dc dynamic.Interface) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "deploy", "clusterrole-operator.yaml"))
+	applyDeployed(ctx, t, dc, "clusterrole-operator.yaml")
+}
+
+// applyDeployed applies one of deploy/'s files as it ships, making the namespaces its objects are in
+// when the lab has none by that name.
+func applyDeployed(ctx context.Context, t *testing.T, dc dynamic.Interface, file string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "deploy", file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	namespaces := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
 	for {
 		u := &unstructured.Unstructured{}
@@ -373,9 +381,15 @@ func applyOperatorRole(ctx context.Context, t *testing.T, dc dynamic.Interface) 
 			}
 			t.Fatal(err)
 		}
+		if ns := u.GetNamespace(); ns != "" {
+			n := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+			if _, err := dc.Resource(namespaces).Create(ctx, n, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatal(err)
+			}
+		}
 		res := schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: strings.ToLower(u.GetKind()) + "s"}
-		if _, err := dc.Resource(res).Create(ctx, u, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+		if _, err := dc.Resource(res).Namespace(u.GetNamespace()).Create(ctx, u, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("%s %s/%s: %v", u.GetKind(), u.GetNamespace(), u.GetName(), err)
 		}
 	}
 }

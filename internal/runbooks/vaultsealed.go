@@ -121,7 +121,7 @@ func vaultSeal(ctx context.Context, w runbook.World, _ runbook.Target) (runbook.
 	return v, nil
 }
 
-func unsealInstructions(runbook.Target) []string {
+func unsealInstructions(runbook.Target, func(string) runbook.StepState) []string {
 	return []string{
 		"Shamir seal — the custodians give their shares; nobody should carry a threshold of them:",
 		"  over SSH: an admin opens :ceremony and presses u; each custodian checks the fingerprint and gives their share from their own session (s), or pipes it: gpg -d share.asc | ssh HOST ceremony submit ID;",

@@ -67,29 +67,11 @@ func (s VClustersStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome,
 // registrationProblem says what is wrong with a vcluster's ArgoCD registration ("" when it matches the
 // vcluster's own credentials and a request with them succeeds).
 func registrationProblem(ctx context.Context, e *Env, k *platform.Kube, argo string, c plan.VCluster) string {
-	vc, err := k.Typed.CoreV1().Secrets(c.Namespace).Get(ctx, vcluster.KubeconfigSecret(c.Name), metav1.GetOptions{})
+	st, err := gitops.Inspect(ctx, k.Typed, argo, c.Name, c.Namespace, c.Server, e.checkRegistration)
 	if err != nil {
-		return "no " + vcluster.KubeconfigSecret(c.Name) + " Secret"
+		return k.Classify(err).Error()
 	}
-	r, err := gitops.FromVClusterSecret(c.Name, c.Namespace, c.Server, vc)
-	if err != nil {
-		return err.Error()
-	}
-	want, err := gitops.ClusterSecret(argo, r)
-	if err != nil {
-		return err.Error()
-	}
-	cur, err := k.Typed.CoreV1().Secrets(argo).Get(ctx, want.Name, metav1.GetOptions{})
-	if err != nil {
-		return "not registered in ArgoCD"
-	}
-	if !gitops.SameRegistration(cur, want) {
-		return "its ArgoCD registration is stale (other credentials or server)"
-	}
-	if _, err := e.checkRegistration(ctx, cur); err != nil {
-		return err.Error()
-	}
-	return ""
+	return st.Problem
 }
 
 func (s VClustersStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {

@@ -51,7 +51,7 @@ func (r testRecovery) Start(_ context.Context, name string, t runbook.Target, ta
 		{ID: "drift", Kind: runbook.Precheck, Title: "Read what drifts", Check: func(context.Context, runbook.World, runbook.Target) (runbook.Verdict, error) {
 			return runbook.Verdict{Applies: true, Why: "shop is OutOfSync", Details: []string{"drifts: Deployment/shop/web"}}, nil
 		}},
-		{ID: "look", Kind: runbook.Manual, Title: "Look at the diff", Instructions: func(runbook.Target) []string { return []string{"argocd app diff shop"} }},
+		{ID: "look", Kind: runbook.Manual, Title: "Look at the diff", Instructions: func(runbook.Target, func(string) runbook.StepState) []string { return []string{"argocd app diff shop"} }},
 		{ID: "sync", Kind: runbook.Action, Title: "Sync it", Do: "argocd-sync"},
 		{ID: "synced", Kind: runbook.Postcheck, Title: "Wait for Synced", Timeout: time.Minute, Every: time.Millisecond,
 			Wait: func(context.Context, runbook.World, runbook.Target) (runbook.Progress, error) {

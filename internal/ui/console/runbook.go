@@ -134,6 +134,7 @@ func (p *RunbookPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		if msg.err != nil {
 			p.problem = common.Inert(msg.err.Error())
 		} else {
+			p.target = msg.sess.Target() // a runbook about the whole platform is aimed at nothing
 			r := msg.sess.Run()
 			p.said = []string{fmt.Sprintf("Run %s, started by %s at %s UTC.", r.ID, r.Owner, r.Started.UTC().Format("15:04"))}
 		}
@@ -415,7 +416,7 @@ func (p *RunbookPage) lines() []string {
 	if st, ok := p.sess.Current(); ok && p.busy == "" {
 		switch st.Kind {
 		case runbook.Manual:
-			for _, l := range st.Instructions(p.target) {
+			for _, l := range st.Instructions(p.target, r.Earlier) {
 				add(plain, "  "+l)
 			}
 			add(t.Subtle.Render, "enter once it is done.")
