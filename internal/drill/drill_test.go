@@ -438,3 +438,34 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() (bool, 
 		}
 	}
 }
+
+// The cold start, as a person completes it: Vault unsealed (vault-sealed, its custodians played by the
+// drill) and the drifted Application synced (app-sync), then cold-start itself — the machines powered
+// on when its manual step is ticked, the stale VolumeAttachment deleted, the stuck pod made again.
+func TestDrillColdStart(t *testing.T) {
+	ctx := drillContext(t)
+	h := start(t, ctx, "cold-start")
+	for _, other := range []struct {
+		name string
+		t    runbook.Target
+	}{{"vault-sealed", runbook.Target{}}, {"app-sync", runbook.Target{Kind: "Application", Namespace: "argocd", Name: "calidum-rotae"}}} {
+		s, err := h.rec.Start(ctx, other.name, other.t, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		who := &person{}
+		if err := runbook.Drive(ctx, s, who, h.rec.Destructive); err != nil || s.Run().Outcome != "done" {
+			t.Fatalf("%s: %v, %s\n%s", other.name, err, s.Run().Outcome, who.transcript())
+		}
+	}
+	r := h.run(t, ctx)
+	var did []string
+	for _, m := range r.Progress.Marks {
+		did = append(did, m.Step+": "+m.Summary)
+	}
+	for _, want := range []string{"delete-volumeattachment: 1 done", "delete-pod: 1 done", "power: done by hand"} {
+		if !strings.Contains(strings.Join(did, "\n"), want) {
+			t.Errorf("the run's steps lack %q:\n%s", want, strings.Join(did, "\n"))
+		}
+	}
+}
