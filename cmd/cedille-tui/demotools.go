@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"sync/atomic"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/runbooks"
 	"github.com/clubcedille/cedille-tui/internal/ui"
-	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
@@ -63,22 +61,9 @@ func (c *cli) demoTools(d *demo.Platform, dir string, observe func(audit.Record)
 	hub := &hubRef{}
 	rec := runbooks.Recovery{Engine: e, Dispatcher: disp, Who: who,
 		World: runbook.World{Kube: d.Kube.Typed, Dynamic: d.Kube.Dynamic, Vault: d.VaultReplicas, Snapshot: hub.latest}}
-	x := consoleExtras{act: disp.Bind(who), recovery: platformWide{rec}, audit: ui.AuditFile(trailPath, ui.AuditShown), onHub: hub.set}
+	x := consoleExtras{act: disp.Bind(who), recovery: rec, audit: ui.AuditFile(trailPath, ui.AuditShown), onHub: hub.set}
 	return x, func() { _ = trail.Close() }, nil
 }
-
-// platformWide aims a runbook about the whole platform (cold-start) at the platform, whatever object
-// the finding r was pressed on named (runbook.Suggest aims every runbook at its finding's object).
-type platformWide struct{ runbooks.Recovery }
-
-func (p platformWide) Start(ctx context.Context, name string, t runbook.Target, takeOver bool) (*runbook.Session, error) {
-	if rb, err := runbooks.Lookup(name); err == nil && len(rb.Kinds) == 0 {
-		t = runbook.Target{}
-	}
-	return p.Recovery.Start(ctx, name, t, takeOver)
-}
-
-var _ console.Recovery = platformWide{}
 
 // demoStateDir is where the demo's console keeps its audit trail, runbook runs and incident reports,
 // apart from a real console's.

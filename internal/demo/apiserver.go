@@ -134,14 +134,24 @@ func dryRun(opts []string) bool {
 	return false
 }
 
-func (w writes) create(a k8stesting.CreateActionImpl) (runtime.Object, error) {
-	obj := a.GetObject().DeepCopyObject()
+// sent is a copy of the object a create or an update sends, with its metadata, in the request's
+// namespace when it names none.
+func sent(a k8stesting.Action, obj runtime.Object) (runtime.Object, metav1.Object, error) {
+	obj = obj.DeepCopyObject()
 	m, err := meta.Accessor(obj)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if m.GetNamespace() == "" {
 		m.SetNamespace(a.GetNamespace())
+	}
+	return obj, m, nil
+}
+
+func (w writes) create(a k8stesting.CreateActionImpl) (runtime.Object, error) {
+	obj, m, err := sent(a, a.GetObject())
+	if err != nil {
+		return nil, err
 	}
 	if m.GetName() == "" && m.GetGenerateName() != "" {
 		m.SetName(m.GetGenerateName() + hashName(string(uuid.NewUUID()), 5))
@@ -187,13 +197,9 @@ func conflict(gvr schema.GroupVersionResource, name string, stored, sent metav1.
 }
 
 func (w writes) update(a k8stesting.UpdateActionImpl) (runtime.Object, error) {
-	obj := a.GetObject().DeepCopyObject()
-	m, err := meta.Accessor(obj)
+	obj, m, err := sent(a, a.GetObject())
 	if err != nil {
 		return nil, err
-	}
-	if m.GetNamespace() == "" {
-		m.SetNamespace(a.GetNamespace())
 	}
 	_, cur, err := w.stored(a.GetResource(), a.GetNamespace(), m.GetName())
 	if err != nil {

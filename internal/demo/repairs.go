@@ -332,13 +332,7 @@ func waitOnMount(p *corev1.Pod, why string) {
 		p.Annotations = map[string]string{}
 	}
 	p.Annotations[annWaitsOnMount] = why
-	p.Status.Phase = corev1.PodPending
-	setReady(p, false, p.CreationTimestamp.Time)
-	for i := range p.Status.ContainerStatuses {
-		cs := &p.Status.ContainerStatuses[i]
-		cs.Started = nil
-		cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
-	}
+	containerCreating(p)
 }
 
 // claimsOfPod are the PersistentVolumeClaims a pod mounts.

@@ -244,6 +244,14 @@ func setReady(p *corev1.Pod, ready bool, now time.Time) bool {
 func waitOnSecretsVolume(p *corev1.Pod, now time.Time) {
 	p.Annotations = map[string]string{annNeedsVault: "true"}
 	restartedAt(p, now.Add(-2*time.Hour))
+	containerCreating(p)
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "vault-secrets", VolumeSource: corev1.VolumeSource{
+		CSI: &corev1.CSIVolumeSource{Driver: "secrets-store.csi.k8s.io"}}})
+}
+
+// containerCreating leaves a scheduled pod Pending, its containers not created yet (ContainerCreating),
+// not Ready since it was made.
+func containerCreating(p *corev1.Pod) {
 	p.Status.Phase = corev1.PodPending
 	setReady(p, false, p.CreationTimestamp.Time)
 	for i := range p.Status.ContainerStatuses {
@@ -251,8 +259,6 @@ func waitOnSecretsVolume(p *corev1.Pod, now time.Time) {
 		cs.Started = nil
 		cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
 	}
-	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "vault-secrets", VolumeSource: corev1.VolumeSource{
-		CSI: &corev1.CSIVolumeSource{Driver: "secrets-store.csi.k8s.io"}}})
 }
 
 // crashLoopOnVaultAgent gives a pod a vault-agent init container that crash-loops (it cannot log in to a
