@@ -305,6 +305,9 @@ func (p *Platform) nodePower(ctx context.Context, node string, on bool) (string,
 	if err := p.poolsOfNodeLost(ctx, node, !on); err != nil {
 		return "", err
 	}
+	// The node controller marks its pods at once (not Ready, or Ready again), and the controllers count them.
+	repairsController{p}.nodeLifecycle(ctx)
+	workloadsController{p}.pass(ctx)
 	if !on {
 		return fmt.Sprintf("demo: %s lost power", node), nil
 	}
