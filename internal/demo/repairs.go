@@ -605,61 +605,18 @@ func namespaceConditionsSame(a, b []corev1.NamespaceCondition) bool {
 // emptyNamespace deletes what is in ns and says what is left ("configmaps has 1 resource instances")
 // and which finalizers hold it ("example.org/backup in 1 resource instances").
 func (c repairsController) emptyNamespace(ctx context.Context, ns string) (left, held []string) {
-	core := c.p.kube.typed.CoreV1()
 	finalizers := map[string]int{}
-	type lister struct {
-		resource string
-		list     func() ([]metav1.Object, error)
-		del      func(name string) error
-	}
-	metas := func(n int, at func(int) metav1.Object) []metav1.Object {
-		out := make([]metav1.Object, n)
-		for i := range out {
-			out[i] = at(i)
-		}
-		return out
-	}
-	opts := metav1.ListOptions{}
-	listers := []lister{
-		{"pods", func() ([]metav1.Object, error) {
-			l, err := core.Pods(ns).List(ctx, opts)
-			if err != nil {
-				return nil, err
-			}
-			return metas(len(l.Items), func(i int) metav1.Object { return &l.Items[i] }), nil
-		}, func(n string) error { return core.Pods(ns).Delete(ctx, n, metav1.DeleteOptions{}) }},
-		{"configmaps", func() ([]metav1.Object, error) {
-			l, err := core.ConfigMaps(ns).List(ctx, opts)
-			if err != nil {
-				return nil, err
-			}
-			return metas(len(l.Items), func(i int) metav1.Object { return &l.Items[i] }), nil
-		}, func(n string) error { return core.ConfigMaps(ns).Delete(ctx, n, metav1.DeleteOptions{}) }},
-		{"persistentvolumeclaims", func() ([]metav1.Object, error) {
-			l, err := core.PersistentVolumeClaims(ns).List(ctx, opts)
-			if err != nil {
-				return nil, err
-			}
-			return metas(len(l.Items), func(i int) metav1.Object { return &l.Items[i] }), nil
-		}, func(n string) error { return core.PersistentVolumeClaims(ns).Delete(ctx, n, metav1.DeleteOptions{}) }},
-		{"serviceaccounts", func() ([]metav1.Object, error) {
-			l, err := core.ServiceAccounts(ns).List(ctx, opts)
-			if err != nil {
-				return nil, err
-			}
-			return metas(len(l.Items), func(i int) metav1.Object { return &l.Items[i] }), nil
-		}, func(n string) error { return core.ServiceAccounts(ns).Delete(ctx, n, metav1.DeleteOptions{}) }},
-	}
-	for _, l := range listers {
-		objs, err := l.list()
+	for _, r := range []string{"pods", "configmaps", "persistentvolumeclaims", "serviceaccounts"} {
+		res := c.p.kube.dyn.Resource(corev1.SchemeGroupVersion.WithResource(r)).Namespace(ns)
+		list, err := res.List(ctx, metav1.ListOptions{})
 		if err != nil {
-			left = append(left, l.resource+" (not listed)")
+			left = append(left, r+" (not listed)")
 			continue
 		}
 		n := 0
-		for _, o := range objs {
+		for _, o := range list.Items {
 			if o.GetDeletionTimestamp() == nil {
-				_ = l.del(o.GetName())
+				_ = res.Delete(ctx, o.GetName(), metav1.DeleteOptions{})
 			}
 			if len(o.GetFinalizers()) > 0 || o.GetDeletionTimestamp() == nil {
 				n++
@@ -669,7 +626,7 @@ func (c repairsController) emptyNamespace(ctx context.Context, ns string) (left,
 			}
 		}
 		if n > 0 {
-			left = append(left, fmt.Sprintf("%s has %d resource instances", l.resource, n))
+			left = append(left, fmt.Sprintf("%s has %d resource instances", r, n))
 		}
 	}
 	for f, n := range finalizers {
