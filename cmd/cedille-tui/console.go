@@ -13,6 +13,8 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/ui/console"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/spf13/cobra"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 func (c *cli) consoleCmd() *cobra.Command {
@@ -87,6 +89,11 @@ type consoleExtras struct {
 	keys      []app.Action
 	keysTitle string
 	audit     console.AuditSource
+	// onHub is told the hub once it exists (what the runbooks' World.Snapshot reads); wrap, when set,
+	// wraps the console's model (the demo's drill banner), presence showing its line under the header.
+	onHub    func(*watch.Hub)
+	wrap     func(tea.Model) tea.Model
+	presence bool
 }
 
 // runTUI runs one hub over the sources and a console subscribed to it, until the console quits; trail,
@@ -94,6 +101,9 @@ type consoleExtras struct {
 func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Source, x consoleExtras) error {
 	ctx, cancel := context.WithCancel(ctx)
 	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
+	if x.onHub != nil {
+		x.onHub(hub)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -107,7 +117,11 @@ func (c *cli) runTUI(ctx context.Context, t watch.Targets, sources []watch.Sourc
 	defer unsubscribe()
 	m := ui.NewConsole(ui.ConsoleOptions{
 		Snapshots: ch, Color: ui.ColorFromEnv(c.lookup), Dark: true, DetectBackground: true,
-		Actions: x.keys, ActionsTitle: x.keysTitle, Act: x.act, Audit: x.audit, Recovery: x.recovery,
+		Actions: x.keys, ActionsTitle: x.keysTitle, Act: x.act, Audit: x.audit, Recovery: x.recovery, Presence: x.presence,
 	})
-	return ui.Run(ctx, m, c.in, c.out, c.environ)
+	var model tea.Model = m
+	if x.wrap != nil {
+		model = x.wrap(m)
+	}
+	return ui.Run(ctx, model, c.in, c.out, c.environ)
 }

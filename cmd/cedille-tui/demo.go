@@ -19,7 +19,7 @@ import (
 
 type demoFlags struct {
 	installed, skipInstall, reset, accessible bool
-	serve                                     string
+	serve, drill                              string
 	limits                                    serveFlags // --max-sessions … with --serve
 }
 
@@ -59,6 +59,19 @@ Faults, toggled while the console runs (also listed under ?):
   A  Application calidum-rotae drifts OutOfSync
   H  heal every injected fault
 
+The console has the actions and runbooks of a real one (x on an object, r on a finding whose hint names
+a runbook), acting on the simulated platform as you; their audit trail, runs and incident reports are
+kept under $XDG_STATE_HOME/cedille-tui/demo/console.
+
+--drill NAME practises a recovery against the clock, on the platform in service: the drill's fault is
+injected, the console opens with a one-line banner saying what to look for, and you are timed from the
+fault to the runbook started (detection), to its first action done (response), to its last postcheck
+(repair). What only hands can do — power a machine on, give the unseal shares, change a disk — the
+simulation does when you tick the runbook's manual step. Quit (q) when the banner says the drill is over:
+the drill's report (its times, its steps, the runbook's incident report) is printed and written under
+$XDG_STATE_HOME/cedille-tui/demo/drills. --drill list names the drills: node-lost, vault-sealed,
+pool-degraded, stuck-terminating, cert-renewal, app-sync and cold-start.
+
 --serve [ADDR] serves the console of the platform in service over SSH instead (default 127.0.0.1:2222), as
 "cedille-tui serve" does, and prints ready ssh command lines with throw-away keys it made for a viewer, an
 operator, an admin and three custodians (kept, with the access file and the audit trail, under
@@ -82,6 +95,7 @@ $XDG_STATE_HOME/cedille-tui/demo/serve).`,
 	cmd.Flags().BoolVar(&f.reset, "reset", false, "forget the demo's saved install and platform and start over")
 	cmd.Flags().BoolVar(&f.accessible, "accessible", false, "the install as plain numbered prompts and line output (screen readers)")
 	cmd.Flags().StringVar(&f.serve, "serve", "", "serve the demo's console over SSH on this address, with throw-away keys for each role")
+	cmd.Flags().StringVar(&f.drill, "drill", "", "practise a recovery, timed: inject the drill's fault and open the console (list: the drills)")
 	cmd.Flags().Lookup("serve").NoOptDefVal = "127.0.0.1:2222"
 	addSessionFlags(cmd.Flags(), &f.limits)
 	return cmd
@@ -95,6 +109,12 @@ func (c *cli) demoDirs() string {
 
 func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	dir := c.demoDirs()
+	if f.drill != "" {
+		if f.serve != "" || f.installed || f.skipInstall || f.reset || f.accessible {
+			return fmt.Errorf("--drill runs on its own platform in service: it takes no other flag")
+		}
+		return c.runDrill(ctx, f.drill)
+	}
 	if f.serve != "" {
 		return c.demoServe(ctx, f.serve, filepath.Join(dir, "serve"), f.limits)
 	}
@@ -200,10 +220,17 @@ func (c *cli) demoConsole(ctx context.Context, o demo.Options) error {
 }
 
 func (c *cli) runDemoConsole(ctx context.Context, d *demo.Platform) error {
-	var actions []app.Action
+	var keys []app.Action
 	for _, f := range d.Faults() {
-		actions = append(actions, ui.KeyAction(f.Key, f.Help, f.Run))
+		keys = append(keys, ui.KeyAction(f.Key, f.Help, f.Run))
 	}
+	x, closeTools, err := c.demoTools(d, c.demoStateDir("console"), nil)
+	if err != nil { // nothing unrecorded: no actions, no runbooks
+		c.logger.Debug("demo actions off: the audit trail cannot be written", "error", err.Error())
+		x, closeTools = consoleExtras{}, func() {}
+	}
+	defer closeTools()
+	x.keys, x.keysTitle = keys, "Demo faults"
 	t := d.Targets()
-	return c.runTUI(ctx, t, t.Sources(), consoleExtras{keys: actions, keysTitle: "Demo faults"})
+	return c.runTUI(ctx, t, t.Sources(), x)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/atomicfile"
 	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/plan"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/serve"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	gossh "golang.org/x/crypto/ssh"
@@ -66,7 +67,8 @@ func (c *cli) demoServe(ctx context.Context, addr, dir string, limits serveFlags
 	replicas := func(ctx context.Context) ([]*vaultops.Replica, error) {
 		return vault.Replicas(ctx, plan.Plan{}, d.Kube)
 	}
-	return c.serveTargets(ctx, t, t.Sources(), nil, replicas, limits,
+	cluster := &servedCluster{clients: d.Clients(), world: runbook.World{Kube: d.Kube.Typed, Dynamic: d.Kube.Dynamic}, stateDir: dir}
+	return c.serveTargets(ctx, t, t.Sources(), cluster, replicas, limits,
 		func(at net.Addr) error { return c.demoLogins(dir, at) })
 }
 

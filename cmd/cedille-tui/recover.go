@@ -217,12 +217,16 @@ func (c *cli) runRunbook(ctx context.Context, name string, f recoverFlags) error
 // runbookEngine is the runbooks' engine over the state directory, recording with record to the trail
 // at trailPath (whose records of a run make its incident report).
 func (c *cli) runbookEngine(record func(audit.Record) error, trailPath string) (*runbook.Engine, error) {
-	dirs := steps.DirsFrom(c.lookup)
-	store, err := runbook.OpenStore(filepath.Join(dirs.State, "runbooks"))
+	return runbookEngineIn(steps.DirsFrom(c.lookup).State, record, trailPath)
+}
+
+// runbookEngineIn is the runbooks' engine keeping its runs and incident reports under state.
+func runbookEngineIn(state string, record func(audit.Record) error, trailPath string) (*runbook.Engine, error) {
+	store, err := runbook.OpenStore(filepath.Join(state, "runbooks"))
 	if err != nil {
 		return nil, err
 	}
-	return &runbook.Engine{Store: store, Audit: record, Incidents: filepath.Join(dirs.State, "incidents"),
+	return &runbook.Engine{Store: store, Audit: record, Incidents: filepath.Join(state, "incidents"),
 		Entries: func(run string) ([]audit.Entry, error) { return trailEntries(trailPath, run) }}, nil
 }
 

@@ -120,7 +120,32 @@ func (c *cli) runServe(ctx context.Context, f serveFlags) error {
 		return errors.Join(append(p.Errors(), errors.New("nothing to serve: no connection could be made (`cedille-tui demo --serve` serves a simulated platform)"))...)
 	}
 	t := watch.TargetsFor(p)
-	return c.serveTargets(ctx, t, t.Sources(), kubeConfig(p), c.vaultFinder(p), f, nil)
+	cluster, err := restCluster(kubeConfig(p))
+	if err != nil {
+		return err
+	}
+	return c.serveTargets(ctx, t, t.Sources(), cluster, c.vaultFinder(p), f, nil)
+}
+
+// servedCluster is what a served console acts and reads through: the clients the dispatcher writes with
+// as each person, what the runbooks read with, and where the runbooks keep their state ("": the state
+// directory's).
+type servedCluster struct {
+	clients  actions.ClientSource
+	world    runbook.World
+	stateDir string
+}
+
+// restCluster is the served cluster of a kubeconfig (nil for none): impersonating each person.
+func restCluster(kube *rest.Config) (*servedCluster, error) {
+	if kube == nil {
+		return nil, nil
+	}
+	w, err := runbookWorld(kube)
+	if err != nil {
+		return nil, err
+	}
+	return &servedCluster{clients: actions.NewClients(kube), world: w}, nil
 }
 
 // vaultFinder finds Vault's servers as the console does: the one VAULT_ADDR names, or the pods of the
@@ -173,10 +198,10 @@ func kubeConfig(p *platform.Platform) *rest.Config {
 }
 
 // serveTargets runs one hub over the sources and serves it until ctx ends; ready, when given, is told the
-// address once it listens. With kube, the sessions' consoles run actions through one dispatcher writing
-// with it as each session's user (impersonated); without, they offer none.
+// address once it listens. With a cluster, the sessions' consoles run actions through one dispatcher
+// writing with its clients as each session's user, and runbooks; without, they offer none.
 // Replicas, when given, finds Vault's replicas for the ceremonies the admins open (nil: none).
-func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, kube *rest.Config, replicas vaultFinder, f serveFlags, ready func(net.Addr) error) error {
+func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, cluster *servedCluster, replicas vaultFinder, f serveFlags, ready func(net.Addr) error) error {
 	f = c.serveDefaults(f)
 	follow, acc, err := access.Open(f.access)
 	if err != nil {
@@ -192,16 +217,18 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		fmt.Fprintf(c.out, "audit trail %s: %d records, the last one's SHA-256 %s\n", f.auditLog, h.Seq, h.Hash)
 	}()
 	services := serve.Services{AuditTrail: f.auditLog}
-	if kube != nil {
-		if services.Actions, err = actions.NewDispatcher(actions.NewClients(kube), trail.Append, actions.Builtin()...); err != nil {
+	if cluster != nil {
+		if services.Actions, err = actions.NewDispatcher(cluster.clients, trail.Append, actions.Builtin()...); err != nil {
 			return err
 		}
-		if services.Runbooks, err = c.runbookEngine(trail.Append, f.auditLog); err != nil {
+		state := cluster.stateDir
+		if state == "" {
+			state = steps.DirsFrom(c.lookup).State
+		}
+		if services.Runbooks, err = runbookEngineIn(state, trail.Append, f.auditLog); err != nil {
 			return err
 		}
-		if services.RunbookWorld, err = runbookWorld(kube); err != nil {
-			return err
-		}
+		services.RunbookWorld = cluster.world
 		services.RunbookWorld.Vault = replicas
 	}
 	hk, err := serve.LoadOrCreateHostKey(f.hostKey)

@@ -26,6 +26,7 @@ func (p *Platform) startControllers() {
 	p.goBackground(func(ctx context.Context) { every(ctx, mayastorPoll, newMayastorController(p).pass) })
 	p.goBackground(func(ctx context.Context) { every(ctx, vaultConfigPoll, vaultConfigController{p}.pass) })
 	p.goBackground(func(ctx context.Context) { every(ctx, workloadsPoll, workloadsController{p}.pass) })
+	p.goBackground(func(ctx context.Context) { every(ctx, repairsPoll, repairsController{p}.pass) })
 }
 
 // goBackground runs f on the background context unless the platform is closed (or its controllers were

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	fakediscovery "k8s.io/client-go/discovery/fake"
@@ -51,4 +52,27 @@ func (d demoDiscovery) RESTClient() rest.Interface {
 				Body: io.NopCloser(strings.NewReader(*d.fakes.version.Load()))}, nil
 		}),
 	}
+}
+
+// ServerPreferredResources lists every resource served (the demo serves one version of each).
+func (d demoDiscovery) ServerPreferredResources() ([]*metav1.APIResourceList, error) {
+	return d.FakeDiscovery.Resources, nil
+}
+
+// ServerPreferredNamespacedResources lists the namespaced resources served: what a namespace's deletion
+// goes through.
+func (d demoDiscovery) ServerPreferredNamespacedResources() ([]*metav1.APIResourceList, error) {
+	var out []*metav1.APIResourceList
+	for _, l := range d.FakeDiscovery.Resources {
+		nl := &metav1.APIResourceList{GroupVersion: l.GroupVersion}
+		for _, r := range l.APIResources {
+			if r.Namespaced {
+				nl.APIResources = append(nl.APIResources, r)
+			}
+		}
+		if len(nl.APIResources) > 0 {
+			out = append(out, nl)
+		}
+	}
+	return out, nil
 }

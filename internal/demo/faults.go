@@ -8,7 +8,6 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -121,44 +120,7 @@ func (p *Platform) healAll(ctx context.Context) (string, error) {
 }
 
 func (p *Platform) nodeDown(ctx context.Context, on bool) (string, error) {
-	nodes := p.Kube.Typed.CoreV1().Nodes()
-	n, err := nodes.Get(ctx, faultNode, metav1.GetOptions{})
-	if err != nil {
-		return "", err
-	}
-	n = n.DeepCopy()
-	now := metav1.NewTime(time.Now())
-	for i := range n.Status.Conditions {
-		c := &n.Status.Conditions[i]
-		if on {
-			c.Status, c.Reason, c.Message = corev1.ConditionUnknown, "NodeStatusUnknown", "Kubelet stopped posting node status."
-		} else {
-			for _, rc := range readyConditions(now) {
-				if rc.Type == c.Type {
-					*c = rc
-				}
-			}
-		}
-		c.LastTransitionTime = now
-	}
-	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
-		return "", err
-	}
-	if on {
-		if err := nodeLostEvents(ctx, p.Kube.Typed, faultNode, now.Time); err != nil {
-			return "", err
-		}
-	}
-	if err := SetMachineConnected(ctx, p.omni.State(), faultNode, !on); err != nil {
-		return "", err
-	}
-	if err := p.poolsOfNodeLost(ctx, faultNode, on); err != nil {
-		return "", err
-	}
-	if on {
-		return "demo: " + faultNode + " lost power", nil
-	}
-	return "demo: " + faultNode + " is back", nil
+	return p.nodePower(ctx, faultNode, !on)
 }
 
 // poolStatusBefore keeps, on a DiskPool whose node lost power, the pool status it had before.

@@ -20,6 +20,7 @@ import (
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -60,6 +61,7 @@ type kubeFakes struct {
 
 	up      atomic.Bool
 	version atomic.Pointer[string] // the /version answer
+	rv      *versions64            // the resourceVersions of every write (apiserver.go)
 }
 
 // kubeHost is the simulated API server's address (never dialled).
@@ -74,6 +76,10 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 		listKinds[k.GVR] = k.ListKind()
 		gvrOf[k.GVR.GroupVersion().WithKind(k.Kind)] = k.GVR
 	}
+	typedRes := typedResources()
+	for gvr, gvk := range typedRes {
+		listKinds[gvr] = gvk.Kind + "List"
+	}
 	sch := runtime.NewScheme()
 	if err := metav1.AddMetaToScheme(sch); err != nil {
 		return nil, err
@@ -83,13 +89,19 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 		dyn:   dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds),
 		md:    metadatafake.NewSimpleMetadataClient(sch),
 		gvrOf: gvrOf,
+		rv:    &versions64{},
 	}
+	typedWrites := writes{tracker: f.typed.Tracker(), scratch: typedScratch, rv: f.rv, now: time.Now}
+	typedWrites.serve(f.typed.PrependReactor)
+	writes{tracker: f.dyn.Tracker(), scratch: dynamicScratch, rv: f.rv, now: time.Now}.serve(f.dyn.PrependReactor)
 	// Discovery serves the platform's CRDs, as the real cluster does once they are installed.
 	if fd, ok := f.typed.Discovery().(*fakediscovery.FakeDiscovery); ok {
 		fd.Resources = append(fd.Resources, crdDiscovery()...)
+		fd.Resources = append(fd.Resources, coreDiscovery()...)
 	}
 	serveTokenRequests(f.typed)
-	mirrorSecretMetadata(f.typed, f.md.Tracker())
+	mirrorSecretMetadata(f.typed, typedWrites.react, f.md.Tracker())
+	f.serveTypedThroughDynamic(typedRes)
 	copyWatchedObjects(f.typed.PrependWatchReactor, f.typed.Tracker())
 	copyWatchedObjects(f.dyn.PrependWatchReactor, f.dyn.Tracker())
 	copyWatchedObjects(f.md.PrependWatchReactor, f.md.Tracker())
@@ -104,7 +116,22 @@ func dynamicKinds() []platform.Kind {
 	if !slices.Contains(kinds, platform.VaultSecret) {
 		kinds = append(kinds, platform.VaultSecret)
 	}
-	return kinds
+	return append(kinds, certManagerChain()...)
+}
+
+// certManagerChain are cert-manager's other kinds: the issuers, and the chain a Certificate's issuance
+// goes through (what cert-renewal follows).
+func certManagerChain() []platform.Kind {
+	k := func(group, resource, kind string, namespaced bool) platform.Kind {
+		return platform.Kind{GVR: schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}, Kind: kind, Namespaced: namespaced}
+	}
+	return []platform.Kind{
+		k("cert-manager.io", "clusterissuers", "ClusterIssuer", false),
+		k("cert-manager.io", "issuers", "Issuer", true),
+		k("cert-manager.io", "certificaterequests", "CertificateRequest", true),
+		k("acme.cert-manager.io", "orders", "Order", true),
+		k("acme.cert-manager.io", "challenges", "Challenge", true),
+	}
 }
 
 // serveTokenRequests answers the TokenRequest API (ServiceAccounts(ns).CreateToken), which the fake's
@@ -138,8 +165,7 @@ func serveTokenRequests(c *fake.Clientset) {
 // mirrorSecretMetadata keeps the metadata fake's Secrets (what the console reads) in step with the
 // typed fake's (what the install writes: the vclusters' vc-<name> Secrets, their ArgoCD registrations):
 // each write of a Secret through the typed clientset is also made to its metadata.
-func mirrorSecretMetadata(c *fake.Clientset, md k8stesting.ObjectTracker) {
-	react := k8stesting.ObjectReaction(c.Tracker())
+func mirrorSecretMetadata(c *fake.Clientset, react k8stesting.ReactionFunc, md k8stesting.ObjectTracker) {
 	gvr := corev1.SchemeGroupVersion.WithResource("secrets")
 	c.PrependReactor("*", "secrets", func(action k8stesting.Action) (bool, runtime.Object, error) {
 		verb := action.GetVerb()
@@ -147,7 +173,7 @@ func mirrorSecretMetadata(c *fake.Clientset, md k8stesting.ObjectTracker) {
 			return false, nil, nil
 		}
 		handled, obj, err := react(action)
-		if err != nil || !handled {
+		if err != nil || !handled || isDryRun(action) {
 			return handled, obj, err
 		}
 		ns := action.GetNamespace()
@@ -299,11 +325,15 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 		if !ok {
 			return fmt.Errorf("demo scenario: %s %s is not a kind the console reads", u.GetKind(), u.GetName())
 		}
+		f.rv.stampSeeded(u, u.GetKind())
 		if err := f.dyn.Tracker().Create(gvr, u, u.GetNamespace()); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("demo scenario: %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
 	}
 	for _, obj := range typed {
+		if m, err := meta.Accessor(obj); err == nil {
+			f.rv.stampSeeded(m, fmt.Sprintf("%T", obj))
+		}
 		if err := f.typed.Tracker().Add(obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("demo scenario: %T: %w", obj, err)
 		}

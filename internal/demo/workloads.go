@@ -105,6 +105,7 @@ func demoPods(objs []runtime.Object, machines []DemoMachine, created, now time.T
 	for _, o := range objs {
 		switch w := o.(type) {
 		case *appsv1.Deployment:
+			markManaged(&w.ObjectMeta)
 			n := replicasOf(w.Spec.Replicas)
 			hash, suffix := hashName(w.Namespace+"/"+w.Name, 10), ""
 			if names, ok := podNames()[w.Namespace+"/"+w.Name]; ok {
@@ -121,6 +122,7 @@ func demoPods(objs []runtime.Object, machines []DemoMachine, created, now time.T
 				add(p)
 			}
 		case *appsv1.StatefulSet:
+			markManaged(&w.ObjectMeta)
 			for i := range replicasOf(w.Spec.Replicas) {
 				p := demoPod(w.Namespace, fmt.Sprintf("%s-%d", w.Name, i), w.Spec.Template, workers[int(i)%len(workers)], created)
 				p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: w.Name, Controller: &yes}}
@@ -242,6 +244,14 @@ func setReady(p *corev1.Pod, ready bool, now time.Time) bool {
 func waitOnSecretsVolume(p *corev1.Pod, now time.Time) {
 	p.Annotations = map[string]string{annNeedsVault: "true"}
 	restartedAt(p, now.Add(-2*time.Hour))
+	containerCreating(p)
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "vault-secrets", VolumeSource: corev1.VolumeSource{
+		CSI: &corev1.CSIVolumeSource{Driver: "secrets-store.csi.k8s.io"}}})
+}
+
+// containerCreating leaves a scheduled pod Pending, its containers not created yet (ContainerCreating),
+// not Ready since it was made.
+func containerCreating(p *corev1.Pod) {
 	p.Status.Phase = corev1.PodPending
 	setReady(p, false, p.CreationTimestamp.Time)
 	for i := range p.Status.ContainerStatuses {
@@ -249,8 +259,6 @@ func waitOnSecretsVolume(p *corev1.Pod, now time.Time) {
 		cs.Started = nil
 		cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
 	}
-	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "vault-secrets", VolumeSource: corev1.VolumeSource{
-		CSI: &corev1.CSIVolumeSource{Driver: "secrets-store.csi.k8s.io"}}})
 }
 
 // crashLoopOnVaultAgent gives a pod a vault-agent init container that crash-loops (it cannot log in to a

@@ -289,7 +289,7 @@ func (f *kubeFakes) restore(ctx context.Context, objs []worldObject) error {
 		if err != nil {
 			return err
 		}
-		m.SetResourceVersion("")
+		f.rv.stamp(m)
 		m.SetManagedFields(nil)
 		if err := f.typed.Tracker().Create(gvr, obj, m.GetNamespace()); err != nil {
 			return fmt.Errorf("%s %s: %w", gvr, m.GetName(), err)

@@ -149,6 +149,10 @@ func (p *RunbookPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		}
 		if p.preview != nil && p.rec.Destructive(p.preview.Action) {
 			p.entering, p.input = rbTypedName, lineinput.New()
+			// The preview, and the name it asks for, end the page: shown with the prompt, not below the fold.
+			p.layout()
+			p.view.GotoBottom()
+			return p, nil
 		}
 	case rbProgressMsg:
 		if msg.page != p || p.progress == nil {
