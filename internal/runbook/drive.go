@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
@@ -234,7 +235,10 @@ func drivePostcheck(ctx context.Context, s *Session, p Prompter) error {
 
 // ParseObject reads an actions.Target back from its String form (the state file keeps objects so).
 func ParseObject(s string) (actions.Target, error) {
-	p := strings.Split(s, "/")
+	p := strings.SplitN(s, "/", 3) // an object's name may hold a slash: object/shop/configmap/web
+	if slices.Contains(p, "") {
+		p = nil
+	}
 	switch len(p) {
 	case 2:
 		return actions.Target{Kind: actions.Kind(p[0]), Name: p[1]}, nil
