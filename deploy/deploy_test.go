@@ -293,7 +293,7 @@ func TestReadRoleCoversWhatTheConsoleWatches(t *testing.T) {
 		}
 	}
 	type gr struct{ group, resource string }
-	want := []gr{{"", "nodes"}, {"", "pods"}, {"", "events"}, {"", "persistentvolumeclaims"}, {"", "secrets"},
+	want := []gr{{"", "nodes"}, {"", "pods"}, {"", "events"}, {"", "persistentvolumeclaims"}, {"", "secrets"}, {"", "namespaces"},
 		{"storage.k8s.io", "storageclasses"}, {"apps", "deployments"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}}
 	for _, k := range append(platform.CRDKinds(), platform.VaultSecret) {
 		want = append(want, gr{k.GVR.Group, k.GVR.Resource})

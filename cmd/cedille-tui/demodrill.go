@@ -60,8 +60,8 @@ func (c *cli) runDrill(ctx context.Context, name string) error {
 	x.presence = true
 	th, rec := theme.New(ui.ColorFromEnv(c.lookup), true), x.recovery
 	m := drillModel{d: d, open: func() tea.Cmd {
-		// Once the run started (back to it from another page), or when no finding names the runbook.
-		if !sc.NoFinding && d.Progress().Run == "" {
+		// Once the run started (back to it from another page): before, a finding's r starts it.
+		if d.Progress().Run == "" {
 			return nil
 		}
 		return common.Push(console.NewRunbookPage(th, rec, sc.Runbook, d.Target()))
@@ -102,8 +102,7 @@ func incidentOf(store, run string) string {
 }
 
 // drillModel is the console with the drill's banner on its presence line, drawn again as the drill
-// moves on (and every second, for its clock); ctrl+r opens the drill's runbook when no finding does, or
-// goes back to its run once started.
+// moves on (and every second, for its clock); ctrl+r goes back to the drill's run once started.
 type drillModel struct {
 	inner tea.Model
 	d     *drill.Drill

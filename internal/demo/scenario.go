@@ -180,8 +180,34 @@ func (p *Platform) StickNamespace(ctx context.Context, ns, configMap, finalizer 
 	if err := core.Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 		return err
 	}
+	// Deleted a while ago, as a stuck namespace is found: past the workloads layer's grace, so its
+	// finding names stuck-terminating. Written to the store itself: the API keeps a deletion's time.
+	if err := p.backdateDeletion(ns, stuckFor); err != nil {
+		return err
+	}
 	repairsController{p}.namespaces(ctx) // the namespace controller starts on the deletion at once
 	return nil
+}
+
+// stuckFor is how long ago a stuck namespace was deleted.
+const stuckFor = 20 * time.Minute
+
+// backdateDeletion moves namespace ns's deletion time back by ago.
+func (p *Platform) backdateDeletion(ns string, ago time.Duration) error {
+	tr := p.kube.typed.Tracker()
+	gvr := corev1.SchemeGroupVersion.WithResource("namespaces")
+	obj, err := tr.Get(gvr, "", ns)
+	if err != nil {
+		return err
+	}
+	n, ok := obj.(*corev1.Namespace)
+	if !ok || n.DeletionTimestamp == nil {
+		return fmt.Errorf("namespace %s is not being deleted", ns)
+	}
+	n = n.DeepCopy()
+	at := metav1.NewTime(n.DeletionTimestamp.Add(-ago))
+	n.DeletionTimestamp = &at
+	return tr.Update(gvr, n, "")
 }
 
 // GiveVolumes gives the StatefulSet's pods a Mayastor volume each, as its volumeClaimTemplates would: a

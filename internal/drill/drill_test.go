@@ -17,6 +17,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/drill"
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/runbooks"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -220,9 +221,21 @@ func TestDrillCertRenewal(t *testing.T) {
 func TestDrillStuckTerminating(t *testing.T) {
 	ctx := drillContext(t)
 	h := start(t, ctx, "stuck-terminating")
-	// Through the Session's calls, as a console page makes them: runbook.ParseObject (and so Drive and
-	// the console's runbook page) cannot read back a remove-finalizers object, whose name holds a slash
-	// ("object/ets-demo/configmap/grav-backup-config").
+	// The workloads layer names the runbook on the namespace, deleted 20 minutes ago as the drill has it.
+	now := time.Now()
+	var ns []*corev1.Namespace
+	if l, err := h.p.Kube.Typed.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
+		t.Fatal(err)
+	} else {
+		for i := range l.Items {
+			ns = append(ns, &l.Items[i])
+		}
+	}
+	if s, ok := runbook.SuggestedFor(health.Report{Layers: []health.LayerReport{health.Workloads(health.Objects{Now: now, Namespaces: ns})}},
+		"Namespace/ets-demo"); !ok || s.Runbook != "stuck-terminating" {
+		t.Fatalf("no finding names stuck-terminating on Namespace/ets-demo: %+v", s)
+	}
+	// Through the Session's calls, as a console page makes them.
 	h.runWith(t, ctx, func(s *runbook.Session, who *person) error { return driveSession(ctx, s, h.rec.Destructive) })
 	if _, err := h.p.Kube.Typed.CoreV1().Namespaces().Get(ctx, "ets-demo", metav1.GetOptions{}); err == nil {
 		t.Error("namespace ets-demo is still there")

@@ -41,9 +41,6 @@ type Scenario struct {
 	// Next is what the banner adds once the runbook's step of that ID is done ("" for the run's start):
 	// what ticking a manual step makes the simulation do, or where to go next.
 	Next map[string]string
-	// NoFinding: no finding names the runbook on the broken object (a Terminating namespace is not
-	// watched), so the console opens it with ctrl+r, as the banner says.
-	NoFinding bool
 	// Hands are what the simulation does, after a short boot, when the runbook's manual step of that ID
 	// is ticked (on the run's target) — or, keyed RUNBOOK/ID, another runbook's the person runs meanwhile
 	// (cold-start waits for Vault, which vault-sealed unseals).
@@ -130,7 +127,7 @@ func Scenarios() []Scenario {
 				},
 			}},
 		{Name: "stuck-terminating", Title: "a namespace deleted and stuck Terminating", Runbook: "stuck-terminating",
-			Look: "namespace " + stuckNS + " won't go: ctrl+r opens it", NoFinding: true,
+			Look: stuckNS + " stuck Terminating (:workloads), r on it",
 			Inject: func(ctx context.Context, s Sim) (runbook.Target, error) {
 				return runbook.Target{Kind: "Namespace", Name: stuckNS}, s.StickNamespace(ctx, stuckNS, stuckCM, stuckHold)
 			}},

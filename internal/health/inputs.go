@@ -60,6 +60,8 @@ type Objects struct {
 	// Pods are every pod, summarised (Pod): the pods watch keeps no *corev1.Pod but the control plane's.
 	Pods       []*Pod
 	DaemonSets []*appsv1.DaemonSet
+	// Namespaces are every namespace (the workloads layer says which are stuck Terminating).
+	Namespaces []*corev1.Namespace
 	// MountProblems are, by pod ("namespace/name"), the newest Warning about its volumes, taken from the
 	// Warning events: it explains a pod the rules judge waiting, never makes a finding by itself.
 	MountProblems map[string]MountProblem

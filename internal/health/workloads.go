@@ -598,7 +598,7 @@ func Workloads(o Objects) LayerReport {
 	var fs []Finding
 	for _, m := range []struct{ key, what string }{
 		{ResourcePods, "pods"}, {ResourceDeployments, "deployments"}, {ResourceStatefulSets, "statefulsets"},
-		{ResourceDaemonSets, "daemonsets"},
+		{ResourceDaemonSets, "daemonsets"}, {ResourceNamespaces, "namespaces"},
 	} {
 		if err := o.Missing(m.key); err != nil {
 			fs = append(fs, MissingFinding("API/"+m.key, err, "grant the console list and watch on "+m.what+" in every namespace"))
@@ -658,6 +658,7 @@ func Workloads(o Objects) LayerReport {
 			fs = append(fs, daemonSetFinding(d, owners[ownerKey{d.Namespace, "DaemonSet", d.Name}]))
 		}
 	}
+	fs = append(fs, stuckNamespaces(o)...)
 	return NewLayer(LayerWorkloads, fs)
 }
 

@@ -96,6 +96,10 @@ func builtins() []builtin {
 			o.DaemonSets = typed[*appsv1.DaemonSet](items)
 			sortByName(o.DaemonSets)
 		}, nil},
+		{corev1.SchemeGroupVersion.WithResource("namespaces"), func(o *health.Objects, items []any) {
+			o.Namespaces = typed[*corev1.Namespace](items)
+			sortByName(o.Namespaces)
+		}, nil},
 	}
 }
 
