@@ -43,14 +43,7 @@ func TestAppSyncOnTheLabsAPIServer(t *testing.T) {
 	l := labtest.Start(t, lab.KubeAPIServer)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	kc, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := dynamic.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	kc, dc := adminClients(t, l.RESTConfig())
 	apps := dc.Resource(actions.ApplicationsResource()).Namespace("argocd")
 	if _, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

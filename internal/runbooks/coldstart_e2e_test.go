@@ -56,14 +56,7 @@ func TestColdStartOnTheLabsAPIServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	begun := time.Now()
-	kc, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := dynamic.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	kc, dc := adminClients(t, l.RESTConfig())
 	connect := func() *platform.Vault {
 		v, err := platform.ConnectVault(platform.VaultOptions{Addr: l.VaultAddr()})
 		if err != nil {

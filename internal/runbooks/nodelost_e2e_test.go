@@ -62,10 +62,7 @@ func TestNodeLostOnTheLabsAPIServer(t *testing.T) {
 	l := labtest.Start(t, lab.KubeAPIServer, lab.KubeControllerManager)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	kc, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	kc, _ := adminClients(t, l.RESTConfig())
 	const lost, ns = "lab-lost", "shop"
 	lostSetUp(ctx, t, kc, lost, ns)
 	lostBindDeployedRoles(ctx, t, kc)

@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 )
 
 // TestPoolDegradedOnTheLabsAPIServer runs `pool-degraded` on the lab's real kube-apiserver: a DiskPool
@@ -31,14 +30,7 @@ func TestPoolDegradedOnTheLabsAPIServer(t *testing.T) {
 	l := labtest.Start(t, lab.KubeAPIServer)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	kc, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := dynamic.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	kc, dc := adminClients(t, l.RESTConfig())
 	if _, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mayastor"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

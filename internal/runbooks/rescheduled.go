@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -182,7 +183,8 @@ func countControllers(n int) string {
 }
 
 // readyElsewhere counts the pods of the controller uid that are Ready and not on node, and says what the
-// others wait on ("web-7f9c Pending: 0/3 nodes are available…").
+// others wait on ("web-7f9c not scheduled: 0/3 nodes are available…"), read through the workloads
+// layer's pod summary (health.PodOf).
 func readyElsewhere(pods []corev1.Pod, uid types.UID, node string) (int, []string) {
 	ready := 0
 	var waiting []string
@@ -191,31 +193,20 @@ func readyElsewhere(pods []corev1.Pod, uid types.UID, node string) (int, []strin
 		if c := metav1.GetControllerOf(p); c == nil || c.UID != uid || p.Spec.NodeName == node || p.DeletionTimestamp != nil {
 			continue
 		}
-		if podReady(p) {
+		s := health.PodOf(p)
+		if s.Ready {
 			ready++
 			continue
 		}
-		state := string(p.Status.Phase)
-		if p.Spec.NodeName == "" {
+		state := string(s.Phase)
+		if s.Node == "" {
 			state = "not scheduled"
 		}
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Message != "" {
-				state += ": " + c.Message
-			}
+		if s.Unschedulable != "" {
+			state += ": " + s.Unschedulable
 		}
 		waiting = append(waiting, p.Name+" "+state)
 	}
 	slices.Sort(waiting)
 	return ready, waiting
-}
-
-// podReady tells whether the pod's Ready condition is True.
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

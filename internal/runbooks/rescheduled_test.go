@@ -27,7 +27,7 @@ func readyPod(p *corev1.Pod) {
 func unschedulable(p *corev1.Pod) {
 	p.Status.Phase = corev1.PodPending
 	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
-		Message: "0/3 nodes are available: 3 Insufficient memory."}}
+		Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient memory."}}
 }
 
 func TestControllersFactRoundTrips(t *testing.T) {

@@ -29,7 +29,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 )
 
 // TestStuckTerminatingOnTheLabsAPIServer runs `stuck-terminating` through the engine against the lab's
@@ -56,14 +55,7 @@ func TestStuckTerminatingOnTheLabsAPIServer(t *testing.T) {
 	l := labtest.Start(t, lab.KubeAPIServer, lab.KubeControllerManager)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	kc, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := dynamic.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	kc, dc := adminClients(t, l.RESTConfig())
 	applyOperatorRole(ctx, t, dc)
 
 	// Argo CD: root deploys Application shop, which deploys into namespace shop; both sync by themselves.

@@ -14,6 +14,8 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
@@ -27,6 +29,21 @@ type testbed struct {
 	trail     *audit.Log
 	clients   *actions.Clients
 	d         *actions.Dispatcher
+}
+
+// adminClients are the typed and dynamic clients of the lab's admin: what a test makes its fault with and
+// reads the real state through.
+func adminClients(t *testing.T, admin *rest.Config) (*kubernetes.Clientset, *dynamic.DynamicClient) {
+	t.Helper()
+	kc, err := kubernetes.NewForConfig(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := dynamic.NewForConfig(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kc, dc
 }
 
 func newTestbed(t *testing.T, admin *rest.Config) *testbed {

@@ -26,7 +26,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -53,10 +52,7 @@ func TestVClusterRegistrationOnTheLabsAPIServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	rc := l.RESTConfig()
-	kc, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kc, dc := adminClients(t, rc)
 	const ns, name = "vcluster-staging", "staging"
 	for _, n := range []string{ns, actions.ArgoNamespace} {
 		if _, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}, metav1.CreateOptions{}); err != nil {
@@ -72,10 +68,6 @@ func TestVClusterRegistrationOnTheLabsAPIServer(t *testing.T) {
 	}
 	secrets := kc.CoreV1().Secrets(actions.ArgoNamespace)
 	if _, err := secrets.Create(ctx, old, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	dc, err := dynamic.NewForConfig(rc)
-	if err != nil {
 		t.Fatal(err)
 	}
 	applyOperatorRole(ctx, t, dc)
