@@ -986,24 +986,22 @@ func platformSynced(ctx context.Context, w runbook.World, _ runbook.Target) (run
 
 func syncedProgress(apps, certs []unstructured.Unstructured) runbook.Progress {
 	badApps, badCerts := appsNotSynced(apps), certsNotReady(certs)
-	var parts []string
-	if len(apps) > 0 {
-		p := fmt.Sprintf("%d of %s Synced and Healthy", len(apps)-len(badApps), count(len(apps), "Application"))
-		if len(badApps) > 0 {
-			p += "; not: " + firstFew(badApps) + " (runbook " + health.RunbookAppSync + ")"
-		}
-		parts = append(parts, p)
-	} else {
-		parts = append(parts, "no Argo CD Application: not checked")
-	}
-	if len(certs) > 0 {
-		p := fmt.Sprintf("%d of %s Ready", len(certs)-len(badCerts), count(len(certs), "certificate"))
-		if len(badCerts) > 0 {
-			p += "; not: " + firstFew(badCerts) + " (runbook " + health.RunbookCertExpiring + ")"
-		}
-		parts = append(parts, p)
-	} else {
-		parts = append(parts, "no cert-manager Certificate: not checked")
+	parts := []string{
+		judgedLine(len(apps), badApps, "Application", "Synced and Healthy", "no Argo CD Application", health.RunbookAppSync),
+		judgedLine(len(certs), badCerts, "certificate", "Ready", "no cert-manager Certificate", health.RunbookCertExpiring),
 	}
 	return runbook.Progress{Done: len(badApps) == 0 && len(badCerts) == 0, Line: strings.Join(parts, "; ")}
+}
+
+// judgedLine is "16 of 18 Applications Synced and Healthy; not: a, b (runbook app-sync)", or "none:
+// not checked" when there is none of them.
+func judgedLine(total int, bad []string, thing, good, none, rb string) string {
+	if total == 0 {
+		return none + ": not checked"
+	}
+	line := fmt.Sprintf("%d of %s %s", total-len(bad), count(total, thing), good)
+	if len(bad) > 0 {
+		line += "; not: " + firstFew(bad) + " (runbook " + rb + ")"
+	}
+	return line
 }
