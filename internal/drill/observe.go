@@ -34,16 +34,9 @@ type Progress struct {
 }
 
 // Detection, Response and Repair are the drill's times from the injection (0 while not reached).
-func (p Progress) Detection() time.Duration { return since(p.Injected, p.Detected) }
-func (p Progress) Response() time.Duration  { return since(p.Injected, p.Responded) }
-func (p Progress) Repair() time.Duration    { return since(p.Injected, p.Repaired) }
-
-func since(a, b time.Time) time.Duration {
-	if a.IsZero() || b.IsZero() || b.Before(a) {
-		return 0
-	}
-	return b.Sub(a)
-}
+func (p Progress) Detection() time.Duration { return runbook.Span(p.Injected, p.Detected) }
+func (p Progress) Response() time.Duration  { return runbook.Span(p.Injected, p.Responded) }
+func (p Progress) Repair() time.Duration    { return runbook.Span(p.Injected, p.Repaired) }
 
 // Observer folds the audit trail's records into a drill's Progress, and says which manual steps were
 // ticked (the simulation plays their hands). Not safe for concurrent use: Drill serialises it.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/runbook"
-	"github.com/clubcedille/cedille-tui/internal/units"
 )
 
 // Report is a finished (or stopped) drill: what was broken, the times, the steps, the incident report
@@ -19,18 +18,10 @@ type Report struct {
 	Incident string
 }
 
-// dur is a time of the report: "—" when not reached.
-func dur(d time.Duration) string {
-	if d <= 0 {
-		return "—"
-	}
-	return units.Duration(d)
-}
-
 // Times is the one line of the three times: "detection 42s · response 1m10s · repair 2m03s".
 func (r Report) Times() string {
 	p := r.Progress
-	return fmt.Sprintf("detection %s · response %s · repair %s", dur(p.Detection()), dur(p.Response()), dur(p.Repair()))
+	return fmt.Sprintf("detection %s · response %s · repair %s", runbook.ReportTime(p.Detection()), runbook.ReportTime(p.Response()), runbook.ReportTime(p.Repair()))
 }
 
 // Markdown is the drill's report, written under the demo's state directory.
@@ -47,13 +38,13 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, " (run %s)", p.Run)
 	}
 	b.WriteString(".\n\n## Times\n\n| detection | response | repair |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", dur(p.Detection()), dur(p.Response()), dur(p.Repair()))
+	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", runbook.ReportTime(p.Detection()), runbook.ReportTime(p.Response()), runbook.ReportTime(p.Repair()))
 	b.WriteString("From the fault's injection: detection until the runbook was started, response until its first action (or manual step) was done, repair until its last postcheck held.\n\n## Steps\n\n")
 	if len(p.Marks) == 0 {
 		b.WriteString("(no step was done)\n")
 	}
 	for _, m := range p.Marks {
-		fmt.Fprintf(&b, "- +%s %s (%s): %s\n", dur(m.At.Sub(p.Injected)), m.Step, m.Kind, oneLine(m.Summary))
+		fmt.Fprintf(&b, "- +%s %s (%s): %s\n", runbook.ReportTime(m.At.Sub(p.Injected)), m.Step, m.Kind, oneLine(m.Summary))
 	}
 	b.WriteString("\n## Outcome\n\n")
 	switch {
@@ -83,17 +74,17 @@ func Banner(s Scenario, p Progress, now time.Time) string {
 	case !p.Ended.IsZero() && p.Outcome != "done":
 		return head + "over, " + p.Outcome + " — q: the report"
 	case !p.Ended.IsZero():
-		return fmt.Sprintf("%sdone: detection %s, response %s, repair %s — q: the report", head, dur(p.Detection()), dur(p.Response()), dur(p.Repair()))
+		return fmt.Sprintf("%sdone: detection %s, response %s, repair %s — q: the report", head, runbook.ReportTime(p.Detection()), runbook.ReportTime(p.Response()), runbook.ReportTime(p.Repair()))
 	case p.Run != "":
 		last, step := "runbook started", ""
 		if n := len(p.Marks); n > 0 {
 			last, step = "step "+p.Marks[n-1].Step+" done", p.Marks[n-1].Step
 		}
-		elapsed := dur(since(p.Injected, now).Truncate(time.Second))
+		elapsed := runbook.ReportTime(runbook.Span(p.Injected, now).Truncate(time.Second))
 		if next := s.Next[step]; next != "" {
 			return fmt.Sprintf("%s%s · %s", head, elapsed, next)
 		}
 		return fmt.Sprintf("%s%s · %s", head, last, elapsed)
 	}
-	return fmt.Sprintf("%s%s · %s", head, s.Look, dur(since(p.Injected, now).Truncate(time.Second)))
+	return fmt.Sprintf("%s%s · %s", head, s.Look, runbook.ReportTime(runbook.Span(p.Injected, now).Truncate(time.Second)))
 }

@@ -20,11 +20,12 @@ type Times struct {
 }
 
 // Failure, Response and Repair are the durations (0 when a bound is unknown).
-func (t Times) Failure() time.Duration  { return span(t.Alarm, t.End) }
-func (t Times) Response() time.Duration { return span(t.Alarm, t.FirstAction) }
-func (t Times) Repair() time.Duration   { return span(t.FirstAction, t.End) }
+func (t Times) Failure() time.Duration  { return Span(t.Alarm, t.End) }
+func (t Times) Response() time.Duration { return Span(t.Alarm, t.FirstAction) }
+func (t Times) Repair() time.Duration   { return Span(t.FirstAction, t.End) }
 
-func span(a, b time.Time) time.Duration {
+// Span is the time from a to b; 0 when either is not known (zero) or b comes first.
+func Span(a, b time.Time) time.Duration {
 	if a.IsZero() || b.IsZero() || b.Before(a) {
 		return 0
 	}
@@ -100,7 +101,7 @@ func Report(rb Runbook, r Run, entries []audit.Entry) string {
 	b.WriteString("\n## Causes\n\n(to write: what failed, and why)\n\n## Next steps\n\n(to write: what would keep it from happening again)\n")
 	t := TimesOf(r)
 	b.WriteString("\n## Failure, response and repair\n\n| failure | response | repair |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", dur(t.Failure()), dur(t.Response()), dur(t.Repair()))
+	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", ReportTime(t.Failure()), ReportTime(t.Response()), ReportTime(t.Repair()))
 	b.WriteString("Failure: from the alarm (the run's start) to its end; response: from the alarm to the first action; repair: from the first action to the end.\n")
 	return b.String()
 }
@@ -141,7 +142,8 @@ func cell(s string) string {
 	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
 }
 
-func dur(d time.Duration) string {
+// ReportTime is a duration as the incident and drill reports give it: "—" when not reached.
+func ReportTime(d time.Duration) string {
 	if d <= 0 {
 		return "—"
 	}
