@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/kubectl/pkg/util/podutils"
+
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -364,7 +366,7 @@ func (w writes) evict(a k8stesting.CreateActionImpl) (runtime.Object, error) {
 			if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
 				continue
 			}
-			healthy := podReady(pod)
+			healthy := podutils.IsPodReady(pod)
 			if b.Status.DisruptionsAllowed > 0 || (!healthy && b.Status.CurrentHealthy >= b.Status.DesiredHealthy) {
 				if healthy && !dryRun(opts.DryRun) {
 					b := b.DeepCopy()
@@ -390,16 +392,6 @@ func (w writes) evict(a k8stesting.CreateActionImpl) (runtime.Object, error) {
 	return ev, nil
 }
 
-// podReady tells whether the pod's Ready condition is True.
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // budgetStatus is a PodDisruptionBudget's status for the pods it selects, as the disruption controller
 // computes it: expected pods, healthy (Ready) ones, how many must stay, how many may go now.
 func budgetStatus(b *policyv1.PodDisruptionBudget, pods []*corev1.Pod) policyv1.PodDisruptionBudgetStatus {
@@ -414,7 +406,7 @@ func budgetStatus(b *policyv1.PodDisruptionBudget, pods []*corev1.Pod) policyv1.
 			continue
 		}
 		expected++
-		if podReady(p) {
+		if podutils.IsPodReady(p) {
 			healthy++
 		}
 	}
