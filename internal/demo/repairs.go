@@ -207,95 +207,112 @@ func pickNode(nodes nodeFacts, mine []*corev1.Pod) string {
 	return best
 }
 
+// replicas plays the ReplicaSet and StatefulSet controllers for the Deployments and StatefulSets the
+// demo manages: each gets back as many pods as it wants, on a schedulable node.
 func (c repairsController) replicas(ctx context.Context) {
 	nodes, err := c.readNodes(ctx)
 	if err != nil {
 		return
 	}
-	core, apps := c.p.kube.typed.CoreV1(), c.p.kube.typed.AppsV1()
-	list, err := core.Pods("").List(ctx, metav1.ListOptions{})
+	list, err := c.p.kube.typed.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return
 	}
 	now := time.Now()
-	managed := func(m *metav1.ObjectMeta, mine []*corev1.Pod) bool {
-		if m.Annotations[annManaged] == "true" {
-			return true
-		}
-		return len(mine) > 0
-	}
+	apps := c.p.kube.typed.AppsV1()
 	if ds, err := apps.Deployments("").List(ctx, metav1.ListOptions{}); err == nil {
 		for i := range ds.Items {
-			d := &ds.Items[i]
-			rs := d.Name + "-" + templateHash(d)
-			var mine []*corev1.Pod
-			active := int32(0)
-			for j := range list.Items {
-				if p := &list.Items[j]; p.Namespace == d.Namespace && ownedBy(p, "ReplicaSet", rs) {
-					mine = append(mine, p)
-					if p.DeletionTimestamp == nil {
-						active++
-					}
-				}
-			}
-			if !managed(&d.ObjectMeta, mine) {
-				continue
-			}
-			if markManaged(&d.ObjectMeta) {
-				_, _ = apps.Deployments(d.Namespace).Update(ctx, d, metav1.UpdateOptions{})
-			}
-			for ; active < replicasOf(d.Spec.Replicas); active++ {
-				node := pickNode(nodes, mine)
-				if node == "" {
-					break
-				}
-				p := c.newPod(d.Namespace, d.Name+"-"+templateHash(d)+"-"+hashName(string(uuid.NewUUID()), 5), d.Spec.Template, node, now)
-				p.Labels["pod-template-hash"] = templateHash(d)
-				yes := true
-				p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs, Controller: &yes}}
-				if created, err := core.Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err == nil {
-					mine = append(mine, created)
-				}
-			}
+			c.deploymentReplicas(ctx, &ds.Items[i], list.Items, nodes, now)
 		}
 	}
 	if ss, err := apps.StatefulSets("").List(ctx, metav1.ListOptions{}); err == nil {
 		for i := range ss.Items {
-			s := &ss.Items[i]
-			var mine []*corev1.Pod
-			byName := map[string]bool{}
-			for j := range list.Items {
-				if p := &list.Items[j]; p.Namespace == s.Namespace && ownedBy(p, "StatefulSet", s.Name) {
-					mine = append(mine, p)
-					byName[p.Name] = true
-				}
-			}
-			if !managed(&s.ObjectMeta, mine) {
-				continue
-			}
-			if markManaged(&s.ObjectMeta) {
-				_, _ = apps.StatefulSets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{})
-			}
-			for k := range replicasOf(s.Spec.Replicas) {
-				name := fmt.Sprintf("%s-%d", s.Name, k)
-				if byName[name] {
-					continue
-				}
-				node := pickNode(nodes, mine)
-				if node == "" {
-					break
-				}
-				p := c.newPod(s.Namespace, name, s.Spec.Template, node, now)
-				yes := true
-				p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: s.Name, Controller: &yes}}
-				for _, t := range s.Spec.VolumeClaimTemplates {
-					p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: t.Name, VolumeSource: corev1.VolumeSource{
-						PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: t.Name + "-" + name}}})
-				}
-				if created, err := core.Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err == nil {
-					mine = append(mine, created)
-				}
-			}
+			c.statefulSetReplicas(ctx, &ss.Items[i], list.Items, nodes, now)
+		}
+	}
+}
+
+// ownedPods are the pods of ns that kind/name controls.
+func ownedPods(pods []corev1.Pod, ns, kind, name string) []*corev1.Pod {
+	var mine []*corev1.Pod
+	for j := range pods {
+		if p := &pods[j]; p.Namespace == ns && ownedBy(p, kind, name) {
+			mine = append(mine, p)
+		}
+	}
+	return mine
+}
+
+// managedReplicas tells whether the demo plays the controller of m (marked, or with pods of its own
+// already), marking it the first time.
+func managedReplicas(m *metav1.ObjectMeta, mine []*corev1.Pod, update func()) bool {
+	if m.Annotations[annManaged] != "true" && len(mine) == 0 {
+		return false
+	}
+	if markManaged(m) {
+		update()
+	}
+	return true
+}
+
+// deploymentReplicas makes d's missing pods, as its current ReplicaSet's.
+func (c repairsController) deploymentReplicas(ctx context.Context, d *appsv1.Deployment, pods []corev1.Pod, nodes nodeFacts, now time.Time) {
+	core, apps := c.p.kube.typed.CoreV1(), c.p.kube.typed.AppsV1()
+	rs := d.Name + "-" + templateHash(d)
+	mine := ownedPods(pods, d.Namespace, "ReplicaSet", rs)
+	if !managedReplicas(&d.ObjectMeta, mine, func() { _, _ = apps.Deployments(d.Namespace).Update(ctx, d, metav1.UpdateOptions{}) }) {
+		return
+	}
+	active := int32(0)
+	for _, p := range mine {
+		if p.DeletionTimestamp == nil {
+			active++
+		}
+	}
+	for ; active < replicasOf(d.Spec.Replicas); active++ {
+		node := pickNode(nodes, mine)
+		if node == "" {
+			return
+		}
+		p := c.newPod(d.Namespace, rs+"-"+hashName(string(uuid.NewUUID()), 5), d.Spec.Template, node, now)
+		p.Labels["pod-template-hash"] = templateHash(d)
+		yes := true
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs, Controller: &yes}}
+		if created, err := core.Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err == nil {
+			mine = append(mine, created)
+		}
+	}
+}
+
+// statefulSetReplicas makes s's missing pods by ordinal, each with its claims.
+func (c repairsController) statefulSetReplicas(ctx context.Context, s *appsv1.StatefulSet, pods []corev1.Pod, nodes nodeFacts, now time.Time) {
+	core, apps := c.p.kube.typed.CoreV1(), c.p.kube.typed.AppsV1()
+	mine := ownedPods(pods, s.Namespace, "StatefulSet", s.Name)
+	if !managedReplicas(&s.ObjectMeta, mine, func() { _, _ = apps.StatefulSets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{}) }) {
+		return
+	}
+	byName := map[string]bool{}
+	for _, p := range mine {
+		byName[p.Name] = true
+	}
+	for k := range replicasOf(s.Spec.Replicas) {
+		name := fmt.Sprintf("%s-%d", s.Name, k)
+		if byName[name] {
+			continue
+		}
+		node := pickNode(nodes, mine)
+		if node == "" {
+			return
+		}
+		p := c.newPod(s.Namespace, name, s.Spec.Template, node, now)
+		yes := true
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: s.Name, Controller: &yes}}
+		for _, t := range s.Spec.VolumeClaimTemplates {
+			p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: t.Name, VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: t.Name + "-" + name}}})
+		}
+		if created, err := core.Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err == nil {
+			mine = append(mine, created)
 		}
 	}
 }
