@@ -95,29 +95,20 @@ func (c *cli) listRunbooks(ctx context.Context, f recoverFlags) error {
 		return nil
 	}
 	s := watch.Collect(ctx, watch.TargetsFor(p), f.timeout, time.Now())
-	sug := runbook.Suggested(s.Report)
+	sug := runbook.Suggested(s.Report, runbooks.Aim) // every pod stuck on a mount names the one cold-start
 	if len(sug) == 0 {
 		fmt.Fprintf(c.out, "\nNone applies now: no finding of %s names a runbook.\n", s.Platform)
 		return nil
 	}
 	fmt.Fprintf(c.out, "\nWhat the findings of %s name now, worst first:\n", s.Platform)
-	said := map[string]bool{}
 	for _, g := range sug {
 		cmdline := "cedille-tui recover " + g.Runbook
-		rb, err := runbooks.Lookup(g.Runbook)
-		if err == nil {
-			g.Target = runbooks.AimOf(rb, g.Target)
-		}
 		if !g.Target.IsZero() {
 			cmdline += " --target " + g.Target.String()
 		}
-		if err != nil {
+		if _, err := runbooks.Lookup(g.Runbook); err != nil {
 			cmdline = "(not a runbook here yet)"
 		}
-		if err == nil && said[cmdline] { // every pod stuck on a mount names the one cold-start
-			continue
-		}
-		said[cmdline] = true
 		fmt.Fprintf(c.out, "  %s %s — %s\n    %s\n", g.Finding.Status.Symbol(), g.Finding.Object, oneLine(g.Finding.Reason), cmdline)
 	}
 	return nil

@@ -19,13 +19,17 @@ type Suggestion struct {
 var runbookHint = regexp.MustCompile(`runbook: ([a-z][a-z0-9-]*)`)
 
 // Suggested reads, from the findings that are not OK, the runbooks their hints name, aimed at each
-// finding's object (a finding about the whole platform aims at nothing), worst first and each
-// (runbook, target) once.
-func Suggested(r health.Report) []Suggestion {
+// finding's object (a finding about the whole platform aims at nothing) — or where aim says, when given
+// (a runbook about the whole platform is aimed at nothing whichever finding named it) —, worst first and
+// each (runbook, target) once.
+func Suggested(r health.Report, aim func(runbook string, t Target) Target) []Suggestion {
 	var out []Suggestion
 	seen := map[string]bool{}
 	for _, f := range worstFirst(r) {
 		s, ok := Suggest(f)
+		if ok && aim != nil {
+			s.Target = aim(s.Runbook, s.Target)
+		}
 		if !ok || seen[s.Runbook+"\x00"+s.Target.String()] {
 			continue
 		}

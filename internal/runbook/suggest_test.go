@@ -21,7 +21,7 @@ func TestSuggested(t *testing.T) {
 			{Object: "Application/argocd/web", Status: health.Degraded, Hint: "sync it"},
 		}},
 	}}
-	got := Suggested(r)
+	got := Suggested(r, nil)
 	// worker-2's machine and node are one target (the worst finding names it); worker-4's machine aims
 	// at its node.
 	want := []string{"node-lost Node/worker-2", "node-lost Node/worker-4", "app-sync Application/argocd/shop", "vault-sealed "}
@@ -32,6 +32,27 @@ func TestSuggested(t *testing.T) {
 		if s.Runbook+" "+s.Target.String() != want[i] {
 			t.Errorf("%d: %s %s, want %s", i, s.Runbook, s.Target, want[i])
 		}
+	}
+}
+
+// TestSuggestedAimed: an aim applies before the (runbook, target) pairs are told apart, so a runbook
+// about the whole platform named by several findings is suggested once.
+func TestSuggestedAimed(t *testing.T) {
+	r := health.Report{Layers: []health.LayerReport{{Name: health.LayerWorkloads, Findings: []health.Finding{
+		{Object: "Pod/shop/db-0", Status: health.Down, Hint: "runbook: cold-start"},
+		{Object: "Pod/shop/web-0", Status: health.Down, Hint: "runbook: cold-start"},
+		{Object: "Node/worker-2", Status: health.Degraded, Hint: "runbook: node-lost"},
+	}}}}
+	platform := func(name string, t Target) Target {
+		if name == "cold-start" {
+			return Target{}
+		}
+		return t
+	}
+	got := Suggested(r, platform)
+	if len(got) != 2 || got[0].Runbook != "cold-start" || !got[0].Target.IsZero() || got[0].Finding.Object != "Pod/shop/db-0" ||
+		got[1].Runbook != "node-lost" || got[1].Target.String() != "Node/worker-2" {
+		t.Fatalf("suggestions %+v", got)
 	}
 }
 

@@ -50,3 +50,16 @@ func TestAimOf(t *testing.T) {
 		}
 	}
 }
+
+func TestAim(t *testing.T) {
+	pod := runbook.Target{Kind: "Pod", Namespace: "shop", Name: "db-0"}
+	if got := Aim("cold-start", pod); !got.IsZero() {
+		t.Errorf("cold-start aimed at %s", got)
+	}
+	if got := Aim("stuck-terminating", pod); got != pod {
+		t.Errorf("stuck-terminating aimed at %s", got)
+	}
+	if got := Aim("no-such-runbook", pod); got != pod {
+		t.Errorf("an unknown runbook aimed at %s", got)
+	}
+}

@@ -63,3 +63,12 @@ func AimOf(rb runbook.Runbook, t runbook.Target) runbook.Target {
 	}
 	return t
 }
+
+// Aim is AimOf for the runbook named (t itself for a name no runbook has): runbook.Suggested's aim.
+func Aim(name string, t runbook.Target) runbook.Target {
+	rb, err := Lookup(name)
+	if err != nil {
+		return t
+	}
+	return AimOf(rb, t)
+}
