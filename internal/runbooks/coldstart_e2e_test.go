@@ -57,25 +57,13 @@ func TestColdStartOnTheLabsAPIServer(t *testing.T) {
 	defer cancel()
 	begun := time.Now()
 	kc, dc := adminClients(t, l.RESTConfig())
-	connect := func() *platform.Vault {
-		v, err := platform.ConnectVault(platform.VaultOptions{Addr: l.VaultAddr()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	keys, err := vaultops.Init(ctx, connect(), vaultops.InitOptions{Shares: 5, Threshold: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keys.Wipe()
+	vault := newLabVault(ctx, t, l.VaultAddr())
+	connect, keys := vault.connect, vault.keys
 	pools, apps := coldSetUp(ctx, t, kc, dc)
 	lostBindDeployedRoles(ctx, t, kc)
 
 	bed := newTestbed(t, l.RESTConfig())
-	world := runbook.World{Kube: kc, Dynamic: dc, Vault: func(context.Context) ([]*vaultops.Replica, error) {
-		return []*vaultops.Replica{{Name: "vault-0", Vault: connect()}}, nil
-	}}
+	world := runbook.World{Kube: kc, Dynamic: dc, Vault: vault.replicas}
 	vic := actions.Actor{Name: "vic", Role: access.Viewer, Session: "s-vic"}
 	olive := actions.Actor{Name: "olive", Role: access.Operator, Session: "s-olive"}
 	otto := actions.Actor{Name: "otto", Role: access.Operator, Session: "s-otto"}

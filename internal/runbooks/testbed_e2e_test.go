@@ -13,7 +13,9 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/audit"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -44,6 +46,33 @@ func adminClients(t *testing.T, admin *rest.Config) (*kubernetes.Clientset, *dyn
 		t.Fatal(err)
 	}
 	return kc, dc
+}
+
+// labVault is the lab's real Vault at addr, initialized with 5 shares and a threshold of 3 (wiped when
+// the test ends) and sealed: connect opens a new client to it, replicas is what World.Vault finds.
+type labVault struct {
+	connect  func() *platform.Vault
+	keys     *vaultops.Keys
+	replicas func(context.Context) ([]*vaultops.Replica, error)
+}
+
+func newLabVault(ctx context.Context, t *testing.T, addr string) labVault {
+	t.Helper()
+	connect := func() *platform.Vault {
+		v, err := platform.ConnectVault(platform.VaultOptions{Addr: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	keys, err := vaultops.Init(ctx, connect(), vaultops.InitOptions{Shares: 5, Threshold: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(keys.Wipe)
+	return labVault{connect: connect, keys: keys, replicas: func(context.Context) ([]*vaultops.Replica, error) {
+		return []*vaultops.Replica{{Name: "vault-0", Vault: connect()}}, nil
+	}}
 }
 
 func newTestbed(t *testing.T, admin *rest.Config) *testbed {

@@ -14,7 +14,6 @@ import (
 	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
-	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"k8s.io/client-go/rest"
@@ -29,23 +28,11 @@ func TestVaultSealedOnTheLabsVault(t *testing.T) {
 	l := labtest.Start(t, lab.Vault)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	connect := func() *platform.Vault {
-		v, err := platform.ConnectVault(platform.VaultOptions{Addr: l.VaultAddr()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	keys, err := vaultops.Init(ctx, connect(), vaultops.InitOptions{Shares: 5, Threshold: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keys.Wipe()
+	vault := newLabVault(ctx, t, l.VaultAddr())
+	connect, keys := vault.connect, vault.keys
 	bed := newTestbed(t, &rest.Config{Host: "https://127.0.0.1:1"}) // no cluster: the runbook acts on none
 	e, dir, trailPath := bed.engine(), bed.dir, bed.trailPath
-	w := runbook.World{Vault: func(context.Context) ([]*vaultops.Replica, error) {
-		return []*vaultops.Replica{{Name: "vault-0", Vault: connect()}}, nil
-	}}
+	w := runbook.World{Vault: vault.replicas}
 	olive := actions.Actor{Name: "olive", Role: access.Operator, Session: "s-olive"}
 
 	s, err := e.Start(VaultSealed(), runbook.Target{}, olive, w, nil, false)
