@@ -25,8 +25,17 @@ func (p *Platform) startControllers() {
 	p.goBackground(func(ctx context.Context) { every(ctx, argoPoll, newArgoController(p).pass) })
 	p.goBackground(func(ctx context.Context) { every(ctx, mayastorPoll, newMayastorController(p).pass) })
 	p.goBackground(func(ctx context.Context) { every(ctx, vaultConfigPoll, vaultConfigController{p}.pass) })
-	p.goBackground(func(ctx context.Context) { every(ctx, workloadsPoll, workloadsController{p}.pass) })
-	p.goBackground(func(ctx context.Context) { every(ctx, repairsPoll, repairsController{p}.pass) })
+	p.goBackground(func(ctx context.Context) { every(ctx, workloadsPoll, p.alone(workloadsController{p}.pass)) })
+	p.goBackground(func(ctx context.Context) { every(ctx, repairsPoll, p.alone(repairsController{p}.pass)) })
+}
+
+// alone runs pass holding simMu, so that no scenario's change is half made while it runs.
+func (p *Platform) alone(pass func(context.Context)) func(context.Context) {
+	return func(ctx context.Context) {
+		p.simMu.Lock()
+		defer p.simMu.Unlock()
+		pass(ctx)
+	}
 }
 
 // goBackground runs f on the background context unless the platform is closed (or its controllers were

@@ -96,6 +96,9 @@ type Platform struct {
 	stopBg   context.CancelFunc
 	bgClosed bool
 	bgWG     sync.WaitGroup
+	// simMu keeps the simulated controllers' passes and a scenario's change of several writes apart: a
+	// controller never sees, and answers, the half of a change (a pod deleted, its replacement not made).
+	simMu sync.Mutex
 
 	// keepWorld: the platform started whole with Options.WorldDir, so Close saves it (a start that
 	// failed half-way must not overwrite the world it could not load).

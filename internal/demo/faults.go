@@ -248,15 +248,15 @@ func (p *Platform) vaultSealed(ctx context.Context, on bool) (string, error) {
 		if err := sealedEvents(ctx, p.Kube.Typed, names, time.Now()); err != nil {
 			return "", err
 		}
-		vaultConfigController{p}.pass(ctx) // vault-config-operator's next reconcile fails at once
-		workloadsController{p}.pass(ctx)   // and the servers' readiness probes
+		vaultConfigController{p}.pass(ctx)        // vault-config-operator's next reconcile fails at once
+		p.alone(workloadsController{p}.pass)(ctx) // and the servers' readiness probes
 		return "demo: Vault sealed on every replica", nil
 	}
 	if err := p.vault.unsealAll(ctx); err != nil {
 		return "", err
 	}
 	vaultConfigController{p}.pass(ctx)
-	workloadsController{p}.pass(ctx)
+	p.alone(workloadsController{p}.pass)(ctx)
 	return "demo: Vault unsealed", nil
 }
 

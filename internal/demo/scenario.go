@@ -333,7 +333,7 @@ func (p *Platform) nodePower(ctx context.Context, node string, on bool) (string,
 	}
 	// The node controller marks its pods at once (not Ready, or Ready again), and the controllers count them.
 	repairsController{p}.nodeLifecycle(ctx)
-	workloadsController{p}.pass(ctx)
+	p.alone(workloadsController{p}.pass)(ctx)
 	if !on {
 		return fmt.Sprintf("demo: %s lost power", node), nil
 	}
@@ -345,6 +345,8 @@ func (p *Platform) nodePower(ctx context.Context, node string, on bool) (string,
 // schedulable node, where it waits on its mount (Multi-Attach; the kubelet backing off) until the stale
 // attachment is deleted and the pod is made again.
 func (p *Platform) StrandVolume(ctx context.Context, ns, pod, goneNode string, ago time.Duration) error {
+	p.simMu.Lock() // the pod deleted and made again as one change: its controller must not make it first
+	defer p.simMu.Unlock()
 	core, storage := p.Kube.Typed.CoreV1(), p.Kube.Typed.StorageV1()
 	old, err := core.Pods(ns).Get(ctx, pod, metav1.GetOptions{})
 	if err != nil {
