@@ -294,8 +294,8 @@ func TestReadRoleCoversWhatTheConsoleWatches(t *testing.T) {
 	}
 	type gr struct{ group, resource string }
 	want := []gr{{"", "nodes"}, {"", "pods"}, {"", "events"}, {"", "persistentvolumeclaims"}, {"", "secrets"}, {"", "namespaces"},
-		{"storage.k8s.io", "storageclasses"}, {"apps", "deployments"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}}
-	for _, k := range append(platform.CRDKinds(), platform.VaultSecret) {
+		{"storage.k8s.io", "storageclasses"}, {"apps", "deployments"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}, {"", "services"}}
+	for _, k := range append(append(platform.CRDKinds(), platform.Era2Kinds()...), platform.VaultSecret) {
 		want = append(want, gr{k.GVR.Group, k.GVR.Resource})
 	}
 	for _, w := range want {

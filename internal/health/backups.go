@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // The era-2 backups rules (Velero, velero.io/v1): each judges one object, pure, from what Velero writes
-// in its status. They are not wired into a layer yet: the era-2 layers (issue 15) list them.
+// in its status. Backups makes the layer of them and of CloudNativePG's backups (PGBackupFindings).
 
 const (
 	// bslDefaultValidation is Velero's default BackupStorageLocation validation frequency (the server's
@@ -148,6 +149,92 @@ func Backup(u *unstructured.Unstructured) Finding {
 		f.Status, f.Reason = Unknown, "phase "+phase
 	}
 	return f
+}
+
+// Backups builds the backups layer (era 2): every BackupStorageLocation and Schedule, the newest Backup
+// of each Schedule and the newest one taken by hand (older ones are history: a failed backup followed
+// by a completed one is no longer a problem), and CloudNativePG's archiving and backups. A kind the
+// cluster serves but the console may not read is an Unknown finding; one it does not serve is left out.
+func Backups(o Objects) LayerReport {
+	var fs []Finding
+	for _, k := range []struct{ resource, what string }{
+		{ResourceBackupStorageLocations, "Velero's BackupStorageLocations"},
+		{ResourceBackupSchedules, "Velero's Schedules"},
+		{ResourceBackups, "Velero's Backups"},
+	} {
+		if err := o.Missing(k.resource); err != nil && o.Serves[k.resource] {
+			fs = append(fs, MissingFinding("CRD/"+k.resource, err, k.what+" cannot be read: grant list and watch on "+k.resource))
+		}
+	}
+	for _, u := range o.BackupStorageLocations {
+		fs = append(fs, BackupStorageLocation(u, o.Now))
+	}
+	for _, u := range o.BackupSchedules {
+		fs = append(fs, Schedule(u, o.Now))
+	}
+	for _, u := range LatestBackups(o.Backups) {
+		fs = append(fs, Backup(u))
+	}
+	fs = append(fs, PGBackupFindings(o)...)
+	return NewLayer(LayerBackups, fs)
+}
+
+// veleroScheduleLabel is the label Velero puts on a Backup its Schedule created.
+const veleroScheduleLabel = "velero.io/schedule-name"
+
+// LatestBackups is the newest Backup of each Schedule and the newest without one (by creation, then
+// name), in that order of namespace/schedule.
+func LatestBackups(all []*unstructured.Unstructured) []*unstructured.Unstructured {
+	newest := map[string]*unstructured.Unstructured{}
+	var keys []string
+	for _, u := range all {
+		k := u.GetNamespace() + "/" + u.GetLabels()[veleroScheduleLabel]
+		cur, ok := newest[k]
+		if !ok {
+			keys = append(keys, k)
+		}
+		if !ok || newerObject(u, cur) {
+			newest[k] = u
+		}
+	}
+	sort.Strings(keys)
+	out := make([]*unstructured.Unstructured, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, newest[k])
+	}
+	return out
+}
+
+// newerObject orders by creation time, then by name (a Schedule's backups are named by their time).
+func newerObject(a, b *unstructured.Unstructured) bool {
+	ta, tb := a.GetCreationTimestamp().Time, b.GetCreationTimestamp().Time
+	if !ta.Equal(tb) {
+		return ta.After(tb)
+	}
+	return a.GetName() > b.GetName()
+}
+
+// LastBackupAge is how long ago the newest successful backup of a cluster finished (a Completed Velero
+// Backup, a CloudNativePG Cluster's lastSuccessfulBackup), and whether there is one: the fleet overview's "last backup" column.
+func LastBackupAge(o Objects) (time.Duration, bool) {
+	var last time.Time
+	for _, u := range o.Backups {
+		if Str(u, "status", "phase") != "Completed" {
+			continue
+		}
+		if t, ok := parseTime(Str(u, "status", "completionTimestamp")); ok && t.After(last) {
+			last = t
+		}
+	}
+	for _, u := range o.PGClusters {
+		if t, ok := parseTime(Str(u, "status", "lastSuccessfulBackup")); ok && t.After(last) {
+			last = t
+		}
+	}
+	if last.IsZero() {
+		return 0, false
+	}
+	return o.Now.Sub(last), true
 }
 
 // parseTime reads an RFC 3339 time as the API server writes it.

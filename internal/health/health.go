@@ -102,6 +102,10 @@ const (
 	LayerCertificates Layer = "certificates"
 	LayerIngress      Layer = "ingress"
 	LayerWorkloads    Layer = "workloads"
+	// Era 2's layers (a cluster shows those whose components it serves, EraOf).
+	LayerBackups   Layer = "backups"
+	LayerDatabases Layer = "databases"
+	LayerNetwork   Layer = "network"
 )
 
 // Finding is the verdict on one object.

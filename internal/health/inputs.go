@@ -22,6 +22,9 @@ type Objects struct {
 	// Unavailable says, by resource ("diskpools.openebs.io", "nodes"), why a kind could not be read:
 	// CRD absent, list forbidden, API unreachable. A kind listed here is not empty, it is unknown.
 	Unavailable map[string]error
+	// Serves says, by key ("cephclusters.ceph.rook.io"), whether discovery found each custom resource the
+	// console reads served; nil before discovery answered. The era (EraOf) is read from it.
+	Serves map[string]bool
 
 	// cluster
 	Nodes           []*corev1.Node
@@ -74,6 +77,22 @@ type Objects struct {
 	GatewayClasses []*unstructured.Unstructured // gateway.networking.k8s.io GatewayClass
 	Gateways       []*unstructured.Unstructured // gateway.networking.k8s.io Gateway
 	HTTPRoutes     []*unstructured.Unstructured // gateway.networking.k8s.io HTTPRoute
+
+	// Era 2 (PLATFORM.md §1.2); each is empty on a cluster that does not serve its kind (Serves).
+	CephClusters           []*unstructured.Unstructured // ceph.rook.io/v1 CephCluster (storage)
+	Backups                []*unstructured.Unstructured // velero.io/v1 Backup (backups)
+	BackupStorageLocations []*unstructured.Unstructured // velero.io/v1 BackupStorageLocation (backups)
+	BackupSchedules        []*unstructured.Unstructured // velero.io/v1 Schedule (backups)
+	PGClusters             []*unstructured.Unstructured // postgresql.cnpg.io/v1 Cluster (databases, backups)
+	PGBackups              []*unstructured.Unstructured // postgresql.cnpg.io/v1 Backup (backups)
+	VaultAuths             []*unstructured.Unstructured // secrets.hashicorp.com/v1beta1 VaultAuth (secrets)
+	VaultStaticSecrets     []*unstructured.Unstructured // secrets.hashicorp.com/v1beta1 VaultStaticSecret (secrets)
+	IPAddressPools         []*unstructured.Unstructured // metallb.io/v1beta1 IPAddressPool (network)
+	CiliumLBPools          []*unstructured.Unstructured // cilium.io/v2alpha1 CiliumLoadBalancerIPPool (network)
+	ApplicationSets        []*unstructured.Unstructured // argoproj.io/v1alpha1 ApplicationSet (gitops)
+	// LoadBalancers are the Services of type LoadBalancer (network: MetalLB 0.14 has no pool status, so
+	// a Service without an address is how an exhausted or broken pool shows).
+	LoadBalancers []*corev1.Service
 }
 
 // VaultStatus is one Vault server's sys/health answer, or why it could not be had.

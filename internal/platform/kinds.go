@@ -41,6 +41,27 @@ var (
 	VaultSecret = kind("redhatcop.redhat.io", "v1alpha1", "vaultsecrets", "VaultSecret", true)
 )
 
+// Era 2's custom resources (PLATFORM.md §1.2): a cluster serving some of them is an era-2 cluster.
+var (
+	CephCluster        = kind("ceph.rook.io", "v1", "cephclusters", "CephCluster", true)
+	VeleroBackup       = kind("velero.io", "v1", "backups", "Backup", true)
+	VeleroLocation     = kind("velero.io", "v1", "backupstoragelocations", "BackupStorageLocation", true)
+	VeleroSchedule     = kind("velero.io", "v1", "schedules", "Schedule", true)
+	PGCluster          = kind("postgresql.cnpg.io", "v1", "clusters", "Cluster", true)
+	PGBackup           = kind("postgresql.cnpg.io", "v1", "backups", "Backup", true)
+	VSOVaultAuth       = kind("secrets.hashicorp.com", "v1beta1", "vaultauths", "VaultAuth", true)
+	VSOStaticSecret    = kind("secrets.hashicorp.com", "v1beta1", "vaultstaticsecrets", "VaultStaticSecret", true)
+	MetalLBPool        = kind("metallb.io", "v1beta1", "ipaddresspools", "IPAddressPool", true)
+	CiliumLBPool       = kind("cilium.io", "v2alpha1", "ciliumloadbalancerippools", "CiliumLoadBalancerIPPool", false)
+	ArgoApplicationSet = kind("argoproj.io", "v1alpha1", "applicationsets", "ApplicationSet", true)
+)
+
+// Era2Kinds lists era 2's custom resources the console reads.
+func Era2Kinds() []Kind {
+	return []Kind{CephCluster, VeleroBackup, VeleroLocation, VeleroSchedule, PGCluster, PGBackup, VSOVaultAuth,
+		VSOStaticSecret, MetalLBPool, CiliumLBPool, ArgoApplicationSet}
+}
+
 // CRDKinds lists every custom resource the console reads (vault-config-operator's other kinds are found
 // by group at discovery time).
 func CRDKinds() []Kind {

@@ -6,7 +6,7 @@ import (
 )
 
 // kubeLayers are the layers read from the Kubernetes API, in the overview's order; the workloads layer
-// comes last, after secrets (workloadsLayer).
+// comes last, after secrets (workloadsLayer). A cluster shows those of its era (health.LayerShown).
 func kubeLayers() []struct {
 	name health.Layer
 	rule func(health.Objects) health.LayerReport
@@ -21,6 +21,9 @@ func kubeLayers() []struct {
 		{health.LayerVClusters, health.VClusters},
 		{health.LayerCertificates, health.Certificates},
 		{health.LayerIngress, health.Ingress},
+		{health.LayerNetwork, health.Network},
+		{health.LayerDatabases, health.Databases},
+		{health.LayerBackups, health.Backups},
 	}
 }
 
@@ -46,7 +49,9 @@ func evaluate(s Snapshot) health.Report {
 	}
 	if kube.Configured {
 		for _, l := range kubeLayers() {
-			layers = append(layers, kubeLayer(s, kube, l.name, l.rule))
+			if health.LayerShown(s.Objects, l.name) {
+				layers = append(layers, kubeLayer(s, kube, l.name, l.rule))
+			}
 		}
 	}
 	if v.Configured || kube.Configured {

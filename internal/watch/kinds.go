@@ -27,6 +27,18 @@ func crdPut() map[string]func(o *health.Objects, items []*unstructured.Unstructu
 		platform.GatewayClass.Key():     func(o *health.Objects, u []*unstructured.Unstructured) { o.GatewayClasses = u },
 		platform.Gateway.Key():          func(o *health.Objects, u []*unstructured.Unstructured) { o.Gateways = u },
 		platform.HTTPRoute.Key():        func(o *health.Objects, u []*unstructured.Unstructured) { o.HTTPRoutes = u },
+		// era 2
+		platform.CephCluster.Key():        func(o *health.Objects, u []*unstructured.Unstructured) { o.CephClusters = u },
+		platform.VeleroBackup.Key():       func(o *health.Objects, u []*unstructured.Unstructured) { o.Backups = u },
+		platform.VeleroLocation.Key():     func(o *health.Objects, u []*unstructured.Unstructured) { o.BackupStorageLocations = u },
+		platform.VeleroSchedule.Key():     func(o *health.Objects, u []*unstructured.Unstructured) { o.BackupSchedules = u },
+		platform.PGCluster.Key():          func(o *health.Objects, u []*unstructured.Unstructured) { o.PGClusters = u },
+		platform.PGBackup.Key():           func(o *health.Objects, u []*unstructured.Unstructured) { o.PGBackups = u },
+		platform.VSOVaultAuth.Key():       func(o *health.Objects, u []*unstructured.Unstructured) { o.VaultAuths = u },
+		platform.VSOStaticSecret.Key():    func(o *health.Objects, u []*unstructured.Unstructured) { o.VaultStaticSecrets = u },
+		platform.MetalLBPool.Key():        func(o *health.Objects, u []*unstructured.Unstructured) { o.IPAddressPools = u },
+		platform.CiliumLBPool.Key():       func(o *health.Objects, u []*unstructured.Unstructured) { o.CiliumLBPools = u },
+		platform.ArgoApplicationSet.Key(): func(o *health.Objects, u []*unstructured.Unstructured) { o.ApplicationSets = u },
 	}
 }
 
@@ -95,6 +107,15 @@ func builtins() []builtin {
 		{appsv1.SchemeGroupVersion.WithResource("daemonsets"), func(o *health.Objects, items []any) {
 			o.DaemonSets = typed[*appsv1.DaemonSet](items)
 			sortByName(o.DaemonSets)
+		}, nil},
+		{corev1.SchemeGroupVersion.WithResource("services"), func(o *health.Objects, items []any) {
+			o.LoadBalancers = nil
+			for _, svc := range typed[*corev1.Service](items) {
+				if svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+					o.LoadBalancers = append(o.LoadBalancers, svc)
+				}
+			}
+			sortByName(o.LoadBalancers)
 		}, nil},
 		{corev1.SchemeGroupVersion.WithResource("namespaces"), func(o *health.Objects, items []any) {
 			o.Namespaces = typed[*corev1.Namespace](items)

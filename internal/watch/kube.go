@@ -414,13 +414,19 @@ func (s *KubeSource) Fill(snap *Snapshot) {
 			lists[w] = w.items()
 		}
 	}
+	var serves map[string]bool
+	if len(s.absent) > 0 {
+		serves = make(map[string]bool, len(s.absent))
+	}
 	for key, absent := range s.absent {
+		serves[key] = !absent
 		if absent {
 			errs[key] = ErrNotInstalled{Resource: key}
 		}
 	}
 	s.mu.Unlock()
 	snap.Sources[platform.SourceKubernetes] = st
+	snap.Serves = serves
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i].key < kinds[j].key })
 	if snap.Unavailable == nil {
 		snap.Unavailable = map[string]error{}
