@@ -46,6 +46,9 @@ func GitOps(o Objects) LayerReport {
 			continue
 		}
 		f := Application(app)
+		if msg, ok := SpokeAuthFailure(app); ok {
+			f = spokeRefused(f, app, msg)
+		}
 		if i, ok := seen[f.Object]; ok {
 			dups[f.Object]++
 			if f.Status > fs[i].Status {
@@ -60,7 +63,26 @@ func GitOps(o Objects) LayerReport {
 		i := seen[obj]
 		fs[i].Reason += fmt.Sprintf(" (listed %d times: the worst is shown)", n+1)
 	}
+	if err := o.Missing(ResourceApplicationSets); err != nil && o.Serves[ResourceApplicationSets] {
+		fs = append(fs, MissingFinding("CRD/"+ResourceApplicationSets, err, "grant the console list/watch on applicationsets.argoproj.io"))
+	}
+	for _, u := range o.ApplicationSets {
+		fs = append(fs, ApplicationSet(u))
+	}
 	return NewLayer(LayerGitOps, fs)
+}
+
+// spokeRefused makes an Application whose destination refused ArgoCD's credentials Down: nothing is
+// synced to that cluster until its token is reissued (runbook spoke-token).
+func spokeRefused(f Finding, app *unstructured.Unstructured, msg string) Finding {
+	cluster := ClusterOfServer(Str(app, "spec", "destination", "server"))
+	if cluster == "" {
+		cluster = Str(app, "spec", "destination", "name")
+	}
+	f.Status = Down
+	f.Reason = "its cluster " + cluster + " refuses ArgoCD's token: " + msg
+	f.Hint = "reissue the Omni service-account token and patch the cluster Secret: cedille-tui recover " + RunbookSpokeToken + " --target Cluster/" + cluster
+	return f
 }
 
 // Application judges one ArgoCD Application (argoproj.io/v1alpha1) from its status.

@@ -23,6 +23,8 @@ const (
 	RunbookColdStart = "cold-start"
 	// RunbookStuckTerminating: an object Terminating far past its grace period.
 	RunbookStuckTerminating = "stuck-terminating"
+	// RunbookSpokeToken reissues the Omni service-account token ArgoCD reaches a spoke with.
+	RunbookSpokeToken = "spoke-token"
 )
 
 // Condition is a Kubernetes-style status condition read leniently from an unstructured object.
