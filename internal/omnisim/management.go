@@ -36,7 +36,10 @@ func clusterFromContext(ctx context.Context) string {
 }
 
 // Kubeconfig returns the kubeconfig set on the server for an existing cluster.
-func (m *managementServer) Kubeconfig(ctx context.Context, _ *management.KubeconfigRequest) (*management.KubeconfigResponse, error) {
+//
+// A service-account request (what `omnictl kubeconfig --service-account` sends) must name a user and a
+// positive TTL, as Omni requires; it is recorded (Server.Issued).
+func (m *managementServer) Kubeconfig(ctx context.Context, req *management.KubeconfigRequest) (*management.KubeconfigResponse, error) {
 	cluster := clusterFromContext(ctx)
 	if cluster == "" {
 		return nil, status.Error(codes.InvalidArgument, "no cluster given: request the kubeconfig through the cluster client (Management().WithCluster(name))")
@@ -50,9 +53,24 @@ func (m *managementServer) Kubeconfig(ctx context.Context, _ *management.Kubecon
 		return nil, status.Errorf(codes.Internal, "read cluster %q: %v", cluster, err)
 	}
 
-	b := m.srv.kubeconfig()
+	if req.GetServiceAccount() {
+		if req.GetServiceAccountUser() == "" {
+			return nil, status.Error(codes.InvalidArgument, "service account user is required")
+		}
+
+		if req.GetServiceAccountTtl().AsDuration() <= 0 {
+			return nil, status.Error(codes.InvalidArgument, "service account TTL must be positive")
+		}
+	}
+
+	b := m.srv.kubeconfig(cluster)
 	if len(b) == 0 {
 		return nil, status.Errorf(codes.FailedPrecondition, "no kubeconfig is available for cluster %q yet: the cluster has not finished bootstrapping", cluster)
+	}
+
+	if req.GetServiceAccount() {
+		m.srv.recordIssue(KubeconfigIssue{Cluster: cluster, User: req.GetServiceAccountUser(),
+			Groups: slices.Clone(req.GetServiceAccountGroups()), TTL: req.GetServiceAccountTtl().AsDuration()})
 	}
 
 	return &management.KubeconfigResponse{Kubeconfig: b}, nil

@@ -98,6 +98,8 @@ type Server struct {
 
 	mu          sync.Mutex
 	kube        []byte
+	kubes       map[string][]byte
+	issued      []KubeconfigIssue
 	talos       []byte
 	schematics  map[string]bool
 	inProcess   *bufconn.Listener
@@ -211,9 +213,56 @@ func (s *Server) rememberSchematic(id string) {
 	s.schematics[id] = true
 }
 
-func (s *Server) kubeconfig() []byte {
+// SetClusterKubeconfig sets the kubeconfig served for one cluster, in place of the one SetKubeconfig
+// sets for all: a fleet whose clusters are different API servers. nil removes it.
+func (s *Server) SetClusterKubeconfig(cluster string, b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+
+	if s.kubes == nil {
+		s.kubes = map[string][]byte{}
+	}
+
+	if b == nil {
+		delete(s.kubes, cluster)
+
+		return
+	}
+
+	s.kubes[cluster] = slices.Clone(b)
+}
+
+// KubeconfigIssue records one service-account kubeconfig the management API issued: for which cluster,
+// to which user and groups, for how long (never the kubeconfig itself).
+type KubeconfigIssue struct {
+	Cluster string
+	User    string
+	Groups  []string
+	TTL     time.Duration
+}
+
+// Issued lists the service-account kubeconfigs issued so far, oldest first.
+func (s *Server) Issued() []KubeconfigIssue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	return slices.Clone(s.issued)
+}
+
+func (s *Server) recordIssue(i KubeconfigIssue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.issued = append(s.issued, i)
+}
+
+func (s *Server) kubeconfig(cluster string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	if b, ok := s.kubes[cluster]; ok {
+		return slices.Clone(b)
+	}
 
 	return slices.Clone(s.kube)
 }
