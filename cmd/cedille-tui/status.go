@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/fleet"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/watch"
@@ -22,6 +24,8 @@ type statusFlags struct {
 	watch   bool
 	timeout time.Duration
 	verbose bool
+	fleet   bool
+	cluster string
 }
 
 func (c *cli) statusCmd() *cobra.Command {
@@ -40,13 +44,31 @@ nothing configured too (overall Down, exit 2).
 -o json prints {"overall": STATUS, "layers": [{"name", "status", "findings": [{"object", "status",
 "reason", "hint"}]}]} with STATUS one of OK, Degraded, Down, Unknown; every object evaluated is a
 finding, the OK ones included. --watch prints a new report each time the health changes (one JSON
-document per line with -o json) until interrupted.`,
+document per line with -o json) until interrupted.
+
+Era 2 (a fleet of Omni clusters): --fleet reads every cluster Omni lists, each with a kubeconfig Omni
+issues for the service account (as ` + "`omnictl kubeconfig --service-account`" + ` does; the clusters bind the
+group ` + fleet.DefaultGroup + ` to the console's read role), and prints one row per cluster, worst first; -o json
+prints {"overall", "clusters": [{"cluster", "status", "reason", "hint", "phase", "ready", "machines",
+"machinesHealthy", "machinesConnected", "talos", "kubernetes", "hub", "argocd": {"state", "message"},
+"stack", "labels", "era", "worstLayer", "lastBackupAge", "layers": [as above]}], "findings": [what is
+wrong across clusters]}. A cluster that cannot be read is Unknown with the reason; the others are read
+all the same. --cluster NAME prints one cluster's report, as for a single cluster. Exit codes as above.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch f.output {
 			case "table", "json", "yaml":
 			default:
 				return fmt.Errorf("unknown output %q: use -o table, json or yaml", f.output)
+			}
+			if f.fleet && f.cluster != "" {
+				return errors.New("--fleet and --cluster exclude each other: --fleet reads every cluster, --cluster one")
+			}
+			if (f.fleet || f.cluster != "") && f.watch {
+				return errors.New("--watch reads one cluster: for the fleet, run the console (it watches every cluster)")
+			}
+			if f.fleet || f.cluster != "" {
+				return c.runFleetStatus(cmd.Context(), f)
 			}
 			return c.runStatus(cmd.Context(), f)
 		},
@@ -56,6 +78,8 @@ document per line with -o json) until interrupted.`,
 	fl.BoolVarP(&f.watch, "watch", "w", false, "keep watching and print each change")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each server")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also say which connections are not configured")
+	fl.BoolVar(&f.fleet, "fleet", false, "every cluster Omni lists, one row each (era 2)")
+	fl.StringVar(&f.cluster, "cluster", "", "one cluster of the fleet, by its Omni name (era 2)")
 	return cmd
 }
 

@@ -16,12 +16,40 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed crds/*.yaml
+//go:embed crds/*.yaml crds/era2/*.yaml
 var crdFS embed.FS
 
-// CRDs returns the project's own minimal test CRDs embedded from hack/lab/crds, sorted by name.
-func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	files, err := fs.Glob(crdFS, "crds/*.yaml")
+// CRDs returns the project's own minimal test CRDs of era 1 embedded from hack/lab/crds, sorted by name.
+func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) { return crdsIn("crds/*.yaml") }
+
+// era2Shared are era 1's CRDs an era-2 cluster serves too (ArgoCD, cert-manager).
+var era2Shared = []string{"applications.argoproj.io", "appprojects.argoproj.io", "certificates.cert-manager.io"}
+
+// Era2CRDs returns the CRDs of an era-2 cluster: hack/lab/crds/era2 (Rook, Velero, CloudNativePG,
+// vault-secrets-operator, MetalLB, Cilium LB-IPAM, ApplicationSets) and the era-1 CRDs both eras serve —
+// never Mayastor's or Kuma's, so a cluster with them reads as era 2.
+func Era2CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	out, err := crdsIn("crds/era2/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	one, err := CRDs()
+	if err != nil {
+		return nil, err
+	}
+	for _, crd := range one {
+		for _, name := range era2Shared {
+			if crd.Name == name {
+				out = append(out, crd)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func crdsIn(pattern string) ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	files, err := fs.Glob(crdFS, pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -41,12 +69,25 @@ func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	return out, nil
 }
 
-// InstallCRDs creates (or updates) the embedded CRDs and waits until each is Established.
+// InstallCRDs creates (or updates) the embedded CRDs of era 1 and waits until each is Established.
 func InstallCRDs(ctx context.Context, cfg *rest.Config) error {
 	crds, err := CRDs()
 	if err != nil {
 		return err
 	}
+	return install(ctx, cfg, crds)
+}
+
+// InstallEra2CRDs does what InstallCRDs does with Era2CRDs: the API server then serves an era-2 cluster.
+func InstallEra2CRDs(ctx context.Context, cfg *rest.Config) error {
+	crds, err := Era2CRDs()
+	if err != nil {
+		return err
+	}
+	return install(ctx, cfg, crds)
+}
+
+func install(ctx context.Context, cfg *rest.Config, crds []*apiextensionsv1.CustomResourceDefinition) error {
 	cs, err := apiextensionsclient.NewForConfig(cfg)
 	if err != nil {
 		return err

@@ -73,6 +73,8 @@ type Options struct {
 	// transit) that Vault's config includes at each start. The state file (lab.json) keeps only its
 	// path; the stanza, and a token in it, is copied into Vault's own config file (0600).
 	VaultSealFile string
+	// Era2 makes the API server serve era 2's CRDs (Era2CRDs) instead of era 1's: a cluster of the fleet.
+	Era2 bool
 }
 
 // Lab is a running (or attached) lab.
@@ -85,6 +87,7 @@ type Lab struct {
 	logf     func(string, ...any)
 	timeout  time.Duration
 	reused   bool
+	era2     bool
 }
 
 type stateFile struct {
@@ -265,7 +268,7 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 	if prev != nil && slices.Contains(comps, OmniState) && prev.Ports[portOmni] > 0 && portFree(prev.Ports[portOmni]) {
 		st.Ports[portOmni] = prev.Ports[portOmni]
 	}
-	l := &Lab{p: p, st: st, pki: pki, children: map[string]*child{}, logf: o.Logf, timeout: o.ReadyTimeout}
+	l := &Lab{p: p, st: st, pki: pki, children: map[string]*child{}, logf: o.Logf, timeout: o.ReadyTimeout, era2: o.Era2}
 	_ = os.Remove(p.envFile())
 	if err := l.save(); err != nil {
 		return nil, err
@@ -328,7 +331,7 @@ func reuse(ctx context.Context, p layout, prev *stateFile, comps []string, o Opt
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{p: p, st: *prev, pki: pki, children: map[string]*child{}, logf: o.Logf, timeout: o.ReadyTimeout, reused: true}
+	l := &Lab{p: p, st: *prev, pki: pki, children: map[string]*child{}, logf: o.Logf, timeout: o.ReadyTimeout, reused: true, era2: o.Era2}
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	for _, c := range prev.Components {
@@ -492,7 +495,11 @@ func (l *Lab) startAll(ctx context.Context) error {
 		sub, sctx := errgroup.WithContext(gctx)
 		sub.Go(func() error {
 			start := time.Now()
-			if err := InstallCRDs(sctx, l.RESTConfig()); err != nil {
+			install := InstallCRDs
+			if l.era2 {
+				install = InstallEra2CRDs
+			}
+			if err := install(sctx, l.RESTConfig()); err != nil {
 				return err
 			}
 			l.logf("lab: CRDs established in %s", time.Since(start).Round(time.Millisecond))

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/platform"
+
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
@@ -601,11 +603,48 @@ func TestCRDs(t *testing.T) {
 			t.Errorf("%s: name does not match plural.group", c.Name)
 		}
 	}
-	ents, _ := crdFS.ReadDir("crds")
-	for _, e := range ents {
-		b, _ := crdFS.ReadFile("crds/" + e.Name())
-		if !strings.HasPrefix(string(b), "# cedille-tui's own minimal test CRD") {
-			t.Errorf("%s does not start with the provenance comment", e.Name())
+	for _, dir := range []string{"crds", "crds/era2"} {
+		ents, _ := crdFS.ReadDir(dir)
+		for _, e := range ents {
+			if e.IsDir() {
+				continue
+			}
+			b, _ := crdFS.ReadFile(dir + "/" + e.Name())
+			if !strings.HasPrefix(string(b), "# cedille-tui's own minimal test CRD") {
+				t.Errorf("%s does not start with the provenance comment", e.Name())
+			}
+		}
+	}
+}
+
+// TestEra2CRDs: an era-2 cluster's CRDs hold the era-2 kinds and the kinds both eras share, never
+// Mayastor's or Kuma's, each named plural.group.
+func TestEra2CRDs(t *testing.T) {
+	crds, err := Era2CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, c := range crds {
+		names[c.Name] = true
+		if c.Name != c.Spec.Names.Plural+"."+c.Spec.Group {
+			t.Errorf("%s: name does not match plural.group", c.Name)
+		}
+	}
+	for _, want := range []string{"cephclusters.ceph.rook.io", "backups.velero.io", "clusters.postgresql.cnpg.io",
+		"vaultstaticsecrets.secrets.hashicorp.com", "ciliumloadbalancerippools.cilium.io", "applications.argoproj.io"} {
+		if !names[want] {
+			t.Errorf("era 2 lacks %s", want)
+		}
+	}
+	for _, k := range platform.Era2Kinds() {
+		if !names[k.Key()] {
+			t.Errorf("era 2's CRDs lack %s, which the console reads", k.Key())
+		}
+	}
+	for _, never := range []string{"diskpools.openebs.io", "meshes.kuma.io"} {
+		if names[never] {
+			t.Errorf("era 2 serves %s", never)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/units"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
@@ -63,6 +64,8 @@ type Row struct {
 	HasBackup  bool          `json:"-"`
 	// LastBackupAge is LastBackup said ("3h", "never"), "" when the cluster was not read.
 	LastBackupAge string `json:"lastBackupAge,omitempty"`
+	// Unreachable says why the cluster's own API cannot be read ("" when it can).
+	Unreachable string `json:"unreachable,omitempty"`
 	// Layers are the cluster's own report, as `status --cluster` prints it (nil when not read).
 	Layers []health.LayerReport `json:"layers,omitempty"`
 }
@@ -140,8 +143,7 @@ func Evaluate(in Inputs) Report {
 		r := row(name)
 		switch {
 		case w.Err != nil && w.Snapshot == nil:
-			r.worse(health.Finding{Object: "Cluster/" + name, Status: health.Unknown, Reason: "cannot be read: " + oneLine(w.Err.Error()),
-				Hint: "the other clusters are still watched; this one is retried"})
+			r.unreachable(w.Err)
 		case w.Snapshot == nil:
 			r.worse(health.Finding{Object: "Cluster/" + name, Status: health.Unknown, Reason: "connecting…"})
 		default:
@@ -187,8 +189,20 @@ func (r *Row) worse(f health.Finding) {
 	r.Status = health.Worst(r.Status, f.Status)
 }
 
-// judgeOwn reads a cluster's own report: its worst layer and finding, its era, its last backup.
+// unreachable makes the row Unknown with why its cluster cannot be read: one row, never a stalled screen.
+func (r *Row) unreachable(err error) {
+	r.Unreachable = oneLine(err.Error())
+	r.worse(health.Finding{Status: health.Unknown, Reason: "cannot be read: " + r.Unreachable,
+		Hint: "the other clusters are still watched; this one is retried"})
+}
+
+// judgeOwn reads a cluster's own report: its worst layer and finding, its era, its last backup. A
+// cluster whose API failed before its first full read is unreachable, not Down in every layer.
 func (r *Row) judgeOwn(s watch.Snapshot) {
+	if k := s.Source(platform.SourceKubernetes); k.Configured && k.Err != nil && !k.Synced {
+		r.unreachable(k.Err)
+		return
+	}
 	r.Layers = s.Report.Layers
 	r.Era = health.EraOf(s.Objects).String()
 	r.LastBackup, r.HasBackup = health.LastBackupAge(s.Objects)
