@@ -180,7 +180,6 @@ func Evaluate(in Inputs) Report {
 	return out
 }
 
-
 // worse folds a verdict into the row: the status is the worst seen, the reason and hint the worst's.
 func (r *Row) worse(f health.Finding) {
 	if f.Status > r.Status || r.Reason == "" {

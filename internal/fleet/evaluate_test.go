@@ -20,8 +20,8 @@ func running(id string, total, healthy uint32) *omni.ClusterStatus {
 	c := omni.NewClusterStatus(id)
 	c.TypedSpec().Value = &specs.ClusterStatusSpec{
 		Available: true, Ready: true, KubernetesAPIReady: true, ControlplaneReady: true, HasConnectedControlPlanes: true,
-		Phase:    specs.ClusterStatusSpec_RUNNING,
-		Machines: &specs.Machines{Total: total, Healthy: healthy, Connected: total, Requested: total},
+		Phase:        specs.ClusterStatusSpec_RUNNING,
+		Machines:     &specs.Machines{Total: total, Healthy: healthy, Connected: total, Requested: total},
 		TalosVersion: "1.10.5", KubernetesVersion: "1.33.2",
 	}
 	return c

@@ -18,7 +18,7 @@ type Options struct {
 	Omni *platform.Omni
 	// All starts every cluster's watch set as soon as Omni lists it (the overview, `status --fleet`);
 	// otherwise a cluster is watched once it is opened.
-	All bool
+	All  bool
 	Demo bool
 	// MinInterval is the shortest time between two fleet snapshots (default 250ms).
 	MinInterval time.Duration

@@ -194,8 +194,8 @@ func writeCluster(ctx context.Context, t *testing.T, st state.State, name string
 	cs := omni.NewClusterStatus(name)
 	cs.TypedSpec().Value = &specs.ClusterStatusSpec{
 		Available: true, Ready: true, KubernetesAPIReady: true, ControlplaneReady: true, HasConnectedControlPlanes: true,
-		Phase:    specs.ClusterStatusSpec_RUNNING,
-		Machines: &specs.Machines{Total: total, Healthy: healthy, Connected: total, Requested: total},
+		Phase:        specs.ClusterStatusSpec_RUNNING,
+		Machines:     &specs.Machines{Total: total, Healthy: healthy, Connected: total, Requested: total},
 		TalosVersion: "1.10.5", KubernetesVersion: "1.33.2",
 	}
 	if err := st.Create(ctx, c); err != nil {
