@@ -42,7 +42,10 @@ const (
 )
 
 // Storage builds the storage layer: one finding per Mayastor DiskPool, per PersistentVolumeClaim, and one
-// for the `mayastor` StorageClass (PLATFORM.md §2.3).
+// for the `mayastor` StorageClass (PLATFORM.md §2.3). On an era-2 cluster that does not serve DiskPools
+// the Mayastor findings (its CRD, its class) are left out: that era's storage is Rook's, one finding per
+// CephCluster (CephCluster) and per Ceph CSI node plugin DaemonSet left stale by its connection
+// (StaleCSIPlugins).
 //
 // Mapping:
 //   - DiskPool: Faulted → Down; being deleted (deletionTimestamp or cr_state Terminating) → Degraded;
@@ -66,8 +69,10 @@ const (
 func Storage(o Objects) LayerReport {
 	fs := make([]Finding, 0, len(o.DiskPools)+len(o.PVCs)+4)
 
+	// An era-2 cluster without DiskPools has no Mayastor to miss: its storage is Rook's (ceph.go).
+	mayastor := EraOf(o) != Era2 || o.Serves[ResourceDiskPools]
 	poolsErr := o.Missing(ResourceDiskPools)
-	if poolsErr != nil {
+	if poolsErr != nil && mayastor {
 		fs = append(fs, MissingFinding("CRD/"+ResourceDiskPools, poolsErr,
 			"Mayastor's DiskPool CRD is absent or not readable: install Mayastor or grant list on diskpools.openebs.io"))
 	}
@@ -102,8 +107,21 @@ func Storage(o Objects) LayerReport {
 		if poolsErr == nil {
 			pools = len(onlineNodes)
 		}
-		fs = append(fs, mayastorClassFinding(o.StorageClasses, pools, poolsErr != nil))
+		if mayastor {
+			fs = append(fs, mayastorClassFinding(o.StorageClasses, pools, poolsErr != nil))
+		}
 	}
+
+	if err := o.Missing(ResourceCephClusters); err != nil && o.Serves[ResourceCephClusters] {
+		fs = append(fs, MissingFinding("CRD/"+ResourceCephClusters, err,
+			"Rook's CephClusters cannot be read: grant list and watch on "+ResourceCephClusters))
+	}
+	for _, u := range o.CephClusters {
+		if u != nil {
+			fs = append(fs, CephCluster(u, o.Now))
+		}
+	}
+	fs = append(fs, StaleCSIPlugins(o)...)
 
 	if err := o.Missing(ResourcePVCs); err != nil {
 		fs = append(fs, MissingFinding("API/"+ResourcePVCs, err,

@@ -23,6 +23,9 @@ const (
 	RunbookColdStart = "cold-start"
 	// RunbookStuckTerminating: an object Terminating far past its grace period.
 	RunbookStuckTerminating = "stuck-terminating"
+	// RunbookCSIPluginsStale: the Ceph CSI node plugin pods started before the CephCluster connected
+	// keep a stale Ceph config and fail every mount until restarted.
+	RunbookCSIPluginsStale = "csi-plugins-stale"
 )
 
 // Condition is a Kubernetes-style status condition read leniently from an unstructured object.
