@@ -32,9 +32,10 @@ const (
 // CephCluster judges a ceph.rook.io/v1 CephCluster from its status. An external cluster
 // (spec.external.enable) is healthy only when its phase is Connected (what the club's runbook waits
 // for), an internal one when Ready; any other phase (Connecting, Progressing) is Degraded with Rook's
-// message, none yet Unknown, Failure (or state Error) Down, Deleting Degraded. Once connected, Ceph's
-// own health decides: HEALTH_OK → OK, HEALTH_WARN → Degraded and HEALTH_ERR → Down, each with the
-// checks of status.ceph.details (worst first); a health last checked more than ten minutes ago is
+// message (and how long, from the condition of that phase), none yet Unknown, Failure (or state Error)
+// Down, Deleting Degraded. Once connected, Ceph's own health decides: HEALTH_OK → OK, HEALTH_WARN →
+// Degraded and HEALTH_ERR → Down, each with how long (lastChanged) and the checks of
+// status.ceph.details (worst first); a health last checked more than ten minutes ago is
 // stale news, said so and at least Degraded (the operator no longer looks). The capacity reads "62% of
 // 12.0 TiB used": from 85% Degraded (Ceph's nearfull), from 95% Down (full: writes stop). Problems
 // add up in one reason and one hint.
@@ -68,7 +69,11 @@ func CephCluster(u *unstructured.Unstructured, now time.Time) Finding {
 		f.Hint = operator
 		return f
 	case phase != want:
-		f.Status, f.Reason = Degraded, withMsg(phase+", not "+want)
+		since := ""
+		if c, ok := FindCondition(Conditions(u), phase); ok && c.Status == "True" && !c.LastTransition.IsZero() && now.After(c.LastTransition) {
+			since = " for " + units.Duration(now.Sub(c.LastTransition))
+		}
+		f.Status, f.Reason = Degraded, withMsg(phase+since+", not "+want)
 		f.Hint = cephConnectHint(u, external) + "; " + operator
 		return f
 	}
@@ -85,6 +90,9 @@ func CephCluster(u *unstructured.Unstructured, now time.Time) Finding {
 			status = Down
 		}
 		h := ", " + health
+		if changed, ok := parseTime(Str(u, "status", "ceph", "lastChanged")); ok && now.After(changed) {
+			h += " for " + units.Duration(now.Sub(changed))
+		}
 		if d := cephDetails(u); d != "" {
 			h += " (" + d + ")"
 		}
@@ -227,6 +235,12 @@ func StaleCSIPlugins(o Objects) []Finding {
 	if latest.at.IsZero() {
 		return nil
 	}
+	connectionOf := func(ds *appsv1.DaemonSet) connection {
+		if c, ok := byNamespace[ds.Namespace]; ok {
+			return c
+		}
+		return latest
+	}
 	plugins := map[string]*appsv1.DaemonSet{}
 	for _, ds := range o.DaemonSets {
 		if ds != nil && IsCephCSINodePlugin(ds.Name) {
@@ -247,17 +261,13 @@ func StaleCSIPlugins(o Objects) []Finding {
 		if ds == nil {
 			continue
 		}
-		conn, ok := byNamespace[ds.Namespace]
-		if !ok {
-			conn = latest
-		}
 		c := counts[key]
 		if c == nil {
 			c = &count{}
 			counts[key] = c
 		}
 		c.all++
-		if p.Created.Before(conn.at) {
+		if p.Created.Before(connectionOf(ds).at) {
 			c.stale++
 		}
 	}
@@ -271,10 +281,7 @@ func StaleCSIPlugins(o Objects) []Finding {
 	fs := make([]Finding, 0, len(keys))
 	for _, k := range keys {
 		ds, c := plugins[k], counts[k]
-		conn, ok := byNamespace[ds.Namespace]
-		if !ok {
-			conn = latest
-		}
+		conn := connectionOf(ds)
 		fs = append(fs, Finding{Object: ObjectName("DaemonSet", ds), Status: Degraded,
 			Reason: fmt.Sprintf("%d of %s started before CephCluster %s connected %s ago: their Ceph config is stale, mounts fail",
 				c.stale, units.Count(c.all, "pod"), conn.cluster, units.Duration(o.Now.Sub(conn.at))),

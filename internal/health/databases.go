@@ -31,11 +31,7 @@ var cnpgTroublePhases = []string{"Waiting for user action", "Failing over"}
 // Databases builds the databases layer (era 2): one finding per CloudNativePG Cluster (PGCluster). The
 // Cluster kind served but not readable is an Unknown finding; not served, the layer is not shown.
 func Databases(o Objects) LayerReport {
-	fs := make([]Finding, 0, len(o.PGClusters)+1)
-	if err := o.Missing(ResourcePGClusters); err != nil && o.Serves[ResourcePGClusters] {
-		fs = append(fs, MissingFinding("CRD/"+ResourcePGClusters, err,
-			"CloudNativePG's Clusters cannot be read: grant list and watch on "+ResourcePGClusters))
-	}
+	fs := unreadable(o, ResourcePGClusters, "CloudNativePG's Clusters")
 	for _, u := range o.PGClusters {
 		if u != nil {
 			fs = append(fs, PGCluster(u, o.Now))
@@ -142,15 +138,8 @@ func containsAny(s string, fragments []string) bool {
 // backups configured (spec.backup, PGArchiving) and one for the newest Backup of each Cluster
 // (PGBackup; older ones are history). Clusters or Backups served but not readable are Unknown findings.
 func PGBackupFindings(o Objects) []Finding {
-	var fs []Finding
-	for _, k := range []struct{ resource, what string }{
-		{ResourcePGClusters, "CloudNativePG's Clusters (their WAL archiving)"},
-		{ResourcePGBackups, "CloudNativePG's Backups"},
-	} {
-		if err := o.Missing(k.resource); err != nil && o.Serves[k.resource] {
-			fs = append(fs, MissingFinding("CRD/"+k.resource, err, k.what+" cannot be read: grant list and watch on "+k.resource))
-		}
-	}
+	fs := append(unreadable(o, ResourcePGClusters, "CloudNativePG's Clusters (their WAL archiving)"),
+		unreadable(o, ResourcePGBackups, "CloudNativePG's Backups")...)
 	for _, u := range o.PGClusters {
 		if u == nil {
 			continue

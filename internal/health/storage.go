@@ -53,7 +53,7 @@ const (
 //     pool_status Unknown or absent → Unknown; Online → OK with "N% of X TiB used", Degraded "almost full"
 //     from 90% used. From 80% the OK reason says so and a hint asks for capacity planning, but the status
 //     stays OK: nothing is failing yet, and Degraded must mean "act now".
-//   - PVC: Bound → OK; Lost → Down; Pending → Degraded whatever its age (it blocks one workload, which the
+//   - PVC: Bound → OK; Lost → Down (in era 2 the hint restores its namespace with Velero); Pending → Degraded whatever its age (it blocks one workload, which the
 //     workload's own finding reports; Down is kept for lost data), the hint saying "stuck" after 10
 //     minutes; Pending on a WaitForFirstConsumer class (local-hostpath) with no selected node → OK, it
 //     waits for its pod; no phase → Unknown; being deleted → at least Degraded.
@@ -112,10 +112,7 @@ func Storage(o Objects) LayerReport {
 		}
 	}
 
-	if err := o.Missing(ResourceCephClusters); err != nil && o.Serves[ResourceCephClusters] {
-		fs = append(fs, MissingFinding("CRD/"+ResourceCephClusters, err,
-			"Rook's CephClusters cannot be read: grant list and watch on "+ResourceCephClusters))
-	}
+	fs = append(fs, unreadable(o, ResourceCephClusters, "Rook's CephClusters")...)
 	for _, u := range o.CephClusters {
 		if u != nil {
 			fs = append(fs, CephCluster(u, o.Now))
@@ -132,7 +129,12 @@ func Storage(o Objects) LayerReport {
 		if c == nil {
 			continue
 		}
-		fs = append(fs, PVC(c, classes, def, o.Now))
+		f := PVC(c, classes, def, o.Now)
+		if !mayastor && c.Status.Phase == corev1.ClaimLost {
+			f.Hint = "the data is unreachable: restore its namespace from Velero (velero restore create --from-schedule SCHEDULE --include-namespaces " +
+				c.Namespace + "), then recreate the claim"
+		}
+		fs = append(fs, f)
 	}
 	return NewLayer(LayerStorage, fs)
 }
@@ -194,6 +196,15 @@ func DiskPool(p *unstructured.Unstructured, now time.Time) Finding {
 		f.demo = demoElsewhere
 	}
 	return f
+}
+
+// unreadable is the Unknown finding of a custom resource the cluster serves but the console cannot read,
+// none otherwise (a kind not served has nothing to say); what names the kind in the hint.
+func unreadable(o Objects, resource, what string) []Finding {
+	if err := o.Missing(resource); err != nil && o.Serves[resource] {
+		return []Finding{MissingFinding("CRD/"+resource, err, what+" cannot be read: grant list and watch on "+resource)}
+	}
+	return nil
 }
 
 // poolOnline says whether a pool can take new replicas: Online and not being deleted.

@@ -327,15 +327,34 @@ func TestMayastorStorageClass(t *testing.T) {
 	}
 }
 
+// wantFinding is one object's expected status and a fragment of its reason.
+type wantFinding struct {
+	object    string
+	want      Status
+	reasonHas string
+}
+
+// assertLayerFindings checks that the layer has exactly one finding per wanted object, as wanted.
+func assertLayerFindings(t *testing.T, l LayerReport, wants []wantFinding) {
+	t.Helper()
+	for _, w := range wants {
+		t.Run(w.object, func(t *testing.T) {
+			f := findingNamed(t, l, w.object)
+			if f.Status != w.want || !strings.Contains(f.Reason, w.reasonHas) {
+				t.Fatalf("got %v %q, want %v ~%q", f.Status, f.Reason, w.want, w.reasonHas)
+			}
+		})
+	}
+	if len(l.Findings) != len(wants) {
+		t.Errorf("%d findings, want one per object (%d): %+v", len(l.Findings), len(wants), l.Findings)
+	}
+}
+
 // TestStorageLayer judges the era-1 test data: every pool, claim and the mayastor class is a finding.
 func TestStorageLayer(t *testing.T) {
 	o := loadLayerTestdata(t, "testdata/storage/era1.yaml", storageNow())
 	l := Storage(o)
-	tests := []struct {
-		object    string
-		want      Status
-		reasonHas string
-	}{
+	tests := []wantFinding{
 		{"DiskPool/mayastor/hdds-worker-1-hr67", OK, "Online, 21% of 2.7 TiB used"},
 		{"DiskPool/hdds-worker-1-plj7", OK, "85% of 2.7 TiB used (over 80%)"},
 		{"DiskPool/hdd-worker-htp3", Degraded, "Degraded, 10% of 2.7 TiB used"},
@@ -348,17 +367,7 @@ func TestStorageLayer(t *testing.T) {
 		{"PVC/default/iso-ubuntu-20-04", Degraded, "Pending for 1h"},
 		{"PVC/trema/mongo-data", Down, "Lost"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.object, func(t *testing.T) {
-			f := findingNamed(t, l, tt.object)
-			if f.Status != tt.want || !strings.Contains(f.Reason, tt.reasonHas) {
-				t.Fatalf("got %v %q, want %v ~%q", f.Status, f.Reason, tt.want, tt.reasonHas)
-			}
-		})
-	}
-	if len(l.Findings) != len(tests) {
-		t.Errorf("%d findings, want one per object (%d)", len(l.Findings), len(tests))
-	}
+	assertLayerFindings(t, l, tests)
 	if l.Name != LayerStorage || l.Status != Down || l.Worst().Object != "DiskPool/hdd-worker-2-pkf7" {
 		t.Errorf("layer %s %v, worst %s", l.Name, l.Status, l.Worst().Object)
 	}
@@ -440,29 +449,19 @@ func TestStorageLayerEra2(t *testing.T) {
 	o.Serves = era2Serves()
 	o.Unavailable = map[string]error{ResourceDiskPools: errors.New("not installed on this cluster (no diskpools.openebs.io CRD)")}
 	l := Storage(o)
-	tests := []struct {
-		object    string
-		want      Status
-		reasonHas string
-	}{
+	tests := []wantFinding{
 		{"CephCluster/rook-ceph-external/rook-ceph-external", Degraded,
-			"Connected, HEALTH_WARN (MON_DOWN: 1/3 mons down, quorum pve-a,pve-b), 62% of 12.0 TiB used"},
+			"Connected, HEALTH_WARN for 19m (MON_DOWN: 1/3 mons down, quorum pve-a,pve-b), 62% of 12.0 TiB used"},
 		{"DaemonSet/rook-ceph-external/csi-rbdplugin", Degraded, "2 of 3 pods started before CephCluster rook-ceph-external connected 2h ago"},
 		{"PVC/nextcloud/nextcloud-data", OK, "Bound, 100Gi, class cephfs"},
 		{"PVC/vault/data-vault-0", Degraded, "Pending for 30m, class ceph-rbd"},
+		{"PVC/storage-config/data-garage-0", Down, "Lost"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.object, func(t *testing.T) {
-			f := findingNamed(t, l, tt.object)
-			if f.Status != tt.want || !strings.Contains(f.Reason, tt.reasonHas) {
-				t.Fatalf("got %v %q, want %v ~%q", f.Status, f.Reason, tt.want, tt.reasonHas)
-			}
-		})
+	assertLayerFindings(t, l, tests) // and no Mayastor finding
+	if h := findingNamed(t, l, "PVC/storage-config/data-garage-0").Hint; !strings.Contains(h, "velero restore create --from-schedule SCHEDULE --include-namespaces storage-config") {
+		t.Errorf("a lost claim of era 2 is restored with Velero: %q", h)
 	}
-	if len(l.Findings) != len(tests) {
-		t.Errorf("%d findings, want %d (no Mayastor finding in era 2): %+v", len(l.Findings), len(tests), l.Findings)
-	}
-	if l.Status != Degraded {
+	if l.Status != Down {
 		t.Errorf("layer %v", l.Status)
 	}
 }
