@@ -62,7 +62,7 @@ func CephCluster(u *unstructured.Unstructured, now time.Time) Finding {
 		return f
 	case u.GetDeletionTimestamp() != nil || phase == "Deleting":
 		f.Status, f.Reason = Degraded, withMsg("being deleted")
-		f.Hint = "every claim of its StorageClasses loses its volumes: if unintended, stop here; if stuck, runbook " + RunbookStuckTerminating
+		f.Hint = "its StorageClasses' claims can no longer be provisioned or mounted: if unintended, stop it; if stuck, runbook " + RunbookStuckTerminating
 		return f
 	case phase == "":
 		f.Status, f.Reason = Unknown, "no status yet: the Rook operator has not reconciled it"

@@ -53,12 +53,13 @@ const (
 //     pool_status Unknown or absent → Unknown; Online → OK with "N% of X TiB used", Degraded "almost full"
 //     from 90% used. From 80% the OK reason says so and a hint asks for capacity planning, but the status
 //     stays OK: nothing is failing yet, and Degraded must mean "act now".
-//   - PVC: Bound → OK; Lost → Down (in era 2 the hint restores its namespace with Velero); Pending → Degraded whatever its age (it blocks one workload, which the
-//     workload's own finding reports; Down is kept for lost data), the hint saying "stuck" after 10
-//     minutes; Pending on a WaitForFirstConsumer class (local-hostpath) with no selected node → OK, it
-//     waits for its pod; no phase → Unknown; being deleted → at least Degraded.
+//   - PVC: Bound → OK; Lost → Down (in era 2 the hint restores its namespace with Velero); Pending →
+//     Degraded whatever its age (it blocks one workload, which the workload's own finding reports; Down
+//     is kept for lost data), the hint saying "stuck" after 10 minutes; Pending on a
+//     WaitForFirstConsumer class (local-hostpath) with no selected node → OK, it waits for its pod; no
+//     phase → Unknown; being deleted → at least Degraded.
 //   - StorageClass mayastor: absent → Down when the DiskPool CRD is served (claims without a class rely on
-//     it), Unknown when it is not (no Mayastor on this cluster, as in era 2); not default, or another class
+//     it), Unknown when it is not (no Mayastor on this cluster; era 2 has no such finding); not default, or another class
 //     default too → Degraded; provisioner other than io.openebs.csi-mayastor, repl absent, 1 or invalid →
 //     Degraded; fewer nodes with an Online pool than repl → Degraded (replicas go to distinct nodes), none
 //     at all → Down. Problems add up in one reason.
