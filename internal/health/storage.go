@@ -42,7 +42,10 @@ const (
 )
 
 // Storage builds the storage layer: one finding per Mayastor DiskPool, per PersistentVolumeClaim, and one
-// for the `mayastor` StorageClass (PLATFORM.md §2.3).
+// for the `mayastor` StorageClass (PLATFORM.md §2.3). On an era-2 cluster that does not serve DiskPools
+// the Mayastor findings (its CRD, its class) are left out: that era's storage is Rook's, one finding per
+// CephCluster (CephCluster) and per Ceph CSI node plugin DaemonSet left stale by its connection
+// (StaleCSIPlugins).
 //
 // Mapping:
 //   - DiskPool: Faulted → Down; being deleted (deletionTimestamp or cr_state Terminating) → Degraded;
@@ -50,12 +53,13 @@ const (
 //     pool_status Unknown or absent → Unknown; Online → OK with "N% of X TiB used", Degraded "almost full"
 //     from 90% used. From 80% the OK reason says so and a hint asks for capacity planning, but the status
 //     stays OK: nothing is failing yet, and Degraded must mean "act now".
-//   - PVC: Bound → OK; Lost → Down; Pending → Degraded whatever its age (it blocks one workload, which the
-//     workload's own finding reports; Down is kept for lost data), the hint saying "stuck" after 10
-//     minutes; Pending on a WaitForFirstConsumer class (local-hostpath) with no selected node → OK, it
-//     waits for its pod; no phase → Unknown; being deleted → at least Degraded.
+//   - PVC: Bound → OK; Lost → Down (in era 2 the hint restores its namespace with Velero); Pending →
+//     Degraded whatever its age (it blocks one workload, which the workload's own finding reports; Down
+//     is kept for lost data), the hint saying "stuck" after 10 minutes; Pending on a
+//     WaitForFirstConsumer class (local-hostpath) with no selected node → OK, it waits for its pod; no
+//     phase → Unknown; being deleted → at least Degraded.
 //   - StorageClass mayastor: absent → Down when the DiskPool CRD is served (claims without a class rely on
-//     it), Unknown when it is not (no Mayastor on this cluster, as in era 2); not default, or another class
+//     it), Unknown when it is not (no Mayastor on this cluster; era 2 has no such finding); not default, or another class
 //     default too → Degraded; provisioner other than io.openebs.csi-mayastor, repl absent, 1 or invalid →
 //     Degraded; fewer nodes with an Online pool than repl → Degraded (replicas go to distinct nodes), none
 //     at all → Down. Problems add up in one reason.
@@ -66,8 +70,10 @@ const (
 func Storage(o Objects) LayerReport {
 	fs := make([]Finding, 0, len(o.DiskPools)+len(o.PVCs)+4)
 
+	// An era-2 cluster without DiskPools has no Mayastor to miss: its storage is Rook's (ceph.go).
+	mayastor := EraOf(o) != Era2 || o.Serves[ResourceDiskPools]
 	poolsErr := o.Missing(ResourceDiskPools)
-	if poolsErr != nil {
+	if poolsErr != nil && mayastor {
 		fs = append(fs, MissingFinding("CRD/"+ResourceDiskPools, poolsErr,
 			"Mayastor's DiskPool CRD is absent or not readable: install Mayastor or grant list on diskpools.openebs.io"))
 	}
@@ -102,8 +108,18 @@ func Storage(o Objects) LayerReport {
 		if poolsErr == nil {
 			pools = len(onlineNodes)
 		}
-		fs = append(fs, mayastorClassFinding(o.StorageClasses, pools, poolsErr != nil))
+		if mayastor {
+			fs = append(fs, mayastorClassFinding(o.StorageClasses, pools, poolsErr != nil))
+		}
 	}
+
+	fs = append(fs, unreadable(o, ResourceCephClusters, "Rook's CephClusters")...)
+	for _, u := range o.CephClusters {
+		if u != nil {
+			fs = append(fs, CephCluster(u, o.Now))
+		}
+	}
+	fs = append(fs, StaleCSIPlugins(o)...)
 
 	if err := o.Missing(ResourcePVCs); err != nil {
 		fs = append(fs, MissingFinding("API/"+ResourcePVCs, err,
@@ -114,7 +130,12 @@ func Storage(o Objects) LayerReport {
 		if c == nil {
 			continue
 		}
-		fs = append(fs, PVC(c, classes, def, o.Now))
+		f := PVC(c, classes, def, o.Now)
+		if !mayastor && c.Status.Phase == corev1.ClaimLost {
+			f.Hint = "the data is unreachable: restore its namespace from Velero (velero restore create --from-schedule SCHEDULE --include-namespaces " +
+				c.Namespace + "), then recreate the claim"
+		}
+		fs = append(fs, f)
 	}
 	return NewLayer(LayerStorage, fs)
 }
@@ -176,6 +197,15 @@ func DiskPool(p *unstructured.Unstructured, now time.Time) Finding {
 		f.demo = demoElsewhere
 	}
 	return f
+}
+
+// unreadable is the Unknown finding of a custom resource the cluster serves but the console cannot read,
+// none otherwise (a kind not served has nothing to say); what names the kind in the hint.
+func unreadable(o Objects, resource, what string) []Finding {
+	if err := o.Missing(resource); err != nil && o.Serves[resource] {
+		return []Finding{MissingFinding("CRD/"+resource, err, what+" cannot be read: grant list and watch on "+resource)}
+	}
+	return nil
 }
 
 // poolOnline says whether a pool can take new replicas: Online and not being deleted.

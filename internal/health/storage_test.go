@@ -65,6 +65,12 @@ func loadLayerTestdata(t testing.TB, path string, now time.Time) Objects {
 			o.Deployments = append(o.Deployments, typedFromYAML[appsv1.Deployment](doc))
 		case "Certificate":
 			o.Certificates = append(o.Certificates, u)
+		case "CephCluster":
+			o.CephClusters = append(o.CephClusters, u)
+		case "DaemonSet":
+			o.DaemonSets = append(o.DaemonSets, typedFromYAML[appsv1.DaemonSet](doc))
+		case "Pod":
+			o.Pods = append(o.Pods, PodOf(typedFromYAML[corev1.Pod](doc)))
 		default:
 			t.Fatalf("%s: kind %q not handled", path, u.GetKind())
 		}
@@ -321,15 +327,34 @@ func TestMayastorStorageClass(t *testing.T) {
 	}
 }
 
+// wantFinding is one object's expected status and a fragment of its reason.
+type wantFinding struct {
+	object    string
+	want      Status
+	reasonHas string
+}
+
+// assertLayerFindings checks that the layer has exactly one finding per wanted object, as wanted.
+func assertLayerFindings(t *testing.T, l LayerReport, wants []wantFinding) {
+	t.Helper()
+	for _, w := range wants {
+		t.Run(w.object, func(t *testing.T) {
+			f := findingNamed(t, l, w.object)
+			if f.Status != w.want || !strings.Contains(f.Reason, w.reasonHas) {
+				t.Fatalf("got %v %q, want %v ~%q", f.Status, f.Reason, w.want, w.reasonHas)
+			}
+		})
+	}
+	if len(l.Findings) != len(wants) {
+		t.Errorf("%d findings, want one per object (%d): %+v", len(l.Findings), len(wants), l.Findings)
+	}
+}
+
 // TestStorageLayer judges the era-1 test data: every pool, claim and the mayastor class is a finding.
 func TestStorageLayer(t *testing.T) {
 	o := loadLayerTestdata(t, "testdata/storage/era1.yaml", storageNow())
 	l := Storage(o)
-	tests := []struct {
-		object    string
-		want      Status
-		reasonHas string
-	}{
+	tests := []wantFinding{
 		{"DiskPool/mayastor/hdds-worker-1-hr67", OK, "Online, 21% of 2.7 TiB used"},
 		{"DiskPool/hdds-worker-1-plj7", OK, "85% of 2.7 TiB used (over 80%)"},
 		{"DiskPool/hdd-worker-htp3", Degraded, "Degraded, 10% of 2.7 TiB used"},
@@ -342,17 +367,7 @@ func TestStorageLayer(t *testing.T) {
 		{"PVC/default/iso-ubuntu-20-04", Degraded, "Pending for 1h"},
 		{"PVC/trema/mongo-data", Down, "Lost"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.object, func(t *testing.T) {
-			f := findingNamed(t, l, tt.object)
-			if f.Status != tt.want || !strings.Contains(f.Reason, tt.reasonHas) {
-				t.Fatalf("got %v %q, want %v ~%q", f.Status, f.Reason, tt.want, tt.reasonHas)
-			}
-		})
-	}
-	if len(l.Findings) != len(tests) {
-		t.Errorf("%d findings, want one per object (%d)", len(l.Findings), len(tests))
-	}
+	assertLayerFindings(t, l, tests)
 	if l.Name != LayerStorage || l.Status != Down || l.Worst().Object != "DiskPool/hdd-worker-2-pkf7" {
 		t.Errorf("layer %s %v, worst %s", l.Name, l.Status, l.Worst().Object)
 	}
@@ -417,6 +432,101 @@ func BenchmarkStorageLayer(b *testing.B) {
 	for b.Loop() {
 		if l := Storage(o); len(l.Findings) != 5000+7 {
 			b.Fatal(len(l.Findings))
+		}
+	}
+}
+
+// era2Serves is what discovery finds on an era-2 cluster: Rook, Velero and CloudNativePG, no Mayastor.
+func era2Serves() map[string]bool {
+	return map[string]bool{ResourceDiskPools: false, ResourceMeshes: false, ResourceCephClusters: true,
+		ResourceBackups: true, ResourcePGClusters: true}
+}
+
+// TestStorageLayerEra2 judges the era-2 test data: the CephCluster, the stale rbd node plugins and the
+// claims; Mayastor, absent there, has no finding (its CRD's absence and class are era 1's concern).
+func TestStorageLayerEra2(t *testing.T) {
+	o := loadLayerTestdata(t, "testdata/storage/era2.yaml", era2Now)
+	o.Serves = era2Serves()
+	o.Unavailable = map[string]error{ResourceDiskPools: errors.New("not installed on this cluster (no diskpools.openebs.io CRD)")}
+	l := Storage(o)
+	tests := []wantFinding{
+		{"CephCluster/rook-ceph-external/rook-ceph-external", Degraded,
+			"Connected, HEALTH_WARN for 19m (MON_DOWN: 1/3 mons down, quorum pve-a,pve-b), 62% of 12.0 TiB used"},
+		{"DaemonSet/rook-ceph-external/csi-rbdplugin", Degraded, "2 of 3 pods started before CephCluster rook-ceph-external connected 2h ago"},
+		{"PVC/nextcloud/nextcloud-data", OK, "Bound, 100Gi, class cephfs"},
+		{"PVC/vault/data-vault-0", Degraded, "Pending for 30m, class ceph-rbd"},
+		{"PVC/storage-config/data-garage-0", Down, "Lost"},
+	}
+	assertLayerFindings(t, l, tests) // and no Mayastor finding
+	if h := findingNamed(t, l, "PVC/storage-config/data-garage-0").Hint; !strings.Contains(h, "velero restore create --from-schedule SCHEDULE --include-namespaces storage-config") {
+		t.Errorf("a lost claim of era 2 is restored with Velero: %q", h)
+	}
+	if l.Status != Down {
+		t.Errorf("layer %v", l.Status)
+	}
+}
+
+// TestStorageMayastorByEra: the Mayastor findings (its CRD absent, its class absent) show on era 1 and
+// before discovery, never on era 2; the claims show in both.
+func TestStorageMayastorByEra(t *testing.T) {
+	absent := errors.New("not installed on this cluster (no diskpools.openebs.io CRD)")
+	tests := []struct {
+		name     string
+		serves   map[string]bool
+		mayastor bool
+	}{
+		{"before discovery", nil, true},
+		{"era 1", map[string]bool{ResourceDiskPools: false, ResourceMeshes: true}, true},
+		{"era 2", era2Serves(), false},
+		{"Rook beside Kuma is era 1", map[string]bool{ResourceCephClusters: true, ResourceMeshes: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := loadLayerTestdata(t, "testdata/storage/era2.yaml", era2Now)
+			o.Serves = tt.serves
+			o.Unavailable = map[string]error{ResourceDiskPools: absent}
+			l := Storage(o)
+			var crd, class bool
+			for _, f := range l.Findings {
+				crd = crd || f.Object == "CRD/"+ResourceDiskPools
+				class = class || f.Object == "StorageClass/mayastor"
+			}
+			if crd != tt.mayastor || class != tt.mayastor {
+				t.Errorf("DiskPool CRD finding %v, mayastor class finding %v, want %v", crd, class, tt.mayastor)
+			}
+			findingNamed(t, l, "PVC/nextcloud/nextcloud-data")
+			findingNamed(t, l, "CephCluster/rook-ceph-external/rook-ceph-external")
+		})
+	}
+}
+
+// TestStorageCephForbidden: CephClusters served but not readable are an Unknown finding; not served,
+// nothing.
+func TestStorageCephForbidden(t *testing.T) {
+	forbidden := errors.New(`cephclusters.ceph.rook.io is forbidden: User "cedille-reader" cannot list resource "cephclusters"`)
+	for _, served := range []bool{true, false} {
+		o := loadLayerTestdata(t, "testdata/storage/era2.yaml", era2Now)
+		o.CephClusters = nil
+		o.Serves = era2Serves()
+		o.Serves[ResourceCephClusters] = served
+		o.Unavailable = map[string]error{ResourceCephClusters: forbidden}
+		l := Storage(o)
+		var got *Finding
+		for i, f := range l.Findings {
+			if f.Object == "CRD/"+ResourceCephClusters {
+				got = &l.Findings[i]
+			}
+		}
+		switch {
+		case served && (got == nil || got.Status != Unknown || !strings.Contains(got.Hint, ResourceCephClusters)):
+			t.Errorf("served but forbidden: %+v", got)
+		case !served && got != nil:
+			t.Errorf("not served: %+v", got)
+		}
+		for _, f := range l.Findings {
+			if strings.HasPrefix(f.Object, "DaemonSet/") {
+				t.Errorf("no CephCluster known, yet %+v", f)
+			}
 		}
 	}
 }

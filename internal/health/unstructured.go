@@ -25,6 +25,9 @@ const (
 	RunbookStuckTerminating = "stuck-terminating"
 	// RunbookSpokeToken reissues the Omni service-account token ArgoCD reaches a spoke with.
 	RunbookSpokeToken = "spoke-token"
+	// RunbookCSIPluginsStale: the Ceph CSI node plugin pods started before the CephCluster connected
+	// keep a stale Ceph config and fail every mount until restarted.
+	RunbookCSIPluginsStale = "csi-plugins-stale"
 )
 
 // Condition is a Kubernetes-style status condition read leniently from an unstructured object.
