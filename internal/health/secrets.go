@@ -81,7 +81,8 @@ func VaultServer(v VaultStatus) Finding {
 }
 
 // Secrets builds the secrets layer: one finding per Vault server (VaultServer), an HA finding per Vault
-// cluster when several servers are watched, and one finding per vault-config-operator CR.
+// cluster when several servers are watched, one finding per vault-config-operator CR, and (era 2) one per
+// vault-secrets-operator VaultAuth and VaultStaticSecret (VSOFindings).
 //
 // HA: the unsealed servers that answered are grouped by cluster_id (servers with different ids are
 // different Vaults, e.g. one per Kubernetes cluster in era 2); in each group none active is Down (no
@@ -114,6 +115,7 @@ func Secrets(o Objects) LayerReport {
 			fs = append(fs, VaultConfigCR(cr))
 		}
 	}
+	fs = append(fs, VSOFindings(o)...)
 	return NewLayer(LayerSecrets, fs)
 }
 
