@@ -71,15 +71,9 @@ func NewLBPools(o Objects) LBPools {
 // no address (LoadBalancerService), and per external-dns Deployment. A kind the cluster serves but the
 // console may not read is an Unknown finding.
 func Network(o Objects) LayerReport {
-	var fs []Finding
-	for _, k := range []struct{ resource, what string }{
-		{ResourceIPAddressPools, "MetalLB's IPAddressPools"},
-		{ResourceCiliumLBPools, "Cilium's CiliumLoadBalancerIPPools"},
-	} {
-		if err := o.Missing(k.resource); err != nil && o.Serves[k.resource] {
-			fs = append(fs, MissingFinding("CRD/"+k.resource, err, k.what+" cannot be read: grant list and watch on "+k.resource))
-		}
-	}
+	fs := servedButUnreadable(o,
+		unreadableKind{ResourceIPAddressPools, "MetalLB's IPAddressPools"},
+		unreadableKind{ResourceCiliumLBPools, "Cilium's CiliumLoadBalancerIPPools"})
 	pools := NewLBPools(o)
 	for _, u := range o.IPAddressPools {
 		if u != nil {

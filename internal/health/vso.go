@@ -186,15 +186,9 @@ func vssFailureHint(msg, auth, role, path string) string {
 // cannot be read. Each VaultAuth is told how many VaultStaticSecrets use it; each VaultStaticSecret's
 // hint names its VaultAuth's role.
 func VSOFindings(o Objects) []Finding {
-	var fs []Finding
-	for _, k := range []struct{ resource, what string }{
-		{ResourceVaultAuths, "vault-secrets-operator's VaultAuths"},
-		{ResourceVaultStaticSecrets, "vault-secrets-operator's VaultStaticSecrets"},
-	} {
-		if err := o.Missing(k.resource); err != nil && o.Serves[k.resource] {
-			fs = append(fs, MissingFinding("CRD/"+k.resource, err, k.what+" cannot be read: grant list and watch on "+k.resource))
-		}
-	}
+	fs := servedButUnreadable(o,
+		unreadableKind{ResourceVaultAuths, "vault-secrets-operator's VaultAuths"},
+		unreadableKind{ResourceVaultStaticSecrets, "vault-secrets-operator's VaultStaticSecrets"})
 	ns := vsoNamespace(o)
 	auths := map[string]*unstructured.Unstructured{}
 	for _, a := range o.VaultAuths {
