@@ -18,6 +18,12 @@ const (
 // Ingress builds the ingress layer from Contour HTTPProxies and Gateway API GatewayClasses, Gateways and
 // HTTPRoutes.
 //
+// On an era-2 cluster (EraOf), a GatewayClass or Gateway whose Accepted condition is still the CRD's
+// default (Unknown, stamped 1970-01-01) is Down instead (NeverAccepted): there the Gateway controller is
+// Cilium's, running, and the KF case (PLATFORM.md §6) showed what it means — the installed Gateway API
+// CRDs are a version this Cilium does not support, and nothing is served. On era 1 it stays Unknown (a
+// controller not running yet, Kuma's or Contour's).
+//
 // Gateway API conditions are read the same way everywhere: True → OK; False → Down for Accepted and
 // Programmed (nothing is served), Degraded for ResolvedRefs (the route is attached, only the rules with
 // a broken backend fail) and for a GatewayClass's SupportedVersion; Unknown or absent → Unknown. A
@@ -42,11 +48,18 @@ func Ingress(o Objects) LayerReport {
 	}
 
 	// Lists that were read are trusted to be complete, to name missing classes and parents.
+	era2 := EraOf(o) == Era2
 	classes := map[string]bool{}
+	controllers := map[string]string{}
 	for _, c := range o.GatewayClasses {
 		if c != nil {
 			classes[c.GetName()] = true
-			fs = append(fs, GatewayClass(c))
+			controllers[c.GetName()] = Str(c, "spec", "controllerName")
+			f := GatewayClass(c)
+			if nf, ok := NeverAccepted("GatewayClass", c, controllers[c.GetName()]); ok && era2 {
+				f = nf
+			}
+			fs = append(fs, f)
 		}
 	}
 	classesKnown := o.Missing(ResourceGatewayClasses) == nil
@@ -62,6 +75,9 @@ func Ingress(o Objects) LayerReport {
 			continue
 		}
 		f := Gateway(g)
+		if nf, ok := NeverAccepted("Gateway", g, controllers[Str(g, "spec", "gatewayClassName")]); ok && era2 {
+			f = nf
+		}
 		if cl := Str(g, "spec", "gatewayClassName"); classesKnown && cl != "" && !classes[cl] {
 			f.Reason += "; GatewayClass " + cl + " does not exist"
 			if f.Status != OK {
@@ -209,6 +225,37 @@ func Gateway(g *unstructured.Unstructured) Finding {
 		f.Hint = "no controller has judged it: check GatewayClass " + gwOr(class, "(none named)") + " and its controller"
 	}
 	return f
+}
+
+// ciliumGatewayController is Cilium's Gateway API controllerName.
+const ciliumGatewayController = "io.cilium/gateway-controller"
+
+// NeverAccepted is the era-2 verdict on a Gateway API GatewayClass or Gateway (kind) whose Accepted
+// condition is Unknown and stamped 1970-01-01, the CRD's default that no controller ever replaced: Down
+// "never accepted", because the installed Gateway API CRDs are a version its controller (the class's
+// controllerName, "" when unknown) does not support. ok is false when the object is not in that state.
+func NeverAccepted(kind string, u *unstructured.Unstructured, controller string) (f Finding, ok bool) {
+	c, found := FindCondition(Conditions(u), "Accepted")
+	if !found || c.Status != "Unknown" || c.LastTransition.IsZero() || c.LastTransition.Year() > 1970 {
+		return Finding{}, false
+	}
+	who := "its controller"
+	switch {
+	case controller == ciliumGatewayController:
+		who = "this Cilium"
+	case controller != "":
+		who = controller
+	}
+	f = Finding{Object: ObjectName(kind, u), Status: Down,
+		Reason: "never accepted: the Gateway API CRDs' version is not one " + who + " supports (Accepted=Unknown since 1970-01-01, the CRD default)"}
+	restart := "the controller"
+	if controller == ciliumGatewayController {
+		restart = "cilium-operator"
+	}
+	f.Hint = "compare the gateway-api CRD bundle version (kubectl get crd gateways.gateway.networking.k8s.io -o " +
+		"jsonpath='{.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}') with the one " + who +
+		" supports (Cilium 1.17: v1.2.x) and install that bundle; then restart " + restart
+	return f, true
 }
 
 // HTTPRoute judges one Gateway API HTTPRoute from status.parents[].conditions. exists, when not nil,

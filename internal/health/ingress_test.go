@@ -188,3 +188,79 @@ func TestIngressUnavailable(t *testing.T) {
 		checkFinding(t, got, layerCase{object: "HTTPProxy/raconteurs-grav/raconteurs-grav-ingress", want: OK, reasonHas: []string{"valid"}})
 	})
 }
+
+// TestIngressEra2NeverAccepted is the KF case on an era-2 cluster: Gateway API CRDs v1.6.0 under Cilium
+// 1.17 leave GatewayClass cilium and its Gateway at the CRD's default Accepted=Unknown (1970): Down,
+// never accepted. The same objects on an era-1 cluster (or before discovery) stay Unknown.
+func TestIngressEra2NeverAccepted(t *testing.T) {
+	all := ingressObjects(t)
+	era2 := map[string]bool{ResourceCiliumLBPools: true, ResourceVaultStaticSecrets: true}
+	era1 := map[string]bool{ResourceDiskPools: true, ResourceMeshes: true}
+	tests := []struct {
+		name   string
+		serves map[string]bool
+		want   []layerCase
+	}{
+		{"era 2", era2, []layerCase{
+			{object: "GatewayClass/cilium", want: Down, reasonHas: []string{"never accepted: the Gateway API CRDs' version is not one this Cilium supports"},
+				hintHas: "bundle-version"},
+			{object: "Gateway/kube-system/cilium-gateway", want: Down, reasonHas: []string{"never accepted: the Gateway API CRDs' version is not one this Cilium supports"},
+				hintHas: "restart cilium-operator"},
+			{object: "GatewayClass/kuma", want: Down, reasonHas: []string{"not one gateways.kuma.io/controller supports"}, hintHas: "restart the controller"},
+			{object: "GatewayClass/cilium-restored", want: Unknown, reasonHas: []string{"Accepted=True stamped 1970-01-01"}, hintHas: "io.cilium/gateway-controller"},
+			{object: "GatewayClass/contour", want: OK, reasonHas: []string{"Accepted"}},
+			{object: "Gateway/projectcontour/kuma-gateway", want: Down, reasonHas: []string{"Programmed=False: AddressNotAssigned"}, hintHas: "kubectl describe gateway"},
+			{object: "Gateway/default/orphan-class-gateway", want: Unknown, reasonHas: []string{"Accepted not reported"}, hintHas: "create GatewayClass nginx"},
+		}},
+		{"era 1", era1, []layerCase{
+			{object: "GatewayClass/cilium", want: Unknown, reasonHas: []string{"Accepted=Unknown stamped 1970-01-01"}, hintHas: "Gateway API CRD version"},
+			{object: "Gateway/kube-system/cilium-gateway", want: Unknown, reasonHas: []string{"Accepted=Unknown stamped 1970-01-01"}, hintHas: "GatewayClass cilium"},
+		}},
+		{"before discovery", nil, []layerCase{
+			{object: "GatewayClass/cilium", want: Unknown, reasonHas: []string{"Accepted=Unknown stamped 1970-01-01"}, hintHas: "Gateway API CRD version"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := all
+			o.Serves = tt.serves
+			got := findingsByObject(t, Ingress(o))
+			for _, tc := range tt.want {
+				t.Run(tc.object, func(t *testing.T) { checkFinding(t, got, tc) })
+			}
+		})
+	}
+}
+
+func TestNeverAccepted(t *testing.T) {
+	obj := func(status, at string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": "cilium-gateway", "namespace": "kube-system"},
+			"status":   map[string]any{"conditions": []any{map[string]any{"type": "Accepted", "status": status, "lastTransitionTime": at}}},
+		}}
+	}
+	tests := []struct {
+		name string
+		u    *unstructured.Unstructured
+		ctrl string
+		ok   bool
+		who  string
+	}{
+		{"the KF case", obj("Unknown", "1970-01-01T00:00:00Z"), ciliumGatewayController, true, "this Cilium"},
+		{"class unknown", obj("Unknown", "1970-01-01T00:00:00Z"), "", true, "its controller"},
+		{"Unknown since a real time: a controller is at work", obj("Unknown", "2026-07-20T16:00:00Z"), ciliumGatewayController, false, ""},
+		{"True stamped 1970: not this case", obj("True", "1970-01-01T00:00:00Z"), ciliumGatewayController, false, ""},
+		{"no time", obj("Unknown", ""), ciliumGatewayController, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := NeverAccepted("Gateway", tt.u, tt.ctrl)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v (%+v)", ok, tt.ok, f)
+			}
+			if ok && (f.Status != Down || f.Object != "Gateway/kube-system/cilium-gateway" || !strings.Contains(f.Reason, "not one "+tt.who+" supports")) {
+				t.Errorf("finding %+v, want Down naming %q", f, tt.who)
+			}
+		})
+	}
+}

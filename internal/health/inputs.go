@@ -100,6 +100,9 @@ type VaultStatus struct {
 	Name   string
 	Health *vault.HealthResponse
 	Err    error
+	// SealType is sys/seal-status's type ("shamir", "gcpckms", "awskms", "transit"…), "" when not
+	// asked or not answered: the source asks only a sealed server, where it decides how to unseal it.
+	SealType string
 }
 
 // Missing returns why a resource could not be read, or nil when it was.

@@ -49,8 +49,40 @@ func VaultReplica(name string, h *vault.HealthResponse, err error) Finding {
 	return f
 }
 
-// Secrets builds the secrets layer: one finding per Vault server (VaultReplica), an HA finding per Vault
-// cluster when several servers are watched, and one finding per vault-config-operator CR.
+// SealShamir is the seal type of a Vault unsealed with key shares; any other type (gcpckms, awskms,
+// transit…) is an auto-unseal seal, whose recovery keys cannot unseal it.
+const SealShamir = "shamir"
+
+// AutoUnseal tells whether a seal type (sys/seal-status's type) is an auto-unseal seal: the server unseals
+// itself with its KMS key, and its recovery keys cannot unseal it.
+func AutoUnseal(sealType string) bool { return sealType != "" && sealType != SealShamir }
+
+// autoUnsealHint is what to do for a Vault sealed behind an auto-unseal seal (PLATFORM.md §3.2: gcpckms
+// on every era-2 cluster): bring back the KMS, not key shares.
+func autoUnsealHint(sealType string) string {
+	if sealType == "gcpckms" {
+		return "its seal is gcpckms: recovery keys cannot unseal it. Restore its access to the GCP KMS key " +
+			"(the seal stanza's key_ring/crypto_key, the kms-creds Secret's credentials, the project's IAM), then restart the pod: it unseals itself"
+	}
+	return "its seal is " + sealType + " (auto-unseal): recovery keys cannot unseal it. Restore its access to the " +
+		sealType + " key and its credentials, then restart the pod: it unseals itself"
+}
+
+// VaultServer judges one watched Vault server as VaultReplica does, knowing its seal type: a sealed
+// server with an auto-unseal seal (gcpckms…) says that its recovery keys cannot unseal it and that its
+// KMS key must be reachable again, instead of asking for key shares.
+func VaultServer(v VaultStatus) Finding {
+	f := VaultReplica(v.Name, v.Health, v.Err)
+	if v.Err == nil && v.Health != nil && v.Health.Initialized && v.Health.Sealed && AutoUnseal(v.SealType) {
+		f.Reason = strings.Replace(f.Reason, "sealed", "sealed ("+v.SealType+" auto-unseal)", 1)
+		f.Hint, f.demo = autoUnsealHint(v.SealType), ""
+	}
+	return f
+}
+
+// Secrets builds the secrets layer: one finding per Vault server (VaultServer), an HA finding per Vault
+// cluster when several servers are watched, one finding per vault-config-operator CR, and (era 2) one per
+// vault-secrets-operator VaultAuth and VaultStaticSecret (VSOFindings).
 //
 // HA: the unsealed servers that answered are grouped by cluster_id (servers with different ids are
 // different Vaults, e.g. one per Kubernetes cluster in era 2); in each group none active is Down (no
@@ -61,7 +93,7 @@ func VaultReplica(name string, h *vault.HealthResponse, err error) Finding {
 func Secrets(o Objects) LayerReport {
 	fs := make([]Finding, 0, len(o.Vault)+len(o.VaultConfigCRs)+2)
 	for _, v := range o.Vault {
-		fs = append(fs, VaultReplica(v.Name, v.Health, v.Err))
+		fs = append(fs, VaultServer(v))
 	}
 	if len(o.Vault) > 1 {
 		fs = append(fs, vaultHA(o.Vault)...)
@@ -83,6 +115,7 @@ func Secrets(o Objects) LayerReport {
 			fs = append(fs, VaultConfigCR(cr))
 		}
 	}
+	fs = append(fs, VSOFindings(o)...)
 	return NewLayer(LayerSecrets, fs)
 }
 
@@ -116,6 +149,12 @@ func vaultHA(vs []VaultStatus) []Finding {
 		f := Finding{Object: "VaultCluster/vault", Status: Down,
 			Reason: fmt.Sprintf("no active replica: none of the %d servers is unsealed and answering", len(vs)),
 			Hint:   "unseal the servers (runbook: " + RunbookVaultSealed + ") or bring their pods back", demo: demoUnseal}
+		// Every sealed server that said how it is sealed is auto-unsealed: key shares are not the fix.
+		if sealed := slices.DeleteFunc(slices.Clone(vs), func(v VaultStatus) bool {
+			return v.Err != nil || v.Health == nil || !v.Health.Sealed || !v.Health.Initialized
+		}); len(sealed) > 0 && !slices.ContainsFunc(sealed, func(v VaultStatus) bool { return !AutoUnseal(v.SealType) }) {
+			f.Hint, f.demo = autoUnsealHint(sealed[0].SealType), ""
+		}
 		// Every server answered that it was never initialized: unsealing is not the next step.
 		if !slices.ContainsFunc(vs, func(v VaultStatus) bool { return v.Err != nil || v.Health == nil || v.Health.Initialized }) {
 			f.Hint, f.demo = "initialize it: "+vaultInitHint, demoVaultSetup

@@ -188,3 +188,61 @@ func TestSecretsUnavailable(t *testing.T) {
 		t.Errorf("layer %v with %d findings, want Unknown with 4: %+v", l.Status, len(l.Findings), l.Findings)
 	}
 }
+
+// TestVaultServerSealType: a sealed Vault's hint depends on its seal: key shares for shamir (or an
+// unknown type), the KMS key for an auto-unseal seal, whose recovery keys cannot unseal it.
+func TestVaultServerSealType(t *testing.T) {
+	sealed := &vault.HealthResponse{Initialized: true, Sealed: true, Version: "1.20.0"}
+	tests := []struct {
+		name      string
+		v         VaultStatus
+		want      Status
+		reasonHas string
+		hintHas   []string
+		hintNot   string
+	}{
+		{"shamir: key shares", VaultStatus{Name: "vault-0", Health: sealed, SealType: "shamir"}, Down, "sealed, v1.20.0",
+			[]string{"key shares", RunbookVaultSealed}, "recovery keys"},
+		{"seal type not known: key shares, as before", VaultStatus{Name: "vault-0", Health: sealed}, Down, "sealed, v1.20.0",
+			[]string{"key shares"}, "recovery keys"},
+		{"gcpckms: the KMS key, not key shares", VaultStatus{Name: "vault-0", Health: sealed, SealType: "gcpckms"}, Down,
+			"sealed (gcpckms auto-unseal), v1.20.0", []string{"recovery keys cannot unseal it", "GCP KMS key", "kms-creds"}, "key shares"},
+		{"transit: its own key", VaultStatus{Name: "vault-0", Health: sealed, SealType: "transit"}, Down,
+			"sealed (transit auto-unseal)", []string{"recovery keys cannot unseal it", "transit key"}, "key shares"},
+		{"unsealed gcpckms: nothing to do", VaultStatus{Name: "vault-0", Health: &vault.HealthResponse{Initialized: true}, SealType: "gcpckms"}, OK,
+			"unsealed, active", nil, "recovery"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := VaultServer(tt.v)
+			if f.Status != tt.want || !strings.Contains(f.Reason, tt.reasonHas) {
+				t.Fatalf("got %v %q, want %v ~%q", f.Status, f.Reason, tt.want, tt.reasonHas)
+			}
+			for _, h := range tt.hintHas {
+				if !strings.Contains(f.Hint, h) {
+					t.Errorf("hint %q lacks %q", f.Hint, h)
+				}
+			}
+			if tt.hintNot != "" && strings.Contains(f.Hint, tt.hintNot) {
+				t.Errorf("hint %q has %q", f.Hint, tt.hintNot)
+			}
+		})
+	}
+
+	t.Run("HA: every server sealed behind gcpckms", func(t *testing.T) {
+		l := Secrets(Objects{Vault: []VaultStatus{
+			{Name: "vault-0", Health: sealed, SealType: "gcpckms"},
+			{Name: "vault-1", Health: sealed, SealType: "gcpckms"},
+		}})
+		got := findingsByObject(t, l)
+		checkFinding(t, got, layerCase{object: "VaultCluster/vault", want: Down, reasonHas: []string{"no active replica"}, hintHas: "recovery keys cannot unseal it"})
+		checkFinding(t, got, layerCase{object: "Vault/vault-1", want: Down, reasonHas: []string{"gcpckms auto-unseal"}, hintHas: "GCP KMS key"})
+	})
+	t.Run("HA: one shamir server among them keeps the unseal hint", func(t *testing.T) {
+		got := findingsByObject(t, Secrets(Objects{Vault: []VaultStatus{
+			{Name: "vault-0", Health: sealed, SealType: "gcpckms"},
+			{Name: "vault-1", Health: sealed, SealType: "shamir"},
+		}}))
+		checkFinding(t, got, layerCase{object: "VaultCluster/vault", want: Down, reasonHas: []string{"no active replica"}, hintHas: "unseal the servers"})
+	})
+}

@@ -116,3 +116,18 @@ func text(v any) string {
 		return fmt.Sprint(t)
 	}
 }
+
+// unreadableKind names a custom resource a layer reads and what to call it in a hint.
+type unreadableKind struct{ Resource, What string }
+
+// servedButUnreadable is the Unknown finding of each kind the cluster serves but the console could not
+// read (forbidden, failing): a kind the cluster does not serve is left out, it is not a problem.
+func servedButUnreadable(o Objects, kinds ...unreadableKind) []Finding {
+	var fs []Finding
+	for _, k := range kinds {
+		if err := o.Missing(k.Resource); err != nil && o.Serves[k.Resource] {
+			fs = append(fs, MissingFinding("CRD/"+k.Resource, err, k.What+" cannot be read: grant list and watch on "+k.Resource))
+		}
+	}
+	return fs
+}

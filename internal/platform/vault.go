@@ -99,7 +99,7 @@ func (v *Vault) Health(ctx context.Context, timeout time.Duration) (*vault.Healt
 	return h, v.Classify(err)
 }
 
-// SealStatus reads sys/seal-status (no token needed): threshold, shares and unseal progress.
+// SealStatus reads sys/seal-status (no token needed): seal type, threshold, shares and unseal progress.
 func (v *Vault) SealStatus(ctx context.Context, timeout time.Duration) (*vault.SealStatusResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	vault "github.com/hashicorp/vault/api"
 )
 
 // VaultTarget is one Vault server to poll.
@@ -16,8 +17,9 @@ type VaultTarget struct {
 	Vault *platform.Vault
 }
 
-// VaultSource polls sys/health of each target every Interval (Vault has no watch API): fixed servers
-// (VAULT_ADDR, the demo's replicas) and, with pods, the Vault server pods of the cluster.
+// VaultSource polls sys/health of each target every Interval (Vault has no watch API), and the seal type
+// (sys/seal-status) of a sealed one: fixed servers (VAULT_ADDR, the demo's replicas) and, with pods, the
+// Vault server pods of the cluster.
 type VaultSource struct {
 	targets  []VaultTarget
 	pods     *VaultPods
@@ -119,7 +121,7 @@ func (s *VaultSource) poll(ctx context.Context) bool {
 			if err != nil && j.pod {
 				err = fmt.Errorf("pod %s did not answer sys/health through its port-forward: %w", j.name, platform.RootCause(err))
 			}
-			out[i] = health.VaultStatus{Name: j.name, Health: h, Err: err}
+			out[i] = health.VaultStatus{Name: j.name, Health: h, Err: err, SealType: sealType(ctx, j.vault, h, s.Timeout)}
 		}()
 	}
 	wg.Wait()
@@ -148,6 +150,20 @@ func (s *VaultSource) poll(ctx context.Context) bool {
 		s.state.recovered()
 	}
 	return true
+}
+
+// sealType asks sys/seal-status of a server sys/health says is sealed, whose seal type decides how it is
+// unsealed (key shares, or its KMS key for gcpckms…); "" for a server that is not sealed or did not say.
+// Only a sealed server costs the second request: a healthy poll stays one request per server.
+func sealType(ctx context.Context, v *platform.Vault, h *vault.HealthResponse, timeout time.Duration) string {
+	if h == nil || !h.Initialized || !h.Sealed {
+		return ""
+	}
+	st, err := v.SealStatus(ctx, timeout)
+	if err != nil || st == nil {
+		return ""
+	}
+	return st.Type
 }
 
 // Fill copies the last answers.
