@@ -154,7 +154,7 @@ func TestFleetTargets(t *testing.T) {
 			if len(s.Nodes) != c.nodes || len(s.CephClusters) != 1 || len(s.BackupStorageLocations) != 1 ||
 				len(s.BackupSchedules) != c.schedules || len(s.Backups) != c.backups || len(s.PGClusters) != 1 ||
 				len(s.PGBackups) != 1 || len(s.VaultAuths) != c.auths || len(s.VaultStaticSecrets) != c.secrets ||
-				len(s.Certificates) < 2 || len(s.Deployments) == 0 || len(s.StatefulSets) == 0 || len(s.Pods) == 0 {
+				len(s.Certificates) < 2 || len(s.VaultConfigCRs) == 0 || len(s.Deployments) == 0 || len(s.StatefulSets) == 0 || len(s.Pods) == 0 {
 				t.Errorf("objects: %d nodes, %d ceph, %d bsl, %d schedules, %d backups, %d pg, %d pg backups, %d auths, %d vss, %d certs, %d deployments, %d statefulsets, %d pods",
 					len(s.Nodes), len(s.CephClusters), len(s.BackupStorageLocations), len(s.BackupSchedules), len(s.Backups),
 					len(s.PGClusters), len(s.PGBackups), len(s.VaultAuths), len(s.VaultStaticSecrets), len(s.Certificates),
@@ -192,6 +192,23 @@ func TestFleetTargets(t *testing.T) {
 				if want := c.down != "" && strings.HasPrefix(fd.Object, c.down); (fd.Status == health.Down) != want {
 					t.Errorf("backups: %s %v (%s)", fd.Object, fd.Status, fd.Reason)
 				}
+			}
+			// Vault and vault-config-operator's objects are sound (vault-secrets-operator's are judged by
+			// rules of their own: the stale secret is theirs).
+			secrets, _ := s.Report.Layer(health.LayerSecrets)
+			judged := 0
+			for _, fd := range secrets.Findings {
+				for _, kind := range []string{"Vault/", "Policy/", "KubernetesAuthEngineRole/", "SecretEngineMount/"} {
+					if strings.HasPrefix(fd.Object, kind) {
+						judged++
+						if fd.Status != health.OK {
+							t.Errorf("secrets: %s %v (%s)", fd.Object, fd.Status, fd.Reason)
+						}
+					}
+				}
+			}
+			if judged < 2 {
+				t.Errorf("secrets: %d findings on Vault and its configuration: %+v", judged, secrets.Findings)
 			}
 			if len(s.Vault) != 1 || s.Vault[0].Err != nil || s.Vault[0].Health == nil ||
 				!s.Vault[0].Health.Initialized || s.Vault[0].Health.Sealed {

@@ -49,6 +49,7 @@ func fleetObjects(s fleetSpec, now time.Time) ([]runtime.Object, []*unstructured
 	dyn = append(dyn, fleetVelero(s, now)...)
 	dyn = append(dyn, fleetDatabase(s, now)...)
 	dyn = append(dyn, fleetVaultSecrets(s, now)...)
+	dyn = append(dyn, fleetVaultConfig(now)...)
 	dyn = append(dyn, fleetPools(s, now)...)
 	dyn = append(dyn, fleetCertificates(s, now)...)
 	if s.cilium {
@@ -444,6 +445,28 @@ func fleetVaultSecrets(s fleetSpec, now time.Time) []*unstructured.Unstructured 
 			}}))
 	}
 	return out
+}
+
+// fleetVaultConfig are vault-config-operator's objects of the cluster's Vault (PLATFORM.md §3.2): the
+// policies, the roles vault-secrets-operator logs in with (audience vault) and the KV mounts, each
+// reconciled.
+func fleetVaultConfig(now time.Time) []*unstructured.Unstructured {
+	auth := map[string]any{"path": "kubernetes", "role": "config-admin"}
+	ok := map[string]any{"conditions": []any{condition("ReconcileSuccessful", "True", "LastReconcileCycleSucceded", "", now.Add(-time.Hour))}}
+	role := func(name, policy string) *unstructured.Unstructured {
+		return fleetObject(platform.VaultAuthRole, "vault", name, map[string]any{"authentication": auth, "path": "kubernetes",
+			"policies": []any{policy}, "audience": "vault", "targetServiceAccounts": []any{"*"},
+			"targetNamespaces": map[string]any{"targetNamespaces": []any{"*"}}}, ok)
+	}
+	mount := func(name, typ string) *unstructured.Unstructured {
+		return fleetObject(platform.VaultMount, "vault", name, map[string]any{"authentication": auth, "type": typ, "path": ""}, ok)
+	}
+	return []*unstructured.Unstructured{
+		fleetObject(platform.VaultPolicy, "vault", "secret-reader", map[string]any{"authentication": auth,
+			"policy": `path "kv/data/*" { capabilities = ["read"] }`}, ok),
+		role("secret-reader", "secret-reader"), role("secret-writer", "secret-writer"),
+		mount("kv", "kv-v2"), mount("kv-system", "kv"),
+	}
 }
 
 // fleetPools are the cluster's LoadBalancer address pools: MetalLB 0.14's (no status), or Cilium
