@@ -70,9 +70,22 @@ const kubeHost = "https://cedille-cluster.demo.invalid"
 // newKubeFakes builds the empty fakes; discovery serves the platform's CRDs from the start, so that a
 // console watching before the install picks the custom resources up as soon as they are seeded.
 func newKubeFakes(v versions) (*kubeFakes, error) {
+	return newKubeFakesServing(v, platform.CRDKinds())
+}
+
+// newKubeFakesServing builds the empty fakes whose discovery serves the given custom resources (an era-1
+// cluster's, or an era-2 one's: fleet.go); the dynamic fake holds those and the kinds the demo's
+// simulation writes.
+func newKubeFakesServing(v versions, served []platform.Kind) (*kubeFakes, error) {
 	listKinds := map[schema.GroupVersionResource]string{}
 	gvrOf := map[schema.GroupVersionKind]schema.GroupVersionResource{}
-	for _, k := range dynamicKinds() {
+	kinds := dynamicKinds()
+	for _, k := range served {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, k := range kinds {
 		listKinds[k.GVR] = k.ListKind()
 		gvrOf[k.GVR.GroupVersion().WithKind(k.Kind)] = k.GVR
 	}
@@ -96,7 +109,7 @@ func newKubeFakes(v versions) (*kubeFakes, error) {
 	writes{tracker: f.dyn.Tracker(), scratch: dynamicScratch, rv: f.rv, now: time.Now}.serve(f.dyn.PrependReactor)
 	// Discovery serves the platform's CRDs, as the real cluster does once they are installed.
 	if fd, ok := f.typed.Discovery().(*fakediscovery.FakeDiscovery); ok {
-		fd.Resources = append(fd.Resources, crdDiscovery()...)
+		fd.Resources = append(fd.Resources, crdDiscovery(served)...)
 		fd.Resources = append(fd.Resources, coreDiscovery()...)
 	}
 	serveTokenRequests(f.typed)
@@ -319,6 +332,17 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 	for _, a := range eraOneApplications() {
 		dyn = append(dyn, a)
 	}
+	if err := f.store(typed, dyn); err != nil {
+		return err
+	}
+	f.setVersion(v.kubernetes)
+	return nil
+}
+
+// store adds seeded objects to the fakes: each custom resource under its declared resource, the built-in
+// objects to the typed fake and the Secrets' metadata to the metadata fake. Objects already there are
+// left as they are.
+func (f *kubeFakes) store(typed []runtime.Object, dyn []*unstructured.Unstructured) error {
 	// Each CR under its declared resource: the fake would guess plurals ("Mesh" → "meshs").
 	for _, u := range dyn {
 		gvr, ok := f.gvrOf[u.GroupVersionKind()]
@@ -347,15 +371,14 @@ func (f *kubeFakes) seed(machines []DemoMachine, v versions, o Options) error {
 			return fmt.Errorf("demo scenario: secret metadata: %w", err)
 		}
 	}
-	f.setVersion(v.kubernetes)
 	return nil
 }
 
-// crdDiscovery lists the platform's custom resources by group version.
-func crdDiscovery() []*metav1.APIResourceList {
+// crdDiscovery lists the given custom resources by group version.
+func crdDiscovery(kinds []platform.Kind) []*metav1.APIResourceList {
 	byGV := map[string]*metav1.APIResourceList{}
 	var order []string
-	for _, k := range platform.CRDKinds() {
+	for _, k := range kinds {
 		gv := k.GVR.GroupVersion().String()
 		l, ok := byGV[gv]
 		if !ok {
