@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -24,7 +25,15 @@ func (c *cli) consoleCmd() *cobra.Command {
 		Long: `Open the live console: the platform's health as it changes, on this terminal.
 
 It opens on the overview: every layer (cluster, storage, mesh, gitops, vclusters, certificates, ingress,
-secrets) with its worst finding, worst first, and the problems with what to do about each.
+network, databases, backups, secrets, workloads — those the cluster's era has: era 2's Rook, Velero,
+CloudNativePG and vault-secrets-operator are read when the cluster serves them) with its worst finding,
+worst first, and the problems with what to do about each.
+
+When Omni (OMNI_ENDPOINT) lists more than one cluster, it opens on the fleet instead: one row per
+cluster, worst first — Omni's phase, machines, ArgoCD's connection, stack, versions, worst layer, last
+backup — each cluster read with a kubeconfig Omni issues for the service account. enter opens that
+cluster's console (its name in the header); esc or :fleet comes back; :find QUERY searches every
+cluster's findings (":find CephCluster bad"), :NAME opens a cluster by name.
 
 Keys: ↑↓/jk move, enter opens a layer then a finding, esc goes back, / filters, : jumps (:nodes,
 :storage, …), ? shows every key, q quits.
@@ -42,6 +51,10 @@ func (c *cli) runConsole(ctx context.Context) error {
 	}
 	if err := c.needTerminal("the console", "`cedille-tui status` prints the same health as text or JSON"); err != nil {
 		return err
+	}
+	if p.Omni != nil && omniClusters(ctx, p.Omni, 5*time.Second) > 1 {
+		// Era 2: a fleet. The overview first; enter opens one cluster's console.
+		return c.runFleetTUI(ctx, c.fleetOptions(p))
 	}
 	t := watch.TargetsFor(p)
 	trail := c.serveDefaults(serveFlags{}).auditLog

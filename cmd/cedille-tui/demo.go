@@ -21,6 +21,7 @@ type demoFlags struct {
 	installed, skipInstall, reset, accessible bool
 	serve, drill                              string
 	limits                                    serveFlags // --max-sessions … with --serve
+	era                                       int
 }
 
 func (c *cli) demoCmd() *cobra.Command {
@@ -75,7 +76,16 @@ pool-degraded, stuck-terminating, cert-renewal, app-sync and cold-start.
 --serve [ADDR] serves the console of the platform in service over SSH instead (default 127.0.0.1:2222), as
 "cedille-tui serve" does, and prints ready ssh command lines with throw-away keys it made for a viewer, an
 operator, an admin and three custodians (kept, with the access file and the audit trail, under
-$XDG_STATE_HOME/cedille-tui/demo/serve).`,
+$XDG_STATE_HOME/cedille-tui/demo/serve).
+
+--era 2 opens the fleet console on a simulated era-2 fleet instead (as the club runs it since 2024):
+Omni with the hub k8s-shared (ArgoCD, its cluster Secrets and stack ApplicationSets) and the spokes
+k8s-cedille-production-v2 and k8s-cedille-sandbox, each with Rook external Ceph, Velero, CloudNativePG,
+vault-secrets-operator, Cilium or MetalLB, and its own Vault (gcpckms). Its faults are on from the start: a
+CephCluster in HEALTH_WARN and a failed Velero backup on production-v2, a VaultStaticSecret synced once and
+never refreshed and a stopped VM on the sandbox, the sandbox refusing ArgoCD's token, and an ApplicationSet
+whose cluster generator has no selector on the hub. enter opens a cluster's console, :find searches them
+all. Nothing is saved.`,
 		// --serve ADDR: the address may follow the flag as an argument (--serve=ADDR works too).
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && cmd.Flags().Changed("serve") {
@@ -96,6 +106,7 @@ $XDG_STATE_HOME/cedille-tui/demo/serve).`,
 	cmd.Flags().BoolVar(&f.accessible, "accessible", false, "the install as plain numbered prompts and line output (screen readers)")
 	cmd.Flags().StringVar(&f.serve, "serve", "", "serve the demo's console over SSH on this address, with throw-away keys for each role")
 	cmd.Flags().StringVar(&f.drill, "drill", "", "practise a recovery, timed: inject the drill's fault and open the console (list: the drills)")
+	cmd.Flags().IntVar(&f.era, "era", 1, "which platform: 1, the 2023 bare-metal cluster (install, then console); 2, today's fleet of Omni clusters")
 	cmd.Flags().Lookup("serve").NoOptDefVal = "127.0.0.1:2222"
 	addSessionFlags(cmd.Flags(), &f.limits)
 	return cmd
@@ -109,6 +120,16 @@ func (c *cli) demoDirs() string {
 
 func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	dir := c.demoDirs()
+	switch f.era {
+	case 1:
+	case 2:
+		if f.drill != "" || f.serve != "" || f.installed || f.skipInstall || f.reset || f.accessible {
+			return fmt.Errorf("--era 2 opens the simulated fleet's console: it takes no other flag yet")
+		}
+		return c.runFleetDemo(ctx)
+	default:
+		return fmt.Errorf("--era %d: the club's platform has had two eras, 1 (2023) and 2 (2024–)", f.era)
+	}
 	if f.drill != "" {
 		if f.serve != "" || f.installed || f.skipInstall || f.reset || f.accessible {
 			return fmt.Errorf("--drill runs on its own platform in service: it takes no other flag")

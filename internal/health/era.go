@@ -1,5 +1,7 @@
 package health
 
+import "github.com/clubcedille/cedille-tui/internal/vcluster"
+
 // Era is which generation of the club's platform a cluster belongs to (PLATFORM.md §0), read from what
 // it serves, never configured: era 1 (2023) is one bare-metal cluster with Mayastor and Kuma; era 2
 // (2024–) is a fleet of VM clusters with Rook external Ceph, Velero, CloudNativePG and
@@ -78,6 +80,13 @@ func LayerShown(o Objects, l Layer) bool {
 	switch l {
 	case LayerMesh:
 		return EraOf(o) != Era2 || o.Serves[ResourceMeshes]
+	case LayerGitOps:
+		// Era 2's ArgoCD is the hub's: a spoke runs none.
+		return EraOf(o) != Era2 || o.Serves[ResourceApplications]
+	case LayerVClusters:
+		return EraOf(o) != Era2 || hasVClusters(o)
+	case LayerIngress:
+		return EraOf(o) != Era2 || o.ServesAny(ResourceHTTPProxies, ResourceGatewayClasses, ResourceGateways, ResourceHTTPRoutes)
 	case LayerBackups:
 		return o.ServesAny(ResourceBackups, ResourceBackupStorageLocations, ResourceBackupSchedules, ResourcePGClusters)
 	case LayerDatabases:
@@ -87,4 +96,20 @@ func LayerShown(o Objects, l Layer) bool {
 	default:
 		return true
 	}
+}
+
+// notEra2s tells whether a resource is simply not part of this era-2 cluster's stack: era 2 picks one of
+// Contour or Cilium's Gateway API per cluster, so the other's CRD being absent is no finding (forbidden
+// still is).
+func notEra2s(o Objects, resource string) bool {
+	return EraOf(o) == Era2 && !o.Serves[resource]
+}
+
+func hasVClusters(o Objects) bool {
+	for _, s := range o.StatefulSets {
+		if s != nil && vcluster.IsVCluster(s.Labels) {
+			return true
+		}
+	}
+	return false
 }

@@ -37,7 +37,7 @@ func Ingress(o Objects) LayerReport {
 		{ResourceGateways, "the Gateway API CRDs"},
 		{ResourceHTTPRoutes, "the Gateway API CRDs"},
 	} {
-		if err := o.Missing(m.res); err != nil {
+		if err := o.Missing(m.res); err != nil && !notEra2s(o, m.res) {
 			fs = append(fs, MissingFinding("CRD/"+m.res, err, "install "+m.what+", or grant the console list/watch on "+m.res))
 		}
 	}

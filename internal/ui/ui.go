@@ -40,6 +40,9 @@ type ConsoleOptions struct {
 	// Recovery runs runbooks as this console's person (r on an object a finding names one for); nil
 	// offers none.
 	Recovery console.Recovery
+	// Leave, for a console opened from the fleet overview, names it: esc on the first page and `:fleet`
+	// go back (app.LeaveMsg).
+	Leave string
 }
 
 // NewConsole builds the console's root model, opening on the overview.
@@ -48,7 +51,7 @@ func NewConsole(o ConsoleOptions) *app.Model {
 	return app.New(app.Options{
 		Theme: t, Snapshots: o.Snapshots, Root: console.NewOverview(t),
 		Actions: o.Actions, ActionsTitle: o.ActionsTitle, DetectBackground: o.DetectBackground,
-		Presence: o.Presence, PageChanged: o.PageChanged, Act: o.Act, Recovery: o.Recovery,
+		Presence: o.Presence, PageChanged: o.PageChanged, Act: o.Act, Recovery: o.Recovery, Leave: o.Leave,
 		Jump: func(target string, s watch.Snapshot, w, h int) (common.Page, bool) {
 			switch target {
 			case "overview":
@@ -98,7 +101,8 @@ func sized(p common.Page, s watch.Snapshot, w, h int) common.Page {
 func JumpTargets() []string {
 	return []string{"overview", "nodes", "events", string(health.LayerCluster), string(health.LayerStorage), string(health.LayerMesh),
 		string(health.LayerGitOps), string(health.LayerVClusters), string(health.LayerCertificates),
-		string(health.LayerIngress), string(health.LayerSecrets), string(health.LayerWorkloads)}
+		string(health.LayerIngress), string(health.LayerNetwork), string(health.LayerDatabases), string(health.LayerBackups),
+		string(health.LayerSecrets), string(health.LayerWorkloads)}
 }
 
 // ColorFromEnv tells whether colour is wanted: not under NO_COLOR (any value) nor TERM=dumb.

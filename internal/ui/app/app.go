@@ -56,7 +56,15 @@ type Options struct {
 	// Recovery starts runbooks as this console's person: r on an object a finding's hint names a
 	// runbook for opens it, aimed at that object. Nil offers none.
 	Recovery console.Recovery
+	// Leave names what this console was opened from (the fleet): esc on its first page and `:Leave`
+	// then send LeaveMsg instead of doing nothing. "" for a console that is the whole program.
+	Leave string
 }
+
+// LeaveMsg says the person left this console for what Options.Leave names (the fleet overview).
+type LeaveMsg struct{}
+
+func leave() tea.Msg { return LeaveMsg{} }
 
 // PresenceMsg sets the presence line: who this session is, and who else is connected.
 type PresenceMsg struct{ Line string }
@@ -284,6 +292,8 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Back) && len(m.pages) > 1:
 		m.pages = m.pages[:len(m.pages)-1]
 		return m, nil
+	case key.Matches(k, m.keys.Back) && m.opts.Leave != "":
+		return m, leave
 	case key.Matches(k, m.keys.Act) && m.actTarget() != "":
 		return m, m.openActions()
 	case key.Matches(k, m.keys.Runbook):
@@ -376,6 +386,9 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.jumping = false
 		typed := m.jump.Value()
 		target := m.resolve(typed)
+		if target != "" && target == m.opts.Leave {
+			return m, leave
+		}
 		if target == "" {
 			return m, m.flash.Set("no page named “"+typed+"” (try "+strings.Join(m.opts.Targets, ", ")+")", true)
 		}
@@ -406,7 +419,11 @@ func (m *Model) jumpKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 // resolve finds the target a prefix names (an exact name wins, else the first that matches).
 func (m *Model) resolve(text string) string {
 	text = strings.ToLower(strings.TrimSpace(text))
-	found := matching(m.opts.Targets, text)
+	targets := m.opts.Targets
+	if m.opts.Leave != "" {
+		targets = append(slices.Clone(targets), m.opts.Leave)
+	}
+	found := matching(targets, text)
 	switch {
 	case text == "" || len(found) == 0:
 		return ""
