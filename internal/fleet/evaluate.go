@@ -198,7 +198,12 @@ func (r *Row) unreachable(err error) {
 // judgeOwn reads a cluster's own report: its worst layer and finding, its era, its last backup. A
 // cluster whose API failed before its first full read is unreachable, not Down in every layer.
 func (r *Row) judgeOwn(s watch.Snapshot) {
-	if k := s.Source(platform.SourceKubernetes); k.Configured && k.Err != nil && !k.Synced {
+	if k := s.Source(platform.SourceKubernetes); k.Configured && k.Err != nil {
+		// Never read: nothing to show. Read before: its layers stay, as last read (stale), and the row
+		// says it can no longer be read rather than judging stale data.
+		if k.Synced {
+			r.Layers = s.Report.Layers
+		}
 		r.unreachable(k.Err)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	vault "github.com/hashicorp/vault/api"
 	"github.com/siderolabs/omni/client/api/omni/specs"
@@ -124,5 +125,27 @@ func TestEvaluateEmptyAndOmniDown(t *testing.T) {
 	r := Evaluate(Inputs{Now: now, OmniErr: errors.New("omni: unreachable")})
 	if r.Overall != health.Down || len(r.Findings) != 1 || r.Findings[0].Object != "API/omni" {
 		t.Errorf("Omni down: %+v", r)
+	}
+}
+
+// TestEvaluateUnreachable: a cluster whose API failed before its first read has no layers; one that
+// failed after keeps its layers as last read; both say why in Unreachable and are never judged OK.
+func TestEvaluateUnreachable(t *testing.T) {
+	failed := func(synced bool) *watch.Snapshot {
+		s := snap(health.OK, "")
+		s.Sources = map[platform.Source]watch.SourceState{platform.SourceKubernetes: {Configured: true, Synced: synced,
+			Err: errors.New("kubernetes: 10.0.0.9:6443 unreachable")}}
+		return s
+	}
+	in := Inputs{Now: now, Watched: map[string]Watched{"never": {Started: true, Snapshot: failed(false)},
+		"stale": {Started: true, Snapshot: failed(true)}}}
+	r := Evaluate(in)
+	never, _ := r.Row("never")
+	stale, _ := r.Row("stale")
+	if never.Unreachable == "" || never.Layers != nil || never.Status != health.Unknown {
+		t.Errorf("never read: %+v", never)
+	}
+	if stale.Unreachable == "" || stale.Layers == nil || stale.Status != health.Unknown || !strings.Contains(stale.Reason, "cannot be read") {
+		t.Errorf("read, then lost: %+v", stale)
 	}
 }

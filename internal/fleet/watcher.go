@@ -40,6 +40,8 @@ type Watcher struct {
 	opts  Options
 	omni  *watch.Hub
 	dirty chan struct{}
+	// urgent: a cluster had its first complete picture — published at once, not after MinInterval.
+	urgent chan struct{}
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -76,7 +78,8 @@ func New(o Options) *Watcher {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	w := &Watcher{opts: o, dirty: make(chan struct{}, 1), members: map[string]*member{}, subs: map[int]chan Snapshot{}}
+	w := &Watcher{opts: o, dirty: make(chan struct{}, 1), urgent: make(chan struct{}, 1), members: map[string]*member{},
+		subs: map[int]chan Snapshot{}}
 	if o.Omni != nil {
 		w.omni = watch.NewHub(watch.HubOptions{Platform: "omni", Clock: o.Clock}, watch.NewOmniSource(o.Omni))
 	}
@@ -132,11 +135,16 @@ func (w *Watcher) Run(ctx context.Context) {
 				}
 			}
 		case <-w.dirty:
+		case <-w.urgent:
+			w.publish()
+			last = w.opts.Clock()
+			continue
 		}
 		if wait := w.opts.MinInterval - w.opts.Clock().Sub(last); wait > 0 {
 			select {
 			case <-ctx.Done():
 				return
+			case <-w.urgent:
 			case <-time.After(wait):
 			}
 		}
@@ -249,6 +257,7 @@ func (w *Watcher) runMember(ctx context.Context, name string) {
 	done := make(chan struct{})
 	go func() { defer close(done); hub.Run(ctx) }()
 	defer func() { <-done }()
+	complete := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -261,6 +270,14 @@ func (w *Watcher) runMember(ctx context.Context, name string) {
 			m.latest = &s
 			w.mu.Unlock()
 			w.readArgo(ctx, name, t, s)
+			if !complete && s.Settled() && len(s.Sources) > 0 {
+				complete = true
+				select {
+				case w.urgent <- struct{}{}:
+				default:
+				}
+				continue
+			}
 			w.Notify()
 		}
 	}

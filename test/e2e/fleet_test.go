@@ -4,17 +4,26 @@ package e2e
 
 import (
 	"context"
+
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/clubcedille/cedille-tui/hack/lab"
 	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/fleet"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
+	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/ui/fleetview"
+	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/ui/uitest"
+	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/omni/client/api/omni/specs"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
@@ -141,9 +150,62 @@ func TestFleet(t *testing.T) {
 		t.Errorf("an unknown cluster: exit %d, %q", unknown.code, unknown.stderr)
 	}
 
+	// The console: the fleet view over the fleet watcher, reading the same two API servers live.
+	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: "grpc://" + addr.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer om.Close()
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	w := fleet.New(fleet.Options{Omni: om, Connect: fleet.OmniConnector{Omni: om}, All: true, RetryMax: 2 * time.Second})
+	go w.Run(wctx)
+	snaps, unsub := w.Subscribe()
+	defer unsub()
+	m := fleetview.New(fleetview.Options{Theme: theme.New(false, true), Fleet: snaps,
+		Open: func(ctx context.Context, cluster string) (<-chan watch.Snapshot, func(), error) {
+			hub, err := w.Open(ctx, cluster)
+			if err != nil {
+				return nil, nil, err
+			}
+			ch, unsub := hub.Subscribe()
+			return ch, unsub, nil
+		},
+		Console: func(_ string, ch <-chan watch.Snapshot) tea.Model {
+			return ui.NewConsole(ui.ConsoleOptions{Snapshots: ch, Leave: fleetview.LeaveTarget})
+		}})
+	drv := uitest.New(t, m, 120, 30)
+	drv.Plain, drv.Deadline = true, time.Minute
+	screen := drv.Until("the spoke refused and the hub's ApplicationSet", func(s string) bool {
+		return strings.Contains(s, "REFUSED") && strings.Contains(s, fleetHub) && strings.Contains(s, "gitops") &&
+			lineWith(s, fleetNew, "cannot be read")
+	})
+	if strings.Contains(screen, spokeToken) {
+		t.Fatal("the token reached the screen")
+	}
+	drv.Key(":")
+	drv.Type("find backup failed")
+	drv.Key("enter")
+	drv.Shows("find “backup failed”: 1", "Failed: error getting backup storage")
+	drv.Key("enter")
+	drv.Shows(fleetSpoke, "backups", "Backup/velero/nextcloud-20260720063500")
+	drv.Key("esc")
+	drv.Shows("fleet · 3 clusters")
+
 	if err := spoke.Stop(lab.KubeAPIServer); err != nil {
 		t.Fatal(err)
 	}
+	// The stopped spoke becomes a row that says why; the hub's row is still read live.
+	drv.Key("esc")
+	drv.Until("the stopped spoke said unreachable", func(s string) bool { return lineWith(s, "uction-v2", "no API") })
+	if row, _ := w.Latest().Report.Row(fleetSpoke); row.Unreachable == "" {
+		t.Errorf("the stopped spoke's row: %+v", row)
+	}
+	if row, ok := w.Latest().Report.Row(fleetHub); !ok || row.Layers == nil {
+		t.Errorf("the hub is no longer read: %+v", row)
+	}
+	stop()
+
 	r = runCLI(t, env, "status", "--fleet", "-o", "json", "--timeout", "8s")
 	noToken(t, r)
 	rep = fleet.Report{}
@@ -152,12 +214,26 @@ func TestFleet(t *testing.T) {
 	}
 	s, _ = rep.Row(fleetSpoke)
 	h, _ = rep.Row(fleetHub)
-	if s.Unreachable == "" || s.Layers != nil || (s.Status != health.Unknown && s.Status != health.Down) {
+	if s.Unreachable == "" || (s.Status != health.Unknown && s.Status != health.Down) {
 		t.Errorf("the stopped spoke: %+v", s)
 	}
 	if f, ok := layerFinding(h.Layers, health.LayerGitOps, "ApplicationSet/argocd/vault"); !ok || f.Status != health.Down {
 		t.Errorf("the hub is still judged: %+v", h)
 	}
+}
+
+// lineWith tells whether one line of the screen holds every string.
+func lineWith(screen string, want ...string) bool {
+	for _, line := range strings.Split(screen, "\n") {
+		all := true
+		for _, w := range want {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 func noToken(t *testing.T, r result) {

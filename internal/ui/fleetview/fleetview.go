@@ -392,7 +392,7 @@ func clusterRows(r fleet.Report) []table.Row {
 		rows = append(rows, table.Row{
 			Key: "cluster:" + c.Cluster,
 			Cells: []string{c.Status.Symbol(), c.Cluster, fleet.PhaseCell(c), fleet.MachinesCell(c), argo, orDash(c.Stack),
-				fleet.VersionsCell(c), orDash(string(c.WorstLayer)), orDash(c.LastBackupAge), c.Reason},
+				fleet.VersionsCell(c), worstCell(c), orDash(c.LastBackupAge), c.Reason},
 			Tones: []theme.Tone{tone, theme.Plain, theme.Plain, theme.Plain, argoTone, theme.Plain, theme.Plain, tone},
 			Sort:  []string{fmt.Sprint(9 - int(c.Status))},
 		})
@@ -418,6 +418,15 @@ func clusterOfRow(k string) string {
 	k = strings.TrimPrefix(k, "cluster:")
 	name, _, _ := strings.Cut(k, "\x00")
 	return name
+}
+
+// worstCell is the worst layer, or "no API" when the cluster's own API cannot be read: said even when
+// something worse (ArgoCD refused) takes the reason.
+func worstCell(c fleet.Row) string {
+	if c.Unreachable != "" {
+		return "no API"
+	}
+	return orDash(string(c.WorstLayer))
 }
 
 func orDash(s string) string {
