@@ -135,8 +135,15 @@ func FindClusterSecret(ctx context.Context, k kubernetes.Interface, ns, cluster 
 	return nil, fmt.Errorf("Secrets %s and %s in %s both register %s: delete the stale one first", found[0].Name, found[1].Name, ns, cluster)
 }
 
+// spokeCheckTimeout bounds a request to a cluster that does not answer.
+const spokeCheckTimeout = 15 * time.Second
+
 // CheckSpoke makes a real request with cfg, as `kubectl get nodes` does: it lists the cluster's nodes.
 func CheckSpoke(ctx context.Context, cfg *rest.Config) error {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.Timeout == 0 {
+		cfg.Timeout = spokeCheckTimeout
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err

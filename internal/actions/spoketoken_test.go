@@ -31,7 +31,9 @@ func clusterSecret(name string) *corev1.Secret {
 			"config": []byte(`{"bearerToken":"` + oldSpokeToken + `","tlsClientConfig":{"insecure":false,"serverName":"omni"},"execProviderConfig":{"command":"x"}}`)}}
 }
 
-func spokeTarget() Target { return Target{Kind: KindArgoCluster, Namespace: ArgoNamespace, Name: "prod-v2"} }
+func spokeTarget() Target {
+	return Target{Kind: KindArgoCluster, Namespace: ArgoNamespace, Name: "prod-v2"}
+}
 
 // omniKubeconfig is a service-account kubeconfig as Omni issues it.
 func omniKubeconfig(token string) []byte {
