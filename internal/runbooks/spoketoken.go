@@ -11,6 +11,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/fleet"
 	"github.com/clubcedille/cedille-tui/internal/gitops"
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -102,7 +103,8 @@ func judgeSpoke(f spokeFacts) runbook.Verdict {
 		return runbook.Verdict{Why: fmt.Sprintf("%v: ArgoCD does not deploy to %s — register it first (omnictl kubeconfig --service-account, then an ArgoCD cluster Secret)",
 			f.missing, f.cluster)}
 	}
-	v := runbook.Verdict{Details: []string{"cluster Secret " + f.secret + ", server " + f.server},
+	v := runbook.Verdict{Details: []string{"cluster Secret " + f.secret + ", server " + f.server,
+		"the reissue asks Omni for the token: the console needs " + platform.EnvOmniEndpoint + " and " + platform.EnvOmniKey + ", as omnictl does"},
 		Facts: map[string]string{"secret": f.secret, "server": f.server}}
 	for _, r := range f.refused {
 		v.Details = append(v.Details, "refused: Application "+r)

@@ -52,6 +52,8 @@ const (
 //   - Omni issues the right one: the Secret's bearerToken only is patched, as cedille:olive;
 //   - the postchecks: a real request with exactly the Secret's token lists the spoke's nodes; the
 //     Application's refusal, cleared by the controller's part, is gone;
+//   - a second operator is refused the cluster while olive's run holds it; once repaired, a new run
+//     does not apply;
 //   - neither token ever reaches the trail, the report, the run's state, the verdict or the preview.
 func TestSpokeTokenOnTwoLabAPIServers(t *testing.T) {
 	hub := labtest.Start(t, lab.KubeAPIServer)
@@ -150,6 +152,10 @@ func TestSpokeTokenOnTwoLabAPIServers(t *testing.T) {
 		if !strings.Contains(shown[0], want) {
 			t.Errorf("the precheck does not say %q:\n%s", want, shown[0])
 		}
+	}
+	otto := actions.Actor{Name: "otto", Role: access.Operator, Session: "s-otto"}
+	if _, err := bed.start(bed.engine(), rb, target, otto, world); err == nil || !strings.Contains(err.Error(), "in progress by olive") {
+		t.Fatalf("a second run on the same cluster: %v", err)
 	}
 	if _, err := s.Objects(ctx); err != nil {
 		t.Fatal(err)
@@ -267,6 +273,18 @@ func TestSpokeTokenOnTwoLabAPIServers(t *testing.T) {
 	report, err := os.ReadFile(run.Report)
 	if err != nil || !strings.Contains(string(report), "reissue-spoke-token argocd-cluster/argocd/"+e2eSpoke+" done") {
 		t.Fatalf("the report: %v\n%s", err, report)
+	}
+
+	// Repaired: a new run does not apply, and changes nothing.
+	again, err := bed.start(bed.engine(), rb, target, otto, world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := again.Check(ctx); err != nil || v.Applies || v.Why != "ArgoCD reaches "+e2eSpoke+": the Secret's token answers" {
+		t.Fatalf("precheck once repaired: %+v %v", v, err)
+	}
+	if len(srv.Issued()) != 2 || secretOf(ctx, t, secrets).ResourceVersion != patched.ResourceVersion {
+		t.Fatal("a run that does not apply issued a token or changed the Secret")
 	}
 }
 

@@ -31,6 +31,8 @@ func TestJudgeSpoke(t *testing.T) {
 			"argocd/shop said otherwise at an earlier reconcile — ArgoCD retries within its reconcile period (or: argocd app get --refresh argocd/shop)", ""},
 		{"401", with(nil, apierrors.NewUnauthorized("Unauthorized")), true, "prod-v2 refuses the token of argocd/cluster-prod",
 			"with exactly the Secret's token: Unauthorized"},
+		{"401: Omni named", with(nil, apierrors.NewUnauthorized("Unauthorized")), true, "prod-v2 refuses the token of argocd/cluster-prod",
+			"the console needs OMNI_ENDPOINT and OMNI_SERVICE_ACCOUNT_KEY"},
 		{"401 and the Apps say so", with(refused, apierrors.NewUnauthorized("Unauthorized")), true, "prod-v2 refuses the token",
 			"refused: Application argocd/shop: ComparisonError: token is unverifiable"},
 		{"unreachable, the Apps say refused", with(refused, errors.New("dial tcp: connection refused")), true,
