@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -41,6 +43,25 @@ var fakeTargets = map[actions.Kind]actions.Target{
 	actions.KindCertificate:      {Kind: actions.KindCertificate, Namespace: "web", Name: "web-tls"},
 	actions.KindVCluster:         {Kind: actions.KindVCluster, Namespace: "vcluster-web", Name: "web"},
 	actions.KindVolumeAttachment: {Kind: actions.KindVolumeAttachment, Name: "csi-web"},
+	actions.KindArgoCluster:      {Kind: actions.KindArgoCluster, Namespace: actions.ArgoNamespace, Name: "spoke"},
+}
+
+// actionTargets are the objects of the actions that act on objects of their own among their kind's: a
+// Ceph CSI node plugin's pod started before its CephCluster connected, for restart-csi-plugin.
+var actionTargets = map[string]actions.Target{
+	"restart-csi-plugin": {Kind: actions.KindPod, Namespace: "rook-ceph", Name: "csi-rbdplugin-x1"},
+}
+
+// fakeSpokes issue a token for reissue-spoke-token and answer its check without a spoke: only what it
+// sends to the hub is counted.
+func fakeSpokes() actions.Spokes {
+	return actions.Spokes{
+		Issue: func(context.Context, string) ([]byte, error) {
+			return []byte("apiVersion: v1\nkind: Config\nclusters: [{name: s, cluster: {server: 'https://spoke'}}]\n" +
+				"users: [{name: u, user: {token: new}}]\ncontexts: [{name: c, context: {cluster: s, user: u}}]\ncurrent-context: c\n"), nil
+		},
+		Check: func(context.Context, *rest.Config) error { return nil },
+	}
 }
 
 // moreTargets are further objects of a kind whose action sends other requests for each (one kind of
@@ -58,7 +79,7 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 		return metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID("uid-" + name), ResourceVersion: "7"}
 	}
 	n, p, a := fakeTargets[actions.KindNode], fakeTargets[actions.KindPod], fakeTargets[actions.KindApplication]
-	pvWeb := "pv-web"
+	pvWeb, yes := "pv-web", true
 	kc := fake.NewClientset(
 		&corev1.Node{ObjectMeta: meta("", n.Name)},
 		&corev1.Pod{ObjectMeta: meta(p.Namespace, p.Name), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}},
@@ -69,6 +90,14 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 		&corev1.Secret{ObjectMeta: meta("vcluster-web", "vc-docs"), Data: map[string][]byte{"certificate-authority": []byte("CA"),
 			"client-certificate": []byte("CERT"), "client-key": []byte("KEY")}},
 		&corev1.Secret{ObjectMeta: meta(actions.ArgoNamespace, "cluster-web"), Data: map[string][]byte{"server": []byte("https://old")}},
+		// The hub's cluster Secret for spoke: reissue-spoke-token patches it.
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: actions.ArgoNamespace, Name: "cluster-spoke", UID: "uid-cluster-spoke", ResourceVersion: "7",
+			Labels: map[string]string{"argocd.argoproj.io/secret-type": "cluster"}},
+			Data: map[string][]byte{"name": []byte("spoke"), "server": []byte("https://spoke"), "config": []byte(`{"bearerToken":"old"}`)}},
+		// A Ceph CSI node plugin's pod, started before its CephCluster connected: restart-csi-plugin acts on it.
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "rook-ceph", Name: "csi-rbdplugin-x1", UID: "uid-csi-rbdplugin-x1", ResourceVersion: "7",
+			CreationTimestamp: metav1.NewTime(time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)),
+			OwnerReferences:   []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "csi-rbdplugin", UID: "uid-ds", Controller: &yes}}}},
 		// A volume attached to worker-1, not Ready: delete-volumeattachment acts on it.
 		&storagev1.VolumeAttachment{ObjectMeta: meta("", "csi-web"), Spec: storagev1.VolumeAttachmentSpec{NodeName: n.Name,
 			Source: storagev1.VolumeAttachmentSource{PersistentVolumeName: &pvWeb}}},
@@ -92,9 +121,15 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 	crt := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 		"metadata": map[string]any{"name": "web-tls", "namespace": "web", "uid": "uid-web-tls", "resourceVersion": "7"},
 		"status":   map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True"}}}}}
+	// An external CephCluster Connected since 03:10: the node plugin pod above predates it.
+	ceph := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "ceph.rook.io/v1", "kind": "CephCluster",
+		"metadata": map[string]any{"name": "external", "namespace": "rook-ceph"},
+		"spec":     map[string]any{"external": map[string]any{"enable": true}},
+		"status": map[string]any{"phase": "Connected", "conditions": []any{map[string]any{"type": "Connected", "status": "True",
+			"lastTransitionTime": "2026-12-07T03:10:00Z"}}}}}
 	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{actions.ApplicationsResource(): "ApplicationList"}, app,
-		held("ConfigMap", "web", nil), held("PersistentVolumeClaim", "data", map[string]any{"volumeName": "pv-data"}), crt)
+		map[schema.GroupVersionResource]string{actions.ApplicationsResource(): "ApplicationList", actions.CephClustersResource(): "CephClusterList"}, app,
+		held("ConfigMap", "web", nil), held("PersistentVolumeClaim", "data", map[string]any{"volumeName": "pv-data"}), crt, ceph)
 	return actions.Client{Kube: kc, Dynamic: dc, User: "cedille:test"}, func() []k8stesting.Action {
 		return append(kc.Actions(), dc.Actions()...)
 	}
@@ -105,6 +140,12 @@ func fakeClient() (actions.Client, func() []k8stesting.Action) {
 func requestsOf(t *testing.T, a actions.Action) []grant {
 	t.Helper()
 	target, ok := fakeTargets[a.Kind]
+	if at, mine := actionTargets[a.Name]; mine {
+		target = at
+	}
+	if a.Kind == actions.KindArgoCluster {
+		a = actions.WithSpokes([]actions.Action{a}, fakeSpokes())[0]
+	}
 	if !ok {
 		t.Fatalf("action %s acts on a %s: add one to fakeTargets", a.Name, a.Kind)
 	}
@@ -215,7 +256,7 @@ func TestGroupRolesAreWhatTheActionsWrite(t *testing.T) {
 
 // TestSecretsAreWrittenNamespaceByNamespace: no ClusterRoleBinding gives people's groups any right on
 // Secrets (they hold credentials): register-vcluster's are given by RoleBindings, in ArgoCD's namespace
-// and the vclusters'.
+// and the vclusters'; reissue-spoke-token's in ArgoCD's only.
 func TestSecretsAreWrittenNamespaceByNamespace(t *testing.T) {
 	objs := rendered(t)
 	roles := map[string][]rbacv1.PolicyRule{}
@@ -243,5 +284,14 @@ func TestSecretsAreWrittenNamespaceByNamespace(t *testing.T) {
 	slices.Sort(where)
 	if want := []string{actions.ArgoNamespace, "vcluster-prod", "vcluster-sandbox", "vcluster-staging"}; !slices.Equal(where, want) {
 		t.Fatalf("register-vcluster's rights are bound in %v, want %v", where, want)
+	}
+	where = nil
+	for _, rb := range typed[rbacv1.RoleBinding](t, objs, "RoleBinding") {
+		if rb.RoleRef.Name == "cedille-console-spoke-token" {
+			where = append(where, rb.Namespace)
+		}
+	}
+	if want := []string{actions.ArgoNamespace}; !slices.Equal(where, want) {
+		t.Fatalf("reissue-spoke-token's rights are bound in %v, want %v", where, want)
 	}
 }

@@ -234,7 +234,7 @@ func (d *Dispatcher) Do(ctx context.Context, who Actor, name string, t Target, c
 // certificate's renewal already in progress.
 func guardRail(err error) bool {
 	return errors.As(err, new(*DisruptionError)) || errors.Is(err, ErrLiveConsumer) || errors.Is(err, ErrNodeReady) ||
-		errors.Is(err, ErrRenewalInProgress) || errors.Is(err, ErrAttachmentInUse)
+		errors.Is(err, ErrRenewalInProgress) || errors.Is(err, ErrAttachmentInUse) || spokeOrCSIGuard(err)
 }
 
 // confirmationProblem says what a destructive action's confirmation lacks, or "".

@@ -276,6 +276,8 @@ func TestBuiltin(t *testing.T) {
 		"renew-certificate":       {KindCertificate, access.Operator, false},
 		"register-vcluster":       {KindVCluster, access.Operator, false},
 		"delete-volumeattachment": {KindVolumeAttachment, access.Operator, true},
+		"reissue-spoke-token":     {KindArgoCluster, access.Operator, true},
+		"restart-csi-plugin":      {KindPod, access.Operator, true},
 	}
 	if len(d.Actions()) != len(want) {
 		t.Fatalf("%d actions, want %d", len(d.Actions()), len(want))

@@ -19,7 +19,7 @@ import (
 func Builtin() []Action {
 	return []Action{Cordon(), Uncordon(), DeletePod(), EvictPod(), TaintOutOfService(), UntaintOutOfService(),
 		ArgoRefresh(), ArgoSync(), ArgoPauseSync(), ArgoRestoreSync(), RemoveFinalizers(),
-		RenewCertificate(), RegisterVCluster(), DeleteVolumeAttachment()}
+		RenewCertificate(), RegisterVCluster(), DeleteVolumeAttachment(), ReissueSpokeToken(Spokes{}), RestartCSIPlugin()}
 }
 
 // dryRunAll is the DryRun option of a server-side dry run: admission and validation run, nothing is
