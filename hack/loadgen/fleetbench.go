@@ -79,8 +79,8 @@ type FleetResult struct {
 	// SyncedBuilt is when each cluster's own hub built its first synced snapshot (its At).
 	SyncedBuilt map[string]time.Duration
 
-	RSSKiB, RSSAnonKiB, RSSFileKiB, PeakRSSKiB int64
-	HeapInuse                                  uint64
+	// Memory after the first complete overview, garbage collected.
+	Memory
 
 	Idle           time.Duration
 	CPU            time.Duration // this process over the idle window
@@ -264,15 +264,7 @@ func FleetBench(ctx context.Context, o FleetOptions) (*FleetResult, error) {
 		}
 	}()
 
-	runtime.GC()
-	debug.FreeOSMemory()
-	res.RSSKiB, _ = procStatusKiB("VmRSS")
-	res.PeakRSSKiB, _ = procStatusKiB("VmHWM")
-	res.RSSAnonKiB, _ = procStatusKiB("RssAnon")
-	res.RSSFileKiB, _ = procStatusKiB("RssFile")
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	res.HeapInuse = ms.HeapInuse
+	res.Memory = MemoryAfterGC()
 
 	fmt.Fprintf(out, "steady state: %s idle with the fleet watched …\n", o.Idle)
 	servers := apiServerPIDs(labs)
