@@ -74,12 +74,7 @@ type BenchResult struct {
 	PodsJudged int
 	Census     string
 
-	RSSKiB, PeakRSSKiB     int64
-	RSSAnonKiB, RSSFileKiB int64
-	// FilePmdKiB is the part of RSSFileKiB the kernel maps in 2 MiB pages (large folios of the page cache):
-	// the whole 2 MiB counts as soon as a byte of it is touched.
-	FilePmdKiB int64
-	HeapInuse  uint64
+	Memory
 
 	Idle             time.Duration
 	Window, Baseline RequestCounts
@@ -97,6 +92,32 @@ type BenchResult struct {
 	LoadBefore, LoadAfter             string
 	HeaderLine, ServerMemory, Warning string
 	TextPages                         string
+}
+
+// Memory is the process's memory, as Bench and FleetBench report it.
+type Memory struct {
+	RSSKiB, PeakRSSKiB     int64
+	RSSAnonKiB, RSSFileKiB int64
+	// FilePmdKiB is the part of RSSFileKiB the kernel maps in 2 MiB pages (large folios of the page cache):
+	// the whole 2 MiB counts as soon as a byte of it is touched.
+	FilePmdKiB int64
+	HeapInuse  uint64
+}
+
+// MemoryAfterGC collects garbage, returns the freed memory to the system, then reads the process's memory.
+func MemoryAfterGC() Memory {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var m Memory
+	m.RSSKiB, _ = procStatusKiB("VmRSS")
+	m.PeakRSSKiB, _ = procStatusKiB("VmHWM")
+	m.RSSAnonKiB, _ = procStatusKiB("RssAnon")
+	m.RSSFileKiB, _ = procStatusKiB("RssFile")
+	m.FilePmdKiB, _ = procFileKiB("/proc/self/smaps_rollup", "FilePmdMapped")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m.HeapInuse = ms.HeapInuse
+	return m
 }
 
 // notifyRecorder passes a source through, remembering when it notified and when it first reported
@@ -295,16 +316,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}()
 
 	// Memory after sync, garbage collected.
-	runtime.GC()
-	debug.FreeOSMemory()
-	res.RSSKiB, _ = procStatusKiB("VmRSS")
-	res.PeakRSSKiB, _ = procStatusKiB("VmHWM")
-	res.RSSAnonKiB, _ = procStatusKiB("RssAnon")
-	res.RSSFileKiB, _ = procStatusKiB("RssFile")
-	res.FilePmdKiB, _ = procFileKiB("/proc/self/smaps_rollup", "FilePmdMapped")
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	res.HeapInuse = ms.HeapInuse
+	res.Memory = MemoryAfterGC()
 	writeHeapProfile(o.ProfileDir, "heap-after-sync")
 
 	// Steady state: requests and CPU over the idle window.

@@ -58,7 +58,10 @@ type FillOptions struct {
 	// Wait for nodes Ready and pods Running (kwok) after creating them, up to WaitTimeout.
 	Wait        bool
 	WaitTimeout time.Duration
-	Out         io.Writer
+	// ServiceAccounts creates each namespace's default ServiceAccount instead of waiting for
+	// kube-controller-manager to: for a lab of the API server and kwok only.
+	ServiceAccounts bool
+	Out             io.Writer
 }
 
 // KindReport is what Fill did for one kind.
@@ -137,6 +140,9 @@ func createAll(ctx context.Context, c Clients, workers int, kind string, gvr sch
 	key func(i int) string, create func(ctx context.Context, i int) error) (KindReport, error) {
 	start := time.Now()
 	rep := KindReport{Kind: kind, Want: n}
+	if n == 0 {
+		return rep, nil // not even listed: the cluster may not serve the kind (DiskPools on an era-2 cluster)
+	}
 	have, err := existing(ctx, c, gvr)
 	if err != nil {
 		return rep, err
@@ -210,6 +216,11 @@ func Fill(ctx context.Context, c Clients, o FillOptions) ([]KindReport, error) {
 	}
 	if err := add(createNamespaces(ctx, c, workers, nss)); err != nil {
 		return reps, err
+	}
+	if s.Pods > 0 && o.ServiceAccounts {
+		if err := createServiceAccounts(ctx, c, workers, nss); err != nil {
+			return reps, err
+		}
 	}
 	if s.Pods > 0 {
 		if err := waitServiceAccounts(ctx, c, nss, time.Minute); err != nil {
@@ -302,6 +313,20 @@ func createNamespaces(ctx context.Context, c Clients, workers int, nss []string)
 	rep.Existing = len(nss) - rep.Created
 	rep.Took = time.Since(start)
 	return rep, p.err()
+}
+
+// createServiceAccounts creates the default ServiceAccount of each namespace that has none, as
+// kube-controller-manager would.
+func createServiceAccounts(ctx context.Context, c Clients, workers int, nss []string) error {
+	p := &pool{n: workers}
+	p.run(ctx, len(nss), func(ctx context.Context, i int) error {
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: nss[i]}}
+		if _, err := c.Typed.CoreV1().ServiceAccounts(nss[i]).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("serviceaccount %s/default: %w", nss[i], err)
+		}
+		return nil
+	})
+	return p.err()
 }
 
 // waitServiceAccounts waits for kube-controller-manager to create each namespace's default

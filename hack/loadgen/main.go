@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -52,16 +54,20 @@ type options struct {
 	renderRows, renderIters int
 	profileDir              string
 	sessions                string
+	fleetState, binary      string
+	fleetDown               bool
+	clusters                int
 	// hugeText leaves the binary's text as the kernel maps it (2 MiB pages where it can), to compare
 	// with what cedille-tui does at start (textpages.MapSmall).
 	hugeText bool
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, `usage: loadgen [fill|bench|sessions] [flags]
+	fmt.Fprintln(w, `usage: loadgen [fill|bench|sessions|fleet-bench] [flags]
   fill (default)  create what is missing of the load; --clean deletes it instead
   bench           measure the console against the filled cluster
   sessions        measure the console served over SSH (cedille-tui serve) to many sessions at once
+  fleet-bench     measure the fleet watcher over --clusters labs listed by an Omni simulator
 flags:
   --kubeconfig PATH   cluster to use (default: start or reuse the lab in --lab-state)
   --lab-state DIR     the lab's state dir (default ${XDG_STATE_HOME:-$HOME/.local/state}/cedille-tui-lab)
@@ -84,7 +90,13 @@ bench flags:
                       by default loadgen maps it in small pages at start, as cedille-tui does
 sessions flags:
   --sessions L        live sessions at each step, ascending (1,10,50): first frame of each new session,
-                      heap after GC, and the hub's API requests in an --idle window at the first and last step`)
+                      heap after GC, and the hub's API requests in an --idle window at the first and last step
+fleet-bench flags (sizes are per cluster: 20 nodes, 2000 pods, 10 namespaces, no custom resources unless given):
+  --clusters N        labs (API server + kwok, era 2), each in --fleet-state/k8s-bench-<i> (5); reused when running
+  --fleet-state DIR   where the labs live (${XDG_STATE_HOME:-$HOME/.local/state}/cedille-tui-fleetbench)
+  --binary PATH       the cedille-tui whose status --fleet is timed (default: built from ./cmd/cedille-tui)
+  --idle D            steady-state window (60s)
+  --down              stop the labs at the end (they are left running for the next run otherwise)`)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,6 +127,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.profileDir, "profile", "", "")
 	fs.StringVar(&o.sessions, "sessions", "1,10,50", "")
 	fs.BoolVar(&o.hugeText, "huge-text", false, "")
+	fs.StringVar(&o.fleetState, "fleet-state", filepath.Join(filepath.Dir(lab.DefaultStateDir()), "cedille-tui-fleetbench"), "")
+	fs.StringVar(&o.binary, "binary", "", "")
+	fs.IntVar(&o.clusters, "clusters", 5, "")
+	fs.BoolVar(&o.fleetDown, "down", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -131,7 +147,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 		}
 	}
-	if cmd != "fill" && cmd != "bench" && cmd != "sessions" {
+	if cmd == "fleet-bench" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		o.sizes = fleetSizes(o.sizes, set)
+	}
+	if cmd != "fill" && cmd != "bench" && cmd != "sessions" && cmd != "fleet-bench" {
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
@@ -155,6 +176,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if cmd == "fleet-bench" {
+		return runFleetBench(ctx, o, textPages, stdout, stderr)
+	}
 	kubeconfig, l, err := target(ctx, o, stderr)
 	if err != nil {
 		return err
@@ -263,4 +287,53 @@ func serverMemory(l *lab.Lab) string {
 		}
 	}
 	return fmt.Sprintf("RSS %.0f MiB in all: %s", float64(total)/1024, strings.Join(parts, ", "))
+}
+
+// fleetSizes is each fleet cluster's load: 20 nodes, 2 000 pods in 10 namespaces and nothing else, but
+// for the sizes given on the command line (set).
+func fleetSizes(s Sizes, set map[string]bool) Sizes {
+	d := Sizes{Nodes: 20, Pods: 2000, Namespaces: 10}
+	for _, f := range []struct {
+		flag     string
+		from, to *int
+	}{{"nodes", &s.Nodes, &d.Nodes}, {"pods", &s.Pods, &d.Pods}, {"namespaces", &s.Namespaces, &d.Namespaces},
+		{"apps", &s.Apps, &d.Apps}, {"pools", &s.Pools, &d.Pools}, {"insights", &s.Insights, &d.Insights}} {
+		if set[f.flag] {
+			*f.to = *f.from
+		}
+	}
+	return d
+}
+
+// runFleetBench is `loadgen fleet-bench`: the binary is built first unless --binary names one.
+func runFleetBench(ctx context.Context, o options, textPages string, stdout, stderr io.Writer) error {
+	if o.clusters < 1 {
+		return errors.New("--clusters must be at least 1")
+	}
+	if o.binary == "" {
+		o.binary = filepath.Join(o.fleetState, "cedille-tui")
+		if err := os.MkdirAll(o.fleetState, 0o755); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "building %s …\n", o.binary)
+		build := exec.CommandContext(ctx, "go", "build", "-o", o.binary, "./cmd/cedille-tui")
+		build.Stdout, build.Stderr = stderr, stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build ./cmd/cedille-tui (run from the checkout, or pass --binary): %w", err)
+		}
+	}
+	s := o.sizes
+	fmt.Fprintf(stdout, "fleet of %d clusters, each %d nodes, %d pods in %d namespaces, %d Applications; labs in %s\n",
+		o.clusters, s.Nodes, s.Pods, s.Namespaces, s.Apps, o.fleetState)
+	r, err := FleetBench(ctx, FleetOptions{StateDir: o.fleetState, Clusters: o.clusters, Sizes: s, Workers: o.workers,
+		QPS: o.qps, Idle: o.idle, Binary: o.binary, Timeout: o.timeout, Down: o.fleetDown, Out: stderr})
+	if err != nil {
+		return err
+	}
+	PrintFleet(stdout, r)
+	fmt.Fprintf(stdout, "binary's code (this process): %s\n", textPages)
+	if !o.fleetDown {
+		fmt.Fprintf(stdout, "labs left running; stop each with: %s (or pass --down)\n", fleetDownHint(o.fleetState))
+	}
+	return nil
 }
