@@ -80,7 +80,7 @@ func (c *cli) localTools(p *platform.Platform, path string) (consoleExtras, func
 		return consoleExtras{}, func() {}
 	}
 	closeTrail := func() { _ = trail.Close() }
-	d, err := actions.NewDispatcher(actions.NewClients(kube), trail.Append, actions.Builtin()...)
+	d, err := actions.NewDispatcher(actions.NewClients(kube), trail.Append, builtinActions(p)...)
 	if err != nil {
 		closeTrail()
 		return consoleExtras{}, func() {}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/atomicfile"
 	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/plan"
@@ -67,7 +68,7 @@ func (c *cli) demoServe(ctx context.Context, addr, dir string, limits serveFlags
 	replicas := func(ctx context.Context) ([]*vaultops.Replica, error) {
 		return vault.Replicas(ctx, plan.Plan{}, d.Kube)
 	}
-	cluster := &servedCluster{clients: d.Clients(), world: runbook.World{Kube: d.Kube.Typed, Dynamic: d.Kube.Dynamic}, stateDir: dir}
+	cluster := &servedCluster{clients: d.Clients(), world: runbook.World{Kube: d.Kube.Typed, Dynamic: d.Kube.Dynamic}, stateDir: dir, actions: actions.Builtin()}
 	return c.serveTargets(ctx, t, t.Sources(), cluster, replicas, limits,
 		func(at net.Addr) error { return c.demoLogins(dir, at) })
 }

@@ -181,7 +181,7 @@ func (c *cli) runRunbook(ctx context.Context, name string, f recoverFlags) error
 	var d *actions.Dispatcher
 	if p.Kube != nil {
 		w.Kube, w.Dynamic = p.Kube.Typed, p.Kube.Dynamic
-		if d, err = actions.NewDispatcher(actions.NewClients(p.Kube.Config), trail.Append, actions.Builtin()...); err != nil {
+		if d, err = actions.NewDispatcher(actions.NewClients(p.Kube.Config), trail.Append, builtinActions(p)...); err != nil {
 			return err
 		}
 	}

@@ -121,6 +121,9 @@ func (c *cli) runServe(ctx context.Context, f serveFlags) error {
 	}
 	t := watch.TargetsFor(p)
 	cluster, err := restCluster(kubeConfig(p))
+	if cluster != nil {
+		cluster.actions = builtinActions(p)
+	}
 	if err != nil {
 		return err
 	}
@@ -134,6 +137,8 @@ type servedCluster struct {
 	clients  actions.ClientSource
 	world    runbook.World
 	stateDir string
+	// actions are what its dispatcher offers (builtinActions: the spoke-token action reaches Omni).
+	actions []actions.Action
 }
 
 // restCluster is the served cluster of a kubeconfig (nil for none): impersonating each person.
@@ -145,7 +150,16 @@ func restCluster(kube *rest.Config) (*servedCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &servedCluster{clients: actions.NewClients(kube), world: w}, nil
+	return &servedCluster{clients: actions.NewClients(kube), world: w, actions: actions.Builtin()}, nil
+}
+
+// builtinActions are the dispatcher's actions for a platform: with Omni, reissue-spoke-token issues
+// its tokens there (without, it says what to set).
+func builtinActions(p *platform.Platform) []actions.Action {
+	if p != nil && p.Omni != nil {
+		return actions.WithSpokes(actions.Builtin(), actions.OmniSpokes(p.Omni, "", nil, 0))
+	}
+	return actions.Builtin()
 }
 
 // vaultFinder finds Vault's servers as the console does: the one VAULT_ADDR names, or the pods of the
@@ -218,7 +232,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 	}()
 	services := serve.Services{AuditTrail: f.auditLog}
 	if cluster != nil {
-		if services.Actions, err = actions.NewDispatcher(cluster.clients, trail.Append, actions.Builtin()...); err != nil {
+		if services.Actions, err = actions.NewDispatcher(cluster.clients, trail.Append, cluster.actions...); err != nil {
 			return err
 		}
 		state := cluster.stateDir
