@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
@@ -49,10 +50,13 @@ type Watcher struct {
 	hub     string
 	argo    []ArgoCluster
 	argoKey string
-	subs    map[int]chan Snapshot
-	nextSub int
-	latest  Snapshot
-	seq     uint64
+	// argoRead is when the registrations were last read; argoTried when each cluster was last asked.
+	argoRead  time.Time
+	argoTried map[string]time.Time
+	subs      map[int]chan Snapshot
+	nextSub   int
+	latest    Snapshot
+	seq       uint64
 }
 
 type member struct {
@@ -284,25 +288,44 @@ func (w *Watcher) runMember(ctx context.Context, name string) {
 }
 
 // readArgo reads a hub's cluster registrations again when its cluster Secrets changed.
+//
+// The hub is the cluster whose argocd namespace holds cluster Secrets. Where the Secrets' metadata is
+// visible (the console's secret-names role), it tells the hub and when its registrations changed; where
+// it is not (a fleet cluster granting the fleet group only argocd's Secrets), a cluster running ArgoCD is
+// asked directly, again at most every ArgoReread.
 func (w *Watcher) readArgo(ctx context.Context, name string, t watch.Targets, s watch.Snapshot) {
-	if t.Kube == nil || !IsHub(s.Secrets) {
+	if t.Kube == nil {
+		return
+	}
+	seen := s.Missing(health.ResourceSecrets) == nil
+	if seen && !IsHub(s.Secrets) || !seen && !s.Serves[health.ResourceApplications] {
 		return
 	}
 	key := argoSecretsKey(s.Secrets)
+	now := w.opts.Clock()
 	w.mu.Lock()
-	same := w.hub == name && w.argoKey == key
+	same := w.hub == name && w.argoKey == key && (seen || now.Sub(w.argoRead) < ArgoReread)
+	tried := !seen && w.argoTried[name].After(now.Add(-ArgoReread))
 	w.mu.Unlock()
-	if same {
+	if same || tried {
 		return
 	}
 	argo, err := ReadArgoClusters(ctx, t.Kube)
-	if err != nil {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.argoTried == nil {
+		w.argoTried = map[string]time.Time{}
+	}
+	w.argoTried[name] = now
+	if err != nil || (!seen && len(argo) == 0) {
 		return // the registrations stay as last read; the hub's own report says what it cannot read
 	}
-	w.mu.Lock()
-	w.hub, w.argo, w.argoKey = name, argo, key
-	w.mu.Unlock()
+	w.hub, w.argo, w.argoKey, w.argoRead = name, argo, key, now
 }
+
+// ArgoReread is how often a hub whose Secrets' metadata the console cannot watch is asked again for its
+// cluster registrations.
+const ArgoReread = time.Minute
 
 // Notify marks the fleet changed.
 func (w *Watcher) Notify() {
