@@ -14,7 +14,6 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/version"
 	"github.com/clubcedille/cedille-tui/internal/watch"
-	"sigs.k8s.io/yaml"
 )
 
 // fleetOptions are the fleet's connections: Omni lists the clusters and issues each one's kubeconfig.
@@ -76,12 +75,7 @@ func printFleet(w io.Writer, s fleet.Snapshot, format string) error {
 		_, err = fmt.Fprintln(w, string(b))
 		return err
 	case "yaml":
-		b, err := yaml.Marshal(s.Report)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
+		return writeYAML(w, s.Report)
 	}
 	r := s.Report
 	fmt.Fprintf(w, "fleet  %s  %d clusters\n", statusCell(r.Overall), len(r.Clusters))

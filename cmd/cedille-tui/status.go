@@ -236,17 +236,22 @@ func printReport(w io.Writer, s watch.Snapshot, format string, stream bool) erro
 		_, err = fmt.Fprintln(w, string(b))
 		return err
 	case "yaml":
-		b, err := yaml.Marshal(s.Report)
-		if err != nil {
-			return err
-		}
 		if stream {
 			fmt.Fprintln(w, "---")
 		}
-		_, err = w.Write(b)
-		return err
+		return writeYAML(w, s.Report)
 	}
 	return printTable(w, s, stream)
+}
+
+// writeYAML writes v as one YAML document.
+func writeYAML(w io.Writer, v any) error {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 func printTable(w io.Writer, s watch.Snapshot, stream bool) error {

@@ -53,10 +53,9 @@ type Watcher struct {
 	// argoRead is when the registrations were last read; argoTried when each cluster was last asked.
 	argoRead  time.Time
 	argoTried map[string]time.Time
-	subs      map[int]chan Snapshot
-	nextSub   int
-	latest    Snapshot
-	seq       uint64
+
+	out *watch.Fanout[Snapshot]
+	seq uint64 // only Run's goroutine publishes
 }
 
 type member struct {
@@ -82,13 +81,13 @@ func New(o Options) *Watcher {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	w := &Watcher{opts: o, dirty: make(chan struct{}, 1), urgent: make(chan struct{}, 1), members: map[string]*member{},
-		subs: map[int]chan Snapshot{}}
+	w := &Watcher{opts: o, dirty: make(chan struct{}, 1), urgent: make(chan struct{}, 1), members: map[string]*member{}}
 	if o.Omni != nil {
 		w.omni = watch.NewHub(watch.HubOptions{Platform: "omni", Clock: o.Clock}, watch.NewOmniSource(o.Omni))
 	}
-	w.latest = Snapshot{At: o.Clock(), Inputs: Inputs{Now: o.Clock(), Watched: map[string]Watched{}}}
-	w.latest.Report = Evaluate(w.latest.Inputs)
+	first := Snapshot{At: o.Clock(), Inputs: Inputs{Now: o.Clock(), Watched: map[string]Watched{}}}
+	first.Report = Evaluate(first.Inputs)
+	w.out = watch.NewFanout(first)
 	return w
 }
 
@@ -347,30 +346,10 @@ func (w *Watcher) Hub(name string) *watch.Hub {
 
 // Subscribe returns a channel always holding the newest fleet snapshot not yet read, primed with the
 // latest, and a function to unsubscribe (which closes it).
-func (w *Watcher) Subscribe() (<-chan Snapshot, func()) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan Snapshot, 1)
-	ch <- w.latest
-	id := w.nextSub
-	w.nextSub++
-	w.subs[id] = ch
-	return ch, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if _, ok := w.subs[id]; ok {
-			delete(w.subs, id)
-			close(ch)
-		}
-	}
-}
+func (w *Watcher) Subscribe() (<-chan Snapshot, func()) { return w.out.Subscribe() }
 
 // Latest is the last published fleet snapshot.
-func (w *Watcher) Latest() Snapshot {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.latest
-}
+func (w *Watcher) Latest() Snapshot { return w.out.Latest() }
 
 func (w *Watcher) inputs() Inputs {
 	now := w.opts.Clock()
@@ -391,23 +370,8 @@ func (w *Watcher) inputs() Inputs {
 
 func (w *Watcher) publish() {
 	in := w.inputs()
-	s := Snapshot{At: in.Now, Inputs: in, Report: Evaluate(in)}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.seq++
-	s.Seq = w.seq
-	w.latest = s
-	for _, ch := range w.subs {
-		select {
-		case ch <- s:
-		default:
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- s
-		}
-	}
+	w.out.Publish(Snapshot{Seq: w.seq, At: in.Now, Inputs: in, Report: Evaluate(in)})
 }
 
 // Settled tells whether the fleet snapshot is complete: Omni read (or failed), and every cluster watched

@@ -39,11 +39,9 @@ type Hub struct {
 	sources []Source
 	dirty   chan struct{}
 
-	mu     sync.Mutex
-	subs   map[int]chan Snapshot
-	nextID int
-	latest Snapshot
-	seq    uint64
+	out *Fanout[Snapshot]
+	// seq numbers the snapshots; only Run's goroutine publishes.
+	seq uint64
 }
 
 // NewHub builds a hub over the sources; nothing runs until Run.
@@ -57,8 +55,8 @@ func NewHub(o HubOptions, sources ...Source) *Hub {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	h := &Hub{opts: o, sources: sources, dirty: make(chan struct{}, 1), subs: map[int]chan Snapshot{}}
-	h.latest = h.build()
+	h := &Hub{opts: o, sources: sources, dirty: make(chan struct{}, 1)}
+	h.out = NewFanout(h.build())
 	return h
 }
 
@@ -126,44 +124,18 @@ func (h *Hub) Notify() {
 
 // Subscribe returns a channel that always holds the newest snapshot not yet read (older ones are
 // dropped, never queued), primed with the latest one, and a function to unsubscribe (which closes it).
-func (h *Hub) Subscribe() (<-chan Snapshot, func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ch := make(chan Snapshot, 1)
-	ch <- h.latest
-	id := h.nextID
-	h.nextID++
-	h.subs[id] = ch
-	return ch, func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, ok := h.subs[id]; ok {
-			delete(h.subs, id)
-			close(ch) // wakes a reader blocked on it
-		}
-	}
-}
+func (h *Hub) Subscribe() (<-chan Snapshot, func()) { return h.out.Subscribe() }
 
 // Subscribers counts the live subscriptions.
-func (h *Hub) Subscribers() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs)
-}
+func (h *Hub) Subscribers() int { return h.out.Subscribers() }
 
 // Latest is the last published snapshot.
-func (h *Hub) Latest() Snapshot {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.latest
-}
+func (h *Hub) Latest() Snapshot { return h.out.Latest() }
 
 // newlySynced tells whether a source says it has had its first full read while the latest snapshot
 // says it had not.
 func (h *Hub) newlySynced() bool {
-	h.mu.Lock()
-	latest := h.latest
-	h.mu.Unlock()
+	latest := h.out.Latest()
 	for _, src := range h.sources {
 		if r, ok := src.(syncReporter); ok && r.Synced() && !latest.Sources[src.Name()].Synced {
 			return true
@@ -187,21 +159,7 @@ func (h *Hub) build() Snapshot {
 
 func (h *Hub) publish() {
 	s := h.build()
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.seq++
 	s.Seq = h.seq
-	h.latest = s
-	for _, ch := range h.subs {
-		select {
-		case ch <- s:
-		default:
-			// The subscriber has not read the previous one yet: replace it.
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- s
-		}
-	}
+	h.out.Publish(s)
 }
