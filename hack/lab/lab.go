@@ -43,6 +43,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 const stateVersion = 1
@@ -817,6 +818,17 @@ func (l *Lab) PIDs() map[string]int {
 		}
 	}
 	return out
+}
+
+// TokenKubeconfig is the lab's kubeconfig with its bearer-token context current: what an Omni
+// service-account kubeconfig looks like (a server, its CA, a token).
+func (l *Lab) TokenKubeconfig() ([]byte, error) {
+	cfg, err := clientcmd.LoadFromFile(l.KubeconfigPath())
+	if err != nil {
+		return nil, err
+	}
+	cfg.CurrentContext = ContextToken
+	return clientcmd.Write(*cfg)
 }
 
 // KubeconfigPath is <state>/kubeconfig: contexts lab-admin (current) and lab-token.

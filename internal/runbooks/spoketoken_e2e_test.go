@@ -79,7 +79,7 @@ func TestSpokeTokenOnTwoLabAPIServers(t *testing.T) {
 	if err := srv.State().Create(ctx, omni.NewCluster(e2eSpoke)); err != nil {
 		t.Fatal(err)
 	}
-	good := labTokenKubeconfig(t, spoke)
+	good := tokenConfig(t, spoke)
 	spokeCfg, err := clientcmd.RESTConfigFromKubeConfig(good)
 	if err != nil {
 		t.Fatal(err)
@@ -298,22 +298,6 @@ func noTokenIn(t *testing.T, what string, b []byte, live string) {
 	}
 }
 
-// labTokenKubeconfig is a lab's kubeconfig using its bearer-token context, as an Omni service-account
-// kubeconfig does.
-func labTokenKubeconfig(t *testing.T, l *lab.Lab) []byte {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(l.KubeconfigPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.CurrentContext = lab.ContextToken
-	b, err := clientcmd.Write(*cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // kubeconfigWithToken is kubeconfig with its current user's token replaced.
 func kubeconfigWithToken(t *testing.T, kubeconfig []byte, token string) []byte {
 	t.Helper()
@@ -368,4 +352,14 @@ func bindSpokeTokenRole(ctx context.Context, t *testing.T, kc kubernetes.Interfa
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tokenConfig is the lab's bearer-token kubeconfig (lab.Lab.TokenKubeconfig).
+func tokenConfig(t *testing.T, l *lab.Lab) []byte {
+	t.Helper()
+	b, err := l.TokenKubeconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -33,7 +33,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
 
@@ -68,8 +67,8 @@ func TestFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.SetClusterKubeconfig(fleetHub, tokenKubeconfig(t, hub))
-	srv.SetClusterKubeconfig(fleetSpoke, tokenKubeconfig(t, spoke))
+	srv.SetClusterKubeconfig(fleetHub, tokenConfig(t, hub))
+	srv.SetClusterKubeconfig(fleetSpoke, tokenConfig(t, spoke))
 	for _, c := range []struct {
 		name           string
 		total, healthy uint32
@@ -247,22 +246,6 @@ func layerFinding(layers []health.LayerReport, layer health.Layer, object string
 	return findFinding(health.Report{Layers: layers}, layer, object)
 }
 
-// tokenKubeconfig is a lab's kubeconfig using its bearer-token context, as an Omni service-account
-// kubeconfig does.
-func tokenKubeconfig(t *testing.T, l *lab.Lab) []byte {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(l.KubeconfigPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.CurrentContext = lab.ContextToken
-	b, err := clientcmd.Write(*cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func writeCluster(ctx context.Context, t *testing.T, st state.State, name string, total, healthy uint32) {
 	t.Helper()
 	c := omni.NewCluster(name)
@@ -381,4 +364,14 @@ func create(ctx context.Context, t *testing.T, dc dynamic.Interface, group, vers
 	if _, err := dc.Resource(gvr).Namespace(u.GetNamespace()).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		t.Fatalf("%s %s status: %v", resource, u.GetName(), err)
 	}
+}
+
+// tokenConfig is the lab's bearer-token kubeconfig (lab.Lab.TokenKubeconfig).
+func tokenConfig(t *testing.T, l *lab.Lab) []byte {
+	t.Helper()
+	b, err := l.TokenKubeconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
