@@ -275,6 +275,12 @@ func TestDrillPreviewsChangeNothing(t *testing.T) {
 		{"argocd-sync", actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: "calidum-rotae"}},
 	} {
 		pv, err := bound.Preview(ctx, a.name, a.t)
+		var budget *actions.DisruptionError
+		if a.name == "evict-pod" && errors.As(err, &budget) {
+			// The budget's answer depends on whether the simulated controllers have already marked the lost
+			// node's Vault pod not Ready: a refusal is the server's answer too, and must change nothing.
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s %s: %v", a.name, a.t, err)
 		}
