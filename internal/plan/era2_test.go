@@ -254,3 +254,15 @@ func golden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+// TestEra2ExampleParses: the era-2 example answers file is valid.
+func TestEra2ExampleParses(t *testing.T) {
+	b, err := os.ReadFile("../../assets/answers.era2.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := ParseAnswers("answers.era2.example.yaml", b)
+	if err != nil || !p.IsEra2() || len(p.Era2.Machines) != 1 {
+		t.Fatalf("%v %+v", err, p.Era2)
+	}
+}

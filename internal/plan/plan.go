@@ -31,9 +31,9 @@ type Plan struct {
 	// cluster of the fleet, described by Era2.
 	Era       int       `yaml:"era,omitempty"`
 	Era2      *Era2     `yaml:"era2,omitempty"`
-	ISO       ISO       `yaml:"iso"`
+	ISO       ISO       `yaml:"iso,omitempty"`
 	Machines  []Machine `yaml:"machines,omitempty"`
-	Cluster   Cluster   `yaml:"cluster"`
+	Cluster   Cluster   `yaml:"cluster,omitempty"`
 	Vault     Vault     `yaml:"vault,omitempty"`
 	Storage   Storage   `yaml:"storage,omitempty"`
 	GitOps    GitOps    `yaml:"gitops,omitempty"`
