@@ -32,7 +32,9 @@ func installsEra2(f installFlags) (bool, error) {
 		var head struct {
 			Era int `yaml:"era"`
 		}
-		_ = yaml.Unmarshal(data, &head) // a file that is not YAML is said by the decoding that follows
+		if yaml.Unmarshal(data, &head) != nil {
+			return f.era == plan.Era2Version, nil // the decoding that follows says where the file is not YAML
+		}
 		fileEra = head.Era
 	}
 	switch {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,6 +32,14 @@ func TestInstallEra2Flags(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.stderr, tt.says) {
 			t.Errorf("%v: exit %d, stderr %q; want it to say %q", tt.args, r.code, r.stderr, tt.says)
 		}
+	}
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(broken, []byte("version: 1\nera: 2\nera2: [k8s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, nil, "install", "--era", "2", "--answers", broken, "--dry-run"); r.code == 0 ||
+		!strings.Contains(r.stderr, "broken.yaml:3: did not find expected") {
+		t.Errorf("a broken era-2 file: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r := runCLI(t, nil, "install", "--help")
 	if r.code != 0 || !strings.Contains(r.stdout, "--era ERA") || !strings.Contains(r.stdout, "era2-register") {
