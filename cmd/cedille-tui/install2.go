@@ -114,11 +114,15 @@ func (c *cli) dryRunEra2(ctx context.Context, env *steps.Env, omniErr error, p p
 	} else if p.Era2 != nil {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		classes, err := steps.MachineClasses(cctx, env.Omni.State())
+		var inv *plan.Inventory
+		if err == nil {
+			inv, err = steps.LoadInventory(cctx, env)
+		}
 		cancel()
 		if err != nil {
-			fmt.Fprintf(c.out, "# Omni's MachineClasses not read (%s): the plan is checked on its own\n", oneLine(err.Error()))
+			fmt.Fprintf(c.out, "# Omni not read (%s): the plan is checked on its own\n", oneLine(err.Error()))
 		} else {
-			ps = p.ValidateEra2(classes)
+			ps = p.ValidateEra2(classes, inv)
 		}
 	}
 	for _, e := range lines.Errors(ps) {

@@ -117,8 +117,9 @@ var (
 )
 
 // ValidateEra2 checks the era2 section on its own and, when classes is not nil, against the MachineClasses
-// Omni has. Pure; every problem, not just the first.
-func (p Plan) ValidateEra2(classes []string) Problems {
+// Omni has; when inv is not nil, its versions against those Omni offers. Pure; every problem, not just
+// the first.
+func (p Plan) ValidateEra2(classes []string, inv *Inventory) Problems {
 	var ps Problems
 	if p.Era2 == nil {
 		ps.add("era2", "required with era: 2: the cluster, its machine classes, versions, stack and hub")
@@ -130,6 +131,15 @@ func (p Plan) ValidateEra2(classes []string) Problems {
 	}
 	validateVersion(ps.add, "era2.talosVersion", e.TalosVersion, "1.8.0")
 	validateVersion(ps.add, "era2.kubernetesVersion", e.KubernetesVersion, "1.30.0")
+	if inv != nil && versionRE.MatchString(e.TalosVersion) && versionRE.MatchString(e.KubernetesVersion) {
+		switch ks, ok := inv.KubernetesVersions[Canonical(e.TalosVersion)]; {
+		case len(inv.TalosVersions) > 0 && !offered(inv.TalosVersions, e.TalosVersion):
+			ps.add("era2.talosVersion", "Talos %s is not offered by this Omni (offered: %s)", e.TalosVersion, latest(inv.TalosVersions, 5))
+		case ok && !offered(ks, e.KubernetesVersion):
+			ps.add("era2.kubernetesVersion", "Kubernetes %s is not supported by Talos %s (supported: %s)",
+				e.KubernetesVersion, e.TalosVersion, latest(ks, 5))
+		}
+	}
 	validatePool(ps.add, "era2.controlPlanes", e.ControlPlanes, classes, true)
 	validatePool(ps.add, "era2.workers", e.Workers, classes, false)
 	if e.ControlPlanes.MachineClass != "" && e.ControlPlanes.MachineClass == e.Workers.MachineClass {

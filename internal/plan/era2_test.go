@@ -56,6 +56,7 @@ func TestEra2Validate(t *testing.T) {
 		mut     func(*Era2)
 		era     int
 		classes []string
+		inv     *Inventory
 		path    string // "" = no problem
 		says    string
 	}{
@@ -89,6 +90,11 @@ func TestEra2Validate(t *testing.T) {
 			path: "era2.vault.seal", says: "never its content"},
 		{name: "no credentials", mut: func(e *Era2) { e.Vault.Seal.CredentialsFile = "" }, path: "era2.vault.seal", says: "credentialsFile"},
 		{name: "threshold above shares", mut: func(e *Era2) { e.Vault.RecoveryThreshold = 6 }, path: "era2.vault.recoveryThreshold", says: "between 1 and the 5"},
+		{name: "versions Omni offers", inv: &Inventory{TalosVersions: []string{"1.7.6", "1.8.0"},
+			KubernetesVersions: map[string][]string{"v1.8.0": {"1.29.3", "1.30.0"}}}},
+		{name: "Talos not offered", inv: &Inventory{TalosVersions: []string{"1.7.6"}}, path: "era2.talosVersion", says: "not offered by this Omni (offered: 1.7.6)"},
+		{name: "Kubernetes not with this Talos", inv: &Inventory{TalosVersions: []string{"1.8.0"},
+			KubernetesVersions: map[string][]string{"v1.8.0": {"1.31.1"}}}, path: "era2.kubernetesVersion", says: "not supported by Talos 1.8.0"},
 		{name: "era 3", era: 3, path: "era", says: "1 (one bare-metal cluster) or 2"},
 	}
 	for _, c := range cases {
@@ -102,7 +108,7 @@ func TestEra2Validate(t *testing.T) {
 				p.Era = c.era
 				ps = p.Validate(nil)
 			} else {
-				ps = p.ValidateEra2(c.classes)
+				ps = p.ValidateEra2(c.classes, c.inv)
 			}
 			if c.path == "" {
 				if len(ps) > 0 {

@@ -85,7 +85,7 @@ func (p Plan) Validate(inv *Inventory) Problems {
 	}
 	switch {
 	case p.IsEra2():
-		return append(ps, p.ValidateEra2(nil)...)
+		return append(ps, p.ValidateEra2(nil, nil)...)
 	case p.Era != 0 && p.Era != 1:
 		ps.add("era", "%d: the platform's era is 1 (one bare-metal cluster) or 2 (a cluster of the fleet)", p.Era)
 	case p.Era2 != nil:

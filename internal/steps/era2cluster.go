@@ -150,7 +150,7 @@ func (s Era2ClusterStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcom
 	if err != nil {
 		return Outcome{}, err
 	}
-	if ps := p.ValidateEra2(nil); len(ps) > 0 {
+	if ps := p.ValidateEra2(nil, nil); len(ps) > 0 {
 		return Outcome{Detail: ps[0].String()}, nil
 	}
 	d, _, err := diffEra2(ctx, om.State(), p)
@@ -203,7 +203,11 @@ func (s Era2ClusterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit fun
 	if err != nil {
 		return Result{}, om.Classify(err)
 	}
-	if ps := p.ValidateEra2(classes); len(ps) > 0 {
+	inv, err := LoadInventory(ctx, e)
+	if err != nil {
+		return Result{}, err
+	}
+	if ps := p.ValidateEra2(classes, inv); len(ps) > 0 {
 		return Result{}, ps
 	}
 	c := p.Era2.Cluster

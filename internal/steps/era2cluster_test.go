@@ -104,6 +104,22 @@ func TestEra2ClusterStep(t *testing.T) {
 	}
 	writeMachineClasses(ctx, t, st, "k8s-lab-worker")
 
+	// A Kubernetes version this Omni's Talos does not support: nothing is written.
+	tv := talosVersion("1.8.0", false, "1.29.3")
+	if err := st.Create(ctx, tv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, e, &p, func(Event) {}); err == nil ||
+		!strings.Contains(err.Error(), "era2.kubernetesVersion: Kubernetes 1.30.0 is not supported by Talos 1.8.0 (supported: 1.29.3)") {
+		t.Fatalf("an unsupported version: %v", err)
+	}
+	if _, err := safe.StateUpdateWithConflicts(ctx, st, tv.Metadata(), func(r *omni.TalosVersion) error {
+		r.TypedSpec().Value.CompatibleKubernetesVersions = []string{"1.29.3", "1.30.0"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	o, err := s.Check(ctx, e, p)
 	if err != nil || o.Holds || !strings.Contains(o.Detail, "changes to make in Omni") {
 		t.Fatalf("check before: %+v %v", o, err)

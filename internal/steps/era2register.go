@@ -219,7 +219,7 @@ func (Era2RegisterStep) Preview(ctx context.Context, e *Env, p plan.Plan) ([]str
 }
 
 func (s Era2RegisterStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(Event)) (Result, error) {
-	if ps := p.ValidateEra2(nil); len(ps) > 0 {
+	if ps := p.ValidateEra2(nil, nil); len(ps) > 0 {
 		return Result{}, ps
 	}
 	om, err := e.omni()
