@@ -28,6 +28,7 @@ type installFlags struct {
 	confirmWipe string
 	stateDir    string
 	accessible  bool
+	era         int
 }
 
 func (c *cli) installCmd() *cobra.Command {
@@ -77,12 +78,24 @@ second run reads them from vault.unsealShareFiles and bootstraps with VAULT_TOKE
 root token, or without it with a root token made from those shares (generate-root), revoked at the end.
 
 Steps: preflight, iso, machines, disks, cluster, gitops, storage, vault-init, vault-unseal,
-vault-bootstrap, vclusters, handoff.`,
+vault-bootstrap, vclusters, handoff.
+
+Era 2 (--era 2, or era: 2 in the answers file; unattended only, the wizard does not offer it yet): a
+cluster of the fleet, Talos VMs that Omni allocates from MachineClasses. era2-cluster applies each
+machine's network patch and syncs the cluster template (versions, kube-proxy in IPVS mode, the control
+planes and workers from their MachineClasses), confirmed by --confirm-wipe with the cluster's name, and
+waits until Omni says it is ready; era2-register writes the cluster's ArgoCD Secret in the hub (server
+Omni's Kubernetes proxy ?cluster=NAME, an Omni service-account token checked with a request to the
+cluster first, labels stack and etsmtl.club/*). --dry-run shows the template sync's diff and a
+server-side dry run of the Secret. Its state is kept in install-era2.yaml. Cilium before ArgoCD and
+Vault's gcpckms bootstrap are not steps yet.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
   cedille-tui install --accessible         # plain prompts and line output
   cedille-tui install --answers answers.yaml --dry-run
   cedille-tui install --answers answers.yaml --confirm-wipe cedille-cluster
-  cedille-tui install --answers answers.yaml --only iso`,
+  cedille-tui install --answers answers.yaml --only iso
+  cedille-tui install --era 2 --answers k8s-poc.yaml --dry-run
+  cedille-tui install --era 2 --answers k8s-poc.yaml --confirm-wipe k8s-poc`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return c.runInstall(cmd.Context(), f) },
 	}
@@ -93,6 +106,7 @@ vault-bootstrap, vclusters, handoff.`,
 	fl.StringVar(&f.confirmWipe, "confirm-wipe", "", "unattended: the cluster `NAME`, confirming its disks may be wiped")
 	fl.StringVar(&f.stateDir, "state-dir", "", "where the install state is kept (default $XDG_STATE_HOME/cedille-tui)")
 	fl.BoolVar(&f.accessible, "accessible", false, "plain numbered prompts and line output instead of the full-screen wizard (screen readers)")
+	fl.IntVar(&f.era, "era", 0, "the platform's `ERA`: 1 (one bare-metal cluster) or 2 (a cluster of the fleet, from MachineClasses); default: the answers file's, else 1")
 	return cmd
 }
 
@@ -123,6 +137,12 @@ func (c *cli) installEnv() (*steps.Env, steps.Dirs, error) {
 }
 
 func (c *cli) runInstall(ctx context.Context, f installFlags) error {
+	if era2, err := installsEra2(f); err != nil || era2 {
+		if err != nil {
+			return err
+		}
+		return c.runInstallEra2(ctx, f)
+	}
 	ss := installSteps()
 	only, err := steps.ParseOnly(f.only, steps.Order(ss))
 	if err != nil {

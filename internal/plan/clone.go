@@ -1,6 +1,9 @@
 package plan
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // Clone is a deep copy of the plan: no slice, map or pointer is shared with p, so a command goroutine
 // may read the copy while the UI goes on changing p. An unset list stays unset (nil), so its default
@@ -17,5 +20,28 @@ func (p Plan) Clone() Plan {
 	p.Vault.UnsealShareFiles = slices.Clone(p.Vault.UnsealShareFiles)
 	p.GitOps.Deferred = slices.Clone(p.GitOps.Deferred)
 	p.VClusters.Clusters = slices.Clone(p.VClusters.Clusters)
+	if p.Era2 != nil {
+		e := p.Era2.Clone()
+		p.Era2 = &e
+	}
 	return p
+}
+
+// Clone is a deep copy of the era2 section.
+func (e Era2) Clone() Era2 {
+	e.Labels = maps.Clone(e.Labels)
+	e.Machines = slices.Clone(e.Machines)
+	for i, m := range e.Machines {
+		m.NodeLabels = maps.Clone(m.NodeLabels)
+		m.Nameservers = slices.Clone(m.Nameservers)
+		m.ValidSubnets = slices.Clone(m.ValidSubnets)
+		m.Interfaces = slices.Clone(m.Interfaces)
+		for j, n := range m.Interfaces {
+			n.Addresses = slices.Clone(n.Addresses)
+			n.Routes = slices.Clone(n.Routes)
+			m.Interfaces[j] = n
+		}
+		e.Machines[i] = m
+	}
+	return e
 }

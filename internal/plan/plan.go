@@ -26,10 +26,14 @@ const ControlPlanes = 3
 
 // Plan is the whole install plan. The YAML names are the answers file's schema (assets/answers.example.yaml).
 type Plan struct {
-	Version   int       `yaml:"version"`
-	ISO       ISO       `yaml:"iso"`
+	Version int `yaml:"version"`
+	// Era is the platform's era the plan installs: 0 or 1 is era 1 (one bare-metal cluster), 2 an era-2
+	// cluster of the fleet, described by Era2.
+	Era       int       `yaml:"era,omitempty"`
+	Era2      *Era2     `yaml:"era2,omitempty"`
+	ISO       ISO       `yaml:"iso,omitempty"`
 	Machines  []Machine `yaml:"machines,omitempty"`
-	Cluster   Cluster   `yaml:"cluster"`
+	Cluster   Cluster   `yaml:"cluster,omitempty"`
 	Vault     Vault     `yaml:"vault,omitempty"`
 	Storage   Storage   `yaml:"storage,omitempty"`
 	GitOps    GitOps    `yaml:"gitops,omitempty"`
@@ -141,6 +145,9 @@ func New() Plan {
 func (p Plan) WithDefaults() Plan {
 	if p.Version == 0 {
 		p.Version = SchemaVersion
+	}
+	if p.IsEra2() {
+		return p // era 2 reads only its section: no era-1 default is filled in
 	}
 	if p.ISO.Arch == "" {
 		p.ISO.Arch = DefaultArch

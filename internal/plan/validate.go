@@ -83,6 +83,14 @@ func (p Plan) Validate(inv *Inventory) Problems {
 	if p.Version != SchemaVersion {
 		ps.add("version", "schema version %d is not supported; this cedille-tui reads version %d", p.Version, SchemaVersion)
 	}
+	switch {
+	case p.IsEra2():
+		return append(ps, p.ValidateEra2(nil, nil)...)
+	case p.Era != 0 && p.Era != 1:
+		ps.add("era", "%d: the platform's era is 1 (one bare-metal cluster) or 2 (a cluster of the fleet)", p.Era)
+	case p.Era2 != nil:
+		ps.add("era2", "an era2 section needs era: 2")
+	}
 	p.validateISO(inv, ps.add)
 	p.validateCluster(inv, ps.add)
 	p.validateMachines(inv, ps.add)
