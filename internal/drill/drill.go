@@ -22,6 +22,21 @@ type Options struct {
 	Now  func() time.Time
 }
 
+// clock is the boot the options ask for (DefaultBoot when 0, none when negative) and the clock.
+func (o Options) clock() (time.Duration, func() time.Time) {
+	boot, now := o.Boot, o.Now
+	if now == nil {
+		now = time.Now
+	}
+	switch {
+	case boot == 0:
+		boot = DefaultBoot
+	case boot < 0:
+		boot = 0
+	}
+	return boot, now
+}
+
 // DefaultBoot is a simulated machine's boot, or the custodians' ceremony.
 const DefaultBoot = 4 * time.Second
 
@@ -48,16 +63,8 @@ func Start(ctx context.Context, sc Scenario, rb runbook.Runbook, sim Sim, o Opti
 	if rb.Name != sc.Runbook {
 		return nil, fmt.Errorf("drill %s is repaired by runbook %s, not %s", sc.Name, sc.Runbook, rb.Name)
 	}
-	d := &Drill{sc: sc, sim: sim, boot: o.Boot, now: o.Now, ctx: ctx, changed: make(chan struct{}, 1)}
-	if d.now == nil {
-		d.now = time.Now
-	}
-	switch {
-	case d.boot == 0:
-		d.boot = DefaultBoot
-	case d.boot < 0:
-		d.boot = 0
-	}
+	d := &Drill{sc: sc, sim: sim, ctx: ctx, changed: make(chan struct{}, 1)}
+	d.boot, d.now = o.clock()
 	t, err := sc.Inject(ctx, sim)
 	if err != nil {
 		return nil, fmt.Errorf("drill %s: the fault could not be injected: %w", sc.Name, err)

@@ -58,14 +58,7 @@ func FleetScenarios() []FleetScenario {
 
 // LookupFleet finds a fleet drill by name.
 func LookupFleet(name string) (FleetScenario, error) {
-	var names []string
-	for _, s := range FleetScenarios() {
-		if s.Name == name {
-			return s, nil
-		}
-		names = append(names, s.Name)
-	}
-	return FleetScenario{}, fmt.Errorf("no fleet drill %q; the drills of --era 2 are: %s (--drill list says what each breaks)", name, strings.Join(names, ", "))
+	return find(FleetScenarios(), func(s FleetScenario) string { return s.Name }, name, "fleet drill", "the drills of --era 2 are")
 }
 
 // ListFleet is `--era 2 --drill list`, as List.
@@ -156,16 +149,8 @@ func StartFleet(ctx context.Context, sc FleetScenario, rb runbook.Runbook, sim F
 	if rb.Name != sc.Runbook {
 		return nil, fmt.Errorf("drill %s is repaired by runbook %s, not %s", sc.Name, sc.Runbook, rb.Name)
 	}
-	d := &FleetDrill{sc: sc, sim: sim, boot: o.Boot, now: o.Now, ctx: ctx, obs: map[string]*Observer{}, changed: make(chan struct{}, 1)}
-	if d.now == nil {
-		d.now = time.Now
-	}
-	switch {
-	case d.boot == 0:
-		d.boot = DefaultBoot
-	case d.boot < 0:
-		d.boot = 0
-	}
+	d := &FleetDrill{sc: sc, sim: sim, ctx: ctx, obs: map[string]*Observer{}, changed: make(chan struct{}, 1)}
+	d.boot, d.now = o.clock()
 	if err := sc.Inject(ctx, sim); err != nil {
 		return nil, fmt.Errorf("drill %s: the fault could not be injected: %w", sc.Name, err)
 	}
@@ -314,7 +299,7 @@ func (d *FleetDrill) Report(incidents map[string]string) FleetReport {
 // Times is the one line of the fleet's three times.
 func (r FleetReport) Times() string {
 	p := r.Progress
-	return fmt.Sprintf("detection %s · response %s · repair %s", runbook.ReportTime(p.Detection()), runbook.ReportTime(p.Response()), runbook.ReportTime(p.Repair()))
+	return times(p.Detection(), p.Response(), p.Repair())
 }
 
 // Markdown is the drill's report: the fleet's times, then each cluster's run.

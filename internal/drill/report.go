@@ -21,7 +21,12 @@ type Report struct {
 // Times is the one line of the three times: "detection 42s · response 1m10s · repair 2m03s".
 func (r Report) Times() string {
 	p := r.Progress
-	return fmt.Sprintf("detection %s · response %s · repair %s", runbook.ReportTime(p.Detection()), runbook.ReportTime(p.Response()), runbook.ReportTime(p.Repair()))
+	return times(p.Detection(), p.Response(), p.Repair())
+}
+
+// times is the one line of three times.
+func times(detection, response, repair time.Duration) string {
+	return fmt.Sprintf("detection %s · response %s · repair %s", runbook.ReportTime(detection), runbook.ReportTime(response), runbook.ReportTime(repair))
 }
 
 // Markdown is the drill's report, written under the demo's state directory.
