@@ -29,8 +29,9 @@ type FleetSim interface {
 // each cluster, and what the simulation does when a manual step of that runbook is ticked on a cluster.
 type FleetScenario struct {
 	Name, Title, Runbook string
-	// Look says in one short line what to look for, after "DRILL name: " on the banner.
-	Look   string
+	// Look says in one short line what to look for in a fleet of that many clusters, after "DRILL name: "
+	// on the banner.
+	Look   func(clusters int) string
 	Inject func(ctx context.Context, s FleetSim) error
 	// Next is what the banner adds once the runbook's step of that ID is done on a cluster.
 	Next map[string]string
@@ -44,7 +45,9 @@ func FleetScenarios() []FleetScenario {
 	return []FleetScenario{
 		{Name: "cold-start", Title: "the power came back across the fleet: two thirds of the VMs off, pods fail their mounts, a database crash-loops",
 			Runbook: "cold-start",
-			Look:    "power's back: every cluster Down — open one, r on a stuck pod",
+			Look: func(n int) string {
+				return fmt.Sprintf("power's back: %d clusters Down — open one, r on a stuck pod", n)
+			},
 			Next: map[string]string{"survey": "tick power: the cluster's VMs boot",
 				"storage":      "the CephCluster connected: its CSI plugins are stale (csi-plugins-stale)",
 				"restart-pods": "a database pod still crash-looping? delete it (x)",
@@ -246,7 +249,7 @@ func FleetBanner(s FleetScenario, p FleetProgress, now time.Time) string {
 	head := "DRILL " + s.Name + ": "
 	elapsed := runbook.ReportTime(runbook.Span(p.Injected, now).Truncate(time.Second))
 	if p.Detected().IsZero() {
-		return fmt.Sprintf("%s%s · %s", head, s.Look, elapsed)
+		return fmt.Sprintf("%s%s · %s", head, s.Look(len(p.Clusters)), elapsed)
 	}
 	repaired, ended, failed := 0, 0, ""
 	var last Mark

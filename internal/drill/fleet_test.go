@@ -97,7 +97,7 @@ func startFleetDrill(t *testing.T, ctx context.Context, name string) *fleetHarne
 func TestFleetColdStartInjected(t *testing.T) {
 	ctx := drillContext(t)
 	h := startFleetDrill(t, ctx, "cold-start")
-	if got := h.d.Banner(); !strings.Contains(got, "power's back") {
+	if got := h.d.Banner(); !strings.Contains(got, "power's back: 3 clusters Down — open one, r on a stuck pod") {
 		t.Errorf("banner before any run: %q", got)
 	}
 	for _, c := range h.f.Clusters() {
@@ -238,4 +238,53 @@ func TestFleetDrillColdStart(t *testing.T) {
 	waitFor(t, ctx, "no stale CSI plugin", func() (bool, error) {
 		return len(health.StaleCSIPlugins(watch.Collect(ctx, targets, 20*time.Second, time.Now()).Objects)) == 0, nil
 	})
+}
+
+// The fleet's times: detection and response the first cluster's, repair the last cluster's once every
+// cluster is repaired; the banner says where the drill stands.
+func TestFleetProgressAndBanner(t *testing.T) {
+	t0 := time.Date(2025, 8, 13, 10, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	sc, err := drill.LookupFleet("cold-start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := func(name string, det, resp, rep int, marks ...drill.Mark) drill.ClusterProgress {
+		p := drill.Progress{Injected: t0, Marks: marks}
+		if det > 0 {
+			p.Run, p.Detected = "run-"+name, at(det)
+		}
+		if resp > 0 {
+			p.Responded = at(resp)
+		}
+		if rep > 0 {
+			p.Repaired, p.Ended, p.Outcome = at(rep), at(rep), "done"
+		}
+		return drill.ClusterProgress{Cluster: name, Progress: p}
+	}
+	for _, tc := range []struct {
+		name                     string
+		clusters                 []drill.ClusterProgress
+		detection, response, rep time.Duration
+		banner                   string
+	}{
+		{"nothing started", []drill.ClusterProgress{cp("a", 0, 0, 0), cp("b", 0, 0, 0)}, 0, 0, 0,
+			"DRILL cold-start: power's back: 2 clusters Down — open one, r on a stuck pod · 30m"},
+		{"one started", []drill.ClusterProgress{cp("a", 0, 0, 0), cp("b", 3, 5, 0, drill.Mark{At: at(5), Step: "survey"})}, 3 * time.Minute, 5 * time.Minute, 0,
+			"DRILL cold-start: 30m · 0 of 2 clusters repaired · b: tick power: the cluster's VMs boot"},
+		{"one repaired", []drill.ClusterProgress{cp("a", 2, 4, 20, drill.Mark{At: at(20), Step: "synced"}), cp("b", 3, 5, 0)}, 2 * time.Minute, 4 * time.Minute, 0,
+			"DRILL cold-start: 30m · 1 of 2 clusters repaired · a: next cluster: esc, then enter on another"},
+		{"all repaired", []drill.ClusterProgress{cp("a", 2, 4, 20), cp("b", 3, 5, 25)}, 2 * time.Minute, 4 * time.Minute, 25 * time.Minute,
+			"DRILL cold-start: done across the fleet: detection 2m, response 4m, repair 25m — q: the report"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := drill.FleetProgress{Injected: t0, Clusters: tc.clusters}
+			if p.Detection() != tc.detection || p.Response() != tc.response || p.Repair() != tc.rep {
+				t.Errorf("times %s %s %s, want %s %s %s", p.Detection(), p.Response(), p.Repair(), tc.detection, tc.response, tc.rep)
+			}
+			if got := drill.FleetBanner(sc, p, at(30)); got != tc.banner {
+				t.Errorf("banner\n got %q\nwant %q", got, tc.banner)
+			}
+		})
+	}
 }
