@@ -313,6 +313,13 @@ func (s *coldSim) pass(ctx context.Context) {
 			s.mu.Unlock()
 		}
 	}
+	s.respawnPods(ctx, nodes)
+	s.databases(ctx)
+}
+
+// respawnPods makes again, on its node once Ready, each remembered pod deleted: Running and Ready since
+// now (a DaemonSet's pod reads its Ceph config anew).
+func (s *coldSim) respawnPods(ctx context.Context, nodes nodeFacts) {
 	core := s.p.Kube.Typed.CoreV1()
 	s.mu.Lock()
 	want := make([]*corev1.Pod, 0, len(s.respawn))
@@ -329,6 +336,57 @@ func (s *coldSim) pass(ctx context.Context) {
 		made.UID, made.OwnerReferences = types.UID("demo-"+hashName(old.Namespace+"/"+old.Name+time.Now().String(), 8)), old.OwnerReferences
 		_, _ = core.Pods(old.Namespace).Create(ctx, made, metav1.CreateOptions{})
 	}
+}
+
+// databases plays CloudNativePG's status: each Cluster's ready instances are its pods Running and Ready;
+// fewer than it wants, its phase says it waits for them and its Ready condition is False.
+func (s *coldSim) databases(ctx context.Context) {
+	pods, err := s.p.Kube.Typed.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	ready := map[string]int64{}
+	for i := range pods.Items {
+		po := &pods.Items[i]
+		if c := metav1.GetControllerOf(po); c != nil && c.Kind == platform.PGCluster.Kind && po.DeletionTimestamp == nil && podReady(po) {
+			ready[po.Namespace+"/"+c.Name]++
+		}
+	}
+	ri := s.p.Kube.Dynamic.Resource(platform.PGCluster.GVR)
+	list, err := ri.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	for _, u := range list.Items {
+		want, _, _ := unstructured.NestedInt64(u.Object, "spec", "instances")
+		have, _, _ := unstructured.NestedInt64(u.Object, "status", "readyInstances")
+		n := ready[u.GetNamespace()+"/"+u.GetName()]
+		if n == have {
+			continue
+		}
+		phase, cond, reason := "Cluster in healthy state", "True", "ClusterIsReady"
+		if n < want {
+			phase, cond, reason = "Waiting for the instances to become active", "False", "ClusterIsNotReady"
+		}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		out := []any{condition("Ready", cond, reason, phase, time.Now())}
+		for _, c := range conds {
+			if m, ok := c.(map[string]any); !ok || m["type"] != "Ready" {
+				out = append(out, c)
+			}
+		}
+		_ = mergeStatus(ctx, ri.Namespace(u.GetNamespace()), u.GetName(), map[string]any{"readyInstances": n, "phase": phase, "conditions": out})
+	}
+}
+
+// podReady tells whether the pod's Ready condition is True.
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // setCephPhase sets the cluster's external CephCluster's phase; Connected also turns its Connected

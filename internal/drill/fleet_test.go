@@ -13,12 +13,14 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/drill"
 	"github.com/clubcedille/cedille-tui/internal/health"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/runbooks"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // fleetHarness is the simulated fleet with a fleet drill injected, and per cluster what its console
@@ -127,6 +129,18 @@ func TestFleetColdStartInjected(t *testing.T) {
 		for _, m := range all.MountProblems {
 			stuck = append(stuck, m.Message)
 		}
+		if len(all.PGClusters) != 1 {
+			t.Fatalf("%s: %d CloudNativePG Clusters", c, len(all.PGClusters))
+		}
+		waitFor(t, ctx, c+"'s database with fewer than 3 instances ready", func() (bool, error) {
+			pg, err := kubeOf(t, h.f, c).Dynamic.Resource(platform.PGCluster.GVR).Namespace(all.PGClusters[0].GetNamespace()).
+				Get(ctx, all.PGClusters[0].GetName(), metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			n, _ := health.Num(pg, "status", "readyInstances")
+			return n < 3, nil
+		})
 		joined := strings.Join(stuck, "\n")
 		for _, want := range []string{"failed to stat", "Multi-Attach"} {
 			if !strings.Contains(joined, want) {
@@ -146,6 +160,15 @@ func TestFleetColdStartInjected(t *testing.T) {
 				m.GetConnected(), m.GetTotal(), m.GetHealthy(), cs.TypedSpec().Value.GetReady())
 		}
 	}
+}
+
+func kubeOf(t *testing.T, f *demo.Fleet, cluster string) *platform.Kube {
+	t.Helper()
+	k, err := f.FleetKube(cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func nodeReady(n *corev1.Node) bool {
@@ -237,6 +260,21 @@ func TestFleetDrillColdStart(t *testing.T) {
 	}
 	waitFor(t, ctx, "no stale CSI plugin", func() (bool, error) {
 		return len(health.StaleCSIPlugins(watch.Collect(ctx, targets, 20*time.Second, time.Now()).Objects)) == 0, nil
+	})
+	// The database's instance still crash-looping is deleted (as PLATFORM.md §6 did it): CloudNativePG
+	// makes it again and the Cluster is whole.
+	k := kubeOf(t, h.f, c)
+	pg := snap.Objects.PGClusters[0]
+	if err := k.Typed.CoreV1().Pods(pg.GetNamespace()).Delete(ctx, pg.GetName()+"-1", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the database's 3 instances ready", func() (bool, error) {
+		u, err := k.Dynamic.Resource(platform.PGCluster.GVR).Namespace(pg.GetNamespace()).Get(ctx, pg.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		n, _ := health.Num(u, "status", "readyInstances")
+		return n == 3 && health.Str(u, "status", "phase") == "Cluster in healthy state", nil
 	})
 }
 
