@@ -46,7 +46,7 @@ func (c *cli) runFleetDrill(ctx context.Context, name string) error {
 		return x, err
 	}
 	m := drillModel{d: d, open: func() tea.Cmd { return nil }}
-	err = c.runFleetTUIWith(ctx, fleet.Options{Omni: f.Omni(), Connect: demoFleet{f}}, fleetExtras{tools: wrapTools,
+	err = c.runFleetTUIWith(ctx, fleet.Options{Omni: f.Omni(), Connect: demoFleet{f}, Demo: true}, fleetExtras{tools: wrapTools,
 		wrap: func(inner tea.Model) tea.Model { m.inner = inner; return m }})
 	closeTools()
 	incidents := map[string]string{}
