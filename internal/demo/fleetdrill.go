@@ -233,12 +233,10 @@ func (s *coldSim) breakDatabase(ctx context.Context, spec fleetSpec) error {
 	if err != nil {
 		return err
 	}
-	claim, pv := stuck.Name, "pvc-"+hashName(ns+"/"+stuck.Name, 8)+"-"+hashName(stuck.Name, 4)
-	if err := s.cephVolume(ctx, ns, claim, pv); err != nil {
+	pv, err := s.giveCephClaim(ctx, stuck)
+	if err != nil {
 		return err
 	}
-	stuck.Spec.Volumes = append(stuck.Spec.Volumes, corev1.Volume{Name: "pgdata", VolumeSource: corev1.VolumeSource{
-		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
 	restartedAt(stuck, now.Add(-coldPowerBackSince))
 	why := fmt.Sprintf(`MountVolume.MountDevice failed for volume "%s" : rpc error: code = Internal desc = failed to stat `+
 		`/var/lib/kubelet/plugins/kubernetes.io/csi/%s/%s/globalmount: stat: transport endpoint is not connected`, pv, coldCephDriver, hashName(pv, 16))
@@ -255,6 +253,9 @@ func (s *coldSim) breakDatabase(ctx context.Context, spec fleetSpec) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.giveCephClaim(ctx, crashing); err != nil {
+		return err
+	}
 	restartedAt(crashing, now.Add(-coldPowerBackSince))
 	setReady(crashing, false, now.Add(-coldPowerBackSince))
 	for i := range crashing.Status.ContainerStatuses {
@@ -267,6 +268,19 @@ func (s *coldSim) breakDatabase(ctx context.Context, spec fleetSpec) error {
 	}
 	_, err = core.Pods(ns).Update(ctx, crashing, metav1.UpdateOptions{})
 	return err
+}
+
+// giveCephClaim gives a database instance its data volume, as CloudNativePG does: a claim of the pod's
+// name bound to a Ceph RBD volume, mounted as pgdata (the pod is changed, not written). It returns the
+// volume's name.
+func (s *coldSim) giveCephClaim(ctx context.Context, po *corev1.Pod) (string, error) {
+	claim, pv := po.Name, "pvc-"+hashName(po.Namespace+"/"+po.Name, 8)+"-"+hashName(po.Name, 4)
+	if err := s.cephVolume(ctx, po.Namespace, claim, pv); err != nil {
+		return "", err
+	}
+	po.Spec.Volumes = append(po.Spec.Volumes, corev1.Volume{Name: "pgdata", VolumeSource: corev1.VolumeSource{
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
+	return pv, nil
 }
 
 // cephVolume makes a claim bound to a Ceph RBD volume.

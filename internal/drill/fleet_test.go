@@ -141,6 +141,16 @@ func TestFleetColdStartInjected(t *testing.T) {
 			n, _ := health.Num(pg, "status", "readyInstances")
 			return n < 3, nil
 		})
+		crashing := "Pod/" + all.PGClusters[0].GetNamespace() + "/" + all.PGClusters[0].GetName() + "-1"
+		hinted := false
+		for _, l := range snap.Report.Layers {
+			for _, f := range l.Findings {
+				hinted = hinted || (f.Object == crashing && strings.Contains(f.Hint, "runbook: "+health.RunbookColdStart))
+			}
+		}
+		if !hinted {
+			t.Errorf("%s: the crash-looping %s names no runbook %s", c, crashing, health.RunbookColdStart)
+		}
 		joined := strings.Join(stuck, "\n")
 		for _, want := range []string{"failed to stat", "Multi-Attach"} {
 			if !strings.Contains(joined, want) {
