@@ -85,7 +85,10 @@ vault-secrets-operator, Cilium or MetalLB, and its own Vault (gcpckms). Its faul
 CephCluster in HEALTH_WARN and a failed Velero backup on production-v2, a VaultStaticSecret synced once and
 never refreshed and a stopped VM on the sandbox, the sandbox refusing ArgoCD's token, and an ApplicationSet
 whose cluster generator has no selector on the hub. enter opens a cluster's console, :find searches them
-all. Nothing is saved.`,
+all; a cluster's console has its actions and runbooks, acting on the simulated cluster (their audit trail
+and runs under $XDG_STATE_HOME/cedille-tui/demo/fleet/CLUSTER). --era 2 --drill cold-start practises the
+2025-08-13 cold start across the fleet: run cold-start on each cluster; the drill's repair is the last
+cluster's (--era 2 --drill list names the fleet's drills).`,
 		// --serve ADDR: the address may follow the flag as an argument (--serve=ADDR works too).
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && cmd.Flags().Changed("serve") {
@@ -123,8 +126,11 @@ func (c *cli) runDemo(ctx context.Context, f demoFlags) error {
 	switch f.era {
 	case 1:
 	case 2:
-		if f.drill != "" || f.serve != "" || f.installed || f.skipInstall || f.reset || f.accessible {
-			return fmt.Errorf("--era 2 opens the simulated fleet's console: it takes no other flag yet")
+		if f.serve != "" || f.installed || f.skipInstall || f.reset || f.accessible {
+			return fmt.Errorf("--era 2 opens the simulated fleet's console: it takes no other flag but --drill")
+		}
+		if f.drill != "" {
+			return c.runFleetDrill(ctx, f.drill)
 		}
 		return c.runFleetDemo(ctx)
 	default:

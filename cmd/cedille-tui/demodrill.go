@@ -36,11 +36,8 @@ func (c *cli) runDrill(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	rb, err := runbooks.Lookup(sc.Runbook)
+	rb, err := c.drillRunbook(sc.Name, sc.Runbook)
 	if err != nil {
-		return fmt.Errorf("drill %s is repaired with runbook %s, which this build does not have yet", sc.Name, sc.Runbook)
-	}
-	if err := c.needTerminal("a drill", "a drill is practised in the console"); err != nil {
 		return err
 	}
 	p, err := demo.Start(ctx, demo.Options{Installed: true})
@@ -73,7 +70,13 @@ func (c *cli) runDrill(ctx context.Context, name string) error {
 	closeTools()
 	rep := d.Report(incidentOf(filepath.Join(dir, "runbooks"), d.Progress().Run))
 	path, werr := drill.Write(dir, rep)
-	fmt.Fprint(c.out, rep.Markdown())
+	return c.drillReported(rep.Markdown(), path, err, werr)
+}
+
+// drillReported prints the drill's report and where it was written (path, unless werr), and says what
+// went wrong: the console's error err first, then the write's.
+func (c *cli) drillReported(markdown, path string, err, werr error) error {
+	fmt.Fprint(c.out, markdown)
 	if werr == nil {
 		fmt.Fprintf(c.out, "\nThe drill's report: %s\n", path)
 	}
@@ -81,6 +84,16 @@ func (c *cli) runDrill(ctx context.Context, name string) error {
 		return err
 	}
 	return werr
+}
+
+// drillRunbook is the runbook that repairs the drill, once this build has it and a terminal is there to
+// practise it in.
+func (c *cli) drillRunbook(drillName, name string) (runbook.Runbook, error) {
+	rb, err := runbooks.Lookup(name)
+	if err != nil {
+		return rb, fmt.Errorf("drill %s is repaired with runbook %s, which this build does not have yet", drillName, name)
+	}
+	return rb, c.needTerminal("a drill", "a drill is practised in the console")
 }
 
 // incidentOf is the incident report the run wrote ("" when none, or no run).
@@ -105,8 +118,14 @@ func incidentOf(store, run string) string {
 // moves on (and every second, for its clock); ctrl+r goes back to the drill's run once started.
 type drillModel struct {
 	inner tea.Model
-	d     *drill.Drill
+	d     drillBanner
 	open  func() tea.Cmd
+}
+
+// drillBanner is a drill as its banner reads it (*drill.Drill, *drill.FleetDrill).
+type drillBanner interface {
+	Banner() string
+	Changed() <-chan struct{}
 }
 
 // drillTick asks for the banner to be drawn again.

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"sync/atomic"
 
 	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/demo"
+	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/runbooks"
 	"github.com/clubcedille/cedille-tui/internal/ui"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 )
 
@@ -32,6 +35,13 @@ func (h *hubRef) latest() watch.Snapshot {
 // runbooks' state under dir. observe, when given, is told each record written (a drill). The trail is
 // closed by the returned func.
 func (c *cli) demoTools(d *demo.Platform, dir string, observe func(audit.Record)) (consoleExtras, func(), error) {
+	return c.simulatedTools(d.Clients(), d.Kube, d.VaultReplicas, dir, observe)
+}
+
+// simulatedTools are demoTools on a simulated cluster's clients, Kubernetes API and Vault servers (the
+// era-1 platform's, or one fleet cluster's).
+func (c *cli) simulatedTools(clients actions.ClientSource, kube *platform.Kube, vault func(context.Context) ([]*vaultops.Replica, error),
+	dir string, observe func(audit.Record)) (consoleExtras, func(), error) {
 	trailPath := filepath.Join(dir, "audit.jsonl")
 	trail, err := openTrail(trailPath)
 	if err != nil {
@@ -47,7 +57,7 @@ func (c *cli) demoTools(d *demo.Platform, dir string, observe func(audit.Record)
 			return nil
 		}
 	}
-	disp, err := actions.NewDispatcher(d.Clients(), sink, actions.Builtin()...)
+	disp, err := actions.NewDispatcher(clients, sink, actions.Builtin()...)
 	if err != nil {
 		_ = trail.Close()
 		return consoleExtras{}, nil, err
@@ -60,7 +70,7 @@ func (c *cli) demoTools(d *demo.Platform, dir string, observe func(audit.Record)
 	who := actions.As(actions.LocalActor(c.userOf(nil), "demo"))
 	hub := &hubRef{}
 	rec := runbooks.Recovery{Engine: e, Dispatcher: disp, Who: who,
-		World: runbook.World{Kube: d.Kube.Typed, Dynamic: d.Kube.Dynamic, Vault: d.VaultReplicas, Snapshot: hub.latest}}
+		World: runbook.World{Kube: kube.Typed, Dynamic: kube.Dynamic, Vault: vault, Snapshot: hub.latest}}
 	x := consoleExtras{act: disp.Bind(who), recovery: rec, audit: ui.AuditFile(trailPath, ui.AuditShown), onHub: hub.set}
 	return x, func() { _ = trail.Close() }, nil
 }

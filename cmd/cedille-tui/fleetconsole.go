@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/fleet"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -30,6 +33,19 @@ func omniClusters(ctx context.Context, om *platform.Omni, timeout time.Duration)
 // opening the console of one. The clusters' consoles are read-only here: actions and runbooks act on
 // one cluster, from `cedille-tui console` pointed at it.
 func (c *cli) runFleetTUI(ctx context.Context, o fleet.Options) error {
+	return c.runFleetTUIWith(ctx, o, fleetExtras{})
+}
+
+// fleetExtras are what the fleet console offers besides watching: each cluster's actions and runbooks
+// (tools, nil for none: read-only consoles), and a wrap of the whole (a drill's banner).
+type fleetExtras struct {
+	// tools are the cluster's console extras, made once when it is first opened.
+	tools func(cluster string) (consoleExtras, error)
+	wrap  func(tea.Model) tea.Model
+}
+
+// runFleetTUIWith is runFleetTUI with x.
+func (c *cli) runFleetTUIWith(ctx context.Context, o fleet.Options, x fleetExtras) error {
 	ctx, cancel := context.WithCancel(ctx)
 	o.All = true
 	w := fleet.New(o)
@@ -39,24 +55,63 @@ func (c *cli) runFleetTUI(ctx context.Context, o fleet.Options) error {
 	ch, unsubscribe := w.Subscribe()
 	defer unsubscribe()
 	color := ui.ColorFromEnv(c.lookup)
-	m := fleetview.New(fleetview.Options{
+	tools := &clusterTools{build: x.tools, made: map[string]consoleExtras{}}
+	var m tea.Model = fleetview.New(fleetview.Options{
 		Theme: theme.New(color, true), Fleet: ch, Demo: o.Demo,
 		Open: func(ctx context.Context, cluster string) (<-chan watch.Snapshot, func(), error) {
 			hub, err := w.Open(ctx, cluster)
 			if err != nil {
 				return nil, nil, err
 			}
+			if t, err := tools.of(cluster); err != nil {
+				return nil, nil, err
+			} else if t.onHub != nil {
+				t.onHub(hub)
+			}
 			snaps, unsub := hub.Subscribe()
 			return snaps, unsub, nil
 		},
 		Console: func(cluster string, snaps <-chan watch.Snapshot) tea.Model {
-			return ui.NewConsole(ui.ConsoleOptions{Snapshots: snaps, Color: color, Dark: true, Leave: fleetview.LeaveTarget})
+			t, _ := tools.of(cluster) // made by Open, which came first
+			return ui.NewConsole(ui.ConsoleOptions{Snapshots: snaps, Color: color, Dark: true, Leave: fleetview.LeaveTarget,
+				Act: t.act, Recovery: t.recovery, Audit: t.audit, Presence: t.presence})
 		},
 	})
+	if x.wrap != nil {
+		m = x.wrap(m)
+	}
 	return ui.Run(ctx, m, c.in, c.out, c.environ)
 }
 
-// runFleetDemo is `demo --era 2`: the fleet console on the simulated era-2 fleet.
+// clusterTools makes and keeps each cluster's console extras. Safe for concurrent use (Open runs in a
+// command, Console in Update).
+type clusterTools struct {
+	build func(cluster string) (consoleExtras, error)
+	mu    sync.Mutex
+	made  map[string]consoleExtras
+}
+
+// of is the cluster's extras, made the first time (none without make).
+func (t *clusterTools) of(cluster string) (consoleExtras, error) {
+	if t.build == nil {
+		return consoleExtras{}, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if x, ok := t.made[cluster]; ok {
+		return x, nil
+	}
+	x, err := t.build(cluster)
+	if err != nil {
+		return consoleExtras{}, fmt.Errorf("%s's actions and runbooks: %w", cluster, err)
+	}
+	t.made[cluster] = x
+	return x, nil
+}
+
+// runFleetDemo is `demo --era 2`: the fleet console on the simulated era-2 fleet, each cluster's
+// console with its actions and runbooks acting as the demo's person, its audit trail and runbook runs
+// under the demo's state directory (fleet/CLUSTER).
 func (c *cli) runFleetDemo(ctx context.Context) error {
 	if err := c.needTerminal("the demo", "`cedille-tui status --fleet` prints a real fleet's health as text or JSON"); err != nil {
 		return err
@@ -66,7 +121,50 @@ func (c *cli) runFleetDemo(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
-	return c.runFleetTUI(ctx, fleet.Options{Omni: f.Omni(), Connect: demoFleet{f}, Demo: true})
+	tools, closeTools := c.fleetDemoTools(f, func(cluster string) string { return c.demoStateDir("fleet", cluster) }, nil)
+	defer closeTools()
+	return c.runFleetTUIWith(ctx, fleet.Options{Omni: f.Omni(), Connect: demoFleet{f}, Demo: true}, fleetExtras{tools: tools})
+}
+
+// fleetDemoTools makes a simulated fleet cluster's console extras (simulatedTools on its fakes), with
+// its state under dirOf(cluster), observe told each record it writes (a drill); the returned func
+// closes every trail opened.
+func (c *cli) fleetDemoTools(f *demo.Fleet, dirOf func(cluster string) string, observe func(cluster string, r audit.Record)) (func(string) (consoleExtras, error), func()) {
+	var mu sync.Mutex
+	var closers []func()
+	build := func(cluster string) (consoleExtras, error) {
+		clients, err := f.FleetClients(cluster)
+		if err != nil {
+			return consoleExtras{}, err
+		}
+		kube, err := f.FleetKube(cluster)
+		if err != nil {
+			return consoleExtras{}, err
+		}
+		vault, err := f.FleetVaultReplicas(cluster)
+		if err != nil {
+			return consoleExtras{}, err
+		}
+		var obs func(audit.Record)
+		if observe != nil {
+			obs = func(r audit.Record) { observe(cluster, r) }
+		}
+		x, closeTrail, err := c.simulatedTools(clients, kube, vault, dirOf(cluster), obs)
+		if err != nil {
+			return consoleExtras{}, err
+		}
+		mu.Lock()
+		closers = append(closers, closeTrail)
+		mu.Unlock()
+		return x, nil
+	}
+	return build, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, cl := range closers {
+			cl()
+		}
+	}
 }
 
 // demoFleet reaches the simulated fleet's clusters.

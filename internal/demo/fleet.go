@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
@@ -61,6 +62,8 @@ type Fleet struct {
 	omniSrv  *omnisim.Server
 	omni     *platform.Omni
 	clusters []*fleetCluster
+	// simMu guards the clusters' cold-start simulations (fleetdrill.go).
+	simMu sync.Mutex
 }
 
 // fleetCluster is one cluster of the fleet: its shape, its Kubernetes API and its Vault.
@@ -68,6 +71,8 @@ type fleetCluster struct {
 	spec  fleetSpec
 	kube  *kubeFakes
 	vault *vaultCluster
+	// cold is its cold-start simulation, made on first use (fleetdrill.go).
+	cold *coldSim
 }
 
 // StartFleet builds and seeds the simulated fleet: Omni's clusters and machines, and each cluster's
@@ -156,9 +161,10 @@ func (f *Fleet) Targets(ctx context.Context, cluster string) (watch.Targets, err
 	return watch.Targets{}, fmt.Errorf("demo fleet: no cluster %q (the fleet's clusters: %s)", cluster, strings.Join(f.Clusters(), ", "))
 }
 
-// Close stops the simulated Omni and its client. The clusters' Kubernetes APIs and Vaults are in memory
-// and run nothing of their own.
+// Close stops the clusters' cold-start controllers (when a drill started them), the simulated Omni and
+// its client. The clusters' Kubernetes APIs and Vaults are in memory.
 func (f *Fleet) Close() {
+	f.stopSimulations()
 	if f.omni != nil {
 		_ = f.omni.Close()
 	}

@@ -492,9 +492,14 @@ func machineStatus(m DemoMachine, schematicID, talos string) *omni.MachineStatus
 // ready and without the connected label, Omni keeping the last known stage; and the counts and readiness of
 // its cluster's MachineSetStatuses and ClusterStatus recomputed from every member's connection.
 func SetMachineConnected(ctx context.Context, st state.State, hostname string, connected bool) error {
+	return setMachineConnected(ctx, st, DemoMachines(), hostname, connected)
+}
+
+// setMachineConnected is SetMachineConnected for the machine of that hostname among machines.
+func setMachineConnected(ctx context.Context, st state.State, machines []DemoMachine, hostname string, connected bool) error {
 	id := ""
 
-	for _, m := range DemoMachines() {
+	for _, m := range machines {
 		if m.Hostname == hostname {
 			id = m.ID
 		}

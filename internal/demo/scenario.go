@@ -213,13 +213,17 @@ func (p *Platform) backdateDeletion(ns string, ago time.Duration) error {
 // GiveVolumes gives the StatefulSet's pods a Mayastor volume each, as its volumeClaimTemplates would: a
 // PersistentVolumeClaim data-<pod>, bound to its PersistentVolume, attached to the pod's node.
 func (p *Platform) GiveVolumes(ctx context.Context, ns, statefulSet string) error {
+	return p.giveVolumes(ctx, ns, statefulSet, "mayastor", mayastorDriver)
+}
+
+// giveVolumes is GiveVolumes with volumes of the storage class and CSI driver given.
+func (p *Platform) giveVolumes(ctx context.Context, ns, statefulSet, class, driver string) error {
 	core, apps, storage := p.Kube.Typed.CoreV1(), p.Kube.Typed.AppsV1(), p.Kube.Typed.StorageV1()
 	s, err := apps.StatefulSets(ns).Get(ctx, statefulSet, metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
 	if len(s.Spec.VolumeClaimTemplates) == 0 {
-		class := "mayastor"
 		s.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"},
 			Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: &class, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")}}}}}
@@ -238,11 +242,10 @@ func (p *Platform) GiveVolumes(ctx context.Context, ns, statefulSet string) erro
 		}
 		claim := "data-" + pod.Name
 		pv := "pvc-" + hashName(ns+"/"+claim, 8) + "-" + hashName(claim, 4)
-		class := "mayastor"
 		if _, err := core.PersistentVolumes().Create(ctx, &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: pv},
 			Spec: corev1.PersistentVolumeSpec{StorageClassName: class, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
-				PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: mayastorDriver, VolumeHandle: pv}},
+				PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: driver, VolumeHandle: pv}},
 				ClaimRef:               &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: claim}},
 			Status: corev1.PersistentVolumeStatus{Phase: corev1.VolumeBound}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return err
@@ -263,7 +266,7 @@ func (p *Platform) GiveVolumes(ctx context.Context, ns, statefulSet string) erro
 			continue
 		}
 		if _, err := storage.VolumeAttachments().Create(ctx, &storagev1.VolumeAttachment{ObjectMeta: metav1.ObjectMeta{Name: attachmentName(pv, pod.Spec.NodeName)},
-			Spec: storagev1.VolumeAttachmentSpec{Attacher: mayastorDriver, NodeName: pod.Spec.NodeName,
+			Spec: storagev1.VolumeAttachmentSpec{Attacher: driver, NodeName: pod.Spec.NodeName,
 				Source: storagev1.VolumeAttachmentSource{PersistentVolumeName: &pv}},
 			Status: storagev1.VolumeAttachmentStatus{Attached: true}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return err
@@ -325,7 +328,7 @@ func (p *Platform) nodePower(ctx context.Context, node string, on bool) (string,
 			return "", err
 		}
 	}
-	if err := SetMachineConnected(ctx, p.omni.State(), node, on); err != nil {
+	if err := setMachineConnected(ctx, p.omni.State(), p.machines, node, on); err != nil {
 		return "", err
 	}
 	if err := p.poolsOfNodeLost(ctx, node, !on); err != nil {

@@ -22,6 +22,21 @@ type Options struct {
 	Now  func() time.Time
 }
 
+// clock is the boot the options ask for (DefaultBoot when 0, none when negative) and the clock.
+func (o Options) clock() (time.Duration, func() time.Time) {
+	boot, now := o.Boot, o.Now
+	if now == nil {
+		now = time.Now
+	}
+	switch {
+	case boot == 0:
+		boot = DefaultBoot
+	case boot < 0:
+		boot = 0
+	}
+	return boot, now
+}
+
 // DefaultBoot is a simulated machine's boot, or the custodians' ceremony.
 const DefaultBoot = 4 * time.Second
 
@@ -48,16 +63,8 @@ func Start(ctx context.Context, sc Scenario, rb runbook.Runbook, sim Sim, o Opti
 	if rb.Name != sc.Runbook {
 		return nil, fmt.Errorf("drill %s is repaired by runbook %s, not %s", sc.Name, sc.Runbook, rb.Name)
 	}
-	d := &Drill{sc: sc, sim: sim, boot: o.Boot, now: o.Now, ctx: ctx, changed: make(chan struct{}, 1)}
-	if d.now == nil {
-		d.now = time.Now
-	}
-	switch {
-	case d.boot == 0:
-		d.boot = DefaultBoot
-	case d.boot < 0:
-		d.boot = 0
-	}
+	d := &Drill{sc: sc, sim: sim, ctx: ctx, changed: make(chan struct{}, 1)}
+	d.boot, d.now = o.clock()
 	t, err := sc.Inject(ctx, sim)
 	if err != nil {
 		return nil, fmt.Errorf("drill %s: the fault could not be injected: %w", sc.Name, err)
@@ -99,30 +106,38 @@ func (d *Drill) Observe(r audit.Record) {
 	if hand == nil {
 		return
 	}
-	go func() {
-		defer d.hands.Done()
-		if d.boot > 0 {
-			t := time.NewTimer(d.boot)
-			select {
-			case <-d.ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		err := hand(d.ctx, d.sim, d.target)
+	go playHand(d.ctx, d.boot, &d.hands, func(ctx context.Context) error { return hand(ctx, d.sim, d.target) }, func(err error) {
 		d.mu.Lock()
 		if err != nil {
 			d.handErr = append(d.handErr, fmt.Errorf("the simulation could not do step %s: %w", ticked, err))
 		}
 		d.mu.Unlock()
 		d.signal()
-	}()
+	})
 }
 
-func (d *Drill) signal() {
+// playHand does hand after boot (unless ctx ends first) and tells done what came of it; wg.Done once
+// over. It is run as a goroutine, wg.Add(1) done before.
+func playHand(ctx context.Context, boot time.Duration, wg *sync.WaitGroup, hand func(context.Context) error, done func(error)) {
+	defer wg.Done()
+	if boot > 0 {
+		t := time.NewTimer(boot)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	done(hand(ctx))
+}
+
+func (d *Drill) signal() { signal(d.changed) }
+
+// signal says on changed, without waiting, that something changed.
+func signal(changed chan struct{}) {
 	select {
-	case d.changed <- struct{}{}:
+	case changed <- struct{}{}:
 	default:
 	}
 }
@@ -163,9 +178,14 @@ func (d *Drill) Report(incident string) Report {
 
 // Write writes the report in dir (made 0700) as <date>-<drill>.md, and returns its path.
 func Write(dir string, r Report) (string, error) {
+	return writeIn(dir, fmt.Sprintf("%s-%s.md", r.Progress.Injected.UTC().Format("2006-01-02-150405"), r.Scenario.Name), r.Markdown())
+}
+
+// writeIn writes text in dir (made 0700) as name, and returns its path.
+func writeIn(dir, name, text string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.md", r.Progress.Injected.UTC().Format("2006-01-02-150405"), r.Scenario.Name))
-	return path, atomicfile.Write(path, []byte(r.Markdown()), 0o600)
+	path := filepath.Join(dir, name)
+	return path, atomicfile.Write(path, []byte(text), 0o600)
 }

@@ -21,7 +21,12 @@ type Report struct {
 // Times is the one line of the three times: "detection 42s · response 1m10s · repair 2m03s".
 func (r Report) Times() string {
 	p := r.Progress
-	return fmt.Sprintf("detection %s · response %s · repair %s", runbook.ReportTime(p.Detection()), runbook.ReportTime(p.Response()), runbook.ReportTime(p.Repair()))
+	return times(p.Detection(), p.Response(), p.Repair())
+}
+
+// times is the one line of three times.
+func times(detection, response, repair time.Duration) string {
+	return fmt.Sprintf("detection %s · response %s · repair %s", runbook.ReportTime(detection), runbook.ReportTime(response), runbook.ReportTime(repair))
 }
 
 // Markdown is the drill's report, written under the demo's state directory.
@@ -39,26 +44,32 @@ func (r Report) Markdown() string {
 	}
 	b.WriteString(".\n\n## Times\n\n| detection | response | repair |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", runbook.ReportTime(p.Detection()), runbook.ReportTime(p.Response()), runbook.ReportTime(p.Repair()))
-	b.WriteString("From the fault's injection: detection until the runbook was started, response until its first action (or manual step) was done, repair until its last postcheck held.\n\n## Steps\n\n")
+	b.WriteString("From the fault's injection: detection until the runbook was started, response until its first action (or manual step) was done, repair until its last postcheck held.\n\n")
+	writeRun(&b, "##", p, r.Incident)
+	return b.String()
+}
+
+// writeRun writes the run's steps and outcome under headings of that level, naming its incident report.
+func writeRun(b *strings.Builder, level string, p Progress, incident string) {
+	fmt.Fprintf(b, "%s Steps\n\n", level)
 	if len(p.Marks) == 0 {
 		b.WriteString("(no step was done)\n")
 	}
 	for _, m := range p.Marks {
-		fmt.Fprintf(&b, "- +%s %s (%s): %s\n", runbook.ReportTime(m.At.Sub(p.Injected)), m.Step, m.Kind, oneLine(m.Summary))
+		fmt.Fprintf(b, "- +%s %s (%s): %s\n", runbook.ReportTime(m.At.Sub(p.Injected)), m.Step, m.Kind, oneLine(m.Summary))
 	}
-	b.WriteString("\n## Outcome\n\n")
+	fmt.Fprintf(b, "\n%s Outcome\n\n", level)
 	switch {
 	case p.Outcome != "":
-		fmt.Fprintf(&b, "The run ended: %s.\n", p.Outcome)
+		fmt.Fprintf(b, "The run ended: %s.\n", p.Outcome)
 	case p.Run != "":
 		b.WriteString("The run did not end: the drill was stopped before.\n")
 	default:
 		b.WriteString("The runbook was never started.\n")
 	}
-	if r.Incident != "" {
-		fmt.Fprintf(&b, "\nThe runbook's incident report: %s\n", r.Incident)
+	if incident != "" {
+		fmt.Fprintf(b, "\nThe runbook's incident report: %s\n", incident)
 	}
-	return b.String()
 }
 
 func oneLine(s string) string {

@@ -168,14 +168,20 @@ func injectColdStart(ctx context.Context, s Sim) (runbook.Target, error) {
 
 // Lookup finds a drill by name.
 func Lookup(name string) (Scenario, error) {
+	return find(Scenarios(), func(s Scenario) string { return s.Name }, name, "drill", "the drills are")
+}
+
+// find is the scenario of that name among all, or an error naming them all.
+func find[S any](all []S, nameOf func(S) string, name, what, which string) (S, error) {
 	var names []string
-	for _, s := range Scenarios() {
-		if s.Name == name {
+	for _, s := range all {
+		if nameOf(s) == name {
 			return s, nil
 		}
-		names = append(names, s.Name)
+		names = append(names, nameOf(s))
 	}
-	return Scenario{}, fmt.Errorf("no drill %q; the drills are: %s (--drill list says what each breaks)", name, strings.Join(names, ", "))
+	var none S
+	return none, fmt.Errorf("no %s %q; %s: %s (--drill list says what each breaks)", what, name, which, strings.Join(names, ", "))
 }
 
 // List is `--drill list`: each drill, what it breaks and the runbook that repairs it; has tells which

@@ -80,6 +80,9 @@ type Model struct {
 	cluster string
 	unsub   func()
 	opening string
+	// presence is the last app.PresenceMsg's line (a drill's banner), shown on the status line and given
+	// to each cluster's console opened.
+	presence string
 }
 
 type snapMsg struct{ s fleet.Snapshot }
@@ -159,7 +162,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.child, m.cluster, m.unsub = m.opts.Console(msg.cluster, msg.ch), msg.cluster, msg.unsub
 		init := m.child.Init()
 		_, sized := m.forward(tea.WindowSizeMsg{Width: m.w, Height: m.h})
-		return m, tea.Batch(init, sized)
+		var presence tea.Cmd
+		if m.presence != "" {
+			_, presence = m.forward(app.PresenceMsg{Line: m.presence})
+		}
+		return m, tea.Batch(init, sized, presence)
+	case app.PresenceMsg:
+		m.presence = msg.Line
+		if m.child != nil {
+			return m.forward(msg)
+		}
+		return m, nil
 	case app.LeaveMsg:
 		m.close()
 		return m, nil
@@ -354,6 +367,9 @@ func (m *Model) statusLine() string {
 		st.Hint = fmt.Sprintf("Fleet › find “%s”: %d", m.query, m.found.Len())
 	} else {
 		st.Hint = "Fleet"
+		if m.presence != "" {
+			st.Hint += " · " + common.Inert(m.presence)
+		}
 	}
 	var across []string
 	for _, f := range m.snap.Report.Findings {
