@@ -155,7 +155,8 @@ func TestDeletePodAsksForItsName(t *testing.T) {
 	drv.Key("a")
 	drv.Shows("Actions on pod/web/web-1", "delete-pod", "asks for the name")
 	drv.Key("enter")
-	drv.Shows("Type the pod's name, web-1")
+	// The cluster it would touch is named in the confirmation itself, not only in the header (a fleet).
+	drv.Shows("delete-pod cannot be undone on cedille-cluster. Type the pod's name, web-1")
 	drv.Type("web-2")
 	drv.Key("enter")
 	drv.Shows("that is not its name: type web-1 exactly")

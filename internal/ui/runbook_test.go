@@ -96,7 +96,8 @@ func TestRunbookPage(t *testing.T) {
 	drv.Keys("enter")
 	drv.Shows("✔ 2. (manual) Look at the diff — done by hand", "▸ 3. (action) Sync it")
 	drv.Keys("enter")
-	drv.Shows("argocd-sync application/argocd/shop — Argo CD applies git's manifests", "operation: (unset) →", "type shop and enter")
+	drv.Shows("argocd-sync application/argocd/shop — Argo CD applies git's manifests", "operation: (unset) →",
+		"argocd-sync cannot be undone on lab: type shop and enter")
 	drv.Type("sho")
 	drv.Keys("enter")
 	drv.Shows("that is not its name: type shop exactly")

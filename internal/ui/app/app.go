@@ -363,6 +363,7 @@ func (m *Model) runbookFor() (runbook.Suggestion, bool) {
 // openRunbook opens the runbook page of s.
 func (m *Model) openRunbook(s runbook.Suggestion) tea.Cmd {
 	p := console.NewRunbookPage(m.theme, m.opts.Recovery, s.Runbook, s.Target)
+	p.SetPlatform(m.snap.Platform)
 	p.SetSize(m.w, m.bodyHeight())
 	m.pages = append(m.pages, p)
 	return p.Init()
@@ -372,6 +373,7 @@ func (m *Model) openRunbook(s runbook.Suggestion) tea.Cmd {
 func (m *Model) openActions() tea.Cmd {
 	t, _ := console.ActionTarget(m.actTarget())
 	p := console.NewActionsPage(m.theme, m.opts.Act, t)
+	p.SetPlatform(m.snap.Platform)
 	p.SetSize(m.w, m.bodyHeight())
 	m.pages = append(m.pages, p)
 	return p.Init()

@@ -83,6 +83,9 @@ type ActionsPage struct {
 	preview actions.Preview
 	typed   lineinput.Model
 	problem string // what is wrong with the name typed
+	// platform is the cluster the console watches (the snapshot's), named in every confirmation: in a
+	// fleet, which cluster an action would touch is never left to the header.
+	platform string
 	w, h    int
 	keys    actKeys
 }
@@ -125,6 +128,7 @@ func (p *ActionsPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case common.ThemeMsg:
 		p.theme = msg.Theme
 	case common.SnapshotMsg:
+		p.platform = msg.Snapshot.Platform
 		p.refresh()
 	case previewMsg:
 		return p, p.previewed(msg)
@@ -322,7 +326,7 @@ func (p *ActionsPage) previewLines() []string {
 	case p.stage == stageDoing:
 		lines = append(lines, p.subtle("Running "+p.preview.Action+" on "+p.what()+"…")...)
 	case p.destructive():
-		lines = append(lines, common.Wrap(p.preview.Action+" cannot be undone. Type the "+string(p.target.Kind)+"'s name, "+
+		lines = append(lines, common.Wrap(p.preview.Action+" cannot be undone"+onPlatform(p.platform)+". Type the "+string(p.target.Kind)+"'s name, "+
 			common.Inert(p.target.Name)+", and press enter (esc goes back):", p.w)...)
 		lines = append(lines, p.theme.Key.Render("> ")+common.Inert(p.typed.View()))
 		if p.problem != "" {
@@ -347,3 +351,14 @@ func (p *ActionsPage) ShortHelp() []key.Binding {
 func (p *ActionsPage) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{p.keys.up, p.keys.down, p.keys.preview}, {p.keys.run, p.keys.back}}
 }
+
+// onPlatform names the cluster a confirmation is about (" on k8s-shared"), "" when unknown.
+func onPlatform(platform string) string {
+	if platform == "" {
+		return ""
+	}
+	return " on " + common.Inert(platform)
+}
+
+// SetPlatform names the cluster the page acts on before its first snapshot arrives.
+func (p *ActionsPage) SetPlatform(name string) { p.platform = name }

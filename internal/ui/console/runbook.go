@@ -54,9 +54,11 @@ type RunbookPage struct {
 	name   string
 	target runbook.Target
 	sess   *runbook.Session
-	view   scroll.Model
-	w, h   int
-	keys   rbKeys
+	// platform is the cluster watched (the snapshot's), named in the title and every confirmation.
+	platform string
+	view     scroll.Model
+	w, h     int
+	keys     rbKeys
 
 	busy     string // what runs now ("" for nothing)
 	said     []string
@@ -126,6 +128,8 @@ func (p *RunbookPage) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.ThemeMsg:
 		p.theme = msg.Theme
+	case common.SnapshotMsg:
+		p.platform = msg.Snapshot.Platform
 	case rbStartedMsg:
 		if msg.page != p {
 			return p, nil
@@ -379,7 +383,7 @@ func (p *RunbookPage) lines() []string {
 		aim = " · on " + p.target.String()
 	}
 	if p.sess == nil {
-		add(t.Title.Render, "Runbook "+p.name+aim)
+		add(t.Title.Render, "Runbook "+p.name+aim+onPlatform(p.platform))
 		out = append(out, "")
 		if p.busy != "" {
 			add(t.Subtle.Render, p.busy)
@@ -390,7 +394,7 @@ func (p *RunbookPage) lines() []string {
 		return out
 	}
 	rb, r := p.sess.Runbook(), p.sess.Run()
-	add(t.Title.Render, rb.Name+" — "+rb.Title+aim)
+	add(t.Title.Render, rb.Name+" — "+rb.Title+aim+onPlatform(p.platform))
 	state := "run " + r.ID + " by " + r.Owner
 	if r.IsEnded() {
 		state += " · ended: " + r.Outcome
@@ -439,7 +443,7 @@ func (p *RunbookPage) lines() []string {
 		}
 		switch {
 		case p.rec.Destructive(p.preview.Action):
-			add(t.Subtle.Render, p.preview.Action+" cannot be undone: type "+p.preview.Target.Name+" and enter; s leaves it alone; esc, then x, aborts.")
+			add(t.Subtle.Render, p.preview.Action+" cannot be undone"+onPlatform(p.platform)+": type "+p.preview.Target.Name+" and enter; s leaves it alone; esc, then x, aborts.")
 		default:
 			add(t.Subtle.Render, "enter runs "+p.preview.Action+" as shown; s leaves it alone.")
 		}
@@ -486,3 +490,6 @@ func (p *RunbookPage) ShortHelp() []key.Binding {
 func (p *RunbookPage) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{p.keys.do, p.keys.skip, p.keys.abort}, p.view.ShortHelp()}
 }
+
+// SetPlatform names the cluster the run is on before the page's first snapshot arrives.
+func (p *RunbookPage) SetPlatform(name string) { p.platform = name }
