@@ -86,8 +86,8 @@ type ActionsPage struct {
 	// platform is the cluster the console watches (the snapshot's), named in every confirmation: in a
 	// fleet, which cluster an action would touch is never left to the header.
 	platform string
-	w, h    int
-	keys    actKeys
+	w, h     int
+	keys     actKeys
 }
 
 type actKeys struct{ up, down, preview, run, back key.Binding }
