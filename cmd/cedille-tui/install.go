@@ -184,14 +184,9 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 	}
 	env.Confirm = confirmByFlag(c.out, f.confirmWipe)
 	defer env.Keys.Wipe()
-	r := &steps.Runner{Steps: ss, Env: env, Store: store, Only: only, Report: c.logUpdates(progressPrinter(c.out))}
-	if err := r.Run(ctx, &sv); err != nil {
-		if ps, ok := asProblems(err); ok {
-			return lines.Errors(ps)
-		}
+	if err := c.runAnswered(ctx, &steps.Runner{Steps: ss, Env: env, Store: store, Only: only}, &sv, lines); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.out, "install: done; state saved to %s\n", store.Path)
 	if sv.Plan.Cluster.Kubeconfig != "" {
 		fmt.Fprintf(c.out, "open the console: cedille-tui --kubeconfig %s\n", sv.Plan.Cluster.Kubeconfig)
 	}
@@ -262,6 +257,20 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 	default:
 		fmt.Fprintf(c.out, "install: the plan is saved to %s; run `cedille-tui install` again to resume\n", store.Path)
 	}
+	return nil
+}
+
+// runAnswered runs an unattended install's steps, printing each one's progress; an answers file's
+// problems are said at their lines. It says where the state was saved.
+func (c *cli) runAnswered(ctx context.Context, r *steps.Runner, sv *steps.Saved, lines *plan.Lines) error {
+	r.Report = c.logUpdates(progressPrinter(c.out))
+	if err := r.Run(ctx, sv); err != nil {
+		if ps, ok := asProblems(err); ok {
+			return lines.Errors(ps)
+		}
+		return err
+	}
+	fmt.Fprintf(c.out, "install: done; state saved to %s\n", r.Store.Path)
 	return nil
 }
 

@@ -87,15 +87,7 @@ func (c *cli) runInstallEra2(ctx context.Context, f installFlags) error {
 		return omniErr
 	}
 	env.Confirm = confirmByFlag(c.out, f.confirmWipe)
-	r := &steps.Runner{Steps: ss, Env: env, Store: store, Only: only, Report: c.logUpdates(progressPrinter(c.out))}
-	if err := r.Run(ctx, &sv); err != nil {
-		if ps, ok := asProblems(err); ok {
-			return lines.Errors(ps)
-		}
-		return err
-	}
-	fmt.Fprintf(c.out, "install: done; state saved to %s\n", store.Path)
-	return nil
+	return c.runAnswered(ctx, &steps.Runner{Steps: ss, Env: env, Store: store, Only: only}, &sv, lines)
 }
 
 // dryRunEra2 prints the plan, its problems and, for each step, what it would change: read from Omni and
