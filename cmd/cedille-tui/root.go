@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/clubcedille/cedille-tui/internal/platform"
@@ -139,8 +140,25 @@ func routeLibraryLogs(w io.Writer) {
 	_ = fs.Set("stderrthreshold", "FATAL")
 	klog.SetOutput(w)
 	log.SetOutput(w)
-	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, w, io.Discard))
+	grpcLogs.Store(&w)
 }
+
+// grpcLogs is where gRPC's warnings and errors go. gRPC's logger is process-wide and may not be set
+// once gRPC runs (grpclog.SetLoggerV2 is not synchronised): it is set once, before main, to write
+// through grpcLogs, which each command's setup points at its --log-file. Tests run many commands, and
+// their gRPC connections, in one process.
+var grpcLogs atomic.Pointer[io.Writer]
+
+func init() {
+	var discard io.Writer = io.Discard
+	grpcLogs.Store(&discard)
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, grpcWriter{}, io.Discard))
+}
+
+// grpcWriter writes to the writer grpcLogs holds now.
+type grpcWriter struct{}
+
+func (grpcWriter) Write(p []byte) (int, error) { return (*grpcLogs.Load()).Write(p) }
 
 // openPlatform opens every connection the flags and environment describe.
 func (c *cli) openPlatform() *platform.Platform {
