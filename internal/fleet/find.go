@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 
 	"github.com/clubcedille/cedille-tui/internal/health"
@@ -60,19 +62,8 @@ func matches(words []string, cluster string, layer health.Layer, f health.Findin
 }
 
 func sortMatches(ms []Match) {
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0 && worseMatch(ms[j], ms[j-1]); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-}
-
-func worseMatch(a, b Match) bool {
-	if a.Finding.Status != b.Finding.Status {
-		return a.Finding.Status > b.Finding.Status
-	}
-	if a.Cluster != b.Cluster {
-		return a.Cluster < b.Cluster
-	}
-	return a.Finding.Object < b.Finding.Object
+	slices.SortStableFunc(ms, func(a, b Match) int {
+		return cmp.Or(cmp.Compare(b.Finding.Status, a.Finding.Status), cmp.Compare(a.Cluster, b.Cluster),
+			cmp.Compare(a.Finding.Object, b.Finding.Object))
+	})
 }

@@ -2,7 +2,8 @@ package health
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -185,21 +186,24 @@ const veleroScheduleLabel = "velero.io/schedule-name"
 // LatestBackups is the newest Backup of each Schedule and the newest without one (by creation, then
 // name), in that order of namespace/schedule.
 func LatestBackups(all []*unstructured.Unstructured) []*unstructured.Unstructured {
+	return newestPer(all, func(u *unstructured.Unstructured) string {
+		return u.GetNamespace() + "/" + u.GetLabels()[veleroScheduleLabel]
+	})
+}
+
+// newestPer keeps the newest object (newerObject) of each key, in the order of the keys.
+func newestPer(all []*unstructured.Unstructured, key func(*unstructured.Unstructured) string) []*unstructured.Unstructured {
 	newest := map[string]*unstructured.Unstructured{}
-	var keys []string
 	for _, u := range all {
-		k := u.GetNamespace() + "/" + u.GetLabels()[veleroScheduleLabel]
-		cur, ok := newest[k]
-		if !ok {
-			keys = append(keys, k)
+		if u == nil {
+			continue
 		}
-		if !ok || newerObject(u, cur) {
-			newest[k] = u
+		if cur, ok := newest[key(u)]; !ok || newerObject(u, cur) {
+			newest[key(u)] = u
 		}
 	}
-	sort.Strings(keys)
-	out := make([]*unstructured.Unstructured, 0, len(keys))
-	for _, k := range keys {
+	out := make([]*unstructured.Unstructured, 0, len(newest))
+	for _, k := range slices.Sorted(maps.Keys(newest)) {
 		out = append(out, newest[k])
 	}
 	return out

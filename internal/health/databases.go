@@ -2,7 +2,6 @@ package health
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -230,24 +229,7 @@ func PGBackup(u *unstructured.Unstructured, now time.Time) Finding {
 // LatestPGBackups is the newest CloudNativePG Backup of each Cluster (spec.cluster.name, by creation
 // then name), in namespace/cluster order.
 func LatestPGBackups(all []*unstructured.Unstructured) []*unstructured.Unstructured {
-	newest := map[string]*unstructured.Unstructured{}
-	for _, u := range all {
-		if u == nil {
-			continue
-		}
-		k := u.GetNamespace() + "/" + Str(u, "spec", "cluster", "name")
-		if cur, ok := newest[k]; !ok || newerObject(u, cur) {
-			newest[k] = u
-		}
-	}
-	keys := make([]string, 0, len(newest))
-	for k := range newest {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]*unstructured.Unstructured, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, newest[k])
-	}
-	return out
+	return newestPer(all, func(u *unstructured.Unstructured) string {
+		return u.GetNamespace() + "/" + Str(u, "spec", "cluster", "name")
+	})
 }

@@ -1,11 +1,8 @@
 package plan
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Names of the config patches the template carries; stable, so a re-sync updates them in place.
@@ -90,18 +87,7 @@ func ClusterTemplate(p Plan) ([]byte, error) {
 		}
 		docs = append(docs, tm)
 	}
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	for _, d := range docs {
-		if err := enc.Encode(d); err != nil {
-			return nil, err
-		}
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return encodeDocs(docs...)
 }
 
 func ids(ms []Machine) []string {
