@@ -54,7 +54,7 @@ func (c *cli) runConsole(ctx context.Context) error {
 	}
 	if p.Omni != nil && omniClusters(ctx, p.Omni, 5*time.Second) > 1 {
 		// Era 2: a fleet. The overview first; enter opens one cluster's console.
-		return c.runFleetTUI(ctx, c.fleetOptions(p))
+		return c.runFleetTUI(ctx, p)
 	}
 	t := watch.TargetsFor(p)
 	trail := c.serveDefaults(serveFlags{}).auditLog

@@ -3,17 +3,25 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/clubcedille/cedille-tui/internal/actions"
 	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/demo"
 	"github.com/clubcedille/cedille-tui/internal/fleet"
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/platform"
+	"github.com/clubcedille/cedille-tui/internal/runbook"
+	"github.com/clubcedille/cedille-tui/internal/runbooks"
+	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/fleetview"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
+	"github.com/clubcedille/cedille-tui/internal/vaultops"
+	"github.com/clubcedille/cedille-tui/internal/version"
 	"github.com/clubcedille/cedille-tui/internal/watch"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
@@ -30,10 +38,56 @@ func omniClusters(ctx context.Context, om *platform.Omni, timeout time.Duration)
 }
 
 // runFleetTUI runs the fleet overview: every cluster Omni lists watched by its own watch set, enter
-// opening the console of one. The clusters' consoles are read-only here: actions and runbooks act on
-// one cluster, from `cedille-tui console` pointed at it.
-func (c *cli) runFleetTUI(ctx context.Context, o fleet.Options) error {
-	return c.runFleetTUIWith(ctx, o, fleetExtras{})
+// opening the console of one, with its actions and runbooks acting as the person at this terminal
+// through a kubeconfig Omni issues for them (fleetTools), recorded in the default audit trail.
+func (c *cli) runFleetTUI(ctx context.Context, p *platform.Platform) error {
+	tools, closeTools := c.fleetTools(p, c.serveDefaults(serveFlags{}).auditLog)
+	defer closeTools()
+	return c.runFleetTUIWith(ctx, c.fleetOptions(p), fleetExtras{tools: tools})
+}
+
+// fleetTools makes, for each cluster of p's fleet when it is first opened, the console's actions and
+// runbooks: the dispatcher acting as the local person (admin, as on one cluster) through
+// fleet.Acting — Omni's kubeconfig for user cedille:<name>, group cedille:admin — each record naming the
+// cluster, in the one trail at path; the runbooks' runs and incident reports under the state
+// directory's fleet/<cluster>. Read-only consoles (nil) when the trail cannot be opened (held by a
+// running serve): nothing unrecorded. The returned func closes the trail.
+func (c *cli) fleetTools(p *platform.Platform, path string) (func(cluster string) (consoleExtras, error), func()) {
+	trail, err := openTrail(path)
+	if err != nil {
+		c.logger.Debug("actions off: the audit trail cannot be written", "path", path, "error", err.Error())
+		return nil, func() {}
+	}
+	state := steps.DirsFrom(c.lookup).State
+	vaultOpts := platform.VaultOptionsFromEnv(c.lookup)
+	vaultOpts.Addr, vaultOpts.Token = "", "" // VAULT_ADDR names one Vault: each cluster's is found in it
+	who := actions.As(actions.LocalActor(c.localUser(p), "local"))
+	build := func(cluster string) (consoleExtras, error) {
+		acting := &fleet.Acting{Omni: p.Omni, Cluster: cluster, UserAgent: version.Get().UserAgent()}
+		sink := func(r audit.Record) error { r.Cluster = cluster; return trail.Append(r) }
+		d, err := actions.NewDispatcher(acting, sink, builtinActions(p)...)
+		if err != nil {
+			return consoleExtras{}, err
+		}
+		x := consoleExtras{act: d.Bind(who), audit: ui.AuditFile(path, ui.AuditShown)}
+		me, _ := who()
+		kube, err := acting.Kube(me)
+		if err != nil {
+			return consoleExtras{}, err
+		}
+		e, err := runbookEngineIn(filepath.Join(state, "fleet", cluster), sink, path)
+		if err != nil {
+			return consoleExtras{}, err
+		}
+		hub := &hubRef{}
+		vault := steps.ClusterVault{Options: vaultOpts}
+		x.recovery = runbooks.Recovery{Engine: e, Dispatcher: d, Who: who,
+			World: runbook.World{Kube: kube.Typed, Dynamic: kube.Dynamic, Snapshot: hub.latest,
+				Vault: func(ctx context.Context) ([]*vaultops.Replica, error) { return vault.Replicas(ctx, plan.Plan{}, kube) }}}
+		x.onHub = hub.set
+		return x, nil
+	}
+	return build, func() { _ = trail.Close() }
 }
 
 // fleetExtras are what the fleet console offers besides watching: each cluster's actions and runbooks

@@ -23,13 +23,24 @@ func Impersonation(a Actor) (rest.ImpersonationConfig, error) {
 	if a.Local {
 		return rest.ImpersonationConfig{}, nil
 	}
-	if err := checkName(a.Name); err != nil {
+	user, group, err := Identity(a)
+	if err != nil {
 		return rest.ImpersonationConfig{}, err
 	}
-	if !a.Role.Valid() {
-		return rest.ImpersonationConfig{}, fmt.Errorf("%s has no role to act as", a.Name)
+	return rest.ImpersonationConfig{UserName: user, Groups: []string{group}}, nil
+}
+
+// Identity is who a is to a cluster's RBAC and audit log: user cedille:<name> in group cedille:<role>
+// (a local actor's role is its own, admin). Impersonation sends it; a kubeconfig Omni issues for it
+// (fleet.Acting) carries it.
+func Identity(a Actor) (user, group string, err error) {
+	if err := checkName(a.Name); err != nil {
+		return "", "", err
 	}
-	return rest.ImpersonationConfig{UserName: UserPrefix + a.Name, Groups: []string{GroupPrefix + a.Role.String()}}, nil
+	if !a.Role.Valid() {
+		return "", "", fmt.Errorf("%s has no role to act as", a.Name)
+	}
+	return UserPrefix + a.Name, GroupPrefix + a.Role.String(), nil
 }
 
 // checkName refuses a name that cannot travel in an Impersonate-User header as itself.

@@ -101,6 +101,7 @@ type Record struct {
 	Role        string `json:"role,omitempty"`        // viewer, operator or admin
 	Remote      string `json:"remote,omitempty"`      // the client's address
 	Action      string `json:"action,omitempty"`      // an action's name, or a ceremony's kind
+	Cluster     string `json:"cluster,omitempty"`     // the fleet's cluster acted on; "" for the console's one cluster
 	Target      string `json:"target,omitempty"`      // the object acted on (kind/namespace/name)
 	Reason      string `json:"reason,omitempty"`      // why refused, failed, aborted, ended
 	Ceremony    string `json:"ceremony,omitempty"`    // the ceremony's id

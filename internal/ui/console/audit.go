@@ -150,9 +150,14 @@ func auditRows(entries []audit.Entry) []table.Row {
 	return rows
 }
 
-// auditWhat is a record's action and target on one line ("cordon node/worker-2").
+// auditWhat is a record's action and target on one line ("cordon node/worker-2"), after its cluster's
+// name in a fleet ("k8s-sandbox: cordon node/worker-2").
 func auditWhat(e audit.Entry) string {
-	return OneLine(strings.TrimSpace(e.Action + " " + e.Target))
+	what := strings.TrimSpace(e.Action + " " + e.Target)
+	if e.Cluster != "" {
+		what = e.Cluster + ": " + what
+	}
+	return OneLine(what)
 }
 
 // auditTone colours the events that say something was refused or went wrong.
@@ -213,7 +218,7 @@ func NewAuditDetail(t theme.Theme, e audit.Entry) *Detail {
 		for _, f := range []struct{ label, value string }{
 			{"Time", e.Time}, {"Event", string(e.Event)}, {"Session", e.Session}, {"User", e.User},
 			{"Key", e.Fingerprint}, {"Role", e.Role}, {"From", e.Remote}, {"Action", e.Action},
-			{"Target", e.Target}, {"Reason", e.Reason}, {"Ceremony", e.Ceremony}, {"Previous", e.Prev},
+			{"Cluster", e.Cluster}, {"Target", e.Target}, {"Reason", e.Reason}, {"Ceremony", e.Ceremony}, {"Previous", e.Prev},
 		} {
 			if f.value == "" {
 				continue
