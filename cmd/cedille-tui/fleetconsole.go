@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/platform"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	"github.com/clubcedille/cedille-tui/internal/runbooks"
+	"github.com/clubcedille/cedille-tui/internal/serve"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui"
 	"github.com/clubcedille/cedille-tui/internal/ui/fleetview"
@@ -47,47 +49,129 @@ func (c *cli) runFleetTUI(ctx context.Context, p *platform.Platform) error {
 }
 
 // fleetTools makes, for each cluster of p's fleet when it is first opened, the console's actions and
-// runbooks: the dispatcher acting as the local person (admin, as on one cluster) through
-// fleet.Acting — Omni's kubeconfig for user cedille:<name>, group cedille:admin — each record naming the
-// cluster, in the one trail at path; the runbooks' runs and incident reports under the state
-// directory's fleet/<cluster>. Read-only consoles (nil) when the trail cannot be opened (held by a
-// running serve): nothing unrecorded. The returned func closes the trail.
+// runbooks (fleetDispatch) acting as the local person (admin, as on one cluster), the runbooks reading
+// through the same connection. Read-only consoles (nil) when the trail at path cannot be opened (held by
+// a running serve): nothing unrecorded. The returned func closes the trail.
 func (c *cli) fleetTools(p *platform.Platform, path string) (func(cluster string) (consoleExtras, error), func()) {
 	trail, err := openTrail(path)
 	if err != nil {
 		c.logger.Debug("actions off: the audit trail cannot be written", "path", path, "error", err.Error())
 		return nil, func() {}
 	}
-	state := steps.DirsFrom(c.lookup).State
-	vaultOpts := platform.VaultOptionsFromEnv(c.lookup)
-	vaultOpts.Addr, vaultOpts.Token = "", "" // VAULT_ADDR names one Vault: each cluster's is found in it
 	who := actions.As(actions.LocalActor(c.localUser(p), "local"))
 	build := func(cluster string) (consoleExtras, error) {
-		acting := &fleet.Acting{Omni: p.Omni, Cluster: cluster, UserAgent: version.Get().UserAgent()}
-		sink := func(r audit.Record) error { r.Cluster = cluster; return trail.Append(r) }
-		d, err := actions.NewDispatcher(acting, sink, builtinActions(p)...)
+		acting, d, e, err := c.fleetDispatch(p, cluster, trail, path)
 		if err != nil {
 			return consoleExtras{}, err
 		}
-		x := consoleExtras{act: d.Bind(who), audit: ui.AuditFile(path, ui.AuditShown)}
 		me, _ := who()
 		kube, err := acting.Kube(me)
 		if err != nil {
 			return consoleExtras{}, err
 		}
-		e, err := runbookEngineIn(filepath.Join(state, "fleet", cluster), sink, path)
-		if err != nil {
-			return consoleExtras{}, err
-		}
 		hub := &hubRef{}
-		vault := steps.ClusterVault{Options: vaultOpts}
-		x.recovery = runbooks.Recovery{Engine: e, Dispatcher: d, Who: who,
-			World: runbook.World{Kube: kube.Typed, Dynamic: kube.Dynamic, Snapshot: hub.latest,
-				Vault: func(ctx context.Context) ([]*vaultops.Replica, error) { return vault.Replicas(ctx, plan.Plan{}, kube) }}}
-		x.onHub = hub.set
-		return x, nil
+		return consoleExtras{act: d.Bind(who), audit: ui.AuditFile(path, ui.AuditShown), onHub: hub.set,
+			recovery: runbooks.Recovery{Engine: e, Dispatcher: d, Who: who, World: c.fleetWorld(kube, hub.latest)}}, nil
 	}
 	return build, func() { _ = trail.Close() }
+}
+
+// fleetDispatch is one cluster's dispatcher and runbook engine in p's fleet: the dispatcher acting
+// through fleet.Acting — Omni's kubeconfig for each person's own identity, cedille:<name> in
+// cedille:<role> — each record naming the cluster, in the one trail (at trailPath); the runbooks' runs
+// and incident reports under the state directory's fleet/<cluster>.
+func (c *cli) fleetDispatch(p *platform.Platform, cluster string, trail *audit.Log, trailPath string) (*fleet.Acting, *actions.Dispatcher, *runbook.Engine, error) {
+	acting := &fleet.Acting{Omni: p.Omni, Cluster: cluster, UserAgent: version.Get().UserAgent()}
+	sink := func(r audit.Record) error { r.Cluster = cluster; return trail.Append(r) }
+	d, err := actions.NewDispatcher(acting, sink, builtinActions(p)...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, err := runbookEngineIn(filepath.Join(steps.DirsFrom(c.lookup).State, "fleet", cluster), sink, trailPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return acting, d, e, nil
+}
+
+// fleetWorld is what a fleet cluster's runbooks read with: kube, the cluster's own Vault pods (VAULT_ADDR
+// names one Vault, so it is not used; VAULT_CACERT is), and the cluster hub's snapshot.
+func (c *cli) fleetWorld(kube *platform.Kube, snapshot func() watch.Snapshot) runbook.World {
+	o := platform.VaultOptionsFromEnv(c.lookup)
+	o.Addr, o.Token = "", ""
+	vault := steps.ClusterVault{Options: o}
+	return runbook.World{Kube: kube.Typed, Dynamic: kube.Dynamic, Snapshot: snapshot,
+		Vault: func(ctx context.Context) ([]*vaultops.Replica, error) { return vault.Replicas(ctx, plan.Plan{}, kube) }}
+}
+
+// serveFleet serves p's fleet over SSH: one fleet watcher and one watch set per cluster for every
+// session; a session opens a cluster's console with its actions and runbooks acting as its user
+// (fleetDispatch: Omni issues each person's identity, no impersonation), the runbooks reading with the
+// fleet's own connection. `ssh HOST status` prints the fleet.
+func (c *cli) serveFleet(ctx context.Context, p *platform.Platform, f serveFlags, ready func(net.Addr) error) error {
+	o := c.fleetOptions(p)
+	o.All = true
+	return c.serveSessions(ctx, f, ready, func(ctx context.Context, trail *audit.Log, f serveFlags) (served, func(), error) {
+		w := fleet.New(o)
+		var running sync.WaitGroup
+		running.Go(func() { w.Run(ctx) })
+		var mu sync.Mutex
+		made := map[string]serve.Services{}
+		tools := func(ctx context.Context, cluster string) (serve.Services, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if sv, ok := made[cluster]; ok {
+				return sv, nil
+			}
+			_, d, e, err := c.fleetDispatch(p, cluster, trail, f.auditLog)
+			if err != nil {
+				return serve.Services{}, err
+			}
+			t, err := o.Connect.Connect(ctx, cluster)
+			if err != nil {
+				return serve.Services{}, err
+			}
+			hub, err := w.Open(ctx, cluster)
+			if err != nil {
+				return serve.Services{}, err
+			}
+			sv := serve.Services{Actions: d, Runbooks: e, RunbookWorld: c.fleetWorld(t.Kube, hub.Latest)}
+			made[cluster] = sv
+			return sv, nil
+		}
+		fs := serve.FleetServices{Subscribe: w.Subscribe, Cluster: tools, AuditTrail: f.auditLog,
+			Open: func(ctx context.Context, cluster string) (<-chan watch.Snapshot, func(), error) {
+				hub, err := w.Open(ctx, cluster)
+				if err != nil {
+					return nil, nil, err
+				}
+				ch, unsubscribe := hub.Subscribe()
+				return ch, unsubscribe, nil
+			}}
+		return served{name: "the fleet Omni lists", terminal: serve.FleetTerminal(fs),
+			exec: map[string]serve.Command{"status": fleetStatusOverSSH(w)}}, running.Wait, nil
+	})
+}
+
+// fleetStatusOverSSH is `ssh HOST status` on a served fleet: the fleet's rows once every cluster Omni
+// lists has answered (or the session ends), as `status --fleet` prints them.
+func fleetStatusOverSSH(w *fleet.Watcher) serve.Command {
+	return func(ctx context.Context, s serve.Session) int {
+		ch, unsubscribe := w.Subscribe()
+		defer unsubscribe()
+		snap := w.Latest()
+		for !snap.Complete(true) {
+			select {
+			case snap = <-ch:
+			case <-ctx.Done():
+				return 1
+			}
+		}
+		if err := printFleet(s, snap, "table"); err != nil {
+			return 1
+		}
+		return 0
+	}
 }
 
 // fleetExtras are what the fleet console offers besides watching: each cluster's actions and runbooks

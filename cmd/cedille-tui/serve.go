@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clubcedille/cedille-tui/internal/access"
@@ -119,6 +120,10 @@ func (c *cli) runServe(ctx context.Context, f serveFlags) error {
 	if !p.Configured() {
 		return errors.Join(append(p.Errors(), errors.New("nothing to serve: no connection could be made (`cedille-tui demo --serve` serves a simulated platform)"))...)
 	}
+	if p.Omni != nil && omniClusters(ctx, p.Omni, 5*time.Second) > 1 {
+		// Era 2: a fleet. Each session opens on it; enter opens one cluster's console.
+		return c.serveFleet(ctx, p, f, nil)
+	}
 	t := watch.TargetsFor(p)
 	cluster, err := restCluster(kubeConfig(p))
 	if cluster != nil {
@@ -211,11 +216,62 @@ func kubeConfig(p *platform.Platform) *rest.Config {
 	return p.Kube.Config
 }
 
+// served is what serveSessions serves: what each session with a terminal runs, the commands one
+// without may run, and what the server's first lines call it.
+type served struct {
+	name     string
+	terminal func(serve.Session)
+	exec     map[string]serve.Command
+}
+
 // serveTargets runs one hub over the sources and serves it until ctx ends; ready, when given, is told the
 // address once it listens. With a cluster, the sessions' consoles run actions through one dispatcher
 // writing with its clients as each session's user, and runbooks; without, they offer none.
 // Replicas, when given, finds Vault's replicas for the ceremonies the admins open (nil: none).
 func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch.Source, cluster *servedCluster, replicas vaultFinder, f serveFlags, ready func(net.Addr) error) error {
+	return c.serveSessions(ctx, f, ready, func(ctx context.Context, trail *audit.Log, f serveFlags) (served, func(), error) {
+		var err error
+		services := serve.Services{AuditTrail: f.auditLog}
+		if cluster != nil {
+			if services.Actions, err = actions.NewDispatcher(cluster.clients, trail.Append, cluster.actions...); err != nil {
+				return served{}, nil, err
+			}
+			state := cluster.stateDir
+			if state == "" {
+				state = steps.DirsFrom(c.lookup).State
+			}
+			if services.Runbooks, err = runbookEngineIn(state, trail.Append, f.auditLog); err != nil {
+				return served{}, nil, err
+			}
+			services.RunbookWorld = cluster.world
+			services.RunbookWorld.Vault = replicas
+		}
+		var board *ceremony.Board
+		if replicas != nil {
+			board = ceremony.NewBoard(ceremony.BoardOptions{Sink: trail, Replicas: ceremonyReplicas(replicas)})
+			services.Ceremonies = board
+		}
+		hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
+		services.RunbookWorld.Snapshot = hub.Latest
+		var running sync.WaitGroup
+		running.Go(func() { hub.Run(ctx) })
+		exec := map[string]serve.Command{"status": statusOverSSH(hub)}
+		if board != nil {
+			exec["ceremony"] = serve.CeremonyCommand(board)
+			// A replica's error shows on its row of every screen; the ceremonies' last records are
+			// written before the trail closes (the caller waits).
+			running.Go(func() { board.Run(ctx, ceremonyTick, nil) })
+		}
+		return served{name: t.Name, terminal: serve.ConsoleTerminalWith(hub, services), exec: exec}, running.Wait, nil
+	})
+}
+
+// serveSessions serves what build makes over SSH until ctx ends: the access file followed, every
+// session and action recorded in the audit trail, the host key made when missing; ready, when given,
+// is told the address once it listens. build runs once the trail is open, with a context that ends
+// with the server; the func it returns waits for what it started, before the trail closes.
+func (c *cli) serveSessions(ctx context.Context, f serveFlags, ready func(net.Addr) error,
+	build func(ctx context.Context, trail *audit.Log, f serveFlags) (served, func(), error)) error {
 	f = c.serveDefaults(f)
 	follow, acc, err := access.Open(f.access)
 	if err != nil {
@@ -230,56 +286,22 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		_ = trail.Close()
 		fmt.Fprintf(c.out, "audit trail %s: %d records, the last one's SHA-256 %s\n", f.auditLog, h.Seq, h.Hash)
 	}()
-	services := serve.Services{AuditTrail: f.auditLog}
-	if cluster != nil {
-		if services.Actions, err = actions.NewDispatcher(cluster.clients, trail.Append, cluster.actions...); err != nil {
-			return err
-		}
-		state := cluster.stateDir
-		if state == "" {
-			state = steps.DirsFrom(c.lookup).State
-		}
-		if services.Runbooks, err = runbookEngineIn(state, trail.Append, f.auditLog); err != nil {
-			return err
-		}
-		services.RunbookWorld = cluster.world
-		services.RunbookWorld.Vault = replicas
-	}
 	hk, err := serve.LoadOrCreateHostKey(f.hostKey)
 	if err != nil {
 		return err
 	}
-	var board *ceremony.Board
-	if replicas != nil {
-		board = ceremony.NewBoard(ceremony.BoardOptions{Sink: trail, Replicas: ceremonyReplicas(replicas)})
-		services.Ceremonies = board
-	}
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	hub := watch.NewHub(watch.HubOptions{Platform: t.Name, Demo: t.Demo}, sources...)
-	services.RunbookWorld.Snapshot = hub.Latest
-	hubDone := make(chan struct{})
-	go func() {
-		defer close(hubDone)
-		hub.Run(ctx)
-	}()
-	defer func() { cancel(); <-hubDone }()
-	exec := map[string]serve.Command{"status": statusOverSSH(hub)}
-	if board != nil {
-		exec["ceremony"] = serve.CeremonyCommand(board)
-		boardDone := make(chan struct{})
-		go func() {
-			defer close(boardDone)
-			board.Run(ctx, ceremonyTick, nil) // a replica's error shows on its row of every screen
-		}()
-		defer func() { cancel(); <-boardDone }() // the ceremonies' last records before the trail closes
+	sv, wait, err := build(ctx, trail, f)
+	if err != nil {
+		return err
 	}
+	defer func() { cancel(); wait() }()
 
 	srv, err := serve.New(serve.Options{HostKey: hk, Access: acc, Audit: trail.Append,
 		MaxSessions: f.maxSessions, MaxPerUser: f.maxPerUser, IdleTimeout: never(f.idle), MaxLifetime: never(f.lifetime),
-		Terminal: serve.ConsoleTerminalWith(hub, services),
-		Exec:     exec})
+		Terminal: sv.terminal,
+		Exec:     sv.exec})
 	if err != nil {
 		return err
 	}
@@ -294,7 +316,7 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		}
 	}
 	fmt.Fprintf(c.out, "serving the console of %s on %s\nhost key %s (%s)\naccess %s: %s\naudit trail %s\n",
-		t.Name, l.Addr(), hk.Fingerprint, f.hostKey, f.access, accessSummary(acc), f.auditLog)
+		sv.name, l.Addr(), hk.Fingerprint, f.hostKey, f.access, accessSummary(acc), f.auditLog)
 
 	reload := func(nf *access.File, err error) {
 		if err != nil {
@@ -311,14 +333,14 @@ func (c *cli) serveTargets(ctx context.Context, t watch.Targets, sources []watch
 		defer close(followed)
 		follow.Run(ctx, time.Second, reload)
 	}()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.Serve(l) }()
 	select {
 	case <-ctx.Done():
 		_ = srv.Close()
-		<-served
+		<-stopped
 		return nil
-	case err := <-served:
+	case err := <-stopped:
 		return err
 	}
 }

@@ -24,7 +24,7 @@ func Collect(ctx context.Context, o Options, timeout time.Duration) Snapshot {
 	for {
 		select {
 		case s = <-ch:
-			if s.Settled(o.Omni != nil) && everyListedWatched(s) {
+			if s.Complete(o.Omni != nil) {
 				cancel()
 				<-done
 				return s
@@ -50,6 +50,12 @@ func Collect(ctx context.Context, o Options, timeout time.Duration) Snapshot {
 			What: "no complete answer within " + timeout.String(), Fix: "retry with a longer --timeout"}
 	}
 	return Snapshot{At: in.Now, Inputs: in, Report: Evaluate(in)}
+}
+
+// Complete tells whether s is the whole fleet's answer: settled (Settled) with a watch set for each
+// cluster Omni lists.
+func (s Snapshot) Complete(omniConfigured bool) bool {
+	return s.Settled(omniConfigured) && everyListedWatched(s)
 }
 
 // everyListedWatched tells whether each cluster Omni lists has a watch set.

@@ -76,17 +76,7 @@ func ConsoleTerminalWith(hub *watch.Hub, sv Services) func(Session) {
 		pty, _, _ := s.SSH.Pty() // read once, before any window change can reach it (forwarding.go)
 		winCh := s.srv.windows.of(s.SSH.Environ())
 		env := append(s.SSH.Environ(), "TERM="+pty.Term)
-		o := ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true,
-			Presence: true, PageChanged: s.SetPage}
-		if sv.Actions != nil {
-			o.Act = sv.Actions.Bind(s.Actor)
-			if sv.Runbooks != nil {
-				o.Recovery = runbooks.Recovery{Engine: sv.Runbooks, Dispatcher: sv.Actions, Who: s.Actor, World: sv.RunbookWorld}
-			}
-		}
-		if sv.AuditTrail != "" {
-			o.Audit = adminAudit(s.Current, ui.AuditFile(sv.AuditTrail, ui.AuditShown))
-		}
+		o := s.consoleOptions(ch, env, sv)
 		var boardChanged <-chan struct{}
 		if sv.Ceremonies != nil {
 			o.Ceremonies = sessionCeremonies{s: s, b: sv.Ceremonies}
@@ -94,49 +84,77 @@ func ConsoleTerminalWith(hub *watch.Hub, sv Services) func(Session) {
 			defer stop()
 			boardChanged = c
 		}
-		m := ui.NewConsole(o)
-		w, h := clampSize(pty.Window.Width, pty.Window.Height)
-		// The session's terminal is read once, above: charm.land/ssh writes its size on a window change
-		// without a lock, so every later read of Pty() would race with the client resizing.
-		opts := []tea.ProgramOption{tea.WithInput(s.SSH), tea.WithOutput(s.SSH), tea.WithEnvironment(env),
-			tea.WithColorProfile(colorprofile.Env(env)), tea.WithFilter(noSuspend),
-			tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h)}
-		// At most 4 frames a second: a busy platform redraws every session, over every link.
-		opts = append(opts, tea.WithFPS(maxFPS))
-		p := tea.NewProgram(m, opts...)
-		changed, release := s.srv.live.watch()
-		defer release()
-		go func() { // the presence line follows who connects, leaves and moves; the ceremony, its board
-			for {
-				p.Send(app.PresenceMsg{Line: presenceLine(s.ID, s.Presence())})
-				if sv.Ceremonies != nil {
-					p.Send(ceremonyMsg(s, sv.Ceremonies))
-				}
-				select {
-				case <-changed:
-				case <-boardChanged:
-				case <-s.Context().Done():
-					return
-				}
+		var board func() tea.Msg
+		if sv.Ceremonies != nil {
+			board = func() tea.Msg { return ceremonyMsg(s, sv.Ceremonies) }
+		}
+		s.runProgram(ui.NewConsole(o), pty, env, winCh, board, boardChanged)
+	}
+}
+
+// consoleOptions are the session's console over ch: its actions and runbooks run through sv's as the
+// session's user, the audit page for admins. Not its ceremonies.
+func (s Session) consoleOptions(ch <-chan watch.Snapshot, env []string, sv Services) ui.ConsoleOptions {
+	o := ui.ConsoleOptions{Snapshots: ch, Color: ui.ColorFromEnv(lookup(env)), Dark: true,
+		Presence: true, PageChanged: s.SetPage}
+	if sv.Actions != nil {
+		o.Act = sv.Actions.Bind(s.Actor)
+		if sv.Runbooks != nil {
+			o.Recovery = runbooks.Recovery{Engine: sv.Runbooks, Dispatcher: sv.Actions, Who: s.Actor, World: sv.RunbookWorld}
+		}
+	}
+	if sv.AuditTrail != "" {
+		o.Audit = adminAudit(s.Current, ui.AuditFile(sv.AuditTrail, ui.AuditShown))
+	}
+	return o
+}
+
+// runProgram runs m on the session's terminal until the person quits or the server ends the session:
+// sized to the terminal (read once, in pty) and following its window changes (winCh), the presence
+// line sent whenever someone connects, leaves or moves, and board's message (nil: none) with it and
+// whenever boardChanged ticks.
+func (s Session) runProgram(m tea.Model, pty ssh.Pty, env []string, winCh <-chan ssh.Window, board func() tea.Msg, boardChanged <-chan struct{}) {
+	w, h := clampSize(pty.Window.Width, pty.Window.Height)
+	// The session's terminal is read once, by the caller: charm.land/ssh writes its size on a window
+	// change without a lock, so every later read of Pty() would race with the client resizing.
+	opts := []tea.ProgramOption{tea.WithInput(s.SSH), tea.WithOutput(s.SSH), tea.WithEnvironment(env),
+		tea.WithColorProfile(colorprofile.Env(env)), tea.WithFilter(noSuspend),
+		tea.WithContext(s.Context()), tea.WithoutSignalHandler(), tea.WithWindowSize(w, h)}
+	// At most 4 frames a second: a busy platform redraws every session, over every link.
+	opts = append(opts, tea.WithFPS(maxFPS))
+	p := tea.NewProgram(m, opts...)
+	changed, release := s.srv.live.watch()
+	defer release()
+	go func() { // the presence line follows who connects, leaves and moves; the ceremony, its board
+		for {
+			p.Send(app.PresenceMsg{Line: presenceLine(s.ID, s.Presence())})
+			if board != nil {
+				p.Send(board())
 			}
-		}()
-		sizes := make(chan tea.WindowSizeMsg, 1)
-		if winCh != nil {
-			go s.guard("window changes", func() { latestSize(winCh, sizes) })
-			go s.guard("window sizes", func() {
-				for msg := range sizes {
-					p.Send(msg)
-				}
-			})
+			select {
+			case <-changed:
+			case <-boardChanged:
+			case <-s.Context().Done():
+				return
+			}
 		}
-		_, err := p.Run()
-		switch {
-		case err == nil, errors.Is(err, tea.ErrProgramKilled):
-		case errors.Is(err, tea.ErrProgramPanic): // the program caught it (its stack went to the server's stderr)
-			s.end(ErrInternal)
-		default:
-			_, _ = s.SSH.Stderr().Write([]byte("the console stopped: " + err.Error() + "\r\n"))
-		}
+	}()
+	sizes := make(chan tea.WindowSizeMsg, 1)
+	if winCh != nil {
+		go s.guard("window changes", func() { latestSize(winCh, sizes) })
+		go s.guard("window sizes", func() {
+			for msg := range sizes {
+				p.Send(msg)
+			}
+		})
+	}
+	_, err := p.Run()
+	switch {
+	case err == nil, errors.Is(err, tea.ErrProgramKilled):
+	case errors.Is(err, tea.ErrProgramPanic): // the program caught it (its stack went to the server's stderr)
+		s.end(ErrInternal)
+	default:
+		_, _ = s.SSH.Stderr().Write([]byte("the console stopped: " + err.Error() + "\r\n"))
 	}
 }
 
