@@ -86,6 +86,9 @@ func (c *cli) listRunbooks(ctx context.Context, f recoverFlags) error {
 		if len(rb.Kinds) > 0 {
 			aim = strings.Join(rb.Kinds, " or ")
 		}
+		if rb.TargetOptional {
+			aim += ", or none: every one it finds"
+		}
 		fmt.Fprintf(c.out, "  %-22s %s (aimed at: %s)\n", rb.Name, rb.Title, aim)
 	}
 	p := c.openPlatform()
