@@ -250,7 +250,9 @@ func restartNow(s mountScene, then string) []actions.Target {
 }
 
 // mountFailedPods are the restart-pods step's objects: read again when the step starts, so that a pod
-// whose storage went since the precheck (a CephCluster disconnected) is not among them.
+// whose storage went since the precheck (a CephCluster disconnected) is not among them — and when none
+// of the pods the precheck named may be deleted now, the step is refused, saying why, until their
+// storage is back (or the run aborted).
 func mountFailedPods(ctx context.Context, w runbook.World, t runbook.Target) ([]actions.Target, error) {
 	s, err := readMountScene(ctx, w, t)
 	if err != nil {
@@ -260,7 +262,29 @@ func mountFailedPods(ctx context.Context, w runbook.World, t runbook.Target) ([]
 	if w.Earlier != nil {
 		then = w.Earlier("stuck").Facts[factRestart]
 	}
-	return restartNow(s, then), nil
+	out := restartNow(s, then)
+	if len(out) == 0 && then != "" {
+		return nil, fmt.Errorf("none of the pods the precheck named may be deleted now: %s", notBackNow(s, then))
+	}
+	return out, nil
+}
+
+// notBackNow says, for the pods named (space-separated), why each is not to be deleted now.
+func notBackNow(s mountScene, named string) string {
+	stuck := map[string]stuckPod{}
+	for _, sp := range s.stuck() {
+		stuck[sp.key()] = sp
+	}
+	var out []string
+	for _, k := range strings.Fields(named) {
+		switch sp, ok := stuck[k]; {
+		case !ok:
+			out = append(out, k+": no longer stuck on a failed mount")
+		default:
+			out = append(out, k+": its storage is not back: "+sp.notBack)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func mountFailedBack(ctx context.Context, w runbook.World, t runbook.Target) (runbook.Progress, error) {

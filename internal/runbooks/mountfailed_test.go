@@ -187,4 +187,11 @@ func TestMountFailedOnFakeClients(t *testing.T) {
 	if p, err := mountFailedBack(ctx, w, runbook.Target{}); err != nil || p.Done || !strings.Contains(p.Line, "still failing: shop/db-0") {
 		t.Fatalf("postcheck %+v %v", p, err)
 	}
+	// The claim lost since the precheck: the step is refused, saying why.
+	if err := w.Kube.CoreV1().PersistentVolumeClaims("shop").Delete(ctx, "data", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mountFailedPods(ctx, w, runbook.Target{}); err == nil || !strings.Contains(err.Error(), "shop/db-0: its storage is not back: claim data does not exist") {
+		t.Fatalf("objects once the claim is gone %v %v", got, err)
+	}
 }
