@@ -14,7 +14,6 @@ import (
 	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/access"
 	"github.com/clubcedille/cedille-tui/internal/actions"
-	"github.com/clubcedille/cedille-tui/internal/audit"
 	"github.com/clubcedille/cedille-tui/internal/runbook"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -110,15 +109,13 @@ func TestMultiAttachOnTheLabsAPIServer(t *testing.T) {
 	}
 
 	// Changed since its preview: refused.
-	p, err := s.Preview(ctx, staleVA)
-	if err != nil || !strings.Contains(strings.Join(p.Notes, "\n"), "holds PersistentVolume pv-vault attached to node lab-b") {
-		t.Fatalf("preview %+v %v", p, err)
-	}
-	if _, err := kc.StorageV1().VolumeAttachments().Patch(ctx, "csi-vault", types.MergePatchType, []byte(`{"metadata":{"labels":{"touched":"yes"}}}`), metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Act(ctx, staleVA, actions.Confirmation{Typed: "csi-vault", Expect: p.Expect}); !errors.Is(err, actions.ErrChanged) {
-		t.Fatalf("a delete bound to a stale preview: %v", err)
+	p := staleRefused(ctx, t, s, staleVA, func() {
+		if _, err := kc.StorageV1().VolumeAttachments().Patch(ctx, "csi-vault", types.MergePatchType, []byte(`{"metadata":{"labels":{"touched":"yes"}}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !strings.Contains(strings.Join(p.Notes, "\n"), "holds PersistentVolume pv-vault attached to node lab-b") {
+		t.Fatalf("preview %+v", p)
 	}
 	// lab-b back between the preview and the write: refused by the action's guard rail.
 	if p, err = s.Preview(ctx, staleVA); err != nil {
@@ -163,20 +160,7 @@ func TestMultiAttachOnTheLabsAPIServer(t *testing.T) {
 	}) || lines[len(lines)-1] != "shop/vault-0 is Running and Ready on node lab-c" {
 		t.Fatalf("postcheck read %q", lines)
 	}
-	run := s.Run()
-	if run.Outcome != "done" {
-		t.Fatalf("outcome %q", run.Outcome)
-	}
-	entries, err := bed.entries(run.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refusalsRecorded(t, entries, "was modified", "node lab-b is Ready")
-	if !slices.ContainsFunc(entries, func(e audit.Entry) bool {
-		return e.Event == audit.ActionDone && e.Action == "delete-volumeattachment" && e.Target == staleVA.String() && e.User == "olive"
-	}) {
-		t.Errorf("the trail holds no delete of %s by olive: %+v", staleVA, entries)
-	}
+	refusalsRecorded(t, bed.doneBy(s, "delete-volumeattachment", staleVA, "olive"), "was modified", "node lab-b is Ready")
 }
 
 // TestMountFailedOnTheLabsAPIServer runs `mount-failed`, aimed at no pod, against the lab's real
@@ -275,19 +259,7 @@ func TestMountFailedOnTheLabsAPIServer(t *testing.T) {
 	if lines[0] != "0 of 1 pod back, Running and Ready; still failing: shop/db-0 (terminating)" || lines[len(lines)-1] != "1 of 1 pod back, Running and Ready" {
 		t.Fatalf("postcheck read %q", lines)
 	}
-	run := s.Run()
-	if run.Outcome != "done" {
-		t.Fatalf("outcome %q", run.Outcome)
-	}
-	entries, err := bed.entries(run.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.ContainsFunc(entries, func(e audit.Entry) bool {
-		return e.Event == audit.ActionDone && e.Action == "delete-pod" && e.Target == db0.String() && e.User == "olive"
-	}) {
-		t.Errorf("the trail holds no delete of %s by olive: %+v", db0, entries)
-	}
+	bed.doneBy(s, "delete-pod", db0, "olive")
 }
 
 // mountsNamespace makes namespace shop and its default ServiceAccount (no controller manager makes it),
