@@ -37,6 +37,8 @@ func (c *cli) recoverCmd() *cobra.Command {
 		Long: `Without a runbook: every runbook, and the ones the platform's findings name now, aimed at their objects.
 
 With one: the runbook run step by step on the cluster of the kubeconfig, as its user (the local admin).
+--target names what it is aimed at; a runbook about the whole platform (cold-start) takes none, and
+mount-failed takes a pod or none (every pod stuck on a failed mount).
 Each step says what it does. A precheck says why the runbook applies, or that it does not (then nothing
 changes). An action shows its server-side dry run first; a destructive one wants the object's name typed,
 and is refused if the object changed since the dry run (it is shown again). A postcheck waits for the
@@ -55,7 +57,9 @@ each ended, with its report.`,
 		Example: `  cedille-tui recover
   cedille-tui recover --runs
   cedille-tui recover app-sync --target Application/argocd/shop --dry-run
-  cedille-tui recover app-sync --target Application/argocd/shop`,
+  cedille-tui recover app-sync --target Application/argocd/shop
+  cedille-tui recover multi-attach --target Pod/vault/vault-0 --dry-run
+  cedille-tui recover mount-failed          # every pod stuck on a failed mount (or --target Pod/NS/NAME)`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -85,6 +89,9 @@ func (c *cli) listRunbooks(ctx context.Context, f recoverFlags) error {
 		aim := "the platform"
 		if len(rb.Kinds) > 0 {
 			aim = strings.Join(rb.Kinds, " or ")
+		}
+		if rb.TargetOptional {
+			aim += ", or none: every one it finds"
 		}
 		fmt.Fprintf(c.out, "  %-22s %s (aimed at: %s)\n", rb.Name, rb.Title, aim)
 	}

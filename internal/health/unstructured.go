@@ -28,6 +28,12 @@ const (
 	// RunbookCSIPluginsStale: the Ceph CSI node plugin pods started before the CephCluster connected
 	// keep a stale Ceph config and fail every mount until restarted.
 	RunbookCSIPluginsStale = "csi-plugins-stale"
+	// RunbookMultiAttach: a pod waits on a Multi-Attach error, its volume held by a stale
+	// VolumeAttachment on a node off or gone (a Vault pod after a node was lost).
+	RunbookMultiAttach = "multi-attach"
+	// RunbookMountFailed: pods whose volumes failed to mount (FailedMount, FailedAttachVolume) restarted
+	// once their storage is back, outside a cold start.
+	RunbookMountFailed = "mount-failed"
 )
 
 // Condition is a Kubernetes-style status condition read leniently from an unstructured object.

@@ -81,6 +81,8 @@ type podContext struct {
 	mounts map[string]MountProblem
 	// nodesDown counts the nodes not Ready: an unschedulable pod may be waiting for them.
 	nodesDown int
+	// coldStart: the cluster looks like it is coming back from a power loss (ColdStartLike).
+	coldStart bool
 }
 
 type nodeState struct {
@@ -89,7 +91,7 @@ type nodeState struct {
 }
 
 func newPodContext(o Objects) podContext {
-	c := podContext{now: o.Now, mounts: o.MountProblems}
+	c := podContext{now: o.Now, mounts: o.MountProblems, coldStart: ColdStartLike(o)}
 	if o.Missing(ResourceNodes) != nil || len(o.Nodes) == 0 {
 		return c
 	}
@@ -119,7 +121,8 @@ func newPodContext(o Objects) podContext {
 // (Evicted or its exit); its node not Ready or gone → Down (node-lost); phase Unknown → Unknown; a
 // container that cannot run (CrashLoopBackOff, ImagePullBackOff, a config error) → Down; Pending
 // unschedulable past StartGrace → Down with the scheduler's message; still creating containers past
-// StartGrace → Down, "waiting on its volumes" with the reason when a mount problem is known (cold-start);
+// StartGrace → Down, "waiting on its volumes" with the reason when a mount problem is known (cold-start
+// during a cold start as ColdStartLike tells it, else multi-attach or mount-failed);
 // Running but not Ready past ReadyGrace → Degraded; Ready but restarted often lately → Degraded;
 // otherwise OK.
 func WorkloadPod(p *Pod, o Objects) (Finding, string) {
@@ -224,14 +227,14 @@ func judgePod(p *Pod, c podContext) (Finding, string) {
 		if mp, ok := c.mounts[p.Key()]; ok && !mp.LastSeen.Before(p.Created) {
 			f.Status = Down
 			f.Reason = "waiting on its volumes for " + units.Duration(waited) + ": " + mp.Reason + ": " + oneLine(mp.Message)
-			switch {
+			switch rb := mountRunbook(mp, c.coldStart); {
 			case mp.MultiAttach():
-				f.Hint = "a VolumeAttachment still holds its volume on another node (a lost node, a force-deleted pod): once that node is confirmed off, delete the stale VolumeAttachment; runbook: " + RunbookColdStart
+				f.Hint = "a VolumeAttachment still holds its volume on another node (a lost node, a force-deleted pod): once that node is confirmed off, delete the stale VolumeAttachment; runbook: " + rb
 			case strings.Contains(mp.Message, "Vault is sealed"):
 				f.Hint = "its secrets volume logs in to Vault, which is sealed: unseal it and the pod starts; runbook: " + RunbookVaultSealed
 				return f.inDemo(demoSealed), whyWaitVault
 			default:
-				f.Hint = "its volume does not mount (storage not back after a power loss, a stale mount): check the storage layer, then delete the pod once its volume can attach; runbook: " + RunbookColdStart
+				f.Hint = "its volume does not mount (storage not back after a power loss, a stale mount): check the storage layer, then delete the pod once its volume can attach; runbook: " + rb
 			}
 			return f.inDemo(demoElsewhere), whyMounts
 		}

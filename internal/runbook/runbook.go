@@ -171,7 +171,10 @@ type Runbook struct {
 	Summary string
 	// Kinds are the target kinds the runbook is aimed at ("Node"); none: the whole platform.
 	Kinds []string
-	Steps []Step
+	// TargetOptional lets a runbook with Kinds run with no target too: it then acts on every object of
+	// its kinds its precheck finds (mount-failed: one pod, or every pod stuck on a mount).
+	TargetOptional bool
+	Steps          []Step
 }
 
 // Validate refuses a runbook the engine could not run: no steps, an ID twice, a step missing what its
@@ -225,6 +228,8 @@ func (r Runbook) Aims(t Target) error {
 		return nil
 	case len(r.Kinds) == 0:
 		return fmt.Errorf("%s is about the whole platform: it takes no --target", r.Name)
+	case t.IsZero() && r.TargetOptional:
+		return nil
 	case t.IsZero():
 		return fmt.Errorf("%s needs a target: --target %s/NAME", r.Name, r.Kinds[0])
 	}

@@ -420,6 +420,7 @@ func TestTargets(t *testing.T) {
 	}
 	node := Runbook{Name: "node-lost", Kinds: []string{"Node"}}
 	platform := Runbook{Name: "cold-start"}
+	pods := Runbook{Name: "mount-failed", Kinds: []string{"Pod"}, TargetOptional: true}
 	for _, tc := range []struct {
 		rb   Runbook
 		t    Target
@@ -430,6 +431,9 @@ func TestTargets(t *testing.T) {
 		{node, Target{Kind: "Pod", Namespace: "a", Name: "b"}, "aimed at a Node, not a Pod"},
 		{platform, Target{}, ""},
 		{platform, Target{Kind: "Node", Name: "w"}, "takes no --target"},
+		{pods, Target{}, ""},
+		{pods, Target{Kind: "Pod", Namespace: "a", Name: "b"}, ""},
+		{pods, Target{Kind: "Node", Name: "w"}, "aimed at a Pod, not a Node"},
 	} {
 		err := tc.rb.Aims(tc.t)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {

@@ -13,7 +13,7 @@ import (
 // All lists every runbook, by name.
 func All() []runbook.Runbook {
 	all := []runbook.Runbook{AppSync(), CertRenewal(), ColdStart(), NodeLost(), NodeReturned(), PoolDegraded(), StuckTerminating(),
-		VClusterRegistration(), VaultSealed(), SpokeToken(), CSIPluginsStale()}
+		VClusterRegistration(), VaultSealed(), SpokeToken(), CSIPluginsStale(), MultiAttach(), MountFailed()}
 	slices.SortFunc(all, func(a, b runbook.Runbook) int { return strings.Compare(a.Name, b.Name) })
 	return all
 }

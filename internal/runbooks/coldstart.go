@@ -113,10 +113,16 @@ func judgePods(pods []corev1.Pod, nodes []corev1.Node, mounts map[string]health.
 // mountProblemsOf takes, from the events, the newest Warning about each pod's volumes (as the Kubernetes
 // source does for the health model: watch.EventFrom, health.IsMountProblem).
 func mountProblemsOf(events []corev1.Event) map[string]health.MountProblem {
+	return newestWarnings(events, health.IsMountProblem)
+}
+
+// newestWarnings takes, from the events, the newest Warning about each pod among those whose reason
+// keep accepts.
+func newestWarnings(events []corev1.Event, keep func(reason string) bool) map[string]health.MountProblem {
 	out := map[string]health.MountProblem{}
 	for i := range events {
 		e, ok := watch.EventFrom(&events[i])
-		if !ok || e.Object.Kind != "Pod" || !health.IsMountProblem(e.Reason) {
+		if !ok || e.Object.Kind != "Pod" || !keep(e.Reason) {
 			continue
 		}
 		k := e.Object.Namespace + "/" + e.Object.Name
@@ -260,6 +266,9 @@ type volumes struct {
 	pvs         map[string]*corev1.PersistentVolume
 	attachments []storagev1.VolumeAttachment
 	storage     storageState
+	// stalePlugins are, by node, the Ceph CSI node plugin DaemonSets whose pod there started before its
+	// CephCluster connected ("rook-ceph/csi-rbdplugin"); nil when not read (cold-start does not).
+	stalePlugins map[string][]string
 }
 
 func readVolumes(ctx context.Context, w runbook.World) (volumes, error) {
@@ -306,7 +315,8 @@ func claimsOf(p *corev1.Pod) []string {
 
 // cannotAttach says why p's volumes cannot attach now ("" when they can): a claim missing or not
 // Bound, its volume gone or Failed, a VolumeAttachment still holding it on another node, its storage not
-// back (a Mayastor pool not Online, a CephCluster not connected).
+// back (a Mayastor pool not Online, a CephCluster not connected, the Ceph CSI node plugin on its node
+// stale when that was read).
 func (v volumes) cannotAttach(p *corev1.Pod) string {
 	var why []string
 	for _, name := range claimsOf(p) {
@@ -344,6 +354,9 @@ func (v volumes) cannotAttach(p *corev1.Pod) string {
 			why = append(why, fmt.Sprintf("volume %s is Mayastor's, and DiskPools are not Online: %s", pv.Name, strings.Join(v.storage.poolsDown, ", ")))
 		case (strings.HasSuffix(d, cephRBDSuffix) || strings.HasSuffix(d, cephFSSuffix)) && len(v.storage.cephsDown) > 0:
 			why = append(why, fmt.Sprintf("volume %s is Ceph's, and CephClusters are not connected: %s", pv.Name, strings.Join(v.storage.cephsDown, ", ")))
+		case (strings.HasSuffix(d, cephRBDSuffix) || strings.HasSuffix(d, cephFSSuffix)) && len(v.stalePlugins[p.Spec.NodeName]) > 0:
+			why = append(why, fmt.Sprintf("volume %s is Ceph's, and the Ceph CSI node plugin on node %s (DaemonSet %s) started before its CephCluster connected: its config is stale — runbook %s first",
+				pv.Name, p.Spec.NodeName, strings.Join(v.stalePlugins[p.Spec.NodeName], ", "), health.RunbookCSIPluginsStale))
 		}
 	}
 	return strings.Join(why, "; ")
@@ -770,26 +783,12 @@ type staleAttachment struct {
 // on node worker-3, not Ready; wanted by shop/db-0 on worker-1)". The delete-volumeattachment action
 // checks again, at its preview and its write, that nothing on that node still uses the volume.
 func (v volumes) staleAttachmentsOf(nodes []corev1.Node, pods []judgedPod) []staleAttachment {
-	state := map[string]string{}
-	for i := range nodes {
-		n := &nodes[i]
-		switch r := readyOf(n); {
-		case r != nil && r.Status == corev1.ConditionTrue:
-			state[n.Name] = "Ready"
-		case outOfService(n):
-			state[n.Name] = "not Ready, out of service"
-		default:
-			state[n.Name] = "not Ready"
-		}
-	}
+	state := nodeStates(nodes)
 	var out []staleAttachment
 	for _, va := range v.attachments {
 		pv := va.Spec.Source.PersistentVolumeName
-		st, known := state[va.Spec.NodeName]
-		if !known {
-			st = "gone"
-		}
-		if pv == nil || st == "Ready" {
+		st := state.of(va.Spec.NodeName)
+		if pv == nil || st == nodeReady {
 			continue
 		}
 		var wanted []string
@@ -808,6 +807,42 @@ func (v volumes) staleAttachmentsOf(nodes []corev1.Node, pods []judgedPod) []sta
 		}
 	}
 	return out
+}
+
+// What a node holding a volume is, as staleAttachmentsOf and multi-attach say it.
+const (
+	nodeReady        = "Ready"
+	nodeNotReady     = "not Ready"
+	nodeOutOfService = "not Ready, out of service"
+	nodeGone         = "gone"
+)
+
+// nodeStateMap is each node's state by name.
+type nodeStateMap map[string]string
+
+// nodeStates reads each node's state: Ready, not Ready, or not Ready and tainted out of service.
+func nodeStates(nodes []corev1.Node) nodeStateMap {
+	state := nodeStateMap{}
+	for i := range nodes {
+		n := &nodes[i]
+		switch r := readyOf(n); {
+		case r != nil && r.Status == corev1.ConditionTrue:
+			state[n.Name] = nodeReady
+		case outOfService(n):
+			state[n.Name] = nodeOutOfService
+		default:
+			state[n.Name] = nodeNotReady
+		}
+	}
+	return state
+}
+
+// of is the state of node name: gone when there is no such Node.
+func (m nodeStateMap) of(name string) string {
+	if st, ok := m[name]; ok {
+		return st
+	}
+	return nodeGone
 }
 
 // mountsVolume tells whether one of p's claims is bound to volume pv.
@@ -901,26 +936,7 @@ func podsBack(ctx context.Context, w runbook.World, _ runbook.Target) (runbook.P
 // judgePodsBack is the pods postcheck's reading: deleted are the restart-pods step's objects done
 // ("pod/shop/db-0").
 func judgePodsBack(deleted []string, pods []judgedPod, vols volumes) runbook.Progress {
-	byKey := map[string]judgedPod{}
-	for _, j := range pods {
-		byKey[j.key()] = j
-	}
-	var waiting []string
-	back := 0
-	for _, o := range deleted {
-		key := strings.TrimPrefix(o, string(actions.KindPod)+"/")
-		j, ok := byKey[key]
-		switch {
-		case !ok:
-			back++ // replaced under a new name: a new pod stuck would be read below
-		case j.pod.DeletionTimestamp != nil:
-			waiting = append(waiting, key+" (terminating)")
-		case j.why == whyRunningReady:
-			back++
-		default:
-			waiting = append(waiting, key+" ("+j.f.Reason+")")
-		}
-	}
+	back, waiting := deletedBack(deleted, pods)
 	var parts []string
 	if len(deleted) == 0 {
 		parts = append(parts, "no pod was deleted")
@@ -950,6 +966,30 @@ func judgePodsBack(deleted []string, pods []judgedPod, vols volumes) runbook.Pro
 		parts = append(parts, "no pod crash-looping")
 	}
 	return runbook.Progress{Done: len(waiting) == 0, Line: strings.Join(parts, "; ")}
+}
+
+// deletedBack counts the pods deleted ("pod/shop/db-0") that are back, Running and Ready (or replaced
+// under a new name by their controller), and names those not yet, with why ("shop/db-0 (terminating)").
+func deletedBack(deleted []string, pods []judgedPod) (back int, waiting []string) {
+	byKey := map[string]judgedPod{}
+	for _, j := range pods {
+		byKey[j.key()] = j
+	}
+	for _, o := range deleted {
+		key := strings.TrimPrefix(o, string(actions.KindPod)+"/")
+		j, ok := byKey[key]
+		switch {
+		case !ok:
+			back++ // replaced under a new name: a new pod stuck would be read below
+		case j.pod.DeletionTimestamp != nil:
+			waiting = append(waiting, key+" (terminating)")
+		case j.why == whyRunningReady:
+			back++
+		default:
+			waiting = append(waiting, key+" ("+j.f.Reason+")")
+		}
+	}
+	return back, waiting
 }
 
 // ---- Vault, the Applications, the certificates ----

@@ -164,3 +164,38 @@ func refusalsRecorded(t *testing.T, entries []audit.Entry, reasons ...string) {
 		}
 	}
 }
+
+// staleRefused previews object, lets change alter it, and wants the write bound to that preview refused
+// (actions.ErrChanged); it returns the preview, for its notes.
+func staleRefused(ctx context.Context, t *testing.T, s *runbook.Session, object actions.Target, change func()) actions.Preview {
+	t.Helper()
+	p, err := s.Preview(ctx, object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change()
+	if _, err := s.Act(ctx, object, actions.Confirmation{Typed: object.Name, Expect: p.Expect}); !errors.Is(err, actions.ErrChanged) {
+		t.Fatalf("%s written on a stale preview: %v", object, err)
+	}
+	return p
+}
+
+// doneBy wants the run done and its trail to hold action done on object by user; it returns the run's
+// records.
+func (b *testbed) doneBy(s *runbook.Session, action string, object actions.Target, user string) []audit.Entry {
+	b.t.Helper()
+	run := s.Run()
+	if run.Outcome != "done" {
+		b.t.Fatalf("outcome %q", run.Outcome)
+	}
+	entries, err := b.entries(run.ID)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if !slices.ContainsFunc(entries, func(e audit.Entry) bool {
+		return e.Event == audit.ActionDone && e.Action == action && e.Target == object.String() && e.User == user
+	}) {
+		b.t.Errorf("the trail holds no %s of %s by %s: %+v", action, object, user, entries)
+	}
+	return entries
+}
