@@ -168,6 +168,39 @@ func imageVersion(image string) string {
 	return strings.TrimPrefix(tag, "v")
 }
 
+// ciliumGatewayRuns tells whether Cilium's Gateway controller is the cluster's: a GatewayClass names
+// io.cilium/gateway-controller, or Cilium's DaemonSet runs and no GatewayClass names another controller.
+func ciliumGatewayRuns(o Objects) bool {
+	other := false
+	for _, c := range o.GatewayClasses {
+		if c == nil {
+			continue
+		}
+		if Str(c, "spec", "controllerName") == ciliumGatewayController {
+			return true
+		}
+		other = true
+	}
+	_, present := CiliumVersion(o)
+	return present && !other
+}
+
+// CiliumGateway returns, on a cluster where Cilium's Gateway controller runs (see GatewayAPISupport),
+// its Cilium minor ("1.17") and the Gateway API release that Cilium supports ("v1.2"); ok is false
+// elsewhere, or when Cilium's version or its release is not known.
+func CiliumGateway(o Objects) (cilium, gatewayAPI string, ok bool) {
+	if !ciliumGatewayRuns(o) {
+		return "", "", false
+	}
+	v, _ := CiliumVersion(o)
+	gatewayAPI, ok = CiliumGatewayAPIVersion(v)
+	if !ok {
+		return "", "", false
+	}
+	m, _ := parseMinor(v)
+	return fmt.Sprintf("%d.%d", m.major, m.minor), gatewayAPI, true
+}
+
 // GatewayAPISupport judges the installed Gateway API CRDs against the Gateway API release the cluster's
 // Cilium supports (ciliumGatewayAPI), on the GatewayClass CRD
 // (CustomResourceDefinition/gatewayclasses.gateway.networking.k8s.io). It applies where Cilium's Gateway
@@ -184,13 +217,8 @@ func imageVersion(image string) string {
 func GatewayAPISupport(o Objects) (f Finding, ok bool) {
 	var ciliumClasses []string
 	accepted, never := true, []string(nil)
-	other := false
 	for _, c := range o.GatewayClasses {
-		if c == nil {
-			continue
-		}
-		if Str(c, "spec", "controllerName") != ciliumGatewayController {
-			other = true
+		if c == nil || Str(c, "spec", "controllerName") != ciliumGatewayController {
 			continue
 		}
 		ciliumClasses = append(ciliumClasses, c.GetName())
@@ -201,8 +229,7 @@ func GatewayAPISupport(o Objects) (f Finding, ok bool) {
 			never = append(never, c.GetName())
 		}
 	}
-	cilium, present := CiliumVersion(o)
-	if len(ciliumClasses) == 0 && (!present || other) {
+	if !ciliumGatewayRuns(o) {
 		return Finding{}, false
 	}
 	f = Finding{Object: "CustomResourceDefinition/" + ResourceGatewayClasses}
@@ -213,14 +240,13 @@ func GatewayAPISupport(o Objects) (f Finding, ok bool) {
 		return f, true
 	}
 	b, okB := GatewayAPIBundleOf(o)
-	supported, okS := CiliumGatewayAPIVersion(cilium)
-	if !okB || cilium == "" || !okS {
+	cilium, supported, okS := CiliumGateway(o)
+	if !okB || !okS {
 		return Finding{}, false
 	}
 	have, _ := parseMinor(b.Version)
 	want, _ := parseMinor(supported)
-	ciliumMinor, _ := parseMinor(cilium)
-	ciliumName := fmt.Sprintf("Cilium %d.%d", ciliumMinor.major, ciliumMinor.minor)
+	ciliumName := "Cilium " + cilium
 	bundle := "Gateway API CRDs " + b.Version
 	if b.Channel != "" {
 		bundle += " (" + b.Channel + ")"

@@ -277,3 +277,29 @@ func TestIngressGatewayAPICause(t *testing.T) {
 		checkFinding(t, got, layerCase{object: "GatewayClass/cilium", want: Down, reasonHas: []string{"never accepted"}, hintHas: "compare the gateway-api CRD bundle version"})
 	})
 }
+
+func TestCiliumGateway(t *testing.T) {
+	ds := func(image string) []*appsv1.DaemonSet {
+		return []*appsv1.DaemonSet{ciliumDS("kube-system", "cilium", image)}
+	}
+	envoy := gwClass("envoy", "gateway.envoyproxy.io/gatewayclass-controller", "True", lastJul)
+	cilium := gwClass("cilium", ciliumGatewayController, "True", lastJul)
+	for _, tt := range []struct {
+		name                string
+		o                   Objects
+		wantCilium, wantAPI string
+	}{
+		{"Cilium's DaemonSet, no class yet", Objects{DaemonSets: ds(agent)}, "1.17", "v1.2"},
+		{"Cilium's class beside another's", Objects{DaemonSets: ds("quay.io/cilium/cilium:v1.18.2"), GatewayClasses: []*unstructured.Unstructured{envoy, cilium}}, "1.18", "v1.3"},
+		{"Cilium as CNI only", Objects{DaemonSets: ds(agent), GatewayClasses: []*unstructured.Unstructured{envoy}}, "", ""},
+		{"digest only", Objects{DaemonSets: ds("quay.io/cilium/cilium@sha256:1782794aeac951af"), GatewayClasses: []*unstructured.Unstructured{cilium}}, "", ""},
+		{"no Cilium", Objects{}, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, g, ok := CiliumGateway(tt.o)
+			if c != tt.wantCilium || g != tt.wantAPI || ok != (tt.wantCilium != "") {
+				t.Errorf("CiliumGateway = %q, %q, %v; want %q, %q", c, g, ok, tt.wantCilium, tt.wantAPI)
+			}
+		})
+	}
+}
