@@ -212,8 +212,9 @@ func CiliumGateway(o Objects) (cilium, gatewayAPI string, ok bool) {
 // The bundle's minor is Cilium's → OK. Newer or older → Down: Cilium does not accept its GatewayClass
 // (PLATFORM.md §6: v1.6.0 under Cilium 1.17, GatewayClass cilium stuck Accepted=Unknown since 1970) —
 // Degraded instead while Cilium has accepted every one of its GatewayClasses anyway (served for now, a
-// pairing Cilium does not support). CRDs of mixed bundles (an upgrade applied to some only) are
-// Degraded. The CRDs' metadata unreadable (forbidden) is Unknown.
+// pairing Cilium does not support), or while there is neither a GatewayClass of Cilium's nor a Gateway
+// (nothing to serve yet). CRDs of mixed bundles (an upgrade applied to some only) are Degraded. The
+// CRDs' metadata unreadable (forbidden) is Unknown.
 func GatewayAPISupport(o Objects) (f Finding, ok bool) {
 	var ciliumClasses []string
 	accepted, never := true, []string(nil)
@@ -280,9 +281,12 @@ func GatewayAPISupport(o Objects) (f Finding, ok bool) {
 	case len(ciliumClasses) > 0 && accepted:
 		f.Status = Degraded
 		f.Reason += "; accepted so far, a pairing Cilium does not support"
-	default:
+	case len(ciliumClasses) > 0 || len(o.Gateways) > 0:
 		f.Status = Down
 		f.Reason += ": Cilium does not accept its GatewayClass, nothing is served"
+	default:
+		f.Status = Degraded
+		f.Reason += ": no Gateway yet, and Cilium would not accept its GatewayClass"
 	}
 	return f, true
 }
