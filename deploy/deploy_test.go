@@ -307,6 +307,38 @@ func TestReadRoleCoversWhatTheConsoleWatches(t *testing.T) {
 	}
 }
 
+// TestReadRoleReadsGatewayAPICRDsByName: the service account may get, list and watch each Gateway API
+// CRD the console reads the metadata of, by name, and no other CRD: a rule on every CRD would let it read
+// every schema in the cluster.
+func TestReadRoleReadsGatewayAPICRDsByName(t *testing.T) {
+	objs := rendered(t)
+	bound, _ := bindingsOf(t, objs)
+	crds := platform.CustomResourceDefinitions
+	var named []string
+	for _, cr := range typed[rbacv1.ClusterRole](t, objs, "ClusterRole") {
+		if !bound[cr.Name] {
+			continue
+		}
+		for _, r := range cr.Rules {
+			if !slices.Contains(r.APIGroups, crds.Group) || !slices.Contains(r.Resources, crds.Resource) {
+				continue
+			}
+			if len(r.ResourceNames) == 0 {
+				t.Errorf("ClusterRole %s reads every CRD: name the Gateway API ones", cr.Name)
+				continue
+			}
+			if !slices.Equal(slices.Sorted(slices.Values(r.Verbs)), readVerbs) {
+				t.Errorf("ClusterRole %s: verbs %v on CRDs, want %v", cr.Name, r.Verbs, readVerbs)
+			}
+			named = append(named, r.ResourceNames...)
+		}
+	}
+	want := platform.GatewayAPICRDNames()
+	if !slices.Equal(slices.Sorted(slices.Values(named)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("the console may read the CRDs %v, want exactly the Gateway API ones it reads: %v", named, want)
+	}
+}
+
 // TestAccessExampleAndImpersonation: the shipped access file is one serve accepts, and the impersonation
 // names exactly the roles' groups and a cedille: user for each of its users.
 func TestAccessExampleAndImpersonation(t *testing.T) {

@@ -155,7 +155,8 @@ func Evaluate(in Inputs) Report {
 			r.Reason = "not looked at yet"
 		}
 	}
-	out := Report{Overall: health.OK, Clusters: make([]Row, 0, len(rows)), Findings: sharedVaults(in.Watched)}
+	out := Report{Overall: health.OK, Clusters: make([]Row, 0, len(rows)),
+		Findings: append(sharedVaults(in.Watched), gatewayAPIStacks(rows, in.Watched)...)}
 	if in.OmniErr != nil {
 		out.Findings = append(out.Findings, health.Finding{Object: "API/omni", Status: health.Down, Reason: oneLine(in.OmniErr.Error()),
 			Hint: "the fleet is the clusters Omni lists: check OMNI_ENDPOINT and the service-account key"})

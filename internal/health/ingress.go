@@ -24,13 +24,17 @@ const (
 // CRDs are a version this Cilium does not support, and nothing is served. On era 1 it stays Unknown (a
 // controller not running yet, Kuma's or Contour's).
 //
+// Where Cilium's Gateway controller runs, the installed Gateway API CRD bundle is judged against the
+// release that Cilium supports (GatewayAPISupport, one finding on the GatewayClass CRD); a GatewayClass or
+// Gateway never accepted then points at that finding for what to do.
+//
 // Gateway API conditions are read the same way everywhere: True → OK; False → Down for Accepted and
 // Programmed (nothing is served), Degraded for ResolvedRefs (the route is attached, only the rules with
 // a broken backend fail) and for a GatewayClass's SupportedVersion; Unknown or absent → Unknown. A
 // condition stamped lastTransitionTime 1970-01-01 is the CRD's default, written by no controller, so it
 // is Unknown even when it says True (PLATFORM.md §6: GatewayClass cilium stuck Accepted=Unknown, 1970).
 func Ingress(o Objects) LayerReport {
-	fs := make([]Finding, 0, len(o.HTTPProxies)+len(o.GatewayClasses)+len(o.Gateways)+len(o.HTTPRoutes)+4)
+	fs := make([]Finding, 0, len(o.HTTPProxies)+len(o.GatewayClasses)+len(o.Gateways)+len(o.HTTPRoutes)+5)
 	for _, m := range []struct{ res, what string }{
 		{ResourceHTTPProxies, "Contour"},
 		{ResourceGatewayClasses, "the Gateway API CRDs"},
@@ -47,6 +51,18 @@ func Ingress(o Objects) LayerReport {
 		}
 	}
 
+	// The cause of a Cilium GatewayClass never accepted, when it is known: the symptom points at it.
+	cause, hasCause := GatewayAPISupport(o)
+	if hasCause {
+		fs = append(fs, cause)
+	}
+	pointAtCause := func(f Finding, controller string) Finding {
+		if hasCause && cause.Status == Down && controller == ciliumGatewayController {
+			f.Hint = "see " + cause.Object + ": " + cause.Hint + "; then restart cilium-operator"
+		}
+		return f
+	}
+
 	// Lists that were read are trusted to be complete, to name missing classes and parents.
 	era2 := EraOf(o) == Era2
 	classes := map[string]bool{}
@@ -57,7 +73,7 @@ func Ingress(o Objects) LayerReport {
 			controllers[c.GetName()] = Str(c, "spec", "controllerName")
 			f := GatewayClass(c)
 			if nf, ok := NeverAccepted("GatewayClass", c, controllers[c.GetName()]); ok && era2 {
-				f = nf
+				f = pointAtCause(nf, controllers[c.GetName()])
 			}
 			fs = append(fs, f)
 		}
@@ -75,8 +91,10 @@ func Ingress(o Objects) LayerReport {
 			continue
 		}
 		f := Gateway(g)
-		if nf, ok := NeverAccepted("Gateway", g, controllers[Str(g, "spec", "gatewayClassName")]); ok && era2 {
-			f = nf
+		if ctrl := controllers[Str(g, "spec", "gatewayClassName")]; era2 {
+			if nf, ok := NeverAccepted("Gateway", g, ctrl); ok {
+				f = pointAtCause(nf, ctrl)
+			}
 		}
 		if cl := Str(g, "spec", "gatewayClassName"); classesKnown && cl != "" && !classes[cl] {
 			f.Reason += "; GatewayClass " + cl + " does not exist"

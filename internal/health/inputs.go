@@ -77,6 +77,10 @@ type Objects struct {
 	GatewayClasses []*unstructured.Unstructured // gateway.networking.k8s.io GatewayClass
 	Gateways       []*unstructured.Unstructured // gateway.networking.k8s.io Gateway
 	HTTPRoutes     []*unstructured.Unstructured // gateway.networking.k8s.io HTTPRoute
+	// GatewayAPICRDs are the Gateway API CRDs' metadata only (platform.GatewayAPICRDNames, each read by
+	// name where served): their annotations say which upstream bundle and channel are installed
+	// (GatewayAPIBundleOf). Empty on a cluster without the Gateway API.
+	GatewayAPICRDs []*metav1.PartialObjectMetadata
 
 	// Era 2 (PLATFORM.md §1.2); each is empty on a cluster that does not serve its kind (Serves).
 	CephClusters           []*unstructured.Unstructured // ceph.rook.io/v1 CephCluster (storage)

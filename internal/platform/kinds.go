@@ -68,3 +68,21 @@ func CRDKinds() []Kind {
 	return []Kind{DiskPool, KumaMesh, KumaDataplane, KumaDPInsight, ArgoApplication, ArgoAppProject, CertManagerCert,
 		ContourHTTPProxy, GatewayClass, Gateway, HTTPRoute, VaultPolicy, VaultAuthRole, VaultMount, VaultRandom}
 }
+
+// CustomResourceDefinitions is where the API server serves CRDs. The console reads only the metadata
+// (names and annotations, never the schemas) of the few GatewayAPICRDs, each by name.
+var CustomResourceDefinitions = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// Gateway API kinds the console does not watch but whose CRDs Cilium's Gateway controller requires
+// (docs.cilium.io, Gateway API Support, prerequisites since Cilium 1.16).
+var (
+	GRPCRoute      = kind("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", true)
+	ReferenceGrant = kind("gateway.networking.k8s.io", "v1beta1", "referencegrants", "ReferenceGrant", true)
+)
+
+// GatewayAPICRDNames are the Gateway API CRDs whose metadata the console reads for the bundle-version
+// and channel annotations upstream stamps on each: the kinds it judges and the others Cilium requires.
+// A CRD's name is its resource key ("gatewayclasses.gateway.networking.k8s.io"), gatewayclasses first.
+func GatewayAPICRDNames() []string {
+	return []string{GatewayClass.Key(), Gateway.Key(), HTTPRoute.Key(), GRPCRoute.Key(), ReferenceGrant.Key()}
+}

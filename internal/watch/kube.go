@@ -15,10 +15,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 )
@@ -108,9 +110,12 @@ func storeKey(it any) string {
 }
 
 // KubeSource watches every Kubernetes kind the rules read: typed informers for built-in kinds, metadata
-// only for Secrets, dynamic informers for the custom resources discovery says are served.
+// only for Secrets and for the Gateway API CRDs (by name), dynamic informers for the custom resources
+// discovery says are served.
 type KubeSource struct {
 	kube *platform.Kube
+	// meta reads metadata only (nil when the connection has no metadata client): the Gateway API CRDs'.
+	meta metadata.Interface
 	// ProbeEvery is how often the API server is probed to notice an outage and a recovery (default 3s).
 	ProbeEvery time.Duration
 	// RediscoverEvery is how often discovery is read again to pick up CRDs installed later (default 1m).
@@ -139,6 +144,9 @@ func (s *KubeSource) Name() platform.Source { return platform.SourceKubernetes }
 // Run starts the informers and keeps the source's state true until ctx ends.
 func (s *KubeSource) Run(ctx context.Context, notify func()) {
 	typedC, dynC, metaC := streamingClients(s.kube)
+	s.mu.Lock()
+	s.meta = metaC
+	s.mu.Unlock()
 	typedF := informers.NewSharedInformerFactory(typedC, 0)
 	dynF := dynamicinformer.NewDynamicSharedInformerFactory(dynC, 0)
 	var metaF metadatainformer.SharedInformerFactory
@@ -300,6 +308,46 @@ func (s *KubeSource) discover(ctx context.Context, dynF dynamicinformer.DynamicS
 		s.add(key, dynF.ForResource(gvr).Informer(), func(o *health.Objects, items []any) {
 			o.VaultConfigCRs = append(o.VaultConfigCRs, typed[*unstructured.Unstructured](items)...)
 		}, notify, StripForCache, nil)
+		added = true
+	}
+	if s.watchGatewayAPICRDs(ctx, served, known, notify) {
+		added = true
+	}
+	return added
+}
+
+// watchGatewayAPICRDs starts, for each Gateway API CRD discovery says is served, an informer on that one
+// CRD's metadata (a field selector on its name: a list and a watch of one small object, never the
+// schemas, no other CRD; RBAC may grant exactly these names). A cluster without the Gateway API starts
+// none. It reports whether it started any.
+func (s *KubeSource) watchGatewayAPICRDs(ctx context.Context, served map[string]schema.GroupVersionResource,
+	known map[string]bool, notify func()) bool {
+	s.mu.Lock()
+	meta := s.meta
+	s.mu.Unlock()
+	if meta == nil {
+		return false
+	}
+	added := false
+	for _, name := range platform.GatewayAPICRDNames() {
+		key := health.CRDMetadataKey(name)
+		if _, ok := served[name]; !ok || known[key] {
+			continue // a CRD's name is its resource's key
+		}
+		byName := func(lo *metav1.ListOptions) {
+			lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+		}
+		inf := metadatainformer.NewFilteredMetadataInformer(meta, platform.CustomResourceDefinitions, "", 0,
+			cache.Indexers{}, byName).Informer()
+		s.add(key, inf, func(o *health.Objects, items []any) {
+			for _, m := range typed[*metav1.PartialObjectMetadata](items) {
+				if m.Name == name { // what the field selector asked for, whatever a server or a fake returns
+					o.GatewayAPICRDs = append(o.GatewayAPICRDs, m)
+				}
+			}
+			sortByName(o.GatewayAPICRDs)
+		}, notify, StripForCache, nil)
+		go inf.Run(ctx.Done())
 		added = true
 	}
 	return added
