@@ -332,12 +332,12 @@ func sameValues(a, b map[string]any) bool {
 // node it is scheduled on runs an up-to-date, ready agent. The line says where it stands.
 func CiliumAgentReady(ds *appsv1.DaemonSet) (bool, string) {
 	if ds == nil {
-		return false, "DaemonSet " + plan.CiliumNamespace + "/" + ciliumDaemonSet + " absent"
+		return false, "cilium agents: DaemonSet " + plan.CiliumNamespace + "/" + ciliumDaemonSet + " absent"
 	}
 	s := ds.Status
 	switch {
 	case s.ObservedGeneration < ds.Generation:
-		return false, "the cilium DaemonSet's controller has not seen its latest spec"
+		return false, "cilium agents: the DaemonSet's controller has not seen its latest spec"
 	case s.DesiredNumberScheduled == 0:
 		return false, "cilium agents: no node runs one yet"
 	case s.NumberReady < s.DesiredNumberScheduled || s.UpdatedNumberScheduled < s.DesiredNumberScheduled || s.NumberUnavailable > 0:

@@ -44,6 +44,7 @@ kind: CustomResourceDefinition
 metadata:
   name: %[2]s.gateway.networking.k8s.io
   annotations:
+    api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/2466
     gateway.networking.k8s.io/bundle-version: %[4]s
     gateway.networking.k8s.io/channel: experimental
 spec:
