@@ -160,6 +160,8 @@ func TestClusterTemplateEra2(t *testing.T) {
 		{name: "the example", golden: "testdata/era2.template.golden.yaml", patches: 2},
 		{name: "no etcd subnet", mut: func(e *Era2) { e.EtcdSubnet = "" }, notWanted: []string{"etcd"}, patches: 1},
 		{name: "workload proxy", mut: func(e *Era2) { e.WorkloadProxy = true }, want: []string{"enableWorkloadProxy: true"}, patches: 2},
+		{name: "k8s-foundation: Talos without CNI and kube-proxy, no ipvs", mut: func(e *Era2) { e.Stack = StackFoundation },
+			want: []string{"name: cilium", "cni:\n            name: none", "proxy:\n          disabled: true"}, notWanted: []string{"ipvs"}, patches: 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

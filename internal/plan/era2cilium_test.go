@@ -1,14 +1,9 @@
 package plan
 
 import (
-	"bytes"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
-	"github.com/siderolabs/omni/client/pkg/template"
-	"go.yaml.in/yaml/v3"
 )
 
 func foundation(e *Era2) { e.Stack = StackFoundation }
@@ -37,7 +32,11 @@ func TestEra2CiliumValidate(t *testing.T) {
 		}},
 		{name: "cilium on k8s-base", mut: func(e *Era2) { e.Cilium.Chart.Version = "1.17.3" },
 			path: "era2.cilium", says: "remove the cilium section or set stack: k8s-foundation"},
-		{name: "repo and file", mut: func(e *Era2) { foundation(e); e.Cilium.Chart.File = "cilium.tgz"; e.Cilium.Chart.Repo = "https://helm.cilium.io/" },
+		{name: "repo and file", mut: func(e *Era2) {
+			foundation(e)
+			e.Cilium.Chart.File = "cilium.tgz"
+			e.Cilium.Chart.Repo = "https://helm.cilium.io/"
+		},
 			path: "era2.cilium.chart", says: "not both"},
 		{name: "chart file not an archive", mut: func(e *Era2) { foundation(e); e.Cilium.Chart.File = "cilium/" },
 			path: "era2.cilium.chart.file", says: ".tgz"},
@@ -135,90 +134,6 @@ func TestCiliumValues(t *testing.T) {
 		if c == "SYS_MODULE" {
 			t.Error("Talos refuses SYS_MODULE: the agent would not start")
 		}
-	}
-}
-
-// TestClusterTemplateEra2Stacks: k8s-foundation's template has no ipvs patch but Talos' no-CNI,
-// no-kube-proxy one, and Omni's own template code loads, validates and translates it.
-func TestClusterTemplateEra2Stacks(t *testing.T) {
-	cases := []struct {
-		stack      string
-		patch      string
-		want, none []string
-	}{
-		{stack: StackBase, patch: "ipvs", want: []string{"mode: ipvs", "ipvs-strict-arp"}, none: []string{"cni", "disabled"}},
-		{stack: StackFoundation, patch: "cilium", want: []string{"name: none", "disabled: true"}, none: []string{"ipvs"}},
-	}
-	for _, c := range cases {
-		t.Run(c.stack, func(t *testing.T) {
-			p, _ := era2Plan(t)
-			p.Era2.Stack = c.stack
-			b, err := ClusterTemplateEra2(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, w := range c.want {
-				if !bytes.Contains(b, []byte(w)) {
-					t.Errorf("template lacks %q:\n%s", w, b)
-				}
-			}
-			for _, w := range c.none {
-				if bytes.Contains(b, []byte(w)) {
-					t.Errorf("template has %q:\n%s", w, b)
-				}
-			}
-			tmpl, err := template.Load(bytes.NewReader(b))
-			if err != nil {
-				t.Fatalf("omni cannot load it: %v\n%s", err, b)
-			}
-			if err := tmpl.Validate(); err != nil {
-				t.Fatalf("omni refuses it: %v\n%s", err, b)
-			}
-			rs, err := tmpl.Translate()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var found []string
-			for _, r := range rs {
-				if r.Metadata().Type() != omni.ConfigPatchType {
-					continue
-				}
-				cp := r.(*omni.ConfigPatch)
-				if name, _ := cp.Metadata().Annotations().Get(omni.ConfigPatchName); name != c.patch {
-					continue
-				}
-				found = append(found, cp.Metadata().ID())
-				data, err := cp.TypedSpec().Value.GetUncompressedData()
-				if err != nil {
-					t.Fatal(err)
-				}
-				var cfg struct {
-					Cluster struct {
-						Network struct {
-							CNI struct {
-								Name string `yaml:"name"`
-							} `yaml:"cni"`
-						} `yaml:"network"`
-						Proxy struct {
-							Disabled bool   `yaml:"disabled"`
-							Mode     string `yaml:"mode"`
-						} `yaml:"proxy"`
-					} `yaml:"cluster"`
-				}
-				err = yaml.Unmarshal(data.Data(), &cfg)
-				data.Free()
-				if err != nil {
-					t.Fatal(err)
-				}
-				foundationCNI := cfg.Cluster.Network.CNI.Name == "none" && cfg.Cluster.Proxy.Disabled && cfg.Cluster.Proxy.Mode == ""
-				if foundationCNI != (c.stack == StackFoundation) {
-					t.Errorf("patch %s as Omni keeps it: %+v", cp.Metadata().ID(), cfg)
-				}
-			}
-			if len(found) != 1 {
-				t.Errorf("Omni's patches named %s: %v", c.patch, found)
-			}
-		})
 	}
 }
 
