@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -138,6 +139,16 @@ func GatewayAPIFor(ciliumVersion string) (string, bool) {
 	return v, ok
 }
 
+// kubePrismByDefault tells whether a Talos version enables KubePrism by default (1.6 and later); a
+// version that does not parse is judged by validateVersion.
+func kubePrismByDefault(talos string) bool {
+	var major, minorV int
+	if _, err := fmt.Sscanf(minor(talos), "%d.%d", &major, &minorV); err != nil {
+		return true
+	}
+	return major > 1 || major == 1 && minorV >= 6
+}
+
 // minor is "1.17" of "1.17.3" or "v1.17.3"; "" when v is not a version.
 func minor(v string) string {
 	if !versionRE.MatchString(v) {
@@ -152,14 +163,14 @@ var gatewayVersionRE = regexp.MustCompile(`^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
 // validateCilium checks the cilium section: only for a stack that has Cilium, a chart source, a Gateway
 // API release the chart's Cilium supports, read from one place.
 func validateCilium(add adder, e Era2) {
-	if e.Cilium == (Era2Cilium{}) {
-		return
-	}
 	if !e.NeedsCilium() {
-		if e.Stack == StackBase {
+		if e.Stack == StackBase && e.Cilium != (Era2Cilium{}) {
 			add("era2.cilium", "stack k8s-base runs kube-proxy and MetalLB, not Cilium: remove the cilium section or set stack: k8s-foundation")
 		}
 		return
+	}
+	if !kubePrismByDefault(e.TalosVersion) {
+		add("era2.talosVersion", "Talos %s: k8s-foundation needs Talos 1.6 or later, whose KubePrism (localhost:%d) Cilium reaches the API server through", e.TalosVersion, KubePrismPort)
 	}
 	c := e.Cilium.WithDefaults()
 	validateChart("era2.cilium.chart", c.Chart, add)

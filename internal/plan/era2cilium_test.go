@@ -30,6 +30,9 @@ func TestEra2CiliumValidate(t *testing.T) {
 			e.Cilium.Chart.Version = "1.30.0"
 			e.Cilium.GatewayAPI.Version = "v1.9.0"
 		}},
+		{name: "Talos without KubePrism", mut: func(e *Era2) { foundation(e); e.TalosVersion = "1.5.5" },
+			path: "era2.talosVersion", says: "k8s-foundation needs Talos 1.6 or later"},
+		{name: "Talos 1.6", mut: func(e *Era2) { foundation(e); e.TalosVersion = "v1.6.0" }},
 		{name: "cilium on k8s-base", mut: func(e *Era2) { e.Cilium.Chart.Version = "1.17.3" },
 			path: "era2.cilium", says: "remove the cilium section or set stack: k8s-foundation"},
 		{name: "repo and file", mut: func(e *Era2) {

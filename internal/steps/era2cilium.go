@@ -49,6 +49,7 @@ const (
 	gatewayBundleVersion = "gateway.networking.k8s.io/bundle-version"
 	crdKind              = "CustomResourceDefinition"
 	ciliumDaemonSet      = "cilium"
+	ciliumChartName      = "cilium"
 )
 
 // ciliumGatewayCRDs are the Gateway API CRDs Cilium's operator needs when it starts to enable its Gateway
@@ -289,7 +290,7 @@ func ciliumChartVersion(c plan.Era2Cilium) (string, error) {
 	if c.Chart.File == "" {
 		return c.Chart.Version, nil
 	}
-	ch, err := loadChart(plan.CiliumRelease, c.Chart)
+	ch, err := loadChart(ciliumChartName, c.Chart)
 	if err != nil {
 		return "", err
 	}
@@ -495,7 +496,7 @@ func (Era2CiliumStep) Preview(ctx context.Context, e *Env, p plan.Plan) ([]strin
 		if !ok {
 			out = append(out, s.drift+": install Cilium from "+chartSource(c.Chart))
 		} else {
-			manifest, err := r.Render(ctx, k, ciliumRelease(), plan.CiliumRelease, c.Chart, plan.CiliumValues())
+			manifest, err := r.Render(ctx, k, ciliumRelease(), ciliumChartName, c.Chart, plan.CiliumValues())
 			if err != nil {
 				return nil, k.Classify(err)
 			}
@@ -591,7 +592,7 @@ func (s Era2CiliumStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func
 	}
 	if st.drift != "" {
 		emit(Event{Step: Era2Cilium, Message: st.drift + ": installing Cilium from " + chartSource(c.Chart)})
-		res, err := e.charts().InstallOrUpgrade(ctx, k, ciliumRelease(), plan.CiliumRelease, c.Chart, plan.CiliumValues())
+		res, err := e.charts().InstallOrUpgrade(ctx, k, ciliumRelease(), ciliumChartName, c.Chart, plan.CiliumValues())
 		if err != nil {
 			return Result{}, fmt.Errorf("install Cilium on %s: %w", p.Era2.Cluster, k.Classify(err))
 		}
