@@ -464,7 +464,9 @@ func (Era2CiliumStep) Preview(ctx context.Context, e *Env, p plan.Plan) ([]strin
 	c := p.Era2.Cilium.WithDefaults()
 	k, err := clusterKube(ctx, e, p.Era2.Cluster)
 	if err != nil {
-		return nil, err
+		// A new cluster is made by era2-cluster first: say what the step will do there.
+		return append([]string{"cluster " + p.Era2.Cluster + " cannot be reached yet (" + firstLine(err.Error()) + "); when it can, the step will:"},
+			indent((Era2CiliumStep{}).Describe(p))...), nil
 	}
 	s, err := readCilium(ctx, k, p.Era2)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clubcedille/cedille-tui/internal/omnisim"
+	"github.com/clubcedille/cedille-tui/internal/omnisim/omnisimtest"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
@@ -230,6 +232,18 @@ func TestEra2CiliumDescribe(t *testing.T) {
 	}
 	if ids := Order(Era2Steps()); strings.Join(idStrings(ids), ",") != "era2-cluster,era2-cilium,era2-register" {
 		t.Errorf("era 2's steps: %v", ids)
+	}
+}
+
+// TestEra2CiliumPreviewBeforeTheCluster: the dry run of a new cluster, which Omni has not made yet, says
+// what the step will do there.
+func TestEra2CiliumPreviewBeforeTheCluster(t *testing.T) {
+	_, om := omnisimtest.Start(t, omnisim.Options{})
+	p := ciliumTestPlan(t, plan.StackFoundation)
+	pv, err := (Era2CiliumStep{}).Preview(context.Background(), &Env{Omni: om}, p)
+	if err != nil || len(pv) != 6 || !strings.HasPrefix(pv[0], "cluster k8s-lab cannot be reached yet (") ||
+		!strings.Contains(pv[2], "  apply the Gateway API v1.2.1 CRDs") {
+		t.Fatalf("%q %v", pv, err)
 	}
 }
 
