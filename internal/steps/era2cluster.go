@@ -32,7 +32,7 @@ type Previewer interface {
 }
 
 // Era2ClusterStep makes the era-2 cluster in Omni: each machine's network patch (a ConfigPatch bound to
-// the machine), then the cluster template (versions, the ipvs patch, the control planes and workers
+// the machine), then the cluster template (versions, its stack's network patch, the control planes and workers
 // from their MachineClasses) synced as `omnictl cluster template sync` does, after a typed confirmation;
 // then it waits until Omni says the cluster is ready with every requested machine healthy.
 type Era2ClusterStep struct{}
