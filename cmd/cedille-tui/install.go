@@ -82,13 +82,16 @@ vault-bootstrap, vclusters, handoff.
 
 Era 2 (--era 2, or era: 2 in the answers file; unattended only, the wizard does not offer it yet): a
 cluster of the fleet, Talos VMs that Omni allocates from MachineClasses. era2-cluster applies each
-machine's network patch and syncs the cluster template (versions, kube-proxy in IPVS mode, the control
-planes and workers from their MachineClasses), confirmed by --confirm-wipe with the cluster's name, and
-waits until Omni says it is ready; era2-register writes the cluster's ArgoCD Secret in the hub (server
+machine's network patch and syncs the cluster template (versions, kube-proxy in IPVS mode — for stack
+k8s-foundation no CNI and no kube-proxy —, the control planes and workers from their MachineClasses),
+confirmed by --confirm-wipe with the cluster's name, and waits until Omni says it is ready; era2-cilium
+(k8s-foundation only) applies the Gateway API CRDs and installs Cilium as kube-system/cilium (chart
+1.17.3 and Gateway API v1.2.1 by default, or files from era2.cilium) and waits for its agents and the
+nodes to be Ready; era2-register writes the cluster's ArgoCD Secret in the hub (server
 Omni's Kubernetes proxy ?cluster=NAME, an Omni service-account token checked with a request to the
 cluster first, labels stack and etsmtl.club/*). --dry-run shows the template sync's diff and a
-server-side dry run of the Secret. Its state is kept in install-era2.yaml. Cilium before ArgoCD and
-Vault's gcpckms bootstrap are not steps yet.`,
+server-side dry run of the Secret and of the Gateway API CRDs, and Helm's dry run of Cilium. Its state is
+kept in install-era2.yaml. Vault's gcpckms bootstrap is not a step yet.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
   cedille-tui install --accessible         # plain prompts and line output
   cedille-tui install --answers answers.yaml --dry-run

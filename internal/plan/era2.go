@@ -35,6 +35,8 @@ type Era2 struct {
 	// Machines carry each VM's network: what Omni applies to the machine wherever it is allocated.
 	Machines []NetMachine `yaml:"machines,omitempty"`
 	Vault    Era2Vault    `yaml:"vault,omitempty"`
+	// Cilium is where a k8s-foundation cluster's Cilium and Gateway API CRDs come from (defaults filled).
+	Cilium Era2Cilium `yaml:"cilium,omitempty"`
 }
 
 // Pool is the machines of one role: the MachineClass Omni allocates them from and how many.
@@ -170,6 +172,7 @@ func (p Plan) ValidateEra2(classes []string, inv *Inventory) Problems {
 	}
 	validateNetMachines(ps.add, e.Machines)
 	validateSeal(ps.add, e.Vault)
+	validateCilium(ps.add, e)
 	return ps
 }
 

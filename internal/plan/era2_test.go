@@ -96,6 +96,51 @@ func TestEra2Validate(t *testing.T) {
 		{name: "Kubernetes not with this Talos", inv: &Inventory{TalosVersions: []string{"1.8.0"},
 			KubernetesVersions: map[string][]string{"v1.8.0": {"1.31.1"}}}, path: "era2.kubernetesVersion", says: "not supported by Talos 1.8.0"},
 		{name: "era 3", era: 3, path: "era", says: "1 (one bare-metal cluster) or 2"},
+		// k8s-foundation's Cilium (era2cilium.go).
+		{name: "k8s-foundation with every default", mut: foundation},
+		{name: "k8s-base without a cilium section"},
+		{name: "a pinned chart and its Gateway API", mut: func(e *Era2) {
+			foundation(e)
+			e.Cilium = Era2Cilium{Chart: Chart{Repo: "https://helm.cilium.io/", Version: "1.16.5"}, GatewayAPI: GatewayAPI{Version: "v1.1.0"}}
+		}},
+		{name: "a local chart and a local bundle", mut: func(e *Era2) {
+			foundation(e)
+			e.Cilium = Era2Cilium{Chart: Chart{File: "/srv/charts/cilium-1.17.3.tgz"}, GatewayAPI: GatewayAPI{File: "/srv/gateway-api/experimental-install.yaml"}}
+		}},
+		{name: "a Cilium the project does not know", mut: func(e *Era2) {
+			foundation(e)
+			e.Cilium.Chart.Version = "1.30.0"
+			e.Cilium.GatewayAPI.Version = "v1.9.0"
+		}},
+		{name: "Talos without KubePrism", mut: func(e *Era2) { foundation(e); e.TalosVersion = "1.5.5" },
+			path: "era2.talosVersion", says: "k8s-foundation needs Talos 1.6 or later"},
+		{name: "Talos 1.6", mut: func(e *Era2) { foundation(e); e.TalosVersion = "v1.6.0" }},
+		{name: "cilium on k8s-base", mut: func(e *Era2) { e.Cilium.Chart.Version = "1.17.3" },
+			path: "era2.cilium", says: "remove the cilium section or set stack: k8s-foundation"},
+		{name: "repo and file", mut: func(e *Era2) {
+			foundation(e)
+			e.Cilium.Chart.File = "cilium.tgz"
+			e.Cilium.Chart.Repo = "https://helm.cilium.io/"
+		},
+			path: "era2.cilium.chart", says: "not both"},
+		{name: "chart file not an archive", mut: func(e *Era2) { foundation(e); e.Cilium.Chart.File = "cilium/" },
+			path: "era2.cilium.chart.file", says: ".tgz"},
+		{name: "chart from an OCI registry", mut: func(e *Era2) { foundation(e); e.Cilium.Chart.Repo = "oci://quay.io/cilium/charts" },
+			path: "era2.cilium.chart.repo", says: "helm pull"},
+		{name: "chart version not a version", mut: func(e *Era2) { foundation(e); e.Cilium.Chart.Version = "latest" },
+			path: "era2.cilium.chart.version", says: "not a version"},
+		{name: "the KF incident: Gateway API too new", mut: func(e *Era2) { foundation(e); e.Cilium.GatewayAPI.Version = "v1.6.0" },
+			path: "era2.cilium.gatewayAPI.version", says: "Cilium 1.17.3 supports Gateway API v1.2.x, not v1.6.0"},
+		{name: "Gateway API version without its v", mut: func(e *Era2) { foundation(e); e.Cilium.GatewayAPI.Version = "1.2.1" },
+			path: "era2.cilium.gatewayAPI.version", says: "not a Gateway API release like v1.2.1"},
+		{name: "bundle from two places", mut: func(e *Era2) {
+			foundation(e)
+			e.Cilium.GatewayAPI = GatewayAPI{URL: "https://mirror.example.club/experimental-install.yaml", File: "experimental-install.yaml"}
+		}, path: "era2.cilium.gatewayAPI", says: "not both"},
+		{name: "bundle file not YAML", mut: func(e *Era2) { foundation(e); e.Cilium.GatewayAPI.File = "gateway-api.tar.gz" },
+			path: "era2.cilium.gatewayAPI.file", says: "experimental-install.yaml"},
+		{name: "bundle URL not a URL", mut: func(e *Era2) { foundation(e); e.Cilium.GatewayAPI.URL = "github.com/kubernetes-sigs/gateway-api" },
+			path: "era2.cilium.gatewayAPI.url", says: "not an http(s) URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -160,6 +205,8 @@ func TestClusterTemplateEra2(t *testing.T) {
 		{name: "the example", golden: "testdata/era2.template.golden.yaml", patches: 2},
 		{name: "no etcd subnet", mut: func(e *Era2) { e.EtcdSubnet = "" }, notWanted: []string{"etcd"}, patches: 1},
 		{name: "workload proxy", mut: func(e *Era2) { e.WorkloadProxy = true }, want: []string{"enableWorkloadProxy: true"}, patches: 2},
+		{name: "k8s-foundation: Talos without CNI and kube-proxy, no ipvs", mut: func(e *Era2) { e.Stack = StackFoundation },
+			want: []string{"name: cilium", "cni:\n            name: none", "proxy:\n          disabled: true"}, notWanted: []string{"ipvs"}, patches: 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -54,7 +54,7 @@ func EtcdSubnetsPatch(subnet string) map[string]any {
 }
 
 // ClusterTemplateEra2 renders an era-2 plan as the Omni cluster template `omnictl cluster template sync`
-// reads: the Cluster (versions, the workload-proxy feature when asked for, the ipvs patch), the
+// reads: the Cluster (versions, the workload-proxy feature when asked for, its stack's network patch), the
 // ControlPlane with its MachineClass and size (and the etcd-subnets patch when a subnet is set), the
 // Workers with theirs. The machines' network patches are not in it: Omni refuses a Machine document in a
 // template whose machine sets are MachineClasses; MachinePatches renders them.
@@ -66,7 +66,7 @@ func ClusterTemplateEra2(p Plan) ([]byte, error) {
 	c := tmplCluster2{Kind: "Cluster", Name: e.Cluster,
 		Kubernetes: tmplVersion{Version: Canonical(e.KubernetesVersion)},
 		Talos:      tmplVersion{Version: Canonical(e.TalosVersion)},
-		Patches:    []tmplPatch{{Name: PatchIPVS, Inline: IPVSPatch()}}}
+		Patches:    []tmplPatch{clusterNetworkPatch(e)}}
 	if e.WorkloadProxy {
 		c.Features = &tmplFeature2{EnableWorkloadProxy: true}
 	}

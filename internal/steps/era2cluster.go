@@ -23,7 +23,7 @@ const (
 )
 
 // Era2Steps are the steps of an era-2 install, in order.
-func Era2Steps() []Step { return []Step{Era2ClusterStep{}, Era2RegisterStep{}} }
+func Era2Steps() []Step { return []Step{Era2ClusterStep{}, Era2CiliumStep{}, Era2RegisterStep{}} }
 
 // Previewer is a step whose dry run asks the live system what its Run would change (a template sync's
 // diff, a server-side dry run), changing nothing.
@@ -32,7 +32,7 @@ type Previewer interface {
 }
 
 // Era2ClusterStep makes the era-2 cluster in Omni: each machine's network patch (a ConfigPatch bound to
-// the machine), then the cluster template (versions, the ipvs patch, the control planes and workers
+// the machine), then the cluster template (versions, its stack's network patch, the control planes and workers
 // from their MachineClasses) synced as `omnictl cluster template sync` does, after a typed confirmation;
 // then it waits until Omni says the cluster is ready with every requested machine healthy.
 type Era2ClusterStep struct{}
@@ -46,8 +46,8 @@ func (Era2ClusterStep) Describe(p plan.Plan) []string {
 		return []string{"no era2 section"}
 	}
 	e := p.Era2
-	out := []string{fmt.Sprintf("sync the Omni cluster template of %s (Kubernetes %s, Talos %s, kube-proxy in IPVS mode)",
-		e.Cluster, plan.Canonical(e.KubernetesVersion), plan.Canonical(e.TalosVersion)),
+	out := []string{fmt.Sprintf("sync the Omni cluster template of %s (Kubernetes %s, Talos %s, %s)",
+		e.Cluster, plan.Canonical(e.KubernetesVersion), plan.Canonical(e.TalosVersion), e.ClusterNetwork()),
 		fmt.Sprintf("  %d control planes from MachineClass %s, %d workers from MachineClass %s",
 			e.ControlPlanes.Size, e.ControlPlanes.MachineClass, e.Workers.Size, e.Workers.MachineClass)}
 	if e.EtcdSubnet != "" {

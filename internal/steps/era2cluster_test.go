@@ -130,7 +130,7 @@ func TestEra2ClusterStep(t *testing.T) {
 	}
 	joined := strings.Join(preview, "\n")
 	for _, w := range []string{"creating the network patch of k8s-lab-worker-1.example.club", "creating cluster k8s-lab",
-		"creating the control planes' machine set", "creating config patch ipvs of cluster k8s-lab"} {
+		"creating the control planes' machine set", "creating config patch cilium of cluster k8s-lab"} {
 		if !strings.Contains(joined, w) {
 			t.Errorf("the dry run lacks %q:\n%s", w, joined)
 		}
