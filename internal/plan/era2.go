@@ -85,7 +85,13 @@ type Era2Vault struct {
 	KubernetesHost     string          `yaml:"kubernetesHost,omitempty"`
 	RevokeRoot         bool            `yaml:"revokeRoot,omitempty"`
 	ReviewerExpires    time.Time       `yaml:"reviewerExpires,omitempty"`
+	// Audience is the audience vault-secrets-operator's tokens name (its VaultAuth's audiences), bound on
+	// the roles secret-reader and secret-writer; "" is DefaultVaultAudience.
+	Audience string `yaml:"audience,omitempty"`
 }
+
+// DefaultVaultAudience is the audience vault-secrets-operator sends (aud: vault).
+const DefaultVaultAudience = "vault"
 
 // Seal is Vault's auto-unseal by a Google Cloud KMS key. The credentials are never in the plan: it names
 // the file that holds them (a service-account key JSON), or the Kubernetes Secret Vault mounts them from.

@@ -40,6 +40,9 @@ func validateEra2Vault(add adder, v Era2Vault, unattended bool) {
 	if h := v.KubernetesHost; h != "" && !strings.HasPrefix(h, "https://") {
 		add(era2VaultPrefix+"kubernetesHost", "%q: the API server's https:// URL as Vault reaches it", h)
 	}
+	if strings.ContainsAny(v.Audience, " \t\n,") {
+		add(era2VaultPrefix+"audience", "%q is not one audience, like vault", v.Audience)
+	}
 	if unattended {
 		c.validateCustody(add, era2VaultPrefix, true)
 	}

@@ -41,6 +41,8 @@ func TestValidateEra2Vault(t *testing.T) {
 			says: "between 1 and the 5"},
 		{name: "API server not https", mut: func(v *Era2Vault) { v.KubernetesHost = "http://10.0.0.1:6443" },
 			path: "era2.vault.kubernetesHost", says: "https://"},
+		{name: "an audience", mut: func(v *Era2Vault) { v.Audience = "vault, other" }, path: "era2.vault.audience", says: "not one audience"},
+		{name: "a URL audience", mut: func(v *Era2Vault) { v.Audience = "https://vault.etsmtl.club" }},
 		{name: "the seal is not judged here", mut: func(v *Era2Vault) { v.Seal.Type = "transit" }},
 	}
 	for _, tc := range cases {
