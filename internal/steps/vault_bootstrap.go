@@ -101,6 +101,16 @@ func (c *vaultConn) leader(ctx context.Context) (*vaultops.Replica, error) {
 // that a resumed install (or the hand-off's command) renews it in time.
 const ReviewerRenewal = 30 * 24 * time.Hour
 
+// reviewerDue says when the reviewer token (expiring at exp; zero: unknown) must be renewed now, "" when
+// it need not.
+func reviewerDue(e *Env, exp time.Time) string {
+	if !exp.IsZero() && e.now().Add(ReviewerRenewal).After(exp) {
+		return fmt.Sprintf("Vault's token reviewer expires on %s: rerun to renew it (kubernetes logins fail after it)",
+			exp.Format(time.DateOnly))
+	}
+	return ""
+}
+
 func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
 	c, err := openVault(ctx, e, p)
 	if err != nil {
@@ -114,9 +124,8 @@ func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Out
 	if c.kube == nil {
 		return Outcome{Detail: "no cluster to check the kubernetes auth method with"}, nil
 	}
-	if exp := p.Vault.ReviewerExpires; !exp.IsZero() && e.now().Add(ReviewerRenewal).After(exp) {
-		return Outcome{Detail: fmt.Sprintf("Vault's token reviewer expires on %s: rerun to renew it (kubernetes logins fail after it)",
-			exp.Format(time.DateOnly))}, nil
+	if why := reviewerDue(e, p.Vault.ReviewerExpires); why != "" {
+		return Outcome{Detail: why}, nil
 	}
 	admin, who, err := loginAsConfigAdmin(ctx, c.kube, r.Vault)
 	if err != nil {

@@ -11,6 +11,38 @@ import (
 	"github.com/clubcedille/cedille-tui/internal/platform"
 )
 
+// Era 2's roles for applications (PLATFORM.md §3.2): vault-secrets-operator logs in with them.
+const (
+	SecretReader = "secret-reader"
+	SecretWriter = "secret-writer"
+)
+
+// ConfigAdminPolicyEra2 is era 2's config-admin policy (the stack's Policy object): era 1's, and the
+// identity store and the kv and kv-v2 engines.
+const ConfigAdminPolicyEra2 = `# Written by cedille-tui: what vault-config-operator needs (role config-admin).
+path "sys/*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+path "identity/*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+path "auth/*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+path "github/*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+path "kv-system/*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+path "kv-v2/*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+path "kv/*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+`
+
 // Layout is the configuration a bootstrap makes beside the kubernetes auth method: the policies, the
 // roles of the kubernetes auth method and the secrets engines.
 type Layout struct {
