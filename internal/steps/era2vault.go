@@ -56,6 +56,18 @@ func (e *Env) era2Vault() (VaultAccess, error) {
 	return omniVault{VaultAccess: e.vault(), omni: om}, nil
 }
 
+// openEra2Vault connects to the plan's era-2 cluster through Omni and finds Vault's replicas.
+func openEra2Vault(ctx context.Context, e *Env, p plan.Plan) (*vaultConn, error) {
+	if p.Era2 == nil {
+		return nil, errors.New("no era2 section")
+	}
+	acc, err := e.era2Vault()
+	if err != nil {
+		return nil, err
+	}
+	return openVaultVia(ctx, acc, p)
+}
+
 // sealRefusal says why a Vault whose seal status is st cannot be the plan's (want, like gcpckms), ""
 // when its seal is the plan's. Pure.
 func sealRefusal(want string, st *vault.SealStatusResponse) string {
@@ -116,14 +128,7 @@ func (Era2VaultInitStep) Describe(p plan.Plan) []string {
 }
 
 func (Era2VaultInitStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
-	if p.Era2 == nil {
-		return Outcome{Detail: "no era2 section"}, nil
-	}
-	acc, err := e.era2Vault()
-	if err != nil {
-		return Outcome{Detail: err.Error()}, nil
-	}
-	c, err := openVaultVia(ctx, acc, p)
+	c, err := openEra2Vault(ctx, e, p)
 	if err != nil {
 		return Outcome{Detail: err.Error()}, nil
 	}
@@ -289,14 +294,7 @@ func (Era2VaultBootstrapStep) Describe(p plan.Plan) []string {
 }
 
 func (Era2VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
-	if p.Era2 == nil {
-		return Outcome{Detail: "no era2 section"}, nil
-	}
-	acc, err := e.era2Vault()
-	if err != nil {
-		return Outcome{Detail: err.Error()}, nil
-	}
-	c, err := openVaultVia(ctx, acc, p)
+	c, err := openEra2Vault(ctx, e, p)
 	if err != nil {
 		return Outcome{Detail: err.Error()}, nil
 	}

@@ -19,20 +19,7 @@ const (
 
 // ConfigAdminPolicyEra2 is era 2's config-admin policy (the stack's Policy object): era 1's, and the
 // identity store and the kv and kv-v2 engines.
-const ConfigAdminPolicyEra2 = `# Written by cedille-tui: what vault-config-operator needs (role config-admin).
-path "sys/*" {
-  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
-}
-path "identity/*" {
-  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
-}
-path "auth/*" {
-  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
-}
-path "github/*" {
-  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
-}
-path "kv-system/*" {
+const ConfigAdminPolicyEra2 = ConfigAdminPolicy + `path "identity/*" {
   capabilities = ["create", "read", "update", "delete", "list", "sudo"]
 }
 path "kv-v2/*" {
