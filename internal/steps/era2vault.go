@@ -25,25 +25,31 @@ const (
 )
 
 // omniVault reaches an era-2 cluster through Omni: a service-account kubeconfig Omni issues for the
-// plan's cluster (fleet.OmniConnector, as the console reaches the fleet); Vault's servers are found as
-// the wrapped access finds them (the pods of namespace vault, or VAULT_ADDR).
+// plan's cluster (fleet.OmniConnector, as the console reaches the fleet), once per step run (a wait for
+// Vault does not ask Omni again at each look); Vault's servers are found as the wrapped access finds them
+// (the pods of namespace vault, or VAULT_ADDR).
 type omniVault struct {
 	VaultAccess
 	omni *platform.Omni
+	kube *platform.Kube // issued by the first call of Kube
 }
 
 // era2KubeTTL is how long the kubeconfig the Vault steps reach the cluster with lives: one step's work.
 const era2KubeTTL = time.Hour
 
-func (o omniVault) Kube(ctx context.Context, p plan.Plan) (*platform.Kube, error) {
+func (o *omniVault) Kube(ctx context.Context, p plan.Plan) (*platform.Kube, error) {
 	if p.Era2 == nil {
 		return nil, errors.New("no era2 section")
+	}
+	if o.kube != nil {
+		return o.kube, nil
 	}
 	t, err := fleet.OmniConnector{Omni: o.omni, User: KubeconfigUser, Groups: []string{"system:masters"}, TTL: era2KubeTTL,
 		UserAgent: "cedille-tui/install"}.Connect(ctx, p.Era2.Cluster)
 	if err != nil {
 		return nil, err
 	}
+	o.kube = t.Kube
 	return t.Kube, nil
 }
 
@@ -53,7 +59,7 @@ func (e *Env) era2Vault() (VaultAccess, error) {
 	if err != nil {
 		return nil, err
 	}
-	return omniVault{VaultAccess: e.vault(), omni: om}, nil
+	return &omniVault{VaultAccess: e.vault(), omni: om}, nil
 }
 
 // openEra2Vault connects to the plan's era-2 cluster through Omni and finds Vault's replicas.

@@ -137,6 +137,21 @@ func TestEra2VaultRealServers(t *testing.T) {
 		t.Error("the root token still works though the plan revokes it")
 	}
 
+	// The cluster was reached only with kubeconfigs Omni issued, for the install's service account.
+	issued := 0
+	for _, i := range srv.Issued() {
+		if i.Cluster != p.Era2.Cluster {
+			continue
+		}
+		issued++
+		if i.User != KubeconfigUser || !slices.Equal(i.Groups, []string{"system:masters"}) {
+			t.Errorf("a kubeconfig issued to %s %v", i.User, i.Groups)
+		}
+	}
+	if issued == 0 {
+		t.Error("Omni issued no kubeconfig for the cluster")
+	}
+
 	// The roles as Vault has them, read as vault-config-operator will (config-admin).
 	admin := loginAs(ctx, t, l.VaultAddr(), kc, "vault", "default", vaultops.ConfigAdmin, nil)
 	roles := map[string]*vault.Secret{}
