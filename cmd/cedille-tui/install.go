@@ -90,8 +90,17 @@ confirmed by --confirm-wipe with the cluster's name, and waits until Omni says i
 nodes to be Ready; era2-register writes the cluster's ArgoCD Secret in the hub (server
 Omni's Kubernetes proxy ?cluster=NAME, an Omni service-account token checked with a request to the
 cluster first, labels stack and etsmtl.club/*). --dry-run shows the template sync's diff and a
-server-side dry run of the Secret and of the Gateway API CRDs, and Helm's dry run of Cilium. Its state is
-kept in install-era2.yaml. Vault's gcpckms bootstrap is not a step yet.`,
+server-side dry run of the Secret and of the Gateway API CRDs, and Helm's dry run of Cilium.
+era2-vault-init waits for the cluster's Vault (the hub's ArgoCD deploys it; reached through a
+kubeconfig Omni issues), refuses it unless its seal is the plan's
+(gcpckms), initializes it with recovery shares (they cannot unseal: the KMS key does), each encrypted to
+a custodian of era2.vault.custodians, and waits until it unsealed itself; era2-vault-bootstrap makes the
+kubernetes auth method, policy config-admin, roles config-admin (vault, default, controller-manager of
+namespace vault) and secret-reader/secret-writer (audience vault), mounts kv, kv-system and kv-v2, with
+the init's root token, VAULT_TOKEN, or one made from era2.vault.recoveryShareFiles. Its state is kept
+in install-era2.yaml.
+
+Era 2's steps: era2-cluster, era2-cilium, era2-register, era2-vault-init, era2-vault-bootstrap.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
   cedille-tui install --accessible         # plain prompts and line output
   cedille-tui install --answers answers.yaml --dry-run

@@ -31,6 +31,8 @@ func (p Plan) Clone() Plan {
 func (e Era2) Clone() Era2 {
 	e.Labels = maps.Clone(e.Labels)
 	e.Machines = slices.Clone(e.Machines)
+	e.Vault.Custodians = slices.Clone(e.Vault.Custodians)
+	e.Vault.RecoveryShareFiles = slices.Clone(e.Vault.RecoveryShareFiles)
 	for i, m := range e.Machines {
 		m.NodeLabels = maps.Clone(m.NodeLabels)
 		m.Nameservers = slices.Clone(m.Nameservers)

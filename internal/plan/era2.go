@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Era2 is the install of an era-2 cluster (PLATFORM.md §2.2, §3.2, §4.3): Talos VMs that Omni allocates
@@ -78,7 +79,21 @@ type Era2Vault struct {
 	Seal              Seal `yaml:"seal,omitempty"`
 	RecoveryShares    int  `yaml:"recoveryShares,omitempty"`
 	RecoveryThreshold int  `yaml:"recoveryThreshold,omitempty"`
+	// Custodians, RootToken, RecoveryShareFiles, KubernetesHost, RevokeRoot and ReviewerExpires are era
+	// 1's (Vault), for the recovery shares: see Era2Vault.Custody.
+	Custodians         []Custodian     `yaml:"custodians,omitempty"`
+	RootToken          RootTokenExport `yaml:"rootToken,omitempty"`
+	RecoveryShareFiles []string        `yaml:"recoveryShareFiles,omitempty"`
+	KubernetesHost     string          `yaml:"kubernetesHost,omitempty"`
+	RevokeRoot         bool            `yaml:"revokeRoot,omitempty"`
+	ReviewerExpires    time.Time       `yaml:"reviewerExpires,omitempty"`
+	// Audience is the audience vault-secrets-operator's tokens name (its VaultAuth's audiences), bound on
+	// the roles secret-reader and secret-writer; "" is DefaultVaultAudience.
+	Audience string `yaml:"audience,omitempty"`
 }
+
+// DefaultVaultAudience is the audience vault-secrets-operator sends (aud: vault).
+const DefaultVaultAudience = "vault"
 
 // Seal is Vault's auto-unseal by a Google Cloud KMS key. The credentials are never in the plan: it names
 // the file that holds them (a service-account key JSON), or the Kubernetes Secret Vault mounts them from.
@@ -173,6 +188,7 @@ func (p Plan) ValidateEra2(classes []string, inv *Inventory) Problems {
 	validateNetMachines(ps.add, e.Machines)
 	validateSeal(ps.add, e.Vault)
 	validateCilium(ps.add, e)
+	validateEra2Vault(ps.add, e.Vault, false)
 	return ps
 }
 
@@ -298,12 +314,6 @@ func validateSeal(add adder, v Era2Vault) {
 		add("era2.vault.seal", "credentialsFile or credentialsSecret, not both")
 	case s.CredentialsSecret != "" && strings.Count(s.CredentialsSecret, "/") != 1:
 		add("era2.vault.seal.credentialsSecret", "%q: namespace/name of the Secret", s.CredentialsSecret)
-	}
-	switch {
-	case v.RecoveryShares < 1:
-		add("era2.vault.recoveryShares", "%d: at least one recovery share (5 is usual)", v.RecoveryShares)
-	case v.RecoveryThreshold < 1 || v.RecoveryThreshold > v.RecoveryShares:
-		add("era2.vault.recoveryThreshold", "%d: between 1 and the %d recovery shares", v.RecoveryThreshold, v.RecoveryShares)
 	}
 }
 

@@ -121,25 +121,7 @@ func (p Plan) ValidateVault(unattended bool) Problems {
 	case v.Shares > 1 && v.Threshold == 1:
 		ps.add("vault.threshold", "1 of %d shares lets any one custodian unseal alone: use 1 share, or a threshold of at least 2", v.Shares)
 	}
-	if len(v.Custodians) > 0 && len(v.Custodians) != v.Shares {
-		ps.add("vault.custodians", "%d custodians for %d shares: list one per share", len(v.Custodians), v.Shares)
-	}
-	enc := v.Encrypted()
-	for i, c := range v.Custodians {
-		path := fmt.Sprintf("vault.custodians[%d]", i)
-		if enc && c.PGPKey == "" {
-			ps.add(path+".pgpKey", "required: when one share is encrypted, every share is (give each custodian's public key)")
-		}
-		if c.ShareFile != "" && c.PGPKey == "" {
-			ps.add(path+".shareFile", "an exported share must be encrypted: give the custodian's pgpKey")
-		}
-	}
-	if v.RootToken.File != "" && v.RootToken.PGPKey == "" {
-		ps.add("vault.rootToken.file", "an exported root token must be encrypted: give rootToken.pgpKey")
-	}
-	if v.RootToken.PGPKey != "" && v.RootToken.File == "" {
-		ps.add("vault.rootToken.file", "required with rootToken.pgpKey: where the encrypted root token is written")
-	}
+	v.validateCustody(ps.add, "vault.", false)
 	if h := v.KubernetesHost; h != "" && !strings.HasPrefix(h, "https://") {
 		ps.add("vault.kubernetesHost", "%q: the API server's https:// URL as Vault reaches it", h)
 	}
@@ -155,15 +137,7 @@ func (p Plan) ValidateVault(unattended bool) Problems {
 	if !unattended {
 		return ps
 	}
-	if len(v.Custodians) != v.Shares {
-		ps.add("vault.custodians", "unattended init needs one custodian per share (%d) with pgpKey and shareFile: "+
-			"no plaintext share may leave the process", v.Shares)
-	}
-	for i, c := range v.Custodians {
-		if c.PGPKey != "" && c.ShareFile == "" {
-			ps.add(fmt.Sprintf("vault.custodians[%d].shareFile", i), "required unattended: where the encrypted share is written")
-		}
-	}
+	v.validateCustody(ps.add, "vault.", true)
 	for _, sc := range v.SSO.Clients() {
 		name, c := sc.Name, sc.Client
 		if c.ClientID != "" && c.ClientSecretFile == "" {
@@ -171,4 +145,41 @@ func (p Plan) ValidateVault(unattended bool) Problems {
 		}
 	}
 	return ps
+}
+
+// validateCustody checks who receives the shares and the root token, its paths under prefix ("vault.");
+// unattended checks only what an install without an operator adds: every share encrypted to a custodian
+// and exported.
+func (v Vault) validateCustody(add adder, prefix string, unattended bool) {
+	if unattended {
+		if len(v.Custodians) != v.Shares {
+			add(prefix+"custodians", "unattended init needs one custodian per share (%d) with pgpKey and shareFile: "+
+				"no plaintext share may leave the process", v.Shares)
+		}
+		for i, c := range v.Custodians {
+			if c.PGPKey != "" && c.ShareFile == "" {
+				add(fmt.Sprintf("%scustodians[%d].shareFile", prefix, i), "required unattended: where the encrypted share is written")
+			}
+		}
+		return
+	}
+	if len(v.Custodians) > 0 && len(v.Custodians) != v.Shares {
+		add(prefix+"custodians", "%d custodians for %d shares: list one per share", len(v.Custodians), v.Shares)
+	}
+	enc := v.Encrypted()
+	for i, c := range v.Custodians {
+		path := fmt.Sprintf("%scustodians[%d]", prefix, i)
+		if enc && c.PGPKey == "" {
+			add(path+".pgpKey", "required: when one share is encrypted, every share is (give each custodian's public key)")
+		}
+		if c.ShareFile != "" && c.PGPKey == "" {
+			add(path+".shareFile", "an exported share must be encrypted: give the custodian's pgpKey")
+		}
+	}
+	if v.RootToken.File != "" && v.RootToken.PGPKey == "" {
+		add(prefix+"rootToken.file", "an exported root token must be encrypted: give rootToken.pgpKey")
+	}
+	if v.RootToken.PGPKey != "" && v.RootToken.File == "" {
+		add(prefix+"rootToken.file", "required with rootToken.pgpKey: where the encrypted root token is written")
+	}
 }

@@ -23,7 +23,9 @@ const (
 )
 
 // Era2Steps are the steps of an era-2 install, in order.
-func Era2Steps() []Step { return []Step{Era2ClusterStep{}, Era2CiliumStep{}, Era2RegisterStep{}} }
+func Era2Steps() []Step {
+	return []Step{Era2ClusterStep{}, Era2CiliumStep{}, Era2RegisterStep{}, Era2VaultInitStep{}, Era2VaultBootstrapStep{}}
+}
 
 // Previewer is a step whose dry run asks the live system what its Run would change (a template sync's
 // diff, a server-side dry run), changing nothing.

@@ -67,9 +67,12 @@ func ClusterResult(p plan.Plan) Result {
 
 // VaultInitResult is what the init did, told from the plan (the keys are gone by then): the split, and
 // the encrypted exports it names.
-func VaultInitResult(p plan.Plan) Result {
-	v := p.Vault.WithDefaults()
-	r := Result{Summary: []string{fmt.Sprintf("Vault initialized: %s, %d of them needed", units.Count(v.Shares, "key share"), v.Threshold)}}
+func VaultInitResult(p plan.Plan) Result { return initResult(p.Vault.WithDefaults(), "key share") }
+
+// initResult is an init's result for the split of v, whose shares are of kind ("key share", "recovery
+// share").
+func initResult(v plan.Vault, kind string) Result {
+	r := Result{Summary: []string{fmt.Sprintf("Vault initialized: %s, %d of them needed", units.Count(v.Shares, kind), v.Threshold)}}
 	if v.Encrypted() {
 		r.Summary = append(r.Summary, "each share encrypted to its custodian's PGP key")
 		for i, c := range v.Custodians {

@@ -32,7 +32,11 @@ func (c *vaultConn) Close() {
 
 // openVault connects to the cluster (when the plan has its kubeconfig) and finds Vault's replicas.
 func openVault(ctx context.Context, e *Env, p plan.Plan) (*vaultConn, error) {
-	acc := e.vault()
+	return openVaultVia(ctx, e.vault(), p)
+}
+
+// openVaultVia connects to the cluster through acc (when it can) and finds Vault's replicas.
+func openVaultVia(ctx context.Context, acc VaultAccess, p plan.Plan) (*vaultConn, error) {
 	c := &vaultConn{}
 	k, kerr := acc.Kube(ctx, p)
 	if kerr == nil {
@@ -112,6 +116,12 @@ func (VaultInitStep) Describe(p plan.Plan) []string {
 	out := []string{"find Vault's servers (the pods of StatefulSet vault in namespace vault, or VAULT_ADDR)",
 		fmt.Sprintf("if Vault is not initialized: split its key into %d shares, %d of them needed (recovery shares on an auto-unseal seal)",
 			v.Shares, v.Threshold)}
+	return append(out, custodyLines(v)...)
+}
+
+// custodyLines say where an init's shares and root token go.
+func custodyLines(v plan.Vault) []string {
+	var out []string
 	if v.Encrypted() {
 		out = append(out, "encrypt each share to its custodian's PGP key (Vault does it: no plaintext share leaves Vault)")
 		for i, c := range v.Custodians {
@@ -153,7 +163,7 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		return Result{}, ps
 	}
 	v := p.Vault.WithDefaults()
-	pk, err := readInitKeys(v)
+	pk, err := readInitKeys(v, "vault.")
 	if err != nil {
 		return Result{}, err
 	}
@@ -170,24 +180,32 @@ func (s VaultInitStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit func(
 		say("Vault is already initialized (%s): nothing to do, no new keys", r.Name)
 		return VaultInitResult(*p), nil
 	}
+	if err := initAndHandOver(ctx, e, r, st, v, pk, say); err != nil {
+		return Result{}, err
+	}
+	return VaultInitResult(*p), nil
+}
+
+// initAndHandOver initializes Vault through replica r (whose seal status is st), writes the encrypted
+// exports the plan names, then runs the ceremony (unattended: none, the exports are the hand-over). The
+// keys are wiped before it returns; the root token stays in Env.Keys for the bootstrap.
+func initAndHandOver(ctx context.Context, e *Env, r *vaultops.Replica, st *vault.SealStatusResponse, v plan.Vault, pk initKeys,
+	say func(string, ...any)) error {
 	keys, err := initialize(ctx, e, r, st, v, pk.opts, say)
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	defer keys.Wipe()
 	// The exports first: a ceremony cut short still leaves every encrypted share on disk.
 	armored, err := exportKeys(v, keys, pk, say)
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	if e.Ask == nil {
 		say("unattended: %d shares written encrypted to their custodians; no plaintext share left Vault", len(keys.Shares))
-		return VaultInitResult(*p), nil
+		return nil
 	}
-	if err := ceremony(ctx, e, v, keys, armored, pk.fingerprints, say); err != nil {
-		return Result{}, err
-	}
-	return VaultInitResult(*p), nil
+	return ceremony(ctx, e, v, keys, armored, pk.fingerprints, say)
 }
 
 // initKeys are the public keys an init encrypts to, read and checked before Vault is touched.
@@ -198,14 +216,14 @@ type initKeys struct {
 }
 
 // readInitKeys reads the custodians' and the root token's public keys, then checks the split and the
-// export files: every refusal comes before the init.
-func readInitKeys(v plan.Vault) (initKeys, error) {
+// export files: every refusal comes before the init, naming the plan's fields under prefix ("vault.").
+func readInitKeys(v plan.Vault, prefix string) (initKeys, error) {
 	k := initKeys{opts: vaultops.InitOptions{Shares: v.Shares, Threshold: v.Threshold}, fingerprints: make([]string, len(v.Custodians))}
 	for i, c := range v.Custodians {
 		if c.PGPKey == "" {
 			continue
 		}
-		b, err := ReadPublicKey(fmt.Sprintf("vault.custodians[%d].pgpKey", i), c.PGPKey)
+		b, err := ReadPublicKey(fmt.Sprintf("%scustodians[%d].pgpKey", prefix, i), c.PGPKey)
 		if err != nil {
 			return initKeys{}, err
 		}
@@ -214,14 +232,14 @@ func readInitKeys(v plan.Vault) (initKeys, error) {
 	}
 	if v.RootToken.PGPKey != "" {
 		var err error
-		if k.root, err = ReadPublicKey("vault.rootToken.pgpKey", v.RootToken.PGPKey); err != nil {
+		if k.root, err = ReadPublicKey(prefix+"rootToken.pgpKey", v.RootToken.PGPKey); err != nil {
 			return initKeys{}, err
 		}
 	}
 	if err := k.opts.Validate(); err != nil {
 		return initKeys{}, err
 	}
-	if err := checkExports(v); err != nil {
+	if err := checkExportsAt(v, prefix); err != nil {
 		return initKeys{}, err
 	}
 	return k, nil
@@ -351,7 +369,10 @@ func ReadPublicKey(field, path string) ([]byte, error) {
 }
 
 // checkExports refuses, before anything happens, export files that exist or repeat.
-func checkExports(v plan.Vault) error {
+func checkExports(v plan.Vault) error { return checkExportsAt(v, "vault.") }
+
+// checkExportsAt is checkExports naming the plan's fields under prefix.
+func checkExportsAt(v plan.Vault, prefix string) error {
 	seen := map[string]bool{}
 	var ps plan.Problems
 	check := func(field, path string) {
@@ -368,9 +389,9 @@ func checkExports(v plan.Vault) error {
 		}
 	}
 	for i, c := range v.Custodians {
-		check(fmt.Sprintf("vault.custodians[%d].shareFile", i), c.ShareFile)
+		check(fmt.Sprintf("%scustodians[%d].shareFile", prefix, i), c.ShareFile)
 	}
-	check("vault.rootToken.file", v.RootToken.File)
+	check(prefix+"rootToken.file", v.RootToken.File)
 	return ps.Err()
 }
 
@@ -484,7 +505,7 @@ func startUnseal(ctx context.Context, e *Env, p plan.Plan, emit func(Event)) (*u
 		}
 	}
 	if e.Ask == nil {
-		if u.files, err = readShareFiles(p.Vault.UnsealShareFiles); err != nil {
+		if u.files, err = readShareFiles("vault.unsealShareFiles", p.Vault.UnsealShareFiles); err != nil {
 			u.close()
 			return nil, err
 		}
@@ -755,18 +776,19 @@ func unsealItems(rs []*unsealing) []Item {
 	return items
 }
 
-// readShareFiles reads the plaintext shares an unattended unseal was given.
-func readShareFiles(paths []string) ([]vaultops.Secret, error) {
+// readShareFiles reads the plaintext shares an unattended unseal was given, the plan's field that names
+// them being field.
+func readShareFiles(field string, paths []string) ([]vaultops.Secret, error) {
 	out := make([]vaultops.Secret, 0, len(paths))
 	for i, f := range paths {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, plan.Problems{{Path: fmt.Sprintf("vault.unsealShareFiles[%d]", i), Message: fmt.Sprintf("cannot read %s: %v", f, errors.Unwrap(err))}}
+			return nil, plan.Problems{{Path: fmt.Sprintf("%s[%d]", field, i), Message: fmt.Sprintf("cannot read %s: %v", f, errors.Unwrap(err))}}
 		}
 		s := vaultops.NewSecret(strings.TrimSpace(string(b)))
 		clear(b)
 		if s.Empty() {
-			return nil, plan.Problems{{Path: fmt.Sprintf("vault.unsealShareFiles[%d]", i), Message: f + " is empty"}}
+			return nil, plan.Problems{{Path: fmt.Sprintf("%s[%d]", field, i), Message: f + " is empty"}}
 		}
 		out = append(out, s)
 	}

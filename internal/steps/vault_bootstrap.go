@@ -101,6 +101,16 @@ func (c *vaultConn) leader(ctx context.Context) (*vaultops.Replica, error) {
 // that a resumed install (or the hand-off's command) renews it in time.
 const ReviewerRenewal = 30 * 24 * time.Hour
 
+// reviewerDue says when the reviewer token (expiring at exp; zero: unknown) must be renewed now, "" when
+// it need not.
+func reviewerDue(e *Env, exp time.Time) string {
+	if !exp.IsZero() && e.now().Add(ReviewerRenewal).After(exp) {
+		return fmt.Sprintf("Vault's token reviewer expires on %s: rerun to renew it (kubernetes logins fail after it)",
+			exp.Format(time.DateOnly))
+	}
+	return ""
+}
+
 func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, error) {
 	c, err := openVault(ctx, e, p)
 	if err != nil {
@@ -114,9 +124,8 @@ func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Out
 	if c.kube == nil {
 		return Outcome{Detail: "no cluster to check the kubernetes auth method with"}, nil
 	}
-	if exp := p.Vault.ReviewerExpires; !exp.IsZero() && e.now().Add(ReviewerRenewal).After(exp) {
-		return Outcome{Detail: fmt.Sprintf("Vault's token reviewer expires on %s: rerun to renew it (kubernetes logins fail after it)",
-			exp.Format(time.DateOnly))}, nil
+	if why := reviewerDue(e, p.Vault.ReviewerExpires); why != "" {
+		return Outcome{Detail: why}, nil
 	}
 	admin, who, err := loginAsConfigAdmin(ctx, c.kube, r.Vault)
 	if err != nil {
@@ -206,9 +215,45 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 	if err != nil {
 		return Result{}, err
 	}
-	token, from, generated, err := rootToken(ctx, e, *p, r.Vault, say)
-	if err != nil {
+	var sso []Item // what became of each SSO client's secret
+	b := vaultBootstrap{custody: p.Vault, shareFilesField: "vault.unsealShareFiles", step: VaultBootstrap, layout: vaultops.Era1Layout(),
+		reviewed: func(until time.Time) { p.Vault.ReviewerExpires = until },
+		extra: func(v *platform.Vault) error {
+			return bootstrapSSO(ctx, e, *p, c.kube, v, say, func(items []Item) {
+				sso = items
+				emit(Event{Step: VaultBootstrap, Items: items})
+			})
+		}}
+	if err := b.run(ctx, e, c, r, say); err != nil {
 		return Result{}, err
+	}
+	return VaultBootstrapResult(sso), nil
+}
+
+// vaultBootstrap is a bootstrap with the root token: era 1's and era 2's differ by their layout, where
+// the root token's shares and choices are in the plan, and what else they do.
+type vaultBootstrap struct {
+	// custody is the plan's Vault: its share files (named by shareFilesField) for generate-root, its
+	// KubernetesHost and RevokeRoot.
+	custody         plan.Vault
+	shareFilesField string
+	step            ID // the step, named when it must be rerun
+	layout          vaultops.Layout
+	// reviewed records the reviewer token's expiry in the plan.
+	reviewed func(until time.Time)
+	// clusterCA is the CA Vault trusts the API server with; nil: the kubeconfig's.
+	clusterCA func(ctx context.Context) ([]byte, error)
+	// extra runs after the layout is made, before the check (era 1: the SSO secrets); nil: nothing.
+	extra func(v *platform.Vault) error
+}
+
+// run gets the root token (revoking it at the end when it was made here), makes the reviewer account and
+// the layout, runs extra, checks that a ServiceAccount logs in as config-admin as vault-config-operator
+// will, then offers to revoke the root token.
+func (b vaultBootstrap) run(ctx context.Context, e *Env, c *vaultConn, r *vaultops.Replica, say func(string, ...any)) error {
+	token, from, generated, err := rootTokenFrom(ctx, e, b.custody, b.shareFilesField, r.Vault, say)
+	if err != nil {
+		return err
 	}
 	v := r.Vault
 	v.Client.SetToken(token.Reveal())
@@ -228,60 +273,65 @@ func (s VaultBootstrapStep) Run(ctx context.Context, e *Env, p *plan.Plan, emit 
 		}()
 	}
 	if _, err := v.Client.Auth().Token().LookupSelfWithContext(ctx); err != nil {
-		return Result{}, fmt.Errorf("the token (%s) is refused by Vault: %w", from, v.Classify(err))
+		return fmt.Errorf("the token (%s) is refused by Vault: %w", from, v.Classify(err))
 	}
 	say("working on %s with the root token (%s)", r.Name, from)
 
 	jwt, until, err := vaultops.EnsureReviewer(ctx, c.kube.Typed)
 	if err != nil {
-		return Result{}, c.kube.Classify(err)
+		return c.kube.Classify(err)
 	}
 	defer jwt.Wipe()
 	say("ServiceAccount vault/%s bound to system:auth-delegator; reviewer token from the TokenRequest API, valid until %s "+
-		"(rerun vault-bootstrap before then to renew it)", vaultops.ReviewerName, until.UTC().Format(time.DateOnly))
-	host := p.Vault.KubernetesHost
+		"(rerun %s before then to renew it)", vaultops.ReviewerName, until.UTC().Format(time.DateOnly), b.step)
+	host := b.custody.KubernetesHost
 	if host == "" {
 		host = c.kube.Host
 		if e.vault().InCluster() {
 			host = InClusterAPI
 		}
 	}
-	o := vaultops.BootstrapOptions{KubernetesHost: host, KubernetesCA: c.kube.ClusterCA(), ReviewerJWT: jwt,
+	ca := c.kube.ClusterCA()
+	if b.clusterCA != nil {
+		if ca, err = b.clusterCA(ctx); err != nil {
+			return err
+		}
+	}
+	o := vaultops.BootstrapOptions{KubernetesHost: host, KubernetesCA: ca, ReviewerJWT: jwt,
 		VaultOutsideCluster: !e.vault().InCluster()}
-	if err := vaultops.Bootstrap(ctx, v, o, func(st vaultops.Step) { say("%s", st.What) }); err != nil {
-		return Result{}, err
+	if err := vaultops.Configure(ctx, v, o, b.layout, func(st vaultops.Step) { say("%s", st.What) }); err != nil {
+		return err
 	}
-	p.Vault.ReviewerExpires = until.UTC()
-
-	var sso []Item // what became of each SSO client's secret
-	report := func(items []Item) {
-		sso = items
-		emit(Event{Step: VaultBootstrap, Items: items})
-	}
-	if err := bootstrapSSO(ctx, e, *p, c.kube, v, say, report); err != nil {
-		return Result{}, err
+	b.reviewed(until.UTC())
+	if b.extra != nil {
+		if err := b.extra(v); err != nil {
+			return err
+		}
 	}
 
 	admin, who, err := loginAsConfigAdmin(ctx, c.kube, v)
 	if err != nil {
-		return Result{}, fmt.Errorf("the check failed: %w", err)
+		return fmt.Errorf("the check failed: %w", err)
 	}
 	admin.Client.ClearToken()
 	say("checked: ServiceAccount vault/%s logs in with role config-admin, as vault-config-operator will", who)
 
 	if generated {
-		return VaultBootstrapResult(sso), nil // revoked as the run ends, above
+		return nil // revoked as the run ends, above
 	}
-	if err := offerRevoke(ctx, e, *p, v, from, say); err != nil {
-		return Result{}, err
-	}
-	return VaultBootstrapResult(sso), nil
+	return offerRevoke(ctx, e, b.custody.RevokeRoot, v, from, say)
 }
 
 // rootToken is the token the bootstrap works with: the init's (in memory), VAULT_TOKEN, or a new one made
 // from a threshold of the shares (generate-root: from the share files unattended; typed in the wizard,
 // where a pasted token is the other choice). generated tells the token was made here: nobody else has it.
 func rootToken(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, say func(string, ...any)) (token vaultops.Secret, from string, generated bool, err error) {
+	return rootTokenFrom(ctx, e, p.Vault, "vault.unsealShareFiles", v, say)
+}
+
+// rootTokenFrom is rootToken with custody's share files, named by the plan's field filesField.
+func rootTokenFrom(ctx context.Context, e *Env, custody plan.Vault, filesField string, v *platform.Vault,
+	say func(string, ...any)) (token vaultops.Secret, from string, generated bool, err error) {
 	if e.Keys != nil && !e.Keys.RootToken.Empty() {
 		return e.Keys.RootToken, "from the init, in memory", false, nil
 	}
@@ -292,12 +342,12 @@ func rootToken(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, say 
 	var next func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error)
 	from = "made from the shares by generate-root"
 	if e.Ask == nil {
-		if len(p.Vault.UnsealShareFiles) == 0 {
+		if len(custody.UnsealShareFiles) == 0 {
 			return vaultops.Secret{}, "", false, fmt.Errorf("no root token: the init ran in another process and %s is not set; set it "+
 				"to the root token (its custodian decrypts the exported one), or name a threshold of decrypted shares in "+
-				"vault.unsealShareFiles to make a new one (generate-root)", platform.EnvVaultToken)
+				"%s to make a new one (generate-root)", platform.EnvVaultToken, filesField)
 		}
-		shares, err := readShareFiles(p.Vault.UnsealShareFiles)
+		shares, err := readShareFiles(filesField, custody.UnsealShareFiles)
 		if err != nil {
 			return vaultops.Secret{}, "", false, err
 		}
@@ -309,7 +359,7 @@ func rootToken(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, say 
 		from = fmt.Sprintf("made from %d shares by generate-root", len(shares))
 		next = func(g *vaultops.RootGeneration, problem string) (vaultops.Secret, error) {
 			if problem != "" || g.Progress >= len(shares) {
-				return vaultops.Secret{}, fmt.Errorf("the shares of vault.unsealShareFiles do not make a root token: %s", orText(problem, "too few of them"))
+				return vaultops.Secret{}, fmt.Errorf("the shares of %s do not make a root token: %s", filesField, orText(problem, "too few of them"))
 			}
 			return shares[g.Progress], nil
 		}
@@ -565,9 +615,8 @@ func readSecretFile(field, path string) (vaultops.Secret, error) {
 	return s, nil
 }
 
-// offerRevoke revokes the root token when the operator (or the answers) wants it.
-func offerRevoke(ctx context.Context, e *Env, p plan.Plan, v *platform.Vault, from string, say func(string, ...any)) error {
-	revoke := p.Vault.RevokeRoot
+// offerRevoke revokes the root token when the operator (or the answers: revoke) wants it.
+func offerRevoke(ctx context.Context, e *Env, revoke bool, v *platform.Vault, from string, say func(string, ...any)) error {
 	if e.Ask != nil {
 		a, err := e.ask(ctx, Prompt{Kind: PromptYesNo, Title: "Revoke the root token?", Default: true,
 			Lines: []string{"The bootstrap is done and vault-config-operator takes it from here with role config-admin.",

@@ -132,9 +132,17 @@ type Step struct {
 }
 
 // Bootstrap configures Vault with a client holding the root token: the kubernetes auth method and its
-// config, the config-admin policy and role, the kv and kv-system mounts. Every part is checked first and
-// changed only when it differs, so running it again is harmless.
+// config, the config-admin policy and role, the kv and kv-system mounts (Era1Layout). Every part is
+// checked first and changed only when it differs, so running it again is harmless.
 func Bootstrap(ctx context.Context, v *platform.Vault, o BootstrapOptions, report func(Step)) error {
+	return Configure(ctx, v, o, Era1Layout(), report)
+}
+
+// Configure makes Vault's configuration l with a client holding the root token: the kubernetes auth
+// method and its config (o), then l's policies, roles and mounts. A policy or mount that is already as
+// expected is left alone; a mount of another type is reported and left as it is. Running it again is
+// harmless.
+func Configure(ctx context.Context, v *platform.Vault, o BootstrapOptions, l Layout, report func(Step)) error {
 	sys := v.Client.Sys()
 	auths, err := sys.ListAuthWithContext(ctx)
 	if err != nil {
@@ -162,32 +170,29 @@ func Bootstrap(ctx context.Context, v *platform.Vault, o BootstrapOptions, repor
 	report(Step{What: "auth/kubernetes/config: host " + o.KubernetesHost + ", cluster CA, reviewer " +
 		VaultNamespace + "/" + ReviewerName, Changed: true})
 
-	if cur, err := sys.GetPolicyWithContext(ctx, ConfigAdmin); err == nil && strings.TrimSpace(cur) == strings.TrimSpace(ConfigAdminPolicy) {
-		report(Step{What: "policy config-admin already as expected"})
-	} else {
-		if err := sys.PutPolicyWithContext(ctx, ConfigAdmin, ConfigAdminPolicy); err != nil {
-			return fmt.Errorf("write policy config-admin: %w", v.Classify(err))
+	for _, p := range l.Policies {
+		if cur, err := sys.GetPolicyWithContext(ctx, p.Name); err == nil && strings.TrimSpace(cur) == strings.TrimSpace(p.Text) {
+			report(Step{What: "policy " + p.Name + " already as expected"})
+			continue
 		}
-		report(Step{What: "wrote policy config-admin", Changed: true})
+		if err := sys.PutPolicyWithContext(ctx, p.Name, p.Text); err != nil {
+			return fmt.Errorf("write policy %s: %w", p.Name, v.Classify(err))
+		}
+		report(Step{What: "wrote policy " + p.Name, Changed: true})
 	}
 
-	role := map[string]any{
-		"bound_service_account_names":      strings.Join(configAdminAccounts, ","),
-		"bound_service_account_namespaces": VaultNamespace,
-		"policies":                         ConfigAdmin,
-		"alias_name_source":                "serviceaccount_uid",
-		"ttl":                              "24h",
+	for _, r := range l.Roles {
+		if _, err := v.Client.Logical().WriteWithContext(ctx, r.path(), r.request()); err != nil {
+			return fmt.Errorf("write role %s: %w", r.Name, v.Classify(err))
+		}
+		report(Step{What: r.String(), Changed: true})
 	}
-	if _, err := v.Client.Logical().WriteWithContext(ctx, "auth/"+AuthPath+"/role/"+ConfigAdmin, role); err != nil {
-		return fmt.Errorf("write role config-admin: %w", v.Classify(err))
-	}
-	report(Step{What: "role config-admin: service accounts " + strings.Join(configAdminAccounts, ", ") + " of namespace vault", Changed: true})
 
 	mounts, err := sys.ListMountsWithContext(ctx)
 	if err != nil {
 		return v.Classify(err)
 	}
-	for _, m := range Mounts() {
+	for _, m := range l.Mounts {
 		if cur, ok := mounts[m.Path+"/"]; ok {
 			if cur.Type != m.Type || (m.Options["version"] != "" && cur.Options["version"] != m.Options["version"]) {
 				report(Step{What: fmt.Sprintf("mount %s/ exists as %s (version %s), expected %s version %s: left as it is",
