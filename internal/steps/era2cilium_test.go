@@ -230,7 +230,7 @@ func TestEra2CiliumDescribe(t *testing.T) {
 	if pv, err := s.Preview(ctx, e, base); err != nil || len(pv) != 1 {
 		t.Errorf("preview: %q %v", pv, err)
 	}
-	if ids := Order(Era2Steps()); strings.Join(idStrings(ids), ",") != "era2-cluster,era2-cilium,era2-register" {
+	if ids := Order(Era2Steps()); strings.Join(idStrings(ids), ",") != "era2-cluster,era2-cilium,era2-register,era2-vault-init,era2-vault-bootstrap" {
 		t.Errorf("era 2's steps: %v", ids)
 	}
 }
