@@ -68,6 +68,11 @@ An admin opens a ceremony on the console's :ceremony page (u: unseal the sealed 
 token); custodians give their share there (masked) or with ceremony submit. Vault is found as the console
 finds it (VAULT_ADDR, or the cluster's Vault pods).
 
+When Omni (OMNI_ENDPOINT) lists more than one cluster, it serves the fleet: each session opens on the
+fleet view, enter opening a cluster's console whose actions act as the session's user on that cluster,
+through a kubeconfig Omni issues for user cedille:<name> in group cedille:<role>; ssh HOST status
+prints the fleet. No ceremonies for a fleet.
+
 The audit trail (JSON Lines, hash-chained: cedille-tui audit verify FILE) records every login refused,
 session started and ended, access reload, action and ceremony step (who and when, never a share); a
 session is refused, and an action or a ceremony step too, when it cannot be recorded.`,

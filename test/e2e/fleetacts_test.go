@@ -4,12 +4,17 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,11 +36,145 @@ import (
 // from the hub's, where a pod of the same name lives, and the audit trail records who did it on which
 // cluster.
 func TestFleetConsoleActs(t *testing.T) {
-	hub := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
-	spoke := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
+	f := fleetOfTwo(t)
+	home := t.TempDir()
+	state := filepath.Join(home, "state")
+	s := newTmux(t, 100, 30, []string{"TERM=xterm-256color", "HOME=" + home, "XDG_STATE_HOME=" + state, "USER=olive",
+		"OMNI_ENDPOINT=" + f.endpoint}, "console")
+	deleteSpokePod(s)
+	f.deletedOnTheSpoke(t, "cedille:admin")
+	checkFleetRecord(t, filepath.Join(state, "cedille-tui", "audit.jsonl"), "olive")
+	s.keys("q")
+	if st := s.exited(10 * time.Second); st != "0" {
+		t.Fatalf("exit status %s", st)
+	}
+}
+
+// TestServeFleetOverOpenSSH: `serve` pointed at Omni with two clusters serves the fleet: the real
+// OpenSSH client, logged in with the key the access file gives role operator, gets the fleet view,
+// opens the spoke and deletes its crash-looping pod as that person — Omni issues user cedille:olive in
+// group cedille:operator; nothing is impersonated — and the trail records it on the spoke. `ssh HOST
+// status` prints the fleet's rows; once the server stops, `audit verify` holds.
+func TestServeFleetOverOpenSSH(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Fatal("the OpenSSH client is needed for this test: run `make deps`")
+	}
+	f := fleetOfTwo(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "id_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "olive@laptop", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accessFile := filepath.Join(dir, "access.yaml")
+	if err := os.WriteFile(accessFile, fmt.Appendf(nil, "users:\n  - name: olive\n    keys: [%q]\n    role: operator\n",
+		strings.TrimSpace(string(pub))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	host, port, _ := net.SplitHostPort(addr)
+	config := filepath.Join(dir, "ssh_config")
+	if err := os.WriteFile(config, fmt.Appendf(nil, "Host fleet\n  HostName %s\n  Port %s\n  User olive\n  IdentityFile %s\n"+
+		"  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n", host, port, key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	trail := filepath.Join(dir, "audit.jsonl")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	srv := exec.CommandContext(ctx, shared.binary, "serve", "--listen", addr, "--access", accessFile, "--audit-log", trail,
+		"--host-key", filepath.Join(dir, "host_key"))
+	srv.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "XDG_STATE_HOME=" + state, "OMNI_ENDPOINT=" + f.endpoint}
+	srv.Cancel = func() error { return srv.Process.Signal(syscall.SIGTERM) }
+	var out, stderr bytes.Buffer
+	srv.Stdout, srv.Stderr = &out, &stderr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("serve on SIGTERM: %v\n%s", err, stderr.String())
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("serve did not stop on SIGTERM")
+		}
+	}
+	t.Cleanup(stop)
+	for !listening(addr) {
+		select {
+		case err := <-exited:
+			t.Fatalf("serve ended before listening: %v\n%s\n%s", err, out.String(), stderr.String())
+		case <-ctx.Done():
+			t.Fatal("serve never listened")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "TERM=xterm-256color"}
+	status := exec.CommandContext(ctx, "ssh", "-F", config, "fleet", "status")
+	status.Env = env
+	rows, err := status.CombinedOutput()
+	if err != nil || !strings.Contains(string(rows), fleetHub) || !strings.Contains(string(rows), fleetSpoke) {
+		t.Errorf("ssh fleet status: %v\n%s", err, rows)
+	}
+
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("cedille-e2e-%d", os.Getpid()), name: "serve-fleet", status: filepath.Join(dir, "status")}
+	cmdline := strings.Join(append(append([]string{"env", "-i"}, env...), "ssh", "-F", config, "fleet"), " ")
+	cmdline += "; echo $? > " + s.status + "; sleep 60"
+	s.tmux("new-session", "-d", "-s", s.name, "-x", "100", "-y", "30", cmdline)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-session", "-t", s.name).Run() })
+	deleteSpokePod(s)
+	f.deletedOnTheSpoke(t, "cedille:operator")
+	s.keys("q")
+	if st := s.exited(20 * time.Second); st != "0" {
+		t.Fatalf("ssh after q: exit status %s\n%s", st, s.screen())
+	}
+	stop()
+	verify := exec.Command(shared.binary, "audit", "verify", trail)
+	verify.Env = env
+	if v, err := verify.CombinedOutput(); err != nil || !strings.Contains(string(v), "the chain holds") {
+		t.Fatalf("audit verify: %v\n%s", err, v)
+	}
+	checkFleetRecord(t, trail, "olive")
+}
+
+// listening tells whether something accepts connections at addr.
+func listening(addr string) bool {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// twoClusters is the fleet of the acting tests: the hub and a spoke, two real kube-apiservers of the
+// lab listed and issued for by the Omni simulator, each with a crash-looping pod web/web-1.
+type twoClusters struct {
+	endpoint           string
+	omni               *omnisim.Server
+	hubKube, spokeKube kubernetes.Interface
+}
+
+func fleetOfTwo(t *testing.T) twoClusters {
+	t.Helper()
+	hub := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
+	spoke := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	srv, err := omnisim.New(omnisim.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -49,13 +188,15 @@ func TestFleetConsoleActs(t *testing.T) {
 	srv.SetClusterKubeconfig(fleetSpoke, tokenConfig(t, spoke))
 	writeCluster(ctx, t, srv.State(), fleetHub, 3, 3)
 	writeCluster(ctx, t, srv.State(), fleetSpoke, 3, 3)
-	hubKube := crashLooping(ctx, t, hub, "web", "web-1")
-	spokeKube := crashLooping(ctx, t, spoke, "web", "web-1")
+	return twoClusters{endpoint: "grpc://" + addr.String(), omni: srv,
+		hubKube: crashLooping(ctx, t, hub, "web", "web-1"), spokeKube: crashLooping(ctx, t, spoke, "web", "web-1")}
+}
 
-	home := t.TempDir()
-	state := filepath.Join(home, "state")
-	s := newTmux(t, 100, 30, []string{"TERM=xterm-256color", "HOME=" + home, "XDG_STATE_HOME=" + state, "USER=olive",
-		"OMNI_ENDPOINT=grpc://" + addr.String()}, "console")
+// deleteSpokePod drives the fleet console as a person: the spoke opened by name, its crash-looping pod
+// found in the workloads layer, delete-pod confirmed by typing the pod's name — the confirmation
+// naming the spoke.
+func deleteSpokePod(s *tmuxSession) {
+	s.t.Helper()
 	s.waitFor(time.Minute, "fleet · 2 clusters", fleetHub, "uction-v2") // the long name is cut in its column
 	s.keys(":")
 	s.press(50*time.Millisecond, strings.Split(fleetSpoke, "")...)
@@ -76,31 +217,38 @@ func TestFleetConsoleActs(t *testing.T) {
 	s.press(50*time.Millisecond, strings.Split("web-1", "")...)
 	s.keys("Enter")
 	s.waitFor(30*time.Second, "delete-pod pod/web/web-1: done (as cedille:olive)")
+}
 
-	if _, err := spokeKube.CoreV1().Pods("web").Get(ctx, "web-1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+// deletedOnTheSpoke checks the pod went from the spoke and not from the hub, and that the one
+// kubeconfig issued to act was the spoke's, for olive in group (and the fleet's read group).
+func (f twoClusters) deletedOnTheSpoke(t *testing.T, group string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.spokeKube.CoreV1().Pods("web").Get(ctx, "web-1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the spoke's pod after delete-pod: %v", err)
 	}
-	if _, err := hubKube.CoreV1().Pods("web").Get(ctx, "web-1", metav1.GetOptions{}); err != nil {
+	if _, err := f.hubKube.CoreV1().Pods("web").Get(ctx, "web-1", metav1.GetOptions{}); err != nil {
 		t.Errorf("the hub's pod of the same name was touched: %v", err)
 	}
 	var acting []omnisim.KubeconfigIssue
-	for _, i := range srv.Issued() {
+	for _, i := range f.omni.Issued() {
 		if i.User != fleet.DefaultUser {
 			acting = append(acting, i)
 		}
 	}
 	if len(acting) != 1 || acting[0].Cluster != fleetSpoke || acting[0].User != "cedille:olive" ||
-		!slices.Equal(acting[0].Groups, []string{"cedille:admin", fleet.DefaultGroup}) || acting[0].TTL != fleet.ActTTL {
+		!slices.Equal(acting[0].Groups, []string{group, fleet.DefaultGroup}) || acting[0].TTL != fleet.ActTTL {
 		t.Errorf("kubeconfigs issued to act: %+v", acting)
 	}
-	records := readTrail(t, filepath.Join(state, "cedille-tui", "audit.jsonl"))
+}
+
+// checkFleetRecord checks the trail at path records user's delete-pod done on the spoke.
+func checkFleetRecord(t *testing.T, path, user string) {
+	t.Helper()
+	records := readTrail(t, path)
 	done := slices.IndexFunc(records, func(e audit.Entry) bool { return e.Event == audit.ActionDone && e.Action == "delete-pod" })
-	if done < 0 || records[done].Cluster != fleetSpoke || records[done].User != "olive" || records[done].Target != "pod/web/web-1" {
+	if done < 0 || records[done].Cluster != fleetSpoke || records[done].User != user || records[done].Target != "pod/web/web-1" {
 		t.Errorf("the audit trail: %+v", records)
-	}
-	s.keys("q")
-	if st := s.exited(10 * time.Second); st != "0" {
-		t.Fatalf("exit status %s", st)
 	}
 }
 
