@@ -73,10 +73,8 @@ func ConsoleTerminalWith(hub *watch.Hub, sv Services) func(Session) {
 	return func(s Session) {
 		ch, unsubscribe := hub.Subscribe()
 		defer unsubscribe()
-		pty, _, _ := s.SSH.Pty() // read once, before any window change can reach it (forwarding.go)
-		winCh := s.srv.windows.of(s.SSH.Environ())
-		env := append(s.SSH.Environ(), "TERM="+pty.Term)
-		o := s.consoleOptions(ch, env, sv)
+		tm := s.terminal()
+		o := s.consoleOptions(ch, tm.env, sv)
 		var boardChanged <-chan struct{}
 		if sv.Ceremonies != nil {
 			o.Ceremonies = sessionCeremonies{s: s, b: sv.Ceremonies}
@@ -88,7 +86,7 @@ func ConsoleTerminalWith(hub *watch.Hub, sv Services) func(Session) {
 		if sv.Ceremonies != nil {
 			board = func() tea.Msg { return ceremonyMsg(s, sv.Ceremonies) }
 		}
-		s.runProgram(ui.NewConsole(o), pty, env, winCh, board, boardChanged)
+		s.runProgram(ui.NewConsole(o), tm, board, boardChanged)
 	}
 }
 
@@ -109,11 +107,26 @@ func (s Session) consoleOptions(ch <-chan watch.Snapshot, env []string, sv Servi
 	return o
 }
 
+// term is a session's terminal as a program runs on it: its size and type read once, its window
+// changes, and the environment the program sees.
+type term struct {
+	pty   ssh.Pty
+	winCh <-chan ssh.Window
+	env   []string
+}
+
+// terminal reads the session's terminal once, before any window change can reach it (forwarding.go).
+func (s Session) terminal() term {
+	pty, _, _ := s.SSH.Pty()
+	return term{pty: pty, winCh: s.srv.windows.of(s.SSH.Environ()), env: append(s.SSH.Environ(), "TERM="+pty.Term)}
+}
+
 // runProgram runs m on the session's terminal until the person quits or the server ends the session:
-// sized to the terminal (read once, in pty) and following its window changes (winCh), the presence
-// line sent whenever someone connects, leaves or moves, and board's message (nil: none) with it and
-// whenever boardChanged ticks.
-func (s Session) runProgram(m tea.Model, pty ssh.Pty, env []string, winCh <-chan ssh.Window, board func() tea.Msg, boardChanged <-chan struct{}) {
+// sized to the terminal (read once, in tm) and following its window changes, the presence line sent
+// whenever someone connects, leaves or moves, and board's message (nil: none) with it and whenever
+// boardChanged ticks.
+func (s Session) runProgram(m tea.Model, tm term, board func() tea.Msg, boardChanged <-chan struct{}) {
+	pty, env, winCh := tm.pty, tm.env, tm.winCh
 	w, h := clampSize(pty.Window.Width, pty.Window.Height)
 	// The session's terminal is read once, by the caller: charm.land/ssh writes its size on a window
 	// change without a lock, so every later read of Pty() would race with the client resizing.

@@ -35,12 +35,10 @@ func FleetTerminal(fs FleetServices) func(Session) {
 	return func(s Session) {
 		snaps, unsubscribe := fs.Subscribe()
 		defer unsubscribe()
-		pty, _, _ := s.SSH.Pty() // read once, before any window change can reach it (forwarding.go)
-		winCh := s.srv.windows.of(s.SSH.Environ())
-		env := append(s.SSH.Environ(), "TERM="+pty.Term)
+		tm := s.terminal()
 		var mu sync.Mutex
 		tools := map[string]Services{}
-		m := fleetview.New(fleetview.Options{Theme: theme.New(ui.ColorFromEnv(lookup(env)), true), Fleet: snaps,
+		m := fleetview.New(fleetview.Options{Theme: theme.New(ui.ColorFromEnv(lookup(tm.env)), true), Fleet: snaps,
 			Open: func(ctx context.Context, cluster string) (<-chan watch.Snapshot, func(), error) {
 				sv, err := fs.Cluster(ctx, cluster)
 				if err != nil {
@@ -56,10 +54,10 @@ func FleetTerminal(fs FleetServices) func(Session) {
 				mu.Lock()
 				sv := tools[cluster] // set by Open, which came first
 				mu.Unlock()
-				o := s.consoleOptions(ch, env, sv)
+				o := s.consoleOptions(ch, tm.env, sv)
 				o.Leave = fleetview.LeaveTarget
 				return ui.NewConsole(o)
 			}})
-		s.runProgram(m, pty, env, winCh, nil, nil)
+		s.runProgram(m, tm, nil, nil)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/clubcedille/cedille-tui/hack/lab"
-	"github.com/clubcedille/cedille-tui/hack/lab/labtest"
 	"github.com/clubcedille/cedille-tui/internal/fleet"
 	"github.com/clubcedille/cedille-tui/internal/health"
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
@@ -53,22 +52,9 @@ const (
 // kubeconfig yet as Unknown; `status --cluster` one cluster's report. With the spoke's API server
 // stopped, its row is Unknown with the reason and the hub's is still judged.
 func TestFleet(t *testing.T) {
-	hub := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
-	spoke := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
+	hub, spoke, srv, endpoint := twoLabFleet(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	srv, err := omnisim.New(omnisim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	addr, err := srv.Listen("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetClusterKubeconfig(fleetHub, tokenConfig(t, hub))
-	srv.SetClusterKubeconfig(fleetSpoke, tokenConfig(t, spoke))
 	for _, c := range []struct {
 		name           string
 		total, healthy uint32
@@ -79,7 +65,7 @@ func TestFleet(t *testing.T) {
 	seedHub(ctx, t, hub)
 	seedSpoke(ctx, t, spoke)
 
-	env := map[string]string{"OMNI_ENDPOINT": "grpc://" + addr.String()}
+	env := map[string]string{"OMNI_ENDPOINT": endpoint}
 	r := runCLI(t, env, "status", "--fleet", "-o", "json", "--timeout", "40s")
 	if r.code != 2 {
 		t.Fatalf("the fleet has Down clusters: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -150,7 +136,7 @@ func TestFleet(t *testing.T) {
 	}
 
 	// The console: the fleet view over the fleet watcher, reading the same two API servers live.
-	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: "grpc://" + addr.String()})
+	om, err := platform.ConnectOmni(platform.OmniOptions{Endpoint: endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}

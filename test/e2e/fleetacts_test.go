@@ -151,6 +151,27 @@ func TestServeFleetOverOpenSSH(t *testing.T) {
 	checkFleetRecord(t, trail, "olive")
 }
 
+// twoLabFleet starts two of the lab's kube-apiservers (serving the project's era-2 CRDs) and the Omni
+// simulator, which issues a kubeconfig for the first as fleetHub and the second as fleetSpoke; endpoint
+// is OMNI_ENDPOINT's value for it. The clusters' Omni resources are the caller's to write.
+func twoLabFleet(t *testing.T) (hub, spoke *lab.Lab, srv *omnisim.Server, endpoint string) {
+	t.Helper()
+	hub = labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
+	spoke = labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
+	srv, err := omnisim.New(omnisim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	addr, err := srv.Listen("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetClusterKubeconfig(fleetHub, tokenConfig(t, hub))
+	srv.SetClusterKubeconfig(fleetSpoke, tokenConfig(t, spoke))
+	return hub, spoke, srv, "grpc://" + addr.String()
+}
+
 // listening tells whether something accepts connections at addr.
 func listening(addr string) bool {
 	c, err := net.Dial("tcp", addr)
@@ -171,24 +192,12 @@ type twoClusters struct {
 
 func fleetOfTwo(t *testing.T) twoClusters {
 	t.Helper()
-	hub := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
-	spoke := labtest.StartWith(t, lab.Options{Components: []string{lab.KubeAPIServer}, Era2: true})
+	hub, spoke, srv, endpoint := twoLabFleet(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := omnisim.New(omnisim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	addr, err := srv.Listen("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetClusterKubeconfig(fleetHub, tokenConfig(t, hub))
-	srv.SetClusterKubeconfig(fleetSpoke, tokenConfig(t, spoke))
 	writeCluster(ctx, t, srv.State(), fleetHub, 3, 3)
 	writeCluster(ctx, t, srv.State(), fleetSpoke, 3, 3)
-	return twoClusters{endpoint: "grpc://" + addr.String(), omni: srv,
+	return twoClusters{endpoint: endpoint, omni: srv,
 		hubKube: crashLooping(ctx, t, hub, "web", "web-1"), spokeKube: crashLooping(ctx, t, spoke, "web", "web-1")}
 }
 
