@@ -19,6 +19,10 @@ type Inventory struct {
 	// KubernetesVersions are, per Talos version, the Kubernetes versions it supports.
 	KubernetesVersions map[string][]string
 	Machines           map[string]MachineFacts
+	// MachineClasses and Clusters are the names of Omni's MachineClasses and clusters, read for an era-2
+	// install only (nil when not read).
+	MachineClasses []string
+	Clusters       []string
 }
 
 // MachineFacts is one machine as Omni sees it.
