@@ -306,8 +306,8 @@ func (a *accessible) ask(ctx context.Context, env *steps.Env, ui StepUI) error {
 		if ps := b.Apply(&a.sv.Plan); len(ps) > 0 {
 			return ps
 		}
-		if ui.Confirm {
-			return a.askConfirm()
+		if ui.Confirm != nil {
+			return a.askConfirm(ui.Confirm)
 		}
 	}
 	return nil
@@ -604,25 +604,25 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 	return nil
 }
 
-// askConfirm lists every disk the cluster step wipes and asks for the cluster's name.
-func (a *accessible) askConfirm() error {
+// askConfirm says what the step destroys (its review) and asks for the cluster's name.
+func (a *accessible) askConfirm(r *ReviewSpec) error {
 	p := a.sv.Plan.WithDefaults()
 	if err := a.o.Store.Save(a.sv); err != nil {
 		return err
 	}
-	a.printf("Creating cluster %s wipes these %s:\n", p.Cluster.Name, units.Count(countDisks(p), "disk"))
-	for _, l := range WipeList(p, 1<<10) {
+	for _, l := range r.Plain(p) {
 		a.printf("%s\n", l)
 	}
+	name := r.Name(p)
 	typed := ""
 	if err := a.form(huh.NewForm(huh.NewGroup(huh.NewInput().Title("Type the cluster name to confirm:").Value(&typed)))); err != nil {
 		return err
 	}
-	if strings.TrimSpace(typed) != p.Cluster.Name {
+	if strings.TrimSpace(typed) != name {
 		return fmt.Errorf("%w: %q is not %s; nothing was wiped (the plan is saved: run again to confirm)",
-			steps.ErrNotConfirmed, typed, p.Cluster.Name)
+			steps.ErrNotConfirmed, typed, name)
 	}
-	a.confirmed = p.Cluster.Name
+	a.confirmed = name
 	return nil
 }
 

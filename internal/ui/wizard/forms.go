@@ -585,7 +585,7 @@ func (m *formScreen) submit() tea.Cmd {
 	if m.sv.Plan.Cluster.Name != name {
 		m.confirmed = "" // a confirmation names the cluster it was typed for
 	}
-	if m.ui(m.cur).Confirm {
+	if m.ui(m.cur).Confirm != nil {
 		return m.c.review()
 	}
 	return m.c.run()

@@ -622,7 +622,7 @@ func (m *Model) editCur() tea.Cmd { return m.edit(m.cur) }
 
 // review opens the cluster's review: every disk it wipes, and the name typed to confirm.
 func (m *Model) review() tea.Cmd {
-	m.show(&reviewScreen{session: m.session, c: m})
+	m.show(&reviewScreen{session: m.session, c: m, spec: m.ui(m.cur).Confirm})
 	return m.save()
 }
 
