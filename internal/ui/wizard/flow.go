@@ -70,6 +70,9 @@ type BoundForm struct {
 	Form *huh.Form
 	// Apply writes the answers into p; the problems it returns send the operator back to the form.
 	Apply func(p *plan.Plan) plan.Problems
+	// Read, when set, is the I/O the answers need before Apply (a file they name): the form screen runs
+	// it in a command, the plain prompts at once; its error sends the operator back to the form.
+	Read func() error
 	// Notes are lines the full-screen form shows under it, following what is typed, in at most room
 	// lines (the storage form's pools); nil when none.
 	Notes func(t theme.Theme, width, room int) []string
