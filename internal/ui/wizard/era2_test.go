@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,4 +236,48 @@ func loadEra2(t *testing.T, dir string) steps.Saved {
 		t.Fatalf("install-era2.yaml: found %v, %v", found, err)
 	}
 	return sv
+}
+
+// TestEra2Accessible: the plain prompts offer era 2 as their first question when Omni has MachineClasses,
+// then ask the era-2 form (Omni's choices numbered), save the plan in install-era2.yaml, print the review
+// and refuse a wrong name: nothing is made in Omni.
+func TestEra2Accessible(t *testing.T) {
+	sim := newSimOmni(t)
+	withFleet(t, sim)
+	stateDir := t.TempDir()
+	answers := []string{
+		"2",       // era 2
+		"k8s-poc", // cluster name
+		"", "",    // Talos, Kubernetes: the newest offered
+		"", "", "", "", // the classes named for their roles, 3 control planes, 2 workers
+		"", "", "", // no etcd subnet, no patches file, no workload proxy
+		"", "", "etsmtl.club/external-network=false", // stack, hub, labels
+		"club-vault-poc", "global", "vault", "vault-unseal",
+		"/etc/cedille/gcp-kms.json", "", "", "", // the credentials file, 5 shares, 3 of them
+		"k8s-pco", // the wrong name
+	}
+	var out syncBuffer
+	env := &steps.Env{Omni: sim.om, ConfigDir: stateDir}
+	_, err := RunAccessible(context.Background(), AccessibleOptions{Steps: realSteps(), Env: env, Store: steps.NewStore(stateDir),
+		In: strings.NewReader(strings.Join(answers, "\n") + "\n"), Out: &out, Report: printer(&out),
+		Era2: &Era2Install{Steps: steps.Era2Steps(), Store: steps.Store{Path: filepath.Join(stateDir, "install-era2.yaml")}}})
+	text := out.String()
+	if !errors.Is(err, steps.ErrNotConfirmed) {
+		t.Fatalf("want the wrong name refused, got %v\n%s", err, text)
+	}
+	for _, w := range []string{"Which install? (Omni has MachineClasses)", "era 2: a new cluster of the fleet, VMs from MachineClasses k8s-poc-controlplane, k8s-poc-worker",
+		"== Cluster (era 2) (step 1 of 2) ==", "k8s-poc-controlplane", "k8s-shared",
+		"Creating cluster k8s-poc: Omni allocates 5 VMs from MachineClasses k8s-poc-controlplane and k8s-poc-worker"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the prompts lack %q:\n%s", w, text)
+		}
+	}
+	sv := loadEra2(t, stateDir)
+	if e := sv.Plan.Era2; e == nil || e.Cluster != "k8s-poc" || e.ControlPlanes.MachineClass != "k8s-poc-controlplane" ||
+		e.Workers.Size != 2 || e.Vault.RecoveryThreshold != 3 {
+		t.Fatalf("saved era-2 plan: %+v", sv.Plan.Era2)
+	}
+	if l, _ := safe.StateListAll[*omni.Cluster](context.Background(), sim.srv.State()); l.Len() != 1 {
+		t.Errorf("a refused confirmation made a cluster: %d clusters", l.Len())
+	}
 }
