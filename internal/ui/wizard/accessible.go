@@ -86,7 +86,7 @@ func (a *accessible) chooseEra(ctx context.Context) error {
 	if a.o.Era == 0 {
 		sv2, found2, err2 := e.Store.Load()
 		sv1, found1, err1 := a.o.Store.Load()
-		if err2 != nil || !found2 || !sv2.Plan.IsEra2() {
+		if err2 != nil || !found2 || !era2Underway(sv2) {
 			if err1 != nil || found1 && len(sv1.Steps) > 0 {
 				return nil
 			}

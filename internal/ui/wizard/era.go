@@ -14,7 +14,7 @@ import (
 
 // Which era the wizard installs. With Options.Era2 and no era chosen, the wizard reads both saved
 // installs and Omni's MachineClasses (in a command) before anything else: a saved era-2 plan resumes era
-// 2, an era-1 install under way resumes era 1, and when Omni has MachineClasses the first screen offers
+// 2 (era2Underway), an era-1 install under way resumes era 1, and when Omni has MachineClasses the first screen offers
 // both eras; without MachineClasses it is era 1, as without Options.Era2.
 
 // Era2Install is era 2's install, which the wizard offers or runs (Options.Era2).
@@ -80,7 +80,7 @@ func (m *Model) eraCmd() tea.Cmd {
 // Omni has MachineClasses, else goes on with era 1.
 func (m *Model) eraRead(msg eraMsg) tea.Cmd {
 	switch {
-	case msg.era2.err == nil && msg.era2.found && msg.era2.sv.Plan.IsEra2():
+	case msg.era2.err == nil && msg.era2.found && era2Underway(msg.era2.sv):
 		return m.chooseEra(plan.Era2Version, msg)
 	case msg.era1.err != nil || msg.era1.found && len(msg.era1.sv.Steps) > 0,
 		msg.invErr != nil || len(msg.inv.MachineClasses) == 0:
@@ -89,6 +89,12 @@ func (m *Model) eraRead(msg eraMsg) tea.Cmd {
 	m.show(&eraScreen{session: m.session, classes: msg.inv.MachineClasses,
 		choose: func(era int) tea.Cmd { return m.chooseEra(era, msg) }})
 	return nil
+}
+
+// era2Underway tells whether a saved era-2 install is under way: its form was submitted (the plan names
+// its cluster) or a step has run. A quit before that leaves nothing to resume.
+func era2Underway(sv steps.Saved) bool {
+	return sv.Plan.IsEra2() && (len(sv.Steps) > 0 || sv.Plan.Era2 != nil && sv.Plan.Era2.Cluster != "")
 }
 
 // chooseEra goes on with the install of era e from what eraCmd read.

@@ -87,6 +87,26 @@ func TestEraOfferNeedsMachineClasses(t *testing.T) {
 	}
 	d.key("enter") // era 1
 	d.shows("Preflight ✔ done", "step 1/5 · Preflight")
+
+	// Era 2 chosen, then quit before its form is submitted: nothing to resume, the question again. Era 1
+	// begun: it resumes, no question.
+	dir := t.TempDir()
+	d = newDriver(t, newEra2Real(sim, dir, 0), 80, 24)
+	d.shows("Which install?")
+	d.key("2")
+	d.shows("step 1/2 · Cluster (era 2)", "Cluster name")
+	d.key("ctrl+c")
+	d.waitQuit()
+	d = newDriver(t, newEra2Real(sim, dir, 0), 80, 24)
+	d.shows("Which install?")
+	d.key("1")
+	d.shows("Preflight ✔ done")
+	d.key("q")
+	d.waitQuit()
+	d = newDriver(t, newEra2Real(sim, dir, 0), 80, 24)
+	if scr := d.shows("✔ Preflight", "step 2/5 · Talos ISO"); strings.Contains(scr, "Which install?") {
+		t.Errorf("an era-1 install under way resumes without the question:\n%s", scr)
+	}
 }
 
 // era2Machines is a network patches file as the form reads it: the answers file's era2.machines.
