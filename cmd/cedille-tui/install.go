@@ -81,7 +81,8 @@ Steps: preflight, iso, machines, disks, cluster, gitops, storage, vault-init, va
 vault-bootstrap, vclusters, handoff.
 
 Era 2 (--era 2, or era: 2 in the answers file; without --era the wizard offers it on its first screen
-when Omni has MachineClasses, and resumes it when install-era2.yaml holds its plan): a cluster of the
+when Omni has MachineClasses or an infrastructure provider, and resumes it when install-era2.yaml holds
+its plan): a cluster of the
 fleet, Talos VMs that Omni allocates from MachineClasses. The wizard's era-2 form asks the era2 section
 (versions, MachineClasses and the hub chosen from Omni's, the machines' network patches from a file,
 Vault's Cloud KMS key and where its credentials are) and its review is confirmed by the cluster's name. era2-cluster applies each

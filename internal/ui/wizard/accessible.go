@@ -72,7 +72,8 @@ func RunAccessible(ctx context.Context, o AccessibleOptions) (Result, error) {
 }
 
 // chooseEra makes era 2's install the run's when it is asked for, resumed (its plan is saved) or chosen
-// at the first question (Omni has MachineClasses and no era-1 install is under way).
+// at the first question (Omni has MachineClasses or an infrastructure provider, and no era-1 install is
+// under way).
 func (a *accessible) chooseEra(ctx context.Context) error {
 	e := a.o.Era2
 	if e == nil || a.o.Era == 1 {
@@ -93,13 +94,13 @@ func (a *accessible) chooseEra(ctx context.Context) error {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			inv, err := read(cctx)
 			cancel()
-			if err != nil || len(inv.MachineClasses) == 0 {
+			if err != nil || !fleetReady(inv) {
 				return nil
 			}
 			era := 1
-			f := huh.NewForm(huh.NewGroup(huh.NewSelect[int]().Title("Which install? (Omni has MachineClasses)").Value(&era).
+			f := huh.NewForm(huh.NewGroup(huh.NewSelect[int]().Title("Which install? (Omni makes VMs)").Value(&era).
 				Options(huh.NewOption(Era1Line+" ("+eraMeanings()[0]+")", 1),
-					huh.NewOption(Era2Line+strings.Join(inv.MachineClasses, ", ")+" ("+eraMeanings()[1]+")", plan.Era2Version))))
+					huh.NewOption(era2Offer(inv)+" ("+eraMeanings()[1]+")", plan.Era2Version))))
 			if err := a.form(f); err != nil {
 				return err
 			}

@@ -14,8 +14,9 @@ import (
 
 // Which era the wizard installs. With Options.Era2 and no era chosen, the wizard reads both saved
 // installs and Omni's MachineClasses (in a command) before anything else: a saved era-2 plan resumes era
-// 2 (era2Underway), an era-1 install under way resumes era 1, and when Omni has MachineClasses the first screen offers
-// both eras; without MachineClasses it is era 1, as without Options.Era2.
+// 2 (era2Underway), an era-1 install under way resumes era 1, and when Omni has MachineClasses (or an
+// infrastructure provider) the first screen offers both eras; without them it is era 1, as without
+// Options.Era2.
 
 // Era2Install is era 2's install, which the wizard offers or runs (Options.Era2).
 type Era2Install struct {
@@ -83,12 +84,27 @@ func (m *Model) eraRead(msg eraMsg) tea.Cmd {
 	case msg.era2.err == nil && msg.era2.found && era2Underway(msg.era2.sv):
 		return m.chooseEra(plan.Era2Version, msg)
 	case msg.era1.err != nil || msg.era1.found && len(msg.era1.sv.Steps) > 0,
-		msg.invErr != nil || len(msg.inv.MachineClasses) == 0:
+		msg.invErr != nil || !fleetReady(msg.inv):
 		return m.chooseEra(1, msg)
 	}
-	m.show(&eraScreen{session: m.session, classes: msg.inv.MachineClasses,
+	m.show(&eraScreen{session: m.session, era2: era2Offer(msg.inv),
 		choose: func(era int) tea.Cmd { return m.chooseEra(era, msg) }})
 	return nil
+}
+
+// fleetReady tells whether Omni can make era-2 clusters: it has MachineClasses or an infrastructure
+// provider.
+func fleetReady(inv *plan.Inventory) bool {
+	return len(inv.MachineClasses) > 0 || len(inv.InfraProviders) > 0
+}
+
+// era2Offer is the offer's line for era 2: the MachineClasses it allocates from, or the providers when
+// there is no class yet.
+func era2Offer(inv *plan.Inventory) string {
+	if len(inv.MachineClasses) == 0 {
+		return Era2Line + "(none yet: make one for the infrastructure providers " + strings.Join(inv.InfraProviders, ", ") + ")"
+	}
+	return Era2Line + strings.Join(inv.MachineClasses, ", ")
 }
 
 // era2Underway tells whether a saved era-2 install is under way: its form was submitted (the plan names
@@ -128,12 +144,12 @@ func (m *session) newPlan() plan.Plan {
 	return plan.New()
 }
 
-// eraScreen offers era 1 and era 2 (Omni has MachineClasses).
+// eraScreen offers era 1 and era 2 (Omni has MachineClasses or an infrastructure provider).
 type eraScreen struct {
 	*session
-	classes []string
-	at      int
-	choose  func(era int) tea.Cmd
+	era2   string // the offer's line for era 2
+	at     int
+	choose func(era int) tea.Cmd
 }
 
 func (s *eraScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
@@ -158,7 +174,7 @@ func (s *eraScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 func (s *eraScreen) View() string {
 	t, w := s.theme, s.rightWidth()
 	out := []string{t.Label.Render("Which install?"), ""}
-	for i, l := range []string{Era1Line, Era2Line + strings.Join(s.classes, ", ")} {
+	for i, l := range []string{Era1Line, s.era2} {
 		mark := "  "
 		if i == s.at {
 			mark = "▸ "
@@ -176,7 +192,7 @@ func (s *eraScreen) View() string {
 func (s *eraScreen) SetSize(int, int) {}
 func (s *eraScreen) Capturing() bool  { return false }
 func (s *eraScreen) Hint() string {
-	return "Omni has MachineClasses: choose the install (--era 1 or --era 2 skips this question)"
+	return "Omni makes VMs: choose the install (--era 1 or --era 2 skips this question)"
 }
 
 func (s *eraScreen) ShortHelp() []key.Binding {

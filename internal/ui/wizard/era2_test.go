@@ -16,6 +16,7 @@ import (
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/omni/client/api/omni/specs"
+	"github.com/siderolabs/omni/client/pkg/omni/resources/infra"
 	"github.com/siderolabs/omni/client/pkg/omni/resources/omni"
 )
 
@@ -66,8 +67,8 @@ func playClusterReady(t *testing.T, st state.State, cluster string, healthy uint
 	}()
 }
 
-// TestEraOfferNeedsMachineClasses: without MachineClasses the wizard is era 1's, no question asked;
-// with them, its first screen offers both eras, naming Omni's classes.
+// TestEraOfferNeedsMachineClasses: without MachineClasses or an infrastructure provider the wizard is era
+// 1's, no question asked; with them, its first screen offers both eras, naming Omni's classes.
 func TestEraOfferNeedsMachineClasses(t *testing.T) {
 	sim := newSimOmni(t)
 	d := newDriver(t, newEra2Real(sim, t.TempDir(), 0), 80, 24)
@@ -75,6 +76,15 @@ func TestEraOfferNeedsMachineClasses(t *testing.T) {
 	if strings.Contains(scr, "Which install?") || strings.Contains(scr, "era 2") {
 		t.Errorf("no MachineClass: no offer\n%s", scr)
 	}
+
+	// An infrastructure provider and no MachineClass yet: offered, saying a class is needed.
+	ps := infra.NewProviderStatus("proxmox")
+	ps.TypedSpec().Value = &specs.InfraProviderStatusSpec{Name: "Proxmox"}
+	if err := sim.srv.State().Create(context.Background(), ps); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriver(t, newEra2Real(sim, t.TempDir(), 0), 80, 24)
+	d.shows("Which install?", "(none yet: make one for the infrastructure providers proxmox)")
 
 	withFleet(t, sim)
 	d = newDriver(t, newEra2Real(sim, t.TempDir(), 0), 80, 24)
@@ -285,7 +295,7 @@ func TestEra2Accessible(t *testing.T) {
 	if !errors.Is(err, steps.ErrNotConfirmed) {
 		t.Fatalf("want the wrong name refused, got %v\n%s", err, text)
 	}
-	for _, w := range []string{"Which install? (Omni has MachineClasses)", "era 2: a new cluster of the fleet, VMs from MachineClasses k8s-poc-controlplane, k8s-poc-worker",
+	for _, w := range []string{"Which install? (Omni makes VMs)", "era 2: a new cluster of the fleet, VMs from MachineClasses k8s-poc-controlplane, k8s-poc-worker",
 		"== Cluster (era 2) (step 1 of 2) ==", "k8s-poc-controlplane", "k8s-shared",
 		"Creating cluster k8s-poc: Omni allocates 5 VMs from MachineClasses k8s-poc-controlplane and k8s-poc-worker"} {
 		if !strings.Contains(text, w) {
