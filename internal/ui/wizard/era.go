@@ -178,9 +178,14 @@ func (s *eraScreen) View() string {
 		mark := "  "
 		if i == s.at {
 			mark = "▸ "
-			l = t.Selected.Render(l)
 		}
-		out = append(out, common.Wrap(mark+l, w)...)
+		for _, row := range common.Wrap(l, w-2) {
+			if i == s.at {
+				row = t.Selected.Render(row)
+			}
+			out = append(out, mark+row)
+			mark = "  "
+		}
 		for _, d := range common.Wrap(eraMeanings()[i], w-4) {
 			out = append(out, "    "+t.Subtle.Render(d))
 		}
