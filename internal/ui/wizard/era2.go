@@ -6,6 +6,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/theme"
 	"github.com/clubcedille/cedille-tui/internal/units"
 )
@@ -63,7 +64,7 @@ func era2Review(cluster steps.Step) *ReviewSpec {
 				plan.Canonical(e.KubernetesVersion), plan.Canonical(e.TalosVersion), e.ControlPlanes.Size, e.Workers.Size, e.Stack, e.Hub), w), "\n")...)
 			return append(head, strings.Split(wrap(t.Style(theme.Bad).Render("✖ "+wiped(p)+"."), w), "\n")...)
 		},
-		List: func(p plan.Plan, w int) []string { return wrapLines(cluster.Describe(p), w) },
+		List: func(p plan.Plan, w int) []string { return hanging(cluster.Describe(p), w) },
 		Plain: func(p plan.Plan) []string {
 			if p.Era2 == nil {
 				return nil
@@ -72,4 +73,20 @@ func era2Review(cluster steps.Step) *ReviewSpec {
 		},
 		Problems: func(p plan.Plan, inv *plan.Inventory) plan.Problems { return p.ValidateEra2(classesOf(inv), inv) },
 	}
+}
+
+// hanging wraps each line to width, its continuation rows indented two more than the line.
+func hanging(lines []string, width int) []string {
+	var out []string
+	for _, l := range lines {
+		text := strings.TrimLeft(l, " ")
+		pad := strings.Repeat(" ", len(l)-len(text))
+		for i, row := range common.Wrap(text, max(width-len(pad)-2, 10)) {
+			if i > 0 {
+				row = "  " + row
+			}
+			out = append(out, pad+row)
+		}
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/clubcedille/cedille-tui/internal/omnisim"
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
@@ -92,6 +93,7 @@ func TestEraOfferNeedsMachineClasses(t *testing.T) {
 		"era 2: a new cluster of the fleet, VMs from MachineClasses", "k8s-poc-controlplane, k8s-poc-worker",
 		"Omni allocates Talos VMs")
 	assertFits(t, scr, 80, 24)
+	golden.RequireEqual(t, []byte(scr))
 	if strings.Contains(scr, "Preflight") {
 		t.Errorf("the steps are the era's, shown once it is chosen:\n%s", scr)
 	}
@@ -199,6 +201,7 @@ func TestEra2WizardOnSimulatedOmni(t *testing.T) {
 		"Omni allocates 5 VMs from MachineClasses", "apply the network patch of k8s-poc-cp-1.example.club",
 		"Type the cluster name to confirm")
 	assertFits(t, scr, 80, 24)
+	golden.RequireEqual(t, []byte(scr))
 	sv := loadEra2(t, stateDir)
 	if e := sv.Plan.Era2; e == nil || e.Cluster != "k8s-poc" || e.Hub != "k8s-shared" || len(e.Machines) != 1 ||
 		e.Labels["etsmtl.club/external-network"] != "false" || e.Vault.Seal.CredentialsFile != "/etc/cedille/gcp-kms.json" {
