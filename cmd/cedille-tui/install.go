@@ -82,16 +82,16 @@ vault-bootstrap, vclusters, handoff.
 
 Era 2 (--era 2, or era: 2 in the answers file; without --era the wizard offers it on its first screen
 when Omni has MachineClasses or an infrastructure provider, and resumes it when install-era2.yaml holds
-its plan): a cluster of the
-fleet, Talos VMs that Omni allocates from MachineClasses. The wizard's era-2 form asks the era2 section
-(versions, MachineClasses and the hub chosen from Omni's, the machines' network patches from a file,
-Vault's Cloud KMS key and where its credentials are) and its review is confirmed by the cluster's name. era2-cluster applies each
+its plan): a cluster of the fleet, Talos VMs that Omni allocates from MachineClasses. The wizard's era-2
+form asks the era2 section (versions, MachineClasses and the hub chosen from Omni's, the machines'
+network patches from a file, Vault's Cloud KMS key and where its credentials are), and its review is
+confirmed by typing the cluster's name; unattended, by --confirm-wipe with it. era2-cluster applies each
 machine's network patch and syncs the cluster template (versions, kube-proxy in IPVS mode, the control
-planes and workers from their MachineClasses), confirmed by --confirm-wipe with the cluster's name, and
-waits until Omni says it is ready; era2-register writes the cluster's ArgoCD Secret in the hub (server
-Omni's Kubernetes proxy ?cluster=NAME, an Omni service-account token checked with a request to the
-cluster first, labels stack and etsmtl.club/*). --dry-run shows the template sync's diff and a
-server-side dry run of the Secret. Its state is kept in install-era2.yaml. Cilium before ArgoCD and
+planes and workers from their MachineClasses) and waits until Omni says it is ready; era2-register
+writes the cluster's ArgoCD Secret in the hub (server Omni's Kubernetes proxy ?cluster=NAME, an Omni
+service-account token checked with a request to the cluster first, labels stack and etsmtl.club/*).
+--dry-run shows the template sync's diff and a server-side dry run of the Secret. Its state is kept in
+install-era2.yaml. Cilium before ArgoCD and
 Vault's gcpckms bootstrap are not steps yet.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
   cedille-tui install --accessible         # plain prompts and line output
@@ -222,17 +222,17 @@ func (c *cli) runWizard(ctx context.Context, f installFlags) error {
 	if err != nil {
 		return err
 	}
+	example := "assets/answers.example.yaml"
+	if f.era == plan.Era2Version {
+		example = "assets/answers.era2.example.yaml"
+	}
 	switch {
 	case f.dryRun:
-		return fmt.Errorf("--dry-run describes an answers file: add --answers FILE (see assets/answers.example.yaml)")
+		return fmt.Errorf("--dry-run describes an answers file: add --answers FILE (see %s)", example)
 	case f.confirmWipe != "":
 		return fmt.Errorf("--confirm-wipe is for --answers: the wizard asks for the cluster's name on its review screen")
 	}
 	if !f.accessible {
-		example := "assets/answers.example.yaml"
-		if f.era == plan.Era2Version {
-			example = "assets/answers.era2.example.yaml"
-		}
 		if err := c.needTerminal("the install wizard", "run `cedille-tui install --answers FILE` (see "+
 			example+"), or --accessible for plain prompts"); err != nil {
 			return err
