@@ -80,25 +80,28 @@ root token, or without it with a root token made from those shares (generate-roo
 Steps: preflight, iso, machines, disks, cluster, gitops, storage, vault-init, vault-unseal,
 vault-bootstrap, vclusters, handoff.
 
-Era 2 (--era 2, or era: 2 in the answers file; unattended only, the wizard does not offer it yet): a
-cluster of the fleet, Talos VMs that Omni allocates from MachineClasses. era2-cluster applies each
+Era 2 (--era 2, or era: 2 in the answers file; without --era the wizard offers it on its first screen
+when Omni has MachineClasses or an infrastructure provider, and resumes it when install-era2.yaml holds
+its plan): a cluster of the fleet, Talos VMs that Omni allocates from MachineClasses. The wizard's era-2
+form asks the era2 section (versions, MachineClasses and the hub chosen from Omni's, the machines'
+network patches from a file, Vault's Cloud KMS key and where its credentials are), and its review is
+confirmed by typing the cluster's name; unattended, by --confirm-wipe with it. era2-cluster applies each
 machine's network patch and syncs the cluster template (versions, kube-proxy in IPVS mode — for stack
 k8s-foundation no CNI and no kube-proxy —, the control planes and workers from their MachineClasses),
-confirmed by --confirm-wipe with the cluster's name, and waits until Omni says it is ready; era2-cilium
-(k8s-foundation only) applies the Gateway API CRDs and installs Cilium as kube-system/cilium (chart
-1.17.3 and Gateway API v1.2.1 by default, or files from era2.cilium) and waits for its agents and the
-nodes to be Ready; era2-register writes the cluster's ArgoCD Secret in the hub (server
-Omni's Kubernetes proxy ?cluster=NAME, an Omni service-account token checked with a request to the
-cluster first, labels stack and etsmtl.club/*). --dry-run shows the template sync's diff and a
-server-side dry run of the Secret and of the Gateway API CRDs, and Helm's dry run of Cilium.
-era2-vault-init waits for the cluster's Vault (the hub's ArgoCD deploys it; reached through a
-kubeconfig Omni issues), refuses it unless its seal is the plan's
-(gcpckms), initializes it with recovery shares (they cannot unseal: the KMS key does), each encrypted to
-a custodian of era2.vault.custodians, and waits until it unsealed itself; era2-vault-bootstrap makes the
-kubernetes auth method, policy config-admin, roles config-admin (vault, default, controller-manager of
-namespace vault) and secret-reader/secret-writer (audience vault), mounts kv, kv-system and kv-v2, with
-the init's root token, VAULT_TOKEN, or one made from era2.vault.recoveryShareFiles. Its state is kept
-in install-era2.yaml.
+and waits until Omni says it is ready; era2-cilium (k8s-foundation only) applies the Gateway API CRDs
+and installs Cilium as kube-system/cilium (chart 1.17.3 and Gateway API v1.2.1 by default, or files from
+era2.cilium) and waits for its agents and the nodes to be Ready; era2-register writes the cluster's
+ArgoCD Secret in the hub (server Omni's Kubernetes proxy ?cluster=NAME, an Omni service-account token
+checked with a request to the cluster first, labels stack and etsmtl.club/*). --dry-run shows the
+template sync's diff and a server-side dry run of the Secret and of the Gateway API CRDs, and Helm's dry
+run of Cilium. era2-vault-init waits for the cluster's Vault (the hub's ArgoCD deploys it; reached
+through a kubeconfig Omni issues), refuses it unless its seal is the plan's (gcpckms), initializes it
+with recovery shares (they cannot unseal: the KMS key does), each encrypted to a custodian of
+era2.vault.custodians, and waits until it unsealed itself; era2-vault-bootstrap makes the kubernetes
+auth method, policy config-admin, roles config-admin (vault, default, controller-manager of namespace
+vault) and secret-reader/secret-writer (audience vault), mounts kv, kv-system and kv-v2, with the init's
+root token, VAULT_TOKEN, or one made from era2.vault.recoveryShareFiles. Its state is kept in
+install-era2.yaml.
 
 Era 2's steps: era2-cluster, era2-cilium, era2-register, era2-vault-init, era2-vault-bootstrap.`,
 		Example: `  cedille-tui install                      # the wizard; run it again to resume
@@ -106,6 +109,7 @@ Era 2's steps: era2-cluster, era2-cilium, era2-register, era2-vault-init, era2-v
   cedille-tui install --answers answers.yaml --dry-run
   cedille-tui install --answers answers.yaml --confirm-wipe cedille-cluster
   cedille-tui install --answers answers.yaml --only iso
+  cedille-tui install --era 2                # the wizard, straight to era 2
   cedille-tui install --era 2 --answers k8s-poc.yaml --dry-run
   cedille-tui install --era 2 --answers k8s-poc.yaml --confirm-wipe k8s-poc`,
 		Args: cobra.NoArgs,
@@ -149,19 +153,19 @@ func (c *cli) installEnv() (*steps.Env, steps.Dirs, error) {
 }
 
 func (c *cli) runInstall(ctx context.Context, f installFlags) error {
-	if era2, err := installsEra2(f); err != nil || era2 {
-		if err != nil {
-			return err
-		}
+	era2, err := installsEra2(f)
+	switch {
+	case err != nil:
+		return err
+	case f.answers == "":
+		return c.runWizard(ctx, f)
+	case era2:
 		return c.runInstallEra2(ctx, f)
 	}
 	ss := installSteps()
 	only, err := steps.ParseOnly(f.only, steps.Order(ss))
 	if err != nil {
 		return err
-	}
-	if f.answers == "" {
-		return c.runWizard(ctx, f, ss, only)
 	}
 	data, err := os.ReadFile(f.answers)
 	if err != nil {
@@ -218,16 +222,30 @@ func needsOmni(only map[steps.ID]bool) bool {
 }
 
 // runWizard runs the interactive install: the full-screen wizard, or plain prompts with --accessible.
-func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, only map[steps.ID]bool) error {
+// --era 2 runs era 2's install; without --era (and without --only, which names era 1's steps) the wizard
+// offers it when Omni has MachineClasses.
+func (c *cli) runWizard(ctx context.Context, f installFlags) error {
+	ss := installSteps()
+	if f.era == plan.Era2Version {
+		ss = steps.Era2Steps()
+	}
+	only, err := steps.ParseOnly(f.only, steps.Order(ss))
+	if err != nil {
+		return err
+	}
+	example := "assets/answers.example.yaml"
+	if f.era == plan.Era2Version {
+		example = "assets/answers.era2.example.yaml"
+	}
 	switch {
 	case f.dryRun:
-		return fmt.Errorf("--dry-run describes an answers file: add --answers FILE (see assets/answers.example.yaml)")
+		return fmt.Errorf("--dry-run describes an answers file: add --answers FILE (see %s)", example)
 	case f.confirmWipe != "":
 		return fmt.Errorf("--confirm-wipe is for --answers: the wizard asks for the cluster's name on its review screen")
 	}
 	if !f.accessible {
 		if err := c.needTerminal("the install wizard", "run `cedille-tui install --answers FILE` (see "+
-			"assets/answers.example.yaml), or --accessible for plain prompts"); err != nil {
+			example+"), or --accessible for plain prompts"); err != nil {
 			return err
 		}
 	}
@@ -239,11 +257,15 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 		dirs.State = f.stateDir
 	}
 	store := steps.NewStore(dirs.State)
+	var era2 *wizard.Era2Install
+	if f.era == plan.Era2Version || f.era == 0 && f.only == "" {
+		era2 = era2Install(dirs.State)
+	}
 	var res wizard.Result
 	if f.accessible {
 		var err error
 		res, err = wizard.RunAccessible(ctx, wizard.AccessibleOptions{Steps: ss, Env: env, Store: store, Only: only,
-			In: c.in, Out: c.out, Report: progressPrinter(c.out)})
+			In: c.in, Out: c.out, Report: progressPrinter(c.out), Era2: era2, Era: f.era})
 		if err != nil {
 			return err
 		}
@@ -252,7 +274,7 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 		if env.Omni != nil {
 			endpoint = env.Omni.Endpoint
 		}
-		m := wizard.New(wizard.Options{Steps: ss, Env: env, Store: store, Only: only,
+		m := wizard.New(wizard.Options{Steps: ss, Env: env, Store: store, Only: only, Era2: era2, Era: f.era,
 			Theme: theme.New(ui.ColorFromEnv(c.lookup), true), DetectBackground: true, Endpoint: endpoint})
 		err := ui.Run(ctx, m, c.in, c.out, c.environ)
 		m.Close()
@@ -263,11 +285,11 @@ func (c *cli) runWizard(ctx context.Context, f installFlags, ss []steps.Step, on
 	}
 	switch {
 	case res.Finished && res.Kubeconfig != "":
-		fmt.Fprintf(c.out, "install: done; state saved to %s\nopen the console: cedille-tui --kubeconfig %s\n", store.Path, res.Kubeconfig)
+		fmt.Fprintf(c.out, "install: done; state saved to %s\nopen the console: cedille-tui --kubeconfig %s\n", res.State, res.Kubeconfig)
 	case res.Finished:
-		fmt.Fprintf(c.out, "install: done; state saved to %s\n", store.Path)
+		fmt.Fprintf(c.out, "install: done; state saved to %s\n", res.State)
 	default:
-		fmt.Fprintf(c.out, "install: the plan is saved to %s; run `cedille-tui install` again to resume\n", store.Path)
+		fmt.Fprintf(c.out, "install: the plan is saved to %s; run `cedille-tui install` again to resume\n", res.State)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
+	"github.com/clubcedille/cedille-tui/internal/ui/wizard"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -17,8 +18,8 @@ import (
 const stateFileEra2 = "install-era2.yaml"
 
 // installsEra2 tells whether the install is era 2: --era 2, or era: 2 in the answers file. --era 1
-// with an era-2 file, --era 2 with an era-1 file, another --era, or --era 2 without an answers file are
-// errors saying what to do.
+// with an era-2 file, --era 2 with an era-1 file or another --era are errors saying what to do. --era 2
+// without an answers file is the wizard's era-2 install.
 func installsEra2(f installFlags) (bool, error) {
 	if f.era != 0 && f.era != 1 && f.era != plan.Era2Version {
 		return false, fmt.Errorf("--era %d: the platform's era is 1 (one bare-metal cluster) or 2 (a cluster of the fleet)", f.era)
@@ -39,7 +40,7 @@ func installsEra2(f installFlags) (bool, error) {
 	}
 	switch {
 	case f.era == plan.Era2Version && f.answers == "":
-		return false, errors.New("--era 2 runs from an answers file (the wizard does not offer era 2 yet): add --answers FILE with era: 2 and its era2 section")
+		return true, nil // the wizard's
 	case f.era == plan.Era2Version && fileEra != plan.Era2Version:
 		return false, fmt.Errorf("%s is not an era-2 answers file: add era: 2 and an era2 section", f.answers)
 	case f.era == 1 && fileEra == plan.Era2Version:
@@ -48,11 +49,16 @@ func installsEra2(f installFlags) (bool, error) {
 	return fileEra == plan.Era2Version, nil
 }
 
+// era2Install is era 2's install for the wizard: its steps and state file in dir.
+func era2Install(dir string) *wizard.Era2Install {
+	return &wizard.Era2Install{Steps: steps.Era2Steps(), Store: steps.Store{Path: filepath.Join(dir, stateFileEra2)}}
+}
+
 // runInstallEra2 runs an era-2 install from its answers file: the same runner, resume and dry run as
 // era 1's, with era 2's steps and state file.
 func (c *cli) runInstallEra2(ctx context.Context, f installFlags) error {
 	if f.accessible {
-		return errors.New("--accessible is the wizard's: era 2 runs from its answers file only")
+		return errors.New("--accessible asks the wizard's questions: drop --answers, or drop --accessible to run from the file")
 	}
 	ss := steps.Era2Steps()
 	only, err := steps.ParseOnly(f.only, steps.Order(ss))

@@ -16,13 +16,13 @@ import (
 
 const era2Example = "../../assets/answers.era2.example.yaml"
 
-// TestInstallEra2Flags: --era and the answers file's era must agree; era 2 needs an answers file.
+// TestInstallEra2Flags: --era and the answers file's era must agree; --era 2 without one is the wizard's.
 func TestInstallEra2Flags(t *testing.T) {
 	tests := []struct {
 		args []string
 		says string
 	}{
-		{[]string{"install", "--era", "2"}, "the wizard does not offer era 2 yet"},
+		{[]string{"install", "--era", "2"}, "the install wizard needs a terminal on stdin and stdout: run `cedille-tui install --answers FILE` (see assets/answers.era2.example.yaml)"},
 		{[]string{"install", "--era", "2", "--answers", "../../assets/answers.example.yaml", "--dry-run"}, "is not an era-2 answers file"},
 		{[]string{"install", "--era", "1", "--answers", era2Example, "--dry-run"}, "drop --era 1"},
 		{[]string{"install", "--era", "3"}, "--era 3"},

@@ -159,9 +159,11 @@ func endedBySignal(t *testing.T, bin string) {
 	}
 }
 
-// pty is a pseudo-terminal: tty is the program's side; everything it writes is kept.
+// pty is a pseudo-terminal: tty is the program's side; everything it writes is kept, and what is
+// typed on the terminal's side (press) is its input.
 type pty struct {
 	tty     *os.File
+	master  *os.File
 	mu      sync.Mutex
 	out     bytes.Buffer
 	changed chan struct{}
@@ -190,7 +192,7 @@ func openPTY(t *testing.T) *pty {
 	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, tty.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&size))); e != 0 {
 		t.Fatal(e)
 	}
-	p := &pty{tty: tty, changed: make(chan struct{}, 1), done: make(chan struct{})}
+	p := &pty{tty: tty, master: master, changed: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		buf := make([]byte, 4096)
@@ -233,5 +235,13 @@ func (p *pty) waitFor(t *testing.T, s string) {
 				t.Fatalf("the terminal closed before showing %q:\n%s", s, p.screen())
 			}
 		}
+	}
+}
+
+// press types keys on the terminal (the bytes a terminal sends for them).
+func (p *pty) press(t *testing.T, keys string) {
+	t.Helper()
+	if _, err := p.master.WriteString(keys); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -19,6 +19,12 @@ type Inventory struct {
 	// KubernetesVersions are, per Talos version, the Kubernetes versions it supports.
 	KubernetesVersions map[string][]string
 	Machines           map[string]MachineFacts
+	// MachineClasses, Clusters and InfraProviders are the names of Omni's MachineClasses, clusters and
+	// infrastructure providers (those that report a status), read for an era-2 install only (nil when not
+	// read).
+	MachineClasses []string
+	Clusters       []string
+	InfraProviders []string
 }
 
 // MachineFacts is one machine as Omni sees it.

@@ -46,6 +46,10 @@ type AccessibleOptions struct {
 	// Command is the command line that runs this install again, which a failed step tells to retry;
 	// empty is `cedille-tui install --accessible`.
 	Command string
+	// Era2 and Era choose the install as Options' do: era 2's offered as the first question when Omni
+	// has MachineClasses and no install is under way, or run at once with Era 2.
+	Era2 *Era2Install
+	Era  int
 }
 
 // RunAccessible runs the install with plain prompts.
@@ -59,7 +63,55 @@ func RunAccessible(ctx context.Context, o AccessibleOptions) (Result, error) {
 	}
 	a.o.Command = cmp.Or(a.o.Command, "cedille-tui install --accessible")
 	a.uis, a.o.Steps = flowOf(a.o.Flow, a.o.Steps)
-	return a.run(ctx)
+	if err := a.chooseEra(ctx); err != nil {
+		return Result{}, err
+	}
+	res, err := a.run(ctx)
+	res.State = a.o.Store.Path
+	return res, err
+}
+
+// chooseEra makes era 2's install the run's when it is asked for, resumed (its plan is saved) or chosen
+// at the first question (Omni has MachineClasses or an infrastructure provider, and no era-1 install is
+// under way).
+func (a *accessible) chooseEra(ctx context.Context) error {
+	e := a.o.Era2
+	if e == nil || a.o.Era == 1 {
+		return nil
+	}
+	read := e.Inventory
+	if read == nil {
+		env := a.o.Env
+		read = func(ctx context.Context) (*plan.Inventory, error) { return steps.LoadEra2Inventory(ctx, env) }
+	}
+	if a.o.Era == 0 {
+		sv2, found2, err2 := e.Store.Load()
+		sv1, found1, err1 := a.o.Store.Load()
+		if err2 != nil || !found2 || !era2Underway(sv2) {
+			if err1 != nil || found1 && len(sv1.Steps) > 0 {
+				return nil
+			}
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			inv, err := read(cctx)
+			cancel()
+			if err != nil || !fleetReady(inv) {
+				return nil
+			}
+			era := 1
+			f := huh.NewForm(huh.NewGroup(huh.NewSelect[int]().Title("Which install? (Omni makes VMs)").Value(&era).
+				Options(huh.NewOption(Era1Line+" ("+eraMeanings()[0]+")", 1),
+					huh.NewOption(era2Offer(inv)+" ("+eraMeanings()[1]+")", plan.Era2Version))))
+			if err := a.form(f); err != nil {
+				return err
+			}
+			if era != plan.Era2Version {
+				return nil
+			}
+		}
+	}
+	a.uis, a.o.Steps = flowOf(Era2Flow(e.Steps), nil)
+	a.o.Store, a.read, a.era = e.Store, read, plan.Era2Version
+	return nil
 }
 
 type accessible struct {
@@ -71,6 +123,9 @@ type accessible struct {
 	confirmed string
 	// said is every problem line Report was given, with the step it was said for (nil when nothing prints).
 	said map[string]steps.ID
+	// era is plan.Era2Version once era 2's install is the run's; read then reads its inventory.
+	era  int
+	read func(ctx context.Context) (*plan.Inventory, error)
 }
 
 func (a *accessible) printf(format string, args ...any) { fmt.Fprintf(a.o.Out, format, args...) }
@@ -82,6 +137,9 @@ func (a *accessible) run(ctx context.Context) (Result, error) {
 	}
 	if !found {
 		sv = steps.Saved{Plan: plan.New()}
+		if a.era == plan.Era2Version {
+			sv.Plan = newEra2Plan()
+		}
 	}
 	sv.Plan = sv.Plan.WithDefaults()
 	a.sv = sv
@@ -274,7 +332,13 @@ func (a *accessible) form(f *huh.Form) error {
 func (a *accessible) inventory(ctx context.Context, env *steps.Env) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	inv, err := steps.LoadInventory(cctx, env)
+	var inv *plan.Inventory
+	var err error
+	if a.read != nil {
+		inv, err = a.read(cctx)
+	} else {
+		inv, err = steps.LoadInventory(cctx, env)
+	}
 	if err != nil {
 		a.printf("Omni's machines could not be read.\n")
 		for _, l := range a.unsaid(err.Error()) {
@@ -303,11 +367,16 @@ func (a *accessible) ask(ctx context.Context, env *steps.Env, ui StepUI) error {
 		if err := a.form(b.Form); err != nil {
 			return err
 		}
+		if b.Read != nil {
+			if err := b.Read(); err != nil {
+				return err
+			}
+		}
 		if ps := b.Apply(&a.sv.Plan); len(ps) > 0 {
 			return ps
 		}
-		if ui.Confirm {
-			return a.askConfirm()
+		if ui.Confirm != nil {
+			return a.askConfirm(ui.Confirm)
 		}
 	}
 	return nil
@@ -604,25 +673,25 @@ func (a *accessible) askDisks(ctx context.Context, env *steps.Env) error {
 	return nil
 }
 
-// askConfirm lists every disk the cluster step wipes and asks for the cluster's name.
-func (a *accessible) askConfirm() error {
+// askConfirm says what the step destroys (its review) and asks for the cluster's name.
+func (a *accessible) askConfirm(r *ReviewSpec) error {
 	p := a.sv.Plan.WithDefaults()
 	if err := a.o.Store.Save(a.sv); err != nil {
 		return err
 	}
-	a.printf("Creating cluster %s wipes these %s:\n", p.Cluster.Name, units.Count(countDisks(p), "disk"))
-	for _, l := range WipeList(p, 1<<10) {
+	for _, l := range r.Plain(p) {
 		a.printf("%s\n", l)
 	}
+	name := r.Name(p)
 	typed := ""
 	if err := a.form(huh.NewForm(huh.NewGroup(huh.NewInput().Title("Type the cluster name to confirm:").Value(&typed)))); err != nil {
 		return err
 	}
-	if strings.TrimSpace(typed) != p.Cluster.Name {
+	if strings.TrimSpace(typed) != name {
 		return fmt.Errorf("%w: %q is not %s; nothing was wiped (the plan is saved: run again to confirm)",
-			steps.ErrNotConfirmed, typed, p.Cluster.Name)
+			steps.ErrNotConfirmed, typed, name)
 	}
-	a.confirmed = p.Cluster.Name
+	a.confirmed = name
 	return nil
 }
 

@@ -16,11 +16,37 @@ import (
 
 // The cluster review: after the cluster form, every disk the cluster step wipes, per machine, by its
 // /dev/disk/by-id path; the operator types the cluster's name to confirm. Only then does the step run,
-// its Env.Confirm answering from that confirmation.
+// its Env.Confirm answering from that confirmation. The screen is any step's review (its ReviewSpec).
+
+// clusterReview is the cluster step's review: the disks it wipes.
+func clusterReview() *ReviewSpec {
+	return &ReviewSpec{
+		Name: func(p plan.Plan) string { return p.Cluster.Name },
+		Head: func(t theme.Theme, p plan.Plan, w int) []string {
+			enc := "disk encryption off"
+			if p.Cluster.Encryption {
+				enc = "disk encryption ON"
+			}
+			head := []string{t.Label.Render("Review: create cluster " + p.Cluster.Name)}
+			head = append(head, strings.Split(wrap(fmt.Sprintf("Kubernetes %s, Talos %s; %d control planes, %d workers; %s",
+				plan.Canonical(p.Cluster.KubernetesVersion), plan.Canonical(p.Cluster.TalosVersion),
+				len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker)), enc), w), "\n")...)
+			return append(head, t.Style(theme.Bad).Render(fmt.Sprintf("✖ These %s will be WIPED", units.Count(countDisks(p), "disk")))+
+				fmt.Sprintf(" (%s):", units.Count(len(p.Machines), "machine")))
+		},
+		List: WipeList,
+		Plain: func(p plan.Plan) []string {
+			return append([]string{fmt.Sprintf("Creating cluster %s wipes these %s:", p.Cluster.Name, units.Count(countDisks(p), "disk"))},
+				WipeList(p, 1<<10)...)
+		},
+		Problems: func(p plan.Plan, inv *plan.Inventory) plan.Problems { return p.Validate(inv) },
+	}
+}
 
 type reviewScreen struct {
 	*session
 	c       control
+	spec    *ReviewSpec
 	typed   lineinput.Model // the cluster's name, typed (a paste works)
 	note    string
 	noteErr bool
@@ -109,18 +135,19 @@ func (r *reviewScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case "up":
 		r.offset = max(r.offset-1, 0)
 	case "down":
-		r.offset = min(r.offset+1, len(WipeList(p, r.rightWidth())))
+		r.offset = min(r.offset+1, len(r.spec.List(p, r.rightWidth())))
 	case "enter":
-		if ps := p.Validate(r.inv); len(ps) > 0 {
+		if ps := r.spec.Problems(p, r.inv); len(ps) > 0 {
 			r.note, r.noteErr = "the plan is not valid yet ("+ps[0].String()+"): fix it first ([ goes back)", true
 			return r, nil
 		}
-		if typed := r.typed.Value(); typed != p.Cluster.Name {
+		name := r.spec.Name(p)
+		if typed := r.typed.Value(); typed != name {
 			r.note, r.noteErr = fmt.Sprintf("%q is not the cluster name: nothing was wiped. Type %s exactly, or esc to go back.",
-				typed, p.Cluster.Name), true
+				typed, name), true
 			return r, nil
 		}
-		r.confirmed = p.Cluster.Name
+		r.confirmed = name
 		return r, r.c.run()
 	default:
 		before := r.typed.Value()
@@ -137,18 +164,9 @@ func (r *reviewScreen) View() string {
 	t := m.theme
 	w := m.rightWidth()
 	p := m.sv.Plan.WithDefaults()
-	enc := "disk encryption off"
-	if p.Cluster.Encryption {
-		enc = "disk encryption ON"
-	}
-	head := []string{t.Label.Render("Review: create cluster " + p.Cluster.Name)}
-	head = append(head, strings.Split(wrap(fmt.Sprintf("Kubernetes %s, Talos %s; %d control planes, %d workers; %s",
-		plan.Canonical(p.Cluster.KubernetesVersion), plan.Canonical(p.Cluster.TalosVersion),
-		len(p.ByRole(plan.RoleControlPlane)), len(p.ByRole(plan.RoleWorker)), enc), w), "\n")...)
-	head = append(head, t.Style(theme.Bad).Render(fmt.Sprintf("✖ These %s will be WIPED", units.Count(countDisks(p), "disk")))+
-		fmt.Sprintf(" (%s):", units.Count(len(p.Machines), "machine")))
+	head := r.spec.Head(t, p, w)
 	var foot []string
-	if ps := p.Validate(m.inv); len(ps) > 0 {
+	if ps := r.spec.Problems(p, m.inv); len(ps) > 0 {
 		foot = append(foot, m.problemLines(ps, 2, w)...)
 	}
 	foot = append(foot, "", "Type the cluster name to confirm: "+t.Key.Render(r.typed.View()))
@@ -159,7 +177,7 @@ func (r *reviewScreen) View() string {
 		}
 		foot = append(foot, strings.Split(wrap(style.Render(r.note), w), "\n")...)
 	}
-	list := WipeList(p, w)
+	list := r.spec.List(p, w)
 	room := max(m.paneHeight()-len(head)-len(foot), 1)
 	if len(list) > room {
 		last := len(list) - room + 1

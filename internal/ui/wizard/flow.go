@@ -34,9 +34,9 @@ type StepUI struct {
 	// Auto runs the step as soon as it is opened, and r runs it again once done (it only probes: the
 	// preflight).
 	Auto bool
-	// Confirm: after its form, the operator reviews every disk the step wipes and types the cluster's
-	// name (the cluster step); Env.Confirm checks it again before anything is wiped.
-	Confirm bool
+	// Confirm: after its form, the operator reviews what the step destroys and types the cluster's name
+	// (the cluster steps); Env.Confirm checks it again before anything is wiped.
+	Confirm *ReviewSpec
 	// Quiet: a run with nothing to read; once it succeeds the wizard checks again and goes on.
 	Quiet bool
 	// Console: the step's success hands the cluster's kubeconfig to the console (enter opens it when no
@@ -70,9 +70,26 @@ type BoundForm struct {
 	Form *huh.Form
 	// Apply writes the answers into p; the problems it returns send the operator back to the form.
 	Apply func(p *plan.Plan) plan.Problems
+	// Read, when set, is the I/O the answers need before Apply (a file they name): the form screen runs
+	// it in a command, the plain prompts at once; its error sends the operator back to the form.
+	Read func() error
 	// Notes are lines the full-screen form shows under it, following what is typed, in at most room
 	// lines (the storage form's pools); nil when none.
 	Notes func(t theme.Theme, width, room int) []string
+}
+
+// ReviewSpec is the review a step that destroys opens after its form: what it destroys, and the name the
+// operator types to confirm it.
+type ReviewSpec struct {
+	// Name is what is typed to confirm: the cluster's name.
+	Name func(p plan.Plan) string
+	// Head is the review's first lines (its title, what is made); List what is destroyed, scrolled.
+	Head func(t theme.Theme, p plan.Plan, width int) []string
+	List func(p plan.Plan, width int) []string
+	// Plain is what --accessible prints before asking for the name.
+	Plain func(p plan.Plan) []string
+	// Problems keep the review from confirming: the plan's, against Omni's inventory.
+	Problems func(p plan.Plan, inv *plan.Inventory) plan.Problems
 }
 
 // PickerSpec is a step whose answers are picked in a screen of its own.
@@ -108,7 +125,7 @@ func installUI() map[steps.ID]StepUI {
 		steps.ISO:            {Form: &FormSpec{NeedsInventory: true, Build: isoBound}},
 		steps.Machines:       {Quiet: true, Picker: &PickerSpec{Open: openMachines, Ask: (*accessible).askMachines}},
 		steps.Disks:          {Quiet: true, Picker: &PickerSpec{Open: openDisks, Ask: (*accessible).askDisks}},
-		steps.Cluster:        {Form: &FormSpec{NeedsInventory: true, Build: clusterBound}, Confirm: true, Console: true},
+		steps.Cluster:        {Form: &FormSpec{NeedsInventory: true, Build: clusterBound}, Confirm: clusterReview(), Console: true},
 		steps.VaultInit:      {Form: &FormSpec{Build: vaultInitBound}},
 		steps.VaultBootstrap: {Form: &FormSpec{Build: vaultBootstrapBound}, SummaryReplacesItems: true},
 		steps.GitOps:         {Form: &FormSpec{Intro: gitopsIntro, Build: gitopsBound}},

@@ -469,6 +469,13 @@ type formScreen struct {
 	id    steps.ID
 	form  *huh.Form
 	bound BoundForm // the form's answers' apply, and its notes
+	read  bool      // the bound form's Read is done for this submission
+}
+
+// formReadMsg is the end of a submitted form's Read.
+type formReadMsg struct {
+	form *formScreen
+	err  error
 }
 
 // newFormScreen opens the current step's form over the plan's values.
@@ -479,6 +486,7 @@ func newFormScreen(s *session, c control, spec *FormSpec) (*formScreen, tea.Cmd)
 
 // open builds the form afresh from the plan.
 func (m *formScreen) open() tea.Cmd {
+	m.read = false
 	m.bound = m.spec.Build(m.sv.Plan, m.inv, false)
 	m.form = m.bound.Form.WithTheme(huhTheme(m.theme)).WithShowHelp(true).WithWidth(m.rightWidth())
 	init := m.form.Init()
@@ -547,6 +555,17 @@ func (m *formScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.keys.Back) {
 		return m, m.cancel()
 	}
+	if r, ok := msg.(formReadMsg); ok {
+		if r.form != m {
+			return m, nil
+		}
+		if r.err != nil {
+			m.c.setFlash(r.err.Error(), true)
+			return m, m.open()
+		}
+		m.read = true
+		return m, m.submit()
+	}
 	fm, cmd := m.form.Update(msg)
 	if f, ok := fm.(*huh.Form); ok {
 		m.form = f
@@ -576,19 +595,30 @@ func (m *formScreen) cancel() tea.Cmd {
 // submit saves the form's answers in the plan, then runs the step (or, for a step that wipes, opens its
 // review); answers with a problem reopen the form, the problem flashed.
 func (m *formScreen) submit() tea.Cmd {
-	name := m.sv.Plan.Cluster.Name
+	if read := m.bound.Read; read != nil && !m.read {
+		return func() tea.Msg { return formReadMsg{form: m, err: read()} }
+	}
+	name := m.confirmName()
 	if ps := m.bound.Apply(&m.sv.Plan); len(ps) > 0 {
 		m.c.setFlash(ps[0].String(), true)
 		return m.open()
 	}
 	m.c.setFlash("", false) // what it said was about the form
-	if m.sv.Plan.Cluster.Name != name {
+	if m.confirmName() != name {
 		m.confirmed = "" // a confirmation names the cluster it was typed for
 	}
-	if m.ui(m.cur).Confirm {
+	if m.ui(m.cur).Confirm != nil {
 		return m.c.review()
 	}
 	return m.c.run()
+}
+
+// confirmName is the name a confirmation is typed for: the review's, else the cluster's.
+func (m *formScreen) confirmName() string {
+	if r := m.ui(m.cur).Confirm; r != nil {
+		return r.Name(m.sv.Plan)
+	}
+	return m.sv.Plan.Cluster.Name
 }
 
 func (m *formScreen) View() string {

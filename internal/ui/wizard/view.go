@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	"github.com/clubcedille/cedille-tui/internal/steps"
 	"github.com/clubcedille/cedille-tui/internal/ui/common"
 	"github.com/clubcedille/cedille-tui/internal/ui/components/table"
@@ -195,6 +196,9 @@ func (m *Model) resize() {
 
 func (m *Model) header() string {
 	left := m.theme.Title.Render("cedille-tui install")
+	if m.era == plan.Era2Version {
+		left = m.theme.Title.Render("cedille-tui install era 2")
+	}
 	if m.o.Endpoint != "" {
 		left += m.theme.Subtle.Render(" │ ") + "Omni " + m.o.Endpoint
 	}
@@ -259,6 +263,9 @@ func withHelp(b key.Binding, desc string) key.Binding {
 // legend of the symbols at the bottom when there is room.
 func (m *Model) stepList(w, h int) string {
 	lines := make([]string, 0, h)
+	if _, choosing := m.pane.(*eraScreen); choosing {
+		return common.Block("", w, h) // the steps are the era's, not chosen yet
+	}
 	for i, s := range m.o.Steps {
 		line := common.Fit(" "+m.symbol(i)+" "+s.Title(), w)
 		if i == m.cur && m.loaded && !m.allDone() {

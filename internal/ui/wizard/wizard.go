@@ -50,6 +50,11 @@ type Options struct {
 	Refresh time.Duration
 	// Now stamps progress events (rate and ETA); time.Now when nil.
 	Now func() time.Time
+	// Era2, when set, is era 2's install. With Era 0 the wizard offers it on its first screen when Omni
+	// has MachineClasses and no install is under way (a saved era-2 plan resumes era 2 without asking);
+	// with Era 2 it runs it at once. Era 1, or no Era2, is the install of Steps.
+	Era2 *Era2Install
+	Era  int
 }
 
 // Result is what the wizard leaves for the command that ran it.
@@ -58,6 +63,8 @@ type Result struct {
 	Finished bool
 	// Kubeconfig is the cluster's kubeconfig when the operator asked to open the console.
 	Kubeconfig string
+	// State is the state file of the install that ran (era 1's or era 2's).
+	State string
 }
 
 // stepState is what the wizard knows of one step in this session.
@@ -97,6 +104,7 @@ type session struct {
 	running  int // index of the running step, -1 when none
 	spin     spinner.Model
 
+	era       int         // plan.Era2Version once era 2's install is the wizard's
 	confirmed string      // the cluster name typed on the review screen
 	prompt    *promptPane // the question a running step waits on (the root routes its answer)
 }
@@ -152,11 +160,18 @@ func New(o Options) *Model {
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 	m := &Model{session: s, ctx: ctx, cancel: cancel, now: now, saver: &saver{store: o.Store}, keyring: ring}
 	m.pane = &startScreen{session: s, c: m}
+	if o.Era2 != nil && o.Era == plan.Era2Version {
+		m.useEra2()
+	}
 	return m
 }
 
 // Result is the wizard's outcome, read after the program ends.
-func (m *Model) Result() Result { return m.result }
+func (m *Model) Result() Result {
+	r := m.result
+	r.State = m.o.Store.Path
+	return r
+}
 
 // Close stops what the wizard started (a running step is cancelled; the runner saves its state), waits
 // a moment for a running step to return, then wipes the session's keyring and any secret on screen.
@@ -174,7 +189,11 @@ func (m *Model) Close() {
 
 // Init loads the saved install.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{loadCmd(m.o.Store)}
+	load := loadCmd(m.o.Store)
+	if m.offersEra() {
+		load = m.eraCmd()
+	}
+	cmds := []tea.Cmd{load}
 	if m.o.DetectBackground && m.theme.Color {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
@@ -196,6 +215,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case loadedMsg:
 		return m, m.loadedSaved(msg)
+	case eraMsg:
+		return m, m.eraRead(msg)
 	case streamMsg:
 		if m.stream == nil || msg.id != m.stream.id {
 			return m, nil
@@ -289,7 +310,7 @@ func (m *Model) loadedSaved(msg loadedMsg) tea.Cmd {
 	m.loaded = true
 	m.sv = msg.sv
 	if !msg.found {
-		m.sv = steps.Saved{Plan: plan.New()}
+		m.sv = steps.Saved{Plan: m.newPlan()}
 	}
 	m.sv.Plan = m.sv.Plan.WithDefaults()
 	return tea.Batch(m.startCheck(), m.loadInventory(m.refreshGen))
@@ -622,7 +643,7 @@ func (m *Model) editCur() tea.Cmd { return m.edit(m.cur) }
 
 // review opens the cluster's review: every disk it wipes, and the name typed to confirm.
 func (m *Model) review() tea.Cmd {
-	m.show(&reviewScreen{session: m.session, c: m})
+	m.show(&reviewScreen{session: m.session, c: m, spec: m.ui(m.cur).Confirm})
 	return m.save()
 }
 
@@ -648,6 +669,9 @@ func (m *Model) finish(console bool) tea.Cmd {
 // reload reads the saved install again (after it could not be read).
 func (m *Model) reload() tea.Cmd {
 	m.loadErr = nil
+	if m.offersEra() {
+		return m.eraCmd()
+	}
 	return loadCmd(m.o.Store)
 }
 
