@@ -430,6 +430,9 @@ func (Era2CiliumStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outcome, 
 	if p.Era2 == nil {
 		return Outcome{Detail: "no era2 section"}, nil
 	}
+	if p.Era2.Stack == "" {
+		return Outcome{Detail: "no stack chosen yet: whether Cilium is installed depends on it"}, nil
+	}
 	if !p.Era2.NeedsCilium() {
 		return Outcome{Holds: true, Detail: ciliumNotNeeded(p.Era2)}, nil
 	}

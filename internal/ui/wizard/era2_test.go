@@ -106,7 +106,7 @@ func TestEraOfferNeedsMachineClasses(t *testing.T) {
 	d = newDriver(t, newEra2Real(sim, dir, 0), 80, 24)
 	d.shows("Which install?")
 	d.key("2")
-	d.shows("step 1/2 · Cluster (era 2)", "Cluster name")
+	d.shows("step 1/5 · Cluster (era 2)", "Cluster name")
 	d.key("ctrl+c")
 	d.waitQuit()
 	d = newDriver(t, newEra2Real(sim, dir, 0), 80, 24)
@@ -147,7 +147,7 @@ func TestEra2WizardOnSimulatedOmni(t *testing.T) {
 	d.shows("Which install?")
 	d.keys("down", "enter")
 
-	d.shows("cedille-tui install era 2", "step 1/2 · Cluster (era 2)", "Cluster name")
+	d.shows("cedille-tui install era 2", "step 1/5 · Cluster (era 2)", "Cluster name")
 	d.typed("K8s")
 	d.key("enter")
 	d.shows(`"K8s": a DNS label`) // the plan's rule, at the field
@@ -233,7 +233,7 @@ func TestEra2WizardOnSimulatedOmni(t *testing.T) {
 		t.Errorf("era2-cluster saved as %v", sv.Steps[steps.Era2Cluster].State)
 	}
 	d.key("enter")
-	d.shows("step 2/2 · Registration in the hub")
+	d.shows("step 3/5 · Registration in the hub")
 	d.key("q")
 	d.waitQuit()
 	if r := d.m.Result(); r.State != filepath.Join(stateDir, "install-era2.yaml") {
@@ -242,7 +242,7 @@ func TestEra2WizardOnSimulatedOmni(t *testing.T) {
 
 	// A new wizard resumes era 2 without asking.
 	d = newDriver(t, newEra2Real(sim, stateDir, 0), 80, 24)
-	scr = d.shows("cedille-tui install era 2", "✔ Cluster (era 2)", "step 2/2 · Registration in the hub")
+	scr = d.shows("cedille-tui install era 2", "✔ Cluster (era 2)", "step 3/5 · Registration in the hub")
 	if strings.Contains(scr, "Which install?") {
 		t.Errorf("a saved era-2 install resumes without the question:\n%s", scr)
 	}
@@ -253,7 +253,7 @@ func TestEra2WizardOnSimulatedOmni(t *testing.T) {
 func TestEra2Direct(t *testing.T) {
 	sim := newSimOmni(t)
 	d := newDriver(t, newEra2Real(sim, t.TempDir(), plan.Era2Version), 80, 24)
-	d.shows("cedille-tui install era 2", "step 1/2 · Cluster (era 2)", "Cluster name")
+	d.shows("cedille-tui install era 2", "step 1/5 · Cluster (era 2)", "Cluster name")
 	d.typed("k8s-poc")
 	d.keys("enter", "enter", "enter")
 	d.shows("Control planes' MachineClass")
@@ -299,7 +299,7 @@ func TestEra2Accessible(t *testing.T) {
 		t.Fatalf("want the wrong name refused, got %v\n%s", err, text)
 	}
 	for _, w := range []string{"Which install? (Omni makes VMs)", "era 2: a new cluster of the fleet, VMs from MachineClasses k8s-poc-controlplane, k8s-poc-worker",
-		"== Cluster (era 2) (step 1 of 2) ==", "k8s-poc-controlplane", "k8s-shared",
+		"== Cluster (era 2) (step 1 of 5) ==", "k8s-poc-controlplane", "k8s-shared",
 		"Creating cluster k8s-poc: Omni allocates 5 VMs from MachineClasses k8s-poc-controlplane and k8s-poc-worker"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("the prompts lack %q:\n%s", w, text)
