@@ -32,8 +32,10 @@ worst first, and the problems with what to do about each.
 When Omni (OMNI_ENDPOINT) lists more than one cluster, it opens on the fleet instead: one row per
 cluster, worst first — Omni's phase, machines, ArgoCD's connection, stack, versions, worst layer, last
 backup — each cluster read with a kubeconfig Omni issues for the service account. enter opens that
-cluster's console (its name in the header); esc or :fleet comes back; :find QUERY searches every
-cluster's findings (":find CephCluster bad"), :NAME opens a cluster by name.
+cluster's console (its name in the header and in every confirmation), whose actions and runbooks act
+as you: Omni issues a kubeconfig for user cedille:$USER in group cedille:admin (1 h, renewed), and each
+audit record names the cluster. esc or :fleet comes back; :find QUERY searches every cluster's findings
+(":find CephCluster bad"), :NAME opens a cluster by name.
 
 Keys: ↑↓/jk move, enter opens a layer then a finding, esc goes back, / filters, : jumps (:nodes,
 :storage, …), ? shows every key, q quits.
