@@ -110,7 +110,12 @@ func StartFleet(ctx context.Context, o FleetOptions) (*Fleet, error) {
 			typed, dyn = append(typed, ht...), append(dyn, hd...)
 		}
 		settleControllers(typed)
+		c.kube.serveNameSelectors()
 		if err := c.kube.store(typed, dyn); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("demo fleet: %s: %w", s.name, err)
+		}
+		if err := c.kube.storeCRDMetadata(fleetGatewayAPICRDs(s)); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("demo fleet: %s: %w", s.name, err)
 		}

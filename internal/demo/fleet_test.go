@@ -103,7 +103,9 @@ func TestFleetOmni(t *testing.T) {
 
 // TestFleetTargets: each cluster's targets reach its own API, serving era 2's kinds and neither Mayastor
 // nor Kuma, and its own Vault (KMS-sealed, its own cluster id); a snapshot of it is era 2, with the
-// objects the layers read, and the backups layer finds production-v2's failed backup.
+// objects the layers read, and the backups layer finds production-v2's failed backup; the sandbox's
+// Gateway API CRDs (v1.6.0, read by name through the metadata client) are newer than its Cilium 1.17
+// supports, its ingress layer Down on them and on the GatewayClass they leave never accepted.
 func TestFleetTargets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -112,13 +114,14 @@ func TestFleetTargets(t *testing.T) {
 	for _, c := range []struct {
 		name                                      string
 		nodes, schedules, backups, auths, secrets int
+		loadBalancers, gatewayAPICRDs             int
 		cilium                                    bool
 		backupsLayer                              health.Status
 		down                                      string // the Backups Down in the backups layer, by prefix ("" none)
 	}{
-		{FleetHub, 6, 2, 6, 1, 2, false, health.OK, ""},
-		{FleetProduction, 7, 2, 6, 2, 2, false, health.Down, "Backup/velero/" + failedSchedule + "-"},
-		{FleetSandbox, 6, 1, 3, 2, 2, true, health.OK, ""},
+		{FleetHub, 6, 2, 6, 1, 2, 2, 0, false, health.OK, ""},
+		{FleetProduction, 7, 2, 6, 2, 2, 2, 0, false, health.Down, "Backup/velero/" + failedSchedule + "-"},
+		{FleetSandbox, 6, 1, 3, 2, 2, 0, len(platform.GatewayAPICRDNames()), true, health.OK, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tg, err := f.Targets(ctx, c.name)
@@ -160,7 +163,7 @@ func TestFleetTargets(t *testing.T) {
 					len(s.PGClusters), len(s.PGBackups), len(s.VaultAuths), len(s.VaultStaticSecrets), len(s.Certificates),
 					len(s.Deployments), len(s.StatefulSets), len(s.Pods))
 			}
-			if (len(s.CiliumLBPools) > 0) != c.cilium || (len(s.IPAddressPools) > 0) == c.cilium || len(s.LoadBalancers) == 0 {
+			if (len(s.CiliumLBPools) > 0) != c.cilium || (len(s.IPAddressPools) > 0) == c.cilium || len(s.LoadBalancers) != c.loadBalancers {
 				t.Errorf("%d Cilium pools, %d MetalLB pools, %d LoadBalancers", len(s.CiliumLBPools), len(s.IPAddressPools), len(s.LoadBalancers))
 			}
 			for _, svc := range s.LoadBalancers {
@@ -183,6 +186,11 @@ func TestFleetTargets(t *testing.T) {
 					t.Errorf("Backup %s has no schedule label", u.GetName())
 				}
 			}
+
+			if len(s.GatewayAPICRDs) != c.gatewayAPICRDs {
+				t.Errorf("%d Gateway API CRDs read, want %d", len(s.GatewayAPICRDs), c.gatewayAPICRDs)
+			}
+			ingressOfFleet(t, s.Report, c.cilium)
 
 			b, ok := s.Report.Layer(health.LayerBackups)
 			if !ok || b.Status != c.backupsLayer {
@@ -226,6 +234,40 @@ func TestFleetTargets(t *testing.T) {
 	}
 	if len(ids) != 3 {
 		t.Errorf("the clusters' Vaults share cluster ids: %v", ids)
+	}
+}
+
+// ingressOfFleet checks a fleet cluster's ingress layer: the sandbox's (Cilium) Down on its Gateway API
+// CRDs, newer than its Cilium supports, and on the GatewayClass they leave never accepted, whose hint
+// points at the CRDs; nothing of the Gateway API on Contour's clusters.
+func ingressOfFleet(t *testing.T, r health.Report, cilium bool) {
+	t.Helper()
+	ing, ok := r.Layer(health.LayerIngress)
+	if !ok {
+		t.Fatal("no ingress layer")
+	}
+	crd := "CustomResourceDefinition/" + health.ResourceGatewayClasses
+	got := map[string]health.Finding{}
+	for _, fd := range ing.Findings {
+		got[fd.Object] = fd
+	}
+	if !cilium {
+		if fd, has := got[crd]; has {
+			t.Errorf("ingress of a Contour cluster judges the Gateway API CRDs: %+v", fd)
+		}
+		return
+	}
+	cause, class := got[crd], got["GatewayClass/"+ciliumGatewayClass]
+	if ing.Status != health.Down || cause.Status != health.Down ||
+		!strings.Contains(cause.Reason, "Gateway API CRDs v1.6.0 (experimental) are newer than Cilium 1.17 supports (v1.2)") ||
+		!strings.Contains(cause.Reason, "GatewayClass cilium is never accepted") {
+		t.Errorf("ingress %v; CRD finding %+v", ing.Status, cause)
+	}
+	if class.Status != health.Down || !strings.Contains(class.Reason, "never accepted") || !strings.HasPrefix(class.Hint, "see "+crd+": ") {
+		t.Errorf("GatewayClass finding %+v, want Down pointing at %s", class, crd)
+	}
+	if len(ing.Findings) != 2 {
+		t.Errorf("ingress findings %+v, want the CRDs' and the GatewayClass's (no Gateway)", ing.Findings)
 	}
 }
 
@@ -383,7 +425,7 @@ func TestFleetFaults(t *testing.T) {
 		seen[f.Name] = true
 	}
 	for _, name := range []string{FaultCephHealthWarn, FaultBackupFailed, FaultStaleStaticSecret, FaultSpokeTokenRejected,
-		FaultAppSetNoSelector, FaultMachineDisconnected} {
+		FaultAppSetNoSelector, FaultMachineDisconnected, FaultGatewayAPITooNew} {
 		if !seen[name] {
 			t.Errorf("fault %s not listed", name)
 		}

@@ -3,7 +3,8 @@ package demo
 import "fmt"
 
 // The faults of the simulated fleet (issue's demo: a CephCluster HEALTH_WARN, a failed Velero backup, a
-// stale VaultStaticSecret, a spoke whose token is rejected), on from the start. Their names, for the
+// stale VaultStaticSecret, a spoke whose token is rejected, Gateway API CRDs newer than Cilium supports),
+// on from the start. Their names, for the
 // console to show and the tests to find.
 const (
 	FaultCephHealthWarn      = "ceph-health-warn"
@@ -12,6 +13,7 @@ const (
 	FaultSpokeTokenRejected  = "argocd-token-rejected"
 	FaultAppSetNoSelector    = "appset-no-selector"
 	FaultMachineDisconnected = "machine-disconnected"
+	FaultGatewayAPITooNew    = "gateway-api-too-new"
 )
 
 // The objects the faults are on.
@@ -27,6 +29,13 @@ const (
 	staleSyncDays = 97
 	// unselectedAppSet is the hub's ApplicationSet whose cluster generator has no selector.
 	unselectedAppSet = "external-dns"
+	// gatewayAPIBundle and gatewayAPIChannel are the Gateway API release whose CRDs the sandbox has
+	// (PLATFORM.md §6, the KF case): newer than its Cilium 1.17 supports (v1.2), so Cilium never accepts
+	// its GatewayClass.
+	gatewayAPIBundle  = "v1.6.0"
+	gatewayAPIChannel = "experimental"
+	// ciliumGatewayClass is the GatewayClass of Cilium's Gateway controller.
+	ciliumGatewayClass = "cilium"
 )
 
 // FleetFault is one fault of the simulated fleet.
@@ -51,5 +60,8 @@ func FleetFaults() []FleetFault {
 			"ApplicationSet argocd/" + unselectedAppSet + "'s cluster generator has no selector (clusters: {}): it targets every cluster, the hub included"},
 		{FaultMachineDisconnected, FleetSandbox,
 			"the VM " + FleetSandbox + "-worker-2 is stopped: Omni has it disconnected, its Node is NotReady"},
+		{FaultGatewayAPITooNew, FleetSandbox,
+			"the Gateway API CRDs are " + gatewayAPIBundle + " (" + gatewayAPIChannel + "), newer than Cilium 1.17 supports (v1.2): GatewayClass " +
+				ciliumGatewayClass + " stays Accepted=Unknown since 1970, no Gateway"},
 	}
 }

@@ -53,7 +53,7 @@ func fleetObjects(s fleetSpec, now time.Time) ([]runtime.Object, []*unstructured
 	dyn = append(dyn, fleetPools(s, now)...)
 	dyn = append(dyn, fleetCertificates(s, now)...)
 	if s.cilium {
-		dyn = append(dyn, fleetGateway(now)...)
+		dyn = append(dyn, fleetGateway(s, now)...)
 	}
 	return append(namespacesOf(typed, dyn), typed...), dyn
 }
@@ -201,8 +201,12 @@ func fleetWorkloads(s fleetSpec) []runtime.Object {
 		labels := map[string]string{"app.kubernetes.io/name": x.name}
 		meta := metav1.ObjectMeta{Namespace: x.ns, Name: x.name, Labels: labels}
 		sel := &metav1.LabelSelector{MatchLabels: labels}
+		container := x.name
+		if x.name == "cilium" {
+			container = "cilium-agent" // the agent's container in Cilium's chart
+		}
 		tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: x.name, Image: x.image}}}}
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: container, Image: x.image}}}}
 		r := x.replicas
 		switch x.kind {
 		case wDeploy:
@@ -246,7 +250,8 @@ func fleetDatabasePods(s fleetSpec, up []DemoMachine, created time.Time) []runti
 }
 
 // fleetLoadBalancers are the cluster's LoadBalancer Services, each with its address: Contour's envoys
-// (MetalLB), or Cilium's Gateway (LB-IPAM, which also says the request is satisfied).
+// (MetalLB), or Cilium's Gateway (LB-IPAM, which also says the request is satisfied) — none on the
+// sandbox, which has no Gateway (FaultGatewayAPITooNew).
 func fleetLoadBalancers(s fleetSpec) []runtime.Object {
 	lb := func(ns, name, ip string, conds []metav1.Condition) *corev1.Service {
 		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -254,6 +259,9 @@ func fleetLoadBalancers(s fleetSpec) []runtime.Object {
 				Ports: []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}, {Name: "https", Port: 443, Protocol: corev1.ProtocolTCP}}},
 			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: ip}}},
 				Conditions: conds}}
+	}
+	if gatewayAPITooNew(s) {
+		return nil
 	}
 	if s.cilium {
 		ok := []metav1.Condition{{Type: "cilium.io/IPAMRequestSatisfied", Status: metav1.ConditionTrue, Reason: "satisfied",
@@ -491,8 +499,12 @@ func fleetPools(s fleetSpec, now time.Time) []*unstructured.Unstructured {
 				count("cilium.io/IPsTotal", total), count("cilium.io/IPsAvailable", total-used), count("cilium.io/IPsUsed", used),
 			}})
 	}
+	used := 1 // the Gateway's Service
+	if gatewayAPITooNew(s) {
+		used = 0
+	}
 	return []*unstructured.Unstructured{
-		pool("public-pool", []any{map[string]any{"cidr": s.lbAddress + "/32"}}, 1, 1),
+		pool("public-pool", []any{map[string]any{"cidr": s.lbAddress + "/32"}}, 1, used),
 		pool("internal-pool", []any{map[string]any{"start": "10.0.21.230", "stop": "10.0.21.239"}}, 10, 0),
 	}
 }
@@ -529,14 +541,22 @@ func fleetCertificates(s fleetSpec, now time.Time) []*unstructured.Unstructured 
 	return out
 }
 
-// fleetGateway is Cilium's Gateway API: its GatewayClass accepted and the Gateway programmed.
-func fleetGateway(now time.Time) []*unstructured.Unstructured {
+// fleetGateway is Cilium's Gateway API: its GatewayClass accepted and the Gateway programmed. On the
+// sandbox (FaultGatewayAPITooNew, PLATFORM.md §6's KF case) Cilium 1.17 cannot write the status of
+// Gateway API v1.6.0's GatewayClass: it keeps the CRD's default, Accepted=Unknown since 1970-01-01, and
+// there is no Gateway.
+func fleetGateway(s fleetSpec, now time.Time) []*unstructured.Unstructured {
 	since := now.Add(-9 * day)
+	spec := map[string]any{"controllerName": "io.cilium/gateway-controller"}
+	if gatewayAPITooNew(s) {
+		return []*unstructured.Unstructured{fleetObject(platform.GatewayClass, "", ciliumGatewayClass, spec,
+			map[string]any{"conditions": []any{condition("Accepted", "Unknown", "Pending", "Waiting for controller", time.Unix(0, 0))}})}
+	}
 	return []*unstructured.Unstructured{
-		fleetObject(platform.GatewayClass, "", "cilium", map[string]any{"controllerName": "io.cilium/gateway-controller"},
+		fleetObject(platform.GatewayClass, "", ciliumGatewayClass, spec,
 			map[string]any{"conditions": []any{condition("Accepted", "True", "Accepted", "Valid GatewayClass", since)}}),
 		fleetObject(platform.Gateway, "gateway", "cilium-gateway",
-			map[string]any{"gatewayClassName": "cilium",
+			map[string]any{"gatewayClassName": ciliumGatewayClass,
 				"listeners": []any{map[string]any{"name": "https", "port": int64(443), "protocol": "HTTPS", "hostname": "*.sandbox.etsmtl.club"}}},
 			map[string]any{"conditions": []any{condition("Accepted", "True", "Accepted", "Gateway successfully scheduled", since),
 				condition("Programmed", "True", "Programmed", "Gateway successfully reconciled", since)}}),

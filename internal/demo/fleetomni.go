@@ -88,7 +88,8 @@ func (s fleetSpec) served() []platform.Kind {
 	out = append(out, platform.CertManagerCert, platform.VaultPolicy, platform.VaultAuthRole, platform.VaultMount,
 		platform.VaultRandom)
 	if s.cilium {
-		out = append(out, platform.GatewayClass, platform.Gateway, platform.HTTPRoute)
+		// The Gateway API CRDs Cilium requires, the console's kinds and the others.
+		out = append(out, platform.GatewayClass, platform.Gateway, platform.HTTPRoute, platform.GRPCRoute, platform.ReferenceGrant)
 	} else {
 		out = append(out, platform.ContourHTTPProxy)
 	}
