@@ -120,6 +120,9 @@ func (s Era2RegisterStep) Check(ctx context.Context, e *Env, p plan.Plan) (Outco
 	if p.Era2 == nil {
 		return Outcome{Detail: "no era2 section"}, nil
 	}
+	if p.Era2.Hub == "" || p.Era2.Cluster == "" {
+		return Outcome{Detail: "no hub or cluster chosen yet"}, nil
+	}
 	c := p.Era2.Cluster
 	k, _, err := hubClient(ctx, e, p.Era2.Hub)
 	if err != nil {

@@ -1,9 +1,11 @@
 package steps
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/clubcedille/cedille-tui/internal/plan"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -53,5 +55,16 @@ func TestEra2Drift(t *testing.T) {
 				t.Fatalf("drift %q, want %q", got, c.says)
 			}
 		})
+	}
+}
+
+// TestEra2RegisterCheckBeforeTheForm: before the era-2 form names the hub and the cluster, the step is
+// pending and says so, asking nothing of Omni (the Env has none).
+func TestEra2RegisterCheckBeforeTheForm(t *testing.T) {
+	for _, e := range []plan.Era2{{}, {Cluster: "k8s-poc"}, {Hub: "k8s-shared"}} {
+		out, err := Era2RegisterStep{}.Check(context.Background(), &Env{}, plan.Plan{Era2: &e})
+		if err != nil || out.Holds || out.Detail != "no hub or cluster chosen yet" {
+			t.Errorf("%+v: %+v %v", e, out, err)
+		}
 	}
 }
