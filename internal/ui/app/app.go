@@ -71,18 +71,17 @@ type PresenceMsg struct{ Line string }
 
 // KeyMap is the shell's own keys.
 type KeyMap struct {
-	Quit, ForceQuit, Help, Back, Jump, Act, Runbook key.Binding
+	common.RootKeys
+	Help, Jump, Act, Runbook key.Binding
 }
 
 func defaultKeys() KeyMap {
 	return KeyMap{
-		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Jump:      key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "jump to…")),
-		Act:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "actions")),
-		Runbook:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "runbook")),
+		RootKeys: common.NewRootKeys(),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Jump:     key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "jump to…")),
+		Act:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "actions")),
+		Runbook:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "runbook")),
 	}
 }
 

@@ -192,3 +192,18 @@ func Inert(s string) string {
 	}
 	return b.String()
 }
+
+// RootKeys are the keys every root model (the console's shell, the fleet view) binds alike: q quits,
+// ctrl+c quits from anywhere, esc goes back.
+type RootKeys struct {
+	Quit, ForceQuit, Back key.Binding
+}
+
+// NewRootKeys are the root keys with their help.
+func NewRootKeys() RootKeys {
+	return RootKeys{
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	}
+}

@@ -44,16 +44,15 @@ type Options struct {
 }
 
 type keyMap struct {
-	Open, Find, Quit, ForceQuit, Back key.Binding
+	common.RootKeys
+	Open, Find key.Binding
 }
 
 func defaultKeys() keyMap {
 	return keyMap{
-		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open cluster")),
-		Find:      key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "find / cluster…")),
-		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		RootKeys: common.NewRootKeys(),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open cluster")),
+		Find:     key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "find / cluster…")),
 	}
 }
 
