@@ -152,6 +152,24 @@ func (c *cli) installEnv() (*steps.Env, steps.Dirs, error) {
 	return env, dirs, nil
 }
 
+// readAnswers reads an unattended install's --only against its steps ss, and its answers file, with
+// each answer's line for the errors.
+func readAnswers(f installFlags, ss []steps.Step) (map[steps.ID]bool, plan.Plan, *plan.Lines, error) {
+	only, err := steps.ParseOnly(f.only, steps.Order(ss))
+	if err != nil {
+		return nil, plan.Plan{}, nil, err
+	}
+	data, err := os.ReadFile(f.answers)
+	if err != nil {
+		return nil, plan.Plan{}, nil, fmt.Errorf("read the answers file: %w", err)
+	}
+	answers, lines, err := plan.DecodeAnswers(f.answers, data)
+	if err != nil {
+		return nil, plan.Plan{}, nil, err
+	}
+	return only, answers, lines, nil
+}
+
 func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 	era2, err := installsEra2(f)
 	switch {
@@ -163,15 +181,7 @@ func (c *cli) runInstall(ctx context.Context, f installFlags) error {
 		return c.runInstallEra2(ctx, f)
 	}
 	ss := installSteps()
-	only, err := steps.ParseOnly(f.only, steps.Order(ss))
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(f.answers)
-	if err != nil {
-		return fmt.Errorf("read the answers file: %w", err)
-	}
-	answers, lines, err := plan.DecodeAnswers(f.answers, data)
+	only, answers, lines, err := readAnswers(f, ss)
 	if err != nil {
 		return err
 	}

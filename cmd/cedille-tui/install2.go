@@ -61,15 +61,7 @@ func (c *cli) runInstallEra2(ctx context.Context, f installFlags) error {
 		return errors.New("--accessible asks the wizard's questions: drop --answers, or drop --accessible to run from the file")
 	}
 	ss := steps.Era2Steps()
-	only, err := steps.ParseOnly(f.only, steps.Order(ss))
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(f.answers)
-	if err != nil {
-		return fmt.Errorf("read the answers file: %w", err)
-	}
-	answers, lines, err := plan.DecodeAnswers(f.answers, data)
+	only, answers, lines, err := readAnswers(f, ss)
 	if err != nil {
 		return err
 	}
