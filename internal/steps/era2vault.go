@@ -327,24 +327,10 @@ func (Era2VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (O
 		}
 	}
 	if why, err := missingMount(ctx, admin, l.Mounts); err != nil || why != "" {
-		return Outcome{Detail: orText(why, errOr(err, ""))}, nil
+		return Outcome{Detail: errOr(err, why)}, nil
 	}
 	return Outcome{Holds: true, Detail: fmt.Sprintf("ServiceAccount vault/%s logs in as config-admin; roles %s as planned; mounts present",
 		who, roleNames(l.Roles))}, nil
-}
-
-// missingMount names the first of mounts Vault lacks ("" when it has them all), read with v.
-func missingMount(ctx context.Context, v *platform.Vault, mounts []vaultops.Mount) (string, error) {
-	have, err := v.Client.Sys().ListMountsWithContext(ctx)
-	if err != nil {
-		return "", fmt.Errorf("config-admin cannot list the mounts: %w", v.Classify(err))
-	}
-	for _, m := range mounts {
-		if _, ok := have[m.Path+"/"]; !ok {
-			return "mount " + m.Path + "/ missing", nil
-		}
-	}
-	return "", nil
 }
 
 func roleNames(rs []vaultops.Role) string {

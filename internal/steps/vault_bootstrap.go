@@ -131,14 +131,8 @@ func (s VaultBootstrapStep) Check(ctx context.Context, e *Env, p plan.Plan) (Out
 	if err != nil {
 		return Outcome{Detail: err.Error()}, nil
 	}
-	mounts, err := admin.Client.Sys().ListMountsWithContext(ctx)
-	if err != nil {
-		return Outcome{Detail: "config-admin cannot list the mounts: " + admin.Classify(err).Error()}, nil
-	}
-	for _, m := range vaultops.Mounts() {
-		if _, ok := mounts[m.Path+"/"]; !ok {
-			return Outcome{Detail: "mount " + m.Path + "/ missing"}, nil
-		}
+	if why, err := missingMount(ctx, admin, vaultops.Mounts()); err != nil || why != "" {
+		return Outcome{Detail: errOr(err, why)}, nil
 	}
 	sso := configuredSSO(p)
 	for _, cl := range sso {
@@ -639,4 +633,18 @@ func offerRevoke(ctx context.Context, e *Env, revoke bool, v *platform.Vault, fr
 	e.Keys.Wipe()
 	say("root token revoked; a new one needs a threshold of the shares (vault operator generate-root)")
 	return nil
+}
+
+// missingMount names the first of mounts Vault lacks ("" when it has them all), read with v.
+func missingMount(ctx context.Context, v *platform.Vault, mounts []vaultops.Mount) (string, error) {
+	have, err := v.Client.Sys().ListMountsWithContext(ctx)
+	if err != nil {
+		return "", fmt.Errorf("config-admin cannot list the mounts: %w", v.Classify(err))
+	}
+	for _, m := range mounts {
+		if _, ok := have[m.Path+"/"]; !ok {
+			return "mount " + m.Path + "/ missing", nil
+		}
+	}
+	return "", nil
 }
