@@ -89,13 +89,29 @@ func TestServeFleetOverOpenSSH(t *testing.T) {
 		"--host-key", filepath.Join(dir, "host_key"))
 	srv.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "XDG_STATE_HOME=" + state, "OMNI_ENDPOINT=" + f.endpoint}
 	srv.Cancel = func() error { return srv.Process.Signal(syscall.SIGTERM) }
-	var out, stderr bytes.Buffer
-	srv.Stdout, srv.Stderr = &out, &stderr
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	srv.Stderr = &stderr
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// serve says where it serves once it listens; its output is read to the end before Wait.
+	serving := make(chan struct{})
 	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
+	go func() {
+		sc := bufio.NewScanner(out)
+		said := false
+		for sc.Scan() {
+			if !said && strings.Contains(sc.Text(), "serving the console of") && strings.Contains(sc.Text(), addr) {
+				said = true
+				close(serving)
+			}
+		}
+		exited <- srv.Wait()
+	}()
 	stopped := false
 	stop := func() {
 		if stopped {
@@ -113,14 +129,13 @@ func TestServeFleetOverOpenSSH(t *testing.T) {
 		}
 	}
 	t.Cleanup(stop)
-	for !listening(addr) {
-		select {
-		case err := <-exited:
-			t.Fatalf("serve ended before listening: %v\n%s\n%s", err, out.String(), stderr.String())
-		case <-ctx.Done():
-			t.Fatal("serve never listened")
-		case <-time.After(100 * time.Millisecond):
-		}
+	select {
+	case <-serving:
+	case err := <-exited:
+		stopped = true
+		t.Fatalf("serve ended before serving: %v\n%s", err, stderr.String())
+	case <-ctx.Done():
+		t.Fatal("serve never said it serves")
 	}
 
 	env := []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "TERM=xterm-256color"}
@@ -170,16 +185,6 @@ func twoLabFleet(t *testing.T) (hub, spoke *lab.Lab, srv *omnisim.Server, endpoi
 	srv.SetClusterKubeconfig(fleetHub, tokenConfig(t, hub))
 	srv.SetClusterKubeconfig(fleetSpoke, tokenConfig(t, spoke))
 	return hub, spoke, srv, "grpc://" + addr.String()
-}
-
-// listening tells whether something accepts connections at addr.
-func listening(addr string) bool {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
 
 // twoClusters is the fleet of the acting tests: the hub and a spoke, two real kube-apiservers of the
